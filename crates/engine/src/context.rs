@@ -1,0 +1,286 @@
+//! What a running node sees: its inputs, its parameters resolved per item, the clock, its own
+//! state across runs, and (through expressions) the rest of the execution.
+
+use crate::execution::Shared;
+use crate::{NodeError, Param};
+use chrono::{DateTime, FixedOffset, Utc};
+use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
+use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value};
+use sluice_runtime::Clock;
+use std::sync::{Mutex, MutexGuard};
+
+/// The context of one node run.
+pub struct ExecuteContext<'a> {
+    pub(crate) shared: &'a Shared<'a>,
+    pub(crate) node: &'a NodeDef,
+    pub(crate) params: &'a Param,
+    pub(crate) inputs: &'a [Vec<Item>],
+    pub(crate) sources: Vec<Option<SourceRef>>,
+    /// The input `$json` reads from: the first non-empty one in v1, input 0 in v0.
+    pub(crate) main_input: usize,
+    pub(crate) run_index: usize,
+    pub(crate) continue_on_fail: bool,
+    pub(crate) state: Mutex<JsonObject>,
+    pub(crate) logs: Mutex<Vec<String>>,
+}
+
+impl<'a> ExecuteContext<'a> {
+    pub fn node(&self) -> &NodeDef {
+        self.node
+    }
+
+    /// The node's compiled parameters (the same tree the factory got).
+    pub fn params(&self) -> &Param {
+        self.params
+    }
+
+    /// Items of input `index` (empty when that input got nothing).
+    pub fn input(&self, index: usize) -> &[Item] {
+        self.inputs.get(index).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Number of inputs the node was given (connected inputs, at least 1).
+    pub fn input_count(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// The items most nodes work on: input 0 in v0, the first non-empty input in v1.
+    pub fn main_input(&self) -> &[Item] {
+        self.input(self.main_input)
+    }
+
+    pub fn run_index(&self) -> usize {
+        self.run_index
+    }
+
+    /// True when the node's `onError` lets the workflow go on after a failure.
+    pub fn continue_on_fail(&self) -> bool {
+        self.continue_on_fail
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.shared.options.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.options.clock.now()
+    }
+
+    /// The workflow's time zone (`settings.timezone`, default UTC).
+    pub fn timezone(&self) -> &str {
+        self.shared.timezone()
+    }
+
+    /// Write a line to the execution's log (shown by `sluice run`).
+    pub fn log(&self, line: impl Into<String>) {
+        self.logs.lock().expect("log lock").push(line.into());
+    }
+
+    /// State this node keeps across its runs in one execution (Loop Over Items' queue).
+    pub fn state(&self) -> MutexGuard<'_, JsonObject> {
+        self.state.lock().expect("node state lock")
+    }
+
+    /// Resolve a parameter subtree for item `item_index`: expressions evaluated, literals as-is.
+    pub fn resolve(&self, param: &Param, item_index: usize) -> Result<Value, NodeError> {
+        match param {
+            Param::Literal(v) => Ok(v.clone()),
+            Param::Object {
+                literal: Some(v), ..
+            }
+            | Param::Array {
+                literal: Some(v), ..
+            } => Ok(v.clone()),
+            Param::Expr { template, path } => template
+                .evaluate(&self.scope(item_index))
+                .map_err(|e| expr_error(e, path, item_index)),
+            Param::Object { fields, .. } => fields
+                .iter()
+                .map(|(k, p)| Ok((k.clone(), self.resolve(p, item_index)?)))
+                .collect::<Result<JsonObject, NodeError>>()
+                .map(Value::Object),
+            Param::Array { items, .. } => items
+                .iter()
+                .map(|p| self.resolve(p, item_index))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+        }
+    }
+
+    /// Resolve the parameter at dotted `path` of the node's parameters (`null` when absent).
+    pub fn param(&self, path: &str, item_index: usize) -> Result<Value, NodeError> {
+        self.resolve(self.params.at(path), item_index)
+    }
+
+    /// Resolve a parameter expected to be a string; `None` when absent or null.
+    pub fn param_str(&self, path: &str, item_index: usize) -> Result<Option<String>, NodeError> {
+        Ok(match self.param(path, item_index)? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// An error item for `continueOnFail`: `{error: message}` paired to input item `item_index`.
+    pub fn error_item(&self, error: &NodeError, item_index: usize) -> Item {
+        let mut json = JsonObject::new();
+        json.insert("error".into(), Value::String(error.message.clone()));
+        Item::new(json).paired_to(item_index)
+    }
+
+    /// Run `f` on every item of the main input. When `f` fails for an item: with
+    /// `continueOnFail` the item becomes an error item in place, otherwise the node fails with
+    /// that item's index. `f` returns `None` to drop an item.
+    pub fn map_items(
+        &self,
+        mut f: impl FnMut(usize, &Item) -> Result<Option<Item>, NodeError>,
+    ) -> Result<Vec<Item>, NodeError> {
+        let items = self.main_input();
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match f(i, item) {
+                Ok(Some(item)) => out.push(item),
+                Ok(None) => {}
+                Err(e) if self.continue_on_fail => out.push(self.error_item(&e, i)),
+                Err(e) => return Err(e.with_item(i)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The expression scope for item `item_index` of the main input.
+    pub fn scope(&self, item_index: usize) -> ItemScope<'_, 'a> {
+        ItemScope {
+            ctx: self,
+            item_index,
+        }
+    }
+}
+
+fn expr_error(e: ExprError, path: &str, item_index: usize) -> NodeError {
+    let (message, description) = match e {
+        ExprError::Syntax(m) => (format!("invalid expression syntax: {m}"), None),
+        ExprError::Eval {
+            message,
+            description,
+        } => (message, description),
+    };
+    NodeError {
+        message,
+        description,
+        parameter: Some(path.to_string()),
+        item_index: Some(item_index),
+        node: None,
+    }
+}
+
+/// [`Scope`] for one item of a running node.
+pub struct ItemScope<'c, 'a> {
+    ctx: &'c ExecuteContext<'a>,
+    item_index: usize,
+}
+
+impl Scope for ItemScope<'_, '_> {
+    fn item(&self) -> Option<&Item> {
+        self.ctx.main_input().get(self.item_index)
+    }
+
+    fn input_items(&self) -> &[Item] {
+        self.ctx.main_input()
+    }
+
+    fn item_index(&self) -> usize {
+        self.item_index
+    }
+
+    fn run_index(&self) -> usize {
+        self.ctx.run_index
+    }
+
+    fn paired_item(&self, node: &str) -> Result<&Item, ExprError> {
+        let source = self
+            .ctx
+            .sources
+            .get(self.ctx.main_input)
+            .cloned()
+            .flatten();
+        self.ctx
+            .shared
+            .paired_item(node, source.as_ref(), self.item_index, self.ctx.node)
+    }
+
+    fn node_items(
+        &self,
+        node: &str,
+        output: Option<usize>,
+        run: Option<usize>,
+    ) -> Result<&[Item], ExprError> {
+        self.ctx
+            .shared
+            .node_items(node, output, run, &self.ctx.node.name)
+    }
+
+    fn node_executed(&self, node: &str) -> bool {
+        self.ctx.shared.run_data.run_count(node) > 0
+    }
+
+    fn node_parameters(&self, node: &str) -> Option<&Value> {
+        self.ctx.shared.workflow.node(node).map(|n| &n.parameters)
+    }
+
+    fn current_node(&self) -> &str {
+        &self.ctx.node.name
+    }
+
+    fn prev_node(&self) -> Option<PrevNode> {
+        let source = self.ctx.sources.get(self.ctx.main_input)?.as_ref()?;
+        Some(PrevNode {
+            name: source.previous_node.clone(),
+            output_index: source.previous_node_output,
+            run_index: source.previous_node_run,
+        })
+    }
+
+    fn workflow(&self) -> WorkflowInfo {
+        let wf = self.ctx.shared.workflow;
+        WorkflowInfo {
+            id: wf.id_string(),
+            name: wf.name.clone(),
+            active: wf.active(),
+        }
+    }
+
+    fn execution(&self) -> ExecutionInfo {
+        let o = &self.ctx.shared.options;
+        ExecutionInfo {
+            id: o.execution_id.clone(),
+            mode: if o.mode == "manual" { "test" } else { "production" }.into(),
+            resume_url: String::new(),
+        }
+    }
+
+    fn now(&self) -> DateTime<FixedOffset> {
+        self.ctx.shared.now_in_zone()
+    }
+
+    fn timezone(&self) -> &str {
+        self.ctx.shared.timezone()
+    }
+
+    fn vars(&self) -> Option<&JsonObject> {
+        self.ctx.shared.options.vars.as_ref()
+    }
+
+    fn env(&self, name: &str) -> Result<Option<String>, ExprError> {
+        if self.ctx.shared.options.allow_env_access {
+            Ok(std::env::var(name).ok())
+        } else {
+            Err(ExprError::Eval {
+                message: "access to env vars denied".into(),
+                description: Some(
+                    "Set SLUICE_ALLOW_ENV_ACCESS=true (or N8N_BLOCK_ENV_ACCESS_IN_NODE=false) to allow $env".into(),
+                ),
+            })
+        }
+    }
+}

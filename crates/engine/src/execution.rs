@@ -1,0 +1,745 @@
+//! Building a workflow once and running it: n8n's scheduler (v1 and legacy v0 order), error
+//! routing, retries, pinned data, paired items and run data.
+
+use crate::context::ExecuteContext;
+use crate::registry::NodeKind;
+use crate::run_data::{NodeProfile, RunData, TaskData, TaskError};
+use crate::{EngineError, Node, NodeError, Param, Registry, RequiredInputs};
+use chrono::{DateTime, FixedOffset, Utc};
+use indexmap::IndexMap;
+use sluice_model::{
+    ExecutionOrder, Item, JsonObject, OnError, PairedItem, PairedItems, SourceRef, Value,
+    Workflow,
+};
+use sluice_runtime::Clock;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How one execution runs.
+#[derive(Clone, Debug)]
+pub struct ExecutionOptions {
+    pub clock: Clock,
+    pub execution_id: String,
+    /// n8n's execution mode: `manual`, `trigger`, `webhook`, ...
+    pub mode: String,
+    /// `$env` is blocked unless this is set (SLUICE_ALLOW_ENV_ACCESS / N8N_BLOCK_ENV_ACCESS_IN_NODE=false).
+    pub allow_env_access: bool,
+    pub vars: Option<JsonObject>,
+    /// Items the start node emits (default: one empty item).
+    pub trigger_items: Option<Vec<Item>>,
+    /// Pinned nodes output their pinned items instead of running (true for `sluice run`).
+    pub use_pin_data: bool,
+    /// Time zone when the workflow sets none.
+    pub default_timezone: String,
+    /// Guard against endless loops: the most node runs one execution may make.
+    pub max_node_runs: usize,
+}
+
+impl Default for ExecutionOptions {
+    fn default() -> Self {
+        ExecutionOptions {
+            clock: Clock::system(),
+            execution_id: "1".into(),
+            mode: "manual".into(),
+            allow_env_access: false,
+            vars: None,
+            trigger_items: None,
+            use_pin_data: true,
+            default_timezone: "UTC".into(),
+            max_node_runs: 1_000_000,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Success,
+    Error,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Success => "success",
+            RunStatus::Error => "error",
+        }
+    }
+}
+
+/// Everything one execution produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub run_data: RunData,
+    pub status: RunStatus,
+    pub error: Option<NodeError>,
+    pub last_node: Option<String>,
+    /// Node names in the order their runs finished.
+    pub node_order: Vec<String>,
+    /// `(node, line)` log lines written by nodes (e.g. `console.log`).
+    pub logs: Vec<(String, String)>,
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+}
+
+impl RunOutcome {
+    /// Output 0 of the last run of the last node that ran.
+    pub fn last_output(&self) -> &[Item] {
+        self.last_node
+            .as_deref()
+            .and_then(|n| self.run_data.runs(n).last())
+            .map(|t| t.output(0))
+            .unwrap_or(&[])
+    }
+
+    /// The run in n8n's shape: `{resultData: {runData, lastNodeExecuted, error?}, status}`.
+    pub fn to_n8n_json(&self) -> Value {
+        let mut result = JsonObject::new();
+        result.insert(
+            "runData".into(),
+            serde_json::to_value(&self.run_data).unwrap_or_default(),
+        );
+        if let Some(last) = &self.last_node {
+            result.insert("lastNodeExecuted".into(), Value::String(last.clone()));
+        }
+        if let Some(e) = &self.error {
+            result.insert(
+                "error".into(),
+                serde_json::json!({
+                    "message": e.message,
+                    "description": e.description,
+                    "node": e.node,
+                    "parameter": e.parameter,
+                    "itemIndex": e.item_index,
+                }),
+            );
+        }
+        serde_json::json!({ "resultData": result, "status": self.status.as_str() })
+    }
+}
+
+struct BuiltNode {
+    node: Option<Box<dyn Node>>,
+    params: Param,
+    outputs: usize,
+    kind: NodeKind,
+}
+
+/// A workflow whose nodes are built and whose graph is indexed; run it any number of times.
+pub struct CompiledWorkflow {
+    workflow: Workflow,
+    nodes: Vec<BuiltNode>,
+    index: HashMap<String, usize>,
+    /// Per node: (parent, parent output, input index) of each incoming main connection.
+    incoming: Vec<Vec<(usize, usize, usize)>>,
+    /// Per node: number of connected input slots (highest connected input index + 1).
+    connected_inputs: Vec<usize>,
+}
+
+/// One pending node run.
+struct Entry {
+    node: usize,
+    inputs: Vec<Vec<Item>>,
+    sources: Vec<Option<SourceRef>>,
+}
+
+/// Partial inputs of a multi-input node waiting for its other inputs.
+#[derive(Default)]
+struct Slot {
+    inputs: Vec<Option<Vec<Item>>>,
+    sources: Vec<Option<SourceRef>>,
+}
+
+/// What nodes can see of the execution while one of them runs.
+pub(crate) struct Shared<'a> {
+    pub(crate) workflow: &'a Workflow,
+    pub(crate) run_data: &'a RunData,
+    pub(crate) options: &'a ExecutionOptions,
+}
+
+impl Shared<'_> {
+    pub(crate) fn timezone(&self) -> &str {
+        self.workflow
+            .settings
+            .timezone
+            .as_deref()
+            .filter(|tz| !tz.is_empty() && *tz != "DEFAULT")
+            .unwrap_or(&self.options.default_timezone)
+    }
+
+    pub(crate) fn now_in_zone(&self) -> DateTime<FixedOffset> {
+        let now = self.options.clock.now();
+        match self.timezone().parse::<chrono_tz::Tz>() {
+            Ok(tz) => now.with_timezone(&tz).fixed_offset(),
+            Err(_) => now.fixed_offset(),
+        }
+    }
+}
+
+impl CompiledWorkflow {
+    /// Validate node types against the registry and build every node from its parameters.
+    pub fn build(workflow: Workflow, registry: &Registry) -> Result<Self, EngineError> {
+        let index: HashMap<String, usize> = workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
+        let mut nodes = Vec::with_capacity(workflow.nodes.len());
+        for def in &workflow.nodes {
+            let spec = registry.get(&def.node_type, def.type_version).ok_or_else(|| {
+                EngineError::UnsupportedNode {
+                    node: def.name.clone(),
+                    node_type: def.node_type.clone(),
+                    version: def.type_version,
+                }
+            })?;
+            if spec.kind == NodeKind::Note {
+                nodes.push(BuiltNode {
+                    node: None,
+                    params: Param::Literal(Value::Null),
+                    outputs: 0,
+                    kind: NodeKind::Note,
+                });
+                continue;
+            }
+            let params = Param::compile(&def.parameters, "")
+                .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
+            let node = (spec.factory)(def, &params)
+                .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
+            let error_output = usize::from(def.error_policy() == OnError::ContinueErrorOutput);
+            nodes.push(BuiltNode {
+                outputs: node.outputs() + error_output,
+                node: Some(node),
+                params,
+                kind: spec.kind,
+            });
+        }
+        let mut incoming = vec![Vec::new(); nodes.len()];
+        let mut connected_inputs = vec![0usize; nodes.len()];
+        for (source, source_idx) in &index {
+            for (output, targets) in workflow.main_outputs(source).iter().enumerate() {
+                for conn in targets.iter().flatten() {
+                    let target = index[&conn.node];
+                    incoming[target].push((*source_idx, output, conn.index));
+                    connected_inputs[target] = connected_inputs[target].max(conn.index + 1);
+                }
+            }
+        }
+        Ok(CompiledWorkflow {
+            workflow,
+            nodes,
+            index,
+            incoming,
+            connected_inputs,
+        })
+    }
+
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    /// n8n's start node: the first enabled trigger, else the first enabled node without inputs.
+    pub fn start_node(&self) -> Option<&str> {
+        let enabled = |i: &usize| !self.workflow.nodes[*i].disabled;
+        (0..self.nodes.len())
+            .filter(enabled)
+            .find(|i| self.nodes[*i].kind == NodeKind::Trigger)
+            .or_else(|| {
+                (0..self.nodes.len()).filter(enabled).find(|i| {
+                    self.nodes[*i].kind == NodeKind::Regular && self.incoming[*i].is_empty()
+                })
+            })
+            .map(|i| self.workflow.nodes[i].name.as_str())
+    }
+
+    /// Run the workflow from its start node to the end.
+    pub async fn run(&self, options: ExecutionOptions) -> Result<RunOutcome, EngineError> {
+        let start = self
+            .start_node()
+            .map(|n| self.index[n])
+            .ok_or(EngineError::NoStartNode)?;
+        let trigger_items = options
+            .trigger_items
+            .clone()
+            .unwrap_or_else(|| vec![Item::default()]);
+        let mut run = Run {
+            wf: self,
+            options: &options,
+            order: self.workflow.execution_order(),
+            run_data: RunData::default(),
+            stack: VecDeque::new(),
+            waiting: IndexMap::new(),
+            states: HashMap::new(),
+            node_order: Vec::new(),
+            logs: Vec::new(),
+            execution_index: 0,
+        };
+        run.stack.push_back(Entry {
+            node: start,
+            inputs: vec![trigger_items],
+            sources: vec![None],
+        });
+        let started_at = options.clock.now();
+        let wall = Instant::now();
+        let error = run.run_to_end().await.err();
+        let last_node = run.node_order.last().cloned();
+        Ok(RunOutcome {
+            status: if error.is_some() {
+                RunStatus::Error
+            } else {
+                RunStatus::Success
+            },
+            error,
+            last_node,
+            node_order: run.node_order,
+            logs: run.logs,
+            run_data: run.run_data,
+            started_at,
+            duration: wall.elapsed(),
+        })
+    }
+}
+
+/// The mutable state of one execution.
+struct Run<'w> {
+    wf: &'w CompiledWorkflow,
+    options: &'w ExecutionOptions,
+    order: ExecutionOrder,
+    run_data: RunData,
+    stack: VecDeque<Entry>,
+    waiting: IndexMap<usize, BTreeMap<usize, Slot>>,
+    states: HashMap<usize, JsonObject>,
+    node_order: Vec<String>,
+    logs: Vec<(String, String)>,
+    execution_index: usize,
+}
+
+impl Run<'_> {
+    async fn run_to_end(&mut self) -> Result<(), NodeError> {
+        let mut last_run: Option<(usize, usize)> = None;
+        let mut node_runs = 0usize;
+        loop {
+            let entry = match self.stack.pop_front() {
+                Some(entry) => entry,
+                None if self.order == ExecutionOrder::V1 => match self.release_waiting() {
+                    Some(entry) => entry,
+                    None => return Ok(()),
+                },
+                None => return Ok(()),
+            };
+            let name = &self.wf.workflow.nodes[entry.node].name;
+            let run_index = self.run_data.run_count(name);
+            if last_run == Some((entry.node, run_index)) {
+                return Err(NodeError::new(
+                    "Stopped execution because it seems to be in an endless loop",
+                )
+                .with_node(name));
+            }
+            last_run = Some((entry.node, run_index));
+            node_runs += 1;
+            if node_runs > self.options.max_node_runs {
+                return Err(NodeError::new(format!(
+                    "Stopped execution because it seems to be in an endless loop: more than {} node runs",
+                    self.options.max_node_runs
+                ))
+                .with_node(name));
+            }
+            self.execute(entry, run_index).await?;
+        }
+    }
+
+    async fn execute(&mut self, entry: Entry, run_index: usize) -> Result<(), NodeError> {
+        let wf = self.wf;
+        let def = &wf.workflow.nodes[entry.node];
+        let built = &wf.nodes[entry.node];
+        let Some(node) = built.node.as_deref() else {
+            return Ok(());
+        };
+        let mut inputs = entry.inputs;
+        for (input_index, items) in inputs.iter_mut().enumerate() {
+            if def.execute_once {
+                items.truncate(1);
+            }
+            for (i, item) in items.iter_mut().enumerate() {
+                item.paired_item = smallvec::smallvec![PairedItem::with_input(i, input_index)];
+            }
+        }
+        let main_input = match self.order {
+            ExecutionOrder::V1 => inputs.iter().position(|i| !i.is_empty()).unwrap_or(0),
+            ExecutionOrder::V0 => 0,
+        };
+        let items_in: usize = inputs.iter().map(Vec::len).sum();
+        let start_time = self.options.clock.now().timestamp_millis();
+        let wall = Instant::now();
+        let pinned = self
+            .options
+            .use_pin_data
+            .then(|| self.wf.workflow.pin_data.as_ref()?.get(&def.name))
+            .flatten();
+        let policy = def.error_policy();
+
+        let mut retries = 0u32;
+        let result: Result<Option<Vec<Vec<Item>>>, NodeError> = if let Some(pinned) = pinned {
+            Ok(Some(vec![pinned.clone()]))
+        } else if def.disabled {
+            Ok(Some(vec![inputs.first().cloned().unwrap_or_default()]))
+        } else if items_in == 0 {
+            Ok(None)
+        } else {
+            let shared = Shared {
+                workflow: &wf.workflow,
+                run_data: &self.run_data,
+                options: self.options,
+            };
+            let ctx = ExecuteContext {
+                shared: &shared,
+                node: def,
+                params: &built.params,
+                inputs: &inputs,
+                sources: entry.sources.clone(),
+                main_input,
+                run_index,
+                continue_on_fail: policy != OnError::StopWorkflow,
+                state: Mutex::new(self.states.remove(&entry.node).unwrap_or_default()),
+                logs: Mutex::new(Vec::new()),
+            };
+            let tries = def.tries();
+            let mut result = node.execute(&ctx).await;
+            while result.is_err() && retries + 1 < tries {
+                retries += 1;
+                ctx.clock()
+                    .sleep(Duration::from_millis(def.wait_between_tries_ms()))
+                    .await;
+                result = node.execute(&ctx).await;
+            }
+            let state = ctx.state.into_inner().expect("node state");
+            let logs = ctx.logs.into_inner().expect("node logs");
+            self.states.insert(entry.node, state);
+            self.logs
+                .extend(logs.into_iter().map(|l| (def.name.clone(), l)));
+            match result {
+                Ok(outputs) => Ok(Some(outputs)),
+                Err(e) if policy == OnError::StopWorkflow => Err(e),
+                // The node failed as a whole but may continue: input 0 passes through.
+                Err(_) => Ok(Some(vec![inputs.first().cloned().unwrap_or_default()])),
+            }
+        };
+
+        let profile = |items_out: usize| NodeProfile {
+            items_in,
+            items_out,
+            duration_ns: wall.elapsed().as_nanos() as u64,
+            retries,
+        };
+        let execution_index = self.execution_index;
+        self.execution_index += 1;
+        let mut task = TaskData {
+            start_time,
+            execution_time: wall.elapsed().as_millis() as u64,
+            execution_index,
+            success: true,
+            source: entry.sources,
+            data: None,
+            error: None,
+            profile: profile(0),
+        };
+        let outputs = match result {
+            Err(e) => {
+                let e = e.with_node(&def.name);
+                task.success = false;
+                task.error = Some(TaskError {
+                    message: e.message.clone(),
+                    description: e.description.clone(),
+                    parameter: e.parameter.clone(),
+                    item_index: e.item_index,
+                    node: def.name.clone(),
+                });
+                self.run_data.push(&def.name, task);
+                self.node_order.push(def.name.clone());
+                return Err(e);
+            }
+            Ok(None) => None,
+            Ok(Some(mut outputs)) => {
+                outputs.resize_with(built.outputs.max(1), Vec::new);
+                if policy == OnError::ContinueErrorOutput && pinned.is_none() {
+                    route_error_items(&mut outputs, &inputs);
+                }
+                let main_len = inputs.get(main_input).map_or(0, Vec::len);
+                for output in &mut outputs {
+                    assign_paired_items(output, main_len, main_input);
+                }
+                if def.always_output_data && outputs[0].is_empty() {
+                    let all: PairedItems = (0..main_len)
+                        .map(|i| PairedItem::with_input(i, main_input))
+                        .collect();
+                    outputs[0].push(Item {
+                        paired_item: all,
+                        ..Item::default()
+                    });
+                }
+                Some(outputs)
+            }
+        };
+        let items_out = outputs
+            .as_ref()
+            .map_or(0, |o| o.iter().map(Vec::len).sum());
+        task.profile = profile(items_out);
+        task.execution_time = wall.elapsed().as_millis() as u64;
+        task.data = outputs;
+        self.run_data.push(&def.name, task);
+        self.node_order.push(def.name.clone());
+        self.schedule_children(entry.node, run_index);
+        Ok(())
+    }
+
+    /// Queue the children of `node` after its run `run_index` (v1: depth-first, top-most child
+    /// first; v0: breadth-first in connection order).
+    fn schedule_children(&mut self, node: usize, run_index: usize) {
+        let wf = self.wf;
+        let name = &wf.workflow.nodes[node].name;
+        let Some(task) = self.run_data.runs(name).last() else {
+            return;
+        };
+        if task.data.is_none() {
+            return;
+        }
+        let mut children: Vec<(usize, usize, usize)> = Vec::new();
+        for (output, targets) in wf.workflow.main_outputs(name).iter().enumerate() {
+            for conn in targets.iter().flatten() {
+                children.push((output, wf.index[&conn.node], conn.index));
+            }
+        }
+        let v1 = self.order == ExecutionOrder::V1;
+        if v1 {
+            // Bottom-right first, each pushed to the front: the top-most, left-most runs first.
+            children.sort_by(|a, b| {
+                let pa = wf.workflow.nodes[a.1].position;
+                let pb = wf.workflow.nodes[b.1].position;
+                pb[1].total_cmp(&pa[1]).then(pb[0].total_cmp(&pa[0]))
+            });
+        }
+        let mut to_add = Vec::new();
+        for (output, child, input) in children {
+            let items = task.output(output);
+            let has_output = task.data.as_ref().is_some_and(|d| output < d.len());
+            if !items.is_empty() || (!v1 && input > 0 && has_output) {
+                to_add.push((output, child, input, items.to_vec()));
+            }
+        }
+        for (output, child, input, items) in to_add {
+            let source = SourceRef {
+                previous_node: name.clone(),
+                previous_node_output: output,
+                previous_node_run: run_index,
+            };
+            self.add_to_execute(node, child, input, items, source);
+        }
+    }
+
+    /// Queue `child` with `items` on input `input`; multi-input nodes wait until every input
+    /// of a slot has data.
+    fn add_to_execute(
+        &mut self,
+        parent: usize,
+        child: usize,
+        input: usize,
+        items: Vec<Item>,
+        source: SourceRef,
+    ) {
+        let inputs_needed = self.wf.connected_inputs[child];
+        if inputs_needed <= 1 {
+            self.push(Entry {
+                node: child,
+                inputs: vec![items],
+                sources: vec![Some(source)],
+            });
+            return;
+        }
+        let slots = self.waiting.entry(child).or_default();
+        let key = slots
+            .iter()
+            .find(|(_, slot)| slot.inputs[input].is_none())
+            .map(|(k, _)| *k)
+            .unwrap_or_else(|| slots.keys().last().map_or(0, |k| k + 1));
+        let slot = slots.entry(key).or_insert_with(|| Slot {
+            inputs: vec![None; inputs_needed],
+            sources: vec![None; inputs_needed],
+        });
+        slot.inputs[input] = Some(items);
+        slot.sources[input] = Some(source);
+        if slot.inputs.iter().all(Option::is_some) {
+            let slot = slots.remove(&key).expect("slot exists");
+            if slots.is_empty() {
+                self.waiting.shift_remove(&child);
+            }
+            self.push(Entry {
+                node: child,
+                inputs: slot.inputs.into_iter().map(Option::unwrap_or_default).collect(),
+                sources: slot.sources,
+            });
+        } else if self.order == ExecutionOrder::V0 {
+            self.force_input_roots(parent, child);
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        match self.order {
+            ExecutionOrder::V1 => self.stack.push_front(entry),
+            ExecutionOrder::V0 => self.stack.push_back(entry),
+        }
+    }
+
+    /// v0: when a multi-input node waits on an input whose branch nothing will ever start
+    /// (no node of it ran or is queued), start that branch's root nodes.
+    fn force_input_roots(&mut self, parent: usize, child: usize) {
+        let wf = self.wf;
+        let Some(slot) = self.waiting.get(&child).and_then(|s| s.values().next()) else {
+            return;
+        };
+        let missing: Vec<usize> = (0..slot.inputs.len())
+            .filter(|i| slot.inputs[*i].is_none())
+            .collect();
+        let queued: HashSet<usize> = self.stack.iter().map(|e| e.node).collect();
+        let siblings: HashSet<usize> = wf
+            .workflow
+            .main_outputs(&wf.workflow.nodes[parent].name)
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|c| wf.index[&c.node])
+            .collect();
+        for input in missing {
+            for &(input_parent, _, _) in wf.incoming[child].iter().filter(|c| c.2 == input) {
+                let mut seen = HashSet::new();
+                let mut todo = vec![input_parent];
+                let mut roots = Vec::new();
+                let mut active = false;
+                while let Some(n) = todo.pop() {
+                    if !seen.insert(n) {
+                        continue;
+                    }
+                    let name = &wf.workflow.nodes[n].name;
+                    if self.run_data.run_count(name) > 0
+                        || queued.contains(&n)
+                        || siblings.contains(&n)
+                    {
+                        active = true;
+                        break;
+                    }
+                    if wf.incoming[n].is_empty() {
+                        roots.push(n);
+                    }
+                    todo.extend(wf.incoming[n].iter().map(|c| c.0));
+                }
+                if !active {
+                    for root in roots {
+                        self.stack.push_back(Entry {
+                            node: root,
+                            inputs: vec![vec![Item::default()]],
+                            sources: vec![None],
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// v1: when nothing else can run, release a waiting multi-input node with partial data.
+    fn release_waiting(&mut self) -> Option<Entry> {
+        let wf = self.wf;
+        let waiting_nodes: Vec<usize> = self.waiting.keys().copied().collect();
+        for node in waiting_nodes {
+            let parent_waiting = wf.incoming[node]
+                .iter()
+                .any(|(p, _, _)| *p != node && self.waiting.contains_key(p));
+            if parent_waiting {
+                continue;
+            }
+            let slots = self.waiting.get_mut(&node)?;
+            let (&key, slot) = slots.iter().next()?;
+            let required = wf.nodes[node]
+                .node
+                .as_ref()
+                .map_or(RequiredInputs::Any, |n| n.required_inputs());
+            let present = |i: usize| slot.inputs.get(i).is_some_and(Option::is_some);
+            let ok = match required {
+                RequiredInputs::Any => true,
+                RequiredInputs::Count(n) => slot.inputs.iter().flatten().count() >= n,
+                RequiredInputs::These(list) => list.iter().all(|i| present(*i)),
+            };
+            if !ok {
+                continue;
+            }
+            let slot = slots.remove(&key).expect("slot exists");
+            if slots.is_empty() {
+                self.waiting.shift_remove(&node);
+            }
+            let inputs: Vec<Vec<Item>> =
+                slot.inputs.into_iter().map(Option::unwrap_or_default).collect();
+            if inputs.iter().all(Vec::is_empty) {
+                continue;
+            }
+            return Some(Entry {
+                node,
+                inputs,
+                sources: slot.sources,
+            });
+        }
+        None
+    }
+}
+
+/// `continueErrorOutput`: items that only carry an error move to the extra last output, with
+/// the input item they came from underneath.
+fn route_error_items(outputs: &mut [Vec<Item>], inputs: &[Vec<Item>]) {
+    let Some((error_output, regular)) = outputs.split_last_mut() else {
+        return;
+    };
+    for output in regular {
+        let (errors, kept): (Vec<Item>, Vec<Item>) =
+            std::mem::take(output).into_iter().partition(is_error_item);
+        *output = kept;
+        for mut item in errors {
+            let origin = item
+                .paired_item
+                .first()
+                .and_then(|p| inputs.get(p.input_index())?.get(p.item));
+            if let Some(origin) = origin {
+                let mut json = (*origin.json).clone();
+                for (k, v) in item.json.iter() {
+                    json.insert(k.clone(), v.clone());
+                }
+                item.json = json.into();
+            }
+            error_output.push(item);
+        }
+    }
+}
+
+fn is_error_item(item: &Item) -> bool {
+    let json = &item.json;
+    json.contains_key("error")
+        && (json.len() == 1 || (json.len() == 2 && json.contains_key("message")))
+}
+
+/// Fill in missing paired items the way n8n does when it can tell: one input item, equal counts,
+/// or a single output item.
+fn assign_paired_items(output: &mut [Item], input_len: usize, input: usize) {
+    let n = output.len();
+    for (i, item) in output.iter_mut().enumerate() {
+        if !item.paired_item.is_empty() {
+            continue;
+        }
+        let paired = if input_len == 1 || n == 1 {
+            Some(0)
+        } else if n == input_len {
+            Some(i)
+        } else {
+            None
+        };
+        if let Some(p) = paired {
+            item.paired_item = smallvec::smallvec![PairedItem::with_input(p, input)];
+        }
+    }
+}

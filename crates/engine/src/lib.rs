@@ -1,0 +1,23 @@
+//! The execution engine: builds a workflow's nodes once, then schedules and runs them exactly as
+//! n8n does (v1 depth-first order with position-sorted siblings, or legacy v0), recording n8n-shaped
+//! run data with a per-node profile on every run.
+//!
+//! The engine knows no concrete node: nodes implement [`Node`] and are looked up in a [`Registry`]
+//! by (type, typeVersion).
+
+mod context;
+mod error;
+mod execution;
+mod node;
+mod paired;
+mod params;
+mod registry;
+mod run_data;
+
+pub use context::{ExecuteContext, ItemScope};
+pub use error::{EngineError, NodeError};
+pub use execution::{CompiledWorkflow, ExecutionOptions, RunOutcome, RunStatus};
+pub use node::{Node, NodeOutputs, RequiredInputs};
+pub use params::Param;
+pub use registry::{NodeKind, NodeSpec, Registry};
+pub use run_data::{NodeProfile, RunData, TaskData, TaskError};

@@ -1,0 +1,39 @@
+//! The node trait every built-in node implements.
+
+use crate::{ExecuteContext, NodeError};
+use sluice_model::Item;
+
+/// One item list per output (IF: `[true, false]`; Loop Over Items: `[done, loop]`).
+pub type NodeOutputs = Vec<Vec<Item>>;
+
+/// How many inputs must hold data before a waiting multi-input node may run when the rest of the
+/// graph is idle (n8n's `requiredInputs`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum RequiredInputs {
+    /// No requirement: it runs once any input has items.
+    #[default]
+    Any,
+    /// At least this many inputs must have received data.
+    Count(usize),
+    /// These inputs must all have received data.
+    These(Vec<usize>),
+}
+
+/// A node built from its parameters once per workflow, run once per input run.
+#[async_trait::async_trait]
+pub trait Node: Send + Sync {
+    /// Run with all items of one input run (see [`ExecuteContext::input`]); return one item list
+    /// per output. Per-item failures under `continueOnFail` become error items (see
+    /// [`ExecuteContext::map_items`]); returning `Err` fails the whole node.
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError>;
+
+    /// Number of main outputs (before the extra error output the engine may add).
+    fn outputs(&self) -> usize {
+        1
+    }
+
+    /// See [`RequiredInputs`]; only consulted for nodes with several connected inputs.
+    fn required_inputs(&self) -> RequiredInputs {
+        RequiredInputs::Any
+    }
+}

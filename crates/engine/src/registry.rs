@@ -1,0 +1,73 @@
+//! Node types by (type, typeVersion): what exists, and how to build it from its parameters.
+
+use crate::{Node, NodeError, Param};
+use sluice_model::NodeDef;
+use std::collections::HashMap;
+
+/// How the engine treats a node type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    /// Starts executions (Manual Trigger, Webhook, Schedule...). Picked as the start node.
+    Trigger,
+    /// Transforms input items.
+    Regular,
+    /// Canvas decoration (sticky notes): accepted, never run.
+    Note,
+}
+
+/// Builds a node from its definition and compiled parameters.
+pub type Factory = fn(&NodeDef, &Param) -> Result<Box<dyn Node>, NodeError>;
+
+/// One registered node type: all the typeVersions one factory handles.
+#[derive(Clone, Copy)]
+pub struct NodeSpec {
+    pub node_type: &'static str,
+    pub versions: &'static [f64],
+    pub kind: NodeKind,
+    pub factory: Factory,
+}
+
+/// All node types the engine can run.
+#[derive(Default, Clone)]
+pub struct Registry {
+    specs: HashMap<&'static str, Vec<NodeSpec>>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    pub fn register(&mut self, spec: NodeSpec) {
+        self.specs.entry(spec.node_type).or_default().push(spec);
+    }
+
+    /// The spec that handles `node_type` at `version`.
+    pub fn get(&self, node_type: &str, version: f64) -> Option<&NodeSpec> {
+        self.specs
+            .get(node_type)?
+            .iter()
+            .find(|spec| spec.versions.contains(&version))
+    }
+
+    /// True when the type exists at some version.
+    pub fn knows_type(&self, node_type: &str) -> bool {
+        self.specs.contains_key(node_type)
+    }
+
+    /// Every supported (type, versions), sorted by type.
+    pub fn supported(&self) -> Vec<(&'static str, Vec<f64>)> {
+        let mut out: Vec<_> = self
+            .specs
+            .iter()
+            .map(|(t, specs)| {
+                let mut versions: Vec<f64> =
+                    specs.iter().flat_map(|s| s.versions.iter().copied()).collect();
+                versions.sort_by(f64::total_cmp);
+                (*t, versions)
+            })
+            .collect();
+        out.sort_by_key(|(t, _)| *t);
+        out
+    }
+}

@@ -1,0 +1,111 @@
+//! Run data: what every node run produced, in n8n's `resultData.runData` shape, plus the profile
+//! Sluice records on every run (items in/out, time, retries).
+
+use indexmap::IndexMap;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use sluice_model::{Item, SourceRef};
+
+/// Per-run measurements; always collected, printed by `sluice run --profile`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeProfile {
+    pub items_in: usize,
+    pub items_out: usize,
+    /// Wall time of the node run including retries, in nanoseconds.
+    pub duration_ns: u64,
+    pub retries: u32,
+}
+
+/// The error a run ended with, as n8n records it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskError {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_index: Option<usize>,
+    pub node: String,
+}
+
+/// One run of one node (n8n's `ITaskData`).
+#[derive(Clone, Debug)]
+pub struct TaskData {
+    /// Unix epoch milliseconds.
+    pub start_time: i64,
+    /// Milliseconds, like n8n.
+    pub execution_time: u64,
+    pub execution_index: usize,
+    pub success: bool,
+    pub source: Vec<Option<SourceRef>>,
+    /// One item list per output; `None` when the node was skipped (no input data).
+    pub data: Option<Vec<Vec<Item>>>,
+    pub error: Option<TaskError>,
+    pub profile: NodeProfile,
+}
+
+impl TaskData {
+    /// Items of `output` (empty when absent).
+    pub fn output(&self, output: usize) -> &[Item] {
+        self.data
+            .as_ref()
+            .and_then(|d| d.get(output))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+impl Serialize for TaskData {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Main<'a> {
+            main: &'a [Vec<Item>],
+        }
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("startTime", &self.start_time)?;
+        map.serialize_entry("executionTime", &self.execution_time)?;
+        map.serialize_entry("executionIndex", &self.execution_index)?;
+        map.serialize_entry(
+            "executionStatus",
+            if self.success { "success" } else { "error" },
+        )?;
+        map.serialize_entry("source", &self.source)?;
+        if let Some(data) = &self.data {
+            map.serialize_entry("data", &Main { main: data })?;
+        }
+        if let Some(error) = &self.error {
+            map.serialize_entry("error", error)?;
+        }
+        map.serialize_entry("profile", &self.profile)?;
+        map.end()
+    }
+}
+
+/// All runs of all nodes of one execution, in the order nodes first ran.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(transparent)]
+pub struct RunData {
+    pub nodes: IndexMap<String, Vec<TaskData>>,
+}
+
+impl RunData {
+    pub fn runs(&self, node: &str) -> &[TaskData] {
+        self.nodes.get(node).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn run_count(&self, node: &str) -> usize {
+        self.runs(node).len()
+    }
+
+    pub(crate) fn push(&mut self, node: &str, task: TaskData) {
+        match self.nodes.get_mut(node) {
+            Some(runs) => runs.push(task),
+            None => {
+                self.nodes.insert(node.to_string(), vec![task]);
+            }
+        }
+    }
+}

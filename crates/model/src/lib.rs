@@ -1,0 +1,15 @@
+//! The n8n data contract: workflow JSON and items, loaded and validated without any I/O.
+//!
+//! Everything above this crate (expressions, engine, nodes, CLI) speaks these types, so a workflow
+//! exported from n8n round-trips through Sluice unchanged: unknown fields are kept in `extra` maps.
+
+mod item;
+mod load;
+mod workflow;
+
+pub use item::{Item, JsonObject, PairedItem, PairedItems, SourceRef};
+pub use load::LoadError;
+pub use workflow::{
+    Connection, ExecutionOrder, NodeConnections, NodeDef, OnError, Settings, Workflow,
+};
+pub use serde_json::Value;

@@ -1,0 +1,17 @@
+//! Triggers, pass-throughs, canvas notes and the test/training nodes n8n's fixtures use.
+
+mod manual_trigger;
+mod no_op;
+mod sticky_note;
+mod test_data;
+
+use sluice_engine::NodeSpec;
+
+pub fn specs() -> Vec<NodeSpec> {
+    vec![
+        manual_trigger::SPEC,
+        no_op::SPEC,
+        sticky_note::SPEC,
+        test_data::SPEC,
+    ]
+}

@@ -1,0 +1,24 @@
+//! No Operation: passes its input through unchanged.
+
+use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_model::NodeDef;
+
+pub const SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.noOp",
+    versions: &[1.0],
+    kind: NodeKind::Regular,
+    factory: build,
+};
+
+struct NoOp;
+
+fn build(_: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
+    Ok(Box::new(NoOp))
+}
+
+#[async_trait::async_trait]
+impl Node for NoOp {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(vec![ctx.main_input().to_vec()])
+    }
+}

@@ -1,0 +1,23 @@
+//! Sluice's built-in nodes, one module per node family. Each node is built once per workflow from
+//! its compiled parameters and registered under its n8n type name and typeVersions.
+
+pub mod core;
+pub mod data;
+pub mod flow;
+pub mod transform;
+
+use sluice_engine::Registry;
+
+/// A registry holding every built-in node.
+pub fn registry() -> Registry {
+    let mut registry = Registry::new();
+    for spec in core::specs()
+        .into_iter()
+        .chain(flow::specs())
+        .chain(transform::specs())
+        .chain(data::specs())
+    {
+        registry.register(spec);
+    }
+    registry
+}
