@@ -1,1 +1,85 @@
-fn main() {}
+//! `sluice`: run, test and check n8n workflows from the command line.
+//!
+//! Exit codes: 0 success, 1 a workflow (or test) failed, 2 bad input (missing file, invalid JSON,
+//! not a workflow, unsupported node).
+
+mod check;
+mod compare;
+mod input;
+mod profile;
+mod run;
+mod test_cmd;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(name = "sluice", version, about = "Run n8n workflows, fast")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProfileFormat {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Execute a workflow in-process and print the last node's output items as JSON.
+    Run {
+        /// Workflow JSON file (as exported from n8n).
+        workflow: PathBuf,
+        /// JSON array of objects to feed as the trigger's output items.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Write the full run data (n8n's shape) to this file.
+        #[arg(long)]
+        run_data: Option<PathBuf>,
+        /// Print the per-node profile to stderr (table, or json).
+        #[arg(long, num_args = 0..=1, default_missing_value = "table")]
+        profile: Option<ProfileFormat>,
+    },
+    /// Run workflow files with pinned data as tests, the way n8n's node test harness does.
+    Test {
+        /// Workflow files or directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Validate workflow files without running them; list unsupported node types.
+    Check {
+        /// Workflow files or directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = match cli.command {
+        Command::Run {
+            workflow,
+            input,
+            run_data,
+            profile,
+        } => runtime.block_on(run::run(
+            &workflow,
+            input.as_deref(),
+            run_data.as_deref(),
+            profile,
+        )),
+        Command::Test { paths } => runtime.block_on(test_cmd::test(&paths)),
+        Command::Check { paths } => check::check(&paths),
+    };
+    ExitCode::from(code)
+}

@@ -198,12 +198,7 @@ impl Scope for ItemScope<'_, '_> {
     }
 
     fn paired_item(&self, node: &str) -> Result<&Item, ExprError> {
-        let source = self
-            .ctx
-            .sources
-            .get(self.ctx.main_input)
-            .cloned()
-            .flatten();
+        let source = self.ctx.sources.get(self.ctx.main_input).cloned().flatten();
         self.ctx
             .shared
             .paired_item(node, source.as_ref(), self.item_index, self.ctx.node)
@@ -254,7 +249,12 @@ impl Scope for ItemScope<'_, '_> {
         let o = &self.ctx.shared.options;
         ExecutionInfo {
             id: o.execution_id.clone(),
-            mode: if o.mode == "manual" { "test" } else { "production" }.into(),
+            mode: if o.mode == "manual" {
+                "test"
+            } else {
+                "production"
+            }
+            .into(),
             resume_url: String::new(),
         }
     }

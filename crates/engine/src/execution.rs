@@ -8,8 +8,7 @@ use crate::{EngineError, Node, NodeError, Param, Registry, RequiredInputs};
 use chrono::{DateTime, FixedOffset, Utc};
 use indexmap::IndexMap;
 use sluice_model::{
-    ExecutionOrder, Item, JsonObject, OnError, PairedItem, PairedItems, SourceRef, Value,
-    Workflow,
+    ExecutionOrder, Item, JsonObject, OnError, PairedItem, PairedItems, SourceRef, Value, Workflow,
 };
 use sluice_runtime::Clock;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -187,13 +186,13 @@ impl CompiledWorkflow {
             .collect();
         let mut nodes = Vec::with_capacity(workflow.nodes.len());
         for def in &workflow.nodes {
-            let spec = registry.get(&def.node_type, def.type_version).ok_or_else(|| {
-                EngineError::UnsupportedNode {
+            let spec = registry
+                .get(&def.node_type, def.type_version)
+                .ok_or_else(|| EngineError::UnsupportedNode {
                     node: def.name.clone(),
                     node_type: def.node_type.clone(),
                     version: def.type_version,
-                }
-            })?;
+                })?;
             if spec.kind == NodeKind::Note {
                 nodes.push(BuiltNode {
                     node: None,
@@ -481,9 +480,7 @@ impl Run<'_> {
                 Some(outputs)
             }
         };
-        let items_out = outputs
-            .as_ref()
-            .map_or(0, |o| o.iter().map(Vec::len).sum());
+        let items_out = outputs.as_ref().map_or(0, |o| o.iter().map(Vec::len).sum());
         task.profile = profile(items_out);
         task.execution_time = wall.elapsed().as_millis() as u64;
         task.data = outputs;
@@ -575,7 +572,11 @@ impl Run<'_> {
             }
             self.push(Entry {
                 node: child,
-                inputs: slot.inputs.into_iter().map(Option::unwrap_or_default).collect(),
+                inputs: slot
+                    .inputs
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect(),
                 sources: slot.sources,
             });
         } else if self.order == ExecutionOrder::V0 {
@@ -675,8 +676,11 @@ impl Run<'_> {
             if slots.is_empty() {
                 self.waiting.shift_remove(&node);
             }
-            let inputs: Vec<Vec<Item>> =
-                slot.inputs.into_iter().map(Option::unwrap_or_default).collect();
+            let inputs: Vec<Vec<Item>> = slot
+                .inputs
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect();
             if inputs.iter().all(Vec::is_empty) {
                 continue;
             }

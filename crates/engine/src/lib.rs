@@ -20,4 +20,4 @@ pub use execution::{CompiledWorkflow, ExecutionOptions, RunOutcome, RunStatus};
 pub use node::{Node, NodeOutputs, RequiredInputs};
 pub use params::Param;
 pub use registry::{NodeKind, NodeSpec, Registry};
-pub use run_data::{NodeProfile, RunData, TaskData, TaskError};
+pub use run_data::{classify_duration, NodeProfile, NodeSummary, RunData, TaskData, TaskError};

@@ -38,7 +38,10 @@ impl Shared<'_> {
         let Some(source) = source else {
             return Err(lookup_error(
                 "Can't get data for expression",
-                format!("'{}' has no input to trace back to '{target}'", current.name),
+                format!(
+                    "'{}' has no input to trace back to '{target}'",
+                    current.name
+                ),
             ));
         };
         let mut found: Vec<&Item> = Vec::new();
@@ -109,7 +112,10 @@ impl Shared<'_> {
         for paired in &item.paired_item {
             let next = match &paired.source_overwrite {
                 Some(over) => Some(over.as_ref()),
-                None => task.source.get(paired.input_index()).and_then(Option::as_ref),
+                None => task
+                    .source
+                    .get(paired.input_index())
+                    .and_then(Option::as_ref),
             };
             if let Some(next) = next {
                 self.walk_back(target, next, paired.item, found, depth + 1)?;

@@ -79,7 +79,9 @@ impl Param {
 
     /// A nested field by dotted path, e.g. `options.caseSensitive`.
     pub fn path(&self, dotted: &str) -> Option<&Param> {
-        dotted.split('.').try_fold(self, |param, key| param.get(key))
+        dotted
+            .split('.')
+            .try_fold(self, |param, key| param.get(key))
     }
 
     /// Like [`Param::path`], but a missing parameter reads as `null`.
@@ -131,4 +133,3 @@ fn contains_expression(value: &Value) -> bool {
         _ => false,
     }
 }
-

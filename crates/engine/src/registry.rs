@@ -61,8 +61,10 @@ impl Registry {
             .specs
             .iter()
             .map(|(t, specs)| {
-                let mut versions: Vec<f64> =
-                    specs.iter().flat_map(|s| s.versions.iter().copied()).collect();
+                let mut versions: Vec<f64> = specs
+                    .iter()
+                    .flat_map(|s| s.versions.iter().copied())
+                    .collect();
                 versions.sort_by(f64::total_cmp);
                 (*t, versions)
             })

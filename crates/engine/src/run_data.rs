@@ -109,3 +109,45 @@ impl RunData {
         }
     }
 }
+
+/// Totals of one node over all its runs in an execution.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSummary {
+    pub node: String,
+    pub runs: usize,
+    pub items_in: usize,
+    pub items_out: usize,
+    pub total_ns: u64,
+    pub retries: u32,
+}
+
+/// How the seed course grades a whole run: fast < 5 s, acceptable < 30 s, slow < 60 s, critical.
+pub fn classify_duration(seconds: f64) -> &'static str {
+    if seconds < 5.0 {
+        "fast"
+    } else if seconds < 30.0 {
+        "acceptable"
+    } else if seconds < 60.0 {
+        "slow"
+    } else {
+        "critical"
+    }
+}
+
+impl RunData {
+    /// Per-node totals in first-run order.
+    pub fn node_summaries(&self) -> Vec<NodeSummary> {
+        self.nodes
+            .iter()
+            .map(|(node, runs)| NodeSummary {
+                node: node.clone(),
+                runs: runs.len(),
+                items_in: runs.iter().map(|r| r.profile.items_in).sum(),
+                items_out: runs.iter().map(|r| r.profile.items_out).sum(),
+                total_ns: runs.iter().map(|r| r.profile.duration_ns).sum(),
+                retries: runs.iter().map(|r| r.profile.retries).sum(),
+            })
+            .collect()
+    }
+}

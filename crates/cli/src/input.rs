@@ -1,0 +1,86 @@
+//! Reading workflow and item files, turning every problem into one line that says what and where.
+
+use sluice_model::{Item, Workflow};
+use std::path::{Path, PathBuf};
+
+/// Exit code for bad input.
+pub const BAD_INPUT: u8 = 2;
+
+pub fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read file: {e}", path.display()))
+}
+
+pub fn load_workflow(path: &Path) -> Result<Workflow, String> {
+    let text = read_text(path)?;
+    Workflow::from_json_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A JSON array of objects (or of `{json: ...}` items) given with `--input`.
+pub fn load_items(path: &Path) -> Result<Vec<Item>, String> {
+    let text = read_text(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: invalid JSON at line {}:{}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    load_items_value(value).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Items from a JSON array of objects; an object with only a `json` key is taken as an item.
+pub fn load_items_value(value: serde_json::Value) -> Result<Vec<Item>, String> {
+    let values = match value {
+        serde_json::Value::Array(values) => values,
+        obj @ serde_json::Value::Object(_) => vec![obj],
+        _ => return Err("input must be a JSON array of objects".into()),
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            serde_json::Value::Object(mut obj) => Ok(match obj.remove("json") {
+                Some(serde_json::Value::Object(json)) if obj.is_empty() => Item::new(json),
+                Some(json) => {
+                    obj.insert("json".into(), json);
+                    Item::new(obj)
+                }
+                None => Item::new(obj),
+            }),
+            _ => Err(format!("input item {i} is not a JSON object")),
+        })
+        .collect()
+}
+
+/// Workflow files under the given paths: files as given, directories searched for `*.json`
+/// recursively, in sorted order.
+pub fn workflow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect_json(path, &mut out)?;
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `sluice run`: execute one workflow in-process.
+
+use crate::input::{load_items, load_workflow, BAD_INPUT};
+use crate::{profile, ProfileFormat};
+use sluice_engine::{CompiledWorkflow, EngineError, ExecutionOptions, RunStatus};
+use std::io::Write;
+use std::path::Path;
+
+/// Exit code for a workflow that failed while running.
+pub const WORKFLOW_FAILED: u8 = 1;
+
+pub async fn run(
+    workflow_path: &Path,
+    input: Option<&Path>,
+    run_data: Option<&Path>,
+    profile_format: Option<ProfileFormat>,
+) -> u8 {
+    let prepared = (|| {
+        let workflow = load_workflow(workflow_path)?;
+        let trigger_items = input.map(load_items).transpose()?;
+        let compiled = CompiledWorkflow::build(workflow, &sluice_nodes::registry())
+            .map_err(|e| format!("{}: {e}", workflow_path.display()))?;
+        Ok::<_, String>((compiled, trigger_items))
+    })();
+    let (compiled, trigger_items) = match prepared {
+        Ok(p) => p,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return BAD_INPUT;
+        }
+    };
+    let options = ExecutionOptions {
+        trigger_items,
+        allow_env_access: env_access_allowed(),
+        ..ExecutionOptions::default()
+    };
+    let outcome = match compiled.run(options).await {
+        Ok(outcome) => outcome,
+        Err(e @ EngineError::NoStartNode) => {
+            eprintln!("error: {}: {e}", workflow_path.display());
+            return BAD_INPUT;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return WORKFLOW_FAILED;
+        }
+    };
+    for (node, line) in &outcome.logs {
+        eprintln!("[{node}] {line}");
+    }
+    if let Some(path) = run_data {
+        let text = serde_json::to_string_pretty(&outcome.to_n8n_json()).expect("run data");
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: {}: cannot write run data: {e}", path.display());
+            return BAD_INPUT;
+        }
+    }
+    if let Some(format) = profile_format {
+        profile::print(&outcome, format);
+    }
+    if outcome.status == RunStatus::Error {
+        if let Some(e) = &outcome.error {
+            eprintln!("error: {e}");
+        }
+        return WORKFLOW_FAILED;
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let jsons: Vec<_> = outcome.last_output().iter().map(|i| &*i.json).collect();
+    serde_json::to_writer_pretty(&mut out, &jsons).expect("stdout");
+    writeln!(out).expect("stdout");
+    0
+}
+
+/// `$env` access: allowed by SLUICE_ALLOW_ENV_ACCESS=true or N8N_BLOCK_ENV_ACCESS_IN_NODE=false.
+pub fn env_access_allowed() -> bool {
+    let is =
+        |name: &str, value: &str| std::env::var(name).is_ok_and(|v| v.eq_ignore_ascii_case(value));
+    is("SLUICE_ALLOW_ENV_ACCESS", "true") || is("N8N_BLOCK_ENV_ACCESS_IN_NODE", "false")
+}
