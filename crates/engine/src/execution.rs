@@ -433,9 +433,11 @@ impl Run<'_> {
         };
         let execution_index = self.execution_index;
         self.execution_index += 1;
+        // Clock time, so waits on a virtual clock show up as they would in real time.
+        let elapsed_ms = (self.options.clock.now().timestamp_millis() - start_time).max(0) as u64;
         let mut task = TaskData {
             start_time,
-            execution_time: wall.elapsed().as_millis() as u64,
+            execution_time: elapsed_ms,
             execution_index,
             success: true,
             source: entry.sources,
@@ -482,7 +484,6 @@ impl Run<'_> {
         };
         let items_out = outputs.as_ref().map_or(0, |o| o.iter().map(Vec::len).sum());
         task.profile = profile(items_out);
-        task.execution_time = wall.elapsed().as_millis() as u64;
         task.data = outputs;
         self.run_data.push(&def.name, task);
         self.node_order.push(def.name.clone());

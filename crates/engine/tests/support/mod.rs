@@ -1,0 +1,218 @@
+//! Test-only nodes and a tiny workflow builder, so engine rules are tested without the real nodes.
+
+#![allow(dead_code)]
+
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+use sluice_engine::{
+    CompiledWorkflow, ExecuteContext, ExecutionOptions, Node, NodeError, NodeKind, NodeOutputs,
+    NodeSpec, Param, Registry, RequiredInputs, RunOutcome,
+};
+use sluice_model::{Item, NodeDef, Workflow};
+use sluice_runtime::Clock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// `test.start`: trigger passing its input through.
+struct Start;
+#[async_trait::async_trait]
+impl Node for Start {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(vec![ctx.main_input().to_vec()])
+    }
+}
+
+/// `test.emit`: emits its `items` parameter (array of objects), ignoring input.
+struct Emit(Vec<Value>);
+#[async_trait::async_trait]
+impl Node for Emit {
+    async fn execute(&self, _: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(vec![self.0.iter().cloned().map(Item::from_value).collect()])
+    }
+}
+
+/// `test.pass`: passes input through (input 0), tagging each item with `via: <node name>`.
+struct Pass;
+#[async_trait::async_trait]
+impl Node for Pass {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let name = ctx.node().name.clone();
+        Ok(vec![ctx
+            .main_input()
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                i.json_mut().insert("via".into(), json!(name));
+                i
+            })
+            .collect()])
+    }
+}
+
+/// `test.route`: `outputs` outputs; an item goes to output `json.route` (default 0).
+struct Route(usize);
+#[async_trait::async_trait]
+impl Node for Route {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let mut out = vec![Vec::new(); self.0];
+        for item in ctx.main_input() {
+            let k = item.json.get("route").and_then(Value::as_u64).unwrap_or(0) as usize;
+            out[k].push(item.clone());
+        }
+        Ok(out)
+    }
+    fn outputs(&self) -> usize {
+        self.0
+    }
+}
+
+/// `test.failItems`: fails every item with `json.fail == true` (per item, honouring onError).
+struct FailItems;
+#[async_trait::async_trait]
+impl Node for FailItems {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(vec![ctx.map_items(|i, item| {
+            if item.json.get("fail") == Some(&json!(true)) {
+                Err(NodeError::new(format!("item {i} failed on purpose")))
+            } else {
+                Ok(Some(item.clone()))
+            }
+        })?])
+    }
+}
+
+/// `test.flaky`: fails its first `failures` executions (counted per built node), then passes.
+struct Flaky {
+    failures: u32,
+    calls: AtomicU32,
+}
+#[async_trait::async_trait]
+impl Node for Flaky {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        if call < self.failures {
+            return Err(NodeError::new(format!("flaky failure {}", call + 1)));
+        }
+        Ok(vec![ctx.main_input().to_vec()])
+    }
+}
+
+/// `test.concat`: two inputs concatenated; runs with one input once the graph is idle.
+struct Concat;
+#[async_trait::async_trait]
+impl Node for Concat {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let mut out = ctx.input(0).to_vec();
+        out.extend_from_slice(ctx.input(1));
+        Ok(vec![out])
+    }
+    fn required_inputs(&self) -> RequiredInputs {
+        RequiredInputs::Count(1)
+    }
+}
+
+fn int_param(params: &Param, name: &str, default: u64) -> u64 {
+    params
+        .at(name)
+        .literal()
+        .and_then(Value::as_u64)
+        .unwrap_or(default)
+}
+
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    let spec = |node_type, kind, factory| NodeSpec {
+        node_type,
+        versions: &[1.0],
+        kind,
+        factory,
+    };
+    r.register(spec("test.start", NodeKind::Trigger, |_, _| {
+        Ok(Box::new(Start))
+    }));
+    r.register(spec("test.emit", NodeKind::Regular, |_, p| {
+        let items = p.at("items").literal().and_then(Value::as_array).cloned();
+        Ok(Box::new(Emit(items.unwrap_or_default())))
+    }));
+    r.register(spec("test.pass", NodeKind::Regular, |_, _| {
+        Ok(Box::new(Pass))
+    }));
+    r.register(spec("test.route", NodeKind::Regular, |_, p| {
+        Ok(Box::new(Route(int_param(p, "outputs", 2) as usize)))
+    }));
+    r.register(spec("test.failItems", NodeKind::Regular, |_, _| {
+        Ok(Box::new(FailItems))
+    }));
+    r.register(spec("test.flaky", NodeKind::Regular, |_, p| {
+        Ok(Box::new(Flaky {
+            failures: int_param(p, "failures", 1) as u32,
+            calls: AtomicU32::new(0),
+        }))
+    }));
+    r.register(spec("test.concat", NodeKind::Regular, |_, _| {
+        Ok(Box::new(Concat))
+    }));
+    r
+}
+
+/// A node: `(name, type, [x, y], parameters)`, plus extra node fields merged in.
+pub fn node(name: &str, kind: &str, pos: [i32; 2], params: Value) -> Value {
+    json!({"name": name, "type": format!("test.{kind}"), "typeVersion": 1,
+           "position": pos, "parameters": params})
+}
+
+/// `edges`: (from, output, to, input).
+pub fn workflow(
+    order: Option<&str>,
+    nodes: Vec<Value>,
+    edges: &[(&str, usize, &str, usize)],
+) -> Workflow {
+    let mut connections = serde_json::Map::new();
+    for (from, output, to, input) in edges {
+        let outputs = connections
+            .entry(from.to_string())
+            .or_insert_with(|| json!({"main": []}))["main"]
+            .as_array_mut()
+            .unwrap();
+        while outputs.len() <= *output {
+            outputs.push(json!([]));
+        }
+        outputs[*output]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"node": to, "type": "main", "index": input}));
+    }
+    let mut wf = json!({"name": "t", "nodes": nodes, "connections": connections});
+    if let Some(order) = order {
+        wf["settings"] = json!({"executionOrder": order});
+    }
+    Workflow::from_json_str(&wf.to_string()).expect("valid workflow")
+}
+
+pub async fn run(workflow: Workflow) -> RunOutcome {
+    run_with(workflow, ExecutionOptions::default()).await
+}
+
+pub async fn run_with(workflow: Workflow, options: ExecutionOptions) -> RunOutcome {
+    let options = ExecutionOptions {
+        clock: Clock::virtual_at(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()),
+        ..options
+    };
+    CompiledWorkflow::build(workflow, &registry())
+        .expect("builds")
+        .run(options)
+        .await
+        .expect("runs")
+}
+
+/// The JSON of output `output` of run `run` of `node`.
+pub fn output(outcome: &RunOutcome, node: &str, run: usize, output: usize) -> Vec<Value> {
+    outcome.run_data.runs(node)[run]
+        .output(output)
+        .iter()
+        .map(|i| Value::Object((*i.json).clone()))
+        .collect()
+}
+
+pub fn node_def(workflow: &Workflow, name: &str) -> NodeDef {
+    workflow.node(name).unwrap().clone()
+}
