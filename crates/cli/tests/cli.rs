@@ -1,0 +1,202 @@
+//! The `sluice` binary end to end: exit codes, messages, outputs of run / test / check.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sluice(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(args)
+        .output()
+        .expect("sluice runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn repo_file(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn write(dir: &Path, name: &str, value: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    path
+}
+
+fn trigger() -> Value {
+    json!({"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+           "position": [0, 0], "parameters": {}})
+}
+
+fn noop(name: &str) -> Value {
+    json!({"name": name, "type": "n8n-nodes-base.noOp", "typeVersion": 1,
+           "position": [200, 0], "parameters": {}})
+}
+
+fn chain(nodes: Vec<Value>) -> Value {
+    let mut connections = serde_json::Map::new();
+    for pair in nodes.windows(2) {
+        connections.insert(
+            pair[0]["name"].as_str().unwrap().into(),
+            json!({"main": [[{"node": pair[1]["name"], "type": "main", "index": 0}]]}),
+        );
+    }
+    json!({"name": "t", "nodes": nodes, "connections": connections,
+           "settings": {"executionOrder": "v1"}})
+}
+
+#[test]
+fn run_prints_the_last_nodes_items_and_feeds_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), noop("Pass")]));
+    let input = write(dir.path(), "in.json", &json!([{"a": 1}, {"json": {"b": 2}}]));
+    let out = sluice(&["run", wf.to_str().unwrap(), "--input", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(items, json!([{"a": 1}, {"b": 2}]));
+}
+
+#[test]
+fn run_writes_run_data_and_prints_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), noop("Pass")]));
+    let run_data = dir.path().join("run.json");
+    let out = sluice(&[
+        "run",
+        wf.to_str().unwrap(),
+        "--run-data",
+        run_data.to_str().unwrap(),
+        "--profile",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&run_data).unwrap()).unwrap();
+    assert_eq!(doc["status"], "success");
+    assert_eq!(doc["resultData"]["lastNodeExecuted"], "Pass");
+    let run = &doc["resultData"]["runData"]["Pass"][0];
+    for key in ["startTime", "executionTime", "executionIndex", "executionStatus", "data"] {
+        assert!(run.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(run["data"]["main"][0][0]["pairedItem"], json!({"item": 0}));
+    let table = stderr(&out);
+    assert!(table.contains("items in") && table.contains("Pass"), "{table}");
+    assert!(table.contains("status fast"), "{table}");
+
+    let out = sluice(&["run", wf.to_str().unwrap(), "--profile", "json"]);
+    let profile: Value = serde_json::from_str(stderr(&out).trim()).unwrap();
+    assert_eq!(profile["nodes"][1]["node"], "Pass");
+    assert_eq!(profile["nodes"][1]["itemsIn"], 1);
+    assert_eq!(profile["status"], "fast");
+}
+
+#[test]
+fn bad_input_exits_2_saying_what_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sluice(&["run", "/no/such/workflow.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/no/such/workflow.json: cannot read file"));
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\n  \"nodes\": [\n    {,}\n  ]\n}").unwrap();
+    let out = sluice(&["run", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("invalid JSON at line 3:6"), "{}", stderr(&out));
+
+    let not_wf = write(dir.path(), "x.json", &json!({"hello": 1}));
+    let out = sluice(&["run", not_wf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not an n8n workflow"), "{}", stderr(&out));
+
+    let mut wf = chain(vec![trigger(), noop("Pass")]);
+    wf["nodes"][1]["type"] = json!("n8n-nodes-base.doesNotExist");
+    let unknown = write(dir.path(), "u.json", &wf);
+    let out = sluice(&["run", unknown.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("node 'Pass': unsupported node type 'n8n-nodes-base.doesNotExist'"),
+        "{}",
+        stderr(&out)
+    );
+
+    let bad_input = write(dir.path(), "in.json", &json!([1]));
+    let ok = write(dir.path(), "ok.json", &chain(vec![trigger(), noop("Pass")]));
+    let out = sluice(&["run", ok.to_str().unwrap(), "--input", bad_input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("input item 0 is not a JSON object"));
+}
+
+#[test]
+fn a_failing_workflow_exits_1_naming_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = json!({"name": "Stop", "type": "n8n-nodes-base.stopAndError", "typeVersion": 1,
+                      "position": [200, 0], "parameters": {"errorMessage": "order total missing"}});
+    let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), stop]));
+    let out = sluice(&["run", wf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("node 'Stop': order total missing"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn test_command_judges_pins_like_n8ns_harness() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut passing = chain(vec![trigger(), noop("Pass")]);
+    passing["pinData"] = json!({"Pass": [{"json": {}}]});
+    passing["nodeExecutionOrder"] = json!(["Start", "Pass"]);
+    write(dir.path(), "a-pass.json", &passing);
+    let mut failing = chain(vec![trigger(), noop("Pass")]);
+    failing["pinData"] = json!({"Pass": [{"json": {"x": 1}}]});
+    write(dir.path(), "b-fail.json", &failing);
+    let out = sluice(&["test", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("PASS") && text.contains("a-pass.json"), "{text}");
+    assert!(text.contains("FAIL") && text.contains("$['Pass'][0][0].json.x: expected 1, missing"), "{text}");
+    assert_eq!(text.lines().last(), Some("1 passed, 1 failed"));
+}
+
+#[test]
+fn check_lists_unsupported_node_types() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ok.json", &chain(vec![trigger(), noop("Pass")]));
+    let mut wf = chain(vec![trigger(), noop("Pass")]);
+    wf["nodes"][1]["type"] = json!("n8n-nodes-base.salesforce");
+    write(dir.path(), "sf.json", &wf);
+    let out = sluice(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("OK   ") && text.contains("ok.json"), "{text}");
+    assert!(text.contains("n8n-nodes-base.salesforce"), "{text}");
+    assert!(text.contains("1 of 2 workflow files can run on Sluice"), "{text}");
+}
+
+#[test]
+fn the_example_workflow_routes_orders() {
+    let out = sluice(&[
+        "run",
+        &repo_file("examples/route-orders.json"),
+        "--input",
+        &repo_file("examples/orders.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Order 1 for Ada", "Order 3 for Alan", "Order 5 for Barbara"]);
+}
