@@ -9,7 +9,7 @@ mod workflow;
 
 pub use item::{Item, JsonObject, PairedItem, PairedItems, SourceRef};
 pub use load::LoadError;
+pub use serde_json::Value;
 pub use workflow::{
     Connection, ExecutionOrder, NodeConnections, NodeDef, OnError, Settings, Workflow,
 };
-pub use serde_json::Value;

@@ -21,23 +21,22 @@ pub enum LoadError {
 impl Workflow {
     /// Parse workflow JSON text and check its structure (unique names, valid connections).
     pub fn from_json_str(text: &str) -> Result<Workflow, LoadError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| LoadError::Syntax {
-            line: e.line(),
-            column: e.column(),
-            message: strip_position(&e.to_string()),
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| LoadError::Syntax {
+                line: e.line(),
+                column: e.column(),
+                message: strip_position(&e.to_string()),
+            })?;
         let Some(obj) = value.as_object() else {
             return Err(LoadError::NotAWorkflow(
                 "the top level is not a JSON object".into(),
             ));
         };
         if !obj.get("nodes").is_some_and(|n| n.is_array()) {
-            return Err(LoadError::NotAWorkflow(
-                "it has no `nodes` array".into(),
-            ));
+            return Err(LoadError::NotAWorkflow("it has no `nodes` array".into()));
         }
-        let workflow: Workflow = serde_json::from_value(value)
-            .map_err(|e| LoadError::NotAWorkflow(e.to_string()))?;
+        let workflow: Workflow =
+            serde_json::from_value(value).map_err(|e| LoadError::NotAWorkflow(e.to_string()))?;
         workflow.validate()?;
         Ok(workflow)
     }
@@ -108,7 +107,10 @@ mod tests {
     #[test]
     fn duplicate_names_and_dangling_connections_are_rejected() {
         let dup = r#"{"nodes":[{"name":"A","type":"x"},{"name":"A","type":"y"}]}"#;
-        assert!(Workflow::from_json_str(dup).unwrap_err().to_string().contains("'A'"));
+        assert!(Workflow::from_json_str(dup)
+            .unwrap_err()
+            .to_string()
+            .contains("'A'"));
         let dangling = r#"{"nodes":[{"name":"A","type":"x"}],
             "connections":{"A":{"main":[[{"node":"B","type":"main","index":0}]]}}}"#;
         assert!(Workflow::from_json_str(dangling)
