@@ -1,0 +1,289 @@
+//! The per-thread QuickJS runtime, the compile cache and one Code-node run.
+
+use chrono::Offset;
+use rquickjs::context::EvalOptions;
+use rquickjs::{CatchResultExt, CaughtError, Context, Function, Persistent, Promise, Runtime};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const INTL: &str = include_str!("intl.js");
+const LUXON: &str = include_str!("../vendor/luxon/luxon.min.js");
+const PRELUDE: &str = include_str!("prelude.js");
+/// Name QuickJS reports in stack traces for user code.
+const CODE_FILE: &str = "code";
+/// Lines of the wrapper before the user's first line.
+const WRAPPER_LINES: usize = 1;
+
+/// Resource limits for one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub memory_bytes: usize,
+    pub cpu_time: Duration,
+}
+
+impl Default for Limits {
+    /// 128 MB and 60 s.
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 128 * 1024 * 1024,
+            cpu_time: Duration::from_secs(60),
+        }
+    }
+}
+
+/// n8n's Code node modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeMode {
+    /// `runOnceForAllItems`: the code sees `$input.all()` / `items` and returns all output items.
+    AllItems,
+    /// `runOnceForEachItem`: the code runs per item with `$json` / `$input.item`, returns one item.
+    EachItem,
+}
+
+/// One run of user code.
+pub struct CodeRequest<'a> {
+    pub code: &'a str,
+    pub mode: CodeMode,
+    /// The payload the prelude reads, as JSON text: `{items, nodes, nodeNames, workflow,
+    /// execution, runIndex, prevNode, vars, now, tz, params}` (`mode` is added here).
+    pub payload: serde_json::Value,
+    pub limits: Limits,
+}
+
+/// What the code returned: items in n8n's `{json, binary?, pairedItem?}` shape, and its logs.
+#[derive(Debug, serde::Deserialize)]
+pub struct CodeOutput {
+    pub items: Vec<serde_json::Value>,
+    pub logs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JsError {
+    /// The code threw (or did not compile); `line` is the user's line, `item` the item index in
+    /// per-item mode.
+    #[error("{message}{}", location(*line, *item))]
+    Thrown {
+        message: String,
+        line: Option<usize>,
+        item: Option<usize>,
+    },
+    #[error("Code ran longer than the limit of {0} s and was stopped")]
+    Timeout(u64),
+    #[error("Code used more than the memory limit of {0} MB and was stopped")]
+    OutOfMemory(usize),
+}
+
+fn location(line: Option<usize>, item: Option<usize>) -> String {
+    match (line, item) {
+        (Some(l), Some(i)) => format!(" [line {l}, for item {i}]"),
+        (Some(l), None) => format!(" [line {l}]"),
+        (None, Some(i)) => format!(" [item {i}]"),
+        (None, None) => String::new(),
+    }
+}
+
+/// Fields drop in order: compiled functions, then the context, then the runtime.
+struct Engine {
+    compiled: HashMap<String, Persistent<Function<'static>>>,
+    context: Context,
+    runtime: Runtime,
+    /// Deadline as nanoseconds after `epoch`; 0 = none.
+    deadline: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+impl Engine {
+    fn new() -> Result<Engine, JsError> {
+        let runtime = Runtime::new().map_err(internal)?;
+        let context = Context::full(&runtime).map_err(internal)?;
+        let deadline = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let watched = deadline.clone();
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            let d = watched.load(Ordering::Relaxed);
+            d != 0 && epoch.elapsed().as_nanos() as u64 > d
+        })));
+        context.with(|ctx| -> Result<(), JsError> {
+            let globals = ctx.globals();
+            globals
+                .set(
+                    "__sluiceTzOffset",
+                    Function::new(ctx.clone(), tz_offset_minutes),
+                )
+                .map_err(internal)?;
+            globals
+                .set("__sluiceTzValid", Function::new(ctx.clone(), tz_valid))
+                .map_err(internal)?;
+            ctx.eval::<(), _>(INTL)
+                .catch(&ctx)
+                .map_err(|e| thrown(e, None))?;
+            ctx.eval::<(), _>(LUXON)
+                .catch(&ctx)
+                .map_err(|e| thrown(e, None))?;
+            ctx.eval::<(), _>(PRELUDE)
+                .catch(&ctx)
+                .map_err(|e| thrown(e, None))?;
+            Ok(())
+        })?;
+        Ok(Engine {
+            runtime,
+            context,
+            deadline,
+            epoch,
+            compiled: HashMap::new(),
+        })
+    }
+
+    fn run(&mut self, request: &CodeRequest) -> Result<CodeOutput, JsError> {
+        self.runtime.set_memory_limit(request.limits.memory_bytes);
+        let deadline = self.epoch.elapsed() + request.limits.cpu_time;
+        self.deadline
+            .store(deadline.as_nanos() as u64, Ordering::Relaxed);
+        let mut payload = request.payload.clone();
+        payload["mode"] = serde_json::Value::from(match request.mode {
+            CodeMode::AllItems => "all",
+            CodeMode::EachItem => "each",
+        });
+        let payload = payload.to_string();
+        let compiled = &mut self.compiled;
+        let result = self.context.with(|ctx| -> Result<String, JsError> {
+            let user: Function = match compiled.get(request.code) {
+                Some(f) => f.clone().restore(&ctx).map_err(internal)?,
+                None => {
+                    let source = format!(
+                        "(async function ({{ $input, items, $json, $binary, $, $node, $items, $workflow, $execution, $runIndex, $itemIndex, $prevNode, $vars, $env, $now, $today, $if, $ifEmpty, $min, $max, DateTime, Duration, Interval, console, require }}) {{\n{}\n}})",
+                        request.code
+                    );
+                    let mut options = EvalOptions::default();
+                    options.global = true;
+                    options.strict = false;
+                    options.filename = Some(CODE_FILE.into());
+                    let f: Function = ctx
+                        .eval_with_options(source, options)
+                        .catch(&ctx)
+                        .map_err(|e| thrown(e, None))?;
+                    compiled.insert(request.code.to_string(), Persistent::save(&ctx, f.clone()));
+                    f
+                }
+            };
+            let run: Function = ctx.globals().get("__sluiceRun").map_err(internal)?;
+            let promise: Promise = run
+                .call((user, payload))
+                .catch(&ctx)
+                .map_err(|e| thrown(e, None))?;
+            promise
+                .finish::<String>()
+                .catch(&ctx)
+                .map_err(|e| thrown(e, None))
+        });
+        self.deadline.store(0, Ordering::Relaxed);
+        let text = result.map_err(|e| self.classify(e, request))?;
+        serde_json::from_str(&text).map_err(internal)
+    }
+
+    /// Turn QuickJS's interrupt and allocation failures into limit errors.
+    fn classify(&self, error: JsError, request: &CodeRequest) -> JsError {
+        match &error {
+            JsError::Thrown { message, .. } if message.contains("interrupted") => {
+                JsError::Timeout(request.limits.cpu_time.as_secs())
+            }
+            JsError::Thrown { message, .. } if message.contains("out of memory") => {
+                JsError::OutOfMemory(request.limits.memory_bytes / (1024 * 1024))
+            }
+            _ => error,
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> JsError {
+    JsError::Thrown {
+        message: format!("internal JavaScript error: {e}"),
+        line: None,
+        item: None,
+    }
+}
+
+/// An exception as n8n reports it: message plus the user's line number (and item index).
+fn thrown(error: CaughtError<'_>, item: Option<usize>) -> JsError {
+    match error {
+        CaughtError::Exception(e) => {
+            let message = e.message().unwrap_or_else(|| "Unknown error".into());
+            let line = e.stack().as_deref().and_then(user_line);
+            let item = item.or_else(|| {
+                e.get::<_, Option<f64>>("__sluiceItem")
+                    .ok()
+                    .flatten()
+                    .map(|i| i as usize)
+            });
+            JsError::Thrown {
+                message,
+                line,
+                item,
+            }
+        }
+        CaughtError::Value(v) => JsError::Thrown {
+            message: v
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_else(|| format!("{v:?}")),
+            line: None,
+            item,
+        },
+        CaughtError::Error(e) => JsError::Thrown {
+            message: e.to_string(),
+            line: None,
+            item,
+        },
+    }
+}
+
+/// The first `code:LINE` frame of a stack trace, as a line of the user's code.
+fn user_line(stack: &str) -> Option<usize> {
+    let marker = format!("{CODE_FILE}:");
+    stack.lines().find_map(|frame| {
+        let at = frame.find(&marker)? + marker.len();
+        let digits: String = frame[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let line: usize = digits.parse().ok()?;
+        line.checked_sub(WRAPPER_LINES)
+    })
+}
+
+/// Run user code on this thread's QuickJS runtime. A runtime that hit a limit is replaced.
+pub fn run_code(request: &CodeRequest) -> Result<CodeOutput, JsError> {
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Engine::new()?);
+        }
+        let result = slot.as_mut().expect("engine").run(request);
+        if matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_))) {
+            *slot = None;
+        }
+        result
+    })
+}
+
+/// Offset of IANA zone `zone` from UTC at `epoch_ms`, in minutes (0 for unknown zones).
+fn tz_offset_minutes(zone: String, epoch_ms: f64) -> f64 {
+    let Ok(tz) = zone.parse::<chrono_tz::Tz>() else {
+        return 0.0;
+    };
+    let Some(at) = chrono::DateTime::from_timestamp_millis(epoch_ms as i64) else {
+        return 0.0;
+    };
+    f64::from(at.with_timezone(&tz).offset().fix().local_minus_utc()) / 60.0
+}
+
+fn tz_valid(zone: String) -> bool {
+    zone.parse::<chrono_tz::Tz>().is_ok()
+}

@@ -1,0 +1,10 @@
+//! JavaScript for the Code node (and legacy Function nodes): user code runs in QuickJS, sandboxed.
+//!
+//! One QuickJS runtime per thread, created on first use with luxon and Sluice's prelude loaded;
+//! each distinct code string is compiled once and cached. The sandbox has no file system, network
+//! or process access (QuickJS has none unless added; `require` only knows `luxon`), a memory limit
+//! and a CPU-time limit per run. Data crosses the boundary as JSON text, which QuickJS parses in C.
+
+mod engine;
+
+pub use engine::{run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits};

@@ -1,0 +1,119 @@
+// Sluice's JavaScript prelude: the n8n Code-node environment built over one payload per node run.
+// Evaluated once per QuickJS runtime, after luxon.
+(function () {
+  "use strict";
+  const { DateTime, Duration, Interval } = luxon;
+
+  function toItem(value) {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)
+        && value.json !== null && typeof value.json === "object" && !Array.isArray(value.json)) {
+      const item = { json: value.json };
+      if (value.binary) item.binary = value.binary;
+      if (value.pairedItem !== undefined) item.pairedItem = value.pairedItem;
+      return item;
+    }
+    if (value !== null && typeof value === "object" && "json" in value) {
+      throw new Error("A 'json' property isn't an object");
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new Error("Code doesn't return items properly: please return an array of objects, one for each item you would like to output");
+    }
+    return { json: value };
+  }
+
+  function nodeProxy(payload, name, itemIndex) {
+    const data = payload.nodes[name];
+    if (data === undefined) {
+      if (!payload.nodeNames.includes(name)) throw new Error(`Referenced node doesn't exist: '${name}'`);
+      throw new Error(`Node '${name}' is referenced with a name computed at run time; write it as a literal: $('${name}')`);
+    }
+    const notRun = () => { throw new Error(`Node '${name}' hasn't been executed`); };
+    const paired = (i) => {
+      const p = data.paired && data.paired[i];
+      if (!p) return data.executed ? data.all[i] : notRun();
+      if (p.error) throw new Error(p.error);
+      return p;
+    };
+    return {
+      get isExecuted() { return data.executed; },
+      all() { return data.executed ? data.all : notRun(); },
+      first() { return data.executed ? data.all[0] : notRun(); },
+      last() { return data.executed ? data.all[data.all.length - 1] : notRun(); },
+      get item() { return paired(itemIndex === undefined ? 0 : itemIndex); },
+      itemMatching(i) { return paired(i); },
+      pairedItem(i) { return paired(i === undefined ? itemIndex : i); },
+      get params() { return data.params; },
+      get json() { return (data.executed ? data.all[itemIndex || 0] || {} : {}).json; },
+      get context() { return data.context || {}; },
+    };
+  }
+
+  const blockedModules = new Set(["fs", "child_process", "net", "http", "https", "os", "process", "vm", "worker_threads"]);
+  function require(name) {
+    if (name === "luxon") return luxon;
+    if (blockedModules.has(name)) throw new Error(`Module '${name}' is disallowed`);
+    throw new Error(`Cannot find module '${name}'`);
+  }
+
+  function context(payload, logs, itemIndex) {
+    const items = payload.items;
+    const current = items[itemIndex === undefined ? 0 : itemIndex];
+    const $ = (name) => nodeProxy(payload, name, itemIndex);
+    const $node = new Proxy({}, { get: (_, name) => typeof name === "string" ? nodeProxy(payload, name, itemIndex) : undefined });
+    const now = DateTime.fromISO(payload.now).setZone(payload.tz || "UTC");
+    const $input = {
+      all: () => items,
+      first: () => items[0],
+      last: () => items[items.length - 1],
+      get item() { return current; },
+      get params() { return payload.params; },
+    };
+    const stringify = (v) => typeof v === "string" ? v : (v === undefined ? "undefined" : JSON.stringify(v));
+    const console = { log: (...a) => logs.push(a.map(stringify).join(" ")) };
+    console.info = console.warn = console.error = console.debug = console.log;
+    return {
+      $input, items, $json: current ? current.json : undefined, $binary: current ? current.binary : undefined,
+      $, $node, $items: (name) => name === undefined ? items : $(name).all(),
+      $workflow: payload.workflow, $execution: payload.execution, $runIndex: payload.runIndex,
+      $itemIndex: itemIndex === undefined ? 0 : itemIndex, $prevNode: payload.prevNode, $vars: payload.vars || {},
+      $env: new Proxy({}, { get: () => { throw new Error("access to env vars denied"); } }),
+      $now: now, $today: now.startOf("day"),
+      $if: (c, a, b) => (c ? a : b), $ifEmpty: (v, d) => (v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v).length === 0) ? d : v),
+      $min: Math.min, $max: Math.max,
+      DateTime, Duration, Interval, console, require,
+    };
+  }
+
+  // Runs the compiled user function over the payload; returns the output as JSON text.
+  globalThis.__sluiceRun = async function (userFn, payloadText) {
+    const payload = JSON.parse(payloadText);
+    const logs = [];
+    const out = [];
+    if (payload.mode === "each") {
+      for (let i = 0; i < payload.items.length; i++) {
+        let result;
+        try {
+          result = await userFn(context(payload, logs, i));
+        } catch (e) {
+          if (e && typeof e === "object") e.__sluiceItem = i;
+          throw e;
+        }
+        if (result === undefined || result === null) continue;
+        if (Array.isArray(result)) {
+          const e = new Error("Code doesn't return a single object: an array was returned instead. If you need to output multiple items, please use the 'Run Once for All Items' mode instead");
+          e.__sluiceItem = i;
+          throw e;
+        }
+        const item = toItem(result);
+        if (item.pairedItem === undefined) item.pairedItem = { item: i };
+        out.push(item);
+      }
+    } else {
+      const result = await userFn(context(payload, logs));
+      if (result !== undefined && result !== null) {
+        for (const value of Array.isArray(result) ? result : [result]) out.push(toItem(value));
+      }
+    }
+    return JSON.stringify({ items: out, logs });
+  };
+})();

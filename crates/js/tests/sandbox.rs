@@ -1,0 +1,176 @@
+//! Code runs, returns items in n8n's accepted shapes, reports errors with lines, and is sandboxed.
+
+use serde_json::{json, Value};
+use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
+use std::time::Duration;
+
+fn payload(items: Value) -> Value {
+    json!({"items": items, "nodes": {}, "nodeNames": [], "workflow": {"id": "1", "name": "t", "active": false},
+           "execution": {"id": "1", "mode": "test"}, "runIndex": 0, "prevNode": null, "vars": {},
+           "now": "2025-01-01T00:00:00.000+00:00", "tz": "UTC", "params": {}})
+}
+
+fn run(code: &str, mode: CodeMode, items: Value) -> Result<Vec<Value>, JsError> {
+    run_with(code, mode, items, Limits::default())
+}
+
+fn run_with(
+    code: &str,
+    mode: CodeMode,
+    items: Value,
+    limits: Limits,
+) -> Result<Vec<Value>, JsError> {
+    run_code(&CodeRequest {
+        code,
+        mode,
+        payload: payload(items),
+        limits,
+    })
+    .map(|o| o.items)
+}
+
+#[test]
+fn all_items_mode_accepts_n8n_return_shapes() {
+    let items = json!([{"json": {"a": 1}}, {"json": {"a": 2}}]);
+    let wrapped = run(
+        "return $input.all().map(i => ({json: {b: i.json.a * 2}}));",
+        CodeMode::AllItems,
+        items.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        wrapped,
+        vec![json!({"json": {"b": 2}}), json!({"json": {"b": 4}})]
+    );
+    let plain = run(
+        "return items.map(i => ({b: i.json.a}));",
+        CodeMode::AllItems,
+        items.clone(),
+    )
+    .unwrap();
+    assert_eq!(plain[1], json!({"json": {"b": 2}}));
+    let single = run(
+        "return {count: $input.all().length};",
+        CodeMode::AllItems,
+        items,
+    )
+    .unwrap();
+    assert_eq!(single, vec![json!({"json": {"count": 2}})]);
+}
+
+#[test]
+fn each_item_mode_sees_json_and_pairs_items() {
+    let items = json!([{"json": {"a": 1}}, {"json": {"a": 2}}]);
+    let out = run(
+        "$json.b = $json.a + $itemIndex; return $json;",
+        CodeMode::EachItem,
+        items,
+    )
+    .unwrap();
+    assert_eq!(
+        out[1],
+        json!({"json": {"a": 2, "b": 3}, "pairedItem": {"item": 1}})
+    );
+}
+
+#[test]
+fn await_and_luxon_work() {
+    let out = run(
+        "const { DateTime } = require('luxon');\nconst d = await Promise.resolve(DateTime.fromISO('2024-03-01T10:00:00Z', {zone: 'utc'}));\nreturn {iso: d.plus({days: 1}).toISODate(), now: $now.toISO()};",
+        CodeMode::AllItems,
+        json!([{"json": {}}]),
+    )
+    .unwrap();
+    assert_eq!(out[0]["json"]["iso"], "2024-03-02");
+    assert_eq!(out[0]["json"]["now"], "2025-01-01T00:00:00.000Z");
+}
+
+#[test]
+fn errors_carry_the_user_line_and_item() {
+    let err = run(
+        "const x = 1;\nthrow new Error('odd value ' + x);",
+        CodeMode::AllItems,
+        json!([{"json": {}}]),
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "odd value 1 [line 2]");
+    let err = run(
+        "if ($itemIndex === 1) {\n  throw new Error('bad');\n}\nreturn $json;",
+        CodeMode::EachItem,
+        json!([{"json": {}}, {"json": {}}]),
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "bad [line 2, for item 1]");
+    let err = run("return [1, 2];", CodeMode::AllItems, json!([])).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Code doesn't return items properly"),
+        "{err}"
+    );
+    let err = run("return {{", CodeMode::AllItems, json!([])).unwrap_err();
+    assert!(matches!(err, JsError::Thrown { .. }), "{err}");
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_the_cpu_limit() {
+    let limits = Limits {
+        cpu_time: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let err = run_with("while (true) {}", CodeMode::AllItems, json!([]), limits).unwrap_err();
+    assert!(matches!(err, JsError::Timeout(_)), "{err}");
+    // The next run on this thread gets a fresh runtime.
+    assert_eq!(
+        run("return {ok: true};", CodeMode::AllItems, json!([]))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_huge_allocation_is_stopped_by_the_memory_limit() {
+    let limits = Limits {
+        memory_bytes: 32 * 1024 * 1024,
+        ..Limits::default()
+    };
+    let err = run_with(
+        "const a = []; while (true) { a.push('x'.repeat(1000)); }",
+        CodeMode::AllItems,
+        json!([]),
+        limits,
+    )
+    .unwrap_err();
+    assert!(matches!(err, JsError::OutOfMemory(32)), "{err}");
+}
+
+#[test]
+fn no_file_system_network_or_process() {
+    let err = run("require('fs');", CodeMode::AllItems, json!([])).unwrap_err();
+    assert!(
+        err.to_string().contains("Module 'fs' is disallowed"),
+        "{err}"
+    );
+    let out = run(
+        "return {p: typeof process, f: typeof fetch, s: typeof std, o: typeof os};",
+        CodeMode::AllItems,
+        json!([]),
+    )
+    .unwrap();
+    assert_eq!(
+        out[0]["json"],
+        json!({"p": "undefined", "f": "undefined", "s": "undefined", "o": "undefined"})
+    );
+}
+
+#[test]
+fn console_log_is_captured() {
+    let out = run_code(&CodeRequest {
+        code: "console.log('hello', {a: 1}); return [];",
+        mode: CodeMode::AllItems,
+        payload: payload(json!([])),
+        limits: Limits::default(),
+    })
+    .unwrap();
+    assert_eq!(out.logs, vec!["hello {\"a\":1}"]);
+}
