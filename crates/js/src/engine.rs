@@ -14,6 +14,8 @@ const LUXON: &str = include_str!("../vendor/luxon/luxon.min.js");
 const PRELUDE: &str = include_str!("prelude.js");
 /// Name QuickJS reports in stack traces for user code.
 const CODE_FILE: &str = "code";
+/// Message of a thrown `null`.
+const THROWN_NULL: &str = "null";
 /// Lines of the wrapper before the user's first line.
 const WRAPPER_LINES: usize = 1;
 
@@ -188,16 +190,19 @@ impl Engine {
         serde_json::from_str(&text).map_err(internal)
     }
 
-    /// Turn QuickJS's interrupt and allocation failures into limit errors.
+    /// Turn QuickJS's interrupt and allocation failures into limit errors. When the heap is
+    /// full QuickJS may not even manage to build its "out of memory" error and throws `null`
+    /// instead (so a user's own `throw null` also reads as out of memory).
     fn classify(&self, error: JsError, request: &CodeRequest) -> JsError {
-        match &error {
-            JsError::Thrown { message, .. } if message.contains("interrupted") => {
-                JsError::Timeout(request.limits.cpu_time.as_secs())
-            }
-            JsError::Thrown { message, .. } if message.contains("out of memory") => {
-                JsError::OutOfMemory(request.limits.memory_bytes / (1024 * 1024))
-            }
-            _ => error,
+        let JsError::Thrown { message, .. } = &error else {
+            return error;
+        };
+        if message.contains("interrupted") {
+            JsError::Timeout(request.limits.cpu_time.as_secs())
+        } else if message.contains("out of memory") || message == THROWN_NULL {
+            JsError::OutOfMemory(request.limits.memory_bytes / (1024 * 1024))
+        } else {
+            error
         }
     }
 }
@@ -229,10 +234,13 @@ fn thrown(error: CaughtError<'_>, item: Option<usize>) -> JsError {
             }
         }
         CaughtError::Value(v) => JsError::Thrown {
-            message: v
-                .as_string()
-                .and_then(|s| s.to_string().ok())
-                .unwrap_or_else(|| format!("{v:?}")),
+            message: if v.is_null() {
+                THROWN_NULL.to_string()
+            } else {
+                v.as_string()
+                    .and_then(|s| s.to_string().ok())
+                    .unwrap_or_else(|| format!("{v:?}"))
+            },
             line: None,
             item,
         },
