@@ -5,7 +5,7 @@ use crate::execution::Shared;
 use crate::{NodeError, Param};
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
-use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value};
+use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
 use sluice_runtime::Clock;
 use std::sync::{Mutex, MutexGuard};
 
@@ -27,6 +27,11 @@ pub struct ExecuteContext<'a> {
 impl<'a> ExecuteContext<'a> {
     pub fn node(&self) -> &NodeDef {
         self.node
+    }
+
+    /// The workflow being executed.
+    pub fn workflow(&self) -> &Workflow {
+        self.shared.workflow
     }
 
     /// The node's compiled parameters (the same tree the factory got).

@@ -50,8 +50,10 @@ pub struct CodeRequest<'a> {
     pub code: &'a str,
     pub mode: CodeMode,
     /// The payload the prelude reads, as JSON text: `{items, nodes, nodeNames, workflow,
-    /// execution, runIndex, prevNode, vars, now, tz, params}` (`mode` is added here).
-    pub payload: serde_json::Value,
+    /// execution, runIndex, prevNode, vars, now, tz, params}`.
+    pub payload: String,
+    /// Per-item mode only: a failing item becomes `{error}` instead of failing the run.
+    pub continue_on_fail: bool,
     pub limits: Limits,
 }
 
@@ -148,19 +150,17 @@ impl Engine {
         let deadline = self.epoch.elapsed() + request.limits.cpu_time;
         self.deadline
             .store(deadline.as_nanos() as u64, Ordering::Relaxed);
-        let mut payload = request.payload.clone();
-        payload["mode"] = serde_json::Value::from(match request.mode {
+        let mode = match request.mode {
             CodeMode::AllItems => "all",
             CodeMode::EachItem => "each",
-        });
-        let payload = payload.to_string();
+        };
         let compiled = &mut self.compiled;
         let result = self.context.with(|ctx| -> Result<String, JsError> {
             let user: Function = match compiled.get(request.code) {
                 Some(f) => f.clone().restore(&ctx).map_err(internal)?,
                 None => {
                     let source = format!(
-                        "(async function ({{ $input, items, $json, $binary, $, $node, $items, $workflow, $execution, $runIndex, $itemIndex, $prevNode, $vars, $env, $now, $today, $if, $ifEmpty, $min, $max, DateTime, Duration, Interval, console, require }}) {{\n{}\n}})",
+                        "(async function ({{ $input, items, $json, $binary, $, $node, $items, $workflow, $execution, $runIndex, $itemIndex, $prevNode, $vars, $env, $now, $today, $if, $ifEmpty, $min, $max, DateTime, Duration, Interval, console, require, item }}) {{\n{}\n}})",
                         request.code
                     );
                     let mut options = EvalOptions::default();
@@ -177,7 +177,7 @@ impl Engine {
             };
             let run: Function = ctx.globals().get("__sluiceRun").map_err(internal)?;
             let promise: Promise = run
-                .call((user, payload))
+                .call((user, request.payload.as_str(), mode, request.continue_on_fail))
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))?;
             promise

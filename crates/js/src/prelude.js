@@ -4,7 +4,8 @@
   "use strict";
   const { DateTime, Duration, Interval } = luxon;
 
-  function toItem(value) {
+  // One returned value as an item; `index` is its position for error messages.
+  function toItem(value, index) {
     if (value !== null && typeof value === "object" && !Array.isArray(value)
         && value.json !== null && typeof value.json === "object" && !Array.isArray(value.json)) {
       const item = { json: value.json };
@@ -13,10 +14,10 @@
       return item;
     }
     if (value !== null && typeof value === "object" && "json" in value) {
-      throw new Error("A 'json' property isn't an object");
+      throw new Error(`A 'json' property isn't an object [item ${index}]`);
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new Error("Code doesn't return items properly: please return an array of objects, one for each item you would like to output");
+      throw new Error(`Code doesn't return items properly: please return an array of objects, one for each item you would like to output [item ${index}]`);
     }
     return { json: value };
   }
@@ -81,37 +82,49 @@
       $if: (c, a, b) => (c ? a : b), $ifEmpty: (v, d) => (v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v).length === 0) ? d : v),
       $min: Math.min, $max: Math.max,
       DateTime, Duration, Interval, console, require,
+      // The legacy Function Item node's `item` is the JSON; the Code node's is the whole item.
+      item: current && payload.itemIsJson ? current.json : current,
     };
   }
 
   // Runs the compiled user function over the payload; returns the output as JSON text.
-  globalThis.__sluiceRun = async function (userFn, payloadText) {
+  // "code:LINE" of the first user frame, as n8n's " [line N" suffix.
+  function lineOf(e) {
+    const m = e && typeof e.stack === "string" && /code:(\d+)/.exec(e.stack);
+    return m ? Number(m[1]) - 1 : undefined;
+  }
+
+  globalThis.__sluiceRun = async function (userFn, payloadText, mode, continueOnFail) {
     const payload = JSON.parse(payloadText);
     const logs = [];
     const out = [];
-    if (payload.mode === "each") {
+    if (mode === "each") {
       for (let i = 0; i < payload.items.length; i++) {
         let result;
         try {
           result = await userFn(context(payload, logs, i));
         } catch (e) {
+          if (continueOnFail) {
+            const line = lineOf(e);
+            const where = line === undefined ? ` [item ${i}]` : ` [line ${line}, for item ${i}]`;
+            out.push({ json: { error: String(e && e.message !== undefined ? e.message : e) + where }, pairedItem: { item: i } });
+            continue;
+          }
           if (e && typeof e === "object") e.__sluiceItem = i;
           throw e;
         }
         if (result === undefined || result === null) continue;
         if (Array.isArray(result)) {
-          const e = new Error("Code doesn't return a single object: an array was returned instead. If you need to output multiple items, please use the 'Run Once for All Items' mode instead");
-          e.__sluiceItem = i;
-          throw e;
+          throw new Error(`Code doesn't return a single object: an array was returned instead. If you need to output multiple items, please use the 'Run Once for All Items' mode instead [item ${i}]`);
         }
-        const item = toItem(result);
+        const item = toItem(result, i);
         if (item.pairedItem === undefined) item.pairedItem = { item: i };
         out.push(item);
       }
     } else {
       const result = await userFn(context(payload, logs));
       if (result !== undefined && result !== null) {
-        for (const value of Array.isArray(result) ? result : [result]) out.push(toItem(value));
+        (Array.isArray(result) ? result : [result]).forEach((value, i) => out.push(toItem(value, i)));
       }
     }
     return JSON.stringify({ items: out, logs });

@@ -4,10 +4,10 @@ use serde_json::{json, Value};
 use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
 use std::time::Duration;
 
-fn payload(items: Value) -> Value {
+fn payload(items: Value) -> String {
     json!({"items": items, "nodes": {}, "nodeNames": [], "workflow": {"id": "1", "name": "t", "active": false},
            "execution": {"id": "1", "mode": "test"}, "runIndex": 0, "prevNode": null, "vars": {},
-           "now": "2025-01-01T00:00:00.000+00:00", "tz": "UTC", "params": {}})
+           "now": "2025-01-01T00:00:00.000+00:00", "tz": "UTC", "params": {}}).to_string()
 }
 
 fn run(code: &str, mode: CodeMode, items: Value) -> Result<Vec<Value>, JsError> {
@@ -25,6 +25,7 @@ fn run_with(
         mode,
         payload: payload(items),
         limits,
+        continue_on_fail: false,
     })
     .map(|o| o.items)
 }
@@ -170,7 +171,24 @@ fn console_log_is_captured() {
         mode: CodeMode::AllItems,
         payload: payload(json!([])),
         limits: Limits::default(),
+        continue_on_fail: false,
     })
     .unwrap();
     assert_eq!(out.logs, vec!["hello {\"a\":1}"]);
+}
+
+#[test]
+fn per_item_errors_become_error_items_when_continuing() {
+    let out = run_code(&CodeRequest {
+        code: "if ($json.bad) {\n  throw new Error('no');\n}\nreturn $json;",
+        mode: CodeMode::EachItem,
+        payload: payload(json!([{"json": {"bad": false}}, {"json": {"bad": true}}])),
+        limits: Limits::default(),
+        continue_on_fail: true,
+    })
+    .unwrap();
+    assert_eq!(
+        out.items[1],
+        json!({"json": {"error": "no [line 2, for item 1]"}, "pairedItem": {"item": 1}})
+    );
 }

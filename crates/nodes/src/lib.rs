@@ -1,6 +1,7 @@
 //! Sluice's built-in nodes, one module per node family. Each node is built once per workflow from
 //! its compiled parameters and registered under its n8n type name and typeVersions.
 
+pub mod code;
 pub mod core;
 pub mod data;
 pub mod flow;
@@ -16,6 +17,7 @@ pub fn registry() -> Registry {
         .chain(flow::specs())
         .chain(transform::specs())
         .chain(data::specs())
+        .chain(code::specs())
     {
         registry.register(spec);
     }

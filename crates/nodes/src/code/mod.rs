@@ -1,0 +1,146 @@
+//! JavaScript nodes: Code (v1, v2) and the legacy Function / Function Item nodes. The code runs in
+//! Sluice's sandboxed QuickJS runtime (`sluice-js`); this module turns the node's inputs and the
+//! nodes its code references into the payload, and the code's return value back into items.
+
+mod payload;
+
+use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
+use sluice_model::{Item, NodeDef};
+use std::time::Duration;
+
+pub fn specs() -> Vec<NodeSpec> {
+    vec![
+        NodeSpec {
+            node_type: "n8n-nodes-base.code",
+            versions: &[1.0, 2.0],
+            kind: NodeKind::Regular,
+            factory: build_code,
+        },
+        NodeSpec {
+            node_type: "n8n-nodes-base.function",
+            versions: &[1.0],
+            kind: NodeKind::Regular,
+            factory: build_function,
+        },
+        NodeSpec {
+            node_type: "n8n-nodes-base.functionItem",
+            versions: &[1.0],
+            kind: NodeKind::Regular,
+            factory: build_function_item,
+        },
+    ]
+}
+
+/// A node that runs user JavaScript.
+struct JsNode {
+    code: String,
+    mode: CodeMode,
+    /// Legacy Function Item: `item` is the item's JSON rather than the item.
+    item_is_json: bool,
+    /// Node names the code references literally (`$('X')`, `$node["X"]`, ...).
+    referenced: Vec<String>,
+    limits: Limits,
+}
+
+fn literal_string(params: &Param, name: &str) -> Result<Option<String>, NodeError> {
+    match params.path(name) {
+        None => Ok(None),
+        Some(p) => p
+            .literal_str()
+            .map(|s| Some(s.to_string()))
+            .ok_or_else(|| NodeError::new("must be a fixed string").with_parameter(name)),
+    }
+}
+
+fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
+    Box::new(JsNode {
+        item_is_json,
+        referenced: payload::referenced_nodes(&code),
+        code,
+        mode,
+        limits: limits_from_env(),
+    })
+}
+
+fn build_code(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    let language = literal_string(params, "language")?.unwrap_or_else(|| "javaScript".into());
+    if language != "javaScript" {
+        return Err(NodeError::new(format!(
+            "language '{language}' is not supported; only JavaScript runs on Sluice"
+        ))
+        .with_parameter("language"));
+    }
+    let mode = match literal_string(params, "mode")?.as_deref() {
+        None | Some("runOnceForAllItems") => CodeMode::AllItems,
+        Some("runOnceForEachItem") => CodeMode::EachItem,
+        Some(other) => {
+            return Err(NodeError::new(format!("unknown mode '{other}'")).with_parameter("mode"))
+        }
+    };
+    let code = literal_string(params, "jsCode")?.unwrap_or_default();
+    Ok(js_node(code, mode, false))
+}
+
+fn build_function(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    let code = literal_string(params, "functionCode")?.unwrap_or_default();
+    Ok(js_node(code, CodeMode::AllItems, false))
+}
+
+fn build_function_item(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    let code = literal_string(params, "functionCode")?.unwrap_or_default();
+    Ok(js_node(code, CodeMode::EachItem, true))
+}
+
+/// Limits per run: `SLUICE_CODE_MEMORY_MB` (default 128) and `SLUICE_CODE_TIMEOUT_SECS` (60).
+fn limits_from_env() -> Limits {
+    let setting = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let default = Limits::default();
+    Limits {
+        memory_bytes: setting("SLUICE_CODE_MEMORY_MB")
+            .map_or(default.memory_bytes, |mb| (mb * 1024 * 1024) as usize),
+        cpu_time: setting("SLUICE_CODE_TIMEOUT_SECS").map_or(default.cpu_time, Duration::from_secs),
+    }
+}
+
+#[async_trait::async_trait]
+impl Node for JsNode {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let request = CodeRequest {
+            code: &self.code,
+            mode: self.mode,
+            payload: payload::build(ctx, &self.referenced, self.item_is_json),
+            limits: self.limits,
+            continue_on_fail: ctx.continue_on_fail(),
+        };
+        let output = match run_code(&request) {
+            Ok(output) => output,
+            Err(e) if ctx.continue_on_fail() => {
+                return Ok(vec![vec![ctx.error_item(&to_node_error(e), 0)]]);
+            }
+            Err(e) => return Err(to_node_error(e)),
+        };
+        for line in output.logs {
+            ctx.log(line);
+        }
+        let items = output
+            .items
+            .into_iter()
+            .map(|v| {
+                serde_json::from_value::<Item>(v)
+                    .map_err(|e| NodeError::new(format!("Code returned an invalid item: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(vec![items])
+    }
+}
+
+fn to_node_error(e: JsError) -> NodeError {
+    let item = match &e {
+        JsError::Thrown { item, .. } => *item,
+        _ => None,
+    };
+    let mut error = NodeError::new(e.to_string());
+    error.item_index = item;
+    error
+}
