@@ -145,39 +145,30 @@ impl Engine {
         })
     }
 
-    fn run(&mut self, request: &CodeRequest) -> Result<CodeOutput, JsError> {
-        self.runtime.set_memory_limit(request.limits.memory_bytes);
-        let deadline = self.epoch.elapsed() + request.limits.cpu_time;
+    /// Apply the memory limit and start the CPU-time clock.
+    fn arm(&mut self, limits: Limits) {
+        self.runtime.set_memory_limit(limits.memory_bytes);
+        let deadline = self.epoch.elapsed() + limits.cpu_time;
         self.deadline
             .store(deadline.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    fn run(&mut self, request: &CodeRequest) -> Result<CodeOutput, JsError> {
         let mode = match request.mode {
             CodeMode::AllItems => "all",
             CodeMode::EachItem => "each",
         };
         let compiled = &mut self.compiled;
         let result = self.context.with(|ctx| -> Result<String, JsError> {
-            let user: Function = match compiled.get(request.code) {
-                Some(f) => f.clone().restore(&ctx).map_err(internal)?,
-                None => {
-                    let source = format!(
-                        "(async function ({{ $input, items, $json, $binary, $, $node, $items, $workflow, $execution, $runIndex, $itemIndex, $prevNode, $vars, $env, $now, $today, $if, $ifEmpty, $min, $max, DateTime, Duration, Interval, console, require, item }}) {{\n{}\n}})",
-                        request.code
-                    );
-                    let mut options = EvalOptions::default();
-                    options.global = true;
-                    options.strict = false;
-                    options.filename = Some(CODE_FILE.into());
-                    let f: Function = ctx
-                        .eval_with_options(source, options)
-                        .catch(&ctx)
-                        .map_err(|e| thrown(e, None))?;
-                    compiled.insert(request.code.to_string(), Persistent::save(&ctx, f.clone()));
-                    f
-                }
-            };
+            let user = compile(&ctx, compiled, "async function", request.code, "")?;
             let run: Function = ctx.globals().get("__sluiceRun").map_err(internal)?;
             let promise: Promise = run
-                .call((user, request.payload.as_str(), mode, request.continue_on_fail))
+                .call((
+                    user,
+                    request.payload.as_str(),
+                    mode,
+                    request.continue_on_fail,
+                ))
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))?;
             promise
@@ -185,26 +176,71 @@ impl Engine {
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))
         });
-        self.deadline.store(0, Ordering::Relaxed);
-        let text = result.map_err(|e| self.classify(e, request))?;
-        serde_json::from_str(&text).map_err(internal)
+        serde_json::from_str(&result?).map_err(internal)
+    }
+
+    fn eval(
+        &mut self,
+        source: &str,
+        payload: &str,
+        item_index: usize,
+    ) -> Result<Option<String>, JsError> {
+        let compiled = &mut self.compiled;
+        self.context.with(|ctx| {
+            let body = format!(
+                "try {{ return ({source}\n); }} catch (e) {{ if (e instanceof TypeError) return undefined; throw e; }}"
+            );
+            let f = compile(&ctx, compiled, "function", &body, "expr:")?;
+            let eval: Function = ctx.globals().get("__sluiceEval").map_err(internal)?;
+            eval.call((f, payload, item_index))
+                .catch(&ctx)
+                .map_err(|e| thrown(e, None))
+        })
     }
 
     /// Turn QuickJS's interrupt and allocation failures into limit errors. When the heap is
     /// full QuickJS may not even manage to build its "out of memory" error and throws `null`
     /// instead (so a user's own `throw null` also reads as out of memory).
-    fn classify(&self, error: JsError, request: &CodeRequest) -> JsError {
+    fn classify(&self, error: JsError, limits: Limits) -> JsError {
         let JsError::Thrown { message, .. } = &error else {
             return error;
         };
         if message.contains("interrupted") {
-            JsError::Timeout(request.limits.cpu_time.as_secs())
+            JsError::Timeout(limits.cpu_time.as_secs())
         } else if message.contains("out of memory") || message == THROWN_NULL {
-            JsError::OutOfMemory(request.limits.memory_bytes / (1024 * 1024))
+            JsError::OutOfMemory(limits.memory_bytes / (1024 * 1024))
         } else {
             error
         }
     }
+}
+
+/// The names user code and expressions can use, destructured from the prelude's context.
+const CONTEXT_NAMES: &str = "$input, items, $json, $binary, $, $node, $items, $workflow, $execution, $runIndex, $itemIndex, $prevNode, $vars, $env, $now, $today, $if, $ifEmpty, $min, $max, DateTime, Duration, Interval, console, require, item";
+
+/// Compile `body` as `(KIND ({...context names}) { body })` once per distinct body.
+fn compile<'js>(
+    ctx: &rquickjs::Ctx<'js>,
+    cache: &mut HashMap<String, Persistent<Function<'static>>>,
+    kind: &str,
+    body: &str,
+    key_prefix: &str,
+) -> Result<Function<'js>, JsError> {
+    let key = format!("{key_prefix}{body}");
+    if let Some(f) = cache.get(&key) {
+        return f.clone().restore(ctx).map_err(internal);
+    }
+    let source = format!("({kind} ({{ {CONTEXT_NAMES} }}) {{\n{body}\n}})");
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = false;
+    options.filename = Some(CODE_FILE.into());
+    let f: Function = ctx
+        .eval_with_options(source, options)
+        .catch(ctx)
+        .map_err(|e| thrown(e, None))?;
+    cache.insert(key, Persistent::save(ctx, f.clone()));
+    Ok(f)
 }
 
 fn internal(e: impl std::fmt::Display) -> JsError {
@@ -266,14 +302,40 @@ fn user_line(stack: &str) -> Option<usize> {
     })
 }
 
+/// Evaluate one expression chunk (JavaScript source) for item `item_index` of the payload's items
+/// (the same payload shape as [`CodeRequest::payload`]). A `TypeError` yields `undefined`, as in
+/// n8n. Returns the value as JSON, `None` for `undefined`.
+pub fn eval_expression(
+    source: &str,
+    payload: &str,
+    item_index: usize,
+    limits: Limits,
+) -> Result<Option<serde_json::Value>, JsError> {
+    with_engine(limits, |engine| engine.eval(source, payload, item_index)).and_then(|text| {
+        text.map(|t| serde_json::from_str(&t).map_err(internal))
+            .transpose()
+    })
+}
+
 /// Run user code on this thread's QuickJS runtime. A runtime that hit a limit is replaced.
 pub fn run_code(request: &CodeRequest) -> Result<CodeOutput, JsError> {
+    with_engine(request.limits, |engine| engine.run(request))
+}
+
+/// Run `f` on this thread's engine under `limits`; a runtime that hit a limit is replaced.
+fn with_engine<T>(
+    limits: Limits,
+    f: impl FnOnce(&mut Engine) -> Result<T, JsError>,
+) -> Result<T, JsError> {
     ENGINE.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(Engine::new()?);
         }
-        let result = slot.as_mut().expect("engine").run(request);
+        let engine = slot.as_mut().expect("engine");
+        engine.arm(limits);
+        let result = f(engine).map_err(|e| engine.classify(e, limits));
+        engine.deadline.store(0, Ordering::Relaxed);
         if matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_))) {
             *slot = None;
         }

@@ -7,4 +7,4 @@
 
 mod engine;
 
-pub use engine::{run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits};
+pub use engine::{eval_expression, run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits};

@@ -94,6 +94,14 @@
     return m ? Number(m[1]) - 1 : undefined;
   }
 
+  // Evaluates one compiled expression chunk for item `itemIndex`; returns JSON text, or undefined
+  // when the value is undefined (or a function).
+  globalThis.__sluiceEval = function (exprFn, payloadText, itemIndex) {
+    const payload = JSON.parse(payloadText);
+    const value = exprFn(context(payload, [], itemIndex));
+    return value === undefined || typeof value === "function" ? undefined : JSON.stringify(value);
+  };
+
   globalThis.__sluiceRun = async function (userFn, payloadText, mode, continueOnFail) {
     const payload = JSON.parse(payloadText);
     const logs = [];

@@ -192,3 +192,27 @@ fn per_item_errors_become_error_items_when_continuing() {
         json!({"json": {"error": "no [line 2, for item 1]"}, "pairedItem": {"item": 1}})
     );
 }
+
+#[test]
+fn expressions_evaluate_per_item_with_n8n_type_error_rule() {
+    let items = json!([{"json": {"amount": 150, "tags": ["a", "b"]}}, {"json": {"amount": 5}}]);
+    let eval = |src: &str, i: usize| {
+        sluice_js::eval_expression(src, &payload(items.clone()), i, Limits::default()).unwrap()
+    };
+    assert_eq!(eval("$json.amount > 100", 0), Some(json!(true)));
+    assert_eq!(eval("$json.amount > 100", 1), Some(json!(false)));
+    assert_eq!(eval("$input.all().length + $itemIndex", 1), Some(json!(3)));
+    assert_eq!(
+        eval("$json.tags.map(t => t.toUpperCase())", 0),
+        Some(json!(["A", "B"]))
+    );
+    // A TypeError in member access is undefined, not an error.
+    assert_eq!(eval("$json.missing.deep", 0), None);
+    let err = sluice_js::eval_expression(
+        "(() => { throw new Error('x') })()",
+        &payload(items),
+        0,
+        Limits::default(),
+    );
+    assert!(err.is_err());
+}
