@@ -1,0 +1,235 @@
+//! The Code node (and legacy Function / Function Item nodes), including the n8n performance
+//! course's Function-node snippets, which must run unchanged.
+
+mod common;
+
+use common::{node_error, node_json, run_workflow};
+use serde_json::{json, Value};
+
+const CODE: &str = "n8n-nodes-base.code";
+
+fn code(js: &str) -> Value {
+    json!({"jsCode": js})
+}
+
+#[tokio::test]
+async fn code_node_modes_and_return_shapes() {
+    let input = json!([{"a": 1}, {"a": 2}]);
+    let all = node_json(
+        CODE,
+        2.0,
+        code("return $input.all().map(i => ({sum: i.json.a + 1}));"),
+        input.clone(),
+    )
+    .await;
+    assert_eq!(all, vec![json!({"sum": 2}), json!({"sum": 3})]);
+    let each = node_json(
+        CODE,
+        2.0,
+        json!({"mode": "runOnceForEachItem", "jsCode": "return {doubled: $json.a * 2, i: $itemIndex};"}),
+        input,
+    )
+    .await;
+    assert_eq!(
+        each,
+        vec![json!({"doubled": 2, "i": 0}), json!({"doubled": 4, "i": 1})]
+    );
+}
+
+#[tokio::test]
+async fn code_errors_name_the_line_and_python_is_refused() {
+    let error = node_error(
+        CODE,
+        2.0,
+        code("const a = 1;\nthrow new Error('odd value ' + a);"),
+        json!([{}]),
+    )
+    .await;
+    assert!(error.contains("odd value 1 [line 2]"), "{error}");
+    let wf = common::single_node_workflow(
+        CODE,
+        2.0,
+        json!({"language": "python", "pythonCode": "return []"}),
+        json!([{}]),
+    );
+    let err = sluice_engine::CompiledWorkflow::build(
+        serde_json::from_value(wf).unwrap(),
+        &sluice_nodes::registry(),
+    )
+    .err()
+    .expect("python is refused at build time");
+    assert!(
+        err.to_string()
+            .contains("language 'python' is not supported"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn legacy_function_and_function_item_nodes() {
+    let out = node_json(
+        "n8n-nodes-base.function",
+        1.0,
+        json!({"functionCode": "return items.map(i => ({json: {n: i.json.n * 10}}));"}),
+        json!([{"n": 1}, {"n": 2}]),
+    )
+    .await;
+    assert_eq!(out, vec![json!({"n": 10}), json!({"n": 20})]);
+    let out = node_json(
+        "n8n-nodes-base.functionItem",
+        1.0,
+        json!({"functionCode": "item.seen = true;\nreturn item;"}),
+        json!([{"n": 1}]),
+    )
+    .await;
+    assert_eq!(out, vec![json!({"n": 1, "seen": true})]);
+}
+
+/// Two-node chain: "Start" (Test Data with `start`) → "Node" (Code with `js`).
+fn chain(start: Value, js: &str) -> Value {
+    json!({
+        "nodes": [
+            {"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+            {"name": "Start", "type": "n8n-nodes-testing.testData", "typeVersion": 1, "position": [200, 0], "parameters": {"data": start}},
+            {"name": "Node", "type": CODE, "typeVersion": 2, "position": [400, 0], "parameters": {"jsCode": js}}
+        ],
+        "connections": {
+            "Trigger": {"main": [[{"node": "Start", "type": "main", "index": 0}]]},
+            "Start": {"main": [[{"node": "Node", "type": "main", "index": 0}]]}
+        },
+        "settings": {"executionOrder": "v1"}
+    })
+}
+
+async fn run_chain(start: Value, js: &str) -> Vec<Value> {
+    let outcome = run_workflow(chain(start, js)).await;
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    outcome.run_data.runs("Node")[0]
+        .output(0)
+        .iter()
+        .map(|i| Value::Object((*i.json).clone()))
+        .collect()
+}
+
+// The course's "Calculate Performance Metrics" snippet, verbatim.
+const PERFORMANCE_METRICS: &str = r#"// Function: Calculate Performance Metrics
+const { DateTime } = require('luxon');
+
+// Get execution start time (from first node or Set node)
+const startTime = DateTime.fromISO($('Start').first().json.startTime);
+const endTime = DateTime.now();
+
+// Calculate duration
+const durationMs = endTime.diff(startTime, 'milliseconds').milliseconds;
+const durationSeconds = durationMs / 1000;
+
+// Get item counts
+const inputItems = $('Start').all().length;
+const outputItems = $input.all().length;
+
+// Calculate throughput
+const itemsPerSecond = outputItems / durationSeconds;
+
+return {
+  json: {
+    performance: {
+      // Timing
+      startTime: startTime.toISO(),
+      endTime: endTime.toISO(),
+      durationMs: Math.round(durationMs),
+      durationSeconds: Math.round(durationSeconds * 100) / 100,
+
+      // Throughput
+      inputItems,
+      outputItems,
+      itemsPerSecond: Math.round(itemsPerSecond * 100) / 100,
+
+      // Efficiency
+      itemsProcessedPercentage: Math.round((outputItems / inputItems) * 100),
+
+      // Status
+      status: durationSeconds < 5 ? 'fast' :
+              durationSeconds < 30 ? 'acceptable' :
+              durationSeconds < 60 ? 'slow' : 'critical'
+    }
+  }
+};"#;
+
+#[tokio::test]
+async fn course_snippet_performance_metrics() {
+    let start = (chrono::Utc::now() - chrono::Duration::seconds(2)).to_rfc3339();
+    let out = run_chain(
+        json!([{"startTime": start}, {"startTime": start}]),
+        PERFORMANCE_METRICS,
+    )
+    .await;
+    let perf = &out[0]["performance"];
+    assert_eq!(perf["inputItems"], 2);
+    assert_eq!(perf["outputItems"], 2);
+    assert_eq!(perf["itemsProcessedPercentage"], 100);
+    assert_eq!(perf["status"], "fast");
+    assert!(perf["durationMs"].as_f64().unwrap() >= 2000.0, "{perf}");
+}
+
+// The course's "Calculate Batches" snippet, verbatim.
+const CALCULATE_BATCHES: &str = r#"// Node 2: Function - Calculate Batches
+const totalItems = $json.count;
+const batchSize = 100; // Process 100 items at a time
+const totalBatches = Math.ceil(totalItems / batchSize);
+
+const batches = [];
+for (let i = 0; i < totalBatches; i++) {
+  batches.push({
+    json: {
+      batchNumber: i + 1,
+      offset: i * batchSize,
+      limit: batchSize,
+      totalBatches
+    }
+  });
+}
+
+return batches;"#;
+
+#[tokio::test]
+async fn course_snippet_batch_calculation() {
+    let out = run_chain(json!([{"count": 250}]), CALCULATE_BATCHES).await;
+    assert_eq!(out.len(), 3);
+    assert_eq!(
+        out[2],
+        json!({"batchNumber": 3, "offset": 200, "limit": 100, "totalBatches": 3})
+    );
+}
+
+// The course's "Calculate Rate Limit Batches" snippet, verbatim.
+const RATE_LIMIT_BATCHES: &str = r#"// Node 1: Function - Calculate Rate Limit Batches
+const items = $input.all();
+const rateLimit = 100; // 100 requests per minute
+const timePeriod = 60; // seconds
+
+const batches = [];
+for (let i = 0; i < items.length; i += rateLimit) {
+  batches.push({
+    json: {
+      batchNumber: batches.length + 1,
+      items: items.slice(i, i + rateLimit),
+      itemCount: Math.min(rateLimit, items.length - i),
+      totalItems: items.length,
+      waitAfter: i + rateLimit < items.length // Wait after batch if more exist
+    }
+  });
+}
+
+return batches;"#;
+
+#[tokio::test]
+async fn course_snippet_rate_limit_batching() {
+    let input: Vec<Value> = (0..250).map(|i| json!({"id": i})).collect();
+    let out = run_chain(Value::Array(input), RATE_LIMIT_BATCHES).await;
+    assert_eq!(out.len(), 3);
+    assert_eq!(out[0]["itemCount"], 100);
+    assert_eq!(out[0]["waitAfter"], true);
+    assert_eq!(out[2]["itemCount"], 50);
+    assert_eq!(out[2]["waitAfter"], false);
+    assert_eq!(out[1]["items"][0], json!({"json": {"id": 100}}));
+}

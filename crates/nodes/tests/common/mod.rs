@@ -1,0 +1,103 @@
+//! Shared helpers for the node integration tests: build a tiny workflow around one node, run it
+//! on a virtual clock and read a node's output.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome};
+use sluice_model::Workflow;
+use sluice_runtime::Clock;
+
+/// The virtual clock's start: 2025-01-01T00:00:00Z, as in n8n's node tests.
+pub fn test_clock() -> Clock {
+    Clock::virtual_at(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap())
+}
+
+/// Run workflow JSON on the test clock (UTC, pinned data ignored).
+pub async fn run_workflow(workflow: Value) -> RunOutcome {
+    let workflow: Workflow = serde_json::from_value(workflow).expect("workflow JSON");
+    let compiled =
+        CompiledWorkflow::build(workflow, &sluice_nodes::registry()).expect("workflow builds");
+    compiled
+        .run(ExecutionOptions {
+            clock: test_clock(),
+            use_pin_data: false,
+            ..Default::default()
+        })
+        .await
+        .expect("workflow runs")
+}
+
+/// Manual Trigger → Test Data (`input`, one item per element) → the node under test ("Node").
+pub fn single_node_workflow(
+    node_type: &str,
+    version: f64,
+    parameters: Value,
+    input: Value,
+) -> Value {
+    json!({
+        "nodes": [
+            {"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+             "position": [0, 0], "parameters": {}},
+            {"name": "Input", "type": "n8n-nodes-testing.testData", "typeVersion": 1,
+             "position": [200, 0], "parameters": {"data": input}},
+            {"name": "Node", "type": node_type, "typeVersion": version,
+             "position": [400, 0], "parameters": parameters}
+        ],
+        "connections": {
+            "Trigger": {"main": [[{"node": "Input", "type": "main", "index": 0}]]},
+            "Input": {"main": [[{"node": "Node", "type": "main", "index": 0}]]}
+        },
+        "settings": {"executionOrder": "v1"}
+    })
+}
+
+/// Run one node on `input` items and return the whole outcome.
+pub async fn run_node(
+    node_type: &str,
+    version: f64,
+    parameters: Value,
+    input: Value,
+) -> RunOutcome {
+    run_workflow(single_node_workflow(node_type, version, parameters, input)).await
+}
+
+/// Output 0 of the first run of `node`, as `{json, binary?}` values without pairedItem.
+pub fn output(outcome: &RunOutcome, node: &str) -> Vec<Value> {
+    let runs = outcome.run_data.runs(node);
+    assert!(
+        !runs.is_empty(),
+        "node '{node}' did not run (error: {:?})",
+        outcome.error
+    );
+    runs[0]
+        .output(0)
+        .iter()
+        .map(|item| {
+            let mut value = serde_json::to_value(item).expect("item serialises");
+            value.as_object_mut().unwrap().remove("pairedItem");
+            value
+        })
+        .collect()
+}
+
+/// The `json` of every output-0 item of "Node"; panics with the run error if it failed.
+pub async fn node_json(
+    node_type: &str,
+    version: f64,
+    parameters: Value,
+    input: Value,
+) -> Vec<Value> {
+    let outcome = run_node(node_type, version, parameters, input).await;
+    assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
+    output(&outcome, "Node")
+        .into_iter()
+        .map(|mut item| item["json"].take())
+        .collect()
+}
+
+/// The error "Node" failed with (panics if it succeeded).
+pub async fn node_error(node_type: &str, version: f64, parameters: Value, input: Value) -> String {
+    let outcome = run_node(node_type, version, parameters, input).await;
+    outcome.error.expect("the node should fail").message
+}
