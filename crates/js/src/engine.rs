@@ -3,6 +3,7 @@
 use chrono::Offset;
 use rquickjs::context::EvalOptions;
 use rquickjs::{CatchResultExt, CaughtError, Context, Function, Persistent, Promise, Runtime};
+use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,9 +59,10 @@ pub struct CodeRequest<'a> {
 }
 
 /// What the code returned: items in n8n's `{json, binary?, pairedItem?}` shape, and its logs.
+/// Generic so callers deserialize straight into their own item type.
 #[derive(Debug, serde::Deserialize)]
-pub struct CodeOutput {
-    pub items: Vec<serde_json::Value>,
+pub struct CodeOutput<I> {
+    pub items: Vec<I>,
     pub logs: Vec<String>,
 }
 
@@ -148,12 +150,18 @@ impl Engine {
     /// Apply the memory limit and start the CPU-time clock.
     fn arm(&mut self, limits: Limits) {
         self.runtime.set_memory_limit(limits.memory_bytes);
+        // Collect only when a run has allocated a good share of its limit: collecting every
+        // few hundred KB rescans the whole growing heap while code builds large outputs.
+        self.runtime.set_gc_threshold(limits.memory_bytes / 4);
         let deadline = self.epoch.elapsed() + limits.cpu_time;
         self.deadline
             .store(deadline.as_nanos() as u64, Ordering::Relaxed);
     }
 
-    fn run(&mut self, request: &CodeRequest) -> Result<CodeOutput, JsError> {
+    fn run<I: DeserializeOwned>(
+        &mut self,
+        request: &CodeRequest,
+    ) -> Result<CodeOutput<I>, JsError> {
         let mode = match request.mode {
             CodeMode::AllItems => "all",
             CodeMode::EachItem => "each",
@@ -318,7 +326,7 @@ pub fn eval_expression(
 }
 
 /// Run user code on this thread's QuickJS runtime. A runtime that hit a limit is replaced.
-pub fn run_code(request: &CodeRequest) -> Result<CodeOutput, JsError> {
+pub fn run_code<I: DeserializeOwned>(request: &CodeRequest) -> Result<CodeOutput<I>, JsError> {
     with_engine(request.limits, |engine| engine.run(request))
 }
 
@@ -336,6 +344,7 @@ fn with_engine<T>(
         engine.arm(limits);
         let result = f(engine).map_err(|e| engine.classify(e, limits));
         engine.deadline.store(0, Ordering::Relaxed);
+        engine.runtime.run_gc();
         if matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_))) {
             *slot = None;
         }

@@ -8,10 +8,8 @@
   function toItem(value, index) {
     if (value !== null && typeof value === "object" && !Array.isArray(value)
         && value.json !== null && typeof value.json === "object" && !Array.isArray(value.json)) {
-      const item = { json: value.json };
-      if (value.binary) item.binary = value.binary;
-      if (value.pairedItem !== undefined) item.pairedItem = value.pairedItem;
-      return item;
+      // Already an item; other keys are ignored when Sluice reads it back.
+      return value;
     }
     if (value !== null && typeof value === "object" && "json" in value) {
       throw new Error(`A 'json' property isn't an object [item ${index}]`);

@@ -20,7 +20,7 @@ fn run_with(
     items: Value,
     limits: Limits,
 ) -> Result<Vec<Value>, JsError> {
-    run_code(&CodeRequest {
+    run_code::<Value>(&CodeRequest {
         code,
         mode,
         payload: payload(items),
@@ -166,7 +166,7 @@ fn no_file_system_network_or_process() {
 
 #[test]
 fn console_log_is_captured() {
-    let out = run_code(&CodeRequest {
+    let out = run_code::<Value>(&CodeRequest {
         code: "console.log('hello', {a: 1}); return [];",
         mode: CodeMode::AllItems,
         payload: payload(json!([])),
@@ -179,7 +179,7 @@ fn console_log_is_captured() {
 
 #[test]
 fn per_item_errors_become_error_items_when_continuing() {
-    let out = run_code(&CodeRequest {
+    let out = run_code::<Value>(&CodeRequest {
         code: "if ($json.bad) {\n  throw new Error('no');\n}\nreturn $json;",
         mode: CodeMode::EachItem,
         payload: payload(json!([{"json": {"bad": false}}, {"json": {"bad": true}}])),

@@ -113,7 +113,7 @@ impl Node for JsNode {
             limits: self.limits,
             continue_on_fail: ctx.continue_on_fail(),
         };
-        let output = match run_code(&request) {
+        let output = match run_code::<Item>(&request) {
             Ok(output) => output,
             Err(e) if ctx.continue_on_fail() => {
                 return Ok(vec![vec![ctx.error_item(&to_node_error(e), 0)]]);
@@ -123,15 +123,7 @@ impl Node for JsNode {
         for line in output.logs {
             ctx.log(line);
         }
-        let items = output
-            .items
-            .into_iter()
-            .map(|v| {
-                serde_json::from_value::<Item>(v)
-                    .map_err(|e| NodeError::new(format!("Code returned an invalid item: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(vec![items])
+        Ok(vec![output.items])
     }
 }
 
