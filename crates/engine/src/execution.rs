@@ -564,6 +564,7 @@ impl Run<'_> {
             inputs: vec![None; inputs_needed],
             sources: vec![None; inputs_needed],
         });
+        let was_empty = items.is_empty();
         slot.inputs[input] = Some(items);
         slot.sources[input] = Some(source);
         if slot.inputs.iter().all(Option::is_some) {
@@ -581,7 +582,7 @@ impl Run<'_> {
                 sources: slot.sources,
             });
         } else if self.order == ExecutionOrder::V0 {
-            self.force_input_roots(parent, child);
+            self.force_input_parents(parent, child, was_empty);
         }
     }
 
@@ -592,9 +593,12 @@ impl Run<'_> {
         }
     }
 
-    /// v0: when a multi-input node waits on an input whose branch nothing will ever start
-    /// (no node of it ran or is queued), start that branch's root nodes.
-    fn force_input_roots(&mut self, parent: usize, child: usize) {
+    /// v0 ("force input node execution"): when a multi-input node waits on an input whose
+    /// parent has not run and is not queued, run that parent with one empty item (or, when its
+    /// own ancestors never ran either, the top-most of them) so the node gets all its inputs.
+    /// A parent downstream of the node that just ran is left alone when that node's output
+    /// here was empty: it was meant not to run.
+    fn force_input_parents(&mut self, parent: usize, child: usize, output_was_empty: bool) {
         let wf = self.wf;
         let Some(slot) = self.waiting.get(&child).and_then(|s| s.values().next()) else {
             return;
@@ -602,8 +606,7 @@ impl Run<'_> {
         let missing: Vec<usize> = (0..slot.inputs.len())
             .filter(|i| slot.inputs[*i].is_none())
             .collect();
-        let queued: HashSet<usize> = self.stack.iter().map(|e| e.node).collect();
-        let siblings: HashSet<usize> = wf
+        let children_of_parent: HashSet<usize> = wf
             .workflow
             .main_outputs(&wf.workflow.nodes[parent].name)
             .iter()
@@ -612,39 +615,57 @@ impl Run<'_> {
             .map(|c| wf.index[&c.node])
             .collect();
         for input in missing {
-            for &(input_parent, _, _) in wf.incoming[child].iter().filter(|c| c.2 == input) {
-                let mut seen = HashSet::new();
-                let mut todo = vec![input_parent];
-                let mut roots = Vec::new();
-                let mut active = false;
-                while let Some(n) = todo.pop() {
-                    if !seen.insert(n) {
-                        continue;
-                    }
-                    let name = &wf.workflow.nodes[n].name;
-                    if self.run_data.run_count(name) > 0
-                        || queued.contains(&n)
-                        || siblings.contains(&n)
-                    {
-                        active = true;
+            let feeding: Vec<usize> = wf.incoming[child]
+                .iter()
+                .filter(|c| c.2 == input && c.0 != parent)
+                .map(|c| c.0)
+                .collect();
+            for input_parent in feeding {
+                let queued = |n: usize| self.stack.iter().any(|e| e.node == n);
+                if children_of_parent.contains(&input_parent) || queued(input_parent) {
+                    continue;
+                }
+                let ancestors = self.ancestors(input_parent);
+                let mut candidate = None;
+                for node in std::iter::once(input_parent).chain(ancestors.iter().rev().copied()) {
+                    if node != input_parent && children_of_parent.contains(&node) || queued(node) {
+                        candidate = None;
                         break;
                     }
-                    if wf.incoming[n].is_empty() {
-                        roots.push(n);
+                    if self.run_data.run_count(&wf.workflow.nodes[node].name) > 0 {
+                        break;
                     }
-                    todo.extend(wf.incoming[n].iter().map(|c| c.0));
+                    candidate = Some(node);
                 }
-                if !active {
-                    for root in roots {
-                        self.stack.push_back(Entry {
-                            node: root,
-                            inputs: vec![vec![Item::default()]],
-                            sources: vec![None],
-                        });
-                    }
+                let Some(node) = candidate else {
+                    continue;
+                };
+                if output_was_empty && self.ancestors(node).contains(&parent) {
+                    continue;
+                }
+                self.stack.push_back(Entry {
+                    node,
+                    inputs: vec![vec![Item::default()]],
+                    sources: vec![None],
+                });
+            }
+        }
+    }
+
+    /// All ancestors of `node`, nearest first.
+    fn ancestors(&self, node: usize) -> Vec<usize> {
+        let mut seen = HashSet::from([node]);
+        let mut order = Vec::new();
+        let mut queue = VecDeque::from([node]);
+        while let Some(n) = queue.pop_front() {
+            for &(p, _, _) in &self.wf.incoming[n] {
+                if seen.insert(p) {
+                    order.push(p);
+                    queue.push_back(p);
                 }
             }
         }
+        order
     }
 
     /// v1: when nothing else can run, release a waiting multi-input node with partial data.
