@@ -58,6 +58,27 @@ impl<'a> ExecuteContext<'a> {
         self.run_index
     }
 
+    /// Index of the input `$json` reads from (see [`ExecuteContext::main_input`]).
+    pub fn main_input_index(&self) -> usize {
+        self.main_input
+    }
+
+    /// Which node, output and run fed input `input` (`None` for the start node).
+    pub fn source(&self, input: usize) -> Option<&SourceRef> {
+        self.sources.get(input)?.as_ref()
+    }
+
+    /// The state node `node` keeps across its runs (`$node["X"].context`); this node's own
+    /// state while it runs. `None` when the node has none.
+    pub fn node_context(&self, node: &str) -> Option<JsonObject> {
+        if node == self.node.name {
+            let state = self.state();
+            return (!state.is_empty()).then(|| state.clone());
+        }
+        let index = self.shared.index.get(node)?;
+        self.shared.states.get(index).cloned()
+    }
+
     /// True when the node's `onError` lets the workflow go on after a failure.
     pub fn continue_on_fail(&self) -> bool {
         self.continue_on_fail

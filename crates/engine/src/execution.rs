@@ -154,6 +154,9 @@ pub(crate) struct Shared<'a> {
     pub(crate) workflow: &'a Workflow,
     pub(crate) run_data: &'a RunData,
     pub(crate) options: &'a ExecutionOptions,
+    /// Per-node state of the other nodes (`$node["X"].context`), by node index.
+    pub(crate) states: &'a HashMap<usize, JsonObject>,
+    pub(crate) index: &'a HashMap<String, usize>,
 }
 
 impl Shared<'_> {
@@ -386,10 +389,13 @@ impl Run<'_> {
         } else if items_in == 0 {
             Ok(None)
         } else {
+            let state = self.states.remove(&entry.node).unwrap_or_default();
             let shared = Shared {
                 workflow: &wf.workflow,
                 run_data: &self.run_data,
                 options: self.options,
+                states: &self.states,
+                index: &wf.index,
             };
             let ctx = ExecuteContext {
                 shared: &shared,
@@ -400,7 +406,7 @@ impl Run<'_> {
                 main_input,
                 run_index,
                 continue_on_fail: policy != OnError::StopWorkflow,
-                state: Mutex::new(self.states.remove(&entry.node).unwrap_or_default()),
+                state: Mutex::new(state),
                 logs: Mutex::new(Vec::new()),
             };
             let tries = def.tries();

@@ -221,3 +221,37 @@ async fn two_items_fan_out_by_route() {
         ["Start", "Data", "Route", "One", "Zero"]
     );
 }
+
+#[tokio::test]
+async fn v0_runs_an_unfed_merge_parent_with_one_empty_item() {
+    // Route sends everything to output 1, so "A" gets nothing; the legacy order still runs "A"
+    // (with one empty item) so that "Merge" receives both inputs, as n8n's v0 does.
+    let wf = workflow(
+        None,
+        vec![
+            node("Start", "start", [0, 0], json!({})),
+            node("Data", "emit", [100, 0], json!({"items": [{"route": 1}]})),
+            node("Route", "route", [200, 0], json!({})),
+            node("A", "pass", [400, 0], json!({})),
+            node("B", "pass", [400, 200], json!({})),
+            node("Merge", "concat", [600, 100], json!({})),
+        ],
+        &[
+            ("Start", 0, "Data", 0),
+            ("Data", 0, "Route", 0),
+            ("Route", 0, "A", 0),
+            ("Route", 1, "B", 0),
+            ("A", 0, "Merge", 0),
+            ("B", 0, "Merge", 1),
+        ],
+    );
+    let outcome = run(wf).await;
+    assert_eq!(
+        outcome.node_order,
+        ["Start", "Data", "Route", "B", "A", "Merge"]
+    );
+    assert_eq!(
+        output(&outcome, "Merge", 0, 0),
+        vec![json!({"via": "A"}), json!({"route": 1, "via": "B"})]
+    );
+}
