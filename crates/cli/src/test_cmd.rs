@@ -3,7 +3,8 @@
 //! For each file: pinData is removed and becomes the expectation; the workflow runs from its start
 //! node on a virtual clock (UTC); each pinned node must have run exactly once with output 0 equal
 //! to its pins (pairedItem and binary dropped, key order ignored); `nodeExecutionOrder` and
-//! `expectedError`, when given, must match; otherwise the run must succeed.
+//! `expectedError`, when given, must match; otherwise the run must succeed. Like n8n's harness it
+//! provides the test-only nodes and the fake file `/test/binary.data`.
 
 use crate::compare::first_difference;
 use crate::input::{load_items_value, read_text, workflow_files, BAD_INPUT};
@@ -11,7 +12,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunStatus};
 use sluice_model::{Item, Workflow};
-use sluice_runtime::Clock;
+use sluice_runtime::{Clock, Files};
 use std::path::{Path, PathBuf};
 
 pub async fn test(paths: &[PathBuf]) -> u8 {
@@ -88,6 +89,7 @@ async fn run_one(file: &Path, registry: &sluice_engine::Registry) -> Result<(), 
         clock: Clock::virtual_at(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()),
         use_pin_data: false,
         trigger_items: expect.trigger_items,
+        files: harness_files(),
         ..ExecutionOptions::default()
     };
     let outcome = compiled.run(options).await.map_err(|e| e.to_string())?;
@@ -130,6 +132,11 @@ async fn run_one(file: &Path, registry: &sluice_engine::Registry) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// The file n8n's harness fakes for its Crypto fixture: `/test/binary.data` holding `test`.
+fn harness_files() -> Files {
+    Files::with_virtual([(PathBuf::from("/test/binary.data"), b"test".to_vec())])
 }
 
 /// An item as the harness compares it: `json` only (pairedItem and binary dropped).

@@ -59,8 +59,17 @@ fn chain(nodes: Vec<Value>) -> Value {
 fn run_prints_the_last_nodes_items_and_feeds_input() {
     let dir = tempfile::tempdir().unwrap();
     let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), noop("Pass")]));
-    let input = write(dir.path(), "in.json", &json!([{"a": 1}, {"json": {"b": 2}}]));
-    let out = sluice(&["run", wf.to_str().unwrap(), "--input", input.to_str().unwrap()]);
+    let input = write(
+        dir.path(),
+        "in.json",
+        &json!([{"a": 1}, {"json": {"b": 2}}]),
+    );
+    let out = sluice(&[
+        "run",
+        wf.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(items, json!([{"a": 1}, {"b": 2}]));
@@ -83,12 +92,21 @@ fn run_writes_run_data_and_prints_the_profile() {
     assert_eq!(doc["status"], "success");
     assert_eq!(doc["resultData"]["lastNodeExecuted"], "Pass");
     let run = &doc["resultData"]["runData"]["Pass"][0];
-    for key in ["startTime", "executionTime", "executionIndex", "executionStatus", "data"] {
+    for key in [
+        "startTime",
+        "executionTime",
+        "executionIndex",
+        "executionStatus",
+        "data",
+    ] {
         assert!(run.get(key).is_some(), "missing {key}");
     }
     assert_eq!(run["data"]["main"][0][0]["pairedItem"], json!({"item": 0}));
     let table = stderr(&out);
-    assert!(table.contains("items in") && table.contains("Pass"), "{table}");
+    assert!(
+        table.contains("items in") && table.contains("Pass"),
+        "{table}"
+    );
     assert!(table.contains("status fast"), "{table}");
 
     let out = sluice(&["run", wf.to_str().unwrap(), "--profile", "json"]);
@@ -109,12 +127,20 @@ fn bad_input_exits_2_saying_what_and_where() {
     std::fs::write(&broken, "{\n  \"nodes\": [\n    {,}\n  ]\n}").unwrap();
     let out = sluice(&["run", broken.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("invalid JSON at line 3:6"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid JSON at line 3:6"),
+        "{}",
+        stderr(&out)
+    );
 
     let not_wf = write(dir.path(), "x.json", &json!({"hello": 1}));
     let out = sluice(&["run", not_wf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not an n8n workflow"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not an n8n workflow"),
+        "{}",
+        stderr(&out)
+    );
 
     let mut wf = chain(vec![trigger(), noop("Pass")]);
     wf["nodes"][1]["type"] = json!("n8n-nodes-base.doesNotExist");
@@ -129,7 +155,12 @@ fn bad_input_exits_2_saying_what_and_where() {
 
     let bad_input = write(dir.path(), "in.json", &json!([1]));
     let ok = write(dir.path(), "ok.json", &chain(vec![trigger(), noop("Pass")]));
-    let out = sluice(&["run", ok.to_str().unwrap(), "--input", bad_input.to_str().unwrap()]);
+    let out = sluice(&[
+        "run",
+        ok.to_str().unwrap(),
+        "--input",
+        bad_input.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("input item 0 is not a JSON object"));
 }
@@ -162,8 +193,14 @@ fn test_command_judges_pins_like_n8ns_harness() {
     let out = sluice(&["test", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("PASS") && text.contains("a-pass.json"), "{text}");
-    assert!(text.contains("FAIL") && text.contains("$['Pass'][0][0].json.x: expected 1, missing"), "{text}");
+    assert!(
+        text.contains("PASS") && text.contains("a-pass.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL") && text.contains("$['Pass'][0][0].json.x: expected 1, missing"),
+        "{text}"
+    );
     assert_eq!(text.lines().last(), Some("1 passed, 1 failed"));
 }
 
@@ -179,7 +216,10 @@ fn check_lists_unsupported_node_types() {
     let text = stdout(&out);
     assert!(text.contains("OK   ") && text.contains("ok.json"), "{text}");
     assert!(text.contains("n8n-nodes-base.salesforce"), "{text}");
-    assert!(text.contains("1 of 2 workflow files can run on Sluice"), "{text}");
+    assert!(
+        text.contains("1 of 2 workflow files can run on Sluice"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -198,5 +238,8 @@ fn the_example_workflow_routes_orders() {
         .iter()
         .map(|i| i["label"].as_str().unwrap())
         .collect();
-    assert_eq!(labels, ["Order 1 for Ada", "Order 3 for Alan", "Order 5 for Barbara"]);
+    assert_eq!(
+        labels,
+        ["Order 1 for Ada", "Order 3 for Alan", "Order 5 for Barbara"]
+    );
 }

@@ -6,7 +6,7 @@ use crate::{NodeError, Param};
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
 use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
-use sluice_runtime::Clock;
+use sluice_runtime::{Clock, Files};
 use std::sync::{Mutex, MutexGuard};
 
 /// The context of one node run.
@@ -86,6 +86,10 @@ impl<'a> ExecuteContext<'a> {
 
     pub fn clock(&self) -> &Clock {
         &self.shared.options.clock
+    }
+
+    pub fn files(&self) -> &Files {
+        &self.shared.options.files
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use sluice_model::{
     ExecutionOrder, Item, JsonObject, OnError, PairedItem, PairedItems, SourceRef, Value, Workflow,
 };
-use sluice_runtime::Clock;
+use sluice_runtime::{Clock, Files};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 pub struct ExecutionOptions {
     pub clock: Clock,
+    /// File access for nodes that read files.
+    pub files: Files,
     pub execution_id: String,
     /// n8n's execution mode: `manual`, `trigger`, `webhook`, ...
     pub mode: String,
@@ -39,6 +41,7 @@ impl Default for ExecutionOptions {
     fn default() -> Self {
         ExecutionOptions {
             clock: Clock::system(),
+            files: Files::default(),
             execution_id: "1".into(),
             mode: "manual".into(),
             allow_env_access: false,

@@ -1,8 +1,11 @@
 //! Long-lived services that nodes and the engine share across executions.
 //!
-//! For now: the clock. Nodes never call the system clock directly, so tests (and `sluice test`)
-//! can run on a virtual clock where a 42 s Wait returns at once but still reads as 42 s later.
+//! For now: the clock and file access. Nodes never call the system clock or file system
+//! directly, so tests (and `sluice test`) can run on a virtual clock, where a 42 s Wait returns at
+//! once but still reads as 42 s later, and with virtual files.
 
 mod clock;
+mod files;
 
 pub use clock::Clock;
+pub use files::Files;
