@@ -3,10 +3,29 @@
 //! A template is split into literal text and `{{ }}` chunks at build time. Each chunk is parsed into
 //! an expression tree and evaluated natively against a [`Scope`] (the engine's view of the running
 //! execution: current item, other nodes' outputs, workflow and execution metadata).
+//!
+//! ```
+//! use sluice_expr::Template;
+//! let t = Template::parse("{{ 1 + 2 }} items").unwrap();
+//! assert_eq!(t.source(), "{{ 1 + 2 }} items");
+//! ```
 
+mod ast;
+mod eval;
+mod globals;
+mod jmespath;
+mod jsregex;
+mod lexer;
+mod luxon;
+mod methods;
+mod numfmt;
+mod parser;
 mod scope;
 mod template;
+mod value;
+mod vars;
 
+pub use numfmt::js_number_to_string;
 pub use scope::{ExecutionInfo, PrevNode, Scope, WorkflowInfo};
 pub use template::Template;
 

@@ -41,6 +41,22 @@ pub trait Scope {
     fn run_index(&self) -> usize;
     /// `$('Node').item`: the item of `node` that the current item derives from (paired items).
     fn paired_item(&self, node: &str) -> Result<&Item, ExprError>;
+    /// `$('Node').itemMatching(index)`: like [`Scope::paired_item`], for input item `index`
+    /// instead of the current one. The default resolves only the current item.
+    fn paired_item_at(&self, node: &str, index: usize) -> Result<&Item, ExprError> {
+        if index == self.item_index() {
+            self.paired_item(node)
+        } else {
+            Err(ExprError::eval(format!(
+                "itemMatching({index}) is not supported by this engine for node '{node}'"
+            )))
+        }
+    }
+    /// `$node["Node"].context` / `$('Node').context`: state the node keeps across its runs
+    /// (Loop Over Items' `noItemsLeft`, `currentRunIndex`, ...). `None` when it has none.
+    fn node_context(&self, _node: &str) -> Option<JsonObject> {
+        None
+    }
     /// `$('Node').all(output, run)`: output `output` (default: the branch connected to us, else 0)
     /// of run `run` (default: the last run) of `node`. Error if the node does not exist.
     fn node_items(

@@ -1,19 +1,94 @@
 //! Parameter templates: literal text and `{{ }}` chunks, parsed once.
+//!
+//! A template that is exactly one chunk evaluates to the chunk's raw value; text around chunks
+//! makes a string in which `null`/`undefined` render as nothing and other values as JavaScript's
+//! `String()` renders them. A template without chunks is its literal text.
 
+use crate::ast::Expr;
+use crate::eval::Ctx;
+use crate::lexer::find_chunk_end;
+use crate::parser::parse_chunk;
+use crate::value::Val;
 use crate::{ExprError, Scope};
 use sluice_model::Value;
+use std::fmt;
+use std::sync::Arc;
+
+enum Part {
+    Text(String),
+    Code(Expr),
+}
+
+enum Body {
+    /// No chunks: the text itself.
+    Text(String),
+    /// Exactly one chunk and nothing else: the raw value.
+    Single(Expr),
+    /// Text and chunks: a string.
+    Mixed(Vec<Part>),
+}
 
 /// A parsed parameter template (the text after the leading `=`).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Template {
     source: String,
+    body: Arc<Body>,
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Template").field(&self.source).finish()
+    }
+}
+
+/// Splits a template into text and code chunks. An unclosed `{{` is literal text.
+fn split(source: &str) -> Vec<(bool, &str)> {
+    let mut parts = Vec::new();
+    let mut text_start = 0;
+    let mut pos = 0;
+    while let Some(open) = source[pos..].find("{{").map(|i| pos + i) {
+        match find_chunk_end(source, open + 2) {
+            Some(close) => {
+                if open > text_start {
+                    parts.push((false, &source[text_start..open]));
+                }
+                parts.push((true, &source[open + 2..close]));
+                pos = close + 2;
+                text_start = pos;
+            }
+            None => pos = open + 2,
+        }
+    }
+    if text_start < source.len() {
+        parts.push((false, &source[text_start..]));
+    }
+    parts
 }
 
 impl Template {
     /// Parse the template text (without the leading `=`).
     pub fn parse(source: &str) -> Result<Template, ExprError> {
+        let parts = split(source);
+        let body = match parts.as_slice() {
+            [] => Body::Text(String::new()),
+            [(true, code)] => Body::Single(parse_chunk(code)?),
+            parts if parts.iter().all(|(code, _)| !code) => Body::Text(source.to_string()),
+            parts => Body::Mixed(
+                parts
+                    .iter()
+                    .map(|(code, s)| {
+                        Ok(if *code {
+                            Part::Code(parse_chunk(s)?)
+                        } else {
+                            Part::Text(s.to_string())
+                        })
+                    })
+                    .collect::<Result<_, ExprError>>()?,
+            ),
+        };
         Ok(Template {
             source: source.to_string(),
+            body: Arc::new(body),
         })
     }
 
@@ -22,9 +97,42 @@ impl Template {
         &self.source
     }
 
+    /// True when the template has no `{{ }}` chunk (its value is its text).
+    pub fn is_static(&self) -> bool {
+        matches!(*self.body, Body::Text(_))
+    }
+
     /// Evaluate for the scope's current item. A lone chunk returns its raw value; text around
     /// chunks gives a string. `undefined` comes back as `Value::Null`.
-    pub fn evaluate(&self, _scope: &dyn Scope) -> Result<Value, ExprError> {
-        Ok(Value::String(self.source.clone()))
+    pub fn evaluate(&self, scope: &dyn Scope) -> Result<Value, ExprError> {
+        match &*self.body {
+            Body::Text(t) => Ok(Value::String(t.clone())),
+            Body::Single(e) => Ok(Ctx::new(scope).eval(e)?.to_json()),
+            Body::Mixed(parts) => {
+                let mut ctx = Ctx::new(scope);
+                let mut out = String::new();
+                for p in parts {
+                    match p {
+                        Part::Text(t) => out.push_str(t),
+                        Part::Code(e) => {
+                            let v = ctx.eval(e)?;
+                            if !v.is_nullish() {
+                                out.push_str(&v.to_primitive(true).to_str());
+                            }
+                        }
+                    }
+                }
+                Ok(Value::String(out))
+            }
+        }
+    }
+
+    /// Evaluate to a boolean with JavaScript truthiness (IF/Filter conditions), without building
+    /// a JSON value.
+    pub fn evaluate_truthy(&self, scope: &dyn Scope) -> Result<bool, ExprError> {
+        match &*self.body {
+            Body::Single(e) => Ok(Ctx::new(scope).eval(e)?.truthy()),
+            _ => Ok(Val::from_owned_json(self.evaluate(scope)?).truthy()),
+        }
     }
 }

@@ -1,0 +1,729 @@
+//! The tree-walking evaluator: expressions, operators, calls, arrow functions and their block
+//! bodies, assignments to locals.
+//!
+//! Member access on `null`/`undefined` yields `undefined` instead of a TypeError, as n8n's
+//! expression sandbox swallows those errors. Property reads and method calls are dispatched by
+//! receiver type in [`crate::methods`]; n8n variables and JS globals live in [`crate::globals`].
+
+use crate::ast::*;
+use crate::globals;
+use crate::luxon::Zone;
+use crate::methods;
+use crate::numfmt::js_number_to_string;
+use crate::value::*;
+use crate::{ExprError, Scope};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A local variable's storage, shared with closures that capture it.
+type Slot<'a> = Rc<RefCell<Val<'a>>>;
+
+/// Local variables, innermost last; names borrow from the expression tree.
+type Locals<'a> = Vec<(&'a str, Slot<'a>)>;
+
+/// Deepest nesting of arrow-function calls before we report a stack overflow.
+const MAX_DEPTH: u32 = 256;
+
+/// Evaluation state for one template evaluation.
+pub struct Ctx<'a> {
+    pub scope: &'a dyn Scope,
+    locals: Locals<'a>,
+    depth: u32,
+}
+
+/// An arrow function with the local slots it closes over.
+pub struct Closure<'a> {
+    pub func: &'a Func,
+    captured: Locals<'a>,
+}
+
+enum Flow<'a> {
+    Normal,
+    Return(Val<'a>),
+    Break,
+    Continue,
+}
+
+fn type_error(msg: impl Into<String>) -> ExprError {
+    ExprError::eval(msg)
+}
+
+/// Human-readable name of a callee, for "x is not a function".
+fn describe(e: &Expr) -> String {
+    match e {
+        Expr::Local(n) | Expr::Unknown(n) => n.to_string(),
+        Expr::Global(g) => g.name().to_string(),
+        Expr::Member(o, k) => format!("{}.{k}", describe(o)),
+        Expr::JsonPath(keys) => format!("$json.{}", keys.join(".")),
+        Expr::Index(o, _) => format!("{}[...]", describe(o)),
+        Expr::Call(c, _) => format!("{}(...)", describe(c)),
+        _ => "expression".into(),
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(scope: &'a dyn Scope) -> Self {
+        Ctx {
+            scope,
+            locals: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// The workflow time zone (luxon's default zone).
+    pub fn zone(&self) -> Zone {
+        Zone::parse(self.scope.timezone()).unwrap_or(Zone::Named(chrono_tz::Tz::UTC))
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Slot<'a>> {
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s)
+    }
+
+    pub fn eval(&mut self, e: &'a Expr) -> Result<Val<'a>, ExprError> {
+        Ok(match e {
+            Expr::Undefined => Val::Undefined,
+            Expr::Null => Val::Null,
+            Expr::Bool(b) => Val::Bool(*b),
+            Expr::Num(n) => Val::Num(*n),
+            Expr::Str(s) => Val::Str(JsStr::Borrowed(s)),
+            Expr::Template(quasis, exprs) => {
+                let mut out = String::from(&*quasis[0]);
+                for (e, q) in exprs.iter().zip(&quasis[1..]) {
+                    let v = self.eval(e)?;
+                    out.push_str(&v.to_primitive(true).to_str());
+                    out.push_str(q);
+                }
+                str_val(out)
+            }
+            Expr::Regex(r) => Val::Regex(r.clone()),
+            Expr::Array(elems) => new_arr(self.eval_elems(elems)?),
+            Expr::Object(props) => self.eval_object(props)?,
+            Expr::Local(name) => self
+                .lookup(name)
+                .map_or(Val::Undefined, |s| s.borrow().clone()),
+            Expr::Global(g) => globals::value(self, *g)?,
+            Expr::Unknown(name) => {
+                return Err(ExprError::Eval {
+                    message: format!("{name} is not defined"),
+                    description: Some(format!("The variable '{name}' is not known in expressions")),
+                })
+            }
+            Expr::Member(obj, key) => {
+                let obj = self.eval(obj)?;
+                methods::property(self, &obj, key)?
+            }
+            Expr::JsonPath(keys) => self.json_path(keys)?,
+            Expr::Index(obj, key) => {
+                let obj = self.eval(obj)?;
+                let key = self.eval(key)?;
+                self.index(&obj, &key)?
+            }
+            Expr::Call(callee, args) => self.call(callee, args)?,
+            Expr::New(callee, args) => {
+                let args = self.eval_elems(args)?;
+                match &**callee {
+                    Expr::Global(g) => globals::construct(self, *g, args)?,
+                    other => {
+                        return Err(type_error(format!(
+                            "{} is not a constructor",
+                            describe(other)
+                        )))
+                    }
+                }
+            }
+            Expr::Unary(op, operand) => {
+                if *op == UnOp::TypeOf {
+                    if let Expr::Unknown(_) = **operand {
+                        return Ok(Val::Str(JsStr::Borrowed("undefined")));
+                    }
+                }
+                let v = self.eval(operand)?;
+                match op {
+                    UnOp::Not => Val::Bool(!v.truthy()),
+                    UnOp::Neg => Val::Num(-v.to_number()),
+                    UnOp::Plus => Val::Num(v.to_number()),
+                    UnOp::BitNot => Val::Num(f64::from(!to_int32(v.to_number()))),
+                    UnOp::TypeOf => Val::Str(JsStr::Borrowed(v.type_of())),
+                    UnOp::Void => Val::Undefined,
+                }
+            }
+            Expr::Binary(op, l, r) => {
+                let l = self.eval(l)?;
+                let r = self.eval(r)?;
+                self.binary(*op, &l, &r)?
+            }
+            Expr::Logical(op, l, r) => {
+                let l = self.eval(l)?;
+                if short_circuits(*op, &l) {
+                    l
+                } else {
+                    self.eval(r)?
+                }
+            }
+            Expr::Cond(c, a, b) => {
+                if self.eval(c)?.truthy() {
+                    self.eval(a)?
+                } else {
+                    self.eval(b)?
+                }
+            }
+            Expr::Arrow(f) => Val::Func(Rc::new(Closure {
+                func: f,
+                captured: self.locals.clone(),
+            })),
+            Expr::Assign(op, target, value) => {
+                let v = match op {
+                    None => self.eval(value)?,
+                    Some(AssignOp::Bin(op)) => {
+                        let cur = self.eval(target)?;
+                        let rhs = self.eval(value)?;
+                        self.binary(*op, &cur, &rhs)?
+                    }
+                    Some(AssignOp::Log(op)) => {
+                        let cur = self.eval(target)?;
+                        if short_circuits(*op, &cur) {
+                            return Ok(cur);
+                        }
+                        self.eval(value)?
+                    }
+                };
+                self.assign_to(target, v.clone())?;
+                v
+            }
+            Expr::Update(delta, prefix, target) => {
+                let old = self.eval(target)?.to_number();
+                let new = old + delta;
+                self.assign_to(target, Val::Num(new))?;
+                Val::Num(if *prefix { new } else { old })
+            }
+            Expr::Seq(all) => {
+                let mut last = Val::Undefined;
+                for e in all {
+                    last = self.eval(e)?;
+                }
+                last
+            }
+        })
+    }
+
+    fn json_path(&mut self, keys: &'a [Arc<str>]) -> Result<Val<'a>, ExprError> {
+        let Some(item) = self.scope.item() else {
+            return Ok(Val::Undefined);
+        };
+        let mut cur = match item.json.get(&*keys[0]) {
+            Some(v) => v,
+            None => return Ok(Val::Undefined),
+        };
+        for (i, key) in keys.iter().enumerate().skip(1) {
+            match cur {
+                Value::Object(map) => match map.get(&**key) {
+                    Some(v) => cur = v,
+                    None => return Ok(Val::Undefined),
+                },
+                // Arrays, strings, ...: continue with the generic property rules.
+                _ => {
+                    let mut v = Val::from_json(cur);
+                    for key in &keys[i..] {
+                        v = methods::property(self, &v, key)?;
+                    }
+                    return Ok(v);
+                }
+            }
+        }
+        Ok(Val::from_json(cur))
+    }
+
+    /// `obj[key]`.
+    pub fn index(&mut self, obj: &Val<'a>, key: &Val<'a>) -> Result<Val<'a>, ExprError> {
+        if let Val::Num(n) = key {
+            let i = *n as usize;
+            if i as f64 == *n {
+                match obj {
+                    Val::JsonArr(a) => return Ok(a.get(i).map_or(Val::Undefined, Val::from_json)),
+                    Val::Arr(a) => return Ok(a.borrow().get(i).cloned().unwrap_or(Val::Undefined)),
+                    _ => {}
+                }
+            }
+        }
+        let key = match key {
+            Val::Num(n) => JsStr::from(js_number_to_string(*n)),
+            other => other.to_str(),
+        };
+        methods::property(self, obj, &key)
+    }
+
+    fn eval_elems(&mut self, elems: &'a [Elem]) -> Result<Vec<Val<'a>>, ExprError> {
+        let mut out = Vec::with_capacity(elems.len());
+        for el in elems {
+            match el {
+                Elem::Expr(e) => out.push(self.eval(e)?),
+                Elem::Spread(e) => {
+                    let v = self.eval(e)?;
+                    out.extend(self.iterate(&v)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The values a `for..of` or spread walks over: array elements or string characters.
+    pub fn iterate(&mut self, v: &Val<'a>) -> Result<Vec<Val<'a>>, ExprError> {
+        if let Some(list) = v.list() {
+            return Ok(list);
+        }
+        match v {
+            Val::Str(s) => Ok(s.chars().map(|c| str_val(c.to_string())).collect()),
+            other => Err(type_error(format!(
+                "{} is not iterable",
+                if other.is_nullish() {
+                    other.to_str().to_string()
+                } else {
+                    other.type_of().to_string()
+                }
+            ))),
+        }
+    }
+
+    fn eval_object(&mut self, props: &'a [Prop]) -> Result<Val<'a>, ExprError> {
+        let mut obj = Obj::default();
+        for p in props {
+            match p {
+                Prop::Key(k, e) => {
+                    let v = self.eval(e)?;
+                    obj.set(JsStr::Borrowed(k), v);
+                }
+                Prop::Computed(k, e) => {
+                    let k = self.eval(k)?.to_primitive(true).to_str();
+                    let v = self.eval(e)?;
+                    obj.set(k, v);
+                }
+                Prop::Spread(e) => {
+                    let v = self.eval(e)?;
+                    if let Some(entries) = v.entries() {
+                        for (k, v) in entries {
+                            obj.set(k, v);
+                        }
+                    } else if let Some(list) = v.list() {
+                        for (i, v) in list.into_iter().enumerate() {
+                            obj.set(JsStr::from(i.to_string()), v);
+                        }
+                    } else if let Val::Str(s) = &v {
+                        for (i, c) in s.chars().enumerate() {
+                            obj.set(JsStr::from(i.to_string()), str_val(c.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(new_obj(obj))
+    }
+
+    fn call(&mut self, callee: &'a Expr, args: &'a [Elem]) -> Result<Val<'a>, ExprError> {
+        match callee {
+            Expr::Global(Global::If) => {
+                // `$if(c, a, b)` is a ternary: only the chosen branch is evaluated.
+                if args.len() < 2 {
+                    return Err(type_error("$if() expects at least 2 arguments"));
+                }
+                let arg = |i: usize| match args.get(i) {
+                    Some(Elem::Expr(e)) => Some(e),
+                    _ => None,
+                };
+                let cond = match arg(0) {
+                    Some(e) => self.eval(e)?.truthy(),
+                    None => false,
+                };
+                match arg(if cond { 1 } else { 2 }) {
+                    Some(e) => self.eval(e),
+                    None => Ok(Val::Undefined),
+                }
+            }
+            Expr::Member(obj, name) => {
+                let recv = self.eval(obj)?;
+                let args = self.eval_elems(args)?;
+                methods::call_method(self, recv, name, args)
+            }
+            Expr::JsonPath(keys) => {
+                let (name, path) = keys.split_last().expect("non-empty path");
+                let recv = if path.is_empty() {
+                    globals::value(self, Global::Json)?
+                } else {
+                    self.json_path(path)?
+                };
+                let args = self.eval_elems(args)?;
+                methods::call_method(self, recv, name, args)
+            }
+            Expr::Index(obj, key) => {
+                let recv = self.eval(obj)?;
+                let name = self.eval(key)?.to_str();
+                let args = self.eval_elems(args)?;
+                methods::call_method(self, recv, &name, args)
+            }
+            _ => {
+                let f = self.eval(callee)?;
+                let args = self.eval_elems(args)?;
+                match f {
+                    Val::Func(_) | Val::Global(_) if is_callable(&f) => self.call_value(&f, args),
+                    _ => Err(type_error(format!(
+                        "{} is not a function",
+                        describe(callee)
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Calls a function value (arrow function or callable built-in).
+    pub fn call_value(&mut self, f: &Val<'a>, args: Vec<Val<'a>>) -> Result<Val<'a>, ExprError> {
+        match f {
+            Val::Func(c) => self.call_closure(c, args),
+            Val::Global(g) if g.is_callable() => globals::call_function(self, *g, args),
+            other => Err(type_error(format!(
+                "{} is not a function",
+                other.to_primitive(true).to_str()
+            ))),
+        }
+    }
+
+    fn call_closure(&mut self, c: &Closure<'a>, args: Vec<Val<'a>>) -> Result<Val<'a>, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(type_error("Maximum call stack size exceeded"));
+        }
+        let saved = std::mem::replace(&mut self.locals, c.captured.clone());
+        self.depth += 1;
+        let result = self.run_closure(c.func, args);
+        self.depth -= 1;
+        self.locals = saved;
+        result
+    }
+
+    fn run_closure(&mut self, func: &'a Func, args: Vec<Val<'a>>) -> Result<Val<'a>, ExprError> {
+        let mut args = args.into_iter();
+        for p in &func.params {
+            let v = if p.rest {
+                new_arr(args.by_ref().collect())
+            } else {
+                args.next().unwrap_or(Val::Undefined)
+            };
+            self.bind_elem(p, v)?;
+        }
+        match &func.body {
+            Body::Expr(e) => self.eval(e),
+            Body::Block(stmts) => Ok(match self.exec_block(stmts)? {
+                Flow::Return(v) => v,
+                _ => Val::Undefined,
+            }),
+        }
+    }
+
+    fn bind_elem(&mut self, p: &'a PatElem, v: Val<'a>) -> Result<(), ExprError> {
+        let v = match (&v, &p.default) {
+            (Val::Undefined, Some(d)) => self.eval(d)?,
+            _ => v,
+        };
+        self.bind(&p.pattern, v)
+    }
+
+    fn bind(&mut self, pattern: &'a Pattern, v: Val<'a>) -> Result<(), ExprError> {
+        match pattern {
+            Pattern::Name(n) => {
+                self.locals.push((n, Rc::new(RefCell::new(v))));
+            }
+            Pattern::Array(elems) => {
+                let list = self.iterate(&v)?;
+                let mut it = list.into_iter();
+                for el in elems {
+                    match el {
+                        None => {
+                            it.next();
+                        }
+                        Some(p) if p.rest => self.bind_elem(p, new_arr(it.by_ref().collect()))?,
+                        Some(p) => {
+                            let item = it.next().unwrap_or(Val::Undefined);
+                            self.bind_elem(p, item)?;
+                        }
+                    }
+                }
+            }
+            Pattern::Object(props) => {
+                if v.is_nullish() {
+                    return Err(type_error(format!(
+                        "Cannot destructure '{}' as it is {}.",
+                        v.to_str(),
+                        v.to_str()
+                    )));
+                }
+                for (key, p) in props {
+                    if p.rest {
+                        let taken: Vec<&str> = props.iter().map(|(k, _)| &**k).collect();
+                        let rest = v
+                            .entries()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|(k, _)| !taken.contains(&&**k))
+                            .collect();
+                        self.bind_elem(p, new_obj(Obj(rest)))?;
+                    } else {
+                        let item = methods::property(self, &v, key)?;
+                        self.bind_elem(p, item)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn exec_block(&mut self, stmts: &'a [Stmt]) -> Result<Flow<'a>, ExprError> {
+        let mark = self.locals.len();
+        let result = self.exec_stmts(stmts);
+        self.locals.truncate(mark);
+        result
+    }
+
+    fn exec_stmts(&mut self, stmts: &'a [Stmt]) -> Result<Flow<'a>, ExprError> {
+        for s in stmts {
+            match s {
+                Stmt::Decl(decls) => {
+                    for (pattern, init) in decls {
+                        let v = match init {
+                            Some(e) => self.eval(e)?,
+                            None => Val::Undefined,
+                        };
+                        self.bind(pattern, v)?;
+                    }
+                }
+                Stmt::Expr(e) => {
+                    self.eval(e)?;
+                }
+                Stmt::Return(e) => {
+                    let v = match e {
+                        Some(e) => self.eval(e)?,
+                        None => Val::Undefined,
+                    };
+                    return Ok(Flow::Return(v));
+                }
+                Stmt::If(cond, then, otherwise) => {
+                    let branch = if self.eval(cond)?.truthy() {
+                        then
+                    } else {
+                        otherwise
+                    };
+                    match self.exec_block(branch)? {
+                        Flow::Normal => {}
+                        flow => return Ok(flow),
+                    }
+                }
+                Stmt::ForOf(pattern, list, body) => {
+                    let list = self.eval(list)?;
+                    for v in self.iterate(&list)? {
+                        let mark = self.locals.len();
+                        self.bind(pattern, v)?;
+                        let flow = self.exec_block(body);
+                        self.locals.truncate(mark);
+                        match flow? {
+                            Flow::Normal | Flow::Continue => {}
+                            Flow::Break => break,
+                            ret @ Flow::Return(_) => return Ok(ret),
+                        }
+                    }
+                }
+                Stmt::Break => return Ok(Flow::Break),
+                Stmt::Continue => return Ok(Flow::Continue),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    /// Stores `value` at an assignment target. Borrowed item data is copied first, so
+    /// expressions never change the items they read.
+    fn assign_to(&mut self, target: &'a Expr, value: Val<'a>) -> Result<(), ExprError> {
+        let (obj_expr, key) = match target {
+            Expr::Local(name) => {
+                let slot = self
+                    .lookup(name)
+                    .ok_or_else(|| type_error(format!("{name} is not defined")))?;
+                *slot.borrow_mut() = value;
+                return Ok(());
+            }
+            Expr::Member(obj, key) => (obj, JsStr::Borrowed(key)),
+            Expr::Index(obj, key) => {
+                let k = self.eval(key)?;
+                let k = match k {
+                    Val::Num(n) => JsStr::from(js_number_to_string(n)),
+                    other => other.to_str(),
+                };
+                (obj, k)
+            }
+            // Assigning to `$json` and other built-ins has no effect.
+            _ => return Ok(()),
+        };
+        let container = self.eval(obj_expr)?;
+        let container = match container {
+            Val::JsonObj(_) | Val::JsonArr(_) | Val::Item(_) => {
+                let owned = container.to_owned_container();
+                self.assign_to(obj_expr, owned.clone())?;
+                owned
+            }
+            Val::Undefined | Val::Null => {
+                return Err(type_error(format!(
+                    "Cannot set properties of {} (setting '{}')",
+                    container.to_str(),
+                    &*key
+                )))
+            }
+            other => other,
+        };
+        match container {
+            Val::Obj(o) => o.borrow_mut().set(key, value),
+            Val::Arr(a) => {
+                let mut a = a.borrow_mut();
+                if let Ok(i) = key.parse::<usize>() {
+                    if i >= a.len() {
+                        a.resize(i + 1, Val::Undefined);
+                    }
+                    a[i] = value;
+                } else if &*key == "length" {
+                    let n = value.to_number();
+                    if n >= 0.0 && n.fract() == 0.0 {
+                        a.resize(n as usize, Val::Undefined);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A binary operator on two evaluated operands.
+    pub fn binary(&mut self, op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, ExprError> {
+        use BinOp::*;
+        if let (Val::Num(a), Val::Num(b)) = (l, r) {
+            let (a, b) = (*a, *b);
+            match op {
+                Add => return Ok(Val::Num(a + b)),
+                Lt => return Ok(Val::Bool(a < b)),
+                Gt => return Ok(Val::Bool(a > b)),
+                Le => return Ok(Val::Bool(a <= b)),
+                Ge => return Ok(Val::Bool(a >= b)),
+                Eq | StrictEq => return Ok(Val::Bool(a == b)),
+                Ne | StrictNe => return Ok(Val::Bool(a != b)),
+                _ => {}
+            }
+        }
+        Ok(match op {
+            Add => {
+                let a = l.to_primitive(false);
+                let b = r.to_primitive(false);
+                if matches!(a, Val::Str(_)) || matches!(b, Val::Str(_)) {
+                    let (a, b) = (a.to_str(), b.to_str());
+                    let mut s = String::with_capacity(a.len() + b.len());
+                    s.push_str(&a);
+                    s.push_str(&b);
+                    str_val(s)
+                } else {
+                    Val::Num(a.to_number() + b.to_number())
+                }
+            }
+            Sub => Val::Num(l.to_number() - r.to_number()),
+            Mul => Val::Num(l.to_number() * r.to_number()),
+            Div => Val::Num(l.to_number() / r.to_number()),
+            Rem => Val::Num(l.to_number() % r.to_number()),
+            Pow => Val::Num(js_pow(l.to_number(), r.to_number())),
+            Eq => Val::Bool(l.loose_eq(r)),
+            Ne => Val::Bool(!l.loose_eq(r)),
+            StrictEq => Val::Bool(l.strict_eq(r)),
+            StrictNe => Val::Bool(!l.strict_eq(r)),
+            Lt => Val::Bool(l.compare(r) == Some(Ordering::Less)),
+            Gt => Val::Bool(l.compare(r) == Some(Ordering::Greater)),
+            Le => Val::Bool(matches!(
+                l.compare(r),
+                Some(Ordering::Less | Ordering::Equal)
+            )),
+            Ge => Val::Bool(matches!(
+                l.compare(r),
+                Some(Ordering::Greater | Ordering::Equal)
+            )),
+            In => {
+                let k = l.to_primitive(true).to_str();
+                Val::Bool(match r {
+                    Val::JsonArr(_) | Val::Arr(_) => {
+                        k.parse::<usize>()
+                            .is_ok_and(|i| i < r.list().map_or(0, |l| l.len()))
+                            || &*k == "length"
+                    }
+                    other if other.entries().is_some() => other.own(&k).is_some(),
+                    other => {
+                        return Err(type_error(format!(
+                            "Cannot use 'in' operator to search for '{}' in {}",
+                            &*k,
+                            other.to_str()
+                        )))
+                    }
+                })
+            }
+            InstanceOf => Val::Bool(match r {
+                Val::Global(Global::Array) => l.is_array(),
+                Val::Global(Global::Object) => !matches!(
+                    l,
+                    Val::Undefined | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_)
+                ),
+                Val::Global(Global::Date) => matches!(l, Val::Date(_)),
+                Val::Global(Global::DateTime) => matches!(l, Val::DateTime(_)),
+                Val::Global(Global::RegExp) => matches!(l, Val::Regex(_)),
+                _ => false,
+            }),
+            BitAnd => Val::Num(f64::from(to_int32(l.to_number()) & to_int32(r.to_number()))),
+            BitOr => Val::Num(f64::from(to_int32(l.to_number()) | to_int32(r.to_number()))),
+            BitXor => Val::Num(f64::from(to_int32(l.to_number()) ^ to_int32(r.to_number()))),
+            Shl => Val::Num(f64::from(
+                to_int32(l.to_number()).wrapping_shl(to_int32(r.to_number()) as u32 & 31),
+            )),
+            Shr => Val::Num(f64::from(
+                to_int32(l.to_number()) >> (to_int32(r.to_number()) as u32 & 31),
+            )),
+            UShr => Val::Num(f64::from(
+                (to_int32(l.to_number()) as u32) >> (to_int32(r.to_number()) as u32 & 31),
+            )),
+        })
+    }
+}
+
+fn is_callable(v: &Val) -> bool {
+    match v {
+        Val::Func(_) => true,
+        Val::Global(g) => g.is_callable(),
+        _ => false,
+    }
+}
+
+fn short_circuits(op: LogOp, l: &Val) -> bool {
+    match op {
+        LogOp::And => !l.truthy(),
+        LogOp::Or => l.truthy(),
+        LogOp::Nullish => !l.is_nullish(),
+    }
+}
+
+/// `ToInt32`.
+pub fn to_int32(n: f64) -> i32 {
+    if !n.is_finite() {
+        return 0;
+    }
+    (n.trunc().rem_euclid(4_294_967_296.0) as u32) as i32
+}
+
+/// `**`: like `powf`, except `(±1) ** ±Infinity` and `x ** NaN` are NaN.
+pub fn js_pow(a: f64, b: f64) -> f64 {
+    if b.is_nan() || (a.abs() == 1.0 && b.is_infinite()) {
+        f64::NAN
+    } else {
+        a.powf(b)
+    }
+}

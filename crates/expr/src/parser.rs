@@ -1,0 +1,773 @@
+//! Recursive-descent (precedence-climbing) parser from tokens to [`Expr`].
+//!
+//! Covers the JavaScript expression grammar n8n users write in `{{ }}`: operators, member and
+//! optional chains, calls, `new`, literals (including template and regex literals), spread, arrow
+//! functions with expression or block bodies (`const`/`let`, `if`, `for..of`, `return`).
+
+use crate::ast::*;
+use crate::jsregex::JsRegex;
+use crate::lexer::{syntax, tokenize, Tok, Token};
+use crate::ExprError;
+use std::sync::Arc;
+
+/// Parses one chunk of code (the text between `{{` and `}}`). Empty code is `undefined`.
+pub fn parse_chunk(src: &str) -> Result<Expr, ExprError> {
+    let mut p = Parser {
+        src: src.to_string(),
+        toks: tokenize(src)?,
+        i: 0,
+        scopes: Vec::new(),
+    };
+    if p.at_eof() {
+        return Ok(Expr::Undefined);
+    }
+    let e = p.expression()?;
+    while p.eat(";") {}
+    if !p.at_eof() {
+        return Err(p.unexpected());
+    }
+    Ok(e)
+}
+
+struct Parser {
+    src: String,
+    toks: Vec<Token>,
+    i: usize,
+    /// Names bound by enclosing arrow functions and blocks, innermost last.
+    scopes: Vec<Vec<Arc<str>>>,
+}
+
+fn binary_prec(p: &str) -> Option<(u8, BinOrLog)> {
+    use BinOp::*;
+    Some(match p {
+        "??" => (1, BinOrLog::Log(LogOp::Nullish)),
+        "||" => (2, BinOrLog::Log(LogOp::Or)),
+        "&&" => (3, BinOrLog::Log(LogOp::And)),
+        "|" => (4, BinOrLog::Bin(BitOr)),
+        "^" => (5, BinOrLog::Bin(BitXor)),
+        "&" => (6, BinOrLog::Bin(BitAnd)),
+        "==" => (7, BinOrLog::Bin(Eq)),
+        "!=" => (7, BinOrLog::Bin(Ne)),
+        "===" => (7, BinOrLog::Bin(StrictEq)),
+        "!==" => (7, BinOrLog::Bin(StrictNe)),
+        "<" => (8, BinOrLog::Bin(Lt)),
+        ">" => (8, BinOrLog::Bin(Gt)),
+        "<=" => (8, BinOrLog::Bin(Le)),
+        ">=" => (8, BinOrLog::Bin(Ge)),
+        "<<" => (9, BinOrLog::Bin(Shl)),
+        ">>" => (9, BinOrLog::Bin(Shr)),
+        ">>>" => (9, BinOrLog::Bin(UShr)),
+        "+" => (10, BinOrLog::Bin(Add)),
+        "-" => (10, BinOrLog::Bin(Sub)),
+        "*" => (11, BinOrLog::Bin(Mul)),
+        "/" => (11, BinOrLog::Bin(Div)),
+        "%" => (11, BinOrLog::Bin(Rem)),
+        "**" => (12, BinOrLog::Bin(Pow)),
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum BinOrLog {
+    Bin(BinOp),
+    Log(LogOp),
+}
+
+fn assign_op(p: &str) -> Option<Option<AssignOp>> {
+    use BinOp::*;
+    Some(match p {
+        "=" => None,
+        "+=" => Some(AssignOp::Bin(Add)),
+        "-=" => Some(AssignOp::Bin(Sub)),
+        "*=" => Some(AssignOp::Bin(Mul)),
+        "/=" => Some(AssignOp::Bin(Div)),
+        "%=" => Some(AssignOp::Bin(Rem)),
+        "**=" => Some(AssignOp::Bin(Pow)),
+        "&&=" => Some(AssignOp::Log(LogOp::And)),
+        "||=" => Some(AssignOp::Log(LogOp::Or)),
+        "??=" => Some(AssignOp::Log(LogOp::Nullish)),
+        _ => return None,
+    })
+}
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.i].tok
+    }
+
+    fn peek_at(&self, n: usize) -> &Tok {
+        &self.toks[(self.i + n).min(self.toks.len() - 1)].tok
+    }
+
+    fn at_eof(&self) -> bool {
+        matches!(self.peek(), Tok::Eof)
+    }
+
+    fn is(&self, p: &str) -> bool {
+        matches!(self.peek(), Tok::Punct(q) if *q == p)
+    }
+
+    fn is_word(&self, w: &str) -> bool {
+        matches!(self.peek(), Tok::Ident(n) if &**n == w)
+    }
+
+    fn eat(&mut self, p: &str) -> bool {
+        if self.is(p) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_word(&mut self, w: &str) -> bool {
+        if self.is_word(w) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn next(&mut self) -> Tok {
+        let t = self.toks[self.i].tok.clone();
+        if self.i < self.toks.len() - 1 {
+            self.i += 1;
+        }
+        t
+    }
+
+    fn unexpected(&self) -> ExprError {
+        let t = &self.toks[self.i];
+        if t.tok == Tok::Eof {
+            syntax(format!(
+                "unexpected end of expression in `{}`",
+                self.src.trim()
+            ))
+        } else {
+            syntax(format!(
+                "unexpected token '{}' in `{}`",
+                &self.src[t.start..t.end],
+                self.src.trim()
+            ))
+        }
+    }
+
+    fn expect(&mut self, p: &str) -> Result<(), ExprError> {
+        if self.eat(p) {
+            Ok(())
+        } else {
+            let t = &self.toks[self.i];
+            let found = if t.tok == Tok::Eof {
+                "end of expression".to_string()
+            } else {
+                format!("'{}'", &self.src[t.start..t.end])
+            };
+            Err(syntax(format!(
+                "expected '{p}' but found {found} in `{}`",
+                self.src.trim()
+            )))
+        }
+    }
+
+    fn ident_name(&mut self) -> Result<Arc<str>, ExprError> {
+        match self.peek() {
+            Tok::Ident(n) => {
+                let n = n.clone();
+                self.i += 1;
+                Ok(n)
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    fn resolve(&self, name: &Arc<str>) -> Expr {
+        if self.scopes.iter().any(|s| s.contains(name)) {
+            return Expr::Local(name.clone());
+        }
+        match &**name {
+            "true" => Expr::Bool(true),
+            "false" => Expr::Bool(false),
+            "null" => Expr::Null,
+            "undefined" => Expr::Undefined,
+            _ => Global::from_name(name).map_or_else(|| Expr::Unknown(name.clone()), Expr::Global),
+        }
+    }
+
+    /// Comma expression.
+    fn expression(&mut self) -> Result<Expr, ExprError> {
+        let first = self.assignment()?;
+        if !self.is(",") {
+            return Ok(first);
+        }
+        let mut all = vec![first];
+        while self.eat(",") {
+            all.push(self.assignment()?);
+        }
+        Ok(Expr::Seq(all))
+    }
+
+    fn assignment(&mut self) -> Result<Expr, ExprError> {
+        if self.arrow_ahead() {
+            return self.arrow();
+        }
+        let lhs = self.conditional()?;
+        if let Tok::Punct(p) = self.peek() {
+            if let Some(op) = assign_op(p) {
+                if !matches!(lhs, Expr::Local(_) | Expr::Member(..) | Expr::Index(..)) {
+                    return Err(syntax(format!(
+                        "invalid assignment target in `{}`",
+                        self.src.trim()
+                    )));
+                }
+                self.i += 1;
+                let rhs = self.assignment()?;
+                return Ok(Expr::Assign(op, Box::new(lhs), Box::new(rhs)));
+            }
+        }
+        Ok(lhs)
+    }
+
+    fn conditional(&mut self) -> Result<Expr, ExprError> {
+        let cond = self.binary(1)?;
+        if !self.eat("?") {
+            return Ok(cond);
+        }
+        let a = self.assignment()?;
+        self.expect(":")?;
+        let b = self.assignment()?;
+        Ok(Expr::Cond(Box::new(cond), Box::new(a), Box::new(b)))
+    }
+
+    fn binary(&mut self, min_prec: u8) -> Result<Expr, ExprError> {
+        let mut lhs = self.unary()?;
+        loop {
+            let (prec, op) = match self.peek() {
+                Tok::Punct(p) => match binary_prec(p) {
+                    Some(x) => x,
+                    None => break,
+                },
+                Tok::Ident(w) if &**w == "in" => (8, BinOrLog::Bin(BinOp::In)),
+                Tok::Ident(w) if &**w == "instanceof" => (8, BinOrLog::Bin(BinOp::InstanceOf)),
+                _ => break,
+            };
+            if prec < min_prec {
+                break;
+            }
+            self.i += 1;
+            // `**` is right-associative: its right side is parsed at the same level.
+            let rhs = self.binary(if prec == 12 { prec } else { prec + 1 })?;
+            lhs = match op {
+                BinOrLog::Bin(op) => Expr::Binary(op, Box::new(lhs), Box::new(rhs)),
+                BinOrLog::Log(op) => Expr::Logical(op, Box::new(lhs), Box::new(rhs)),
+            };
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ExprError> {
+        let op = match self.peek() {
+            Tok::Punct("!") => Some(UnOp::Not),
+            Tok::Punct("-") => Some(UnOp::Neg),
+            Tok::Punct("+") => Some(UnOp::Plus),
+            Tok::Punct("~") => Some(UnOp::BitNot),
+            Tok::Ident(w) if &**w == "typeof" => Some(UnOp::TypeOf),
+            Tok::Ident(w) if &**w == "void" => Some(UnOp::Void),
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.i += 1;
+            let operand = self.unary()?;
+            return Ok(Expr::Unary(op, Box::new(operand)));
+        }
+        if self.is("++") || self.is("--") {
+            let delta = if self.is("++") { 1.0 } else { -1.0 };
+            self.i += 1;
+            let target = self.unary()?;
+            return Ok(Expr::Update(delta, true, Box::new(target)));
+        }
+        let e = self.postfix()?;
+        if self.is("++") || self.is("--") {
+            let delta = if self.is("++") { 1.0 } else { -1.0 };
+            self.i += 1;
+            return Ok(Expr::Update(delta, false, Box::new(e)));
+        }
+        Ok(e)
+    }
+
+    fn arguments(&mut self) -> Result<Vec<Elem>, ExprError> {
+        let mut args = Vec::new();
+        while !self.eat(")") {
+            args.push(self.element()?);
+            if !self.is(")") {
+                self.expect(",")?;
+            }
+        }
+        Ok(args)
+    }
+
+    fn element(&mut self) -> Result<Elem, ExprError> {
+        Ok(if self.eat("...") {
+            Elem::Spread(self.assignment()?)
+        } else {
+            Elem::Expr(self.assignment()?)
+        })
+    }
+
+    fn postfix(&mut self) -> Result<Expr, ExprError> {
+        let mut e = if self.eat_word("new") {
+            let callee = self.member_only()?;
+            let args = if self.eat("(") {
+                self.arguments()?
+            } else {
+                Vec::new()
+            };
+            Expr::New(Box::new(callee), args)
+        } else {
+            self.primary()?
+        };
+        loop {
+            if self.eat(".") {
+                let name = self.ident_name()?;
+                e = member(e, name);
+            } else if self.eat("?.") {
+                // Member access on null/undefined already yields undefined, so `?.` needs no
+                // separate evaluation rule.
+                if self.eat("(") {
+                    e = Expr::Call(Box::new(e), self.arguments()?);
+                } else if self.eat("[") {
+                    let idx = self.expression()?;
+                    self.expect("]")?;
+                    e = Expr::Index(Box::new(e), Box::new(idx));
+                } else {
+                    let name = self.ident_name()?;
+                    e = Expr::Member(Box::new(e), name);
+                }
+            } else if self.eat("[") {
+                let idx = self.expression()?;
+                self.expect("]")?;
+                e = match idx {
+                    Expr::Str(key) => member(e, key),
+                    idx => Expr::Index(Box::new(e), Box::new(idx)),
+                };
+            } else if self.eat("(") {
+                e = Expr::Call(Box::new(e), self.arguments()?);
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    /// The callee of `new`: a primary with member accesses but no calls.
+    fn member_only(&mut self) -> Result<Expr, ExprError> {
+        let mut e = self.primary()?;
+        while self.eat(".") {
+            let name = self.ident_name()?;
+            e = Expr::Member(Box::new(e), name);
+        }
+        Ok(e)
+    }
+
+    fn primary(&mut self) -> Result<Expr, ExprError> {
+        match self.next() {
+            Tok::Num(n) => Ok(Expr::Num(n)),
+            Tok::Str(s) => Ok(Expr::Str(s)),
+            Tok::Template { quasis, exprs } => {
+                let exprs = exprs
+                    .iter()
+                    .map(|src| self.embedded(src))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Expr::Template(quasis, exprs))
+            }
+            Tok::Regex { pattern, flags } => {
+                Ok(Expr::Regex(Arc::new(JsRegex::new(&pattern, &flags)?)))
+            }
+            Tok::Ident(name) if &*name == "function" => {
+                // `function name?(params) { body }`: treated like an arrow function.
+                if matches!(self.peek(), Tok::Ident(_)) {
+                    self.i += 1;
+                }
+                let func = self.function_rest()?;
+                Ok(Expr::Arrow(Box::new(func)))
+            }
+            Tok::Ident(name) => {
+                if matches!(&*name, "class" | "this" | "async" | "await") {
+                    self.i -= 1;
+                    return Err(self.unexpected());
+                }
+                Ok(self.resolve(&name))
+            }
+            Tok::Punct("(") => {
+                let e = self.expression()?;
+                self.expect(")")?;
+                Ok(e)
+            }
+            Tok::Punct("[") => {
+                let mut elems = Vec::new();
+                while !self.eat("]") {
+                    if self.is(",") {
+                        self.i += 1;
+                        elems.push(Elem::Expr(Expr::Undefined));
+                        continue;
+                    }
+                    elems.push(self.element()?);
+                    if !self.is("]") {
+                        self.expect(",")?;
+                    }
+                }
+                Ok(Expr::Array(elems))
+            }
+            Tok::Punct("{") => self.object(),
+            Tok::Eof => Err(self.unexpected()),
+            _ => {
+                self.i -= 1;
+                Err(self.unexpected())
+            }
+        }
+    }
+
+    fn object(&mut self) -> Result<Expr, ExprError> {
+        let mut props = Vec::new();
+        while !self.eat("}") {
+            if self.eat("...") {
+                props.push(Prop::Spread(self.assignment()?));
+            } else if self.eat("[") {
+                let key = self.assignment()?;
+                self.expect("]")?;
+                self.expect(":")?;
+                props.push(Prop::Computed(key, self.assignment()?));
+            } else {
+                let key: Arc<str> = match self.next() {
+                    Tok::Ident(n) => n,
+                    Tok::Str(s) => s,
+                    Tok::Num(n) => Arc::from(crate::numfmt::js_number_to_string(n)),
+                    _ => {
+                        self.i -= 1;
+                        return Err(self.unexpected());
+                    }
+                };
+                if self.eat(":") {
+                    props.push(Prop::Key(key, self.assignment()?));
+                } else if self.is("(") {
+                    // Method shorthand `name(args) { ... }`.
+                    let func = self.function_rest()?;
+                    props.push(Prop::Key(key, Expr::Arrow(Box::new(func))));
+                } else {
+                    let value = self.resolve(&key);
+                    props.push(Prop::Key(key, value));
+                }
+            }
+            if !self.is("}") {
+                self.expect(",")?;
+            }
+        }
+        Ok(Expr::Object(props))
+    }
+
+    fn embedded(&mut self, src: &str) -> Result<Expr, ExprError> {
+        let toks = tokenize(src)?;
+        let saved_toks = std::mem::replace(&mut self.toks, toks);
+        let saved_i = std::mem::replace(&mut self.i, 0);
+        let saved_src = std::mem::replace(&mut self.src, src.to_string());
+        let result = self.expression().and_then(|e| {
+            if self.at_eof() {
+                Ok(e)
+            } else {
+                Err(self.unexpected())
+            }
+        });
+        self.toks = saved_toks;
+        self.i = saved_i;
+        self.src = saved_src;
+        result
+    }
+
+    /// True when the tokens ahead start an arrow function.
+    fn arrow_ahead(&self) -> bool {
+        match self.peek() {
+            Tok::Ident(n) if &**n == "async" => false,
+            Tok::Ident(_) => matches!(self.peek_at(1), Tok::Punct("=>")),
+            Tok::Punct("(") => {
+                let mut depth = 0usize;
+                for (n, t) in self.toks[self.i..].iter().enumerate() {
+                    match t.tok {
+                        Tok::Punct("(" | "[" | "{") => depth += 1,
+                        Tok::Punct(")" | "]" | "}") => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return matches!(self.peek_at(n + 1), Tok::Punct("=>"));
+                            }
+                        }
+                        Tok::Eof => return false,
+                        _ => {}
+                    }
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn arrow(&mut self) -> Result<Expr, ExprError> {
+        let params = if let Tok::Ident(name) = self.peek() {
+            let name = name.clone();
+            self.i += 1;
+            vec![PatElem {
+                pattern: Pattern::Name(name),
+                default: None,
+                rest: false,
+            }]
+        } else {
+            self.expect("(")?;
+            self.params()?
+        };
+        self.expect("=>")?;
+        let func = self.function_body(params)?;
+        Ok(Expr::Arrow(Box::new(func)))
+    }
+
+    /// `(params) { body }` of a method shorthand.
+    fn function_rest(&mut self) -> Result<Func, ExprError> {
+        self.expect("(")?;
+        let params = self.params()?;
+        if !self.is("{") {
+            return Err(self.unexpected());
+        }
+        self.function_body(params)
+    }
+
+    /// Parameter list after `(`, through `)`.
+    fn params(&mut self) -> Result<Vec<PatElem>, ExprError> {
+        let mut params = Vec::new();
+        while !self.eat(")") {
+            params.push(self.pat_elem()?);
+            if !self.is(")") {
+                self.expect(",")?;
+            }
+        }
+        Ok(params)
+    }
+
+    fn function_body(&mut self, params: Vec<PatElem>) -> Result<Func, ExprError> {
+        let mut names = Vec::new();
+        for p in &params {
+            p.pattern.names(&mut names);
+        }
+        self.scopes.push(names);
+        let body = if self.eat("{") {
+            self.block_rest().map(Body::Block)
+        } else {
+            self.assignment().map(Body::Expr)
+        };
+        self.scopes.pop();
+        Ok(Func {
+            params,
+            body: body?,
+        })
+    }
+
+    fn pat_elem(&mut self) -> Result<PatElem, ExprError> {
+        let rest = self.eat("...");
+        let pattern = self.pattern()?;
+        let default = if self.eat("=") {
+            Some(self.assignment()?)
+        } else {
+            None
+        };
+        Ok(PatElem {
+            pattern,
+            default,
+            rest,
+        })
+    }
+
+    fn pattern(&mut self) -> Result<Pattern, ExprError> {
+        if self.eat("[") {
+            let mut elems = Vec::new();
+            while !self.eat("]") {
+                if self.eat(",") {
+                    elems.push(None);
+                    continue;
+                }
+                elems.push(Some(self.pat_elem()?));
+                if !self.is("]") {
+                    self.expect(",")?;
+                }
+            }
+            Ok(Pattern::Array(elems))
+        } else if self.eat("{") {
+            let mut props = Vec::new();
+            while !self.eat("}") {
+                let rest = self.eat("...");
+                let key = self.ident_name()?;
+                let pattern = if !rest && self.eat(":") {
+                    self.pattern()?
+                } else {
+                    Pattern::Name(key.clone())
+                };
+                let default = if self.eat("=") {
+                    Some(self.assignment()?)
+                } else {
+                    None
+                };
+                props.push((
+                    key,
+                    PatElem {
+                        pattern,
+                        default,
+                        rest,
+                    },
+                ));
+                if !self.is("}") {
+                    self.expect(",")?;
+                }
+            }
+            Ok(Pattern::Object(props))
+        } else {
+            Ok(Pattern::Name(self.ident_name()?))
+        }
+    }
+
+    /// Statements through the closing `}` (the `{` is consumed), in a new block scope.
+    fn block_rest(&mut self) -> Result<Vec<Stmt>, ExprError> {
+        self.scopes.push(Vec::new());
+        let mut stmts = Vec::new();
+        let result = loop {
+            if self.eat("}") {
+                break Ok(stmts);
+            }
+            if self.at_eof() {
+                break Err(self.unexpected());
+            }
+            match self.statement() {
+                Ok(Some(s)) => stmts.push(s),
+                Ok(None) => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.scopes.pop();
+        result
+    }
+
+    /// A statement or a braced block (for `if`/`for` bodies).
+    fn body_stmts(&mut self) -> Result<Vec<Stmt>, ExprError> {
+        if self.eat("{") {
+            self.block_rest()
+        } else {
+            self.scopes.push(Vec::new());
+            let s = self.statement();
+            self.scopes.pop();
+            Ok(s?.into_iter().collect())
+        }
+    }
+
+    fn declare(&mut self, pattern: &Pattern) {
+        let mut names = Vec::new();
+        pattern.names(&mut names);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.extend(names);
+        }
+    }
+
+    fn statement(&mut self) -> Result<Option<Stmt>, ExprError> {
+        if self.eat(";") {
+            return Ok(None);
+        }
+        let stmt = if self.eat_word("const") || self.eat_word("let") || self.eat_word("var") {
+            let mut decls = Vec::new();
+            loop {
+                let pattern = self.pattern()?;
+                let init = if self.eat("=") {
+                    Some(self.assignment()?)
+                } else {
+                    None
+                };
+                self.declare(&pattern);
+                decls.push((pattern, init));
+                if !self.eat(",") {
+                    break;
+                }
+            }
+            Stmt::Decl(decls)
+        } else if self.eat_word("return") {
+            if self.is(";") || self.is("}") {
+                Stmt::Return(None)
+            } else {
+                Stmt::Return(Some(self.expression()?))
+            }
+        } else if self.eat_word("if") {
+            self.expect("(")?;
+            let cond = self.expression()?;
+            self.expect(")")?;
+            let then = self.body_stmts()?;
+            let otherwise = if self.eat_word("else") {
+                self.body_stmts()?
+            } else {
+                Vec::new()
+            };
+            Stmt::If(cond, then, otherwise)
+        } else if self.eat_word("for") {
+            self.expect("(")?;
+            if !(self.eat_word("const") || self.eat_word("let") || self.eat_word("var")) {
+                return Err(syntax(format!(
+                    "only `for (const x of list)` loops are supported in `{}`",
+                    self.src.trim()
+                )));
+            }
+            let pattern = self.pattern()?;
+            if !self.eat_word("of") {
+                return Err(syntax(format!(
+                    "only `for (const x of list)` loops are supported in `{}`",
+                    self.src.trim()
+                )));
+            }
+            let list = self.expression()?;
+            self.expect(")")?;
+            let mut names = Vec::new();
+            pattern.names(&mut names);
+            self.scopes.push(names);
+            let body = self.body_stmts();
+            self.scopes.pop();
+            Stmt::ForOf(pattern, list, body?)
+        } else if self.eat_word("break") {
+            Stmt::Break
+        } else if self.eat_word("continue") {
+            Stmt::Continue
+        } else {
+            Stmt::Expr(self.expression()?)
+        };
+        self.eat(";");
+        Ok(Some(stmt))
+    }
+}
+
+/// `obj.key`, folding static key chains on `$json` into [`Expr::JsonPath`].
+fn member(obj: Expr, key: Arc<str>) -> Expr {
+    match obj {
+        Expr::Global(Global::Json) => Expr::JsonPath(vec![key]),
+        Expr::JsonPath(mut keys) => {
+            keys.push(key);
+            Expr::JsonPath(keys)
+        }
+        obj => Expr::Member(Box::new(obj), key),
+    }
+}
+
+impl Pattern {
+    /// The names a pattern binds.
+    pub fn names(&self, out: &mut Vec<Arc<str>>) {
+        match self {
+            Pattern::Name(n) => out.push(n.clone()),
+            Pattern::Array(elems) => {
+                for e in elems.iter().flatten() {
+                    e.pattern.names(out);
+                }
+            }
+            Pattern::Object(props) => {
+                for (_, e) in props {
+                    e.pattern.names(out);
+                }
+            }
+        }
+    }
+}
