@@ -2,7 +2,7 @@
 //! state across runs, and (through expressions) the rest of the execution.
 
 use crate::execution::Shared;
-use crate::{NodeError, Param};
+use crate::{ExecutionHost, NodeError, Param};
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
 use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
@@ -82,6 +82,16 @@ impl<'a> ExecuteContext<'a> {
     /// True when the node's `onError` lets the workflow go on after a failure.
     pub fn continue_on_fail(&self) -> bool {
         self.continue_on_fail
+    }
+
+    /// The process that started the execution (`None` under `sluice run`).
+    pub fn host(&self) -> Option<&dyn ExecutionHost> {
+        self.shared.options.host.as_ref().map(|h| h.0.as_ref())
+    }
+
+    /// `$execution.id`.
+    pub fn execution_id(&self) -> &str {
+        &self.shared.options.execution_id
     }
 
     pub fn clock(&self) -> &Clock {
@@ -243,6 +253,17 @@ impl Scope for ItemScope<'_, '_> {
         self.ctx
             .shared
             .node_items(node, output, run, &self.ctx.node.name)
+    }
+
+    fn node_context(&self, node: &str) -> Option<JsonObject> {
+        self.ctx.node_context(node)
+    }
+
+    fn paired_item_at(&self, node: &str, index: usize) -> Result<&Item, ExprError> {
+        let source = self.ctx.sources.get(self.ctx.main_input).cloned().flatten();
+        self.ctx
+            .shared
+            .paired_item(node, source.as_ref(), index, self.ctx.node)
     }
 
     fn node_executed(&self, node: &str) -> bool {

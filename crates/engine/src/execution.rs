@@ -2,6 +2,7 @@
 //! routing, retries, pinned data, paired items and run data.
 
 use crate::context::ExecuteContext;
+use crate::host::Host;
 use crate::registry::NodeKind;
 use crate::run_data::{NodeProfile, RunData, TaskData, TaskError};
 use crate::{EngineError, Node, NodeError, Param, Registry, RequiredInputs};
@@ -35,6 +36,8 @@ pub struct ExecutionOptions {
     pub default_timezone: String,
     /// Guard against endless loops: the most node runs one execution may make.
     pub max_node_runs: usize,
+    /// The process that started the execution, for nodes that talk back to it (see [`Host`]).
+    pub host: Option<Host>,
 }
 
 impl Default for ExecutionOptions {
@@ -50,6 +53,7 @@ impl Default for ExecutionOptions {
             use_pin_data: true,
             default_timezone: "UTC".into(),
             max_node_runs: 1_000_000,
+            host: None,
         }
     }
 }
