@@ -1,9 +1,11 @@
 //! Triggers, pass-throughs, canvas notes and the test/training nodes n8n's fixtures use.
 
+mod debug_helper;
 mod manual_trigger;
 mod no_op;
 mod sticky_note;
 mod test_data;
+mod training;
 
 use sluice_engine::NodeSpec;
 
@@ -13,5 +15,8 @@ pub fn specs() -> Vec<NodeSpec> {
         no_op::SPEC,
         sticky_note::SPEC,
         test_data::SPEC,
+        training::DATASTORE_SPEC,
+        training::MESSENGER_SPEC,
+        debug_helper::SPEC,
     ]
 }

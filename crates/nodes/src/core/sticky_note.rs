@@ -11,5 +11,8 @@ pub const SPEC: NodeSpec = NodeSpec {
 };
 
 fn build(def: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
-    Err(NodeError::new(format!("sticky note '{}' is never built", def.name)))
+    Err(NodeError::new(format!(
+        "sticky note '{}' is never built",
+        def.name
+    )))
 }

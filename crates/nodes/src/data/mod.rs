@@ -1,7 +1,24 @@
 //! Data-format nodes: Date & Time, Crypto, XML, HTML, Markdown, Read Binary Files.
 
+pub(crate) mod binary;
+mod crypto;
+pub(crate) mod date_time;
+pub(crate) mod fields;
+mod html;
+mod markdown;
+pub(crate) mod params;
+mod read_binary_files;
+mod xml;
+
 use sluice_engine::NodeSpec;
 
 pub fn specs() -> Vec<NodeSpec> {
-    vec![]
+    vec![
+        date_time::SPEC,
+        crypto::SPEC,
+        read_binary_files::SPEC,
+        xml::SPEC,
+        html::SPEC,
+        markdown::SPEC,
+    ]
 }

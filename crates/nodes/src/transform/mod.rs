@@ -1,8 +1,32 @@
 //! Item-list transforms: Edit Fields (Set), Split Out, Aggregate, Limit, Sort, Remove Duplicates,
 //! Summarize, Rename Keys, Item Lists.
 
+pub(crate) mod set;
+
+mod aggregate;
+pub(crate) mod fields;
+mod item_lists;
+mod limit;
+pub(crate) mod parsed;
+mod remove_duplicates;
+mod rename_keys;
+mod sort;
+mod split_out;
+mod summarize;
+pub(crate) mod values;
+
 use sluice_engine::NodeSpec;
 
 pub fn specs() -> Vec<NodeSpec> {
-    vec![]
+    vec![
+        set::SPEC,
+        split_out::SPEC,
+        aggregate::SPEC,
+        limit::SPEC,
+        sort::SPEC,
+        remove_duplicates::SPEC,
+        summarize::SPEC,
+        rename_keys::SPEC,
+        item_lists::SPEC,
+    ]
 }

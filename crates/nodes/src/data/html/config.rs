@@ -1,0 +1,127 @@
+//! The HTML node's parameters, parsed once at build time.
+
+use crate::data::params::{choice, flag};
+use scraper::Selector;
+use sluice_engine::{NodeError, Param};
+
+/// What to take from each matched element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnValue {
+    Text,
+    Html,
+    Attribute,
+    Value,
+}
+
+/// One `extractionValues.values` entry. The selector is compiled here when it is literal.
+pub struct Extraction {
+    pub key: Param,
+    pub selector: SelectorParam,
+    pub return_value: ReturnValue,
+    pub attribute: Param,
+    pub return_array: bool,
+    /// Elements left out of text (v1.2 `skipSelectors`).
+    pub skip: SelectorParam,
+}
+
+/// A CSS selector parameter: compiled once when literal, per item when an expression.
+pub enum SelectorParam {
+    None,
+    Fixed(Box<Selector>),
+    Dynamic(Param),
+}
+
+impl SelectorParam {
+    fn new(param: &Param, path: &str) -> Result<SelectorParam, NodeError> {
+        match param.literal() {
+            Some(v) if v.is_null() || v.as_str() == Some("") => Ok(SelectorParam::None),
+            Some(v) => Ok(SelectorParam::Fixed(Box::new(compile_selector(
+                v.as_str().unwrap_or_default(),
+                path,
+            )?))),
+            None => Ok(SelectorParam::Dynamic(param.clone())),
+        }
+    }
+}
+
+pub fn compile_selector(css: &str, path: &str) -> Result<Selector, NodeError> {
+    Selector::parse(css).map_err(|e| {
+        NodeError::new(format!("invalid CSS selector '{css}': {e}")).with_parameter(path)
+    })
+}
+
+pub struct Extract {
+    /// Read the HTML from a binary property instead of a JSON field.
+    pub binary: bool,
+    pub extractions: Vec<Extraction>,
+    pub trim_values: bool,
+    pub clean_up_text: bool,
+    /// v1.2 renders text like a browser would show it; older versions use raw text content.
+    pub readable_text: bool,
+}
+
+pub struct Table {
+    pub capitalize: bool,
+}
+
+pub enum Operation {
+    GenerateHtmlTemplate,
+    ExtractHtmlContent(Extract),
+    ConvertToHtmlTable(Table),
+}
+
+impl Operation {
+    pub fn parse(params: &Param, version: f64) -> Result<Operation, NodeError> {
+        let op = choice(params, "operation", "generateHtmlTemplate", |o| {
+            matches!(
+                o,
+                "generateHtmlTemplate" | "extractHtmlContent" | "convertToHtmlTable"
+            )
+            .then(|| o.to_string())
+        })?;
+        Ok(match op.as_str() {
+            "generateHtmlTemplate" => Operation::GenerateHtmlTemplate,
+            "convertToHtmlTable" => Operation::ConvertToHtmlTable(Table {
+                capitalize: flag(params, "options.capitalize", false)?,
+            }),
+            _ => Operation::ExtractHtmlContent(Extract {
+                binary: choice(params, "sourceData", "json", |s| match s {
+                    "json" => Some(false),
+                    "binary" => Some(true),
+                    _ => None,
+                })?,
+                extractions: params
+                    .at("extractionValues.values")
+                    .elements()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, entry)| extraction(entry, i))
+                    .collect::<Result<_, _>>()?,
+                trim_values: flag(params, "options.trimValues", false)?,
+                clean_up_text: flag(params, "options.cleanUpText", false)?,
+                readable_text: version >= 1.2,
+            }),
+        })
+    }
+}
+
+fn extraction(entry: &Param, i: usize) -> Result<Extraction, NodeError> {
+    let path = |name: &str| format!("extractionValues.values[{i}].{name}");
+    Ok(Extraction {
+        key: entry.at("key").clone(),
+        selector: SelectorParam::new(entry.at("cssSelector"), &path("cssSelector"))?,
+        return_value: choice(entry, "returnValue", "text", |r| {
+            Some(match r {
+                "text" => ReturnValue::Text,
+                "html" => ReturnValue::Html,
+                "attribute" => ReturnValue::Attribute,
+                "value" => ReturnValue::Value,
+                _ => return None,
+            })
+        })
+        .map_err(|e| e.with_parameter(path("returnValue")))?,
+        attribute: entry.at("attribute").clone(),
+        return_array: flag(entry, "returnArray", false)?,
+        skip: SelectorParam::new(entry.at("skipSelectors"), &path("skipSelectors"))?,
+    })
+}

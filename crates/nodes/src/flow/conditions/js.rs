@@ -1,0 +1,225 @@
+//! The few JavaScript value semantics n8n's conditions rely on (`String(v)`, `typeof`, truthiness,
+//! `Number(v)`, `===`), plus the date and `/pattern/flags` regex parsing both condition formats
+//! share. Kept here so the filter and legacy evaluators agree on them.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use regex::Regex;
+use serde_json::Value;
+
+/// `String(value)`: numbers as JavaScript prints them, arrays joined by `,`, objects as
+/// `[object Object]`, null as `null`.
+pub fn to_js_string(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => number_to_string(f),
+            _ => n.to_string(),
+        },
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Null => String::new(),
+                other => to_js_string(other),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".into(),
+    }
+}
+
+/// A number as JavaScript prints it (`1`, `1.5`, `NaN`).
+pub fn number_to_string(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if f == f.trunc() && f.abs() < 1e21 {
+        format!("{f:.0}")
+    } else {
+        f.to_string()
+    }
+}
+
+/// `typeof value` (arrays and null are `object`, as in JavaScript).
+pub fn type_of(value: &Value) -> &'static str {
+    match value {
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Null | Value::Array(_) | Value::Object(_) => "object",
+    }
+}
+
+/// `Boolean(value)`.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// `Number(text)`: trimmed, empty is 0, otherwise a decimal (or `0x` hex) literal; `None` for NaN.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Some(0.0);
+    }
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16).ok().map(|n| n as f64);
+    }
+    match t {
+        "Infinity" | "+Infinity" => return Some(f64::INFINITY),
+        "-Infinity" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    // Rust accepts "inf"/"nan" spellings JavaScript does not.
+    if t.chars()
+        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+    {
+        return None;
+    }
+    t.parse().ok()
+}
+
+/// `Number(value)`; `None` for NaN.
+pub fn to_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Null => Some(0.0),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => parse_number(s),
+        Value::Array(items) => match items.as_slice() {
+            [] => Some(0.0),
+            [single] if !single.is_array() && !single.is_object() => {
+                parse_number(&to_js_string(single))
+            }
+            _ => None,
+        },
+        Value::Object(_) => None,
+    }
+}
+
+/// `a === b`: same type and value for primitives; arrays and objects are never identical
+/// (JavaScript compares them by reference).
+pub fn strict_equals(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::String(x), Value::String(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The time zone naive date-times are read in (the workflow's; UTC when unknown).
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
+}
+
+/// Parse a date-time string the way n8n accepts them: ISO 8601 (date only, with or without
+/// seconds, fraction and offset; `T` or space), RFC 2822. Naive values are read in `tz`.
+pub fn parse_datetime(text: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d);
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(t) {
+        return Some(d);
+    }
+    let (body, offset) = split_offset(t);
+    const NAIVE: [&str; 4] = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ];
+    let naive = NAIVE
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(body, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(body, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
+    match offset {
+        Some(offset) => offset.from_local_datetime(&naive).single(),
+        None => tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|d| d.fixed_offset()),
+    }
+}
+
+/// Split a trailing `Z`, `±hh:mm` or `±hhmm` off a date-time string.
+fn split_offset(text: &str) -> (&str, Option<FixedOffset>) {
+    if let Some(body) = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
+        return (body, FixedOffset::east_opt(0));
+    }
+    // Only look for an offset after the time part, so the date's dashes are left alone.
+    let Some(time_start) = text.find(['T', ' ']) else {
+        return (text, None);
+    };
+    let Some(sign_pos) = text[time_start..].rfind(['+', '-']).map(|p| p + time_start) else {
+        return (text, None);
+    };
+    let digits: String = text[sign_pos + 1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return (text, None);
+    }
+    let hours: i32 = digits[..2].parse().unwrap_or(0);
+    let minutes: i32 = digits[2..].parse().unwrap_or(0);
+    let seconds = (hours * 60 + minutes) * 60;
+    let offset = if text.as_bytes()[sign_pos] == b'-' {
+        FixedOffset::west_opt(seconds)
+    } else {
+        FixedOffset::east_opt(seconds)
+    };
+    (&text[..sign_pos], offset)
+}
+
+/// Compile a JavaScript regex given as `/pattern/flags` or as a bare pattern. Flags `i`, `m`
+/// and `s` carry over; `g`, `u`, `y` do not change whether a string matches.
+pub fn compile_regex(source: &str, ignore_case: bool) -> Result<Regex, String> {
+    let (pattern, flags) = split_regex_literal(source);
+    let mut inline = String::new();
+    for flag in flags.chars() {
+        if matches!(flag, 'i' | 'm' | 's') && !inline.contains(flag) {
+            inline.push(flag);
+        }
+    }
+    if ignore_case && !inline.contains('i') {
+        inline.push('i');
+    }
+    let full = if inline.is_empty() {
+        pattern.to_string()
+    } else {
+        format!("(?{inline}){pattern}")
+    };
+    Regex::new(&full).map_err(|e| {
+        let reason = e.to_string();
+        let last = reason.lines().last().unwrap_or_default().trim().to_string();
+        format!("Invalid regular expression: /{pattern}/{flags}: {last}")
+    })
+}
+
+/// `/body/flags` → (body, flags); anything else is a bare pattern.
+fn split_regex_literal(source: &str) -> (&str, &str) {
+    if let Some(rest) = source.strip_prefix('/') {
+        if let Some(end) = rest.rfind('/') {
+            let flags = &rest[end + 1..];
+            if flags.chars().all(|c| "dgimsuvy".contains(c)) {
+                return (&rest[..end], flags);
+            }
+        }
+    }
+    (source, "")
+}

@@ -1,0 +1,58 @@
+//! Limit (`limit` v1, and Item Lists' "limit" operation): keep only the first or the last
+//! `maxItems` items.
+
+use crate::transform::parsed::{unknown, Parsed, Reader};
+use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_model::{NodeDef, Value};
+
+pub const SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.limit",
+    versions: &[1.0],
+    kind: NodeKind::Regular,
+    factory: node,
+};
+
+#[derive(Clone)]
+struct Config {
+    max_items: usize,
+    keep_last: bool,
+}
+
+fn parse(params: &Value) -> Result<Config, NodeError> {
+    let r = Reader::new(params);
+    let keep_last = match r.str_or("keep", "firstItems")? {
+        "firstItems" => false,
+        "lastItems" => true,
+        other => return Err(unknown("keep", other)),
+    };
+    Ok(Config {
+        max_items: r.number_or("maxItems", 1.0)?.max(0.0) as usize,
+        keep_last,
+    })
+}
+
+struct Limit {
+    config: Parsed<Config>,
+}
+
+/// Builds the node; Item Lists uses it for its "limit" operation.
+pub(crate) fn node(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    Ok(Box::new(Limit {
+        config: Parsed::new(def, params, Box::new(parse))?,
+    }))
+}
+
+#[async_trait::async_trait]
+impl Node for Limit {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let config = self.config.for_item(ctx, 0)?;
+        let items = ctx.main_input();
+        let n = config.max_items.min(items.len());
+        let kept = if config.keep_last {
+            &items[items.len() - n..]
+        } else {
+            &items[..n]
+        };
+        Ok(vec![kept.to_vec()])
+    }
+}

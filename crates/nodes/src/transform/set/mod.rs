@@ -1,0 +1,205 @@
+//! Edit Fields (Set), `n8n-nodes-base.set` v1–v3.4: adds, overwrites or removes item fields.
+//! Each output item starts from the input fields the node keeps (all, none, selected, all
+//! except) and gets the configured fields written into it, through dot notation by default.
+//! v3+ converts every value to its declared type with n8n's rules and error messages.
+//!
+//! The `path`, `js` and `literal` helpers are shared with the other nodes of this helper set
+//! (Merge, the training nodes).
+
+mod config;
+pub(crate) mod js;
+pub(crate) mod literal;
+pub(crate) mod path;
+
+use config::{Base, Content, Field, FieldType, Kind, SetConfig};
+use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_expr::Scope;
+use sluice_model::{Item, JsonObject, NodeDef, Value};
+
+pub const SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.set",
+    versions: &[1.0, 2.0, 3.0, 3.1, 3.2, 3.3, 3.4],
+    kind: NodeKind::Regular,
+    factory: build,
+};
+
+struct Set {
+    config: SetConfig,
+}
+
+fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    Ok(Box::new(Set {
+        config: SetConfig::parse(def.type_version, params)?,
+    }))
+}
+
+#[async_trait::async_trait]
+impl Node for Set {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let items = ctx.map_items(|i, item| self.edit(ctx, i, item).map(Some))?;
+        // Duplicating items is a testing aid n8n applies to manual runs only.
+        if self.config.duplicates == 0 || ctx.scope(0).execution().mode != "test" {
+            return Ok(vec![items]);
+        }
+        let copies = self.config.duplicates + 1;
+        Ok(vec![items
+            .into_iter()
+            .flat_map(|item| std::iter::repeat_n(item, copies))
+            .collect()])
+    }
+}
+
+impl Set {
+    fn edit(&self, ctx: &ExecuteContext<'_>, i: usize, item: &Item) -> Result<Item, NodeError> {
+        let config = &self.config;
+        let mut json = self.base(ctx, i, &item.json)?;
+        match &config.content {
+            Content::Fields(fields) => {
+                for field in fields {
+                    let name = js::to_string(&ctx.resolve(&field.name, i)?);
+                    let value = self.convert(field, &name, ctx.resolve(&field.value, i)?, i)?;
+                    path::write(&mut json, &name, value, config.dot_notation);
+                }
+            }
+            Content::Json(param) => {
+                for (key, value) in json_output(ctx.resolve(param, i)?, i)? {
+                    path::write(&mut json, &key, value, config.dot_notation);
+                }
+            }
+        }
+        let mut out = Item::new(json).paired_to(i);
+        if config.keep_binary {
+            out.binary = item.binary.clone();
+        }
+        Ok(out)
+    }
+
+    /// The input fields the output item starts from.
+    fn base(
+        &self,
+        ctx: &ExecuteContext<'_>,
+        i: usize,
+        input: &JsonObject,
+    ) -> Result<JsonObject, NodeError> {
+        let dot = self.config.dot_notation;
+        Ok(match &self.config.base {
+            Base::Nothing => JsonObject::new(),
+            Base::Everything => input.clone(),
+            Base::Selected(fields) => {
+                let mut json = JsonObject::new();
+                for name in literal::field_list(&ctx.resolve(fields, i)?) {
+                    if let Some(value) = path::read(input, &name, dot) {
+                        path::write(&mut json, &name, value.clone(), dot);
+                    }
+                }
+                json
+            }
+            Base::Except(fields) => {
+                let mut json = input.clone();
+                for name in literal::field_list(&ctx.resolve(fields, i)?) {
+                    match dot {
+                        true => path::unset(&mut json, &name),
+                        false => {
+                            json.shift_remove(&name);
+                        }
+                    }
+                }
+                json
+            }
+        })
+    }
+
+    fn convert(
+        &self,
+        field: &Field,
+        name: &str,
+        value: Value,
+        i: usize,
+    ) -> Result<Value, NodeError> {
+        match field.kind {
+            Kind::AsIs => Ok(value),
+            Kind::Truthy => Ok(Value::Bool(js::truthy(&value))),
+            Kind::NumberCast => Ok(match value {
+                Value::Number(n) => Value::Number(n),
+                Value::String(s) => js::parse_number(&s).map_or(Value::Null, js::number_value),
+                Value::Bool(b) => Value::from(u8::from(b)),
+                Value::Null => Value::from(0),
+                _ => Value::Null,
+            }),
+            Kind::Typed(kind) => match to_type(value, kind) {
+                Ok(value) => Ok(value),
+                Err(original) if self.config.ignore_conversion_errors => Ok(original),
+                Err(original) => Err(NodeError::new(format!(
+                    "'{name}' expects a {} but we got '{}' [item {i}]",
+                    kind.name(),
+                    js::to_string(&original)
+                ))
+                .with_parameter(field.value_path.clone())
+                .with_item(i)),
+            },
+        }
+    }
+}
+
+/// Convert `value` to `kind` as n8n validates field types; `Err` gives the value back unchanged.
+/// `null` passes as `null` for every type.
+fn to_type(value: Value, kind: FieldType) -> Result<Value, Value> {
+    match (kind, value) {
+        (_, Value::Null) => Ok(Value::Null),
+        (FieldType::String, Value::String(s)) => Ok(Value::String(s)),
+        (FieldType::String, v @ (Value::Array(_) | Value::Object(_))) => {
+            Ok(Value::String(js::stringify(&v)))
+        }
+        (FieldType::String, v) => Ok(Value::String(js::to_string(&v))),
+        (FieldType::Number, Value::Number(n)) => Ok(Value::Number(n)),
+        (FieldType::Number, Value::Bool(b)) => Ok(Value::from(u8::from(b))),
+        (FieldType::Number, Value::String(s)) => match js::parse_number(&s) {
+            Some(x) => Ok(js::number_value(x)),
+            None => Err(Value::String(s)),
+        },
+        (FieldType::Boolean, Value::Bool(b)) => Ok(Value::Bool(b)),
+        (FieldType::Boolean, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Ok(Value::Bool(true)),
+            "false" | "0" => Ok(Value::Bool(false)),
+            _ => Err(Value::String(s)),
+        },
+        (FieldType::Boolean, Value::Number(n)) => match n.as_f64() {
+            Some(0.0) => Ok(Value::Bool(false)),
+            Some(1.0) => Ok(Value::Bool(true)),
+            _ => Err(Value::Number(n)),
+        },
+        (FieldType::Array, v @ Value::Array(_)) | (FieldType::Object, v @ Value::Object(_)) => {
+            Ok(v)
+        }
+        (FieldType::Array | FieldType::Object, Value::String(s)) => {
+            match serde_json::from_str::<Value>(&s) {
+                Ok(v @ Value::Array(_)) if kind == FieldType::Array => Ok(v),
+                Ok(v @ Value::Object(_)) if kind == FieldType::Object => Ok(v),
+                _ => Err(Value::String(s)),
+            }
+        }
+        (_, v) => Err(v),
+    }
+}
+
+/// Raw mode's `jsonOutput`: a JSON object, given as text or as an expression's object.
+fn json_output(value: Value, i: usize) -> Result<JsonObject, NodeError> {
+    let parsed = match value {
+        Value::String(text) => serde_json::from_str(&text).map_err(|e| {
+            NodeError::new(format!(
+                "The 'JSON Output' in item {i} contains invalid JSON: {e}"
+            ))
+            .with_parameter("jsonOutput")
+            .with_item(i)
+        })?,
+        other => other,
+    };
+    match parsed {
+        Value::Object(map) => Ok(map),
+        _ => Err(NodeError::new(format!(
+            "The 'JSON Output' in item {i} is not a JSON object"
+        ))
+        .with_parameter("jsonOutput")
+        .with_item(i)),
+    }
+}

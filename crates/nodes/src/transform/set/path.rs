@@ -1,0 +1,241 @@
+//! Lodash-style property paths (`a.b[0].c`, `a["b.c"]`) on item JSON. This is n8n's "dot
+//! notation" for field names: Edit Fields writes through it, Merge reads match fields with it.
+//! A path that names an existing top-level key verbatim (`"a.b"` when the object has `a.b`) is
+//! used as that key, as lodash does.
+
+use sluice_model::{JsonObject, Value};
+
+/// Split a path into its keys: `a.b[0]["c.d"]` gives `a`, `b`, `0`, `c.d`.
+fn keys(path: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = path;
+    if let Some(r) = rest.strip_prefix('.') {
+        keys.push(String::new());
+        rest = r;
+    }
+    loop {
+        if let Some(inner) = rest.strip_prefix('[') {
+            let (key, after) = bracket_key(inner);
+            keys.push(key);
+            rest = after;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            keys.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+        match rest.strip_prefix('.') {
+            Some("") => {
+                keys.push(String::new());
+                return keys;
+            }
+            Some(r) => rest = r,
+            None if rest.is_empty() => return keys,
+            None => {} // another `[`
+        }
+    }
+}
+
+/// The key inside `[...]` (quoted or not) and the text after the closing bracket.
+fn bracket_key(inner: &str) -> (String, &str) {
+    let mut chars = inner.char_indices();
+    if let Some(quote @ ('"' | '\'')) = inner.chars().next() {
+        chars.next();
+        let mut key = String::new();
+        while let Some((i, c)) = chars.next() {
+            if c == '\\' {
+                key.extend(chars.next().map(|(_, c)| c));
+            } else if c == quote && inner[i + 1..].starts_with(']') {
+                return (key, &inner[i + 2..]);
+            } else {
+                key.push(c);
+            }
+        }
+        return (key, "");
+    }
+    match inner.find(']') {
+        Some(end) => (inner[..end].to_string(), &inner[end + 1..]),
+        None => (inner.to_string(), ""),
+    }
+}
+
+fn is_plain(path: &str) -> bool {
+    !path.contains(['.', '['])
+}
+
+fn as_index(key: &str) -> Option<usize> {
+    (key == "0" || (!key.starts_with('0') && key.bytes().all(|b| b.is_ascii_digit())))
+        .then(|| key.parse().ok())
+        .flatten()
+}
+
+/// The value at `path`, if any.
+pub(crate) fn get<'v>(object: &'v JsonObject, path: &str) -> Option<&'v Value> {
+    if let Some(value) = object.get(path) {
+        return Some(value);
+    }
+    if is_plain(path) {
+        return None;
+    }
+    let keys = keys(path);
+    let (first, rest) = keys.split_first()?;
+    rest.iter()
+        .try_fold(object.get(first)?, |value, key| match value {
+            Value::Object(map) => map.get(key),
+            Value::Array(items) => items.get(as_index(key)?),
+            _ => None,
+        })
+}
+
+/// Write `value` at `path`, creating objects (or arrays before numeric keys) on the way and
+/// replacing non-container values that stand in the way.
+pub(crate) fn set(object: &mut JsonObject, path: &str, value: Value) {
+    if is_plain(path) || object.contains_key(path) {
+        object.insert(path.to_string(), value);
+        return;
+    }
+    let keys = keys(path);
+    let (first, rest) = keys.split_first().expect("a path has at least one key");
+    match rest.is_empty() {
+        true => {
+            object.insert(first.clone(), value);
+        }
+        false => {
+            let slot = object.entry(first.clone()).or_insert(Value::Null);
+            set_in(slot, rest, value);
+        }
+    }
+}
+
+fn set_in(slot: &mut Value, keys: &[String], value: Value) {
+    let (key, rest) = keys.split_first().expect("non-empty");
+    if !slot.is_object() && !slot.is_array() {
+        *slot = match as_index(key) {
+            Some(_) => Value::Array(Vec::new()),
+            None => Value::Object(JsonObject::new()),
+        };
+    }
+    let child = match slot {
+        Value::Object(map) => map.entry(key.clone()).or_insert(Value::Null),
+        Value::Array(items) => match as_index(key) {
+            Some(i) => {
+                if items.len() <= i {
+                    items.resize(i + 1, Value::Null);
+                }
+                &mut items[i]
+            }
+            // A named property on an array does not survive JSON serialisation.
+            None => return,
+        },
+        _ => unreachable!("made a container above"),
+    };
+    match rest.is_empty() {
+        true => *child = value,
+        false => set_in(child, rest, value),
+    }
+}
+
+/// Remove the value at `path` (a removed array element leaves `null`, like a JavaScript hole).
+pub(crate) fn unset(object: &mut JsonObject, path: &str) {
+    if object.shift_remove(path).is_some() || is_plain(path) {
+        return;
+    }
+    let keys = keys(path);
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
+    let Some((first, middle)) = parents.split_first() else {
+        object.shift_remove(last);
+        return;
+    };
+    let parent = middle
+        .iter()
+        .try_fold(object.get_mut(first), |value, key| match value? {
+            Value::Object(map) => Some(map.get_mut(key)),
+            Value::Array(items) => Some(items.get_mut(as_index(key)?)),
+            _ => None,
+        })
+        .flatten();
+    match parent {
+        Some(Value::Object(map)) => {
+            map.shift_remove(last);
+        }
+        Some(Value::Array(items)) => {
+            if let Some(item) = as_index(last).and_then(|i| items.get_mut(i)) {
+                *item = Value::Null;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Read a field by name: through the path when `dot_notation`, else as one literal key.
+pub(crate) fn read<'v>(
+    object: &'v JsonObject,
+    name: &str,
+    dot_notation: bool,
+) -> Option<&'v Value> {
+    match dot_notation {
+        true => get(object, name),
+        false => object.get(name),
+    }
+}
+
+/// Write a field by name: through the path when `dot_notation`, else as one literal key.
+pub(crate) fn write(object: &mut JsonObject, name: &str, value: Value, dot_notation: bool) {
+    match dot_notation {
+        true => set(object, name, value),
+        false => {
+            object.insert(name.to_string(), value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn parses_paths() {
+        assert_eq!(keys("a.b[0].c"), ["a", "b", "0", "c"]);
+        assert_eq!(keys("a[\"b.c\"][1]"), ["a", "b.c", "1"]);
+        assert_eq!(keys("list[1]"), ["list", "1"]);
+        assert_eq!(keys(".a"), ["", "a"]);
+    }
+
+    #[test]
+    fn set_builds_nested_objects_and_arrays() {
+        let mut o = obj(json!({"list": ["foo"], "n": 1}));
+        set(&mut o, "list[2]", json!(true));
+        set(&mut o, "a.b", json!(1));
+        set(&mut o, "n.x", json!(2));
+        set(&mut o, "c[1].d", json!(3));
+        assert_eq!(
+            Value::Object(o),
+            json!({"list": ["foo", null, true], "n": {"x": 2}, "a": {"b": 1}, "c": [null, {"d": 3}]})
+        );
+    }
+
+    #[test]
+    fn verbatim_keys_win() {
+        let mut o = obj(json!({"a.b": 1}));
+        set(&mut o, "a.b", json!(2));
+        assert_eq!(get(&o, "a.b"), Some(&json!(2)));
+        unset(&mut o, "a.b");
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn get_and_unset_nested() {
+        let mut o = obj(json!({"a": {"b": [1, {"c": 2}]}}));
+        assert_eq!(get(&o, "a.b[1].c"), Some(&json!(2)));
+        assert_eq!(get(&o, "a.x.y"), None);
+        unset(&mut o, "a.b[1].c");
+        unset(&mut o, "missing.path");
+        assert_eq!(Value::Object(o), json!({"a": {"b": [1, {}]}}));
+    }
+}

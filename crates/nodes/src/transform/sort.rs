@@ -1,0 +1,105 @@
+//! Sort (`sort` v1, and Item Lists' "sort" operation): order items by fields, or shuffle them.
+//!
+//! Values compare as in [`crate::transform::values::compare`]: numbers, then strings, then
+//! other values, with `null` and missing fields last when ascending (first when descending).
+//! The "code" type runs a JavaScript comparator and needs the Code node's runtime.
+
+use crate::transform::fields;
+use crate::transform::parsed::{unknown, Parsed, Reader};
+use crate::transform::values::compare;
+use rand::seq::SliceRandom;
+use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_model::{NodeDef, Value};
+
+pub const SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.sort",
+    versions: &[1.0],
+    kind: NodeKind::Regular,
+    factory: node,
+};
+
+#[derive(Clone, Debug)]
+struct SortField {
+    name: String,
+    descending: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Config {
+    Simple { fields: Vec<SortField>, dot: bool },
+    Random,
+}
+
+fn parse(params: &Value) -> Result<Config, NodeError> {
+    let r = Reader::new(params);
+    match r.str_or("type", "simple")? {
+        "simple" => {
+            let fields = r
+                .list("sortFieldsUi.sortField")
+                .iter()
+                .map(|entry| {
+                    let field = Reader::new(entry);
+                    let descending = match field.str_or("order", "ascending")? {
+                        "ascending" => false,
+                        "descending" => true,
+                        other => return Err(unknown("sortFieldsUi.sortField.order", other)),
+                    };
+                    Ok(SortField {
+                        name: field.str_or("fieldName", "")?.trim().to_string(),
+                        descending,
+                    })
+                })
+                .collect::<Result<Vec<_>, NodeError>>()?;
+            Ok(Config::Simple {
+                fields,
+                dot: !r.bool_or("options.disableDotNotation", false)?,
+            })
+        }
+        "random" => Ok(Config::Random),
+        "code" => Err(NodeError::new(
+            "sorting with a JavaScript comparator (type 'code') needs the Code node, which is not available yet",
+        )
+        .with_parameter("type")),
+        other => Err(unknown("type", other)),
+    }
+}
+
+struct Sort {
+    config: Parsed<Config>,
+}
+
+/// Builds the node; Item Lists uses it for its "sort" operation.
+pub(crate) fn node(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    Ok(Box::new(Sort {
+        config: Parsed::new(def, params, Box::new(parse))?,
+    }))
+}
+
+#[async_trait::async_trait]
+impl Node for Sort {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let config = self.config.for_item(ctx, 0)?;
+        let mut items = ctx.main_input().to_vec();
+        match &*config {
+            Config::Random => items.shuffle(&mut rand::thread_rng()),
+            Config::Simple { fields, dot } => items.sort_by(|a, b| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        let order = compare(
+                            fields::get(&a.json, &f.name, *dot),
+                            fields::get(&b.json, &f.name, *dot),
+                        );
+                        if f.descending {
+                            order.reverse()
+                        } else {
+                            order
+                        }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            }),
+        }
+        Ok(vec![items])
+    }
+}
