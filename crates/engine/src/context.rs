@@ -89,11 +89,6 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.host.as_ref().map(|h| h.0.as_ref())
     }
 
-    /// `$execution.id`.
-    pub fn execution_id(&self) -> &str {
-        &self.shared.options.execution_id
-    }
-
     pub fn clock(&self) -> &Clock {
         &self.shared.options.clock
     }

@@ -36,6 +36,8 @@ pub struct ExecutionOptions {
     pub default_timezone: String,
     /// Guard against endless loops: the most node runs one execution may make.
     pub max_node_runs: usize,
+    /// The trigger node the execution starts from (default: [`CompiledWorkflow::start_node`]).
+    pub start_node: Option<String>,
     /// The process that started the execution, for nodes that talk back to it (see [`Host`]).
     pub host: Option<Host>,
 }
@@ -53,6 +55,7 @@ impl Default for ExecutionOptions {
             use_pin_data: true,
             default_timezone: "UTC".into(),
             max_node_runs: 1_000_000,
+            start_node: None,
             host: None,
         }
     }
@@ -264,9 +267,11 @@ impl CompiledWorkflow {
 
     /// Run the workflow from its start node to the end.
     pub async fn run(&self, options: ExecutionOptions) -> Result<RunOutcome, EngineError> {
-        let start = self
-            .start_node()
-            .map(|n| self.index[n])
+        let start = options
+            .start_node
+            .as_deref()
+            .or_else(|| self.start_node())
+            .and_then(|n| self.index.get(n).copied())
             .ok_or(EngineError::NoStartNode)?;
         let trigger_items = options
             .trigger_items

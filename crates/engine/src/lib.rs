@@ -18,7 +18,9 @@ mod run_data;
 pub use context::{ExecuteContext, ItemScope};
 pub use error::{EngineError, NodeError};
 pub use execution::{CompiledWorkflow, ExecutionOptions, RunOutcome, RunStatus};
-pub use host::{ExecutionHost, Host, ResponseBody, SubWorkflow, SubWorkflowRequest, WebhookResponse};
+pub use host::{
+    ExecutionHost, Host, ResponseBody, SubWorkflow, SubWorkflowRequest, WebhookResponse,
+};
 pub use node::{Node, NodeOutputs, RequiredInputs};
 pub use params::Param;
 pub use registry::{NodeKind, NodeSpec, Registry};

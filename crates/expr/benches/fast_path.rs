@@ -1,22 +1,25 @@
-//! `cargo bench -p sluice-expr`: ns per item for common expressions over 1,000,000 items.
+//! `cargo bench -p sluice-expr`: ns per item for common expressions over 1,000,000 items on the
+//! native evaluator, and `$json.amount > 100` forced through QuickJS beside it (100,000 items)
+//! with the ratio between the two.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use serde_json::json;
-use sluice_expr::Template;
+use sluice_expr::{Engine, Template};
 use std::time::Instant;
 
 const ITEMS: usize = 1_000_000;
 
-fn bench(name: &str, src: &str) {
-    // `cargo bench -p sluice-expr -- WORD` runs only the expressions containing WORD.
+/// Evaluate `src` over `items` items with `engine`; prints and returns ns per item (`None` when
+/// filtered out: `cargo bench -p sluice-expr -- WORD` runs only the names containing WORD).
+fn bench(name: &str, src: &str, engine: Engine, items: usize) -> Option<f64> {
     if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with("--")) {
         if !name.contains(&filter) {
-            return;
+            return None;
         }
     }
-    let template = Template::parse(src).expect("parse");
+    let template = Template::parse_with(src, engine).expect("parse");
     let mut scope = common::TestScope::new(json!({}));
     scope.input = (0..1000)
         .map(|i| {
@@ -27,23 +30,40 @@ fn bench(name: &str, src: &str) {
         .collect();
     let mut truthy = 0usize;
     let start = Instant::now();
-    for i in 0..ITEMS {
+    for i in 0..items {
         scope.index = i % 1000;
         if template.evaluate(&scope).expect("evaluate").as_bool() == Some(true) {
             truthy += 1;
         }
     }
-    let ns = start.elapsed().as_nanos() as f64 / ITEMS as f64;
-    println!("{name:<40} {ns:>8.1} ns/item   ({truthy} true)");
+    let ns = start.elapsed().as_nanos() as f64 / items as f64;
+    println!("{name:<44} {ns:>9.1} ns/item   ({truthy} true of {items})");
+    Some(ns)
+}
+
+fn native(name: &str, src: &str) -> Option<f64> {
+    bench(name, src, Engine::Native, ITEMS)
 }
 
 fn main() {
-    bench("baseline: constant 1", "{{ 1 }}");
-    bench("$json.amount > 100", "{{ $json.amount > 100 }}");
-    bench("$json.name", "{{ $json.name }}");
-    bench("text + $json.name", "Hello {{ $json.name }}!");
-    bench("$json.name.toUpperCase()", "{{ $json.name.toUpperCase() }}");
-    bench(
+    native("baseline: constant 1", "{{ 1 }}");
+    let fast = native("$json.amount > 100", "{{ $json.amount > 100 }}");
+    let quickjs = bench(
+        "$json.amount > 100 (forced through QuickJS)",
+        "{{ $json.amount > 100 }}",
+        Engine::QuickJs,
+        ITEMS / 10,
+    );
+    if let (Some(fast), Some(quickjs)) = (fast, quickjs) {
+        println!(
+            "native fast path is {:.0}x faster than QuickJS",
+            quickjs / fast
+        );
+    }
+    native("$json.name", "{{ $json.name }}");
+    native("text + $json.name", "Hello {{ $json.name }}!");
+    native("$json.name.toUpperCase()", "{{ $json.name.toUpperCase() }}");
+    native(
         "$json.tags.map(t => t + 1).join()",
         "{{ $json.tags.map(t => t + 1).join() }}",
     );

@@ -40,6 +40,8 @@ pub enum Expr {
     /// `++x`, `x--`, ...: `(delta, prefix)`.
     Update(f64, bool, Box<Expr>),
     Seq(Vec<Expr>),
+    /// A chunk the native evaluator does not support, run by QuickJS instead.
+    Js(Arc<crate::fallback::JsChunk>),
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -89,6 +89,7 @@ impl<'a> Ctx<'a> {
     pub fn eval(&mut self, e: &'a Expr) -> Result<Val<'a>, ExprError> {
         Ok(match e {
             Expr::Undefined => Val::Undefined,
+            Expr::Js(chunk) => chunk.eval(self.scope)?,
             Expr::Null => Val::Null,
             Expr::Bool(b) => Val::Bool(*b),
             Expr::Num(n) => Val::Num(*n),

@@ -2,7 +2,8 @@
 //!
 //! A template is split into literal text and `{{ }}` chunks at build time. Each chunk is parsed into
 //! an expression tree and evaluated natively against a [`Scope`] (the engine's view of the running
-//! execution: current item, other nodes' outputs, workflow and execution metadata).
+//! execution: current item, other nodes' outputs, workflow and execution metadata). Chunks outside
+//! the native subset run in the sandboxed QuickJS runtime instead (see `fallback`).
 //!
 //! ```
 //! use sluice_expr::Template;
@@ -11,9 +12,12 @@
 //! ```
 
 mod ast;
+pub mod calendar;
 mod eval;
+mod fallback;
 mod globals;
 mod jmespath;
+pub mod json_js;
 mod jsregex;
 mod lexer;
 mod luxon;
@@ -25,9 +29,10 @@ mod template;
 mod value;
 mod vars;
 
+pub use fallback::{payload as js_payload, referenced_nodes, PayloadItems};
 pub use numfmt::js_number_to_string;
 pub use scope::{ExecutionInfo, PrevNode, Scope, WorkflowInfo};
-pub use template::Template;
+pub use template::{Engine, Template};
 
 /// Why an expression could not be parsed or evaluated. The engine adds node, parameter and item.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -11,6 +11,8 @@ use chrono::{
 };
 use chrono_tz::{OffsetName, Tz};
 
+use crate::calendar::{format_offset, OffsetStyle::*, MONTHS, WEEKDAYS};
+
 /// The zone a `DateTime` is shown in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Zone {
@@ -97,25 +99,6 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * (h * 3600 + m * 60))
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum OffsetStyle {
-    Narrow,
-    Short,
-    Techie,
-}
-use OffsetStyle::*;
-
-fn format_offset(secs: i32, style: OffsetStyle) -> String {
-    let sign = if secs < 0 { '-' } else { '+' };
-    let (h, m) = (secs.abs() / 3600, secs.abs() % 3600 / 60);
-    match style {
-        Narrow if m == 0 => format!("{sign}{h}"),
-        Narrow => format!("{sign}{h}:{m:02}"),
-        Short => format!("{sign}{h:02}:{m:02}"),
-        Techie => format!("{sign}{h:02}{m:02}"),
-    }
-}
-
 /// Calendar units luxon understands (`plus`, `startOf`, `diff`, ...).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Unit {
@@ -186,30 +169,6 @@ pub struct DateTime {
     /// Why the value is invalid (luxon's `invalidReason`), if it is.
     pub invalid: Option<String>,
 }
-
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-pub const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
 
 fn naive_from_ms(ms: i64) -> NaiveDateTime {
     ChronoDt::<Utc>::from_timestamp_millis(ms)

@@ -6,6 +6,7 @@
 
 use crate::ast::Expr;
 use crate::eval::Ctx;
+use crate::fallback::JsChunk;
 use crate::lexer::find_chunk_end;
 use crate::parser::parse_chunk;
 use crate::value::Val;
@@ -65,20 +66,48 @@ fn split(source: &str) -> Vec<(bool, &str)> {
     parts
 }
 
+/// Which evaluator a chunk gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Native where the chunk is in the native subset, QuickJS otherwise (the default).
+    Native,
+    /// Every chunk through QuickJS: for comparisons and benchmarks.
+    QuickJs,
+}
+
+/// Compile one chunk: natively when possible; code the native parser rejects but QuickJS
+/// accepts runs in QuickJS; code neither accepts is a syntax error.
+fn compile_chunk(code: &str, engine: Engine) -> Result<Expr, ExprError> {
+    let quickjs = || JsChunk::compile(code).map(|c| Expr::Js(Arc::new(c)));
+    match engine {
+        Engine::QuickJs => quickjs()
+            .ok_or_else(|| ExprError::Syntax(format!("QuickJS cannot compile '{}'", code.trim()))),
+        Engine::Native => match parse_chunk(code) {
+            Ok(expr) => Ok(expr),
+            Err(native) => quickjs().ok_or(native),
+        },
+    }
+}
+
 impl Template {
     /// Parse the template text (without the leading `=`).
     pub fn parse(source: &str) -> Result<Template, ExprError> {
+        Template::parse_with(source, Engine::Native)
+    }
+
+    /// Parse with a chosen evaluator (see [`Engine`]).
+    pub fn parse_with(source: &str, engine: Engine) -> Result<Template, ExprError> {
         let parts = split(source);
         let body = match parts.as_slice() {
             [] => Body::Text(String::new()),
-            [(true, code)] => Body::Single(parse_chunk(code)?),
+            [(true, code)] => Body::Single(compile_chunk(code, engine)?),
             parts if parts.iter().all(|(code, _)| !code) => Body::Text(source.to_string()),
             parts => Body::Mixed(
                 parts
                     .iter()
                     .map(|(code, s)| {
                         Ok(if *code {
-                            Part::Code(parse_chunk(s)?)
+                            Part::Code(compile_chunk(s, engine)?)
                         } else {
                             Part::Text(s.to_string())
                         })

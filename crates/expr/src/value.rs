@@ -147,14 +147,8 @@ pub fn obj_from<'a>(pairs: impl IntoIterator<Item = (&'static str, Val<'a>)>) ->
         .collect()))
 }
 
-/// JsonNs number for a double: integral values within ±2^53 become integers; NaN/±∞ null.
-pub fn num_to_json(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 {
-        Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
-    }
-}
+/// JSON number for a double: integral values within ±2^53 become integers; NaN/±∞ null.
+pub use crate::json_js::number_to_json as num_to_json;
 
 impl<'a> Val<'a> {
     pub fn from_json(v: &'a Value) -> Val<'a> {

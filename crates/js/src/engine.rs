@@ -195,10 +195,13 @@ impl Engine {
     ) -> Result<Option<String>, JsError> {
         let compiled = &mut self.compiled;
         self.context.with(|ctx| {
-            let body = format!(
-                "try {{ return ({source}\n); }} catch (e) {{ if (e instanceof TypeError) return undefined; throw e; }}"
-            );
-            let f = compile(&ctx, compiled, "function", &body, "expr:")?;
+            let f = compile(
+                &ctx,
+                compiled,
+                "function",
+                &expression_body(source),
+                "expr:",
+            )?;
             let eval: Function = ctx.globals().get("__sluiceEval").map_err(internal)?;
             eval.call((f, payload, item_index))
                 .catch(&ctx)
@@ -224,9 +227,50 @@ impl Engine {
 }
 
 /// The names user code and expressions can use, destructured from the prelude's context.
-const CONTEXT_NAMES: &str = "$input, items, $json, $binary, $, $node, $items, $workflow, $execution, $runIndex, $itemIndex, $prevNode, $vars, $env, $now, $today, $if, $ifEmpty, $min, $max, DateTime, Duration, Interval, console, require, item";
+const CONTEXT_NAMES: [&str; 26] = [
+    "$input",
+    "items",
+    "$json",
+    "$binary",
+    "$",
+    "$node",
+    "$items",
+    "$workflow",
+    "$execution",
+    "$runIndex",
+    "$itemIndex",
+    "$prevNode",
+    "$vars",
+    "$env",
+    "$now",
+    "$today",
+    "$if",
+    "$ifEmpty",
+    "$min",
+    "$max",
+    "DateTime",
+    "Duration",
+    "Interval",
+    "console",
+    "require",
+    "item",
+];
 
-/// Compile `body` as `(KIND ({...context names}) { body })` once per distinct body.
+/// The context names `body` may use (a textual check, so it may bind a few too many; never too
+/// few). Binding only these keeps unused variables, such as `$now`, from being built per call.
+fn names_used(body: &str) -> String {
+    CONTEXT_NAMES
+        .iter()
+        .filter(|name| match **name {
+            "$" => body.contains("$("),
+            name => body.contains(name),
+        })
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Compile `body` as `(KIND ({...context names it uses}) { body })` once per distinct body.
 fn compile<'js>(
     ctx: &rquickjs::Ctx<'js>,
     cache: &mut HashMap<String, Persistent<Function<'static>>>,
@@ -238,7 +282,7 @@ fn compile<'js>(
     if let Some(f) = cache.get(&key) {
         return f.clone().restore(ctx).map_err(internal);
     }
-    let source = format!("({kind} ({{ {CONTEXT_NAMES} }}) {{\n{body}\n}})");
+    let source = format!("({kind} ({{ {} }}) {{\n{body}\n}})", names_used(body));
     let mut options = EvalOptions::default();
     options.global = true;
     options.strict = false;
@@ -310,6 +354,28 @@ fn user_line(stack: &str) -> Option<usize> {
     })
 }
 
+/// Check that `source` is a valid JavaScript expression (compiling and caching it).
+pub fn check_expression(source: &str) -> Result<(), JsError> {
+    with_engine(Limits::default(), false, |engine| {
+        let compiled = &mut engine.compiled;
+        engine.context.with(|ctx| {
+            compile(
+                &ctx,
+                compiled,
+                "function",
+                &expression_body(source),
+                "expr:",
+            )
+            .map(drop)
+        })
+    })
+}
+
+/// The function body that evaluates an expression chunk with n8n's TypeError rule.
+fn expression_body(source: &str) -> String {
+    format!("try {{ return ({source}\n); }} catch (e) {{ if (e instanceof TypeError) return undefined; throw e; }}")
+}
+
 /// Evaluate one expression chunk (JavaScript source) for item `item_index` of the payload's items
 /// (the same payload shape as [`CodeRequest::payload`]). A `TypeError` yields `undefined`, as in
 /// n8n. Returns the value as JSON, `None` for `undefined`.
@@ -319,7 +385,10 @@ pub fn eval_expression(
     item_index: usize,
     limits: Limits,
 ) -> Result<Option<serde_json::Value>, JsError> {
-    with_engine(limits, |engine| engine.eval(source, payload, item_index)).and_then(|text| {
+    with_engine(limits, false, |engine| {
+        engine.eval(source, payload, item_index)
+    })
+    .and_then(|text| {
         text.map(|t| serde_json::from_str(&t).map_err(internal))
             .transpose()
     })
@@ -327,12 +396,15 @@ pub fn eval_expression(
 
 /// Run user code on this thread's QuickJS runtime. A runtime that hit a limit is replaced.
 pub fn run_code<I: DeserializeOwned>(request: &CodeRequest) -> Result<CodeOutput<I>, JsError> {
-    with_engine(request.limits, |engine| engine.run(request))
+    with_engine(request.limits, true, |engine| engine.run(request))
 }
 
 /// Run `f` on this thread's engine under `limits`; a runtime that hit a limit is replaced.
+/// `collect` runs the garbage collector afterwards (after Code runs, which may leave large
+/// garbage; not after each expression, where a full collection would cost more than the work).
 fn with_engine<T>(
     limits: Limits,
+    collect: bool,
     f: impl FnOnce(&mut Engine) -> Result<T, JsError>,
 ) -> Result<T, JsError> {
     ENGINE.with(|cell| {
@@ -344,7 +416,9 @@ fn with_engine<T>(
         engine.arm(limits);
         let result = f(engine).map_err(|e| engine.classify(e, limits));
         engine.deadline.store(0, Ordering::Relaxed);
-        engine.runtime.run_gc();
+        if collect {
+            engine.runtime.run_gc();
+        }
         if matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_))) {
             *slot = None;
         }

@@ -7,4 +7,6 @@
 
 mod engine;
 
-pub use engine::{eval_expression, run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits};
+pub use engine::{
+    check_expression, eval_expression, run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits,
+};

@@ -23,8 +23,8 @@
   function nodeProxy(payload, name, itemIndex) {
     const data = payload.nodes[name];
     if (data === undefined) {
-      if (!payload.nodeNames.includes(name)) throw new Error(`Referenced node doesn't exist: '${name}'`);
-      throw new Error(`Node '${name}' is referenced with a name computed at run time; write it as a literal: $('${name}')`);
+      // Only nodes named literally in the code are provided.
+      throw new Error(`Referenced node doesn't exist: '${name}' (node names must be written literally, as in $('Name'))`);
     }
     const notRun = () => { throw new Error(`Node '${name}' hasn't been executed`); };
     const paired = (i) => {
@@ -56,10 +56,11 @@
 
   function context(payload, logs, itemIndex) {
     const items = payload.items;
-    const current = items[itemIndex === undefined ? 0 : itemIndex];
+    // An expression that does not read the whole input gets only its own item.
+    const current = items[(itemIndex === undefined ? 0 : itemIndex) - (payload.itemOffset || 0)];
     const $ = (name) => nodeProxy(payload, name, itemIndex);
-    const $node = new Proxy({}, { get: (_, name) => typeof name === "string" ? nodeProxy(payload, name, itemIndex) : undefined });
-    const now = DateTime.fromISO(payload.now).setZone(payload.tz || "UTC");
+    const $node = () => new Proxy({}, { get: (_, name) => typeof name === "string" ? nodeProxy(payload, name, itemIndex) : undefined });
+    const now = () => DateTime.fromISO(payload.now).setZone(payload.tz || "UTC");
     const $input = {
       all: () => items,
       first: () => items[0],
@@ -70,13 +71,14 @@
     const stringify = (v) => typeof v === "string" ? v : (v === undefined ? "undefined" : JSON.stringify(v));
     const console = { log: (...a) => logs.push(a.map(stringify).join(" ")) };
     console.info = console.warn = console.error = console.debug = console.log;
+    // Getters: compiled code binds only the names it uses, so unused ones cost nothing.
     return {
       $input, items, $json: current ? current.json : undefined, $binary: current ? current.binary : undefined,
-      $, $node, $items: (name) => name === undefined ? items : $(name).all(),
+      $, get $node() { return $node(); }, $items: (name) => name === undefined ? items : $(name).all(),
       $workflow: payload.workflow, $execution: payload.execution, $runIndex: payload.runIndex,
       $itemIndex: itemIndex === undefined ? 0 : itemIndex, $prevNode: payload.prevNode, $vars: payload.vars || {},
-      $env: new Proxy({}, { get: () => { throw new Error("access to env vars denied"); } }),
-      $now: now, $today: now.startOf("day"),
+      get $env() { return new Proxy({}, { get: () => { throw new Error("access to env vars denied"); } }); },
+      get $now() { return now(); }, get $today() { return now().startOf("day"); },
       $if: (c, a, b) => (c ? a : b), $ifEmpty: (v, d) => (v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v).length === 0) ? d : v),
       $min: Math.min, $max: Math.max,
       DateTime, Duration, Interval, console, require,
@@ -97,7 +99,10 @@
   globalThis.__sluiceEval = function (exprFn, payloadText, itemIndex) {
     const payload = JSON.parse(payloadText);
     const value = exprFn(context(payload, [], itemIndex));
-    return value === undefined || typeof value === "function" ? undefined : JSON.stringify(value);
+    if (value === undefined || typeof value === "function") return undefined;
+    // JSON has no NaN or Infinity; keep them so templates can print them.
+    if (typeof value === "number" && !isFinite(value)) return JSON.stringify({ __sluiceNumber: String(value) });
+    return JSON.stringify(value);
   };
 
   globalThis.__sluiceRun = async function (userFn, payloadText, mode, continueOnFail) {

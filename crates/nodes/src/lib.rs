@@ -6,6 +6,8 @@ pub mod core;
 pub mod data;
 pub mod flow;
 pub mod transform;
+pub mod trigger;
+mod util;
 
 use sluice_engine::Registry;
 
@@ -18,6 +20,7 @@ pub fn registry() -> Registry {
         .chain(transform::specs())
         .chain(data::specs())
         .chain(code::specs())
+        .chain(trigger::specs())
     {
         registry.register(spec);
     }

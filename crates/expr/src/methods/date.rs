@@ -3,8 +3,9 @@
 //! JavaScript `Date` methods (`getTime`, `toISOString`, `getFullYear`, ...).
 
 use super::arg;
+use crate::calendar::{MONTHS, WEEKDAYS};
 use crate::eval::Ctx;
-use crate::luxon::{self, DateTime, Parts, Unit, Zone, MONTHS, WEEKDAYS};
+use crate::luxon::{self, DateTime, Parts, Unit, Zone};
 use crate::value::*;
 use crate::ExprError;
 use chrono::Datelike;

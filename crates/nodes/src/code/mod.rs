@@ -1,10 +1,9 @@
 //! JavaScript nodes: Code (v1, v2) and the legacy Function / Function Item nodes. The code runs in
-//! Sluice's sandboxed QuickJS runtime (`sluice-js`); this module turns the node's inputs and the
-//! nodes its code references into the payload, and the code's return value back into items.
-
-mod payload;
+//! Sluice's sandboxed QuickJS runtime (`sluice-js`) with the same variables expressions see (the
+//! payload comes from `sluice_expr::js_payload`); its return value becomes the output items.
 
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_expr::PayloadItems;
 use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
 use sluice_model::{Item, NodeDef};
 use std::time::Duration;
@@ -56,7 +55,7 @@ fn literal_string(params: &Param, name: &str) -> Result<Option<String>, NodeErro
 fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
     Box::new(JsNode {
         item_is_json,
-        referenced: payload::referenced_nodes(&code),
+        referenced: sluice_expr::referenced_nodes(&code),
         code,
         mode,
         limits: limits_from_env(),
@@ -109,7 +108,12 @@ impl Node for JsNode {
         let request = CodeRequest {
             code: &self.code,
             mode: self.mode,
-            payload: payload::build(ctx, &self.referenced, self.item_is_json),
+            payload: sluice_expr::js_payload(
+                &ctx.scope(0),
+                &self.referenced,
+                PayloadItems::All,
+                self.item_is_json,
+            ),
             limits: self.limits,
             continue_on_fail: ctx.continue_on_fail(),
         };

@@ -3,7 +3,7 @@
 //! values come from our own generator: the same seed gives the same data run after run, but not
 //! the values n8n's faker library would produce (only the shape matches).
 
-use crate::transform::set::literal::{number_or, str_or, unknown};
+use crate::util::options::{number_or, str_or, unknown};
 use serde_json::json;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, NodeDef, Value};

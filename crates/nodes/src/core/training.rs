@@ -1,8 +1,9 @@
 //! n8n's training nodes, which its tutorials and several fixtures use: the Customer Datastore
 //! (fixed sample customers) and the Customer Messenger (pretends to message a customer).
 
-use crate::transform::set::{js, literal};
+use crate::util::options;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_expr::json_js;
 use sluice_model::{Item, NodeDef, Value};
 
 pub const DATASTORE_SPEC: NodeSpec = NodeSpec {
@@ -91,13 +92,13 @@ struct Datastore {
 }
 
 fn build_datastore(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    match literal::str_or(params, "operation", "getAllPeople")? {
+    match options::str_or(params, "operation", "getAllPeople")? {
         "getAllPeople" => {}
-        other => return Err(literal::unknown("operation", other)),
+        other => return Err(options::unknown("operation", other)),
     }
-    let count = match literal::bool_or(params, "returnAll", false)? {
+    let count = match options::bool_or(params, "returnAll", false)? {
         true => CUSTOMERS.len(),
-        false => literal::number_or(params, "limit", 5.0)?.max(0.0) as usize,
+        false => options::number_or(params, "limit", 5.0)?.max(0.0) as usize,
     };
     Ok(Box::new(Datastore { count }))
 }
@@ -137,7 +138,7 @@ impl Node for Messenger {
             let text = |param| -> Result<String, NodeError> {
                 Ok(match ctx.resolve(param, i)? {
                     Value::Null => String::new(),
-                    value => js::to_string(&value),
+                    value => json_js::to_js_string(&value),
                 })
             };
             let output = format!(

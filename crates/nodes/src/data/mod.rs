@@ -3,7 +3,6 @@
 pub(crate) mod binary;
 mod crypto;
 pub(crate) mod date_time;
-pub(crate) mod fields;
 mod html;
 mod markdown;
 pub(crate) mod params;

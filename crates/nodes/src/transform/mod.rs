@@ -4,7 +4,6 @@
 pub(crate) mod set;
 
 mod aggregate;
-pub(crate) mod fields;
 mod item_lists;
 mod limit;
 pub(crate) mod parsed;
@@ -13,7 +12,6 @@ mod rename_keys;
 mod sort;
 mod split_out;
 mod summarize;
-pub(crate) mod values;
 
 use sluice_engine::NodeSpec;
 

@@ -10,8 +10,8 @@ use sluice_engine::{ExecuteContext, NodeError, Param};
 use sluice_model::{NodeDef, Value};
 use std::borrow::Cow;
 
-pub(crate) use crate::transform::set::literal::unknown;
-use crate::transform::values::as_number;
+pub(crate) use crate::util::options::unknown;
+use crate::util::values::as_number;
 
 /// Parses a node's whole parameter object into its configuration.
 pub(crate) type Parser<T> = Box<dyn Fn(&Value) -> Result<T, NodeError> + Send + Sync>;
@@ -104,9 +104,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A field list in any of n8n's shapes (see [`crate::transform::fields::field_list`]).
+    /// A field list in any of n8n's shapes (see [`crate::util::fields::field_list`]).
     pub(crate) fn fields(&self, path: &str) -> Result<Vec<String>, NodeError> {
-        crate::transform::fields::field_list(self.get(path), path)
+        crate::util::fields::field_list(self.get(path), path)
     }
 
     /// The elements of an array parameter (`fieldsToSummarize.values`); empty when absent.

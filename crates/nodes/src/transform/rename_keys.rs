@@ -1,8 +1,8 @@
 //! Rename Keys (`renameKeys` v1): move fields to new names (dot notation builds and reads nested
 //! paths), and optionally rename every key matching a regular expression.
 
-use crate::transform::fields;
 use crate::transform::parsed::{Parsed, Reader};
+use crate::util::fields;
 use regex::{Regex, RegexBuilder};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};

@@ -1,12 +1,12 @@
 //! Sort (`sort` v1, and Item Lists' "sort" operation): order items by fields, or shuffle them.
 //!
-//! Values compare as in [`crate::transform::values::compare`]: numbers, then strings, then
+//! Values compare as in [`crate::util::values::compare`]: numbers, then strings, then
 //! other values, with `null` and missing fields last when ascending (first when descending).
 //! The "code" type runs a JavaScript comparator and needs the Code node's runtime.
 
-use crate::transform::fields;
 use crate::transform::parsed::{unknown, Parsed, Reader};
-use crate::transform::values::compare;
+use crate::util::fields;
+use crate::util::values::compare;
 use rand::seq::SliceRandom;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{NodeDef, Value};

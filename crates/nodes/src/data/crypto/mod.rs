@@ -4,7 +4,8 @@
 
 mod config;
 
-use crate::data::{binary, fields::set_path, params::as_number};
+use crate::data::{binary, params::as_number};
+use crate::util::path::set_dotted;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use config::{Action, Algorithm, Config, Encoding, Generate};
@@ -44,7 +45,7 @@ impl Node for Crypto {
                 .filter(|f| !f.is_empty())
                 .unwrap_or_else(|| "data".into());
             let mut out = item.clone();
-            set_path(out.json_mut(), &field, Value::String(result));
+            set_dotted(out.json_mut(), &field, Value::String(result));
             Ok(Some(out))
         })?;
         Ok(vec![items])

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Datelike, Offset, Timelike};
 use chrono_tz::{OffsetName, Tz};
+use sluice_expr::calendar::{format_offset, OffsetStyle, MONTHS, WEEKDAYS};
 
 /// Which token language a pattern is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,31 +75,6 @@ pub enum Piece {
     Literal(String),
     Field(Field),
 }
-
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-pub const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
 
 /// Compile `pattern` into pieces.
 pub fn compile(pattern: &str, dialect: Dialect) -> Vec<Piece> {
@@ -359,15 +335,14 @@ fn name(full: &str, width: Width) -> String {
     }
 }
 
+/// `+05:00` (`colon`), `+0500`, or Luxon's short `+5` (`short`).
 fn offset_text(seconds: i32, colon: bool, short: bool) -> String {
-    let sign = if seconds < 0 { '-' } else { '+' };
-    let (h, m) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
-    match (short, colon) {
-        (true, _) if m == 0 => format!("{sign}{h}"),
-        (true, _) => format!("{sign}{h}:{m:02}"),
-        (false, true) => format!("{sign}{h:02}:{m:02}"),
-        (false, false) => format!("{sign}{h:02}{m:02}"),
-    }
+    let style = match (short, colon) {
+        (true, _) => OffsetStyle::Narrow,
+        (false, true) => OffsetStyle::Short,
+        (false, false) => OffsetStyle::Techie,
+    };
+    format_offset(seconds, style)
 }
 
 /// Render one field of `date`.

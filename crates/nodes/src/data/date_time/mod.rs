@@ -8,8 +8,8 @@ pub(crate) mod config;
 mod format;
 pub(crate) mod parse;
 
-use crate::data::fields::set_path;
 use crate::data::params::{as_number, as_text};
+use crate::util::path::set_dotted;
 use calc::{add, between, extract, round, start_of, Unit};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -144,7 +144,7 @@ fn v1_item(
         }
     };
     let mut out = item.clone();
-    set_path(out.json_mut(), &field, Value::String(text));
+    set_dotted(out.json_mut(), &field, Value::String(text));
     Ok(out)
 }
 
@@ -266,7 +266,7 @@ fn v2_item(
     } else {
         Item::new(JsonObject::new()).paired_to(i)
     };
-    set_path(out.json_mut(), &field, value);
+    set_dotted(out.json_mut(), &field, value);
     Ok(out)
 }
 

@@ -3,9 +3,10 @@
 //! forms JavaScript's `Date` understands (`08/01/2022`, `Aug 1 2022`, `2023/04/11`), or text that
 //! follows an explicit moment/Luxon format.
 
-use super::format::{compile, Dialect, Field, Piece, Width, MONTHS};
+use super::format::{compile, Dialect, Field, Piece, Width};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use sluice_expr::calendar::MONTHS;
 use sluice_model::Value;
 
 /// A parsed date, before a time zone is applied.

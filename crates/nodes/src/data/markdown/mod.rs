@@ -5,7 +5,7 @@ mod config;
 mod to_html;
 mod to_markdown;
 
-use crate::data::fields::set_path;
+use crate::util::path::set_dotted;
 use config::Mode;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{NodeDef, Value};
@@ -44,7 +44,7 @@ impl Node for Markdown {
                 .filter(|k| !k.is_empty())
                 .unwrap_or_else(|| "data".into());
             let mut out = item.clone();
-            set_path(out.json_mut(), &key, Value::String(converted));
+            set_dotted(out.json_mut(), &key, Value::String(converted));
             Ok(Some(out))
         })?;
         Ok(vec![items])

@@ -5,7 +5,8 @@
 //! parsed value (`"[1,2]"` = `[1, 2]`), and `null`, missing, `""`, `[]` and `{}` are all empty
 //! and equal to each other. Dates are not parsed.
 
-use crate::transform::values::{as_number, canonical, number};
+use crate::util::values::{as_number, canonical};
+use sluice_expr::json_js::number_to_json;
 use sluice_model::Value;
 
 /// The fuzzy normal form of a value; `Null` stands for every kind of empty.
@@ -13,7 +14,9 @@ fn normalize(value: Option<&Value>) -> Value {
     match value {
         None | Some(Value::Null) => Value::Null,
         Some(Value::Bool(b)) => Value::from(u8::from(*b)),
-        Some(Value::Number(_)) => value.and_then(as_number).map_or(Value::Null, number),
+        Some(Value::Number(_)) => value
+            .and_then(as_number)
+            .map_or(Value::Null, number_to_json),
         Some(Value::String(s)) => {
             let t = s.trim();
             if t.is_empty() {
@@ -25,7 +28,7 @@ fn normalize(value: Option<&Value>) -> Value {
                 _ => {}
             }
             if let Some(n) = as_number(&Value::String(t.to_string())) {
-                return number(n);
+                return number_to_json(n);
             }
             if t.starts_with(['[', '{']) {
                 if let Ok(parsed) = serde_json::from_str::<Value>(t) {

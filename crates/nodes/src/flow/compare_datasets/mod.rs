@@ -9,8 +9,8 @@
 mod compare;
 mod config;
 
-use crate::transform::fields;
 use crate::transform::parsed::Parsed;
+use crate::util::fields;
 use config::{Config, Resolve};
 use sluice_engine::{
     ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param, RequiredInputs,
@@ -145,8 +145,7 @@ fn resolve(config: &Config, (i, a): (usize, &Item), (j, b): (usize, &Item)) -> I
             let json = item.json_mut();
             for field in except {
                 match fields::get(&other.json, field, config.dot) {
-                    Some(v)
-                        if config.mix_skips_falsy() && !crate::transform::set::js::truthy(v) => {}
+                    Some(v) if config.mix_skips_falsy() && !sluice_expr::json_js::truthy(v) => {}
                     Some(v) => fields::set(json, field, v.clone(), config.dot),
                     None => {}
                 }

@@ -6,6 +6,7 @@ use super::js;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
+use sluice_expr::json_js;
 
 /// The value types a filter operator works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +82,7 @@ pub fn coerce(value: Value, ty: ValueType, v: Validation) -> Result<Typed, Strin
         ValueType::String => match value {
             Value::String(s) => Ok(Typed::String(s)),
             Value::Array(_) | Value::Object(_) if v.loose => Ok(Typed::String(value.to_string())),
-            other if v.loose => Ok(Typed::String(js::to_js_string(&other))),
+            other if v.loose => Ok(Typed::String(json_js::to_js_string(&other))),
             other => wrong(&other),
         },
         ValueType::Number => match value {
@@ -89,20 +90,20 @@ pub fn coerce(value: Value, ty: ValueType, v: Validation) -> Result<Typed, Strin
             other if !v.loose => wrong(&other),
             Value::String(s) if s.trim().is_empty() && v.version >= 3 => Ok(Typed::Missing),
             Value::Array(items) if items.is_empty() && v.version >= 3 => Ok(Typed::Missing),
-            Value::String(s) => js::parse_number(&s)
+            Value::String(s) => json_js::parse_number(&s)
                 .map(Typed::Number)
                 .ok_or_else(|| conversion_error(&s, ty)),
-            other => match js::to_number(&other) {
-                Some(n) => Ok(Typed::Number(n)),
-                None => wrong(&other),
+            other => match json_js::to_number(&other) {
+                n if n.is_nan() => wrong(&other),
+                n => Ok(Typed::Number(n)),
             },
         },
         ValueType::Boolean => match value {
             Value::Bool(b) => Ok(Typed::Boolean(b)),
             other if !v.loose => wrong(&other),
-            other if v.version < 2 => Ok(Typed::Boolean(js::truthy(&other))),
+            other if v.version < 2 => Ok(Typed::Boolean(json_js::truthy(&other))),
             other => Ok(Typed::Boolean(
-                loose_boolean(&other).unwrap_or_else(|| js::truthy(&other)),
+                loose_boolean(&other).unwrap_or_else(|| json_js::truthy(&other)),
             )),
         },
         ValueType::DateTime => match value {
@@ -164,8 +165,8 @@ fn with_article(word: &str) -> String {
 fn wrong_type(value: &Value, expected: ValueType) -> String {
     format!(
         "Wrong type: '{}' is {} but was expecting {}",
-        js::to_js_string(value),
-        with_article(js::type_of(value)),
+        json_js::to_js_string(value),
+        with_article(json_js::type_of(value)),
         with_article(expected.name())
     )
 }

@@ -6,6 +6,7 @@ use super::js;
 use chrono_tz::Tz;
 use serde_json::Value;
 use sluice_engine::{ExecuteContext, NodeError, Param};
+use sluice_expr::json_js;
 use std::cmp::Ordering;
 
 /// The value type a legacy comparison reads its values as.
@@ -157,8 +158,8 @@ impl LegacyOp {
             });
         }
         Ok(match self {
-            Equal => js::strict_equals(value1, value2),
-            NotEqual => !js::strict_equals(value1, value2),
+            Equal => json_js::strict_eq(value1, value2),
+            NotEqual => !json_js::strict_eq(value1, value2),
             Smaller => loose_cmp(value1, value2) == Some(Ordering::Less),
             SmallerEqual => matches!(
                 loose_cmp(value1, value2),
@@ -186,8 +187,8 @@ impl LegacyOp {
 
 /// `(value || '').toString()`.
 fn text(value: &Value) -> String {
-    if js::truthy(value) {
-        js::to_js_string(value)
+    if json_js::truthy(value) {
+        json_js::to_js_string(value)
     } else {
         String::new()
     }
@@ -196,7 +197,7 @@ fn text(value: &Value) -> String {
 /// `(a || 0) < (b || 0)` and friends: strings compare as strings, anything else as numbers.
 fn loose_cmp(a: &Value, b: &Value) -> Option<Ordering> {
     let or_zero = |v: &Value| {
-        if js::truthy(v) {
+        if json_js::truthy(v) {
             v.clone()
         } else {
             Value::from(0)
@@ -204,7 +205,7 @@ fn loose_cmp(a: &Value, b: &Value) -> Option<Ordering> {
     };
     match (or_zero(a), or_zero(b)) {
         (Value::String(x), Value::String(y)) => Some(x.cmp(&y)),
-        (x, y) => js::to_number(&x)?.partial_cmp(&js::to_number(&y)?),
+        (x, y) => json_js::to_number(&x).partial_cmp(&json_js::to_number(&y)),
     }
 }
 
@@ -229,7 +230,7 @@ fn to_millis(value: &Value, tz: Tz) -> Result<i64, String> {
     millis.ok_or_else(|| {
         format!(
             "The value \"{}\" is not a valid DateTime.",
-            js::to_js_string(value)
+            json_js::to_js_string(value)
         )
     })
 }

@@ -14,7 +14,6 @@ mod operator;
 mod tests;
 
 pub use filter::FilterConditions;
-pub use js::to_js_string;
 pub use legacy::{Combine, DataType, LegacyConditions, LegacyOp};
 
 use serde_json::Value;

@@ -5,6 +5,7 @@ use super::coerce::{Typed, ValueType};
 use super::js;
 use regex::Regex;
 use serde_json::Value;
+use sluice_expr::json_js;
 use std::cmp::Ordering;
 use std::sync::Mutex;
 
@@ -287,7 +288,7 @@ fn array_contains(items: &[Value], right: &Typed, ignore_case: bool) -> bool {
     let wanted = fold(&wanted);
     items
         .iter()
-        .any(|item| js::strict_equals(&fold(item), &wanted))
+        .any(|item| json_js::strict_eq(&fold(item), &wanted))
 }
 
 fn wanted_array(right: &Typed) -> Option<&[Value]> {

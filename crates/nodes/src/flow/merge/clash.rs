@@ -3,7 +3,7 @@
 //! value win), or keep every field with the input number appended. The combined item is paired
 //! to all the items it was made from.
 
-use crate::transform::set::literal::{bool_or, str_or, unknown};
+use crate::util::options::{bool_or, str_or, unknown};
 use sluice_engine::{NodeError, Param};
 use sluice_model::{Item, JsonObject, PairedItems, Value};
 use std::sync::Arc;

@@ -3,7 +3,8 @@
 
 use super::clash::Clash;
 use super::config::{ByFields, EmptyInputs, Join, OutputFrom};
-use crate::transform::set::{js, path};
+use crate::util::path;
+use sluice_expr::json_js;
 use sluice_model::{Item, JsonObject, Value};
 use std::collections::HashMap;
 
@@ -226,8 +227,10 @@ impl ByFields {
         for field in fields {
             let value = path::read(json, field, self.dot_notation)?;
             let text = match (self.fuzzy, value) {
-                (true, Value::Array(_) | Value::Object(_)) | (false, _) => js::stringify(value),
-                (true, scalar) => js::to_string(scalar),
+                (true, Value::Array(_) | Value::Object(_)) | (false, _) => {
+                    json_js::stringify(value)
+                }
+                (true, scalar) => json_js::to_js_string(scalar),
             };
             key.push_str(&text);
             key.push('\u{0}');

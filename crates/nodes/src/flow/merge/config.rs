@@ -2,7 +2,8 @@
 //! append / combine / choose branch with different parameter names and defaults.
 
 use super::clash::Clash;
-use crate::transform::set::literal::{bool_or, field_list, number_or, str_or, unknown};
+use crate::util::fields::split_field_list;
+use crate::util::options::{bool_or, number_or, str_or, unknown};
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
 
@@ -208,7 +209,7 @@ fn v3(params: &Param) -> Result<MergeConfig, NodeError> {
             "combineByFields" => {
                 let pairs = match bool_or(params, "advanced", false)? {
                     true => field_pairs(params)?,
-                    false => field_list(params.at("fieldsToMatchString").literal().unwrap_or(&Value::Null))
+                    false => split_field_list(params.at("fieldsToMatchString").literal().unwrap_or(&Value::Null))
                         .into_iter()
                         .map(|f| (f.clone(), f))
                         .collect(),

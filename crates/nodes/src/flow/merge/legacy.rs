@@ -3,7 +3,8 @@
 //! merged items take input 2's fields over input 1's.
 
 use super::config::{IndexJoin, Legacy, Overwrite};
-use crate::transform::set::{js, path};
+use crate::util::path;
+use sluice_expr::json_js;
 use sluice_model::{Item, JsonObject};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -48,7 +49,7 @@ impl Legacy {
 
 /// The text of an item's key field (missing keys never match).
 fn key(item: &Item, field: &str) -> Option<String> {
-    path::get(&item.json, field).map(js::to_string)
+    path::get(&item.json, field).map(json_js::to_js_string)
 }
 
 fn by_index(join: IndexJoin, in1: &[Item], in2: &[Item]) -> Vec<Item> {

@@ -78,10 +78,10 @@ fn usize_at(state: &JsonObject, key: &str) -> usize {
 impl Node for SplitInBatches {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         // Parameters first: `reset` often reads this node's own context.
-        let reset = crate::transform::set::js::truthy(&ctx.param("options.reset", 0)?);
+        let reset = sluice_expr::json_js::truthy(&ctx.param("options.reset", 0)?);
         let batch_size = match ctx.param("batchSize", 0)? {
             Value::Null => self.version.default_batch_size(),
-            v => crate::transform::values::as_number(&v).ok_or_else(|| {
+            v => crate::util::values::as_number(&v).ok_or_else(|| {
                 NodeError::new(format!("'batchSize' must be a number, got {v}"))
                     .with_parameter("batchSize")
             })?,

@@ -6,9 +6,10 @@
 
 mod config;
 
-use crate::flow::conditions::{timezone, to_js_string};
+use crate::flow::conditions::timezone;
 use config::{as_index, Config, Routing};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_expr::json_js::to_js_string;
 use sluice_model::{Item, NodeDef};
 use smallvec::{smallvec, SmallVec};
 

@@ -6,9 +6,9 @@
 
 mod config;
 
-use crate::transform::fields;
 use crate::transform::parsed::Parsed;
-use crate::transform::values::canonical;
+use crate::util::fields;
+use crate::util::values::canonical;
 use config::{Compare, Config};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};

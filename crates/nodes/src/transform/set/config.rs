@@ -1,7 +1,7 @@
 //! Edit Fields parameters, parsed once per workflow into a typed [`SetConfig`]. Three parameter
 //! shapes exist: v1/v2 typed value lists, v3.0–3.2 `fields.values`, and ≥3.3 `assignments`.
 
-use super::literal::{bool_or, number_or, str_or, unknown};
+use crate::util::options::{bool_or, number_or, str_or, unknown};
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
 

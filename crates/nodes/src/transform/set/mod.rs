@@ -2,14 +2,12 @@
 //! Each output item starts from the input fields the node keeps (all, none, selected, all
 //! except) and gets the configured fields written into it, through dot notation by default.
 //! v3+ converts every value to its declared type with n8n's rules and error messages.
-//!
-//! The `path`, `js` and `literal` helpers are shared with the other nodes of this helper set
-//! (Merge, the training nodes).
 
 mod config;
-pub(crate) mod js;
-pub(crate) mod literal;
-pub(crate) mod path;
+
+use crate::util::fields::split_field_list;
+use crate::util::path;
+use sluice_expr::json_js;
 
 use config::{Base, Content, Field, FieldType, Kind, SetConfig};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
@@ -56,7 +54,7 @@ impl Set {
         match &config.content {
             Content::Fields(fields) => {
                 for field in fields {
-                    let name = js::to_string(&ctx.resolve(&field.name, i)?);
+                    let name = json_js::to_js_string(&ctx.resolve(&field.name, i)?);
                     let value = self.convert(field, &name, ctx.resolve(&field.value, i)?, i)?;
                     path::write(&mut json, &name, value, config.dot_notation);
                 }
@@ -87,7 +85,7 @@ impl Set {
             Base::Everything => input.clone(),
             Base::Selected(fields) => {
                 let mut json = JsonObject::new();
-                for name in literal::field_list(&ctx.resolve(fields, i)?) {
+                for name in split_field_list(&ctx.resolve(fields, i)?) {
                     if let Some(value) = path::read(input, &name, dot) {
                         path::write(&mut json, &name, value.clone(), dot);
                     }
@@ -96,7 +94,7 @@ impl Set {
             }
             Base::Except(fields) => {
                 let mut json = input.clone();
-                for name in literal::field_list(&ctx.resolve(fields, i)?) {
+                for name in split_field_list(&ctx.resolve(fields, i)?) {
                     match dot {
                         true => path::unset(&mut json, &name),
                         false => {
@@ -118,10 +116,12 @@ impl Set {
     ) -> Result<Value, NodeError> {
         match field.kind {
             Kind::AsIs => Ok(value),
-            Kind::Truthy => Ok(Value::Bool(js::truthy(&value))),
+            Kind::Truthy => Ok(Value::Bool(json_js::truthy(&value))),
             Kind::NumberCast => Ok(match value {
                 Value::Number(n) => Value::Number(n),
-                Value::String(s) => js::parse_number(&s).map_or(Value::Null, js::number_value),
+                Value::String(s) => {
+                    json_js::parse_number(&s).map_or(Value::Null, json_js::number_to_json)
+                }
                 Value::Bool(b) => Value::from(u8::from(b)),
                 Value::Null => Value::from(0),
                 _ => Value::Null,
@@ -132,7 +132,7 @@ impl Set {
                 Err(original) => Err(NodeError::new(format!(
                     "'{name}' expects a {} but we got '{}' [item {i}]",
                     kind.name(),
-                    js::to_string(&original)
+                    json_js::to_js_string(&original)
                 ))
                 .with_parameter(field.value_path.clone())
                 .with_item(i)),
@@ -148,13 +148,13 @@ fn to_type(value: Value, kind: FieldType) -> Result<Value, Value> {
         (_, Value::Null) => Ok(Value::Null),
         (FieldType::String, Value::String(s)) => Ok(Value::String(s)),
         (FieldType::String, v @ (Value::Array(_) | Value::Object(_))) => {
-            Ok(Value::String(js::stringify(&v)))
+            Ok(Value::String(json_js::stringify(&v)))
         }
-        (FieldType::String, v) => Ok(Value::String(js::to_string(&v))),
+        (FieldType::String, v) => Ok(Value::String(json_js::to_js_string(&v))),
         (FieldType::Number, Value::Number(n)) => Ok(Value::Number(n)),
         (FieldType::Number, Value::Bool(b)) => Ok(Value::from(u8::from(b))),
-        (FieldType::Number, Value::String(s)) => match js::parse_number(&s) {
-            Some(x) => Ok(js::number_value(x)),
+        (FieldType::Number, Value::String(s)) => match json_js::parse_number(&s) {
+            Some(x) => Ok(json_js::number_to_json(x)),
             None => Err(Value::String(s)),
         },
         (FieldType::Boolean, Value::Bool(b)) => Ok(Value::Bool(b)),

@@ -1,7 +1,7 @@
 //! Summarize's parameters, and how its behaviour changed across versions.
 
-use crate::transform::fields::field_list;
 use crate::transform::parsed::{unknown, Reader};
+use crate::util::fields::field_list;
 use sluice_engine::NodeError;
 use sluice_model::Value;
 

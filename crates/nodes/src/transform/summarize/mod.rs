@@ -9,11 +9,12 @@ mod config;
 
 pub(crate) use config::Compat;
 
-use crate::transform::fields;
 use crate::transform::parsed::Parsed;
-use crate::transform::values::{as_number, canonical, compare, is_empty, js_string, number};
+use crate::util::fields;
+use crate::util::values::{as_number, canonical, compare, is_empty, js_string};
 use config::{Aggregation, Config, Summary};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_expr::json_js::number_to_json;
 use sluice_model::{Item, JsonObject, NodeDef, PairedItem, Value};
 use std::collections::HashSet;
 
@@ -235,13 +236,13 @@ fn aggregate(summary: &Summary, values: &[Option<&Value>]) -> Value {
                 .collect::<Vec<_>>()
                 .join(&summary.separator),
         ),
-        Aggregation::Sum => number(numbers().sum()),
+        Aggregation::Sum => number_to_json(numbers().sum()),
         Aggregation::Average => {
             let (sum, count) = numbers().fold((0.0, 0usize), |(s, c), x| (s + x, c + 1));
             if count == 0 {
                 Value::Null
             } else {
-                number(sum / count as f64)
+                number_to_json(sum / count as f64)
             }
         }
         Aggregation::Max | Aggregation::Min => {

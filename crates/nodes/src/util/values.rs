@@ -1,16 +1,14 @@
-//! Value helpers the item-list transforms share on top of Edit Fields' JavaScript conversions
-//! (`set::js`): "empty" checks, numbers for arithmetic, and one total ordering used by Sort and
-//! by Summarize's min/max.
+//! Value helpers the item-list transforms and Compare Datasets share on top of JavaScript's
+//! conversions ([`sluice_expr::json_js`]): "empty" checks, numbers for arithmetic, a hashable
+//! deep-equality key, and one total ordering used by Sort and by Summarize's min/max.
 
-use crate::transform::set::js;
+use sluice_expr::json_js;
 use sluice_model::Value;
 use std::cmp::Ordering;
 
-pub(crate) use js::number_value as number;
-
 /// `String(value)` as JavaScript computes it (`None` is `undefined`).
 pub(crate) fn js_string(value: Option<&Value>) -> String {
-    value.map_or_else(|| "undefined".into(), js::to_string)
+    value.map_or_else(|| "undefined".into(), json_js::to_js_string)
 }
 
 /// Missing, `null` or `""`: what Summarize leaves out unless "Include Empty Values" is on.
@@ -23,7 +21,7 @@ pub(crate) fn as_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        Value::String(s) if !s.trim().is_empty() => js::parse_number(s),
+        Value::String(s) if !s.trim().is_empty() => json_js::parse_number(s),
         _ => None,
     }
 }
@@ -59,7 +57,7 @@ fn write_canonical(value: Option<&Value>, out: &mut String) {
             }
             out.push(']');
         }
-        Some(Value::Number(n)) => out.push_str(&js::number_text(n)),
+        Some(Value::Number(n)) => out.push_str(&json_js::number_text(n)),
         Some(scalar) => out.push_str(&scalar.to_string()),
     }
 }
@@ -79,12 +77,12 @@ fn rank(value: Option<&Value>) -> u8 {
 /// units as JavaScript compares them, then arrays and objects, then `null`, then missing values.
 pub(crate) fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     rank(a).cmp(&rank(b)).then_with(|| match (a, b) {
-        (Some(Value::String(x)), Some(Value::String(y))) => x.encode_utf16().cmp(y.encode_utf16()),
+        (Some(Value::String(x)), Some(Value::String(y))) => json_js::compare_strings(x, y),
         (Some(x @ (Value::Number(_) | Value::Bool(_))), Some(y)) => {
             let (x, y) = (as_number(x).unwrap_or(0.0), as_number(y).unwrap_or(0.0));
             x.total_cmp(&y)
         }
-        (Some(x), Some(y)) => js::stringify(x).cmp(&js::stringify(y)),
+        (Some(x), Some(y)) => json_js::stringify(x).cmp(&json_js::stringify(y)),
         _ => Ordering::Equal,
     })
 }

@@ -1,7 +1,12 @@
-//! Lodash-style property paths (`a.b[0].c`, `a["b.c"]`) on item JSON. This is n8n's "dot
-//! notation" for field names: Edit Fields writes through it, Merge reads match fields with it.
-//! A path that names an existing top-level key verbatim (`"a.b"` when the object has `a.b`) is
-//! used as that key, as lodash does.
+//! Property paths on item JSON.
+//!
+//! Lodash-style paths (`a.b[0].c`, `a["b.c"]`) are n8n's "dot notation" for field names: Edit
+//! Fields writes through them, Merge, Compare Datasets and the item-list transforms read and
+//! write fields with them. A path that names an existing top-level key verbatim (`"a.b"` when
+//! the object has `a.b`) is used as that key, as lodash does.
+//!
+//! [`set_dotted`] is the simpler rule the data nodes (Crypto, Date & Time, Markdown) use for
+//! their output field: split on `.` only, no brackets, no verbatim keys.
 
 use sluice_model::{JsonObject, Value};
 
@@ -190,6 +195,26 @@ pub(crate) fn write(object: &mut JsonObject, name: &str, value: Value, dot_notat
     }
 }
 
+/// Set `value` at dotted `path` in `object`, creating (or replacing non-object) parents.
+/// Unlike [`set`], `[` and existing verbatim keys have no special meaning.
+pub(crate) fn set_dotted(object: &mut JsonObject, path: &str, value: Value) {
+    let mut target = object;
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        if keys.peek().is_none() {
+            target.insert(key.to_string(), value);
+            return;
+        }
+        let slot = target
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Object(JsonObject::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(JsonObject::new());
+        }
+        target = slot.as_object_mut().expect("just made an object");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +222,15 @@ mod tests {
 
     fn obj(v: Value) -> JsonObject {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn dotted_names_nest() {
+        let mut o = JsonObject::new();
+        set_dotted(&mut o, "a.b", json!(1));
+        set_dotted(&mut o, "c", json!(2));
+        set_dotted(&mut o, "d[0]", json!(3));
+        assert_eq!(Value::Object(o), json!({"a": {"b": 1}, "c": 2, "d[0]": 3}));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Reading options that are fixed at build time (modes, switches) from compiled parameters, with
-//! n8n's defaults for absent ones and a clear error when they are expressions or the wrong type.
+//! Reading options that are fixed at build time (modes, switches, counts) from compiled
+//! parameters, with n8n's defaults for absent ones and a clear error when they are expressions
+//! or the wrong type. Used by Edit Fields, Merge, the item-list transforms and the test nodes.
 
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
@@ -59,19 +60,4 @@ pub(crate) fn number_or(params: &Param, path: &str, default: f64) -> Result<f64,
 /// The error for an option value this node does not know.
 pub(crate) fn unknown(path: &str, value: &str) -> NodeError {
     NodeError::new(format!("unsupported value '{value}'")).with_parameter(path)
-}
-
-/// A comma-separated field list (`"a, b.c"`), as text or as an array of names.
-pub(crate) fn field_list(value: &Value) -> Vec<String> {
-    match value {
-        Value::Array(items) => items.iter().map(super::js::to_string).collect(),
-        Value::Null => Vec::new(),
-        other => super::js::to_string(other)
-            .split(',')
-            .map(|f| f.trim().to_string())
-            .collect(),
-    }
-    .into_iter()
-    .filter(|f| !f.is_empty())
-    .collect()
 }

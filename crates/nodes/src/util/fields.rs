@@ -1,11 +1,13 @@
-//! Field access shared by the item-list transforms and Compare Datasets.
+//! Field access by name and field-name lists, shared by Edit Fields, the item-list transforms,
+//! Merge and Compare Datasets.
 //!
-//! Paths go through Edit Fields' lodash-style path module (`set::path`), switched by each node's
+//! Names go through the lodash-style paths of [`crate::util::path`], switched by each node's
 //! "Disable Dot Notation" option. Field lists come as comma-separated text, a plain array, or in
 //! the older `{fields: [{fieldName}]}` form (Item Lists v1–v2).
 
-use crate::transform::set::{literal, path};
+use crate::util::path;
 use sluice_engine::NodeError;
+use sluice_expr::json_js::to_js_string;
 use sluice_model::{Item, JsonObject, PairedItem, Value};
 
 pub(crate) use path::{read as get, write as set};
@@ -55,7 +57,7 @@ pub(crate) fn field_list(value: Option<&Value>, name: &str) -> Result<Vec<String
             Some(Value::Array(entries)) => Ok(entries
                 .iter()
                 .filter_map(|e| e.get("fieldName"))
-                .flat_map(literal::field_list)
+                .flat_map(split_field_list)
                 .collect()),
             None => Ok(Vec::new()),
             Some(_) => Err(
@@ -63,8 +65,23 @@ pub(crate) fn field_list(value: Option<&Value>, name: &str) -> Result<Vec<String
                     .with_parameter(name),
             ),
         },
-        Some(other) => Ok(literal::field_list(other)),
+        Some(other) => Ok(split_field_list(other)),
     }
+}
+
+/// A comma-separated field list (`"a, b.c"`), as text or as an array of names.
+pub(crate) fn split_field_list(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().map(to_js_string).collect(),
+        Value::Null => Vec::new(),
+        other => to_js_string(other)
+            .split(',')
+            .map(|f| f.trim().to_string())
+            .collect(),
+    }
+    .into_iter()
+    .filter(|f| !f.is_empty())
+    .collect()
 }
 
 #[cfg(test)]

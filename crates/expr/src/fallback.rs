@@ -1,0 +1,259 @@
+//! The QuickJS fallback: expression chunks the native evaluator does not understand (loops,
+//! classes, look-around regexes, ...) run as JavaScript in the sandboxed QuickJS runtime, with
+//! the same variables. Also builds the payload the Code node's JavaScript reads, so both see the
+//! same `$input`, `$('Node')`, `$workflow`, ... from one place.
+
+use crate::value::Val;
+use crate::{ExprError, Scope};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sluice_js::{check_expression, eval_expression, JsError, Limits};
+use sluice_model::{Item, JsonObject};
+use std::collections::BTreeMap;
+
+/// How the prelude marks a NaN or ±Infinity result, which JSON cannot carry.
+const SPECIAL_NUMBER: &str = "__sluiceNumber";
+
+/// One chunk compiled for QuickJS.
+#[derive(Debug)]
+pub struct JsChunk {
+    source: String,
+    /// Node names the chunk references literally.
+    referenced: Vec<String>,
+    /// Whether it reads the whole input (`$input`, `items`, `$items`), not just its own item.
+    reads_input: bool,
+}
+
+impl JsChunk {
+    /// Compile `source` in QuickJS; `None` when it is not valid JavaScript either.
+    pub fn compile(source: &str) -> Option<JsChunk> {
+        check_expression(source).ok()?;
+        Some(JsChunk {
+            source: source.to_string(),
+            referenced: referenced_nodes(source),
+            reads_input: ["$input", "items", "$items"]
+                .iter()
+                .any(|name| source.contains(name)),
+        })
+    }
+
+    /// Evaluate for the scope's current item.
+    pub fn eval<'a>(&self, scope: &dyn Scope) -> Result<Val<'a>, ExprError> {
+        let items = if self.reads_input {
+            PayloadItems::All
+        } else {
+            PayloadItems::Current
+        };
+        let payload = payload(scope, &self.referenced, items, false);
+        let value = eval_expression(
+            &self.source,
+            &payload,
+            scope.item_index(),
+            Limits::default(),
+        )
+        .map_err(|e| match e {
+            JsError::Thrown { message, .. } => ExprError::eval(message),
+            other => ExprError::eval(other.to_string()),
+        })?;
+        Ok(match value {
+            None => Val::Undefined,
+            Some(Value::Object(map)) if map.len() == 1 && map.contains_key(SPECIAL_NUMBER) => {
+                let text = map[SPECIAL_NUMBER].as_str().unwrap_or("NaN");
+                Val::Num(text.parse().unwrap_or(f64::NAN))
+            }
+            Some(v) => Val::from_owned_json(v),
+        })
+    }
+}
+
+/// Node names referenced with a literal name: `$('X')`, `$("X")`, `$node["X"]`, `$node.X`,
+/// `$items("X")`.
+pub fn referenced_nodes(code: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for open in ["$(", "$node[", "$items("] {
+        let mut rest = code;
+        while let Some(at) = rest.find(open) {
+            rest = &rest[at + open.len()..];
+            let trimmed = rest.trim_start();
+            let Some(quote) = trimmed
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '\'' | '"' | '`'))
+            else {
+                continue;
+            };
+            if let Some(end) = trimmed[1..].find(quote) {
+                names.push(trimmed[1..1 + end].to_string());
+            }
+        }
+    }
+    let mut rest = code;
+    while let Some(at) = rest.find("$node.") {
+        rest = &rest[at + "$node.".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+            .collect();
+        if !name.is_empty() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Which input items the payload carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayloadItems {
+    /// The whole input (Code nodes; expressions that read `$input`).
+    All,
+    /// Only the scope's current item.
+    Current,
+}
+
+#[derive(Serialize)]
+struct ItemView<'a> {
+    json: &'a JsonObject,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binary: Option<&'a JsonObject>,
+}
+
+fn view(item: &Item) -> ItemView<'_> {
+    ItemView {
+        json: &item.json,
+        binary: item.binary.as_deref(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Paired {
+    Item(#[serde(serialize_with = "serialize_item")] Item),
+    Error { error: String },
+}
+
+fn serialize_item<S: serde::Serializer>(item: &Item, s: S) -> Result<S::Ok, S::Error> {
+    view(item).serialize(s)
+}
+
+#[derive(Serialize)]
+struct NodeData<'a> {
+    executed: bool,
+    all: Vec<ItemView<'a>>,
+    paired: Vec<Paired>,
+    params: Option<&'a Value>,
+    context: Option<JsonObject>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload<'a> {
+    items: Vec<ItemView<'a>>,
+    item_offset: usize,
+    nodes: BTreeMap<&'a str, NodeData<'a>>,
+    node_names: Vec<&'a str>,
+    workflow: Value,
+    execution: Value,
+    run_index: usize,
+    prev_node: Value,
+    vars: Option<&'a JsonObject>,
+    now: String,
+    tz: &'a str,
+    params: Option<&'a Value>,
+    item_is_json: bool,
+}
+
+/// The JSON text `sluice_js` reads: the input items, the referenced nodes' data (all items, and
+/// the item paired with each input item), workflow and execution metadata. `all_node_names`
+/// lets JavaScript tell "no such node" from "not referenced literally".
+pub fn payload(
+    scope: &dyn Scope,
+    referenced: &[String],
+    items: PayloadItems,
+    item_is_json: bool,
+) -> String {
+    let input = scope.input_items();
+    let (items, item_offset) = match items {
+        PayloadItems::All => (input.iter().map(view).collect(), 0),
+        PayloadItems::Current => (
+            scope.item().map(view).into_iter().collect(),
+            scope.item_index(),
+        ),
+    };
+    let mut nodes = BTreeMap::new();
+    for name in referenced {
+        let Some(params) = scope.node_parameters(name) else {
+            continue;
+        };
+        let executed = scope.node_executed(name);
+        let all = scope
+            .node_items(name, None, None)
+            .map(|items| items.iter().map(view).collect())
+            .unwrap_or_default();
+        let paired = if executed {
+            (0..input.len())
+                .map(|i| match scope.paired_item_at(name, i) {
+                    Ok(item) => Paired::Item(item.clone()),
+                    Err(e) => Paired::Error {
+                        error: e.to_string(),
+                    },
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        nodes.insert(
+            name.as_str(),
+            NodeData {
+                executed,
+                all,
+                paired,
+                params: Some(params),
+                context: scope.node_context(name),
+            },
+        );
+    }
+    let workflow = scope.workflow();
+    let execution = scope.execution();
+    let payload = Payload {
+        items,
+        item_offset,
+        nodes,
+        node_names: referenced
+            .iter()
+            .map(String::as_str)
+            .filter(|n| scope.node_parameters(n).is_some())
+            .collect(),
+        workflow: json!({"id": workflow.id, "name": workflow.name, "active": workflow.active}),
+        execution: json!({"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url}),
+        run_index: scope.run_index(),
+        prev_node: scope.prev_node().map_or(
+            Value::Null,
+            |p| json!({"name": p.name, "outputIndex": p.output_index, "runIndex": p.run_index}),
+        ),
+        vars: scope.vars(),
+        now: scope
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        tz: scope.timezone(),
+        params: scope.node_parameters(scope.current_node()),
+        item_is_json,
+    };
+    serde_json::to_string(&payload).expect("payload serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::referenced_nodes;
+
+    #[test]
+    fn finds_literal_node_references() {
+        let code = r#"const a = $('Start').first(); const b = $node["Set Amount"].json;
+                      const c = $node.Webhook.json; const d = $items("Old"); $(name);"#;
+        assert_eq!(
+            referenced_nodes(code),
+            ["Old", "Set Amount", "Start", "Webhook"]
+        );
+    }
+}

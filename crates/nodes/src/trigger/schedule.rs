@@ -1,0 +1,166 @@
+//! Schedule Trigger (v1-1.3) and the legacy Cron node: their rules as cron expressions with a
+//! seconds field (the host computes fire times and claims each tick in the store), and the item
+//! a tick emits.
+
+use super::pass_through;
+use chrono::{DateTime, Datelike, TimeZone, Timelike};
+use sluice_engine::{NodeError, NodeKind, NodeSpec};
+use sluice_model::{Item, JsonObject, NodeDef, Value};
+
+pub const SCHEDULE_SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.scheduleTrigger",
+    versions: &[1.0, 1.1, 1.2, 1.3],
+    kind: NodeKind::Trigger,
+    factory: |def, params| {
+        cron_expressions(def)?;
+        pass_through(def, params)
+    },
+};
+
+pub const CRON_SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.cron",
+    versions: &[1.0],
+    kind: NodeKind::Trigger,
+    factory: |def, params| {
+        cron_expressions(def)?;
+        pass_through(def, params)
+    },
+};
+
+/// True for the node types this module schedules.
+pub fn is_schedule(def: &NodeDef) -> bool {
+    def.node_type == SCHEDULE_SPEC.node_type || def.node_type == CRON_SPEC.node_type
+}
+
+fn num(v: &Value, key: &str, default: u64) -> u64 {
+    match &v[key] {
+        Value::Number(n) => n.as_u64().unwrap_or(default),
+        Value::String(s) => s.trim().parse().unwrap_or(default),
+        _ => default,
+    }
+}
+
+/// Six-field (seconds first) cron expressions, one per rule of the node.
+pub fn cron_expressions(def: &NodeDef) -> Result<Vec<String>, NodeError> {
+    let p = &def.parameters;
+    let exprs = if def.node_type == CRON_SPEC.node_type {
+        p["triggerTimes"]["item"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(cron_node_rule)
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        let rules = p["rule"]["interval"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if rules.is_empty() {
+            vec!["0 0 0 * * *".to_string()]
+        } else {
+            rules
+                .iter()
+                .map(interval_rule)
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    Ok(exprs)
+}
+
+fn interval_rule(r: &Value) -> Result<String, NodeError> {
+    let (m, h) = (num(r, "triggerAtMinute", 0), num(r, "triggerAtHour", 0));
+    Ok(match r["field"].as_str().unwrap_or("days") {
+        "seconds" => format!("*/{} * * * * *", num(r, "secondsInterval", 30).max(1)),
+        "minutes" => format!("0 */{} * * * *", num(r, "minutesInterval", 5).max(1)),
+        "hours" => format!("0 {m} */{} * * *", num(r, "hoursInterval", 1).max(1)),
+        "days" => format!("0 {m} {h} */{} * *", num(r, "daysInterval", 1).max(1)),
+        "weeks" => {
+            let days: Vec<String> = r["triggerAtDay"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_u64)
+                        .map(|d| d.to_string())
+                        .collect()
+                })
+                .filter(|d: &Vec<String>| !d.is_empty())
+                .unwrap_or_else(|| vec!["0".into()]);
+            format!("0 {m} {h} * * {}", days.join(","))
+        }
+        "months" => format!(
+            "0 {m} {h} {} */{} *",
+            num(r, "triggerAtDayOfMonth", 1).max(1),
+            num(r, "monthsInterval", 1).max(1)
+        ),
+        "cronExpression" => with_seconds(r["expression"].as_str().unwrap_or_default())?,
+        other => {
+            return Err(
+                NodeError::new(format!("unknown schedule interval '{other}'"))
+                    .with_parameter("rule"),
+            )
+        }
+    })
+}
+
+fn cron_node_rule(r: &Value) -> Result<String, NodeError> {
+    let (m, h) = (num(r, "minute", 0), num(r, "hour", 0));
+    Ok(match r["mode"].as_str().unwrap_or("everyDay") {
+        "everyMinute" => "0 * * * * *".into(),
+        "everyHour" => format!("0 {m} * * * *"),
+        "everyDay" => format!("0 {m} {h} * * *"),
+        "everyWeek" => format!("0 {m} {h} * * {}", num(r, "weekday", 1)),
+        "everyMonth" => format!("0 {m} {h} {} * *", num(r, "dayOfMonth", 1).max(1)),
+        "everyX" => match r["unit"].as_str().unwrap_or("hours") {
+            "minutes" => format!("0 */{} * * * *", num(r, "value", 2).max(1)),
+            _ => format!("0 0 */{} * * *", num(r, "value", 2).max(1)),
+        },
+        "custom" => with_seconds(r["cronExpression"].as_str().unwrap_or_default())?,
+        other => {
+            return Err(NodeError::new(format!("unknown cron mode '{other}'"))
+                .with_parameter("triggerTimes"))
+        }
+    })
+}
+
+/// A five-field expression gets second 0.
+fn with_seconds(expr: &str) -> Result<String, NodeError> {
+    let expr = expr.trim().trim_start_matches('=');
+    match expr.split_whitespace().count() {
+        5 => Ok(format!("0 {expr}")),
+        6 => Ok(expr.to_string()),
+        _ => Err(NodeError::new(format!("invalid cron expression '{expr}'"))
+            .with_parameter("cronExpression")),
+    }
+}
+
+/// The item a tick at `at` emits (n8n's readable fields).
+pub fn tick_item<Tz: TimeZone>(at: &DateTime<Tz>, timezone: &str) -> Item
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let mut json = JsonObject::new();
+    let mut put = |k: &str, v: Value| {
+        json.insert(k.into(), v);
+    };
+    put("timestamp", at.to_rfc3339().into());
+    put(
+        "Readable date",
+        at.format("%B %-d, %Y, %-I:%M:%S %p").to_string().into(),
+    );
+    put(
+        "Readable time",
+        at.format("%-I:%M:%S %p").to_string().into(),
+    );
+    put("Day of week", at.format("%A").to_string().into());
+    put("Year", at.year().to_string().into());
+    put("Month", at.format("%B").to_string().into());
+    put("Day of month", format!("{:02}", at.day()).into());
+    put("Hour", format!("{:02}", at.hour()).into());
+    put("Minute", format!("{:02}", at.minute()).into());
+    put("Second", format!("{:02}", at.second()).into());
+    put(
+        "Timezone",
+        format!("{timezone} (UTC{})", at.format("%:z")).into(),
+    );
+    Item::new(json)
+}

@@ -1,0 +1,223 @@
+//! Webhook (v1, 1.1, 2, 2.1): the parameters the server needs to route and answer a request.
+//! The node itself emits the request item the server built (`{headers, params, query, body}`).
+
+use super::pass_through;
+use sluice_engine::{NodeError, NodeKind, NodeSpec};
+use sluice_model::{NodeDef, Value};
+
+pub const SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.webhook",
+    versions: &[1.0, 1.1, 2.0, 2.1],
+    kind: NodeKind::Trigger,
+    factory: |def, _| {
+        WebhookConfig::from_node(def)?;
+        pass_through(def, &sluice_engine::Param::Literal(Value::Null))
+    },
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// Answer as soon as the execution is accepted.
+    OnReceived,
+    /// Answer with the last node's output when the execution ends.
+    LastNode,
+    /// A Respond to Webhook node answers.
+    ResponseNode,
+}
+
+/// What `lastNode` mode answers with (`responseData`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponseData {
+    AllEntries,
+    FirstEntryJson,
+    FirstEntryBinary,
+    NoData,
+}
+
+/// Who may call the webhook; credentials are looked up by id in the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    /// `httpBasicAuth` credential `{user, password}`.
+    Basic {
+        credential_id: String,
+    },
+    /// `httpHeaderAuth` credential `{name, value}`.
+    Header {
+        credential_id: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// Upper-case methods the path answers.
+    pub methods: Vec<String>,
+    /// Path segments; `:name` segments are parameters (`params` in the item).
+    pub path: Vec<String>,
+    pub auth: Auth,
+    pub response_mode: ResponseMode,
+    pub response_code: u16,
+    pub response_data: ResponseData,
+    /// `onReceived`: a custom body instead of `{"message": "Workflow was started"}`.
+    pub received_body: Option<String>,
+    pub no_response_body: bool,
+    pub response_content_type: Option<String>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_property_name: Option<String>,
+    /// Non-JSON/form bodies (and all bodies with `rawBody`) go to this binary property.
+    pub binary_property: String,
+    pub raw_body: bool,
+}
+
+fn str_param<'a>(params: &'a Value, key: &str) -> Option<&'a str> {
+    params.get(key).and_then(Value::as_str)
+}
+
+/// `{entries: [{name, value}]}` (also used by Respond to Webhook).
+pub fn header_entries(value: &Value) -> Vec<(String, String)> {
+    value["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e["name"].as_str()?.to_string(), text(&e["value"]))))
+        .collect()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl WebhookConfig {
+    pub fn from_node(def: &NodeDef) -> Result<Self, NodeError> {
+        let p = &def.parameters;
+        let options = &p["options"];
+        let bad = |param: &str, message: String| NodeError::new(message).with_parameter(param);
+        let methods = if p["multipleMethods"].as_bool() == Some(true) {
+            p["httpMethod"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_uppercase)
+                        .collect()
+                })
+                .unwrap_or_else(|| vec!["GET".into(), "POST".into()])
+        } else {
+            vec![str_param(p, "httpMethod").unwrap_or("GET").to_uppercase()]
+        };
+        let path_text = str_param(p, "path").unwrap_or_default().trim_matches('/');
+        if path_text.is_empty() || path_text.starts_with('=') {
+            return Err(bad("path", "the webhook needs a fixed path".into()));
+        }
+        let mut path: Vec<String> = path_text.split('/').map(String::from).collect();
+        // n8n puts the webhook id in front of paths with parameters.
+        let webhook_id = def.extra.get("webhookId").and_then(Value::as_str);
+        if let (true, Some(id)) = (path.iter().any(|s| s.starts_with(':')), webhook_id) {
+            path.insert(0, id.to_string());
+        }
+        let credential = |kind: &str| {
+            def.credentials
+                .as_ref()
+                .and_then(|c| c[kind]["id"].as_str())
+                .map(String::from)
+                .ok_or_else(|| {
+                    bad(
+                        "authentication",
+                        format!("a '{kind}' credential is required"),
+                    )
+                })
+        };
+        let auth = match str_param(p, "authentication").unwrap_or("none") {
+            "none" => Auth::None,
+            "basicAuth" => Auth::Basic {
+                credential_id: credential("httpBasicAuth")?,
+            },
+            "headerAuth" => Auth::Header {
+                credential_id: credential("httpHeaderAuth")?,
+            },
+            other => {
+                return Err(bad(
+                    "authentication",
+                    format!("authentication '{other}' is not supported"),
+                ))
+            }
+        };
+        let response_mode = match str_param(p, "responseMode").unwrap_or("onReceived") {
+            "onReceived" => ResponseMode::OnReceived,
+            "lastNode" => ResponseMode::LastNode,
+            "responseNode" => ResponseMode::ResponseNode,
+            other => {
+                return Err(bad(
+                    "responseMode",
+                    format!("response mode '{other}' is not supported"),
+                ))
+            }
+        };
+        let response_data = match str_param(p, "responseData").unwrap_or("firstEntryJson") {
+            "allEntries" => ResponseData::AllEntries,
+            "firstEntryBinary" => ResponseData::FirstEntryBinary,
+            "noData" => ResponseData::NoData,
+            _ => ResponseData::FirstEntryJson,
+        };
+        let code = options
+            .get("responseCode")
+            .or_else(|| p.get("responseCode"))
+            .map(|c| {
+                c.get("values")
+                    .and_then(|v| v.get("responseCode"))
+                    .unwrap_or(c)
+            });
+        let response_code = match code {
+            None => 200,
+            Some(c) => c
+                .as_u64()
+                .and_then(|c| u16::try_from(c).ok())
+                .filter(|c| (100..600).contains(c))
+                .ok_or_else(|| bad("responseCode", format!("invalid response code {c}")))?,
+        };
+        Ok(WebhookConfig {
+            methods,
+            path,
+            auth,
+            response_mode,
+            response_code,
+            response_data,
+            received_body: str_param(options, "responseData").map(String::from),
+            no_response_body: options["noResponseBody"].as_bool() == Some(true),
+            response_content_type: str_param(options, "responseContentType").map(String::from),
+            response_headers: header_entries(&options["responseHeaders"]),
+            response_property_name: str_param(options, "responsePropertyName").map(String::from),
+            binary_property: str_param(options, "binaryPropertyName")
+                .unwrap_or("data")
+                .to_string(),
+            raw_body: options["rawBody"].as_bool() == Some(true)
+                || options["binaryData"].as_bool() == Some(true),
+        })
+    }
+
+    /// True when `segments` (the request path) matches; fills `params` from `:name` segments.
+    pub fn matches(&self, segments: &[&str], params: &mut sluice_model::JsonObject) -> bool {
+        if segments.len() != self.path.len() {
+            return false;
+        }
+        for (want, got) in self.path.iter().zip(segments) {
+            match want.strip_prefix(':') {
+                Some(name) => {
+                    params.insert(name.to_string(), Value::String((*got).to_string()));
+                }
+                None if want == got => {}
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// True when the path has no parameters (routable by exact match).
+    pub fn is_static(&self) -> bool {
+        !self.path.iter().any(|s| s.starts_with(':'))
+    }
+}

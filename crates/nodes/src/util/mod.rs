@@ -1,0 +1,8 @@
+//! Helpers shared by several node families, one module per concern. JavaScript value semantics
+//! (`String(v)`, `Number(v)`, truthiness, ...) are not here: they live in
+//! [`sluice_expr::json_js`], next to the expression evaluator that defines them.
+
+pub(crate) mod fields;
+pub(crate) mod options;
+pub(crate) mod path;
+pub(crate) mod values;
