@@ -13,6 +13,7 @@ use crate::numfmt::js_number_to_string;
 use crate::value::*;
 use crate::{ExprError, Scope};
 use serde_json::Value;
+use sluice_model::JsonObject;
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -61,6 +62,16 @@ fn describe(e: &Expr) -> String {
         Expr::Index(o, _) => format!("{}[...]", describe(o)),
         Expr::Call(c, _) => format!("{}(...)", describe(c)),
         _ => "expression".into(),
+    }
+}
+
+/// `map[key]`. Items usually have a handful of fields, and comparing a few short keys is
+/// cheaper than hashing one, so small objects are scanned.
+fn field<'v>(map: &'v JsonObject, key: &str) -> Option<&'v Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
 }
 
@@ -218,13 +229,13 @@ impl<'a> Ctx<'a> {
         let Some(item) = self.scope.item() else {
             return Ok(Val::Undefined);
         };
-        let mut cur = match item.json.get(&*keys[0]) {
+        let mut cur = match field(&item.json, &keys[0]) {
             Some(v) => v,
             None => return Ok(Val::Undefined),
         };
         for (i, key) in keys.iter().enumerate().skip(1) {
             match cur {
-                Value::Object(map) => match map.get(&**key) {
+                Value::Object(map) => match field(map, key) {
                     Some(v) => cur = v,
                     None => return Ok(Val::Undefined),
                 },
