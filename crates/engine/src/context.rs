@@ -58,6 +58,12 @@ impl<'a> ExecuteContext<'a> {
         self.run_index
     }
 
+    /// n8n's execution mode: `manual` for editor / `sluice run` / `sluice test` runs, else
+    /// `trigger`, `webhook`, ...
+    pub fn mode(&self) -> &str {
+        &self.shared.options.mode
+    }
+
     /// Index of the input `$json` reads from (see [`ExecuteContext::main_input`]).
     pub fn main_input_index(&self) -> usize {
         self.main_input

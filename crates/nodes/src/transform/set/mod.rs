@@ -36,7 +36,7 @@ impl Node for Set {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let items = ctx.map_items(|i, item| self.edit(ctx, i, item).map(Some))?;
         // Duplicating items is a testing aid n8n applies to manual runs only.
-        if self.config.duplicates == 0 || ctx.scope(0).execution().mode != "test" {
+        if self.config.duplicates == 0 || ctx.mode() != "manual" {
             return Ok(vec![items]);
         }
         let copies = self.config.duplicates + 1;
