@@ -11,7 +11,6 @@ use sluice_expr::json_js;
 
 use config::{Base, Content, Field, FieldType, Kind, SetConfig};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_expr::Scope;
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
