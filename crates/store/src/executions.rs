@@ -1,0 +1,333 @@
+//! Executions: accepted durably before they run, finished through the batched writer, listed
+//! with filters and cursor pagination, pruned by age and count. Run data is stored as
+//! LZ4-compressed JSON.
+
+use crate::sql::{Row, Stmt, Val};
+use crate::{decode_cursor, encode_cursor, iso, now_ms, Page, Store, StoreError};
+use serde_json::Value;
+
+/// Ids are taken from the `sequences` table this many at a time.
+const ID_BLOCK: i64 = 100;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecutionRecord {
+    pub id: i64,
+    pub workflow_id: String,
+    pub mode: String,
+    /// `running`, `success`, `error`, `crashed`, `canceled`.
+    pub status: String,
+    pub retry_of: Option<i64>,
+    pub started_at: i64,
+    pub stopped_at: Option<i64>,
+    /// Run data (`{resultData: ...}`) once finished; while running, what is needed to start
+    /// it again (`{resume: ...}`) if it was accepted that way. Only loaded on request.
+    pub data: Option<Value>,
+}
+
+impl ExecutionRecord {
+    /// The execution in the public API's shape.
+    pub fn to_json(&self) -> Value {
+        let mut json = serde_json::json!({
+            "id": self.id.to_string(),
+            "finished": self.status == "success",
+            "mode": self.mode,
+            "retryOf": self.retry_of.map(|r| r.to_string()),
+            "retrySuccessId": null,
+            "startedAt": iso(self.started_at),
+            "stoppedAt": self.stopped_at.map(iso),
+            "workflowId": self.workflow_id,
+            "waitTill": null,
+            "status": self.status,
+        });
+        if let Some(data) = &self.data {
+            json["data"] = data.clone();
+        }
+        json
+    }
+
+    fn from_row(row: Row, with_data: bool) -> Result<Self, StoreError> {
+        let mut it = row.into_iter();
+        let mut next = || it.next().unwrap_or(Val::Null);
+        let mut record = ExecutionRecord {
+            id: next().int().unwrap_or(0),
+            workflow_id: next().into_text().unwrap_or_default(),
+            mode: next().into_text().unwrap_or_default(),
+            status: next().into_text().unwrap_or_default(),
+            retry_of: next().int(),
+            started_at: next().int().unwrap_or(0),
+            stopped_at: next().int(),
+            data: None,
+        };
+        if with_data {
+            record.data = next()
+                .into_bytes()
+                .map(|b| decompress(record.id, &b))
+                .transpose()?;
+        }
+        Ok(record)
+    }
+}
+
+/// An execution about to start.
+#[derive(Clone, Debug)]
+pub struct NewExecution {
+    pub workflow_id: String,
+    pub mode: String,
+    pub retry_of: Option<i64>,
+    /// What a restart needs to run it again after a crash (e.g. the webhook's items); `None`
+    /// when it cannot be resumed.
+    pub resume: Option<Value>,
+}
+
+/// How an execution ended.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub status: String,
+    pub data: Value,
+    /// False when the saving policy says to drop it.
+    pub keep: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ExecutionFilter {
+    pub status: Option<String>,
+    pub workflow_id: Option<String>,
+}
+
+impl ExecutionFilter {
+    fn sql(&self, params: &mut Vec<Val>) -> String {
+        let mut sql = String::from(" WHERE 1 = 1");
+        if let Some(status) = &self.status {
+            params.push(status.as_str().into());
+            sql += &format!(" AND status = ${}", params.len());
+        }
+        if let Some(wf) = &self.workflow_id {
+            params.push(wf.as_str().into());
+            sql += &format!(" AND workflow_id = ${}", params.len());
+        }
+        sql
+    }
+}
+
+const COLUMNS: &str = "id, workflow_id, mode, status, retry_of, started_at, stopped_at";
+
+fn compress(value: &Value) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(value.to_string().as_bytes())
+}
+
+fn decompress(id: i64, bytes: &[u8]) -> Result<Value, StoreError> {
+    let plain = lz4_flex::decompress_size_prepended(bytes)
+        .map_err(|e| StoreError::Corrupt(format!("execution {id}: {e}")))?;
+    serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("execution {id}: {e}")))
+}
+
+impl Store {
+    async fn next_execution_id(&self) -> Result<i64, StoreError> {
+        let mut ids = self.ids.lock().await;
+        if ids.is_empty() {
+            let end = self
+                .db
+                .query(
+                    "UPDATE sequences SET next_value = next_value + $1 WHERE name = 'executions' \
+                     RETURNING next_value",
+                    vec![ID_BLOCK.into()],
+                )
+                .await?
+                .first()
+                .and_then(|r| r[0].int())
+                .ok_or_else(|| StoreError::Corrupt("execution id sequence missing".into()))?;
+            *ids = end - ID_BLOCK..end;
+        }
+        Ok(ids.next().expect("non-empty id block"))
+    }
+
+    /// Record an execution as running and wait until that is committed: once this returns, a
+    /// crash cannot lose it (see [`Store::unfinished_executions`]).
+    pub async fn accept_execution(&self, new: NewExecution) -> Result<i64, StoreError> {
+        let id = self.next_execution_id().await?;
+        let data = new
+            .resume
+            .map(|r| compress(&serde_json::json!({ "resume": r })));
+        self.writer
+            .commit(vec![Stmt::new(
+                "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data) \
+                 VALUES ($1, $2, $3, 'running', $4, $5, $6)",
+                vec![
+                    id.into(),
+                    new.workflow_id.into(),
+                    new.mode.into(),
+                    new.retry_of.into(),
+                    now_ms().into(),
+                    data.into(),
+                ],
+            )])
+            .await?;
+        Ok(id)
+    }
+
+    /// Queue the end of an execution (saved with its run data, or deleted per the saving
+    /// policy). Returns once queued, not once written.
+    pub async fn finish_execution(&self, id: i64, finished: Finished) -> Result<(), StoreError> {
+        let stmt = if finished.keep {
+            Stmt::new(
+                "UPDATE executions SET status = $1, stopped_at = $2, data = $3 WHERE id = $4",
+                vec![
+                    finished.status.into(),
+                    now_ms().into(),
+                    compress(&finished.data).into(),
+                    id.into(),
+                ],
+            )
+        } else {
+            Stmt::new("DELETE FROM executions WHERE id = $1", vec![id.into()])
+        };
+        self.writer.submit(vec![stmt]).await
+    }
+
+    /// Mark an execution that can no longer finish as crashed (waits for the commit).
+    pub async fn mark_crashed(&self, id: i64) -> Result<(), StoreError> {
+        self.writer
+            .commit(vec![Stmt::new(
+                "UPDATE executions SET status = 'crashed', stopped_at = $1 WHERE id = $2",
+                vec![now_ms().into(), id.into()],
+            )])
+            .await
+    }
+
+    pub async fn get_execution(
+        &self,
+        id: i64,
+        include_data: bool,
+    ) -> Result<Option<ExecutionRecord>, StoreError> {
+        self.writer.flush().await?;
+        let data = if include_data { ", data" } else { "" };
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT {COLUMNS}{data} FROM executions WHERE id = $1"),
+                vec![id.into()],
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|r| ExecutionRecord::from_row(r, include_data))
+            .transpose()
+    }
+
+    /// Newest first, `limit` per page.
+    pub async fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+        cursor: Option<&str>,
+        limit: usize,
+        include_data: bool,
+    ) -> Result<Page<ExecutionRecord>, StoreError> {
+        self.writer.flush().await?;
+        let mut params = Vec::new();
+        let mut sql = format!(
+            "SELECT {COLUMNS}{} FROM executions{}",
+            if include_data { ", data" } else { "" },
+            filter.sql(&mut params)
+        );
+        if let Some(before) = cursor
+            .and_then(decode_cursor)
+            .and_then(|c| c.parse::<i64>().ok())
+        {
+            params.push(before.into());
+            sql += &format!(" AND id < ${}", params.len());
+        }
+        params.push((limit as i64 + 1).into());
+        sql += &format!(" ORDER BY id DESC LIMIT ${}", params.len());
+        let mut data = self
+            .db
+            .query(&sql, params)
+            .await?
+            .into_iter()
+            .map(|r| ExecutionRecord::from_row(r, include_data))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = (data.len() > limit).then(|| {
+            data.truncate(limit);
+            encode_cursor(&data[limit - 1].id.to_string())
+        });
+        Ok(Page { data, next_cursor })
+    }
+
+    pub async fn count_executions(&self, filter: &ExecutionFilter) -> Result<u64, StoreError> {
+        self.writer.flush().await?;
+        let mut params = Vec::new();
+        let sql = format!("SELECT COUNT(*) FROM executions{}", filter.sql(&mut params));
+        let rows = self.db.query(&sql, params).await?;
+        Ok(rows.first().and_then(|r| r[0].int()).unwrap_or(0) as u64)
+    }
+
+    /// True when it existed.
+    pub async fn delete_execution(&self, id: i64) -> Result<bool, StoreError> {
+        self.writer.flush().await?;
+        Ok(self
+            .db
+            .execute("DELETE FROM executions WHERE id = $1", vec![id.into()])
+            .await?
+            > 0)
+    }
+
+    /// Executions a previous process accepted and never finished (with their resume data).
+    pub async fn unfinished_executions(&self) -> Result<Vec<ExecutionRecord>, StoreError> {
+        self.writer.flush().await?;
+        self.db
+            .query(
+                &format!(
+                    "SELECT {COLUMNS}, data FROM executions WHERE status = 'running' ORDER BY id"
+                ),
+                vec![],
+            )
+            .await?
+            .into_iter()
+            .map(|r| ExecutionRecord::from_row(r, true))
+            .collect()
+    }
+
+    /// Apply the pruning policy at time `now` (ms): drop finished executions older than the
+    /// maximum age and beyond the maximum count, and schedule leases older than a day.
+    /// Returns the number of executions deleted.
+    pub async fn prune(&self, now: i64) -> Result<u64, StoreError> {
+        let policy = &self.config.pruning;
+        if !policy.enabled {
+            return Ok(0);
+        }
+        self.writer.flush().await?;
+        let cutoff = now - (policy.max_age_hours as i64) * 3_600_000;
+        let mut stmts = vec![
+            Stmt::new(
+                "DELETE FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < $1",
+                vec![cutoff.into()],
+            ),
+            Stmt::new(
+                "DELETE FROM schedule_leases WHERE tick < $1",
+                vec![(now - 86_400_000).into()],
+            ),
+        ];
+        if policy.max_count > 0 {
+            stmts.push(Stmt::new(
+                "DELETE FROM executions WHERE stopped_at IS NOT NULL AND id <= (SELECT id FROM \
+                 executions WHERE stopped_at IS NOT NULL ORDER BY id DESC LIMIT 1 OFFSET $1)",
+                vec![(policy.max_count as i64).into()],
+            ));
+        }
+        let counts = self.db.transaction(stmts).await?;
+        Ok(counts[0] + counts.get(2).copied().unwrap_or(0))
+    }
+
+    /// Claim the tick `tick` (ms) of schedule `key`: true for exactly one caller across all
+    /// processes sharing this store.
+    pub async fn try_lease(&self, key: &str, tick: i64, owner: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .execute(
+                "INSERT INTO schedule_leases (lease_key, tick, owner) VALUES ($1, $2, $3) \
+                 ON CONFLICT (lease_key, tick) DO NOTHING",
+                vec![key.into(), tick.into(), owner.into()],
+            )
+            .await?
+            == 1)
+    }
+}

@@ -1,0 +1,162 @@
+//! Sluice's store: workflows (n8n JSON kept verbatim), executions (run data compressed),
+//! encrypted credentials, API keys and schedule leases, on embedded SQLite or on Postgres.
+//!
+//! Both backends implement one small SQL interface ([`sql::Db`]) and every query is written
+//! once in the dialect they share, so behaviour is identical; migrations run on [`Store::open`].
+//! Execution writes go through a group-commit writer off the request path.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sluice_store::StoreError> {
+//! let store = sluice_store::Store::open(sluice_store::StoreConfig::sqlite("/tmp/sluice".into())).await?;
+//! let wf = store.put_workflow(None, serde_json::json!({"name": "w", "nodes": [], "connections": {}})).await?;
+//! assert!(!wf.active);
+//! store.close().await;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod crypto;
+mod executions;
+mod migrations;
+mod postgres;
+mod secrets;
+mod sql;
+mod sqlite;
+mod workflows;
+mod writer;
+
+pub use config::{Backend, PruningPolicy, SavingPolicy, StoreConfig};
+pub use executions::{ExecutionFilter, ExecutionRecord, Finished, NewExecution};
+pub use postgres::PostgresConfig;
+pub use secrets::CredentialRecord;
+pub use workflows::{WorkflowFilter, WorkflowRecord};
+
+use crate::crypto::Cipher;
+use crate::sql::Db;
+use crate::writer::Writer;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Backend(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("credential data cannot be decrypted (wrong N8N_ENCRYPTION_KEY?)")]
+    Decrypt,
+    #[error("the store is closed")]
+    Closed,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Backend(
+            e.as_db_error()
+                .map_or_else(|| e.to_string(), ToString::to_string),
+        )
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// A page of results and the cursor of the next page.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct Store {
+    db: Arc<dyn Db>,
+    cipher: Cipher,
+    writer: Writer,
+    ids: tokio::sync::Mutex<std::ops::Range<i64>>,
+    config: StoreConfig,
+}
+
+impl Store {
+    /// Connect (creating the SQLite file or Postgres schema if needed), run migrations, load or
+    /// create the encryption key, and start the execution writer.
+    pub async fn open(config: StoreConfig) -> Result<Arc<Store>, StoreError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let db: Arc<dyn Db> = match &config.backend {
+            Backend::Sqlite(path) => Arc::new(sqlite::Sqlite::open(path)?),
+            Backend::Postgres(pg) => Arc::new(postgres::Postgres::connect(pg).await?),
+        };
+        migrations::run(db.as_ref()).await?;
+        let cipher = Cipher::load_or_create(config.encryption_key.as_deref(), &config.data_dir)?;
+        Ok(Arc::new(Store {
+            writer: Writer::start(db.clone(), config.batch_size),
+            db,
+            cipher,
+            ids: tokio::sync::Mutex::new(0..0),
+            config,
+        }))
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// True when the database answers (readiness).
+    pub async fn ping(&self) -> bool {
+        self.db.query("SELECT 1", vec![]).await.is_ok()
+    }
+
+    /// Commit every queued execution write and stop the writer.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A timestamp as n8n's API writes it (`2024-01-01T00:00:00.000Z`).
+pub fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// An opaque cursor for a key.
+fn encode_cursor(key: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+/// The key behind a cursor (`None` when it is not one of ours).
+fn decode_cursor(cursor: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Random lowercase alphanumerics (workflow and credential ids, like n8n's 16-char ids).
+fn random_id(len: usize) -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}

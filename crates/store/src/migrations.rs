@@ -1,0 +1,60 @@
+//! The schema, as numbered migrations applied on start (the same tables on SQLite and Postgres;
+//! only the binary column type is spelled differently).
+
+use crate::sql::{Db, Dialect};
+use crate::StoreError;
+
+/// Each migration is a list of statements run in one transaction. Never edit a released one;
+/// append a new one.
+const MIGRATIONS: &[&[&str]] = &[&[
+    "CREATE TABLE workflows (id TEXT PRIMARY KEY, name TEXT NOT NULL, active BIGINT NOT NULL DEFAULT 0, \
+     data TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    "CREATE TABLE executions (id BIGINT PRIMARY KEY, workflow_id TEXT NOT NULL, mode TEXT NOT NULL, \
+     status TEXT NOT NULL, retry_of BIGINT, started_at BIGINT NOT NULL, stopped_at BIGINT, data {blob})",
+    "CREATE INDEX executions_by_workflow ON executions (workflow_id, id)",
+    "CREATE INDEX executions_by_status ON executions (status, id)",
+    "CREATE INDEX executions_by_stop ON executions (stopped_at)",
+    "CREATE TABLE credentials (id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, \
+     data {blob} NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    "CREATE TABLE api_keys (key_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at BIGINT NOT NULL)",
+    "CREATE TABLE sequences (name TEXT PRIMARY KEY, next_value BIGINT NOT NULL)",
+    "INSERT INTO sequences (name, next_value) VALUES ('executions', 1)",
+    "CREATE TABLE schedule_leases (lease_key TEXT NOT NULL, tick BIGINT NOT NULL, owner TEXT NOT NULL, \
+     PRIMARY KEY (lease_key, tick))",
+]];
+
+pub async fn run(db: &dyn Db) -> Result<(), StoreError> {
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
+        vec![],
+    )
+    .await?;
+    let applied = db
+        .query(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            vec![],
+        )
+        .await?
+        .first()
+        .and_then(|r| r[0].int())
+        .unwrap_or(0);
+    let blob = match db.dialect() {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    for (i, statements) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= applied {
+            continue;
+        }
+        let mut stmts: Vec<String> = statements
+            .iter()
+            .map(|s| s.replace("{blob}", blob))
+            .collect();
+        stmts.push(format!(
+            "INSERT INTO schema_migrations (version) VALUES ({version})"
+        ));
+        db.migrate(stmts).await?;
+    }
+    Ok(())
+}

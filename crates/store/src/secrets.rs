@@ -1,0 +1,147 @@
+//! Credentials (encrypted at rest, never handed out except decrypted to the server for the node
+//! that uses them) and API keys (stored as SHA-256 hashes).
+
+use crate::sql::Val;
+use crate::{iso, now_ms, random_id, Store, StoreError};
+use rand::RngCore;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// A credential's public part.
+#[derive(Clone, Debug)]
+pub struct CredentialRecord {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl CredentialRecord {
+    /// The public API's shape (no secret).
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "type": self.kind,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+        })
+    }
+}
+
+fn hash_key(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Store {
+    pub async fn create_credential(
+        &self,
+        name: &str,
+        kind: &str,
+        data: &Value,
+    ) -> Result<CredentialRecord, StoreError> {
+        let record = CredentialRecord {
+            id: random_id(16),
+            name: name.into(),
+            kind: kind.into(),
+            created_at: now_ms(),
+            updated_at: now_ms(),
+        };
+        let sealed = self.cipher.encrypt(data.to_string().as_bytes());
+        self.db
+            .execute(
+                "INSERT INTO credentials (id, name, type, data, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+                vec![
+                    record.id.as_str().into(),
+                    name.into(),
+                    kind.into(),
+                    sealed.into(),
+                    record.created_at.into(),
+                ],
+            )
+            .await?;
+        Ok(record)
+    }
+
+    /// The deleted credential, if it existed.
+    pub async fn delete_credential(
+        &self,
+        id: &str,
+    ) -> Result<Option<CredentialRecord>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT id, name, type, created_at, updated_at FROM credentials WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        self.db
+            .execute("DELETE FROM credentials WHERE id = $1", vec![id.into()])
+            .await?;
+        let mut it = row.into_iter();
+        let mut next = || it.next().unwrap_or(Val::Null);
+        Ok(Some(CredentialRecord {
+            id: next().into_text().unwrap_or_default(),
+            name: next().into_text().unwrap_or_default(),
+            kind: next().into_text().unwrap_or_default(),
+            created_at: next().int().unwrap_or(0),
+            updated_at: next().int().unwrap_or(0),
+        }))
+    }
+
+    /// A credential's type and decrypted data.
+    pub async fn credential_data(&self, id: &str) -> Result<Option<(String, Value)>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT type, data FROM credentials WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut it = row.into_iter();
+        let kind = it.next().and_then(Val::into_text).unwrap_or_default();
+        let sealed = it.next().and_then(Val::into_bytes).unwrap_or_default();
+        let plain = self.cipher.decrypt(&sealed)?;
+        let data = serde_json::from_slice(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("credential {id}: {e}")))?;
+        Ok(Some((kind, data)))
+    }
+
+    /// Create an API key; the key itself is only ever returned here.
+    pub async fn create_api_key(&self, label: &str) -> Result<String, StoreError> {
+        let mut bytes = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let key: String = std::iter::once("sluice_".to_string())
+            .chain(bytes.iter().map(|b| format!("{b:02x}")))
+            .collect();
+        self.db
+            .execute(
+                "INSERT INTO api_keys (key_hash, label, created_at) VALUES ($1, $2, $3)",
+                vec![hash_key(&key).into(), label.into(), now_ms().into()],
+            )
+            .await?;
+        Ok(key)
+    }
+
+    pub async fn verify_api_key(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(!self
+            .db
+            .query(
+                "SELECT 1 FROM api_keys WHERE key_hash = $1",
+                vec![hash_key(key).into()],
+            )
+            .await?
+            .is_empty())
+    }
+}

@@ -1,0 +1,188 @@
+//! Workflows: the n8n JSON exactly as given, plus id, name, active flag and timestamps in
+//! columns (the API merges them back into the JSON).
+
+use crate::sql::{Row, Val};
+use crate::{decode_cursor, encode_cursor, iso, now_ms, random_id, Page, Store, StoreError};
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct WorkflowRecord {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The workflow JSON as it was saved.
+    pub data: Value,
+}
+
+impl WorkflowRecord {
+    /// The workflow in the public API's shape: the saved JSON with id, name, active and
+    /// timestamps filled in.
+    pub fn to_json(&self) -> Value {
+        let mut json = match &self.data {
+            Value::Object(map) => map.clone(),
+            _ => serde_json::Map::new(),
+        };
+        json.insert("id".into(), self.id.clone().into());
+        json.insert("name".into(), self.name.clone().into());
+        json.insert("active".into(), self.active.into());
+        json.insert("createdAt".into(), iso(self.created_at).into());
+        json.insert("updatedAt".into(), iso(self.updated_at).into());
+        Value::Object(json)
+    }
+
+    fn from_row(row: Row) -> Result<Self, StoreError> {
+        let mut it = row.into_iter();
+        let mut next = || it.next().unwrap_or(Val::Null);
+        let id = next().into_text().unwrap_or_default();
+        let name = next().into_text().unwrap_or_default();
+        let active = next().int() == Some(1);
+        let data = next().into_text().unwrap_or_default();
+        let data = serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt(format!("workflow {id}: {e}")))?;
+        Ok(WorkflowRecord {
+            id,
+            name,
+            active,
+            created_at: next().int().unwrap_or(0),
+            updated_at: next().int().unwrap_or(0),
+            data,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct WorkflowFilter {
+    pub active: Option<bool>,
+    pub name: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, active, data, created_at, updated_at";
+
+impl Store {
+    /// Save a workflow: insert it (inactive) under `id`, or a new id when `None`; replace the
+    /// JSON of an existing one (keeping its active flag and creation time).
+    pub async fn put_workflow(
+        &self,
+        id: Option<&str>,
+        data: Value,
+    ) -> Result<WorkflowRecord, StoreError> {
+        let id = id.map_or_else(|| random_id(16), str::to_string);
+        let name = data["name"].as_str().unwrap_or_default().to_string();
+        let now = now_ms();
+        self.db
+            .execute(
+                "INSERT INTO workflows (id, name, active, data, created_at, updated_at) \
+                 VALUES ($1, $2, 0, $3, $4, $4) ON CONFLICT (id) DO UPDATE SET \
+                 name = excluded.name, data = excluded.data, updated_at = excluded.updated_at",
+                vec![
+                    id.as_str().into(),
+                    name.into(),
+                    data.to_string().into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+        self.get_workflow(&id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("workflow {id} vanished")))
+    }
+
+    pub async fn get_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT {COLUMNS} FROM workflows WHERE id = $1"),
+                vec![id.into()],
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(WorkflowRecord::from_row)
+            .transpose()
+    }
+
+    /// Workflows ordered by id, `limit` per page.
+    pub async fn list_workflows(
+        &self,
+        filter: &WorkflowFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<WorkflowRecord>, StoreError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM workflows WHERE 1 = 1");
+        let mut params = Vec::new();
+        if let Some(after) = cursor.and_then(decode_cursor) {
+            params.push(Val::from(after));
+            sql += &format!(" AND id > ${}", params.len());
+        }
+        if let Some(active) = filter.active {
+            params.push(active.into());
+            sql += &format!(" AND active = ${}", params.len());
+        }
+        if let Some(name) = &filter.name {
+            params.push(name.as_str().into());
+            sql += &format!(" AND name = ${}", params.len());
+        }
+        params.push((limit as i64 + 1).into());
+        sql += &format!(" ORDER BY id LIMIT ${}", params.len());
+        let mut data = self
+            .db
+            .query(&sql, params)
+            .await?
+            .into_iter()
+            .map(WorkflowRecord::from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = (data.len() > limit).then(|| {
+            data.truncate(limit);
+            encode_cursor(&data[limit - 1].id)
+        });
+        Ok(Page { data, next_cursor })
+    }
+
+    /// Delete a workflow and its executions; the deleted workflow, if it existed.
+    pub async fn delete_workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        let Some(record) = self.get_workflow(id).await? else {
+            return Ok(None);
+        };
+        self.writer.flush().await?;
+        self.db
+            .transaction(vec![
+                crate::sql::Stmt::new(
+                    "DELETE FROM executions WHERE workflow_id = $1",
+                    vec![id.into()],
+                ),
+                crate::sql::Stmt::new("DELETE FROM workflows WHERE id = $1", vec![id.into()]),
+            ])
+            .await?;
+        Ok(Some(record))
+    }
+
+    /// Set the active flag; the updated workflow, if it exists.
+    pub async fn set_workflow_active(
+        &self,
+        id: &str,
+        active: bool,
+    ) -> Result<Option<WorkflowRecord>, StoreError> {
+        self.db
+            .execute(
+                "UPDATE workflows SET active = $1, updated_at = $2 WHERE id = $3",
+                vec![active.into(), now_ms().into(), id.into()],
+            )
+            .await?;
+        self.get_workflow(id).await
+    }
+
+    /// Every active workflow (what `serve` registers on start).
+    pub async fn active_workflows(&self) -> Result<Vec<WorkflowRecord>, StoreError> {
+        self.db
+            .query(
+                &format!("SELECT {COLUMNS} FROM workflows WHERE active = 1 ORDER BY id"),
+                vec![],
+            )
+            .await?
+            .into_iter()
+            .map(WorkflowRecord::from_row)
+            .collect()
+    }
+}

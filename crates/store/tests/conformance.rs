@@ -1,0 +1,397 @@
+//! One behaviour suite for the store, run against embedded SQLite (temp dir) and the machine's
+//! Postgres (127.0.0.1:5432, database `test`, a fresh schema per test, dropped afterwards).
+//! Postgres tests fail, not skip, when it does not answer.
+
+use serde_json::json;
+use sluice_store::{
+    Backend, ExecutionFilter, Finished, NewExecution, PostgresConfig, Store, StoreConfig,
+    StoreError, WorkflowFilter,
+};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A store on one backend, cleaned up on `finish`.
+struct Fixture {
+    store: Arc<Store>,
+    config: StoreConfig,
+    _dir: tempfile::TempDir,
+}
+
+static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+
+fn pg_config(schema: &str) -> PostgresConfig {
+    PostgresConfig {
+        host: "127.0.0.1".into(),
+        port: 5432,
+        database: "test".into(),
+        user: "postgres".into(),
+        password: None,
+        schema: schema.into(),
+        pool_size: 4,
+    }
+}
+
+impl Fixture {
+    async fn new(postgres: bool, tune: impl FnOnce(&mut StoreConfig)) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = StoreConfig::sqlite(dir.path().to_path_buf());
+        if postgres {
+            let schema = format!(
+                "store_test_{}_{}",
+                std::process::id(),
+                SCHEMAS.fetch_add(1, Ordering::SeqCst)
+            );
+            config.backend = Backend::Postgres(pg_config(&schema));
+        }
+        tune(&mut config);
+        let store = Store::open(config.clone())
+            .await
+            .expect("store opens (is Postgres running at 127.0.0.1:5432?)");
+        Fixture {
+            store,
+            config,
+            _dir: dir,
+        }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Backend::Postgres(pg) = &self.config.backend {
+            let (client, conn) = tokio_postgres::connect(
+                "host=127.0.0.1 port=5432 user=postgres dbname=test",
+                tokio_postgres::NoTls,
+            )
+            .await
+            .expect("postgres answers");
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("DROP SCHEMA {} CASCADE", pg.schema))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn new_execution(workflow: &str) -> NewExecution {
+    NewExecution {
+        workflow_id: workflow.into(),
+        mode: "webhook".into(),
+        retry_of: None,
+        resume: None,
+    }
+}
+
+fn finished(status: &str) -> Finished {
+    Finished {
+        status: status.into(),
+        data: json!({"resultData": {"runData": {"A": []}}}),
+        keep: true,
+    }
+}
+
+async fn workflows_round_trip(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let body = json!({"name": "one", "nodes": [], "connections": {}, "x-unknown": {"kept": 1}});
+    let wf = s.put_workflow(None, body).await.unwrap();
+    assert_eq!(wf.id.len(), 16);
+    assert!(!wf.active);
+    let got = s.get_workflow(&wf.id).await.unwrap().unwrap();
+    assert_eq!(got.data["x-unknown"], json!({"kept": 1}));
+    let api = got.to_json();
+    assert_eq!(api["id"], json!(wf.id));
+    assert_eq!(api["active"], json!(false));
+
+    for i in 0..4 {
+        s.put_workflow(Some(&format!("wf{i}")), json!({"name": format!("n{i}")}))
+            .await
+            .unwrap();
+    }
+    s.set_workflow_active("wf1", true).await.unwrap();
+    let updated = s
+        .put_workflow(Some("wf1"), json!({"name": "renamed"}))
+        .await
+        .unwrap();
+    assert!(updated.active, "an update keeps the active flag");
+    assert_eq!(updated.name, "renamed");
+
+    let all = WorkflowFilter::default();
+    let page1 = s.list_workflows(&all, None, 3).await.unwrap();
+    assert_eq!(page1.data.len(), 3);
+    let page2 = s
+        .list_workflows(&all, page1.next_cursor.as_deref(), 3)
+        .await
+        .unwrap();
+    assert_eq!(page2.data.len(), 2);
+    assert!(page2.next_cursor.is_none());
+    let active = WorkflowFilter {
+        active: Some(true),
+        ..Default::default()
+    };
+    let listed = s.list_workflows(&active, None, 10).await.unwrap();
+    assert_eq!(listed.data.len(), 1);
+    assert_eq!(s.active_workflows().await.unwrap()[0].id, "wf1");
+
+    let id = s.accept_execution(new_execution("wf1")).await.unwrap();
+    assert!(s.delete_workflow("wf1").await.unwrap().is_some());
+    assert!(s.get_workflow("wf1").await.unwrap().is_none());
+    assert!(s.get_execution(id, false).await.unwrap().is_none());
+    assert!(s.delete_workflow("wf1").await.unwrap().is_none());
+    f.finish().await;
+}
+
+async fn execution_lifecycle(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let a = s.accept_execution(new_execution("A")).await.unwrap();
+    let b = s.accept_execution(new_execution("B")).await.unwrap();
+    let c = s.accept_execution(new_execution("A")).await.unwrap();
+    assert!(a < b && b < c);
+    let running = s.get_execution(a, false).await.unwrap().unwrap();
+    assert_eq!(running.status, "running");
+    assert!(running.stopped_at.is_none());
+
+    s.finish_execution(a, finished("success")).await.unwrap();
+    s.finish_execution(b, finished("error")).await.unwrap();
+    // Read-your-writes: finished writes are visible to the next read.
+    let done = s.get_execution(a, true).await.unwrap().unwrap();
+    assert_eq!(done.status, "success");
+    assert_eq!(
+        done.data.as_ref().unwrap()["resultData"]["runData"],
+        json!({"A": []})
+    );
+    assert_eq!(done.to_json()["finished"], json!(true));
+    assert!(s
+        .get_execution(a, false)
+        .await
+        .unwrap()
+        .unwrap()
+        .data
+        .is_none());
+
+    let by_wf = ExecutionFilter {
+        workflow_id: Some("A".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.count_executions(&by_wf).await.unwrap(), 2);
+    let errors = ExecutionFilter {
+        status: Some("error".into()),
+        ..Default::default()
+    };
+    let listed = s.list_executions(&errors, None, 10, false).await.unwrap();
+    assert_eq!(
+        listed.data.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![b]
+    );
+
+    let all = ExecutionFilter::default();
+    let page1 = s.list_executions(&all, None, 2, false).await.unwrap();
+    assert_eq!(
+        page1.data.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![c, b]
+    );
+    let page2 = s
+        .list_executions(&all, page1.next_cursor.as_deref(), 2, false)
+        .await
+        .unwrap();
+    assert_eq!(page2.data.iter().map(|e| e.id).collect::<Vec<_>>(), vec![a]);
+    assert!(page2.next_cursor.is_none());
+
+    let unfinished = s.unfinished_executions().await.unwrap();
+    assert_eq!(unfinished.iter().map(|e| e.id).collect::<Vec<_>>(), vec![c]);
+    s.mark_crashed(c).await.unwrap();
+    assert_eq!(
+        s.get_execution(c, false).await.unwrap().unwrap().status,
+        "crashed"
+    );
+
+    // The saving policy drops an execution.
+    let d = s.accept_execution(new_execution("A")).await.unwrap();
+    let mut drop = finished("success");
+    drop.keep = false;
+    s.finish_execution(d, drop).await.unwrap();
+    assert!(s.get_execution(d, false).await.unwrap().is_none());
+
+    assert!(s.delete_execution(a).await.unwrap());
+    assert!(!s.delete_execution(a).await.unwrap());
+    f.finish().await;
+}
+
+async fn resume_data_survives_reopen(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let mut new = new_execution("W");
+    new.resume = Some(json!({"items": [{"json": {"a": 1}}]}));
+    let id = f.store.accept_execution(new).await.unwrap();
+    f.store.close().await;
+    // A second process (same database) sees it as unfinished, with what it needs to resume.
+    let reopened = Store::open(f.config.clone()).await.unwrap();
+    let unfinished = reopened.unfinished_executions().await.unwrap();
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].id, id);
+    assert_eq!(
+        unfinished[0].data.as_ref().unwrap()["resume"]["items"][0]["json"]["a"],
+        json!(1)
+    );
+    let next = reopened.accept_execution(new_execution("W")).await.unwrap();
+    assert!(next > id, "ids keep increasing across processes");
+    reopened.close().await;
+    f.finish().await;
+}
+
+async fn concurrent_writes_are_all_kept(postgres: bool) {
+    let f = Fixture::new(postgres, |c| c.batch_size = 16).await;
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let s = f.store.clone();
+            tokio::spawn(async move {
+                let id = s.accept_execution(new_execution("W")).await.unwrap();
+                s.finish_execution(id, finished("success")).await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let success = ExecutionFilter {
+        status: Some("success".into()),
+        ..Default::default()
+    };
+    assert_eq!(f.store.count_executions(&success).await.unwrap(), 200);
+    f.finish().await;
+}
+
+async fn credentials_are_encrypted(postgres: bool) {
+    let f = Fixture::new(postgres, |c| c.encryption_key = Some("secret-one".into())).await;
+    let data = json!({"user": "ada", "password": "hunter2"});
+    let cred = f
+        .store
+        .create_credential("basic", "httpBasicAuth", &data)
+        .await
+        .unwrap();
+    assert!(cred.to_json().get("data").is_none());
+    let (kind, back) = f.store.credential_data(&cred.id).await.unwrap().unwrap();
+    assert_eq!(kind, "httpBasicAuth");
+    assert_eq!(back, data);
+    let mut wrong = f.config.clone();
+    wrong.encryption_key = Some("another".into());
+    let other = Store::open(wrong).await.unwrap();
+    assert!(matches!(
+        other.credential_data(&cred.id).await,
+        Err(StoreError::Decrypt)
+    ));
+    other.close().await;
+    assert!(f.store.delete_credential(&cred.id).await.unwrap().is_some());
+    assert!(f.store.credential_data(&cred.id).await.unwrap().is_none());
+    f.finish().await;
+}
+
+async fn api_keys_and_leases(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let key = s.create_api_key("ci").await.unwrap();
+    assert!(s.verify_api_key(&key).await.unwrap());
+    assert!(!s.verify_api_key("sluice_nope").await.unwrap());
+    assert!(s.try_lease("wf:node", 1000, "p1").await.unwrap());
+    assert!(!s.try_lease("wf:node", 1000, "p2").await.unwrap());
+    assert!(s.try_lease("wf:node", 2000, "p2").await.unwrap());
+    f.finish().await;
+}
+
+async fn pruning_by_count_and_age(postgres: bool) {
+    let f = Fixture::new(postgres, |c| c.pruning.max_count = 2).await;
+    let s = &f.store;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let id = s.accept_execution(new_execution("W")).await.unwrap();
+        s.finish_execution(id, finished("success")).await.unwrap();
+        ids.push(id);
+    }
+    let running = s.accept_execution(new_execution("W")).await.unwrap();
+    let now = sluice_store::now_ms();
+    assert_eq!(s.prune(now).await.unwrap(), 3);
+    let left = s
+        .list_executions(&ExecutionFilter::default(), None, 10, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.data.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![running, ids[4], ids[3]]
+    );
+    // 15 days later everything finished is past the default 336 h.
+    assert_eq!(s.prune(now + 15 * 24 * 3_600_000).await.unwrap(), 2);
+    assert!(s.get_execution(running, false).await.unwrap().is_some());
+    f.finish().await;
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),*) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(false).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(true).await } )*
+        }
+    };
+}
+
+on_both_backends!(
+    workflows_round_trip,
+    execution_lifecycle,
+    resume_data_survives_reopen,
+    concurrent_writes_are_all_kept,
+    credentials_are_encrypted,
+    api_keys_and_leases,
+    pruning_by_count_and_age
+);
+
+#[tokio::test]
+async fn encryption_key_is_generated_once_into_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig::sqlite(dir.path().to_path_buf());
+    let store = Store::open(config.clone()).await.unwrap();
+    let cred = store
+        .create_credential("c", "httpHeaderAuth", &json!({"name": "X", "value": "v"}))
+        .await
+        .unwrap();
+    store.close().await;
+    let text = std::fs::read_to_string(dir.path().join("config")).unwrap();
+    assert!(text.contains("encryptionKey"));
+    let again = Store::open(config).await.unwrap();
+    assert!(again.credential_data(&cred.id).await.unwrap().is_some());
+    again.close().await;
+}
+
+#[test]
+fn config_from_n8n_environment() {
+    let env = |name: &str| {
+        match name {
+            "DB_TYPE" => Some("postgresdb"),
+            "DB_POSTGRESDB_HOST" => Some("db"),
+            "DB_POSTGRESDB_SCHEMA" => Some("s"),
+            "EXECUTIONS_DATA_SAVE_ON_SUCCESS" => Some("none"),
+            "EXECUTIONS_DATA_MAX_AGE" => Some("24"),
+            _ => None,
+        }
+        .map(String::from)
+    };
+    let config = StoreConfig::from_lookup("/tmp/x".into(), env).unwrap();
+    let Backend::Postgres(pg) = config.backend else {
+        panic!("postgres expected")
+    };
+    assert_eq!(
+        (pg.host.as_str(), pg.schema.as_str(), pg.port),
+        ("db", "s", 5432)
+    );
+    assert!(!config.saving.on_success && config.saving.on_error);
+    assert_eq!(config.pruning.max_age_hours, 24);
+    let bad = StoreConfig::from_lookup("/tmp/x".into(), |n| {
+        (n == "DB_TYPE").then(|| "mysqldb".to_string())
+    });
+    assert!(bad.is_err());
+    let settings = json!({"saveDataSuccessExecution": "all"});
+    assert!(config
+        .saving
+        .keeps("success", "webhook", settings.as_object().unwrap()));
+}
