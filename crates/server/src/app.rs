@@ -1,0 +1,405 @@
+//! The server's shared state and the one place executions start: accepted durably in the
+//! store, run on the tokio pool with a per-execution host (webhook responses, sub-workflows),
+//! finished through the store's batched writer, counted for metrics and for graceful shutdown,
+//! and followed by the error workflow when they fail.
+
+use crate::error::ApiError;
+use crate::metrics;
+use crate::routes::Routes;
+use crate::ServerConfig;
+use futures_util::future::BoxFuture;
+use serde_json::{json, Value};
+use sluice_engine::{
+    CompiledWorkflow, ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome,
+    RunStatus, SubWorkflow, SubWorkflowRequest, WebhookResponse,
+};
+use sluice_model::{Item, Workflow};
+use sluice_store::{Finished, NewExecution, Store};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::{oneshot, Notify};
+
+/// A workflow built and ready to run.
+pub struct Deployed {
+    pub id: String,
+    pub name: String,
+    pub compiled: CompiledWorkflow,
+}
+
+/// How to start one execution.
+pub struct Start {
+    pub mode: &'static str,
+    /// The trigger node to start from (default: the workflow's first trigger).
+    pub start_node: Option<String>,
+    pub items: Vec<Item>,
+    /// Store the items so a restart can run it again (accepted before it was answered).
+    pub resumable: bool,
+    pub retry_of: Option<i64>,
+    /// Run under this already-accepted id (crash recovery) instead of accepting a new one.
+    pub existing_id: Option<i64>,
+}
+
+/// A started execution.
+pub struct Started {
+    pub id: i64,
+    /// The Respond to Webhook answer; closed without one when the execution ends first.
+    pub response: oneshot::Receiver<WebhookResponse>,
+    pub done: oneshot::Receiver<RunOutcome>,
+}
+
+pub struct App {
+    pub store: Arc<Store>,
+    pub registry: Registry,
+    pub config: ServerConfig,
+    pub routes: RwLock<Arc<Routes>>,
+    /// Wakes the scheduler when the active workflows change.
+    pub routes_changed: Notify,
+    in_flight: AtomicUsize,
+    idle: Notify,
+    api_keys: Mutex<HashSet<String>>,
+}
+
+impl App {
+    pub fn new(store: Arc<Store>, config: ServerConfig) -> Arc<App> {
+        Arc::new(App {
+            store,
+            registry: sluice_nodes::registry(),
+            config,
+            routes: RwLock::new(Arc::new(Routes::default())),
+            routes_changed: Notify::new(),
+            in_flight: AtomicUsize::new(0),
+            idle: Notify::new(),
+            api_keys: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Build a workflow from its stored JSON (400 naming the problem when it cannot be built).
+    pub fn deploy(&self, id: &str, json: &Value) -> Result<Arc<Deployed>, ApiError> {
+        let mut workflow: Workflow = serde_json::from_value(json.clone())
+            .map_err(|e| ApiError::bad_request(format!("invalid workflow: {e}")))?;
+        workflow
+            .validate()
+            .map_err(|e| ApiError::bad_request(format!("invalid workflow: {e}")))?;
+        workflow.id = Some(Value::String(id.to_string()));
+        let name = workflow.name.clone();
+        let compiled = CompiledWorkflow::build(workflow, &self.registry)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(Arc::new(Deployed {
+            id: id.to_string(),
+            name,
+            compiled,
+        }))
+    }
+
+    /// A stored workflow, built (the active copy when it is deployed).
+    pub async fn load(&self, id: &str) -> Result<Arc<Deployed>, ApiError> {
+        if let Some(d) = self.routes().workflow(id) {
+            return Ok(d);
+        }
+        let record = self
+            .store
+            .get_workflow(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("workflow {id} not found")))?;
+        self.deploy(&record.id, &record.data)
+    }
+
+    pub fn routes(&self) -> Arc<Routes> {
+        self.routes.read().expect("routes lock").clone()
+    }
+
+    /// Rebuild the webhook and schedule tables from the active workflows.
+    pub async fn reload(&self) -> Result<(), ApiError> {
+        let mut deployed = Vec::new();
+        for record in self.store.active_workflows().await? {
+            match self.deploy(&record.id, &record.data) {
+                Ok(d) => deployed.push(d),
+                Err(e) => {
+                    tracing::error!("workflow {} cannot be activated: {}", record.id, e.message)
+                }
+            }
+        }
+        let routes = Routes::build(deployed).map_err(ApiError::bad_request)?;
+        *self.routes.write().expect("routes lock") = Arc::new(routes);
+        self.routes_changed.notify_waiters();
+        Ok(())
+    }
+
+    /// Whether `key` is a valid API key (cached after the first check).
+    pub async fn api_key_valid(&self, key: &str) -> Result<bool, ApiError> {
+        if self.api_keys.lock().expect("key cache").contains(key) {
+            return Ok(true);
+        }
+        let valid = self.store.verify_api_key(key).await?;
+        if valid {
+            self.api_keys
+                .lock()
+                .expect("key cache")
+                .insert(key.to_string());
+        }
+        Ok(valid)
+    }
+
+    /// Accept an execution (durably), then run it in the background.
+    /// (Boxed: an execution can start another one — error workflows, sub-workflows.)
+    pub fn start(
+        self: &Arc<Self>,
+        wf: Arc<Deployed>,
+        start: Start,
+    ) -> BoxFuture<'static, Result<Started, ApiError>> {
+        let this = self.clone();
+        Box::pin(async move { this.start_now(wf, start).await })
+    }
+
+    async fn start_now(
+        self: Arc<Self>,
+        wf: Arc<Deployed>,
+        start: Start,
+    ) -> Result<Started, ApiError> {
+        let id = match start.existing_id {
+            Some(id) => id,
+            None => {
+                let resume = start
+                    .resumable
+                    .then(|| json!({ "items": start.items, "startNode": start.start_node }));
+                self.store
+                    .accept_execution(NewExecution {
+                        workflow_id: wf.id.clone(),
+                        mode: start.mode.into(),
+                        retry_of: start.retry_of,
+                        resume,
+                    })
+                    .await?
+            }
+        };
+        let (respond_tx, response) = oneshot::channel();
+        let (done_tx, done) = oneshot::channel();
+        let host = Arc::new(ExecHost {
+            app: self.clone(),
+            responder: Mutex::new(Some(respond_tx)),
+        });
+        let options = ExecutionOptions {
+            execution_id: id.to_string(),
+            mode: start.mode.into(),
+            trigger_items: Some(start.items),
+            start_node: start.start_node,
+            use_pin_data: false,
+            allow_env_access: self.config.allow_env_access,
+            host: Some(Host(host)),
+            ..ExecutionOptions::default()
+        };
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        metrics::execution_started();
+        let app = self.clone();
+        let mode = start.mode;
+        tokio::spawn(async move {
+            let result = wf.compiled.run(options).await;
+            app.finish(&wf, id, mode, result, done_tx).await;
+        });
+        Ok(Started { id, response, done })
+    }
+
+    async fn finish(
+        self: &Arc<Self>,
+        wf: &Deployed,
+        id: i64,
+        mode: &str,
+        result: Result<RunOutcome, sluice_engine::EngineError>,
+        done: oneshot::Sender<RunOutcome>,
+    ) {
+        let (status, data, message, last_node) = match &result {
+            Ok(outcome) => (
+                outcome.status.as_str(),
+                outcome.to_n8n_json(),
+                outcome.error.as_ref().map(ToString::to_string),
+                outcome.last_node.clone(),
+            ),
+            Err(e) => (
+                "error",
+                json!({"resultData": {"runData": {}, "error": {"message": e.to_string()}}}),
+                Some(e.to_string()),
+                None,
+            ),
+        };
+        let settings = &wf.compiled.workflow().settings.extra;
+        let keep = self.store.config().saving.keeps(status, mode, settings);
+        let finished = Finished {
+            status: status.into(),
+            data,
+            keep,
+        };
+        if let Err(e) = self.store.finish_execution(id, finished).await {
+            tracing::error!("execution {id}: cannot record its end: {e}");
+        }
+        metrics::execution_finished(&wf.id, status, result.as_ref().ok());
+        if let Some(message) = message {
+            self.run_error_workflow(wf, id, mode, &message, last_node)
+                .await;
+        }
+        if let Ok(outcome) = result {
+            let _ = done.send(outcome);
+        }
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// `settings.errorWorkflow`: start it with the Error Trigger's `{execution, workflow}`.
+    async fn run_error_workflow(
+        self: &Arc<Self>,
+        wf: &Deployed,
+        id: i64,
+        mode: &str,
+        message: &str,
+        last_node: Option<String>,
+    ) {
+        let Some(error_wf) = wf.compiled.workflow().settings.extra.get("errorWorkflow") else {
+            return;
+        };
+        let Some(error_id) = error_wf.as_str().filter(|s| !s.is_empty() && *s != wf.id) else {
+            return;
+        };
+        let item = json!({
+            "execution": {
+                "id": id.to_string(),
+                "url": format!("{}/execution/{id}", self.config.base_url),
+                "retryOf": null,
+                "error": {"message": message, "stack": ""},
+                "lastNodeExecuted": last_node,
+                "mode": mode,
+            },
+            "workflow": {"id": wf.id, "name": wf.name},
+        });
+        let started = match self.load(error_id).await {
+            Ok(target) => {
+                let start = Start {
+                    mode: "error",
+                    start_node: None,
+                    items: vec![Item::from_value(item)],
+                    resumable: false,
+                    retry_of: None,
+                    existing_id: None,
+                };
+                self.start(target, start).await.map(|_| ())
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = started {
+            tracing::error!(
+                "error workflow {error_id} for execution {id}: {}",
+                e.message
+            );
+        }
+    }
+
+    /// Executions a previous process accepted and never finished: run the resumable ones
+    /// again under their id, mark the others crashed. Returns (resumed, crashed).
+    pub async fn recover(self: &Arc<Self>) -> Result<(usize, usize), ApiError> {
+        let (mut resumed, mut crashed) = (0, 0);
+        for record in self.store.unfinished_executions().await? {
+            let items: Option<Vec<Item>> = record
+                .data
+                .as_ref()
+                .and_then(|d| serde_json::from_value(d["resume"]["items"].clone()).ok());
+            let wf = match (&items, self.config.resume_on_start) {
+                (Some(_), true) => self.load(&record.workflow_id).await.ok(),
+                _ => None,
+            };
+            if let (Some(items), Some(wf)) = (items, wf) {
+                let start_node = record
+                    .data
+                    .as_ref()
+                    .and_then(|d| d["resume"]["startNode"].as_str().map(String::from));
+                let start = Start {
+                    mode: mode_name(&record.mode),
+                    start_node,
+                    items,
+                    resumable: true,
+                    retry_of: None,
+                    existing_id: Some(record.id),
+                };
+                self.start(wf, start).await?;
+                resumed += 1;
+            } else {
+                self.store.mark_crashed(record.id).await?;
+                crashed += 1;
+            }
+        }
+        Ok((resumed, crashed))
+    }
+
+    /// Wait until no execution runs, or `timeout` passes; false on timeout.
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        tokio::time::timeout(timeout, async {
+            loop {
+                let idle = self.idle.notified();
+                if self.in_flight.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        })
+        .await
+        .is_ok()
+    }
+}
+
+/// The static mode names executions are started with.
+fn mode_name(mode: &str) -> &'static str {
+    match mode {
+        "webhook" => "webhook",
+        "trigger" => "trigger",
+        "manual" => "manual",
+        "retry" => "retry",
+        "error" => "error",
+        _ => "integrated",
+    }
+}
+
+/// What one execution may ask of the server.
+struct ExecHost {
+    app: Arc<App>,
+    responder: Mutex<Option<oneshot::Sender<WebhookResponse>>>,
+}
+
+#[async_trait::async_trait]
+impl ExecutionHost for ExecHost {
+    fn respond(&self, response: WebhookResponse) -> bool {
+        let sender = self.responder.lock().expect("responder").take();
+        sender.is_some_and(|tx| tx.send(response).is_ok())
+    }
+
+    async fn execute_workflow(&self, request: SubWorkflowRequest) -> Result<Vec<Item>, NodeError> {
+        let wf = match &request.workflow {
+            SubWorkflow::Stored(id) => self.app.load(id).await,
+            SubWorkflow::Definition(json) => self.app.deploy("", json),
+        }
+        .map_err(|e| NodeError::new(e.message))?;
+        let start = Start {
+            mode: "integrated",
+            start_node: None,
+            items: request.items,
+            resumable: false,
+            retry_of: None,
+            existing_id: None,
+        };
+        let started = self
+            .app
+            .start(wf, start)
+            .await
+            .map_err(|e| NodeError::new(e.message))?;
+        if !request.wait {
+            return Ok(Vec::new());
+        }
+        let outcome = started
+            .done
+            .await
+            .map_err(|_| NodeError::new("the sub-workflow could not run"))?;
+        match (outcome.status, &outcome.error) {
+            (RunStatus::Error, Some(e)) => Err(NodeError::new(e.to_string())),
+            _ => Ok(outcome.last_output().to_vec()),
+        }
+    }
+}

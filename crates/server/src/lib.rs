@@ -1,0 +1,167 @@
+//! `sluice serve`: the long-running process. An axum server with n8n's public REST API
+//! (`/api/v1`), production and test webhooks, health and Prometheus metrics, a scheduler for
+//! Schedule/Cron triggers, crash recovery on start and graceful shutdown, over a
+//! [`sluice_store::Store`].
+//!
+//! ```no_run
+//! # async fn demo(store: std::sync::Arc<sluice_store::Store>) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5678").await?;
+//! let config = sluice_server::ServerConfig::default();
+//! sluice_server::serve(listener, store, config, std::future::pending()).await.unwrap();
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod app;
+mod error;
+mod metrics;
+mod routes;
+mod schedule;
+mod webhook;
+
+use crate::app::App;
+use crate::error::ApiError;
+use axum::extract::State;
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde_json::json;
+use sluice_store::Store;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Server settings (n8n's variable names where n8n has one).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Largest request body in bytes (`N8N_PAYLOAD_SIZE_MAX`, in MB; default 16).
+    pub payload_size_max: usize,
+    /// How long shutdown waits for running executions (`N8N_GRACEFUL_SHUTDOWN_TIMEOUT`, s).
+    pub graceful_shutdown_timeout: Duration,
+    /// Run again, on start, executions a crash interrupted after they were accepted with
+    /// `onReceived` (`SLUICE_RESUME_ON_START`, default true); otherwise mark them crashed.
+    pub resume_on_start: bool,
+    /// `$env` in expressions (see `sluice run`).
+    pub allow_env_access: bool,
+    /// Public URL prefix for `webhookUrl` and error-workflow links (`WEBHOOK_URL`).
+    pub base_url: String,
+    /// How often executions are pruned.
+    pub prune_interval: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            payload_size_max: 16 * 1024 * 1024,
+            graceful_shutdown_timeout: Duration::from_secs(30),
+            resume_on_start: true,
+            allow_env_access: false,
+            base_url: "http://localhost:5678".into(),
+            prune_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Settings from the environment; `port` completes the default base URL.
+    pub fn from_env(port: u16) -> Result<Self, String> {
+        let mut config = ServerConfig {
+            base_url: format!("http://localhost:{port}"),
+            ..ServerConfig::default()
+        };
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            std::env::var(name).ok().map_or(Ok(None), |v| {
+                v.trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| format!("{name}: not a number: '{v}'"))
+            })
+        };
+        if let Some(mb) = number("N8N_PAYLOAD_SIZE_MAX")? {
+            config.payload_size_max = (mb as usize) * 1024 * 1024;
+        }
+        if let Some(s) = number("N8N_GRACEFUL_SHUTDOWN_TIMEOUT")? {
+            config.graceful_shutdown_timeout = Duration::from_secs(s);
+        }
+        if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
+            config.resume_on_start = v != "false";
+        }
+        if let Ok(url) = std::env::var("WEBHOOK_URL") {
+            config.base_url = url.trim_end_matches('/').to_string();
+        }
+        Ok(config)
+    }
+}
+
+/// Serve on `listener` until `shutdown` resolves: then stop accepting, let running executions
+/// finish (up to the graceful timeout), commit pending writes and return.
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<Store>,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    metrics::handle();
+    let app = App::new(store.clone(), config);
+    app.reload().await.map_err(|e| e.message)?;
+    let (resumed, crashed) = app.recover().await.map_err(|e| e.message)?;
+    if resumed + crashed > 0 {
+        tracing::warn!(
+            "recovered interrupted executions: {resumed} resumed, {crashed} marked crashed"
+        );
+    }
+    let scheduler = tokio::spawn(schedule::run(app.clone()));
+    let pruner = tokio::spawn(prune(app.clone()));
+    let router = router(app.clone());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| e.to_string())?;
+    scheduler.abort();
+    pruner.abort();
+    if !app.wait_idle(app.config.graceful_shutdown_timeout).await {
+        tracing::warn!("shutdown timeout: executions still running are recovered on next start");
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz/readiness", get(readiness))
+        .route("/metrics", get(|| async { metrics::handle().render() }))
+        .route("/webhook/{*path}", any(webhook::production))
+        .route("/webhook-test/{*path}", any(webhook::test))
+        .nest("/api/v1", api::router(app.clone()))
+        .fallback(|| async { ApiError::not_found("not found") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed",
+            )
+        })
+        .with_state(app)
+}
+
+async fn readiness(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
+    if app.store.ping().await {
+        Ok(Json(json!({"status": "ok"})))
+    } else {
+        Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "the database does not answer",
+        ))
+    }
+}
+
+async fn prune(app: Arc<App>) {
+    loop {
+        match app.store.prune(sluice_store::now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("pruned {n} executions"),
+            Err(e) => tracing::error!("pruning: {e}"),
+        }
+        tokio::time::sleep(app.config.prune_interval).await;
+    }
+}

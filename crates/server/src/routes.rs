@@ -1,0 +1,118 @@
+//! What the active workflows listen on: webhook paths (exact ones in a hash map, ones with
+//! `:param` segments scanned in order) and schedule rules. Rebuilt as a whole and swapped in
+//! whenever a workflow is activated, updated or deactivated.
+
+use crate::app::Deployed;
+use sluice_model::JsonObject;
+use sluice_nodes::trigger::schedule;
+use sluice_nodes::trigger::webhook::WebhookConfig;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub struct WebhookTarget {
+    pub workflow: Arc<Deployed>,
+    pub node: String,
+    pub config: WebhookConfig,
+}
+
+pub struct ScheduleTarget {
+    pub workflow: Arc<Deployed>,
+    pub node: String,
+    pub cron: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct Routes {
+    exact: HashMap<(String, String), Arc<WebhookTarget>>,
+    dynamic: Vec<Arc<WebhookTarget>>,
+    pub schedules: Vec<ScheduleTarget>,
+    workflows: HashMap<String, Arc<Deployed>>,
+}
+
+impl Routes {
+    /// Index `workflows`; an error names two workflows claiming the same method and path.
+    pub fn build(workflows: Vec<Arc<Deployed>>) -> Result<Routes, String> {
+        let mut routes = Routes::default();
+        for wf in workflows {
+            routes.add(wf)?;
+        }
+        Ok(routes)
+    }
+
+    fn add(&mut self, wf: Arc<Deployed>) -> Result<(), String> {
+        for def in &wf.compiled.workflow().nodes {
+            if def.disabled {
+                continue;
+            }
+            if schedule::is_schedule(def) {
+                let cron = schedule::cron_expressions(def).map_err(|e| e.to_string())?;
+                self.schedules.push(ScheduleTarget {
+                    workflow: wf.clone(),
+                    node: def.name.clone(),
+                    cron,
+                });
+                continue;
+            }
+            if def.node_type != sluice_nodes::trigger::webhook::SPEC.node_type {
+                continue;
+            }
+            let config = WebhookConfig::from_node(def).map_err(|e| e.to_string())?;
+            let target = Arc::new(WebhookTarget {
+                workflow: wf.clone(),
+                node: def.name.clone(),
+                config,
+            });
+            if !target.config.is_static() {
+                self.dynamic.push(target);
+                continue;
+            }
+            let path = target.config.path.join("/");
+            for method in &target.config.methods {
+                if let Some(other) = self.exact.get(&(method.clone(), path.clone())) {
+                    return Err(format!(
+                        "webhook {method} /{path} of workflow {} is already used by workflow {}",
+                        wf.id, other.workflow.id
+                    ));
+                }
+                self.exact
+                    .insert((method.clone(), path.clone()), target.clone());
+            }
+        }
+        self.workflows.insert(wf.id.clone(), wf);
+        Ok(())
+    }
+
+    pub fn workflow(&self, id: &str) -> Option<Arc<Deployed>> {
+        self.workflows.get(id).cloned()
+    }
+
+    /// The webhook for `method` and `path`, with its path parameters.
+    pub fn find(&self, method: &str, path: &str) -> Option<(Arc<WebhookTarget>, JsonObject)> {
+        let path = path.trim_matches('/');
+        let mut params = JsonObject::new();
+        if let Some(t) = self.exact.get(&(method.to_string(), path.to_string())) {
+            return Some((t.clone(), params));
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        for t in &self.dynamic {
+            params.clear();
+            if t.config.methods.iter().any(|m| m == method)
+                && t.config.matches(&segments, &mut params)
+            {
+                return Some((t.clone(), params));
+            }
+        }
+        None
+    }
+
+    /// True when some method answers `path` (to tell "wrong method" from "unknown path").
+    pub fn has_path(&self, path: &str) -> bool {
+        let path = path.trim_matches('/');
+        let segments: Vec<&str> = path.split('/').collect();
+        self.exact.keys().any(|(_, p)| p == path)
+            || self
+                .dynamic
+                .iter()
+                .any(|t| t.config.matches(&segments, &mut JsonObject::new()))
+    }
+}

@@ -1,0 +1,350 @@
+//! `/webhook/{path}` (active workflows) and `/webhook-test/{path}` (any saved workflow, run as a
+//! manual execution): authenticate, parse the body, start the execution and answer in the
+//! Webhook node's response mode.
+
+use crate::app::{App, Start};
+use crate::error::{parse_json, read_body, ApiError};
+use crate::routes::{Routes, WebhookTarget};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{json, Value};
+use sluice_engine::{ResponseBody, RunStatus, WebhookResponse};
+use sluice_model::{Item, JsonObject};
+use sluice_nodes::trigger::webhook::{Auth, ResponseData, ResponseMode, WebhookConfig};
+use std::sync::Arc;
+
+pub async fn production(
+    State(app): State<Arc<App>>,
+    Path(path): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let routes = app.routes();
+    handle(&app, &routes, false, &path, method, uri, headers, body).await
+}
+
+pub async fn test(
+    State(app): State<Arc<App>>,
+    Path(path): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let mut deployed = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app
+            .store
+            .list_workflows(&Default::default(), cursor.as_deref(), 250)
+            .await?;
+        deployed.extend(
+            page.data
+                .iter()
+                .filter_map(|r| app.deploy(&r.id, &r.data).ok()),
+        );
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let routes = Routes::build(deployed).map_err(ApiError::bad_request)?;
+    handle(&app, &routes, true, &path, method, uri, headers, body).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle(
+    app: &Arc<App>,
+    routes: &Routes,
+    test: bool,
+    path: &str,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Some((target, params)) = routes.find(method.as_str(), path) else {
+        let hint = if routes.has_path(path) {
+            format!("This webhook is not registered for {method} requests.")
+        } else {
+            "The workflow must be active for a production URL to run successfully.".into()
+        };
+        return Err(ApiError::not_found(format!(
+            "The requested webhook \"{method} {path}\" is not registered. {hint}"
+        )));
+    };
+    let bytes = read_body(body, app.config.payload_size_max).await?;
+    authenticate(app, &target.config, &headers).await?;
+    let mut item = request_item(&target.config, &headers, &uri, params, &bytes)?;
+    let base = if test { "webhook-test" } else { "webhook" };
+    item.json_mut().insert(
+        "webhookUrl".into(),
+        format!("{}/{base}/{}", app.config.base_url, path).into(),
+    );
+    item.json_mut().insert(
+        "executionMode".into(),
+        if test { "test" } else { "production" }.into(),
+    );
+    respond(app, &target, test, item).await
+}
+
+async fn authenticate(
+    app: &App,
+    config: &WebhookConfig,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let (id, basic) = match &config.auth {
+        Auth::None => return Ok(()),
+        Auth::Basic { credential_id } => (credential_id, true),
+        Auth::Header { credential_id } => (credential_id, false),
+    };
+    let (_, data) = app.store.credential_data(id).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the webhook's credential {id} does not exist"),
+        )
+    })?;
+    let text = |k: &str| data[k].as_str().unwrap_or_default().to_string();
+    let ok = if basic {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            });
+        let Some(given) = given else {
+            return Err(ApiError::unauthorized("Authorization is required!"));
+        };
+        given == format!("{}:{}", text("user"), text("password")).into_bytes()
+    } else {
+        headers
+            .get(text("name").as_str())
+            .is_some_and(|v| v.as_bytes() == text("value").as_bytes())
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized("Authorization data is wrong!"))
+    }
+}
+
+/// `{headers, params, query, body}` (+ binary for non-JSON/form bodies and with `rawBody`).
+fn request_item(
+    config: &WebhookConfig,
+    headers: &HeaderMap,
+    uri: &Uri,
+    params: JsonObject,
+    bytes: &[u8],
+) -> Result<Item, ApiError> {
+    let mut header_map = JsonObject::new();
+    for (name, value) in headers {
+        header_map.insert(
+            name.as_str().to_string(),
+            String::from_utf8_lossy(value.as_bytes())
+                .into_owned()
+                .into(),
+        );
+    }
+    let query: JsonObject = uri
+        .query()
+        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let mut binary = None;
+    let body = if bytes.is_empty() {
+        Value::Object(JsonObject::new())
+    } else if content_type == "application/json" || content_type.ends_with("+json") {
+        parse_json(bytes)?
+    } else if content_type == "application/x-www-form-urlencoded" {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+            .map_err(|e| ApiError::bad_request(format!("Failed to parse request body: {e}")))?;
+        Value::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
+    } else if content_type.starts_with("text/") || content_type.ends_with("/xml") {
+        binary = config.raw_body.then_some(());
+        Value::String(String::from_utf8_lossy(bytes).into_owned())
+    } else {
+        binary = Some(());
+        Value::Object(JsonObject::new())
+    };
+    let binary = binary.or(config.raw_body.then_some(())).map(|()| {
+        let mut file = JsonObject::new();
+        file.insert(
+            "data".into(),
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into(),
+        );
+        let mime = if content_type.is_empty() {
+            "application/octet-stream"
+        } else {
+            &content_type
+        };
+        file.insert("mimeType".into(), mime.into());
+        file.insert("fileSize".into(), bytes.len().into());
+        let mut map = JsonObject::new();
+        map.insert(config.binary_property.clone(), Value::Object(file));
+        Arc::new(map)
+    });
+    let mut json = JsonObject::new();
+    json.insert("headers".into(), Value::Object(header_map));
+    json.insert("params".into(), Value::Object(params));
+    json.insert("query".into(), Value::Object(query));
+    json.insert("body".into(), body);
+    let mut item = Item::new(json);
+    item.binary = binary;
+    Ok(item)
+}
+
+async fn respond(
+    app: &Arc<App>,
+    target: &WebhookTarget,
+    test: bool,
+    item: Item,
+) -> Result<Response, ApiError> {
+    let config = &target.config;
+    let mode = config.response_mode;
+    let start = Start {
+        mode: if test { "manual" } else { "webhook" },
+        start_node: Some(target.node.clone()),
+        items: vec![item],
+        resumable: mode == ResponseMode::OnReceived,
+        retry_of: None,
+        existing_id: None,
+    };
+    let started = app.start(target.workflow.clone(), start).await?;
+    let response = match mode {
+        ResponseMode::OnReceived => {
+            let body = match (&config.received_body, config.no_response_body) {
+                (_, true) => ResponseBody::Empty,
+                (Some(text), _) if text == "noData" => ResponseBody::Empty,
+                (Some(text), _) => ResponseBody::Text(text.clone()),
+                (None, _) => ResponseBody::Json(json!({"message": "Workflow was started"})),
+            };
+            WebhookResponse {
+                status: config.response_code,
+                headers: config.response_headers.clone(),
+                body,
+            }
+        }
+        ResponseMode::ResponseNode => match started.response.await {
+            Ok(response) => response,
+            Err(_) => match started.done.await {
+                Ok(outcome) if outcome.status == RunStatus::Success => WebhookResponse {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: ResponseBody::Json(json!({"message": "Workflow executed successfully"})),
+                },
+                _ => return Err(workflow_error()),
+            },
+        },
+        ResponseMode::LastNode => {
+            let outcome = started.done.await.map_err(|_| workflow_error())?;
+            if outcome.status != RunStatus::Success {
+                return Err(workflow_error());
+            }
+            last_node_response(config, outcome.last_output())?
+        }
+    };
+    Ok(into_http(response, config.response_content_type.as_deref()))
+}
+
+fn workflow_error() -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Error in workflow")
+}
+
+fn last_node_response(config: &WebhookConfig, items: &[Item]) -> Result<WebhookResponse, ApiError> {
+    let first_json = || {
+        let json = items.first().map(|i| Value::Object((*i.json).clone()));
+        let json = json.unwrap_or_else(|| Value::Object(JsonObject::new()));
+        match &config.response_property_name {
+            Some(p) => json.get(p).cloned().unwrap_or(Value::Null),
+            None => json,
+        }
+    };
+    let body = match config.response_data {
+        ResponseData::AllEntries => ResponseBody::Json(Value::Array(
+            items
+                .iter()
+                .map(|i| Value::Object((*i.json).clone()))
+                .collect(),
+        )),
+        ResponseData::FirstEntryJson => ResponseBody::Json(first_json()),
+        ResponseData::NoData => ResponseBody::Empty,
+        ResponseData::FirstEntryBinary => {
+            let file = items
+                .first()
+                .and_then(|i| i.binary.as_ref())
+                .and_then(|b| b.get(&config.binary_property))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "No binary data to return was found",
+                    )
+                })?;
+            ResponseBody::Binary {
+                data: base64::engine::general_purpose::STANDARD
+                    .decode(file["data"].as_str().unwrap_or_default())
+                    .unwrap_or_default(),
+                mime_type: file["mimeType"]
+                    .as_str()
+                    .unwrap_or("application/octet-stream")
+                    .into(),
+            }
+        }
+    };
+    Ok(WebhookResponse {
+        status: config.response_code,
+        headers: config.response_headers.clone(),
+        body,
+    })
+}
+
+fn into_http(response: WebhookResponse, content_type: Option<&str>) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
+    let (mime, bytes): (Option<String>, Vec<u8>) = match response.body {
+        ResponseBody::Empty => (None, Vec::new()),
+        ResponseBody::Json(v) => (Some("application/json".into()), v.to_string().into_bytes()),
+        ResponseBody::Text(t) => (Some("text/plain; charset=utf-8".into()), t.into_bytes()),
+        ResponseBody::Binary { data, mime_type } => (Some(mime_type), data),
+    };
+    let mut http = (status, bytes).into_response();
+    let h = http.headers_mut();
+    if let Some(mime) = content_type.map(String::from).or(mime) {
+        if let Ok(v) = HeaderValue::from_str(&mime) {
+            h.insert(header::CONTENT_TYPE, v);
+        }
+    }
+    for (name, value) in response.headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    http
+}

@@ -1,0 +1,424 @@
+//! The REST API, health and metrics over real HTTP, on SQLite and on Postgres.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{webhook_workflow, TestServer};
+
+fn manual_workflow(name: &str) -> Value {
+    json!({"name": name, "nodes": [
+        {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+        {"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4, "position": [200, 0],
+         "parameters": {"assignments": {"assignments": [
+             {"id": "1", "name": "doubled", "value": "={{ ($json.n || 1) * 2 }}", "type": "number"}]}, "options": {}}}
+    ], "connections": {"Start": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}},
+       "settings": {"executionOrder": "v1"}, "x-extra": {"kept": true}})
+}
+
+async fn health_and_auth(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let health = s
+        .client
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = s
+        .client
+        .get(format!("{}/healthz/readiness", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let (status, body) = support::json_of(
+        s.client
+            .get(format!("{}/api/v1/workflows", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(body["message"].as_str().unwrap().contains("X-N8N-API-KEY"));
+    let wrong = s
+        .client
+        .get(format!("{}/api/v1/workflows", s.base))
+        .header("X-N8N-API-KEY", "nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let (status, body) = s.api(Method::GET, "/nothing-here", None).await;
+    assert_eq!((status, body["message"].is_string()), (404, true));
+    s.stop().await;
+}
+
+async fn workflow_crud(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let (status, created) = s
+        .api(Method::POST, "/workflows", Some(manual_workflow("one")))
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["active"], json!(false));
+    assert_eq!(
+        created["x-extra"],
+        json!({"kept": true}),
+        "unknown fields round-trip"
+    );
+
+    let (status, got) = s.api(Method::GET, &format!("/workflows/{id}"), None).await;
+    assert_eq!((status, got["name"].clone()), (200, json!("one")));
+    let mut renamed = manual_workflow("renamed");
+    renamed["nodes"][1]["name"] = json!("Set");
+    let (status, updated) = s
+        .api(Method::PUT, &format!("/workflows/{id}"), Some(renamed))
+        .await;
+    assert_eq!((status, updated["name"].clone()), (200, json!("renamed")));
+
+    for i in 0..3 {
+        s.api(
+            Method::POST,
+            "/workflows",
+            Some(manual_workflow(&format!("w{i}"))),
+        )
+        .await;
+    }
+    let (_, page1) = s.api(Method::GET, "/workflows?limit=3", None).await;
+    assert_eq!(page1["data"].as_array().unwrap().len(), 3);
+    let cursor = page1["nextCursor"].as_str().unwrap();
+    let (_, page2) = s
+        .api(
+            Method::GET,
+            &format!("/workflows?limit=3&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(page2["data"].as_array().unwrap().len(), 1);
+    assert_eq!(page2["nextCursor"], Value::Null);
+
+    let (status, _) = s
+        .api(Method::POST, &format!("/workflows/{id}/activate"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (_, active) = s.api(Method::GET, "/workflows?active=true", None).await;
+    assert_eq!(active["data"][0]["id"], json!(id));
+    let (status, body) = s
+        .api(Method::POST, &format!("/workflows/{id}/deactivate"), None)
+        .await;
+    assert_eq!((status, body["active"].clone()), (200, json!(false)));
+
+    // Bad input: 4xx with a JSON message.
+    let (status, body) = s
+        .api(Method::POST, "/workflows", Some(json!({"nodes": []})))
+        .await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("name"));
+    let unsupported = json!({"name": "x", "connections": {}, "nodes": [
+        {"name": "A", "type": "n8n-nodes-base.nope", "typeVersion": 1, "position": [0, 0], "parameters": {}}]});
+    let (status, body) = s.api(Method::POST, "/workflows", Some(unsupported)).await;
+    assert_eq!(status, 400);
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("unsupported node type"));
+    let raw = s
+        .client
+        .post(format!("{}/api/v1/workflows", s.base))
+        .header("X-N8N-API-KEY", &s.key)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = support::json_of(raw).await;
+    assert_eq!((status, body["message"].is_string()), (400, true));
+    let (status, _) = s.api(Method::GET, "/workflows?limit=1000", None).await;
+    assert_eq!(status, 400);
+    let (status, _) = s.api(Method::GET, "/workflows/missing", None).await;
+    assert_eq!(status, 404);
+
+    let (status, _) = s
+        .api(Method::DELETE, &format!("/workflows/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = s.api(Method::GET, &format!("/workflows/{id}"), None).await;
+    assert_eq!(status, 404);
+    s.stop().await;
+}
+
+async fn run_and_executions(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let (_, wf) = s
+        .api(Method::POST, "/workflows", Some(manual_workflow("run")))
+        .await;
+    let id = wf["id"].as_str().unwrap().to_string();
+    let (status, exec) = s
+        .api(
+            Method::POST,
+            &format!("/workflows/{id}/run"),
+            Some(json!({"data": [{"n": 21}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{exec}");
+    assert_eq!(exec["status"], json!("success"));
+    assert_eq!(
+        exec["data"]["resultData"]["runData"]["Set"][0]["data"]["main"][0][0]["json"]["doubled"],
+        json!(42)
+    );
+    let first = exec["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        s.api(Method::POST, &format!("/workflows/{id}/run"), None)
+            .await;
+    }
+    let (_, list) = s
+        .api(
+            Method::GET,
+            &format!("/executions?workflowId={id}&limit=2"),
+            None,
+        )
+        .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+    assert!(list["data"][0].get("data").is_none());
+    let cursor = list["nextCursor"].as_str().unwrap();
+    let (_, rest) = s
+        .api(
+            Method::GET,
+            &format!("/executions?limit=2&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest["data"][0]["id"], json!(first));
+    let (_, errors) = s.api(Method::GET, "/executions?status=error", None).await;
+    assert_eq!(errors["data"].as_array().unwrap().len(), 0);
+
+    let (status, one) = s
+        .api(
+            Method::GET,
+            &format!("/executions/{first}?includeData=true"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(one["data"]["resultData"]["runData"]["Set"].is_array());
+    let (status, retried) = s
+        .api(Method::POST, &format!("/executions/{first}/retry"), None)
+        .await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["retryOf"], json!(first));
+    assert_eq!(
+        retried["data"]["resultData"]["runData"]["Set"][0]["data"]["main"][0][0]["json"]["doubled"],
+        json!(42)
+    );
+
+    let (status, _) = s
+        .api(Method::DELETE, &format!("/executions/{first}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = s
+        .api(Method::GET, &format!("/executions/{first}"), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = s.api(Method::GET, "/executions/abc", None).await;
+    assert_eq!(status, 400);
+    s.stop().await;
+}
+
+async fn credentials(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let (status, cred) = s
+        .api(
+            Method::POST,
+            "/credentials",
+            Some(json!({"name": "c", "type": "httpHeaderAuth",
+            "data": {"name": "X-Token", "value": "s3cret"}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(cred.get("data").is_none(), "secrets are never returned");
+    assert!(!cred.to_string().contains("s3cret"));
+    let (status, _) = s
+        .api(Method::POST, "/credentials", Some(json!({"name": "c"})))
+        .await;
+    assert_eq!(status, 400);
+    let id = cred["id"].as_str().unwrap();
+    let (status, _) = s
+        .api(Method::DELETE, &format!("/credentials/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = s
+        .api(Method::DELETE, &format!("/credentials/{id}"), None)
+        .await;
+    assert_eq!(status, 404);
+    s.stop().await;
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),*) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(false).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(true).await } )*
+        }
+    };
+}
+
+on_both_backends!(
+    health_and_auth,
+    workflow_crud,
+    run_and_executions,
+    credentials
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_executions() {
+    let s = TestServer::start(false).await;
+    let id = s
+        .deploy(webhook_workflow("metered", "lastNode", json!({})))
+        .await;
+    let (status, _) = s.post("/webhook/metered", json!({"amount": 1})).await;
+    assert_eq!(status, 200);
+    let text = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(&format!(
+            "sluice_executions_total{{workflow_id=\"{id}\",status=\"success\"}}"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("sluice_execution_duration_seconds_bucket"));
+    assert!(text.contains("sluice_node_duration_seconds"));
+    assert!(text.contains("sluice_items_processed_total"));
+    assert!(text.contains("sluice_executions_in_flight"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_workflow_and_sub_workflow() {
+    let s = TestServer::start(false).await;
+    let (_, on_error) = s
+        .api(Method::POST, "/workflows", Some(json!({"name": "on error", "nodes": [
+            {"name": "Error Trigger", "type": "n8n-nodes-base.errorTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}}
+        ], "connections": {}})))
+        .await;
+    let error_id = on_error["id"].as_str().unwrap().to_string();
+    let failing = json!({"name": "fails", "settings": {"executionOrder": "v1", "errorWorkflow": error_id}, "nodes": [
+        {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+        {"name": "Boom", "type": "n8n-nodes-base.stopAndError", "typeVersion": 1, "position": [200, 0],
+         "parameters": {"errorMessage": "boom"}}
+    ], "connections": {"Start": {"main": [[{"node": "Boom", "type": "main", "index": 0}]]}}});
+    let (_, wf) = s.api(Method::POST, "/workflows", Some(failing)).await;
+    let (_, exec) = s
+        .api(
+            Method::POST,
+            &format!("/workflows/{}/run", wf["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(exec["status"], json!("error"));
+    let runs = s
+        .wait_executions(&format!("workflowId={error_id}&includeData=true"), 1)
+        .await;
+    let item =
+        &runs[0]["data"]["resultData"]["runData"]["Error Trigger"][0]["data"]["main"][0][0]["json"];
+    assert_eq!(item["execution"]["id"], exec["id"]);
+    assert!(item["execution"]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("boom"));
+    assert_eq!(item["workflow"]["name"], json!("fails"));
+
+    // Execute Workflow: a stored sub-workflow, once per item.
+    let (_, child) = s.api(Method::POST, "/workflows", Some(json!({"name": "child", "settings": {"executionOrder": "v1"}, "nodes": [
+        {"name": "In", "type": "n8n-nodes-base.executeWorkflowTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+        {"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4, "position": [200, 0],
+         "parameters": {"assignments": {"assignments": [{"id": "1", "name": "sq", "value": "={{ $json.n * $json.n }}", "type": "number"}]}, "options": {}}}
+    ], "connections": {"In": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}}}))).await;
+    let parent = json!({"name": "parent", "settings": {"executionOrder": "v1"}, "nodes": [
+        {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+        {"name": "Call", "type": "n8n-nodes-base.executeWorkflow", "typeVersion": 1.1, "position": [200, 0],
+         "parameters": {"source": "database", "workflowId": child["id"], "mode": "each", "options": {}}}
+    ], "connections": {"Start": {"main": [[{"node": "Call", "type": "main", "index": 0}]]}}});
+    let (_, p) = s.api(Method::POST, "/workflows", Some(parent)).await;
+    let (_, exec) = s
+        .api(
+            Method::POST,
+            &format!("/workflows/{}/run", p["id"].as_str().unwrap()),
+            Some(json!({"data": [{"n": 3}, {"n": 4}]})),
+        )
+        .await;
+    let out = &exec["data"]["resultData"]["runData"]["Call"][0]["data"]["main"][0];
+    assert_eq!(out[0]["json"]["sq"], json!(9), "{exec}");
+    assert_eq!(out[1]["json"]["sq"], json!(16));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedule_ticks_run_once_across_two_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::store_config(false, dir.path());
+    let a = TestServer::serve(
+        sluice_store::Store::open(config.clone()).await.unwrap(),
+        config.clone(),
+        Default::default(),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let b = TestServer::serve(
+        sluice_store::Store::open(config.clone()).await.unwrap(),
+        config,
+        Default::default(),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let wf = json!({"name": "every second", "nodes": [
+        {"name": "Schedule", "type": "n8n-nodes-base.scheduleTrigger", "typeVersion": 1.2, "position": [0, 0],
+         "parameters": {"rule": {"interval": [{"field": "seconds", "secondsInterval": 1}]}}}
+    ], "connections": {}});
+    let id = a.deploy(wf).await;
+    // b learns about the activation the way a second process would: on its next reload.
+    let (status, _) = b
+        .api(Method::POST, &format!("/workflows/{id}/activate"), None)
+        .await;
+    assert_eq!(status, 200);
+    let runs = a
+        .wait_executions(&format!("workflowId={id}&includeData=true"), 2)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (_, list) = a
+        .api(
+            Method::GET,
+            &format!("/executions?workflowId={id}&includeData=true"),
+            None,
+        )
+        .await;
+    let mut ticks: Vec<String> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["data"]["resultData"]["runData"]["Schedule"][0]["data"]["main"][0][0]["json"]
+                ["timestamp"]
+                .to_string()
+        })
+        .collect();
+    let total = ticks.len();
+    ticks.sort();
+    ticks.dedup();
+    assert_eq!(ticks.len(), total, "a tick ran twice: {ticks:?}");
+    assert!(runs.len() >= 2);
+    a.stop().await;
+    b.stop().await;
+}
