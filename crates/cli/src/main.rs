@@ -3,11 +3,13 @@
 //! Exit codes: 0 success, 1 a workflow (or test) failed, 2 bad input (missing file, invalid JSON,
 //! not a workflow, unsupported node).
 
+mod admin;
 mod check;
 mod compare;
 mod input;
 mod profile;
 mod run;
+mod serve;
 mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,6 +60,14 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Run the server: REST API, webhooks, schedules, execution history.
+    Serve(serve::ServeArgs),
+    /// Manage REST API keys.
+    Apikey(admin::ApikeyArgs),
+    /// Import and list stored workflows.
+    Workflow(admin::WorkflowArgs),
+    /// List, count and show stored executions.
+    Execution(admin::ExecutionArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +90,10 @@ fn main() -> ExitCode {
         )),
         Command::Test { paths } => runtime.block_on(test_cmd::test(&paths)),
         Command::Check { paths } => check::check(&paths),
+        Command::Serve(args) => serve::serve(args),
+        Command::Apikey(args) => runtime.block_on(admin::apikey(args)),
+        Command::Workflow(args) => runtime.block_on(admin::workflow(args)),
+        Command::Execution(args) => runtime.block_on(admin::execution(args)),
     };
     ExitCode::from(code)
 }

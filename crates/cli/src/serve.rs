@@ -1,0 +1,60 @@
+//! `sluice serve`: open the store and run the server until SIGINT/SIGTERM, on a multi-threaded
+//! runtime (the rest of the CLI runs single-threaded).
+
+use crate::admin::StoreArgs;
+use crate::input::BAD_INPUT;
+use clap::Args;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(long, env = "N8N_PORT", default_value_t = 5678)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, env = "N8N_LISTEN_ADDRESS", default_value = "0.0.0.0")]
+    listen: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+pub fn serve(args: ServeArgs) -> u8 {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(async {
+        let config = sluice_server::ServerConfig::from_env(args.port)?;
+        let store = args.store.open().await?;
+        let listener = tokio::net::TcpListener::bind((args.listen.as_str(), args.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.listen, args.port))?;
+        eprintln!(
+            "sluice listening on http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        sluice_server::serve(listener, store, config, shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            BAD_INPUT
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
