@@ -1,5 +1,6 @@
 //! What a running node sees: its inputs, its parameters resolved per item, the clock, its own
-//! state across runs, and (through expressions) the rest of the execution.
+//! state across runs, the workflow's static data, and (through expressions) the rest of the
+//! execution.
 
 use crate::execution::Shared;
 use crate::{ExecutionHost, NodeError, Param};
@@ -120,6 +121,23 @@ impl<'a> ExecuteContext<'a> {
     /// State this node keeps across its runs in one execution (Loop Over Items' queue).
     pub fn state(&self) -> MutexGuard<'_, JsonObject> {
         self.state.lock().expect("node state lock")
+    }
+
+    /// The workflow's static data (n8n's `getWorkflowStaticData`), kept across executions:
+    /// `global` holds the workflow-wide object, `node:<name>` each node's own (see
+    /// [`ExecuteContext::static_data_key`]). Changes are returned in the run's outcome.
+    pub fn static_data(&self) -> MutexGuard<'_, JsonObject> {
+        self.shared.static_data.lock().expect("static data lock")
+    }
+
+    /// The key of `getWorkflowStaticData(kind)` in the static data: `global`, or `node:<name>`
+    /// for this node (`kind` = `node`). `None` for any other kind.
+    pub fn static_data_key(&self, kind: &str) -> Option<String> {
+        match kind {
+            "global" => Some("global".into()),
+            "node" => Some(format!("node:{}", self.node.name)),
+            _ => None,
+        }
     }
 
     /// Resolve a parameter subtree for item `item_index`: expressions evaluated, literals as-is.

@@ -40,6 +40,9 @@ pub struct ExecutionOptions {
     pub start_node: Option<String>,
     /// The process that started the execution, for nodes that talk back to it (see [`Host`]).
     pub host: Option<Host>,
+    /// The workflow's static data (n8n's `staticData`: `global` and `node:<name>` keys) as the
+    /// execution starts; `None` = the workflow file's `staticData` field.
+    pub static_data: Option<JsonObject>,
 }
 
 impl Default for ExecutionOptions {
@@ -57,6 +60,7 @@ impl Default for ExecutionOptions {
             max_node_runs: 1_000_000,
             start_node: None,
             host: None,
+            static_data: None,
         }
     }
 }
@@ -89,6 +93,10 @@ pub struct RunOutcome {
     pub logs: Vec<(String, String)>,
     pub started_at: DateTime<Utc>,
     pub duration: Duration,
+    /// The workflow's static data after the execution (save it when it changed).
+    pub static_data: JsonObject,
+    /// True when nodes changed the static data the execution started with.
+    pub static_data_changed: bool,
 }
 
 impl RunOutcome {
@@ -167,6 +175,8 @@ pub(crate) struct Shared<'a> {
     /// Per-node state of the other nodes (`$node["X"].context`), by node index.
     pub(crate) states: &'a HashMap<usize, JsonObject>,
     pub(crate) index: &'a HashMap<String, usize>,
+    /// The workflow's static data (`getWorkflowStaticData`), shared by all nodes of the run.
+    pub(crate) static_data: &'a Mutex<JsonObject>,
 }
 
 impl Shared<'_> {
@@ -277,6 +287,14 @@ impl CompiledWorkflow {
             .trigger_items
             .clone()
             .unwrap_or_else(|| vec![Item::default()]);
+        let initial_static_data =
+            options
+                .static_data
+                .clone()
+                .unwrap_or_else(|| match &self.workflow.static_data {
+                    Some(Value::Object(map)) => map.clone(),
+                    _ => JsonObject::new(),
+                });
         let mut run = Run {
             wf: self,
             options: &options,
@@ -288,6 +306,7 @@ impl CompiledWorkflow {
             node_order: Vec::new(),
             logs: Vec::new(),
             execution_index: 0,
+            static_data: Mutex::new(initial_static_data.clone()),
         };
         run.stack.push_back(Entry {
             node: start,
@@ -298,7 +317,10 @@ impl CompiledWorkflow {
         let wall = Instant::now();
         let error = run.run_to_end().await.err();
         let last_node = run.node_order.last().cloned();
+        let static_data = run.static_data.into_inner().expect("static data");
         Ok(RunOutcome {
+            static_data_changed: static_data != initial_static_data,
+            static_data,
             status: if error.is_some() {
                 RunStatus::Error
             } else {
@@ -327,6 +349,7 @@ struct Run<'w> {
     node_order: Vec<String>,
     logs: Vec<(String, String)>,
     execution_index: usize,
+    static_data: Mutex<JsonObject>,
 }
 
 impl Run<'_> {
@@ -408,6 +431,7 @@ impl Run<'_> {
                 options: self.options,
                 states: &self.states,
                 index: &wf.index,
+                static_data: &self.static_data,
             };
             let ctx = ExecuteContext {
                 shared: &shared,

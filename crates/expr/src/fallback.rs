@@ -44,7 +44,7 @@ impl JsChunk {
         } else {
             PayloadItems::Current
         };
-        let payload = payload(scope, &self.referenced, items, false);
+        let payload = payload(scope, &self.referenced, items, false, None);
         let value = eval_expression(
             &self.source,
             &payload,
@@ -162,16 +162,21 @@ struct Payload<'a> {
     tz: &'a str,
     params: Option<&'a Value>,
     item_is_json: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    static_data: Option<&'a JsonObject>,
 }
 
 /// The JSON text `sluice_js` reads: the input items, the referenced nodes' data (all items, and
 /// the item paired with each input item), workflow and execution metadata. `all_node_names`
-/// lets JavaScript tell "no such node" from "not referenced literally".
+/// lets JavaScript tell "no such node" from "not referenced literally". `static_data` is what
+/// `$getWorkflowStaticData('global' | 'node')` returns (`{global?, node?}`); the Code node passes
+/// it and reads the changed object back from the output.
 pub fn payload(
     scope: &dyn Scope,
     referenced: &[String],
     items: PayloadItems,
     item_is_json: bool,
+    static_data: Option<&JsonObject>,
 ) -> String {
     let input = scope.input_items();
     let (items, item_offset) = match items {
@@ -239,6 +244,7 @@ pub fn payload(
         tz: scope.timezone(),
         params: scope.node_parameters(scope.current_node()),
         item_is_json,
+        static_data,
     };
     serde_json::to_string(&payload).expect("payload serialises")
 }

@@ -51,7 +51,7 @@ pub struct CodeRequest<'a> {
     pub code: &'a str,
     pub mode: CodeMode,
     /// The payload the prelude reads, as JSON text: `{items, nodes, nodeNames, workflow,
-    /// execution, runIndex, prevNode, vars, now, tz, params}`.
+    /// execution, runIndex, prevNode, vars, now, tz, params, staticData?}`.
     pub payload: String,
     /// Per-item mode only: a failing item becomes `{error}` instead of failing the run.
     pub continue_on_fail: bool,
@@ -61,9 +61,14 @@ pub struct CodeRequest<'a> {
 /// What the code returned: items in n8n's `{json, binary?, pairedItem?}` shape, and its logs.
 /// Generic so callers deserialize straight into their own item type.
 #[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CodeOutput<I> {
     pub items: Vec<I>,
     pub logs: Vec<String>,
+    /// The payload's `staticData` (`{global?, node?}`) after the code ran, with the changes
+    /// made through `$getWorkflowStaticData`; `None` when the payload carried none.
+    #[serde(default)]
+    pub static_data: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -227,7 +232,7 @@ impl Engine {
 }
 
 /// The names user code and expressions can use, destructured from the prelude's context.
-const CONTEXT_NAMES: [&str; 26] = [
+const CONTEXT_NAMES: [&str; 27] = [
     "$input",
     "items",
     "$json",
@@ -254,6 +259,7 @@ const CONTEXT_NAMES: [&str; 26] = [
     "console",
     "require",
     "item",
+    "$getWorkflowStaticData",
 ];
 
 /// The context names `body` may use (a textual check, so it may bind a few too many; never too

@@ -68,6 +68,17 @@
       get item() { return current; },
       get params() { return payload.params; },
     };
+    // `staticData` holds `{global, node}` (this node's) when the caller passed the workflow's
+    // static data; changes to these objects go back with the output.
+    const $getWorkflowStaticData = (type) => {
+      if (type !== "global" && type !== "node") {
+        throw new Error(`The static data type '${type}' is not known; valid types are 'global' and 'node'`);
+      }
+      const data = payload.staticData || (payload.staticData = {});
+      const value = data[type];
+      if (value === null || typeof value !== "object" || Array.isArray(value)) data[type] = {};
+      return data[type];
+    };
     const stringify = (v) => typeof v === "string" ? v : (v === undefined ? "undefined" : JSON.stringify(v));
     const console = { log: (...a) => logs.push(a.map(stringify).join(" ")) };
     console.info = console.warn = console.error = console.debug = console.log;
@@ -81,7 +92,7 @@
       get $now() { return now(); }, get $today() { return now().startOf("day"); },
       $if: (c, a, b) => (c ? a : b), $ifEmpty: (v, d) => (v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v).length === 0) ? d : v),
       $min: Math.min, $max: Math.max,
-      DateTime, Duration, Interval, console, require,
+      DateTime, Duration, Interval, console, require, $getWorkflowStaticData,
       // The legacy Function Item node's `item` is the JSON; the Code node's is the whole item.
       item: current && payload.itemIsJson ? current.json : current,
     };
@@ -138,6 +149,6 @@
         (Array.isArray(result) ? result : [result]).forEach((value, i) => out.push(toItem(value, i)));
       }
     }
-    return JSON.stringify({ items: out, logs });
+    return JSON.stringify({ items: out, logs, staticData: payload.staticData });
   };
 })();

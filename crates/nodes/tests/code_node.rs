@@ -233,3 +233,75 @@ async fn course_snippet_rate_limit_batching() {
     assert_eq!(out[2]["waitAfter"], false);
     assert_eq!(out[1]["items"][0], json!({"json": {"id": 100}}));
 }
+
+#[tokio::test]
+async fn workflow_static_data_persists_across_runs() {
+    let mut wf = common::single_node_workflow(
+        CODE,
+        2.0,
+        code(
+            "const g = $getWorkflowStaticData('global');\n\
+             g.count = (g.count || 0) + 1;\n\
+             const n = $getWorkflowStaticData('node');\n\
+             n.seen = $input.all().length + (n.seen || 0);\n\
+             return [{count: g.count, seen: n.seen}];",
+        ),
+        json!([{"a": 1}, {"a": 2}]),
+    );
+    wf["staticData"] = json!({"other": {"kept": true}});
+    let workflow: sluice_model::Workflow = serde_json::from_value(wf).unwrap();
+    let compiled =
+        sluice_engine::CompiledWorkflow::build(workflow, &sluice_nodes::registry()).unwrap();
+    let options = || sluice_engine::ExecutionOptions {
+        clock: common::test_clock(),
+        use_pin_data: false,
+        ..Default::default()
+    };
+    // First run: no `static_data` given, so it starts from the file's `staticData`.
+    let first = compiled.run(options()).await.unwrap();
+    assert!(first.error.is_none(), "{:?}", first.error);
+    assert!(first.static_data_changed);
+    assert_eq!(
+        Value::Object(first.static_data.clone()),
+        json!({"other": {"kept": true}, "global": {"count": 1}, "node:Node": {"seen": 2}})
+    );
+    // Second run: fed the first run's static data, as `sluice serve` does from the store.
+    let second = compiled
+        .run(sluice_engine::ExecutionOptions {
+            static_data: Some(first.static_data),
+            ..options()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        common::output(&second, "Node")[0]["json"],
+        json!({"count": 2, "seen": 4})
+    );
+    assert_eq!(second.static_data["global"], json!({"count": 2}));
+    assert!(second.static_data_changed);
+}
+
+#[tokio::test]
+async fn reading_static_data_changes_nothing() {
+    let outcome = run_workflow(common::single_node_workflow(
+        CODE,
+        2.0,
+        code("const g = $getWorkflowStaticData('global'); return [{n: g.count ?? null}];"),
+        json!([{}]),
+    ))
+    .await;
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert!(!outcome.static_data_changed);
+    assert!(outcome.static_data.is_empty());
+    let error = node_error(
+        CODE,
+        2.0,
+        code("$getWorkflowStaticData('workflow'); return [];"),
+        json!([{}]),
+    )
+    .await;
+    assert!(
+        error.contains("valid types are 'global' and 'node'"),
+        "{error}"
+    );
+}

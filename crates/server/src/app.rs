@@ -26,6 +26,10 @@ pub struct Deployed {
     pub id: String,
     pub name: String,
     pub compiled: CompiledWorkflow,
+    /// Some node may read the workflow's static data (today only code calling
+    /// `$getWorkflowStaticData`), so executions load it from the store first; other workflows
+    /// skip that read on the hot path.
+    pub uses_static_data: bool,
 }
 
 /// How to start one execution.
@@ -89,6 +93,7 @@ impl App {
         Ok(Arc::new(Deployed {
             id: id.to_string(),
             name,
+            uses_static_data: json.to_string().contains("getWorkflowStaticData"),
             compiled,
         }))
     }
@@ -174,6 +179,12 @@ impl App {
                     .await?
             }
         };
+        // The saved static data; before the first save, the workflow JSON's `staticData`.
+        let static_data = if wf.uses_static_data && !wf.id.is_empty() {
+            self.store.workflow_static_data(&wf.id).await?
+        } else {
+            None
+        };
         let (respond_tx, response) = oneshot::channel();
         let (done_tx, done) = oneshot::channel();
         let host = Arc::new(ExecHost {
@@ -188,6 +199,7 @@ impl App {
             use_pin_data: false,
             allow_env_access: self.config.allow_env_access,
             host: Some(Host(host)),
+            static_data,
             ..ExecutionOptions::default()
         };
         self.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -223,6 +235,19 @@ impl App {
                 None,
             ),
         };
+        // As n8n: saved after the execution when it changed, except for manual runs and
+        // workflows that are not stored (sub-workflows from a file or parameter).
+        if let Ok(outcome) = &result {
+            if outcome.static_data_changed && mode != "manual" && !wf.id.is_empty() {
+                if let Err(e) = self
+                    .store
+                    .save_workflow_static_data(&wf.id, &outcome.static_data)
+                    .await
+                {
+                    tracing::error!("workflow {}: cannot save its static data: {e}", wf.id);
+                }
+            }
+        }
         let settings = &wf.compiled.workflow().settings.extra;
         let keep = self.store.config().saving.keeps(status, mode, settings);
         let finished = Finished {

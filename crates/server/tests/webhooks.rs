@@ -194,6 +194,32 @@ async fn authentication(postgres: bool) {
     s.stop().await;
 }
 
+/// A Code node counting calls in `$getWorkflowStaticData('global')`: the count survives from
+/// one execution of the active workflow to the next through the store.
+async fn static_data_survives_executions(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let mut wf = webhook_workflow("count", "lastNode", json!({}));
+    wf["nodes"][1] = json!({"name": "Count", "type": "n8n-nodes-base.code", "typeVersion": 2,
+        "position": [200, 0], "parameters": {"jsCode":
+            "const data = $getWorkflowStaticData('global');\n\
+             data.count = (data.count || 0) + 1;\n\
+             return [{count: data.count}];"}});
+    wf["connections"] =
+        json!({"Webhook": {"main": [[{"node": "Count", "type": "main", "index": 0}]]}});
+    wf["staticData"] = json!({"global": {"count": 10}});
+    let id = s.deploy(wf).await;
+    let (status, body) = s.post("/webhook/count", json!({})).await;
+    assert_eq!((status, body), (200, json!({"count": 11})));
+    let (status, body) = s.post("/webhook/count", json!({})).await;
+    assert_eq!((status, body), (200, json!({"count": 12})));
+    let saved = s.store.workflow_static_data(&id).await.unwrap();
+    assert_eq!(
+        saved.map(serde_json::Value::Object),
+        Some(json!({"global": {"count": 12}}))
+    );
+    s.stop().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),*) => {
         mod sqlite {
@@ -207,7 +233,12 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(response_modes, errors_are_json, authentication);
+on_both_backends!(
+    response_modes,
+    errors_are_json,
+    authentication,
+    static_data_survives_executions
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_parameters_query_and_test_url() {

@@ -6,7 +6,8 @@ use crate::StoreError;
 
 /// Each migration is a list of statements run in one transaction. Never edit a released one;
 /// append a new one.
-const MIGRATIONS: &[&[&str]] = &[&[
+const MIGRATIONS: &[&[&str]] = &[
+    &[
     "CREATE TABLE workflows (id TEXT PRIMARY KEY, name TEXT NOT NULL, active BIGINT NOT NULL DEFAULT 0, \
      data TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
     "CREATE TABLE executions (id BIGINT PRIMARY KEY, workflow_id TEXT NOT NULL, mode TEXT NOT NULL, \
@@ -21,7 +22,10 @@ const MIGRATIONS: &[&[&str]] = &[&[
     "INSERT INTO sequences (name, next_value) VALUES ('executions', 1)",
     "CREATE TABLE schedule_leases (lease_key TEXT NOT NULL, tick BIGINT NOT NULL, owner TEXT NOT NULL, \
      PRIMARY KEY (lease_key, tick))",
-]];
+    ],
+    // Workflow static data (n8n's `staticData`), JSON text; NULL = never saved.
+    &["ALTER TABLE workflows ADD COLUMN static_data TEXT"],
+];
 
 pub async fn run(db: &dyn Db) -> Result<(), StoreError> {
     db.execute(

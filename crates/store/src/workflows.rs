@@ -173,6 +173,52 @@ impl Store {
         self.get_workflow(id).await
     }
 
+    /// The workflow's saved static data (n8n's `staticData`); `None` when the workflow does not
+    /// exist or none was saved yet (then the workflow JSON's own `staticData` applies).
+    pub async fn workflow_static_data(
+        &self,
+        id: &str,
+    ) -> Result<Option<serde_json::Map<String, Value>>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT static_data FROM workflows WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        let Some(text) = rows.into_iter().next().and_then(|r| r.into_iter().next()) else {
+            return Ok(None);
+        };
+        let Some(text) = text.into_text() else {
+            return Ok(None);
+        };
+        match serde_json::from_str(&text) {
+            Ok(Value::Object(map)) => Ok(Some(map)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(StoreError::Corrupt(format!(
+                "workflow {id} static data: {e}"
+            ))),
+        }
+    }
+
+    /// Save the workflow's static data after an execution changed it (no-op for an unknown id).
+    pub async fn save_workflow_static_data(
+        &self,
+        id: &str,
+        data: &serde_json::Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE workflows SET static_data = $1 WHERE id = $2",
+                vec![
+                    serde_json::to_string(data).unwrap_or_default().into(),
+                    id.into(),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Every active workflow (what `serve` registers on start).
     pub async fn active_workflows(&self) -> Result<Vec<WorkflowRecord>, StoreError> {
         self.db

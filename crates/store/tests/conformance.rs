@@ -323,6 +323,37 @@ async fn pruning_by_count_and_age(postgres: bool) {
     f.finish().await;
 }
 
+async fn workflow_static_data(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let wf = s
+        .put_workflow(None, json!({"name": "w", "nodes": [], "connections": {}}))
+        .await
+        .unwrap();
+    assert!(s.workflow_static_data(&wf.id).await.unwrap().is_none());
+    let data = json!({"global": {"count": 2}, "node:Poll": {"cursor": "abc"}});
+    s.save_workflow_static_data(&wf.id, data.as_object().unwrap())
+        .await
+        .unwrap();
+    // Saving the workflow JSON again keeps it; unknown ids are a no-op.
+    s.put_workflow(
+        Some(&wf.id),
+        json!({"name": "w2", "nodes": [], "connections": {}}),
+    )
+    .await
+    .unwrap();
+    s.save_workflow_static_data("missing", data.as_object().unwrap())
+        .await
+        .unwrap();
+    assert!(s.workflow_static_data("missing").await.unwrap().is_none());
+    f.store.close().await;
+    let reopened = Store::open(f.config.clone()).await.unwrap();
+    let loaded = reopened.workflow_static_data(&wf.id).await.unwrap();
+    assert_eq!(loaded.map(serde_json::Value::Object), Some(data));
+    reopened.close().await;
+    f.finish().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),*) => {
         mod sqlite {
@@ -343,7 +374,8 @@ on_both_backends!(
     concurrent_writes_are_all_kept,
     credentials_are_encrypted,
     api_keys_and_leases,
-    pruning_by_count_and_age
+    pruning_by_count_and_age,
+    workflow_static_data
 );
 
 #[tokio::test]

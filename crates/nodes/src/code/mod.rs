@@ -5,7 +5,7 @@
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_expr::PayloadItems;
 use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
-use sluice_model::{Item, NodeDef};
+use sluice_model::{Item, JsonObject, NodeDef};
 use std::time::Duration;
 
 pub fn specs() -> Vec<NodeSpec> {
@@ -39,6 +39,8 @@ struct JsNode {
     item_is_json: bool,
     /// Node names the code references literally (`$('X')`, `$node["X"]`, ...).
     referenced: Vec<String>,
+    /// The code calls `$getWorkflowStaticData`, so runs carry the workflow's static data.
+    uses_static_data: bool,
     limits: Limits,
 }
 
@@ -56,6 +58,7 @@ fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
     Box::new(JsNode {
         item_is_json,
         referenced: sluice_expr::referenced_nodes(&code),
+        uses_static_data: code.contains("$getWorkflowStaticData"),
         code,
         mode,
         limits: limits_from_env(),
@@ -105,6 +108,7 @@ fn limits_from_env() -> Limits {
 #[async_trait::async_trait]
 impl Node for JsNode {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let static_data = self.uses_static_data.then(|| static_data_in(ctx));
         let request = CodeRequest {
             code: &self.code,
             mode: self.mode,
@@ -113,6 +117,7 @@ impl Node for JsNode {
                 &self.referenced,
                 PayloadItems::All,
                 self.item_is_json,
+                static_data.as_ref(),
             ),
             limits: self.limits,
             continue_on_fail: ctx.continue_on_fail(),
@@ -127,7 +132,39 @@ impl Node for JsNode {
         for line in output.logs {
             ctx.log(line);
         }
+        if let Some(changed) = output.static_data {
+            static_data_out(ctx, changed);
+        }
         Ok(vec![output.items])
+    }
+}
+
+/// What `$getWorkflowStaticData` reads: `{global, node}` from the engine's `global` and
+/// `node:<this node>` entries.
+fn static_data_in(ctx: &ExecuteContext<'_>) -> JsonObject {
+    let data = ctx.static_data();
+    ["global", "node"]
+        .into_iter()
+        .filter_map(|kind| {
+            let value = data.get(&ctx.static_data_key(kind)?)?;
+            Some((kind.to_string(), value.clone()))
+        })
+        .collect()
+}
+
+/// Write the code's `{global?, node?}` back into the engine's static data. An object the code
+/// only asked for (still empty, not stored before) is not stored, so reads alone change nothing.
+fn static_data_out(ctx: &ExecuteContext<'_>, changed: JsonObject) {
+    let mut data = ctx.static_data();
+    for (kind, value) in changed {
+        let Some(key) = ctx.static_data_key(&kind) else {
+            continue;
+        };
+        let only_asked_for =
+            value.as_object().is_some_and(|m| m.is_empty()) && !data.contains_key(&key);
+        if !only_asked_for && data.get(&key) != Some(&value) {
+            data.insert(key, value);
+        }
     }
 }
 
