@@ -152,7 +152,6 @@ struct Payload<'a> {
     items: Vec<ItemView<'a>>,
     item_offset: usize,
     nodes: BTreeMap<&'a str, NodeData<'a>>,
-    node_names: Vec<&'a str>,
     workflow: Value,
     execution: Value,
     run_index: usize,
@@ -167,8 +166,7 @@ struct Payload<'a> {
 }
 
 /// The JSON text `sluice_js` reads: the input items, the referenced nodes' data (all items, and
-/// the item paired with each input item), workflow and execution metadata. `all_node_names`
-/// lets JavaScript tell "no such node" from "not referenced literally". `static_data` is what
+/// the item paired with each input item), workflow and execution metadata. `static_data` is what
 /// `$getWorkflowStaticData('global' | 'node')` returns (`{global?, node?}`); the Code node passes
 /// it and reads the changed object back from the output.
 pub fn payload(
@@ -225,11 +223,6 @@ pub fn payload(
         items,
         item_offset,
         nodes,
-        node_names: referenced
-            .iter()
-            .map(String::as_str)
-            .filter(|n| scope.node_parameters(n).is_some())
-            .collect(),
         workflow: json!({"id": workflow.id, "name": workflow.name, "active": workflow.active}),
         execution: json!({"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url}),
         run_index: scope.run_index(),

@@ -50,7 +50,7 @@ pub enum CodeMode {
 pub struct CodeRequest<'a> {
     pub code: &'a str,
     pub mode: CodeMode,
-    /// The payload the prelude reads, as JSON text: `{items, nodes, nodeNames, workflow,
+    /// The payload the prelude reads, as JSON text: `{items, nodes, workflow,
     /// execution, runIndex, prevNode, vars, now, tz, params, staticData?}`.
     pub payload: String,
     /// Per-item mode only: a failing item becomes `{error}` instead of failing the run.
