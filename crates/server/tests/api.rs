@@ -1,5 +1,6 @@
 //! The REST API, health and metrics over real HTTP, on SQLite and on Postgres.
 
+#[macro_use]
 mod support;
 
 use reqwest::Method;
@@ -253,19 +254,6 @@ async fn credentials(postgres: bool) {
         .await;
     assert_eq!(status, 404);
     s.stop().await;
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(false).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(true).await } )*
-        }
-    };
 }
 
 on_both_backends!(

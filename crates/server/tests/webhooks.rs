@@ -1,6 +1,7 @@
 //! Webhooks over real HTTP: each response mode, auth, size limit, unknown path, bad JSON, path
 //! parameters and test URLs, on SQLite and Postgres.
 
+#[macro_use]
 mod support;
 
 use reqwest::Method;
@@ -218,19 +219,6 @@ async fn static_data_survives_executions(postgres: bool) {
         Some(json!({"global": {"count": 12}}))
     );
     s.stop().await;
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(false).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(true).await } )*
-        }
-    };
 }
 
 on_both_backends!(
