@@ -246,10 +246,11 @@ async fn finish_started(
     start: Start,
     wait: bool,
 ) -> ApiResult {
-    let started = app.start(wf, start).await?;
+    let mut started = app.start(wf, start).await?;
     if wait {
-        let _ = started.done.await;
+        let _ = (&mut started.done).await;
     }
+    started.recorded(app).await?;
     let record = app.store.get_execution(started.id, wait).await?;
     Ok(Json(record.map_or_else(
         || json!({"id": started.id.to_string(), "status": "running"}),

@@ -14,7 +14,7 @@ use sluice_engine::{
     RunStatus, SubWorkflow, SubWorkflowRequest, WebhookResponse,
 };
 use sluice_model::{Item, Workflow};
-use sluice_store::{Finished, NewExecution, Store};
+use sluice_store::{ExecutionRow, Finished, NewExecution, Store};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -32,6 +32,14 @@ pub struct Deployed {
     pub uses_static_data: bool,
 }
 
+/// An execution still running after this long gets its row written, so it is listed as
+/// running (shorter ones are written once, when they end or are answered).
+const LIST_AS_RUNNING_AFTER: Duration = Duration::from_secs(1);
+
+/// How long a webhook answered by Respond to Webhook waits for its execution to end before
+/// the answer goes out, so the execution's row is written once, finished.
+const ANSWER_GRACE: Duration = Duration::from_millis(3);
+
 /// How to start one execution.
 pub struct Start {
     pub mode: &'static str,
@@ -48,9 +56,26 @@ pub struct Start {
 /// A started execution.
 pub struct Started {
     pub id: i64,
+    /// Its row in the store (see [`Started::recorded`]).
+    row: Arc<ExecutionRow>,
     /// The Respond to Webhook answer; closed without one when the execution ends first.
     pub response: oneshot::Receiver<WebhookResponse>,
     pub done: oneshot::Receiver<RunOutcome>,
+}
+
+impl Started {
+    /// Wait until the execution's row is in the store (written now if it was deferred): call it
+    /// before telling a client the execution exists, so a crash cannot lose what was answered.
+    pub async fn recorded(&self, app: &App) -> Result<(), ApiError> {
+        Ok(app.store.commit_row(&self.row).await?)
+    }
+
+    /// [`Started::recorded`], after giving a still-running execution `ANSWER_GRACE` to end
+    /// (its one finished row then serves both).
+    pub async fn recorded_soon(mut self, app: &App) -> Result<(), ApiError> {
+        let _ = tokio::time::timeout(ANSWER_GRACE, &mut self.done).await;
+        self.recorded(app).await
+    }
 }
 
 pub struct App {
@@ -163,22 +188,22 @@ impl App {
         wf: Arc<Deployed>,
         start: Start,
     ) -> Result<Started, ApiError> {
-        let id = match start.existing_id {
-            Some(id) => id,
-            None => {
-                let resume = start
-                    .resumable
-                    .then(|| json!({ "items": start.items, "startNode": start.start_node }));
-                self.store
-                    .accept_execution(NewExecution {
-                        workflow_id: wf.id.clone(),
-                        mode: start.mode.into(),
-                        retry_of: start.retry_of,
-                        resume,
-                    })
-                    .await?
-            }
+        let new = NewExecution {
+            workflow_id: wf.id.clone(),
+            mode: start.mode.into(),
+            retry_of: start.retry_of,
+            resume: start
+                .resumable
+                .then(|| json!({ "items": start.items, "startNode": start.start_node })),
         };
+        let row = Arc::new(match start.existing_id {
+            Some(id) => ExecutionRow::written(id),
+            None if start.resumable => {
+                ExecutionRow::written(self.store.accept_execution(new).await?)
+            }
+            None => self.store.defer_execution(new).await?,
+        });
+        let id = row.id();
         // The saved static data; before the first save, the workflow JSON's `staticData`.
         let static_data = if wf.uses_static_data && !wf.id.is_empty() {
             self.store.workflow_static_data(&wf.id).await?
@@ -206,31 +231,49 @@ impl App {
         metrics::execution_started();
         let app = self.clone();
         let mode = start.mode;
+        let running_row = row.clone();
         tokio::spawn(async move {
-            let result = wf.compiled.run(options).await;
-            app.finish(&wf, id, mode, result, done_tx).await;
+            let run = wf.compiled.run(options);
+            tokio::pin!(run);
+            let result = tokio::select! {
+                biased;
+                result = &mut run => result,
+                () = tokio::time::sleep(LIST_AS_RUNNING_AFTER) => {
+                    if let Err(e) = app.store.write_running(&running_row).await {
+                        tracing::error!("execution {id}: cannot record it as running: {e}");
+                    }
+                    run.await
+                }
+            };
+            app.finish(&wf, &running_row, mode, result, done_tx).await;
         });
-        Ok(Started { id, response, done })
+        Ok(Started {
+            id,
+            row,
+            response,
+            done,
+        })
     }
 
     async fn finish(
         self: &Arc<Self>,
         wf: &Deployed,
-        id: i64,
+        row: &ExecutionRow,
         mode: &str,
         result: Result<RunOutcome, sluice_engine::EngineError>,
         done: oneshot::Sender<RunOutcome>,
     ) {
-        let (status, data, message, last_node) = match &result {
+        let (status, data_json, message, last_node) = match &result {
             Ok(outcome) => (
                 outcome.status.as_str(),
-                outcome.to_n8n_json(),
+                outcome.to_n8n_json_text(),
                 outcome.error.as_ref().map(ToString::to_string),
                 outcome.last_node.clone(),
             ),
             Err(e) => (
                 "error",
-                json!({"resultData": {"runData": {}, "error": {"message": e.to_string()}}}),
+                json!({"resultData": {"runData": {}, "error": {"message": e.to_string()}}})
+                    .to_string(),
                 Some(e.to_string()),
                 None,
             ),
@@ -252,10 +295,11 @@ impl App {
         let keep = self.store.config().saving.keeps(status, mode, settings);
         let finished = Finished {
             status: status.into(),
-            data,
+            data_json,
             keep,
         };
-        if let Err(e) = self.store.finish_execution(id, finished).await {
+        let id = row.id();
+        if let Err(e) = self.store.finish_row(row, finished).await {
             tracing::error!("execution {id}: cannot record its end: {e}");
         }
         metrics::execution_finished(&wf.id, status, result.as_ref().ok());

@@ -235,7 +235,7 @@ async fn respond(
         retry_of: None,
         existing_id: None,
     };
-    let started = app.start(target.workflow.clone(), start).await?;
+    let mut started = app.start(target.workflow.clone(), start).await?;
     let response = match mode {
         ResponseMode::OnReceived => {
             let body = match (&config.received_body, config.no_response_body) {
@@ -250,22 +250,31 @@ async fn respond(
                 body,
             }
         }
-        ResponseMode::ResponseNode => match started.response.await {
-            Ok(response) => response,
-            Err(_) => match started.done.await {
-                Ok(outcome) if outcome.status == RunStatus::Success => WebhookResponse {
-                    status: 200,
-                    headers: Vec::new(),
-                    body: ResponseBody::Json(json!({"message": "Workflow executed successfully"})),
-                },
+        ResponseMode::ResponseNode => match (&mut started.response).await {
+            Ok(response) => {
+                started.recorded_soon(app).await?;
+                response
+            }
+            Err(_) => match (&mut started.done).await {
+                Ok(outcome) if outcome.status == RunStatus::Success => {
+                    started.recorded(app).await?;
+                    WebhookResponse {
+                        status: 200,
+                        headers: Vec::new(),
+                        body: ResponseBody::Json(
+                            json!({"message": "Workflow executed successfully"}),
+                        ),
+                    }
+                }
                 _ => return Err(workflow_error()),
             },
         },
         ResponseMode::LastNode => {
-            let outcome = started.done.await.map_err(|_| workflow_error())?;
+            let outcome = (&mut started.done).await.map_err(|_| workflow_error())?;
             if outcome.status != RunStatus::Success {
                 return Err(workflow_error());
             }
+            started.recorded(app).await?;
             last_node_response(config, outcome.last_output())?
         }
     };

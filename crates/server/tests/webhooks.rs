@@ -221,7 +221,41 @@ async fn static_data_survives_executions(postgres: bool) {
     s.stop().await;
 }
 
+/// An execution answered by Respond to Webhook while it goes on is in the store, as running,
+/// by the time the answer arrives (a crash after the answer cannot lose it); it is saved as a
+/// success when it ends.
+async fn answered_executions_are_recorded_before_the_answer(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let mut wf = webhook_workflow("tail", "responseNode", json!({}));
+    wf["nodes"].as_array_mut().unwrap().push(json!({
+        "name": "Wait", "type": "n8n-nodes-base.wait", "typeVersion": 1.1, "position": [600, 0],
+        "webhookId": "wait-1", "parameters": {"resume": "timeInterval", "amount": 1.5, "unit": "seconds"}}));
+    wf["connections"]["Respond"] =
+        json!({"main": [[{"node": "Wait", "type": "main", "index": 0}]]});
+    let id = s.deploy(wf).await;
+    let (status, body) = s.post("/webhook/tail", json!({"amount": 5})).await;
+    assert_eq!((status, body), (201, json!({"ok": true, "amount": 5})));
+    let filter = |status: &str| sluice_store::ExecutionFilter {
+        status: Some(status.into()),
+        workflow_id: Some(id.clone()),
+    };
+    assert_eq!(
+        s.store.count_executions(&filter("running")).await.unwrap(),
+        1
+    );
+    let runs = s
+        .wait_executions(&format!("workflowId={id}&status=success"), 1)
+        .await;
+    assert_eq!(runs[0]["mode"], json!("webhook"));
+    assert_eq!(
+        s.store.count_executions(&filter("running")).await.unwrap(),
+        0
+    );
+    s.stop().await;
+}
+
 on_both_backends!(
+    answered_executions_are_recorded_before_the_answer,
     response_modes,
     errors_are_json,
     authentication,

@@ -1,6 +1,6 @@
-//! Executions: accepted durably before they run, finished through the batched writer, listed
-//! with filters and cursor pagination, pruned by age and count. Run data is stored as
-//! LZ4-compressed JSON.
+//! Executions: ids, reads (listed with filters and cursor pagination), crash marks and pruning by
+//! age and count. Run data is stored as LZ4-compressed JSON; when rows are written is
+//! `execution_row`'s business.
 
 use crate::sql::{Row, Stmt, Val};
 use crate::{decode_cursor, encode_cursor, iso, now_ms, Page, Store, StoreError};
@@ -83,7 +83,8 @@ pub struct NewExecution {
 #[derive(Clone, Debug)]
 pub struct Finished {
     pub status: String,
-    pub data: Value,
+    /// The run data document (n8n's `{resultData, status}`) as JSON text.
+    pub data_json: String,
     /// False when the saving policy says to drop it.
     pub keep: bool,
 }
@@ -111,8 +112,8 @@ impl ExecutionFilter {
 
 const COLUMNS: &str = "id, workflow_id, mode, status, retry_of, started_at, stopped_at";
 
-fn compress(value: &Value) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(value.to_string().as_bytes())
+pub(crate) fn compress(json_text: &str) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(json_text.as_bytes())
 }
 
 fn decompress(id: i64, bytes: &[u8]) -> Result<Value, StoreError> {
@@ -122,7 +123,7 @@ fn decompress(id: i64, bytes: &[u8]) -> Result<Value, StoreError> {
 }
 
 impl Store {
-    async fn next_execution_id(&self) -> Result<i64, StoreError> {
+    pub(crate) async fn next_execution_id(&self) -> Result<i64, StoreError> {
         let mut ids = self.ids.lock().await;
         if ids.is_empty() {
             let end = self
@@ -139,49 +140,6 @@ impl Store {
             *ids = end - ID_BLOCK..end;
         }
         Ok(ids.next().expect("non-empty id block"))
-    }
-
-    /// Record an execution as running and wait until that is committed: once this returns, a
-    /// crash cannot lose it (see [`Store::unfinished_executions`]).
-    pub async fn accept_execution(&self, new: NewExecution) -> Result<i64, StoreError> {
-        let id = self.next_execution_id().await?;
-        let data = new
-            .resume
-            .map(|r| compress(&serde_json::json!({ "resume": r })));
-        self.writer
-            .commit(vec![Stmt::new(
-                "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data) \
-                 VALUES ($1, $2, $3, 'running', $4, $5, $6)",
-                vec![
-                    id.into(),
-                    new.workflow_id.into(),
-                    new.mode.into(),
-                    new.retry_of.into(),
-                    now_ms().into(),
-                    data.into(),
-                ],
-            )])
-            .await?;
-        Ok(id)
-    }
-
-    /// Queue the end of an execution (saved with its run data, or deleted per the saving
-    /// policy). Returns once queued, not once written.
-    pub async fn finish_execution(&self, id: i64, finished: Finished) -> Result<(), StoreError> {
-        let stmt = if finished.keep {
-            Stmt::new(
-                "UPDATE executions SET status = $1, stopped_at = $2, data = $3 WHERE id = $4",
-                vec![
-                    finished.status.into(),
-                    now_ms().into(),
-                    compress(&finished.data).into(),
-                    id.into(),
-                ],
-            )
-        } else {
-            Stmt::new("DELETE FROM executions WHERE id = $1", vec![id.into()])
-        };
-        self.writer.submit(vec![stmt]).await
     }
 
     /// Mark an execution that can no longer finish as crashed (waits for the commit).

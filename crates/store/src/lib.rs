@@ -16,6 +16,7 @@
 
 mod config;
 mod crypto;
+mod execution_row;
 mod executions;
 mod migrations;
 mod postgres;
@@ -26,6 +27,7 @@ mod workflows;
 mod writer;
 
 pub use config::{Backend, PruningPolicy, SavingPolicy, StoreConfig};
+pub use execution_row::ExecutionRow;
 pub use executions::{ExecutionFilter, ExecutionRecord, Finished, NewExecution};
 pub use postgres::PostgresConfig;
 pub use secrets::CredentialRecord;

@@ -12,12 +12,13 @@ use tokio::task::JoinHandle;
 type Ack = oneshot::Sender<Result<(), StoreError>>;
 
 enum Msg {
-    Write { stmts: Vec<Stmt>, ack: Option<Ack> },
+    Write { stmts: Vec<Stmt>, ack: Ack },
     Close,
 }
 
-/// Attempts for a queued write nobody waits on before it is given up (and logged).
-const DETACHED_ATTEMPTS: u32 = 5;
+/// Attempts for a queued write before it is given up (and logged); the database may be
+/// restarting.
+const WRITE_ATTEMPTS: u32 = 5;
 
 pub struct Writer {
     tx: mpsc::Sender<Msg>,
@@ -34,25 +35,22 @@ impl Writer {
         }
     }
 
-    /// Queue statements (one transaction with others queued at the same time).
-    pub async fn submit(&self, stmts: Vec<Stmt>) -> Result<(), StoreError> {
-        self.tx
-            .send(Msg::Write { stmts, ack: None })
-            .await
-            .map_err(|_| StoreError::Closed)
-    }
-
     /// Queue statements and wait until they are committed.
     pub async fn commit(&self, stmts: Vec<Stmt>) -> Result<(), StoreError> {
+        self.queue_acked(stmts).await?.await
+    }
+
+    /// Queue statements; the returned future resolves once they are committed.
+    pub async fn queue_acked(
+        &self,
+        stmts: Vec<Stmt>,
+    ) -> Result<impl std::future::Future<Output = Result<(), StoreError>>, StoreError> {
         let (ack, done) = oneshot::channel();
         self.tx
-            .send(Msg::Write {
-                stmts,
-                ack: Some(ack),
-            })
+            .send(Msg::Write { stmts, ack })
             .await
             .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
+        Ok(async move { done.await.map_err(|_| StoreError::Closed)? })
     }
 
     /// Wait until everything queued so far is committed.
@@ -94,7 +92,7 @@ async fn run(db: Arc<dyn Db>, mut rx: mpsc::Receiver<Msg>, batch_size: usize) {
     }
 }
 
-async fn write_batch(db: &dyn Db, batch: Vec<(Vec<Stmt>, Option<Ack>)>) {
+async fn write_batch(db: &dyn Db, batch: Vec<(Vec<Stmt>, Ack)>) {
     let all: Vec<Stmt> = batch.iter().flat_map(|(s, _)| s.iter().cloned()).collect();
     if all.is_empty() {
         ack_all(batch);
@@ -105,25 +103,21 @@ async fn write_batch(db: &dyn Db, batch: Vec<(Vec<Stmt>, Option<Ack>)>) {
         return;
     }
     // Something in the batch failed: write each caller's statements on their own, so one bad
-    // write does not sink the others; retry detached writes a few times (the database may be
-    // restarting).
+    // write does not sink the others, and retry each a few times.
     for (stmts, ack) in batch {
         let mut attempt = 1;
         loop {
-            let result = db.transaction(stmts.clone()).await.map(|_| ());
-            match (result, ack.is_some()) {
-                (Err(e), false) if attempt < DETACHED_ATTEMPTS => {
+            match db.transaction(stmts.clone()).await.map(|_| ()) {
+                Err(e) if attempt < WRITE_ATTEMPTS => {
                     tracing::warn!("execution write failed (attempt {attempt}): {e}");
                     tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
                     attempt += 1;
                 }
-                (result, _) => {
+                result => {
                     if let Err(e) = &result {
                         tracing::error!("execution write failed: {e}");
                     }
-                    if let Some(ack) = ack {
-                        let _ = ack.send(result);
-                    }
+                    let _ = ack.send(result);
                     break;
                 }
             }
@@ -131,10 +125,8 @@ async fn write_batch(db: &dyn Db, batch: Vec<(Vec<Stmt>, Option<Ack>)>) {
     }
 }
 
-fn ack_all(batch: Vec<(Vec<Stmt>, Option<Ack>)>) {
+fn ack_all(batch: Vec<(Vec<Stmt>, Ack)>) {
     for (_, ack) in batch {
-        if let Some(ack) = ack {
-            let _ = ack.send(Ok(()));
-        }
+        let _ = ack.send(Ok(()));
     }
 }

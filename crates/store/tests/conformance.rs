@@ -84,7 +84,7 @@ fn new_execution(workflow: &str) -> NewExecution {
 fn finished(status: &str) -> Finished {
     Finished {
         status: status.into(),
-        data: json!({"resultData": {"runData": {"A": []}}}),
+        data_json: json!({"resultData": {"runData": {"A": []}}}).to_string(),
         keep: true,
     }
 }
@@ -354,6 +354,62 @@ async fn workflow_static_data(postgres: bool) {
     f.finish().await;
 }
 
+/// Deferred rows: nothing until they are committed, listed as running, or finished; a row
+/// finished before it was ever written is one finished row (or nothing when not kept).
+async fn deferred_execution_rows(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let count = |status: &'static str| async move {
+        let filter = ExecutionFilter {
+            status: Some(status.into()),
+            ..Default::default()
+        };
+        s.count_executions(&filter).await.unwrap()
+    };
+
+    let short = s.defer_execution(new_execution("W")).await.unwrap();
+    assert!(s.get_execution(short.id(), false).await.unwrap().is_none());
+    s.finish_row(&short, finished("success")).await.unwrap();
+    s.commit_row(&short).await.unwrap();
+    let done = s.get_execution(short.id(), true).await.unwrap().unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.workflow_id.as_str()),
+        ("success", "W")
+    );
+    assert!(done.stopped_at.unwrap() >= done.started_at);
+    assert_eq!(
+        done.data.unwrap()["resultData"]["runData"],
+        json!({"A": []})
+    );
+
+    let answered = s.defer_execution(new_execution("W")).await.unwrap();
+    s.commit_row(&answered).await.unwrap();
+    assert_eq!(count("running").await, 1);
+    s.commit_row(&answered).await.unwrap();
+    s.finish_row(&answered, finished("error")).await.unwrap();
+    s.commit_row(&answered).await.unwrap();
+    assert_eq!(count("running").await, 0);
+    assert_eq!(count("error").await, 1);
+
+    let listed = s.defer_execution(new_execution("W")).await.unwrap();
+    s.write_running(&listed).await.unwrap();
+    assert_eq!(count("running").await, 1);
+    let dropped = Finished {
+        keep: false,
+        ..finished("success")
+    };
+    s.finish_row(&listed, dropped.clone()).await.unwrap();
+    s.commit_row(&listed).await.unwrap();
+    assert!(s.get_execution(listed.id(), false).await.unwrap().is_none());
+
+    let never = s.defer_execution(new_execution("W")).await.unwrap();
+    s.finish_row(&never, dropped).await.unwrap();
+    s.commit_row(&never).await.unwrap();
+    assert!(s.get_execution(never.id(), false).await.unwrap().is_none());
+    assert_eq!(count("success").await, 1);
+    f.finish().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),*) => {
         mod sqlite {
@@ -375,7 +431,8 @@ on_both_backends!(
     credentials_are_encrypted,
     api_keys_and_leases,
     pruning_by_count_and_age,
-    workflow_static_data
+    workflow_static_data,
+    deferred_execution_rows
 );
 
 #[tokio::test]
