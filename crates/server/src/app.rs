@@ -30,6 +30,7 @@ pub struct Deployed {
     /// `$getWorkflowStaticData`), so executions load it from the store first; other workflows
     /// skip that read on the hot path.
     pub uses_static_data: bool,
+    pub metrics: metrics::WorkflowMetrics,
 }
 
 /// An execution still running after this long gets its row written, so it is listed as
@@ -113,6 +114,8 @@ impl App {
             .map_err(|e| ApiError::bad_request(format!("invalid workflow: {e}")))?;
         workflow.id = Some(Value::String(id.to_string()));
         let name = workflow.name.clone();
+        let metrics =
+            metrics::WorkflowMetrics::new(id, workflow.nodes.iter().map(|n| n.name.as_str()));
         let compiled = CompiledWorkflow::build(workflow, &self.registry)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         Ok(Arc::new(Deployed {
@@ -120,6 +123,7 @@ impl App {
             name,
             uses_static_data: json.to_string().contains("getWorkflowStaticData"),
             compiled,
+            metrics,
         }))
     }
 
@@ -302,7 +306,7 @@ impl App {
         if let Err(e) = self.store.finish_row(row, finished).await {
             tracing::error!("execution {id}: cannot record its end: {e}");
         }
-        metrics::execution_finished(&wf.id, status, result.as_ref().ok());
+        wf.metrics.execution_finished(status, result.as_ref().ok());
         if let Some(message) = message {
             self.run_error_workflow(wf, id, mode, &message, last_node)
                 .await;

@@ -112,6 +112,7 @@ pub async fn serve(
     }
     let scheduler = tokio::spawn(schedule::run(app.clone()));
     let pruner = tokio::spawn(prune(app.clone()));
+    let metrics_upkeep = tokio::spawn(metrics::upkeep());
     let router = router(app.clone());
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
@@ -119,6 +120,7 @@ pub async fn serve(
         .map_err(|e| e.to_string())?;
     scheduler.abort();
     pruner.abort();
+    metrics_upkeep.abort();
     if !app.wait_idle(app.config.graceful_shutdown_timeout).await {
         tracing::warn!("shutdown timeout: executions still running are recovered on next start");
     }

@@ -1,9 +1,14 @@
 //! Prometheus metrics (`/metrics`): executions by workflow and status, execution and node
-//! duration histograms, items processed and executions in flight. One recorder per process.
+//! duration histograms, items processed and executions in flight. One recorder per process;
+//! each deployed workflow registers its series once ([`WorkflowMetrics`]) so an execution only
+//! bumps handles.
 
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sluice_engine::RunOutcome;
+use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -29,19 +34,60 @@ pub fn execution_started() {
     metrics::gauge!("sluice_executions_in_flight").increment(1.0);
 }
 
-pub fn execution_finished(workflow_id: &str, status: &str, outcome: Option<&RunOutcome>) {
-    metrics::gauge!("sluice_executions_in_flight").decrement(1.0);
-    metrics::counter!("sluice_executions_total", "workflow_id" => workflow_id.to_string(), "status" => status.to_string())
+/// Fold recorded histogram samples into their buckets now and then (the recorder keeps raw
+/// samples until then, which would grow without bound on a server nobody scrapes).
+pub async fn upkeep() {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        handle().run_upkeep();
+    }
+}
+
+/// The series one workflow's executions update.
+pub struct WorkflowMetrics {
+    succeeded: Counter,
+    failed: Counter,
+    duration: Histogram,
+    /// Per node name: its duration histogram and items counter.
+    nodes: HashMap<String, (Histogram, Counter)>,
+}
+
+impl WorkflowMetrics {
+    pub fn new<'a>(workflow_id: &str, node_names: impl Iterator<Item = &'a str>) -> Self {
+        handle();
+        let executions = |status: &'static str| metrics::counter!("sluice_executions_total", "workflow_id" => workflow_id.to_string(), "status" => status);
+        WorkflowMetrics {
+            succeeded: executions("success"),
+            failed: executions("error"),
+            duration: metrics::histogram!("sluice_execution_duration_seconds", "workflow_id" => workflow_id.to_string()),
+            nodes: node_names
+                .map(|name| {
+                    let handles = (
+                        metrics::histogram!("sluice_node_duration_seconds", "node" => name.to_string()),
+                        metrics::counter!("sluice_items_processed_total", "node" => name.to_string()),
+                    );
+                    (name.to_string(), handles)
+                })
+                .collect(),
+        }
+    }
+
+    pub fn execution_finished(&self, status: &str, outcome: Option<&RunOutcome>) {
+        metrics::gauge!("sluice_executions_in_flight").decrement(1.0);
+        match status {
+            "success" => &self.succeeded,
+            _ => &self.failed,
+        }
         .increment(1);
-    let Some(outcome) = outcome else {
-        return;
-    };
-    metrics::histogram!("sluice_execution_duration_seconds", "workflow_id" => workflow_id.to_string())
-        .record(outcome.duration.as_secs_f64());
-    for node in outcome.run_data.node_summaries() {
-        metrics::histogram!("sluice_node_duration_seconds", "node" => node.node.clone())
-            .record(node.total_ns as f64 / 1e9);
-        metrics::counter!("sluice_items_processed_total", "node" => node.node)
-            .increment(node.items_out as u64);
+        let Some(outcome) = outcome else {
+            return;
+        };
+        self.duration.record(outcome.duration.as_secs_f64());
+        for node in outcome.run_data.node_summaries() {
+            if let Some((duration, items)) = self.nodes.get(&node.node) {
+                duration.record(node.total_ns as f64 / 1e9);
+                items.increment(node.items_out as u64);
+            }
+        }
     }
 }
