@@ -45,7 +45,7 @@ impl ExecutionRecord {
         json
     }
 
-    fn from_row(row: Row, with_data: bool) -> Result<Self, StoreError> {
+    pub(crate) fn from_row(row: Row, with_data: bool) -> Result<Self, StoreError> {
         let mut it = row.into_iter();
         let mut next = || it.next().unwrap_or(Val::Null);
         let mut record = ExecutionRecord {
@@ -109,7 +109,7 @@ impl ExecutionFilter {
     }
 }
 
-const COLUMNS: &str = "id, workflow_id, mode, status, retry_of, started_at, stopped_at";
+pub(crate) const COLUMNS: &str = "id, workflow_id, mode, status, retry_of, started_at, stopped_at";
 
 fn compress(value: &Value) -> Vec<u8> {
     lz4_flex::compress_prepend_size(value.to_string().as_bytes())
@@ -141,8 +141,9 @@ impl Store {
         Ok(ids.next().expect("non-empty id block"))
     }
 
-    /// Record an execution as running and wait until that is committed: once this returns, a
-    /// crash cannot lose it (see [`Store::unfinished_executions`]).
+    /// Record an execution as running, owned by this process, and wait until that is
+    /// committed: once this returns, a crash cannot lose it (see
+    /// [`Store::claim_abandoned_executions`]).
     pub async fn accept_execution(&self, new: NewExecution) -> Result<i64, StoreError> {
         let id = self.next_execution_id().await?;
         let data = new
@@ -150,8 +151,8 @@ impl Store {
             .map(|r| compress(&serde_json::json!({ "resume": r })));
         self.writer
             .commit(vec![Stmt::new(
-                "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data) \
-                 VALUES ($1, $2, $3, 'running', $4, $5, $6)",
+                "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data, \
+                 owner) VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)",
                 vec![
                     id.into(),
                     new.workflow_id.into(),
@@ -159,6 +160,7 @@ impl Store {
                     new.retry_of.into(),
                     now_ms().into(),
                     data.into(),
+                    self.process_id().into(),
                 ],
             )])
             .await?;
@@ -268,22 +270,6 @@ impl Store {
             .execute("DELETE FROM executions WHERE id = $1", vec![id.into()])
             .await?
             > 0)
-    }
-
-    /// Executions a previous process accepted and never finished (with their resume data).
-    pub async fn unfinished_executions(&self) -> Result<Vec<ExecutionRecord>, StoreError> {
-        self.writer.flush().await?;
-        self.db
-            .query(
-                &format!(
-                    "SELECT {COLUMNS}, data FROM executions WHERE status = 'running' ORDER BY id"
-                ),
-                vec![],
-            )
-            .await?
-            .into_iter()
-            .map(|r| ExecutionRecord::from_row(r, true))
-            .collect()
     }
 
     /// Apply the pruning policy at time `now` (ms): drop finished executions older than the
