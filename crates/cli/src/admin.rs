@@ -58,7 +58,7 @@ enum WorkflowCommand {
     /// Import an n8n workflow file (keeps its id when it has one; replaces that workflow).
     Import {
         file: PathBuf,
-        /// Activate it too (its webhooks and schedules go live on the next `serve` start).
+        /// Activate it too (running servers pick it up within their workflow sync interval).
         #[arg(long)]
         activate: bool,
     },

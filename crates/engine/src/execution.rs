@@ -319,14 +319,10 @@ impl CompiledWorkflow {
             .trigger_items
             .clone()
             .unwrap_or_else(|| vec![Item::default()]);
-        let initial_static_data =
-            options
-                .static_data
-                .clone()
-                .unwrap_or_else(|| match &self.workflow.static_data {
-                    Some(Value::Object(map)) => map.clone(),
-                    _ => JsonObject::new(),
-                });
+        let initial_static_data = options
+            .static_data
+            .clone()
+            .unwrap_or_else(|| self.workflow.static_data_object());
         let mut run = Run {
             wf: self,
             options: &options,

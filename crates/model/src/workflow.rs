@@ -167,6 +167,15 @@ impl Workflow {
         self.nodes.iter().find(|n| n.name == name)
     }
 
+    /// The file's own `staticData` (empty unless it is an object): the workflow's static data
+    /// until a host saves some.
+    pub fn static_data_object(&self) -> JsonObject {
+        match &self.static_data {
+            Some(Value::Object(map)) => map.clone(),
+            _ => JsonObject::new(),
+        }
+    }
+
     /// The workflow id as a string (`$workflow.id`), empty when the file has none.
     pub fn id_string(&self) -> String {
         match &self.id {

@@ -367,42 +367,6 @@ impl App {
         }
     }
 
-    /// Executions a previous process accepted and never finished: run the resumable ones
-    /// again under their id, mark the others crashed. Returns (resumed, crashed).
-    pub async fn recover(self: &Arc<Self>) -> Result<(usize, usize), ApiError> {
-        let (mut resumed, mut crashed) = (0, 0);
-        for record in self.store.unfinished_executions().await? {
-            let items: Option<Vec<Item>> = record
-                .data
-                .as_ref()
-                .and_then(|d| serde_json::from_value(d["resume"]["items"].clone()).ok());
-            let wf = match (&items, self.config.resume_on_start) {
-                (Some(_), true) => self.load(&record.workflow_id).await.ok(),
-                _ => None,
-            };
-            if let (Some(items), Some(wf)) = (items, wf) {
-                let start_node = record
-                    .data
-                    .as_ref()
-                    .and_then(|d| d["resume"]["startNode"].as_str().map(String::from));
-                let start = Start {
-                    mode: mode_name(&record.mode),
-                    start_node,
-                    items,
-                    resumable: true,
-                    retry_of: None,
-                    existing_id: Some(record.id),
-                };
-                self.start(wf, start).await?;
-                resumed += 1;
-            } else {
-                self.store.mark_crashed(record.id).await?;
-                crashed += 1;
-            }
-        }
-        Ok((resumed, crashed))
-    }
-
     /// Wait until no execution runs, or `timeout` passes; false on timeout.
     pub async fn wait_idle(&self, timeout: Duration) -> bool {
         tokio::time::timeout(timeout, async {
@@ -416,18 +380,6 @@ impl App {
         })
         .await
         .is_ok()
-    }
-}
-
-/// The static mode names executions are started with.
-fn mode_name(mode: &str) -> &'static str {
-    match mode {
-        "webhook" => "webhook",
-        "trigger" => "trigger",
-        "manual" => "manual",
-        "retry" => "retry",
-        "error" => "error",
-        _ => "integrated",
     }
 }
 

@@ -1,7 +1,9 @@
 //! `sluice serve`: the long-running process. An axum server with n8n's public REST API
 //! (`/api/v1`), production and test webhooks, health and Prometheus metrics, a scheduler for
-//! Schedule/Cron triggers, crash recovery on start and graceful shutdown, over a
-//! [`sluice_store::Store`].
+//! Schedule/Cron triggers, crash recovery and graceful shutdown, over a
+//! [`sluice_store::Store`]. Several processes can share one database: each runs its own
+//! executions, takes over those of processes that died, and picks up workflow changes the
+//! others make.
 //!
 //! ```no_run
 //! # async fn demo(store: std::sync::Arc<sluice_store::Store>) -> std::io::Result<()> {
@@ -15,8 +17,10 @@ mod api;
 mod app;
 mod error;
 mod metrics;
+mod recovery;
 mod routes;
 mod schedule;
+mod sync;
 mod webhook;
 
 use crate::app::App;
@@ -25,6 +29,7 @@ use axum::extract::State;
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
+use sluice_runtime::Clock;
 use sluice_store::Store;
 use std::future::Future;
 use std::sync::Arc;
@@ -38,8 +43,9 @@ pub struct ServerConfig {
     pub payload_size_max: usize,
     /// How long shutdown waits for running executions (`N8N_GRACEFUL_SHUTDOWN_TIMEOUT`, s).
     pub graceful_shutdown_timeout: Duration,
-    /// Run again, on start, executions a crash interrupted after they were accepted with
-    /// `onReceived` (`SLUICE_RESUME_ON_START`, default true); otherwise mark them crashed.
+    /// Run again executions a crash interrupted after they were accepted with `onReceived`
+    /// (`SLUICE_RESUME_ON_START`, default true); otherwise mark them crashed. Applies on start
+    /// and to the executions of other processes found dead.
     pub resume_on_start: bool,
     /// `$env` in expressions (see `sluice run`).
     pub allow_env_access: bool,
@@ -47,6 +53,15 @@ pub struct ServerConfig {
     pub base_url: String,
     /// How often executions are pruned.
     pub prune_interval: Duration,
+    /// How often this process proves it is alive and looks for executions of dead processes
+    /// (`SLUICE_HEARTBEAT_INTERVAL`, s, default 5); a process whose heartbeat is
+    /// [`sluice_store::STALE_HEARTBEATS`] intervals late is taken for dead.
+    pub heartbeat_interval: Duration,
+    /// How often this process checks for workflows activated, deactivated or changed by other
+    /// processes (`SLUICE_WORKFLOW_SYNC_INTERVAL`, s, default 2).
+    pub workflow_sync_interval: Duration,
+    /// The scheduler's time (a virtual clock lets tests run schedules without waiting).
+    pub clock: Clock,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +73,9 @@ impl Default for ServerConfig {
             allow_env_access: false,
             base_url: "http://localhost:5678".into(),
             prune_interval: Duration::from_secs(3600),
+            heartbeat_interval: Duration::from_secs(5),
+            workflow_sync_interval: Duration::from_secs(2),
+            clock: Clock::system(),
         }
     }
 }
@@ -83,6 +101,12 @@ impl ServerConfig {
         if let Some(s) = number("N8N_GRACEFUL_SHUTDOWN_TIMEOUT")? {
             config.graceful_shutdown_timeout = Duration::from_secs(s);
         }
+        if let Some(interval) = seconds("SLUICE_HEARTBEAT_INTERVAL")? {
+            config.heartbeat_interval = interval;
+        }
+        if let Some(interval) = seconds("SLUICE_WORKFLOW_SYNC_INTERVAL")? {
+            config.workflow_sync_interval = interval;
+        }
         if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
             config.resume_on_start = v != "false";
         }
@@ -93,8 +117,31 @@ impl ServerConfig {
     }
 }
 
+/// A duration in seconds (fractions allowed) from the environment variable `name`.
+fn seconds(name: &str) -> Result<Option<Duration>, String> {
+    std::env::var(name).ok().map_or(Ok(None), |v| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(|s| Some(Duration::from_secs_f64(s)))
+            .ok_or_else(|| format!("{name}: not a positive number of seconds: '{v}'"))
+    })
+}
+
+/// Background tasks, aborted when this is dropped (also when the `serve` future is dropped).
+struct Tasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 /// Serve on `listener` until `shutdown` resolves: then stop accepting, let running executions
-/// finish (up to the graceful timeout), commit pending writes and return.
+/// finish (up to the graceful timeout), commit pending writes, deregister and return.
 pub async fn serve(
     listener: TcpListener,
     store: Arc<Store>,
@@ -103,27 +150,31 @@ pub async fn serve(
 ) -> Result<(), String> {
     metrics::handle();
     let app = App::new(store.clone(), config);
+    recovery::register(&app).await.map_err(|e| e.message)?;
+    let heartbeat = Tasks(vec![tokio::spawn(recovery::heartbeat(app.clone()))]);
+    let version = store.workflows_version().await.map_err(|e| e.to_string())?;
     app.reload().await.map_err(|e| e.message)?;
-    let (resumed, crashed) = app.recover().await.map_err(|e| e.message)?;
-    if resumed + crashed > 0 {
-        tracing::warn!(
-            "recovered interrupted executions: {resumed} resumed, {crashed} marked crashed"
-        );
-    }
-    let scheduler = tokio::spawn(schedule::run(app.clone()));
-    let pruner = tokio::spawn(prune(app.clone()));
-    let metrics_upkeep = tokio::spawn(metrics::upkeep());
+    recovery::recover(&app).await.map_err(|e| e.message)?;
+    let background = Tasks(vec![
+        tokio::spawn(schedule::run(app.clone())),
+        tokio::spawn(prune(app.clone())),
+        tokio::spawn(recovery::watch(app.clone())),
+        tokio::spawn(sync::run(app.clone(), version)),
+        tokio::spawn(metrics::upkeep()),
+    ]);
     let router = router(app.clone());
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| e.to_string())?;
-    scheduler.abort();
-    pruner.abort();
-    metrics_upkeep.abort();
+    drop(background);
     if !app.wait_idle(app.config.graceful_shutdown_timeout).await {
-        tracing::warn!("shutdown timeout: executions still running are recovered on next start");
+        tracing::warn!(
+            "shutdown timeout: executions still running are taken over by another process \
+             sharing the database, or on next start"
+        );
     }
+    drop(heartbeat);
     store.close().await;
     Ok(())
 }

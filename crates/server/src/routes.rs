@@ -4,7 +4,7 @@
 
 use crate::app::Deployed;
 use sluice_model::JsonObject;
-use sluice_nodes::trigger::schedule;
+use sluice_nodes::trigger::schedule::{self, ScheduleRule};
 use sluice_nodes::trigger::webhook::WebhookConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ pub struct WebhookTarget {
 pub struct ScheduleTarget {
     pub workflow: Arc<Deployed>,
     pub node: String,
-    pub cron: Vec<String>,
+    pub rules: Vec<ScheduleRule>,
 }
 
 #[derive(Default)]
@@ -45,11 +45,11 @@ impl Routes {
                 continue;
             }
             if schedule::is_schedule(def) {
-                let cron = schedule::cron_expressions(def).map_err(|e| e.to_string())?;
+                let rules = schedule::schedule_rules(def).map_err(|e| e.to_string())?;
                 self.schedules.push(ScheduleTarget {
                     workflow: wf.clone(),
                     node: def.name.clone(),
-                    cron,
+                    rules,
                 });
                 continue;
             }

@@ -1,31 +1,70 @@
-//! Runs Schedule Trigger and Cron nodes of active workflows: sleeps until the next tick of any
-//! rule, claims the tick in the store (so each tick runs once however many processes share the
-//! store) and starts the execution.
+//! Runs Schedule Trigger and Cron nodes of active workflows: sleeps (on the server's clock) until
+//! the next tick of any rule, computed in the workflow's time zone, claims the tick in the store
+//! (so each tick runs once however many processes share the store), lets a weeks rule with an
+//! interval skip the weeks in between (its state is in the workflow's static data) and starts the
+//! execution.
 
-use crate::app::{App, Start};
-use chrono::{DateTime, Utc};
+use crate::app::{App, Deployed, Start};
+use crate::routes::Routes;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use croner::Cron;
+use sluice_nodes::trigger::schedule::{take_weeks_tick, tick_item};
+use sluice_store::StoreError;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A tick and the (workflow id, node) pairs due at it.
-type Due = (DateTime<Utc>, Vec<(String, String)>);
+/// A rule that is due at a tick.
+struct DueRule {
+    workflow_id: String,
+    node: String,
+    /// Its index among the node's rules.
+    rule: usize,
+    every_weeks: Option<u64>,
+}
 
-/// The next tick after `after` among the active schedules.
-fn next_tick(app: &App, after: DateTime<Utc>) -> Option<Due> {
-    let routes = app.routes();
-    let mut best: Option<Due> = None;
+/// The workflow's time zone (`settings.timezone`, default UTC).
+fn timezone(wf: &Deployed) -> Tz {
+    wf.compiled
+        .workflow()
+        .settings
+        .timezone
+        .as_deref()
+        .and_then(|name| name.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// The first time after `after` that `cron` matches in time zone `tz`.
+fn next_occurrence(cron: &Cron, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    cron.find_next_occurrence(&after.with_timezone(&tz), false)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// The next tick after `after` among the active schedules, with the rules due at it.
+fn next_tick(routes: &Routes, after: DateTime<Utc>) -> Option<(DateTime<Utc>, Vec<DueRule>)> {
+    let mut best: Option<(DateTime<Utc>, Vec<DueRule>)> = None;
     for target in &routes.schedules {
-        for expr in &target.cron {
-            let Ok(cron) = Cron::from_str(expr) else {
-                tracing::error!("workflow {}: invalid cron '{expr}'", target.workflow.id);
+        let tz = timezone(&target.workflow);
+        for (index, rule) in target.rules.iter().enumerate() {
+            let Ok(cron) = Cron::from_str(&rule.cron) else {
+                tracing::error!(
+                    "workflow {}: invalid cron '{}'",
+                    target.workflow.id,
+                    rule.cron
+                );
                 continue;
             };
-            let Ok(at) = cron.find_next_occurrence(&after, false) else {
+            let Some(at) = next_occurrence(&cron, tz, after) else {
                 continue;
             };
-            let due = (target.workflow.id.clone(), target.node.clone());
+            let due = DueRule {
+                workflow_id: target.workflow.id.clone(),
+                node: target.node.clone(),
+                rule: index,
+                every_weeks: rule.every_weeks,
+            };
             match &mut best {
                 Some((b, list)) if at == *b => list.push(due),
                 Some((b, _)) if at > *b => {}
@@ -38,30 +77,31 @@ fn next_tick(app: &App, after: DateTime<Utc>) -> Option<Due> {
 
 /// The scheduler loop (until the task is dropped).
 pub async fn run(app: Arc<App>) {
+    let clock = app.config.clock.clone();
     let owner = format!("{}-{}", std::process::id(), sluice_store::now_ms());
-    let mut after = Utc::now();
+    let mut after = clock.now();
     loop {
         let changed = app.routes_changed.notified();
-        let Some((at, due)) = next_tick(&app, after) else {
+        let Some((at, due)) = next_tick(&app.routes(), after) else {
             changed.await;
-            after = Utc::now();
+            after = clock.now();
             continue;
         };
-        let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        let wait = (at - clock.now()).to_std().unwrap_or(Duration::ZERO);
         tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = changed => { after = Utc::now(); continue; }
+            () = clock.sleep(wait) => {}
+            () = changed => { after = clock.now(); continue; }
         }
         after = at;
-        for (workflow_id, node) in due {
-            fire(&app, &owner, &workflow_id, node, at).await;
+        for rule in due {
+            fire(&app, &owner, rule, at).await;
         }
     }
 }
 
-/// Claim the tick and start the execution from `node`.
-async fn fire(app: &Arc<App>, owner: &str, workflow_id: &str, node: String, at: DateTime<Utc>) {
-    let key = format!("{workflow_id}:{node}");
+/// Claim the tick and start the execution from the rule's node.
+async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
+    let key = format!("{}:{}", due.workflow_id, due.node);
     match app
         .store
         .try_lease(&key, at.timestamp_millis(), owner)
@@ -74,31 +114,66 @@ async fn fire(app: &Arc<App>, owner: &str, workflow_id: &str, node: String, at: 
             return;
         }
     }
-    let Some(wf) = app.routes().workflow(workflow_id) else {
+    let Some(wf) = app.routes().workflow(&due.workflow_id) else {
         return;
     };
-    let timezone = wf
-        .compiled
-        .workflow()
-        .settings
-        .timezone
-        .clone()
-        .unwrap_or_else(|| "UTC".into());
-    let local = timezone
-        .parse::<chrono_tz::Tz>()
-        .map(|tz| at.with_timezone(&tz).fixed_offset())
-        .unwrap_or_else(|_| at.fixed_offset());
+    let tz = timezone(&wf);
+    let local = at.with_timezone(&tz);
+    if let Some(interval) = due.every_weeks {
+        match weeks_due(app, &wf, &due, interval, local.date_naive()).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!("schedule {key}: cannot check its weeks interval: {e}");
+                return;
+            }
+        }
+    }
     let start = Start {
         mode: "trigger",
-        start_node: Some(node),
-        items: vec![sluice_nodes::trigger::schedule::tick_item(
-            &local, &timezone,
-        )],
+        start_node: Some(due.node),
+        items: vec![tick_item(&local.fixed_offset(), tz.name())],
         resumable: true,
         retry_of: None,
         existing_id: None,
     };
     if let Err(e) = app.start(wf, start).await {
         tracing::error!("schedule {key}: {}", e.message);
+    }
+}
+
+/// Whether the tick of a weeks rule with an interval runs on `date` (local); when it does, its
+/// week is saved in the workflow's static data before the execution starts (and reads it).
+async fn weeks_due(
+    app: &App,
+    wf: &Deployed,
+    due: &DueRule,
+    interval: u64,
+    date: NaiveDate,
+) -> Result<bool, StoreError> {
+    let mut data = match app.store.workflow_static_data(&wf.id).await? {
+        Some(saved) => saved,
+        None => wf.compiled.workflow().static_data_object(),
+    };
+    if !take_weeks_tick(&mut data, &due.node, due.rule, interval, date) {
+        return Ok(false);
+    }
+    app.store.save_workflow_static_data(&wf.id, &data).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ticks_are_computed_in_the_workflow_time_zone() {
+        let monday_nine = Cron::from_str("0 0 9 * * 1").unwrap();
+        let after = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
+        let berlin = next_occurrence(&monday_nine, "Europe/Berlin".parse().unwrap(), after);
+        assert_eq!(berlin, Utc.with_ymd_and_hms(2025, 3, 3, 8, 0, 0).single());
+        let utc = next_occurrence(&monday_nine, Tz::UTC, after);
+        assert_eq!(utc, Utc.with_ymd_and_hms(2025, 3, 3, 9, 0, 0).single());
     }
 }

@@ -308,10 +308,9 @@ async fn graceful_shutdown_finishes_accepted_executions() {
         assert_eq!(status, 200);
     }
     let store = s.store.clone();
-    let config = s.store_config.clone();
-    let _dir = s.stop().await;
+    let db = s.stop().await.unwrap();
     drop(store);
-    let reopened = sluice_store::Store::open(config).await.unwrap();
+    let reopened = db.open().await;
     let filter = sluice_store::ExecutionFilter {
         workflow_id: Some(id),
         status: Some("success".into()),

@@ -43,13 +43,14 @@ impl ExecutionRow {
     }
 }
 
-fn insert_running(id: i64, new: NewExecution, started_at: i64) -> Stmt {
+/// The running row, owned by this process (see [`Store::claim_abandoned_executions`]).
+fn insert_running(id: i64, new: NewExecution, started_at: i64, owner: Option<String>) -> Stmt {
     let data = new
         .resume
         .map(|r| compress(&serde_json::json!({ "resume": r }).to_string()));
     Stmt::new(
-        "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data) \
-         VALUES ($1, $2, $3, 'running', $4, $5, $6)",
+        "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data, owner) \
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)",
         vec![
             id.into(),
             new.workflow_id.into(),
@@ -57,17 +58,18 @@ fn insert_running(id: i64, new: NewExecution, started_at: i64) -> Stmt {
             new.retry_of.into(),
             started_at.into(),
             data.into(),
+            owner.into(),
         ],
     )
 }
 
 impl Store {
-    /// Record an execution as running and wait until that is committed: once this returns, a
-    /// crash cannot lose it (see [`Store::unfinished_executions`]).
+    /// Record an execution as running, owned by this process, and wait until that is committed:
+    /// once this returns, a crash cannot lose it (see [`Store::claim_abandoned_executions`]).
     pub async fn accept_execution(&self, new: NewExecution) -> Result<i64, StoreError> {
         let id = self.next_execution_id().await?;
         self.writer
-            .commit(vec![insert_running(id, new, now_ms())])
+            .commit(vec![insert_running(id, new, now_ms(), self.process_id())])
             .await?;
         Ok(id)
     }
@@ -102,7 +104,7 @@ impl Store {
         let commit = match &mut *state {
             RowState::Written(commit) => return Ok(commit.clone()),
             RowState::Deferred { new, started_at } => {
-                let stmt = insert_running(row.id, new.clone(), *started_at);
+                let stmt = insert_running(row.id, new.clone(), *started_at, self.process_id());
                 self.queue(vec![stmt]).await?
             }
         };

@@ -45,7 +45,7 @@ impl ExecutionRecord {
         json
     }
 
-    fn from_row(row: Row, with_data: bool) -> Result<Self, StoreError> {
+    pub(crate) fn from_row(row: Row, with_data: bool) -> Result<Self, StoreError> {
         let mut it = row.into_iter();
         let mut next = || it.next().unwrap_or(Val::Null);
         let mut record = ExecutionRecord {
@@ -110,7 +110,7 @@ impl ExecutionFilter {
     }
 }
 
-const COLUMNS: &str = "id, workflow_id, mode, status, retry_of, started_at, stopped_at";
+pub(crate) const COLUMNS: &str = "id, workflow_id, mode, status, retry_of, started_at, stopped_at";
 
 pub(crate) fn compress(json_text: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(json_text.as_bytes())
@@ -226,22 +226,6 @@ impl Store {
             .execute("DELETE FROM executions WHERE id = $1", vec![id.into()])
             .await?
             > 0)
-    }
-
-    /// Executions a previous process accepted and never finished (with their resume data).
-    pub async fn unfinished_executions(&self) -> Result<Vec<ExecutionRecord>, StoreError> {
-        self.writer.flush().await?;
-        self.db
-            .query(
-                &format!(
-                    "SELECT {COLUMNS}, data FROM executions WHERE status = 'running' ORDER BY id"
-                ),
-                vec![],
-            )
-            .await?
-            .into_iter()
-            .map(|r| ExecutionRecord::from_row(r, true))
-            .collect()
     }
 
     /// Apply the pruning policy at time `now` (ms): drop finished executions older than the

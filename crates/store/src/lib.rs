@@ -3,7 +3,9 @@
 //!
 //! Both backends implement one small SQL interface ([`sql::Db`]) and every query is written
 //! once in the dialect they share, so behaviour is identical; migrations run on [`Store::open`].
-//! Execution writes go through a group-commit writer off the request path.
+//! Execution writes go through a group-commit writer off the request path. Several server
+//! processes can share one database: each execution is owned by the process running it, and
+//! only the executions of processes that are gone are taken over (see `processes`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sluice_store::StoreError> {
@@ -20,9 +22,12 @@ mod execution_row;
 mod executions;
 mod migrations;
 mod postgres;
+mod processes;
 mod secrets;
 mod sql;
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod workflows;
 mod writer;
 
@@ -30,6 +35,7 @@ pub use config::{Backend, PruningPolicy, SavingPolicy, StoreConfig};
 pub use execution_row::ExecutionRow;
 pub use executions::{ExecutionFilter, ExecutionRecord, Finished, NewExecution};
 pub use postgres::PostgresConfig;
+pub use processes::STALE_HEARTBEATS;
 pub use secrets::CredentialRecord;
 pub use workflows::{WorkflowFilter, WorkflowRecord};
 
@@ -88,6 +94,8 @@ pub struct Store {
     writer: Writer,
     ids: tokio::sync::Mutex<std::ops::Range<i64>>,
     config: StoreConfig,
+    /// This process, once registered (`sluice serve`); other users of the store never are.
+    process: std::sync::RwLock<Option<processes::Registration>>,
 }
 
 impl Store {
@@ -107,6 +115,7 @@ impl Store {
             cipher,
             ids: tokio::sync::Mutex::new(0..0),
             config,
+            process: std::sync::RwLock::new(None),
         }))
     }
 
@@ -119,9 +128,13 @@ impl Store {
         self.db.query("SELECT 1", vec![]).await.is_ok()
     }
 
-    /// Commit every queued execution write and stop the writer.
+    /// Commit every queued execution write, stop the writer and deregister this process (if
+    /// it registered).
     pub async fn close(&self) {
         self.writer.close().await;
+        if let Err(e) = self.deregister_process().await {
+            tracing::error!("deregistering this process: {e}");
+        }
     }
 }
 

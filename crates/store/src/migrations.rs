@@ -25,6 +25,15 @@ const MIGRATIONS: &[&[&str]] = &[
     ],
     // Workflow static data (n8n's `staticData`), JSON text; NULL = never saved.
     &["ALTER TABLE workflows ADD COLUMN static_data TEXT"],
+    // Process ownership: the `sluice serve` process running each execution (NULL = none, e.g.
+    // accepted before this migration), the processes alive with their heartbeat, and a version
+    // of the active workflows that every change to them bumps.
+    &[
+        "ALTER TABLE executions ADD COLUMN owner TEXT",
+        "CREATE TABLE processes (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, \
+         heartbeat_at BIGINT NOT NULL, heartbeat_ms BIGINT NOT NULL)",
+        "INSERT INTO sequences (name, next_value) VALUES ('workflows', 1)",
+    ],
 ];
 
 pub async fn run(db: &dyn Db) -> Result<(), StoreError> {

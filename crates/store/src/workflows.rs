@@ -1,7 +1,7 @@
 //! Workflows: the n8n JSON exactly as given, plus id, name, active flag and timestamps in
 //! columns (the API merges them back into the JSON).
 
-use crate::sql::{Row, Val};
+use crate::sql::{Row, Stmt, Val};
 use crate::{decode_cursor, encode_cursor, iso, now_ms, random_id, Page, Store, StoreError};
 use serde_json::Value;
 
@@ -60,6 +60,14 @@ pub struct WorkflowFilter {
 
 const COLUMNS: &str = "id, name, active, data, created_at, updated_at";
 
+/// Bumps the active workflows' version (see [`Store::workflows_version`]).
+const BUMP_VERSION: &str =
+    "UPDATE sequences SET next_value = next_value + 1 WHERE name = 'workflows'";
+
+fn bump_version() -> Stmt {
+    Stmt::new(BUMP_VERSION, vec![])
+}
+
 impl Store {
     /// Save a workflow: insert it (inactive) under `id`, or a new id when `None`; replace the
     /// JSON of an existing one (keeping its active flag and creation time).
@@ -72,17 +80,26 @@ impl Store {
         let name = data["name"].as_str().unwrap_or_default().to_string();
         let now = now_ms();
         self.db
-            .execute(
-                "INSERT INTO workflows (id, name, active, data, created_at, updated_at) \
-                 VALUES ($1, $2, 0, $3, $4, $4) ON CONFLICT (id) DO UPDATE SET \
-                 name = excluded.name, data = excluded.data, updated_at = excluded.updated_at",
-                vec![
-                    id.as_str().into(),
-                    name.into(),
-                    data.to_string().into(),
-                    now.into(),
-                ],
-            )
+            .transaction(vec![
+                Stmt::new(
+                    "INSERT INTO workflows (id, name, active, data, created_at, updated_at) \
+                     VALUES ($1, $2, 0, $3, $4, $4) ON CONFLICT (id) DO UPDATE SET \
+                     name = excluded.name, data = excluded.data, updated_at = excluded.updated_at",
+                    vec![
+                        id.as_str().into(),
+                        name.into(),
+                        data.to_string().into(),
+                        now.into(),
+                    ],
+                ),
+                // Only an active workflow's new JSON changes what the servers run.
+                Stmt::new(
+                    format!(
+                        "{BUMP_VERSION} AND EXISTS (SELECT 1 FROM workflows WHERE id = $1 AND active = 1)"
+                    ),
+                    vec![id.as_str().into()],
+                ),
+            ])
             .await?;
         self.get_workflow(&id)
             .await?
@@ -148,11 +165,12 @@ impl Store {
         self.writer.flush().await?;
         self.db
             .transaction(vec![
-                crate::sql::Stmt::new(
+                Stmt::new(
                     "DELETE FROM executions WHERE workflow_id = $1",
                     vec![id.into()],
                 ),
-                crate::sql::Stmt::new("DELETE FROM workflows WHERE id = $1", vec![id.into()]),
+                Stmt::new("DELETE FROM workflows WHERE id = $1", vec![id.into()]),
+                bump_version(),
             ])
             .await?;
         Ok(Some(record))
@@ -165,10 +183,13 @@ impl Store {
         active: bool,
     ) -> Result<Option<WorkflowRecord>, StoreError> {
         self.db
-            .execute(
-                "UPDATE workflows SET active = $1, updated_at = $2 WHERE id = $3",
-                vec![active.into(), now_ms().into(), id.into()],
-            )
+            .transaction(vec![
+                Stmt::new(
+                    "UPDATE workflows SET active = $1, updated_at = $2 WHERE id = $3",
+                    vec![active.into(), now_ms().into(), id.into()],
+                ),
+                bump_version(),
+            ])
             .await?;
         self.get_workflow(id).await
     }
@@ -217,6 +238,21 @@ impl Store {
             )
             .await?;
         Ok(())
+    }
+
+    /// A number that changes whenever the set of active workflows or one's JSON changes
+    /// (activation, deactivation, update or deletion, by any process sharing the store): a
+    /// server polls it to pick up what other processes changed.
+    pub async fn workflows_version(&self) -> Result<i64, StoreError> {
+        self.db
+            .query(
+                "SELECT next_value FROM sequences WHERE name = 'workflows'",
+                vec![],
+            )
+            .await?
+            .first()
+            .and_then(|r| r[0].int())
+            .ok_or_else(|| StoreError::Corrupt("workflows version missing".into()))
     }
 
     /// Every active workflow (what `serve` registers on start).

@@ -1,74 +1,39 @@
 //! One behaviour suite for the store, run against embedded SQLite (temp dir) and the machine's
-//! Postgres (127.0.0.1:5432, database `test`, a fresh schema per test, dropped afterwards).
-//! Postgres tests fail, not skip, when it does not answer.
+//! Postgres (127.0.0.1:5432, database `test`, a fresh schema per test, dropped with the fixture,
+//! also when the test panics). Postgres tests fail, not skip, when it does not answer.
 
 use serde_json::json;
+use sluice_store::testing::TestDb;
 use sluice_store::{
-    Backend, ExecutionFilter, Finished, NewExecution, PostgresConfig, Store, StoreConfig,
-    StoreError, WorkflowFilter,
+    Backend, ExecutionFilter, Finished, NewExecution, Store, StoreConfig, StoreError,
+    WorkflowFilter, STALE_HEARTBEATS,
 };
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-/// A store on one backend, cleaned up on `finish`.
+/// A store on one backend.
 struct Fixture {
     store: Arc<Store>,
-    config: StoreConfig,
-    _dir: tempfile::TempDir,
-}
-
-static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
-
-fn pg_config(schema: &str) -> PostgresConfig {
-    PostgresConfig {
-        host: "127.0.0.1".into(),
-        port: 5432,
-        database: "test".into(),
-        user: "postgres".into(),
-        password: None,
-        schema: schema.into(),
-        pool_size: 4,
-    }
+    db: TestDb,
 }
 
 impl Fixture {
     async fn new(postgres: bool, tune: impl FnOnce(&mut StoreConfig)) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = StoreConfig::sqlite(dir.path().to_path_buf());
-        if postgres {
-            let schema = format!(
-                "store_test_{}_{}",
-                std::process::id(),
-                SCHEMAS.fetch_add(1, Ordering::SeqCst)
-            );
-            config.backend = Backend::Postgres(pg_config(&schema));
-        }
-        tune(&mut config);
-        let store = Store::open(config.clone())
-            .await
-            .expect("store opens (is Postgres running at 127.0.0.1:5432?)");
+        let mut db = TestDb::new(postgres, "store_test").await;
+        tune(&mut db.config);
         Fixture {
-            store,
-            config,
-            _dir: dir,
+            store: db.open().await,
+            db,
         }
+    }
+
+    /// Another store on the same database (another process).
+    async fn open(&self) -> Arc<Store> {
+        self.db.open().await
     }
 
     async fn finish(self) {
         self.store.close().await;
-        if let Backend::Postgres(pg) = &self.config.backend {
-            let (client, conn) = tokio_postgres::connect(
-                "host=127.0.0.1 port=5432 user=postgres dbname=test",
-                tokio_postgres::NoTls,
-            )
-            .await
-            .expect("postgres answers");
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("DROP SCHEMA {} CASCADE", pg.schema))
-                .await
-                .unwrap();
-        }
     }
 }
 
@@ -197,8 +162,6 @@ async fn execution_lifecycle(postgres: bool) {
     assert_eq!(page2.data.iter().map(|e| e.id).collect::<Vec<_>>(), vec![a]);
     assert!(page2.next_cursor.is_none());
 
-    let unfinished = s.unfinished_executions().await.unwrap();
-    assert_eq!(unfinished.iter().map(|e| e.id).collect::<Vec<_>>(), vec![c]);
     s.mark_crashed(c).await.unwrap();
     assert_eq!(
         s.get_execution(c, false).await.unwrap().unwrap().status,
@@ -223,9 +186,16 @@ async fn resume_data_survives_reopen(postgres: bool) {
     new.resume = Some(json!({"items": [{"json": {"a": 1}}]}));
     let id = f.store.accept_execution(new).await.unwrap();
     f.store.close().await;
-    // A second process (same database) sees it as unfinished, with what it needs to resume.
-    let reopened = Store::open(f.config.clone()).await.unwrap();
-    let unfinished = reopened.unfinished_executions().await.unwrap();
+    // A second process (same database) takes it over, with what it needs to resume.
+    let reopened = f.open().await;
+    reopened
+        .register_process(Duration::from_secs(5), sluice_store::now_ms())
+        .await
+        .unwrap();
+    let unfinished = reopened
+        .claim_abandoned_executions(sluice_store::now_ms())
+        .await
+        .unwrap();
     assert_eq!(unfinished.len(), 1);
     assert_eq!(unfinished[0].id, id);
     assert_eq!(
@@ -272,7 +242,7 @@ async fn credentials_are_encrypted(postgres: bool) {
     let (kind, back) = f.store.credential_data(&cred.id).await.unwrap().unwrap();
     assert_eq!(kind, "httpBasicAuth");
     assert_eq!(back, data);
-    let mut wrong = f.config.clone();
+    let mut wrong = f.db.config.clone();
     wrong.encryption_key = Some("another".into());
     let other = Store::open(wrong).await.unwrap();
     assert!(matches!(
@@ -347,7 +317,7 @@ async fn workflow_static_data(postgres: bool) {
         .unwrap();
     assert!(s.workflow_static_data("missing").await.unwrap().is_none());
     f.store.close().await;
-    let reopened = Store::open(f.config.clone()).await.unwrap();
+    let reopened = f.open().await;
     let loaded = reopened.workflow_static_data(&wf.id).await.unwrap();
     assert_eq!(loaded.map(serde_json::Value::Object), Some(data));
     reopened.close().await;
@@ -410,6 +380,159 @@ async fn deferred_execution_rows(postgres: bool) {
     f.finish().await;
 }
 
+const BEAT: Duration = Duration::from_secs(5);
+const BEAT_MS: i64 = 5_000;
+/// A heartbeat interval beyond which a process heartbeating at `t` is taken for dead.
+const DEAD: i64 = STALE_HEARTBEATS * BEAT_MS + 1;
+
+fn ids(records: &[sluice_store::ExecutionRecord]) -> Vec<i64> {
+    records.iter().map(|r| r.id).collect()
+}
+
+async fn executions_belong_to_live_processes(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let t0 = 1_000_000;
+    let a = f.open().await;
+    a.register_process(BEAT, t0).await.unwrap();
+    let e1 = a.accept_execution(new_execution("W")).await.unwrap();
+    let b = f.open().await;
+    b.register_process(BEAT, t0).await.unwrap();
+    // Not yet late enough.
+    let at_limit = t0 + STALE_HEARTBEATS * BEAT_MS;
+    assert!(b
+        .claim_abandoned_executions(at_limit)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(a.heartbeat(t0 + 10_000).await.unwrap());
+    let t1 = t0 + 10_000 + DEAD;
+    assert!(b
+        .claim_abandoned_executions(t1 - 1)
+        .await
+        .unwrap()
+        .is_empty());
+    // a stopped heartbeating: b takes over its execution, once.
+    assert_eq!(
+        ids(&b.claim_abandoned_executions(t1).await.unwrap()),
+        vec![e1]
+    );
+    assert!(b.claim_abandoned_executions(t1).await.unwrap().is_empty());
+    // a learns it was taken for dead, and is registered again.
+    assert!(!a.heartbeat(t1).await.unwrap());
+    assert!(a.heartbeat(t1).await.unwrap());
+    assert!(b.heartbeat(t1).await.unwrap());
+    let c = f.open().await;
+    c.register_process(BEAT, t1).await.unwrap();
+    assert!(c.claim_abandoned_executions(t1).await.unwrap().is_empty());
+    // A process that shuts down gives its running executions up at once.
+    b.close().await;
+    let claimed = c.claim_abandoned_executions(t1).await.unwrap();
+    assert_eq!(ids(&claimed), vec![e1]);
+    assert_eq!(claimed[0].status, "running");
+    // Only a registered process claims.
+    assert!(matches!(
+        f.store.claim_abandoned_executions(t1).await,
+        Err(StoreError::Config(_))
+    ));
+    a.close().await;
+    c.close().await;
+    f.finish().await;
+}
+
+async fn concurrent_recoveries_never_share_an_execution(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let t0 = 1_000_000;
+    let dead = f.open().await;
+    dead.register_process(BEAT, t0).await.unwrap();
+    let mut accepted = Vec::new();
+    for _ in 0..40 {
+        accepted.push(dead.accept_execution(new_execution("W")).await.unwrap());
+    }
+    // Accepted by no process at all (a store that never registered, or an older version).
+    accepted.push(f.store.accept_execution(new_execution("W")).await.unwrap());
+    let (b, c) = (f.open().await, f.open().await);
+    b.register_process(BEAT, t0 + DEAD).await.unwrap();
+    c.register_process(BEAT, t0 + DEAD).await.unwrap();
+    let (by_b, by_c) = tokio::join!(
+        b.claim_abandoned_executions(t0 + DEAD),
+        c.claim_abandoned_executions(t0 + DEAD)
+    );
+    let mut all = [ids(&by_b.unwrap()), ids(&by_c.unwrap())].concat();
+    all.sort_unstable();
+    assert_eq!(all, accepted, "each taken over exactly once");
+    b.close().await;
+    c.close().await;
+    f.finish().await;
+}
+
+async fn a_restarted_process_takes_its_executions_back_at_once(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let t0 = 1_000_000;
+    let first = f.open().await;
+    first.register_process(BEAT, t0).await.unwrap();
+    let e1 = first.accept_execution(new_execution("W")).await.unwrap();
+    // Killed: no shutdown; its data directory slot is free again.
+    drop(first);
+    let second = f.open().await;
+    second.register_process(BEAT, t0 + 1).await.unwrap();
+    let other = f.open().await;
+    other.register_process(BEAT, t0 + 1).await.unwrap();
+    assert!(other
+        .claim_abandoned_executions(t0 + 1)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        ids(&second.claim_abandoned_executions(t0 + 1).await.unwrap()),
+        vec![e1],
+        "the heartbeat is still fresh, but the slot says its process is gone"
+    );
+    second.close().await;
+    other.close().await;
+    f.finish().await;
+}
+
+async fn workflow_changes_bump_the_version(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let other = f.open().await;
+    let body = json!({"name": "w", "nodes": [], "connections": {}});
+    let mut seen = s.workflows_version().await.unwrap();
+    let mut changed = |version: i64| {
+        let moved = version != seen;
+        seen = version;
+        moved
+    };
+    let wf = s.put_workflow(None, body.clone()).await.unwrap();
+    assert!(!changed(s.workflows_version().await.unwrap()), "inactive");
+    s.set_workflow_active(&wf.id, true).await.unwrap();
+    assert!(
+        changed(other.workflows_version().await.unwrap()),
+        "activated"
+    );
+    other
+        .put_workflow(Some(&wf.id), body.clone())
+        .await
+        .unwrap();
+    assert!(
+        changed(s.workflows_version().await.unwrap()),
+        "active one updated"
+    );
+    s.set_workflow_active(&wf.id, false).await.unwrap();
+    assert!(changed(s.workflows_version().await.unwrap()), "deactivated");
+    s.put_workflow(Some(&wf.id), body).await.unwrap();
+    assert!(
+        !changed(s.workflows_version().await.unwrap()),
+        "inactive one updated"
+    );
+    s.set_workflow_active(&wf.id, true).await.unwrap();
+    assert!(changed(s.workflows_version().await.unwrap()));
+    s.delete_workflow(&wf.id).await.unwrap();
+    assert!(changed(other.workflows_version().await.unwrap()), "deleted");
+    other.close().await;
+    f.finish().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),*) => {
         mod sqlite {
@@ -432,7 +555,11 @@ on_both_backends!(
     api_keys_and_leases,
     pruning_by_count_and_age,
     workflow_static_data,
-    deferred_execution_rows
+    deferred_execution_rows,
+    executions_belong_to_live_processes,
+    concurrent_recoveries_never_share_an_execution,
+    a_restarted_process_takes_its_executions_back_at_once,
+    workflow_changes_bump_the_version
 );
 
 #[tokio::test]

@@ -1,19 +1,19 @@
 //! A real server on a random port over a real store: SQLite in a temp dir, or the machine's
-//! Postgres (127.0.0.1:5432, database `test`) in a fresh schema dropped by `stop`.
+//! Postgres (127.0.0.1:5432, database `test`) in a fresh schema, dropped with its [`TestDb`]
+//! (also when the test panics).
 
 #![allow(dead_code)]
 
 use reqwest::{Client, Method, Response};
 use serde_json::{json, Value};
 use sluice_server::ServerConfig;
-use sluice_store::{Backend, PostgresConfig, Store, StoreConfig};
-use std::sync::atomic::{AtomicUsize, Ordering};
+pub use sluice_store::testing::TestDb;
+use sluice_store::{Store, StoreConfig};
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-
-static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
 
 pub struct TestServer {
     pub base: String,
@@ -23,27 +23,17 @@ pub struct TestServer {
     pub store_config: StoreConfig,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), String>>>,
-    _dir: tempfile::TempDir,
+    /// The database, when this server has it to itself.
+    db: Option<TestDb>,
 }
 
-pub fn store_config(postgres: bool, dir: &std::path::Path) -> StoreConfig {
-    let mut config = StoreConfig::sqlite(dir.to_path_buf());
-    if postgres {
-        config.backend = Backend::Postgres(PostgresConfig {
-            host: "127.0.0.1".into(),
-            port: 5432,
-            database: "test".into(),
-            user: "postgres".into(),
-            password: None,
-            schema: format!(
-                "server_test_{}_{}",
-                std::process::id(),
-                SCHEMAS.fetch_add(1, Ordering::SeqCst)
-            ),
-            pool_size: 4,
-        });
+impl Drop for TestServer {
+    /// A test that panics leaves no server running on its database.
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
-    config
 }
 
 impl TestServer {
@@ -52,21 +42,23 @@ impl TestServer {
     }
 
     pub async fn with(postgres: bool, tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let store_config = store_config(postgres, dir.path());
-        let store = Store::open(store_config.clone())
-            .await
-            .expect("store opens (is Postgres running at 127.0.0.1:5432?)");
+        let db = TestDb::new(postgres, "server_test").await;
+        let mut server = Self::on(&db, tune).await;
+        server.db = Some(db);
+        server
+    }
+
+    /// A server on `db`, which others may share (a process of several on one database).
+    pub async fn on(db: &TestDb, tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let mut config = ServerConfig::default();
         tune(&mut config);
-        Self::serve(store, store_config, config, dir).await
+        Self::serve(db.open().await, db.config.clone(), config).await
     }
 
     pub async fn serve(
         store: Arc<Store>,
         store_config: StoreConfig,
         config: ServerConfig,
-        dir: tempfile::TempDir,
     ) -> TestServer {
         let key = store.create_api_key("test").await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -93,18 +85,25 @@ impl TestServer {
             store_config,
             shutdown: Some(tx),
             task: Some(task),
-            _dir: dir,
+            db: None,
         }
     }
 
-    /// Shut down gracefully; returns the data directory (deleted when dropped).
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    /// Shut down gracefully; returns the database if the server had it to itself (dropped
+    /// with it).
+    pub async fn stop(mut self) -> Option<TestDb> {
         self.shutdown.take().unwrap().send(()).unwrap();
         self.task.take().unwrap().await.unwrap().unwrap();
-        if let Backend::Postgres(pg) = &self.store_config.backend {
-            drop_schema(&pg.schema).await;
-        }
-        self._dir
+        self.db.take()
+    }
+
+    /// Stop as a killed process would: no shutdown, no deregistration, no more heartbeats,
+    /// schedules or recovery. (Executions it started go on as tasks of the test's runtime,
+    /// where a killed process's would vanish; they write nothing before the test ends.)
+    pub async fn kill(mut self) {
+        let task = self.task.take().unwrap();
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
     }
 
     /// An API call with the key; returns (status, JSON body).
@@ -156,6 +155,38 @@ impl TestServer {
         }
         panic!("fewer than {count} executions for '{query}'");
     }
+
+    /// The execution `id` (a string id) as the API shows it.
+    pub async fn execution(&self, id: &Value) -> Value {
+        let (status, body) = self
+            .api(
+                Method::GET,
+                &format!("/executions/{}", id.as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// How many executions match `query`.
+    pub async fn count_executions(&self, query: &str) -> usize {
+        let (status, list) = self
+            .api(Method::GET, &format!("/executions?limit=250&{query}"), None)
+            .await;
+        assert_eq!(status, 200, "{list}");
+        list["data"].as_array().unwrap().len()
+    }
+}
+
+/// Wait until `check` holds (things other processes do happen in their own time); panics
+/// naming `what` after 20 s.
+pub async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 pub async fn json_of(resp: Response) -> (u16, Value) {
@@ -165,20 +196,6 @@ pub async fn json_of(resp: Response) -> (u16, Value) {
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
-}
-
-pub async fn drop_schema(schema: &str) {
-    let (client, conn) = tokio_postgres::connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=test",
-        tokio_postgres::NoTls,
-    )
-    .await
-    .expect("postgres answers");
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .await
-        .unwrap();
 }
 
 /// Webhook (POST `path`, `mode`) -> Set (`ok`, `amount` from the body) [-> Respond].

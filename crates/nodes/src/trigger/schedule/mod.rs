@@ -1,6 +1,13 @@
 //! Schedule Trigger (v1-1.3) and the legacy Cron node: their rules as cron expressions with a
-//! seconds field (the host computes fire times and claims each tick in the store), and the item
-//! a tick emits.
+//! seconds field (the host computes fire times in the workflow's time zone and claims each tick
+//! in the store), the weeks-interval check of "every N weeks" rules (`weeks`), and the item a
+//! tick emits.
+
+#[cfg(test)]
+mod tests;
+mod weeks;
+
+pub use weeks::{take_weeks_tick, week_of_year};
 
 use super::pass_through;
 use chrono::{DateTime, Datelike, TimeZone, Timelike};
@@ -12,7 +19,7 @@ pub const SCHEDULE_SPEC: NodeSpec = NodeSpec {
     versions: &[1.0, 1.1, 1.2, 1.3],
     kind: NodeKind::Trigger,
     factory: |def, params| {
-        cron_expressions(def)?;
+        schedule_rules(def)?;
         pass_through(def, params)
     },
 };
@@ -22,10 +29,29 @@ pub const CRON_SPEC: NodeSpec = NodeSpec {
     versions: &[1.0],
     kind: NodeKind::Trigger,
     factory: |def, params| {
-        cron_expressions(def)?;
+        schedule_rules(def)?;
         pass_through(def, params)
     },
 };
+
+/// One rule of a schedule node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleRule {
+    /// When it may fire: a six-field cron expression (seconds first), in the workflow's time zone.
+    pub cron: String,
+    /// For a weeks rule with `weeksInterval` > 1: its cron fires every week on the chosen days,
+    /// and a tick runs only in weeks this many apart (see [`take_weeks_tick`]).
+    pub every_weeks: Option<u64>,
+}
+
+impl ScheduleRule {
+    fn cron(cron: String) -> Self {
+        ScheduleRule {
+            cron,
+            every_weeks: None,
+        }
+    }
+}
 
 /// True for the node types this module schedules.
 pub fn is_schedule(def: &NodeDef) -> bool {
@@ -40,34 +66,35 @@ fn num(v: &Value, key: &str, default: u64) -> u64 {
     }
 }
 
-/// Six-field (seconds first) cron expressions, one per rule of the node.
-pub fn cron_expressions(def: &NodeDef) -> Result<Vec<String>, NodeError> {
+/// The node's rules, in order (a rule's index is where its weeks state is kept).
+pub fn schedule_rules(def: &NodeDef) -> Result<Vec<ScheduleRule>, NodeError> {
     let p = &def.parameters;
-    let exprs = if def.node_type == CRON_SPEC.node_type {
-        p["triggerTimes"]["item"]
+    if def.node_type == CRON_SPEC.node_type {
+        return p["triggerTimes"]["item"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(cron_node_rule)
-            .collect::<Result<Vec<_>, _>>()?
-    } else {
-        let rules = p["rule"]["interval"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if rules.is_empty() {
-            vec!["0 0 0 * * *".to_string()]
-        } else {
-            rules
-                .iter()
-                .map(interval_rule)
-                .collect::<Result<Vec<_>, _>>()?
-        }
-    };
-    Ok(exprs)
+            .map(|r| cron_node_rule(r).map(ScheduleRule::cron))
+            .collect();
+    }
+    match p["rule"]["interval"].as_array() {
+        Some(rules) if !rules.is_empty() => rules.iter().map(interval_rule).collect(),
+        _ => Ok(vec![ScheduleRule::cron("0 0 0 * * *".into())]),
+    }
 }
 
-fn interval_rule(r: &Value) -> Result<String, NodeError> {
+fn interval_rule(r: &Value) -> Result<ScheduleRule, NodeError> {
+    let every_weeks = match r["field"].as_str() {
+        Some("weeks") => Some(num(r, "weeksInterval", 1)).filter(|&n| n > 1),
+        _ => None,
+    };
+    Ok(ScheduleRule {
+        cron: interval_cron(r)?,
+        every_weeks,
+    })
+}
+
+fn interval_cron(r: &Value) -> Result<String, NodeError> {
     let (m, h) = (num(r, "triggerAtMinute", 0), num(r, "triggerAtHour", 0));
     Ok(match r["field"].as_str().unwrap_or("days") {
         "seconds" => format!("*/{} * * * * *", num(r, "secondsInterval", 30).max(1)),
