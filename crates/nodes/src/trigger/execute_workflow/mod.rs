@@ -1,16 +1,30 @@
 //! Execute Workflow (v1-1.3) and its trigger: run another workflow (stored, from a local file,
-//! or given as JSON in the parameter) with this node's items, once for all items or once per
-//! item, and output its last node's items (or, without waiting, the input items).
+//! from a URL, or given as JSON in the parameter) with this node's items, once for all items
+//! (`mode: once`) or once per item (`each`).
 //!
-//! Under `sluice serve` the host runs it (stored workflows, recorded executions); without a
-//! host, file and parameter workflows run in-process.
+//! What the sub-workflow gets: the input items as they are, or from v1.2, when the
+//! sub-workflow declares its inputs, one item per input item built from `workflowInputs`
+//! ([`inputs`]). What the node outputs: with `options.waitForSubWorkflow` (default true) the
+//! sub-workflow's last node's items, paired to the input items they derive from (in `each`
+//! mode: to the item that ran it); without waiting, its own input items.
+//!
+//! Under `sluice serve` the host runs the sub-workflow (stored workflows, recorded
+//! executions); without a host, file, URL and parameter workflows run in-process, to the end.
 
-use super::pass_through;
+mod inputs;
+mod source;
+mod trigger;
+
+pub use trigger::TRIGGER_SPEC;
+
+use crate::util::options::{str_or, unknown};
+use inputs::WorkflowInputs;
 use sluice_engine::{
     CompiledWorkflow, ExecuteContext, ExecutionOptions, Node, NodeError, NodeKind, NodeOutputs,
-    NodeSpec, Param, RunStatus, SubWorkflow, SubWorkflowRequest,
+    NodeSpec, Param, SubWorkflow, SubWorkflowRequest,
 };
 use sluice_model::{Item, NodeDef, Value, Workflow};
+use source::Source;
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.executeWorkflow",
@@ -19,155 +33,118 @@ pub const SPEC: NodeSpec = NodeSpec {
     factory: build,
 };
 
-/// Execute Workflow Trigger: emits the items the caller passed.
-pub const TRIGGER_SPEC: NodeSpec = NodeSpec {
-    node_type: "n8n-nodes-base.executeWorkflowTrigger",
-    versions: &[1.0, 1.1],
-    kind: NodeKind::Trigger,
-    factory: pass_through,
-};
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Database,
-    LocalFile,
-    Parameter,
-}
-
 struct ExecuteWorkflow {
     source: Source,
     each: bool,
+    /// `None`: the sub-workflow gets the input items as they are.
+    inputs: Option<WorkflowInputs>,
 }
 
-fn build(def: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let source = match def.parameters["source"].as_str().unwrap_or("database") {
-        "database" => Source::Database,
-        "localFile" => Source::LocalFile,
-        "parameter" => Source::Parameter,
-        other => {
-            return Err(NodeError::new(format!("source '{other}' is not supported"))
-                .with_parameter("source"))
-        }
+fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    let each = match str_or(params, "mode", "once")? {
+        "once" => false,
+        "each" => true,
+        other => return Err(unknown("mode", other)),
     };
     Ok(Box::new(ExecuteWorkflow {
-        source,
-        each: def.parameters["mode"].as_str() == Some("each"),
+        source: Source::parse(params)?,
+        each,
+        inputs: WorkflowInputs::parse(def)?,
     }))
 }
 
 impl ExecuteWorkflow {
-    fn workflow(&self, ctx: &ExecuteContext<'_>, item: usize) -> Result<SubWorkflow, NodeError> {
-        Ok(match self.source {
-            Source::Database => {
-                let id = match ctx.param("workflowId", item)? {
-                    Value::Object(rl) => rl.get("value").cloned().unwrap_or(Value::Null),
-                    other => other,
-                };
-                match id {
-                    Value::String(s) if !s.is_empty() => SubWorkflow::Stored(s),
-                    Value::Number(n) => SubWorkflow::Stored(n.to_string()),
-                    _ => {
-                        return Err(
-                            NodeError::new("No workflow ID given").with_parameter("workflowId")
-                        )
-                    }
-                }
-            }
-            Source::LocalFile => {
-                let path = ctx.param_str("workflowPath", item)?.unwrap_or_default();
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    NodeError::new(format!("cannot read workflow file '{path}': {e}"))
-                        .with_parameter("workflowPath")
-                })?;
-                SubWorkflow::Definition(parse(&text, "workflowPath")?)
-            }
-            Source::Parameter => {
-                SubWorkflow::Definition(match ctx.param("workflowJson", item)? {
-                    Value::String(s) => parse(&s, "workflowJson")?,
-                    other => other,
+    /// The item the sub-workflow gets for input item `index`.
+    fn passed_item(&self, ctx: &ExecuteContext<'_>, index: usize) -> Result<Item, NodeError> {
+        match &self.inputs {
+            Some(inputs) => inputs.item(ctx, index),
+            None => {
+                let item = &ctx.main_input()[index];
+                Ok(Item {
+                    json: item.json.clone(),
+                    binary: item.binary.clone(),
+                    paired_item: Default::default(),
                 })
             }
-        })
+        }
     }
 
-    async fn call(
+    /// Run the sub-workflow for the input items `indexes`, with the parameters of the first.
+    async fn run(
         &self,
         ctx: &ExecuteContext<'_>,
-        request: SubWorkflowRequest,
-    ) -> Result<Vec<Item>, NodeError> {
-        if let Some(host) = ctx.host() {
-            return host.execute_workflow(request).await;
-        }
-        let SubWorkflow::Definition(json) = request.workflow else {
-            return Err(NodeError::new(
-                "workflows from the database can only be executed under `sluice serve`",
-            ));
+        indexes: std::ops::Range<usize>,
+    ) -> Result<Option<Vec<Item>>, NodeError> {
+        let first = indexes.start;
+        let wait = !matches!(
+            ctx.param("options.waitForSubWorkflow", first)
+                .map_err(|e| e.with_item(first))?,
+            Value::Bool(false)
+        );
+        let request = SubWorkflowRequest {
+            workflow: self
+                .source
+                .workflow(ctx, first)
+                .await
+                .map_err(|e| e.with_item(first))?,
+            items: indexes
+                .map(|i| self.passed_item(ctx, i))
+                .collect::<Result<_, _>>()?,
+            wait,
         };
-        let workflow: Workflow = serde_json::from_value(json)
-            .map_err(|e| NodeError::new(format!("invalid sub-workflow: {e}")))?;
-        let compiled = CompiledWorkflow::build(workflow, &crate::registry())
-            .map_err(|e| NodeError::new(format!("sub-workflow: {e}")))?;
-        let outcome = compiled
-            .run(ExecutionOptions {
-                trigger_items: Some(request.items),
-                clock: ctx.clock().clone(),
-                mode: "integrated".into(),
-                ..ExecutionOptions::default()
-            })
-            .await
-            .map_err(|e| NodeError::new(format!("sub-workflow: {e}")))?;
-        match (outcome.status, outcome.error.as_ref()) {
-            (RunStatus::Error, Some(e)) => Err(NodeError::new(e.to_string())),
-            _ => Ok(outcome.last_output().to_vec()),
-        }
+        let result = match ctx.host() {
+            Some(host) => host.execute_workflow(request).await?,
+            None => run_in_process(ctx, request).await?,
+        };
+        Ok(wait.then_some(result))
     }
 }
 
-fn parse(text: &str, parameter: &str) -> Result<Value, NodeError> {
-    serde_json::from_str(text).map_err(|e| {
-        NodeError::new(format!("the workflow is not valid JSON: {e}")).with_parameter(parameter)
-    })
+/// Run a workflow given as JSON in this process (`sluice run`, `sluice test`), to the end.
+async fn run_in_process(
+    ctx: &ExecuteContext<'_>,
+    request: SubWorkflowRequest,
+) -> Result<Vec<Item>, NodeError> {
+    let SubWorkflow::Definition(json) = request.workflow else {
+        return Err(NodeError::new(
+            "workflows from the database can only be executed under `sluice serve`",
+        ));
+    };
+    let workflow: Workflow = serde_json::from_value(json)
+        .map_err(|e| NodeError::new(format!("invalid sub-workflow: {e}")))?;
+    let compiled = CompiledWorkflow::build(workflow, &crate::registry())
+        .map_err(|e| NodeError::new(format!("sub-workflow: {e}")))?;
+    compiled
+        .run(ExecutionOptions {
+            trigger_items: Some(request.items),
+            clock: ctx.clock().clone(),
+            files: ctx.files().clone(),
+            mode: "integrated".into(),
+            ..ExecutionOptions::default()
+        })
+        .await
+        .map_err(|e| NodeError::new(format!("sub-workflow: {e}")))?
+        .into_sub_workflow_result()
 }
 
 #[async_trait::async_trait]
 impl Node for ExecuteWorkflow {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let items = ctx.main_input();
-        let wait = !matches!(
-            ctx.param("options.waitForSubWorkflow", 0)?,
-            Value::Bool(false)
-        );
-        let batches: Vec<(usize, Vec<Item>)> = if self.each {
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, it)| (i, vec![it.clone()]))
-                .collect()
-        } else {
-            vec![(0, items.to_vec())]
-        };
-        let mut out = Vec::new();
-        for (index, batch) in batches {
-            let request = SubWorkflowRequest {
-                workflow: self.workflow(ctx, index)?,
-                items: batch
-                    .into_iter()
-                    .map(|i| Item::new((*i.json).clone()))
-                    .collect(),
-                wait,
-            };
-            let result = self
-                .call(ctx, request)
-                .await
-                .map_err(|e| e.with_item(index))?;
-            if self.each {
-                out.extend(result.into_iter().map(|i| i.paired_to(index)));
-            } else {
-                out.extend(result);
-            }
+        if !self.each {
+            return Ok(vec![self
+                .run(ctx, 0..items.len())
+                .await?
+                .unwrap_or_else(|| items.to_vec())]);
         }
-        if !wait {
-            return Ok(vec![items.to_vec()]);
+        let mut out = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            match self.run(ctx, index..index + 1).await {
+                Ok(Some(result)) => out.extend(result.into_iter().map(|i| i.paired_to(index))),
+                Ok(None) => out.push(item.clone()),
+                Err(e) if ctx.continue_on_fail() => out.push(ctx.error_item(&e, index)),
+                Err(e) => return Err(e.with_item(index)),
+            }
         }
         Ok(vec![out])
     }
