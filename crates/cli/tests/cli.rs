@@ -243,3 +243,99 @@ fn the_example_workflow_routes_orders() {
         ["Order 1 for Ada", "Order 3 for Alan", "Order 5 for Barbara"]
     );
 }
+
+/// A tiny HTTP/1.1 server on a random 127.0.0.1 port: GET of a path in `routes` answers its
+/// (status, body), anything else 404. It serves until the test process ends.
+fn http_server(routes: Vec<(&'static str, u16, String)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut header = String::new();
+            while reader.read_line(&mut header).unwrap() > 2 {
+                header.clear();
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or_default();
+            let (status, body) = routes
+                .iter()
+                .find(|(route, ..)| *route == path)
+                .map_or((404, String::new()), |(_, status, body)| {
+                    (*status, body.clone())
+                });
+            let reason = if status == 200 { "OK" } else { "Not Found" };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    base
+}
+
+#[test]
+fn run_executes_a_sub_workflow_fetched_from_a_url() {
+    let sub = json!({"name": "sub", "nodes": [
+        {"name": "In", "type": "n8n-nodes-base.executeWorkflowTrigger", "typeVersion": 1.1,
+         "position": [0, 0], "parameters": {"workflowInputs": {"values": [{"name": "who"}]}}}
+    ], "connections": {}});
+    let base = http_server(vec![
+        ("/sub.json", 200, sub.to_string()),
+        ("/broken.json", 200, "{\"nodes\": [".into()),
+    ]);
+    let call = |path: &str| {
+        json!({"name": "Call", "type": "n8n-nodes-base.executeWorkflow", "typeVersion": 1.3,
+               "position": [200, 0], "parameters": {
+                   "source": "url", "workflowUrl": format!("{base}{path}"), "options": {},
+                   "workflowInputs": {"mappingMode": "defineBelow",
+                       "value": {"who": "={{ $json.name.toUpperCase() }}"},
+                       "schema": [{"id": "who", "displayName": "who", "type": "string"}],
+                       "attemptToConvertTypes": false, "convertFieldsToString": true}}})
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.json",
+        &json!([{"name": "ada", "age": 36}, {"name": "alan"}]),
+    );
+    let run = |path: &str| {
+        let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), call(path)]));
+        sluice(&[
+            "run",
+            wf.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+        ])
+    };
+
+    let out = run("/sub.json");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(items, json!([{"who": "ADA"}, {"who": "ALAN"}]));
+
+    let out = run("/missing.json");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "node 'Call': cannot load the workflow from '{base}/missing.json': the server \
+             answered 404 Not Found [parameter 'workflowUrl', item 0]"
+        )),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run("/broken.json");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "node 'Call': the workflow at '{base}/broken.json' is not valid JSON"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

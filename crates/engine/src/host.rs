@@ -32,7 +32,7 @@ pub enum ResponseBody {
 pub enum SubWorkflow {
     /// A stored workflow, by id.
     Stored(String),
-    /// A workflow given as JSON (from a local file or the node's parameter).
+    /// A workflow given as JSON (from a local file, a URL or the node's parameter).
     Definition(Value),
 }
 

@@ -1,6 +1,7 @@
 //! Walking paired items backwards: `$('Node').item` and `$('Node').all()` lookups.
 
 use crate::execution::Shared;
+use crate::RunData;
 use sluice_expr::ExprError;
 use sluice_model::{Item, NodeDef, SourceRef};
 
@@ -45,7 +46,8 @@ impl Shared<'_> {
             ));
         };
         let mut found: Vec<&Item> = Vec::new();
-        self.walk_back(target, source, item_index, &mut found, 0)?;
+        self.run_data
+            .walk_back(target, source, item_index, &mut found, 0)?;
         match found.as_slice() {
             [] => Err(lookup_error(
                 "No path back to referenced node",
@@ -67,61 +69,6 @@ impl Shared<'_> {
                 }
             }
         }
-    }
-
-    fn walk_back<'s>(
-        &'s self,
-        target: &str,
-        source: &SourceRef,
-        item_index: usize,
-        found: &mut Vec<&'s Item>,
-        depth: usize,
-    ) -> Result<(), ExprError> {
-        if depth > 10_000 {
-            return Ok(());
-        }
-        let runs = self.run_data.runs(&source.previous_node);
-        let Some(task) = runs.get(source.previous_node_run) else {
-            return Ok(());
-        };
-        let Some(item) = task.output(source.previous_node_output).get(item_index) else {
-            return Err(lookup_error(
-                "Can't get data for expression",
-                format!(
-                    "Item {item_index} of node '{}' does not exist",
-                    source.previous_node
-                ),
-            ));
-        };
-        if source.previous_node == target {
-            found.push(item);
-            return Ok(());
-        }
-        if item.paired_item.is_empty() {
-            if task.source.iter().flatten().next().is_none() {
-                return Ok(());
-            }
-            return Err(lookup_error(
-                "Paired item data is unavailable",
-                format!(
-                    "'{}' did not record which input item its item {item_index} came from, so '{target}' can't be traced",
-                    source.previous_node
-                ),
-            ));
-        }
-        for paired in &item.paired_item {
-            let next = match &paired.source_overwrite {
-                Some(over) => Some(over.as_ref()),
-                None => task
-                    .source
-                    .get(paired.input_index())
-                    .and_then(Option::as_ref),
-            };
-            if let Some(next) = next {
-                self.walk_back(target, next, paired.item, found, depth + 1)?;
-            }
-        }
-        Ok(())
     }
 
     /// Output items of `node`: `output` defaults to the branch that connects to `current` (else
@@ -155,5 +102,57 @@ impl Shared<'_> {
         });
         let run = run.unwrap_or(runs.len() - 1);
         Ok(runs.get(run).map(|t| t.output(output)).unwrap_or(&[]))
+    }
+}
+
+impl RunData {
+    /// Collect the items of `target` that item `item_index` of the output `source` names
+    /// derives from, following paired items (and their source overwrites) backwards.
+    pub(crate) fn walk_back<'s>(
+        &'s self,
+        target: &str,
+        source: &SourceRef,
+        item_index: usize,
+        found: &mut Vec<&'s Item>,
+        depth: usize,
+    ) -> Result<(), ExprError> {
+        if depth > 10_000 {
+            return Ok(());
+        }
+        let runs = self.runs(&source.previous_node);
+        let Some(task) = runs.get(source.previous_node_run) else {
+            return Ok(());
+        };
+        let Some(item) = task.output(source.previous_node_output).get(item_index) else {
+            return Err(lookup_error(
+                "Can't get data for expression",
+                format!(
+                    "Item {item_index} of node '{}' does not exist",
+                    source.previous_node
+                ),
+            ));
+        };
+        if source.previous_node == target {
+            found.push(item);
+            return Ok(());
+        }
+        if item.paired_item.is_empty() {
+            if task.source.iter().flatten().next().is_none() {
+                return Ok(());
+            }
+            return Err(lookup_error(
+                "Paired item data is unavailable",
+                format!(
+                    "'{}' did not record which input item its item {item_index} came from, so '{target}' can't be traced",
+                    source.previous_node
+                ),
+            ));
+        }
+        for paired in &item.paired_item {
+            if let Some(next) = task.paired_source(paired) {
+                self.walk_back(target, next, paired.item, found, depth + 1)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use sluice_model::{Item, SourceRef};
+use sluice_model::{Item, PairedItem, SourceRef};
 
 /// Per-run measurements; always collected, printed by `sluice run --profile`.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -55,6 +55,18 @@ impl TaskData {
             .and_then(|d| d.get(output))
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// The output an input item of this run came from, as `paired` (one of an output item's
+    /// paired items) names it: its source overwrite, else the source of its input.
+    pub fn paired_source<'t>(&'t self, paired: &'t PairedItem) -> Option<&'t SourceRef> {
+        match &paired.source_overwrite {
+            Some(over) => Some(over.as_ref()),
+            None => self
+                .source
+                .get(paired.input_index())
+                .and_then(Option::as_ref),
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use sluice_engine::{
     CompiledWorkflow, ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome,
-    RunStatus, SubWorkflow, SubWorkflowRequest, WebhookResponse,
+    SubWorkflow, SubWorkflowRequest, WebhookResponse,
 };
 use sluice_model::{Item, Workflow};
 use sluice_store::{ExecutionRow, Finished, NewExecution, Store};
@@ -418,13 +418,10 @@ impl ExecutionHost for ExecHost {
         if !request.wait {
             return Ok(Vec::new());
         }
-        let outcome = started
+        started
             .done
             .await
-            .map_err(|_| NodeError::new("the sub-workflow could not run"))?;
-        match (outcome.status, &outcome.error) {
-            (RunStatus::Error, Some(e)) => Err(NodeError::new(e.to_string())),
-            _ => Ok(outcome.last_output().to_vec()),
-        }
+            .map_err(|_| NodeError::new("the sub-workflow could not run"))?
+            .into_sub_workflow_result()
     }
 }

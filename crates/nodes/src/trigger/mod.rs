@@ -1,7 +1,8 @@
 //! Nodes that start executions from outside (HTTP requests, schedules, another workflow's
 //! failure or call) and the one that answers an HTTP request. The host (`sluice serve`) reads
 //! their parameters through the config types here and feeds the trigger its items; when the
-//! engine runs a trigger it only passes those items on.
+//! engine runs a trigger it passes those items on (the Execute Workflow Trigger keeps only the
+//! fields it declares).
 
 pub mod execute_workflow;
 pub mod respond_to_webhook;

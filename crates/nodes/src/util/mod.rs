@@ -5,4 +5,5 @@
 pub(crate) mod fields;
 pub(crate) mod options;
 pub(crate) mod path;
+pub(crate) mod types;
 pub(crate) mod values;

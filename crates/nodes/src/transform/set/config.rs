@@ -2,6 +2,7 @@
 //! shapes exist: v1/v2 typed value lists, v3.0–3.2 `fields.values`, and ≥3.3 `assignments`.
 
 use crate::util::options::{bool_or, number_or, str_or, unknown};
+use crate::util::types::FieldType;
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
 
@@ -35,36 +36,9 @@ pub(super) enum Kind {
     Typed(FieldType),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum FieldType {
-    String,
-    Number,
-    Boolean,
-    Array,
-    Object,
-}
-
-impl FieldType {
-    pub fn name(self) -> &'static str {
-        match self {
-            FieldType::String => "string",
-            FieldType::Number => "number",
-            FieldType::Boolean => "boolean",
-            FieldType::Array => "array",
-            FieldType::Object => "object",
-        }
-    }
-
-    fn parse(value: &str, path: &str) -> Result<Self, NodeError> {
-        Ok(match value.trim_end_matches("Value") {
-            "string" => FieldType::String,
-            "number" => FieldType::Number,
-            "boolean" => FieldType::Boolean,
-            "array" => FieldType::Array,
-            "object" => FieldType::Object,
-            _ => return Err(unknown(path, value)),
-        })
-    }
+/// A v3 type name (`string`, or v3.0–3.2 `stringValue`) as a [`FieldType`].
+fn field_type(value: &str, path: &str) -> Result<FieldType, NodeError> {
+    FieldType::from_name(value.trim_end_matches("Value")).ok_or_else(|| unknown(path, value))
 }
 
 /// Which input fields an output item starts from.
@@ -190,7 +164,7 @@ fn fields_v3(params: &Param) -> Result<Vec<Field>, NodeError> {
         .map(|(i, entry)| {
             let type_path = format!("fields.values[{i}].type");
             let type_name = str_or(entry, "type", "stringValue")?;
-            let kind = FieldType::parse(type_name, &type_path)?;
+            let kind = field_type(type_name, &type_path)?;
             let key = format!("{}Value", kind.name());
             Ok(Field {
                 name: entry.at("name").clone(),
@@ -211,7 +185,7 @@ fn assignments(params: &Param) -> Result<Vec<Field>, NodeError> {
         .enumerate()
         .map(|(i, entry)| {
             let type_path = format!("assignments.assignments[{i}].type");
-            let kind = FieldType::parse(str_or(entry, "type", "string")?, &type_path)?;
+            let kind = field_type(str_or(entry, "type", "string")?, &type_path)?;
             Ok(Field {
                 name: entry.at("name").clone(),
                 value: entry.at("value").clone(),

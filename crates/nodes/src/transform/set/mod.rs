@@ -9,7 +9,7 @@ use crate::util::fields::split_field_list;
 use crate::util::path;
 use sluice_expr::json_js;
 
-use config::{Base, Content, Field, FieldType, Kind, SetConfig};
+use config::{Base, Content, Field, Kind, SetConfig};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 
@@ -125,7 +125,7 @@ impl Set {
                 Value::Null => Value::from(0),
                 _ => Value::Null,
             }),
-            Kind::Typed(kind) => match to_type(value, kind) {
+            Kind::Typed(kind) => match kind.convert(value) {
                 Ok(value) => Ok(value),
                 Err(original) if self.config.ignore_conversion_errors => Ok(original),
                 Err(original) => Err(NodeError::new(format!(
@@ -137,47 +137,6 @@ impl Set {
                 .with_item(i)),
             },
         }
-    }
-}
-
-/// Convert `value` to `kind` as n8n validates field types; `Err` gives the value back unchanged.
-/// `null` passes as `null` for every type.
-fn to_type(value: Value, kind: FieldType) -> Result<Value, Value> {
-    match (kind, value) {
-        (_, Value::Null) => Ok(Value::Null),
-        (FieldType::String, Value::String(s)) => Ok(Value::String(s)),
-        (FieldType::String, v @ (Value::Array(_) | Value::Object(_))) => {
-            Ok(Value::String(json_js::stringify(&v)))
-        }
-        (FieldType::String, v) => Ok(Value::String(json_js::to_js_string(&v))),
-        (FieldType::Number, Value::Number(n)) => Ok(Value::Number(n)),
-        (FieldType::Number, Value::Bool(b)) => Ok(Value::from(u8::from(b))),
-        (FieldType::Number, Value::String(s)) => match json_js::parse_number(&s) {
-            Some(x) => Ok(json_js::number_to_json(x)),
-            None => Err(Value::String(s)),
-        },
-        (FieldType::Boolean, Value::Bool(b)) => Ok(Value::Bool(b)),
-        (FieldType::Boolean, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" => Ok(Value::Bool(true)),
-            "false" | "0" => Ok(Value::Bool(false)),
-            _ => Err(Value::String(s)),
-        },
-        (FieldType::Boolean, Value::Number(n)) => match n.as_f64() {
-            Some(0.0) => Ok(Value::Bool(false)),
-            Some(1.0) => Ok(Value::Bool(true)),
-            _ => Err(Value::Number(n)),
-        },
-        (FieldType::Array, v @ Value::Array(_)) | (FieldType::Object, v @ Value::Object(_)) => {
-            Ok(v)
-        }
-        (FieldType::Array | FieldType::Object, Value::String(s)) => {
-            match serde_json::from_str::<Value>(&s) {
-                Ok(v @ Value::Array(_)) if kind == FieldType::Array => Ok(v),
-                Ok(v @ Value::Object(_)) if kind == FieldType::Object => Ok(v),
-                _ => Err(Value::String(s)),
-            }
-        }
-        (_, v) => Err(v),
     }
 }
 
