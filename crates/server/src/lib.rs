@@ -18,6 +18,8 @@ mod metrics;
 mod routes;
 mod schedule;
 mod webhook;
+mod webhook_guard;
+mod webhook_stream;
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -47,6 +49,9 @@ pub struct ServerConfig {
     pub base_url: String,
     /// How often executions are pruned.
     pub prune_interval: Duration,
+    /// Reverse proxies in front of the server whose `X-Forwarded-For` is trusted when a webhook's
+    /// IP whitelist looks for the caller's address (`N8N_PROXY_HOPS`, default 0).
+    pub proxy_hops: usize,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +63,7 @@ impl Default for ServerConfig {
             allow_env_access: false,
             base_url: "http://localhost:5678".into(),
             prune_interval: Duration::from_secs(3600),
+            proxy_hops: 0,
         }
     }
 }
@@ -79,6 +85,9 @@ impl ServerConfig {
         };
         if let Some(mb) = number("N8N_PAYLOAD_SIZE_MAX")? {
             config.payload_size_max = (mb as usize) * 1024 * 1024;
+        }
+        if let Some(hops) = number("N8N_PROXY_HOPS")? {
+            config.proxy_hops = hops as usize;
         }
         if let Some(s) = number("N8N_GRACEFUL_SHUTDOWN_TIMEOUT")? {
             config.graceful_shutdown_timeout = Duration::from_secs(s);
@@ -113,10 +122,14 @@ pub async fn serve(
     let scheduler = tokio::spawn(schedule::run(app.clone()));
     let pruner = tokio::spawn(prune(app.clone()));
     let router = router(app.clone());
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The peer address is for webhooks' IP whitelists.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| e.to_string())?;
     scheduler.abort();
     pruner.abort();
     if !app.wait_idle(app.config.graceful_shutdown_timeout).await {
