@@ -96,6 +96,14 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.host.as_ref().map(|h| h.0.as_ref())
     }
 
+    /// The data of the stored credential `id` of type `kind`, from the host.
+    pub async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
+        match self.host() {
+            Some(host) => host.credential(kind, id).await,
+            None => Err(crate::host::credentials_unavailable(kind)),
+        }
+    }
+
     pub fn clock(&self) -> &Clock {
         &self.shared.options.clock
     }

@@ -1,8 +1,9 @@
 //! What a running execution may ask of the process that started it, without the engine knowing
 //! what that process is: Respond to Webhook hands its response to whoever waits for it (the
-//! server answers the HTTP request while the execution goes on), and Execute Workflow runs a
-//! sub-workflow (loaded from the store, recorded as its own execution). `sluice run` provides no
-//! host; `sluice serve` provides one per execution through [`ExecutionOptions::host`].
+//! server answers the HTTP request while the execution goes on) or writes chunks into a streamed
+//! answer, Execute Workflow runs a sub-workflow (loaded from the store, recorded as its own
+//! execution), and nodes that sign with a stored credential ask for its data. `sluice run`
+//! provides no host; `sluice serve` provides one per execution through [`ExecutionOptions::host`].
 //!
 //! [`ExecutionOptions::host`]: crate::ExecutionOptions::host
 
@@ -25,6 +26,63 @@ pub enum ResponseBody {
     Json(Value),
     Text(String),
     Binary { data: Vec<u8>, mime_type: String },
+}
+
+/// One message of a streamed webhook answer (Webhook `responseMode: streaming`), sent to the
+/// caller as one line of JSON: `{"type": "begin"|"item"|"end"|"error", "content"?, "metadata"?}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamChunk {
+    pub kind: ChunkKind,
+    pub content: Option<String>,
+    /// The node run that wrote it (absent for the server's own `error` chunk).
+    pub source: Option<ChunkSource>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkKind {
+    Begin,
+    Item,
+    End,
+    Error,
+}
+
+/// n8n's chunk `metadata`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChunkSource {
+    pub node_id: String,
+    pub node_name: String,
+    pub item_index: usize,
+    pub run_index: usize,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+}
+
+impl StreamChunk {
+    /// The chunk as sent: one JSON line, newline included.
+    pub fn to_line(&self) -> String {
+        let kind = match self.kind {
+            ChunkKind::Begin => "begin",
+            ChunkKind::Item => "item",
+            ChunkKind::End => "end",
+            ChunkKind::Error => "error",
+        };
+        let mut line = serde_json::json!({ "type": kind });
+        if let Some(content) = &self.content {
+            line["content"] = content.as_str().into();
+        }
+        if let Some(s) = &self.source {
+            line["metadata"] = serde_json::json!({
+                "nodeId": s.node_id,
+                "nodeName": s.node_name,
+                "itemIndex": s.item_index,
+                "runIndex": s.run_index,
+                "timestamp": s.timestamp,
+            });
+        }
+        let mut text = line.to_string();
+        text.push('\n');
+        text
+    }
 }
 
 /// Which workflow Execute Workflow runs.
@@ -52,8 +110,26 @@ pub trait ExecutionHost: Send + Sync {
     /// (not started by a webhook in responseNode mode, or already answered).
     fn respond(&self, response: WebhookResponse) -> bool;
 
+    /// Write a chunk into the streamed answer. False when the request that started this
+    /// execution is not answered by a stream (or its caller has gone).
+    fn send_chunk(&self, _chunk: StreamChunk) -> bool {
+        false
+    }
+
+    /// The data of the stored credential `id`, which must be of type `kind` (`jwtAuth`, ...).
+    async fn credential(&self, kind: &str, _id: &str) -> Result<Value, NodeError> {
+        Err(credentials_unavailable(kind))
+    }
+
     /// Run a sub-workflow; with `wait`, its last node's output items.
     async fn execute_workflow(&self, request: SubWorkflowRequest) -> Result<Vec<Item>, NodeError>;
+}
+
+/// Why a node cannot have a credential: no host that keeps credentials started the execution.
+pub(crate) fn credentials_unavailable(kind: &str) -> NodeError {
+    NodeError::new(format!(
+        "the '{kind}' credential is only available to workflows run by `sluice serve`"
+    ))
 }
 
 /// A shared [`ExecutionHost`] (cloneable, printable, so options stay `Clone + Debug`).

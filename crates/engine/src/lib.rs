@@ -19,7 +19,8 @@ pub use context::{ExecuteContext, ItemScope};
 pub use error::{EngineError, NodeError};
 pub use execution::{CompiledWorkflow, ExecutionOptions, RunOutcome, RunStatus};
 pub use host::{
-    ExecutionHost, Host, ResponseBody, SubWorkflow, SubWorkflowRequest, WebhookResponse,
+    ChunkKind, ChunkSource, ExecutionHost, Host, ResponseBody, StreamChunk, SubWorkflow,
+    SubWorkflowRequest, WebhookResponse,
 };
 pub use node::{Node, NodeOutputs, RequiredInputs};
 pub use params::Param;

@@ -11,7 +11,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use sluice_engine::{
     CompiledWorkflow, ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome,
-    SubWorkflow, SubWorkflowRequest, WebhookResponse,
+    StreamChunk, SubWorkflow, SubWorkflowRequest, WebhookResponse,
 };
 use sluice_model::{Item, Workflow};
 use sluice_store::{ExecutionRow, Finished, NewExecution, Store};
@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// A workflow built and ready to run.
 pub struct Deployed {
@@ -62,6 +62,8 @@ pub struct Started {
     /// The Respond to Webhook answer; closed without one when the execution ends first.
     pub response: oneshot::Receiver<WebhookResponse>,
     pub done: oneshot::Receiver<RunOutcome>,
+    /// The chunks of a streamed webhook answer (started with [`App::start_with`] `streamed`).
+    pub chunks: Option<mpsc::UnboundedReceiver<StreamChunk>>,
 }
 
 impl Started {
@@ -183,14 +185,26 @@ impl App {
         wf: Arc<Deployed>,
         start: Start,
     ) -> BoxFuture<'static, Result<Started, ApiError>> {
+        self.start_with(wf, start, false)
+    }
+
+    /// [`App::start`]; `streamed` collects the chunks of a streamed webhook answer in
+    /// [`Started::chunks`].
+    pub fn start_with(
+        self: &Arc<Self>,
+        wf: Arc<Deployed>,
+        start: Start,
+        streamed: bool,
+    ) -> BoxFuture<'static, Result<Started, ApiError>> {
         let this = self.clone();
-        Box::pin(async move { this.start_now(wf, start).await })
+        Box::pin(async move { this.start_now(wf, start, streamed).await })
     }
 
     async fn start_now(
         self: Arc<Self>,
         wf: Arc<Deployed>,
         start: Start,
+        streamed: bool,
     ) -> Result<Started, ApiError> {
         let new = NewExecution {
             workflow_id: wf.id.clone(),
@@ -216,9 +230,16 @@ impl App {
         };
         let (respond_tx, response) = oneshot::channel();
         let (done_tx, done) = oneshot::channel();
+        let (stream, chunks) = if streamed {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            (Some(sender), Some(receiver))
+        } else {
+            (None, None)
+        };
         let host = Arc::new(ExecHost {
             app: self.clone(),
             responder: Mutex::new(Some(respond_tx)),
+            stream,
         });
         let options = ExecutionOptions {
             execution_id: id.to_string(),
@@ -256,6 +277,7 @@ impl App {
             row,
             response,
             done,
+            chunks,
         })
     }
 
@@ -387,6 +409,8 @@ impl App {
 struct ExecHost {
     app: Arc<App>,
     responder: Mutex<Option<oneshot::Sender<WebhookResponse>>>,
+    /// The streamed answer (Webhook `responseMode: streaming`).
+    stream: Option<mpsc::UnboundedSender<StreamChunk>>,
 }
 
 #[async_trait::async_trait]
@@ -394,6 +418,16 @@ impl ExecutionHost for ExecHost {
     fn respond(&self, response: WebhookResponse) -> bool {
         let sender = self.responder.lock().expect("responder").take();
         sender.is_some_and(|tx| tx.send(response).is_ok())
+    }
+
+    fn send_chunk(&self, chunk: StreamChunk) -> bool {
+        self.stream.as_ref().is_some_and(|s| s.send(chunk).is_ok())
+    }
+
+    async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
+        crate::webhook_guard::credential(&self.app.store, kind, id)
+            .await
+            .map_err(NodeError::new)
     }
 
     async fn execute_workflow(&self, request: SubWorkflowRequest) -> Result<Vec<Item>, NodeError> {

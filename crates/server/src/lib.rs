@@ -22,6 +22,8 @@ mod routes;
 mod schedule;
 mod sync;
 mod webhook;
+mod webhook_guard;
+mod webhook_stream;
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -62,6 +64,9 @@ pub struct ServerConfig {
     pub workflow_sync_interval: Duration,
     /// The scheduler's time (a virtual clock lets tests run schedules without waiting).
     pub clock: Clock,
+    /// Reverse proxies in front of the server whose `X-Forwarded-For` is trusted when a webhook's
+    /// IP whitelist looks for the caller's address (`N8N_PROXY_HOPS`, default 0).
+    pub proxy_hops: usize,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +81,7 @@ impl Default for ServerConfig {
             heartbeat_interval: Duration::from_secs(5),
             workflow_sync_interval: Duration::from_secs(2),
             clock: Clock::system(),
+            proxy_hops: 0,
         }
     }
 }
@@ -97,6 +103,9 @@ impl ServerConfig {
         };
         if let Some(mb) = number("N8N_PAYLOAD_SIZE_MAX")? {
             config.payload_size_max = (mb as usize) * 1024 * 1024;
+        }
+        if let Some(hops) = number("N8N_PROXY_HOPS")? {
+            config.proxy_hops = hops as usize;
         }
         if let Some(s) = number("N8N_GRACEFUL_SHUTDOWN_TIMEOUT")? {
             config.graceful_shutdown_timeout = Duration::from_secs(s);
@@ -163,10 +172,14 @@ pub async fn serve(
         tokio::spawn(metrics::upkeep()),
     ]);
     let router = router(app.clone());
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The peer address is for webhooks' IP whitelists.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| e.to_string())?;
     drop(background);
     if !app.wait_idle(app.config.graceful_shutdown_timeout).await {
         tracing::warn!(

@@ -107,12 +107,26 @@ impl Routes {
 
     /// True when some method answers `path` (to tell "wrong method" from "unknown path").
     pub fn has_path(&self, path: &str) -> bool {
+        !self.methods(path).is_empty()
+    }
+
+    /// The methods some webhook answers on `path`, sorted (for CORS preflights).
+    pub fn methods(&self, path: &str) -> Vec<&str> {
         let path = path.trim_matches('/');
         let segments: Vec<&str> = path.split('/').collect();
-        self.exact.keys().any(|(_, p)| p == path)
-            || self
-                .dynamic
-                .iter()
-                .any(|t| t.config.matches(&segments, &mut JsonObject::new()))
+        let exact = self
+            .exact
+            .keys()
+            .filter(|(_, p)| p == path)
+            .map(|(m, _)| m.as_str());
+        let dynamic = self
+            .dynamic
+            .iter()
+            .filter(|t| t.config.matches(&segments, &mut JsonObject::new()))
+            .flat_map(|t| t.config.methods.iter().map(String::as_str));
+        let mut methods: Vec<&str> = exact.chain(dynamic).collect();
+        methods.sort_unstable();
+        methods.dedup();
+        methods
     }
 }

@@ -1,23 +1,26 @@
 //! `/webhook/{path}` (active workflows) and `/webhook-test/{path}` (any saved workflow, run as a
-//! manual execution): authenticate, parse the body, start the execution and answer in the
-//! Webhook node's response mode.
+//! manual execution): admit and authenticate the caller (see `webhook_guard`), parse the body,
+//! start the execution and answer in the Webhook node's response mode.
 
 use crate::app::{App, Start};
 use crate::error::{parse_json, read_body, ApiError};
 use crate::routes::{Routes, WebhookTarget};
+use crate::{webhook_guard, webhook_stream};
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{json, Value};
 use sluice_engine::{ResponseBody, RunStatus, WebhookResponse};
 use sluice_model::{Item, JsonObject};
-use sluice_nodes::trigger::webhook::{Auth, ResponseData, ResponseMode, WebhookConfig};
+use sluice_nodes::trigger::webhook::{ResponseData, ResponseMode, WebhookConfig};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub async fn production(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(path): Path<String>,
     method: Method,
     uri: Uri,
@@ -25,11 +28,15 @@ pub async fn production(
     body: Body,
 ) -> Result<Response, ApiError> {
     let routes = app.routes();
-    handle(&app, &routes, false, &path, method, uri, headers, body).await
+    handle(
+        &app, &routes, false, &path, peer, method, uri, headers, body,
+    )
+    .await
 }
 
 pub async fn test(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(path): Path<String>,
     method: Method,
     uri: Uri,
@@ -54,7 +61,7 @@ pub async fn test(
         }
     }
     let routes = Routes::build(deployed).map_err(ApiError::bad_request)?;
-    handle(&app, &routes, true, &path, method, uri, headers, body).await
+    handle(&app, &routes, true, &path, peer, method, uri, headers, body).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -63,12 +70,18 @@ async fn handle(
     routes: &Routes,
     test: bool,
     path: &str,
+    peer: SocketAddr,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let Some((target, params)) = routes.find(method.as_str(), path) else {
+        if method == Method::OPTIONS {
+            if let Some(preflight) = webhook_guard::preflight(routes, path, &headers) {
+                return Ok(preflight);
+            }
+        }
         let hint = if routes.has_path(path) {
             format!("This webhook is not registered for {method} requests.")
         } else {
@@ -78,9 +91,33 @@ async fn handle(
             "The requested webhook \"{method} {path}\" is not registered. {hint}"
         )));
     };
+    let cors = webhook_guard::cors_origin(&target.config, &headers);
+    let answer = accept(app, &target, test, path, peer, params, uri, headers, body).await;
+    Ok(webhook_guard::with_cors(answer, cors))
+}
+
+/// Admit and authenticate the caller, build the trigger item, start the execution and answer.
+#[allow(clippy::too_many_arguments)]
+async fn accept(
+    app: &Arc<App>,
+    target: &WebhookTarget,
+    test: bool,
+    path: &str,
+    peer: SocketAddr,
+    params: JsonObject,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if target.config.ip_whitelist.is_some() || target.config.ignore_bots {
+        webhook_guard::admit(&target.config, peer.ip(), &headers, app.config.proxy_hops)?;
+    }
     let bytes = read_body(body, app.config.payload_size_max).await?;
-    authenticate(app, &target.config, &headers).await?;
+    let jwt_payload = webhook_guard::authenticate(app, &target.config, &headers).await?;
     let mut item = request_item(&target.config, &headers, &uri, params, &bytes)?;
+    if let Some(payload) = jwt_payload {
+        item.json_mut().insert("jwtPayload".into(), payload);
+    }
     let base = if test { "webhook-test" } else { "webhook" };
     item.json_mut().insert(
         "webhookUrl".into(),
@@ -90,50 +127,7 @@ async fn handle(
         "executionMode".into(),
         if test { "test" } else { "production" }.into(),
     );
-    respond(app, &target, test, item).await
-}
-
-async fn authenticate(
-    app: &App,
-    config: &WebhookConfig,
-    headers: &HeaderMap,
-) -> Result<(), ApiError> {
-    let (id, basic) = match &config.auth {
-        Auth::None => return Ok(()),
-        Auth::Basic { credential_id } => (credential_id, true),
-        Auth::Header { credential_id } => (credential_id, false),
-    };
-    let (_, data) = app.store.credential_data(id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the webhook's credential {id} does not exist"),
-        )
-    })?;
-    let text = |k: &str| data[k].as_str().unwrap_or_default().to_string();
-    let ok = if basic {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic "))
-            .and_then(|b| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b.trim())
-                    .ok()
-            });
-        let Some(given) = given else {
-            return Err(ApiError::unauthorized("Authorization is required!"));
-        };
-        given == format!("{}:{}", text("user"), text("password")).into_bytes()
-    } else {
-        headers
-            .get(text("name").as_str())
-            .is_some_and(|v| v.as_bytes() == text("value").as_bytes())
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized("Authorization data is wrong!"))
-    }
+    respond(app, target, test, item).await
 }
 
 /// `{headers, params, query, body}` (+ binary for non-JSON/form bodies and with `rawBody`).
@@ -235,7 +229,10 @@ async fn respond(
         retry_of: None,
         existing_id: None,
     };
-    let mut started = app.start(target.workflow.clone(), start).await?;
+    let streamed = mode == ResponseMode::Streaming;
+    let mut started = app
+        .start_with(target.workflow.clone(), start, streamed)
+        .await?;
     let response = match mode {
         ResponseMode::OnReceived => {
             let body = match (&config.received_body, config.no_response_body) {
@@ -276,6 +273,10 @@ async fn respond(
             }
             started.recorded(app).await?;
             last_node_response(config, outcome.last_output())?
+        }
+        ResponseMode::Streaming => {
+            started.recorded(app).await?;
+            return Ok(webhook_stream::response(started));
         }
     };
     Ok(into_http(response, config.response_content_type.as_deref()))

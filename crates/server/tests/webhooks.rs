@@ -1,12 +1,69 @@
-//! Webhooks over real HTTP: each response mode, auth, size limit, unknown path, bad JSON, path
-//! parameters and test URLs, on SQLite and Postgres.
+//! Webhooks over real HTTP: each response mode (streaming included), auth (basic, header, JWT),
+//! Respond to Webhook's JWT answer and response output, IP whitelist, bot filter, CORS, size
+//! limit, unknown path, bad JSON, path parameters and test URLs, on SQLite and Postgres.
 
 #[macro_use]
 mod support;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 use support::{webhook_workflow, TestServer};
+
+/// A request to the server with extra headers.
+async fn call(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Value,
+) -> reqwest::Response {
+    let mut request = s.client.request(method, format!("{}{path}", s.base));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.json(&body).send().await.unwrap()
+}
+
+/// A POST with extra headers; returns (status, JSON body).
+async fn post_with(
+    s: &TestServer,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Value,
+) -> (u16, Value) {
+    support::json_of(call(s, Method::POST, path, headers, body).await).await
+}
+
+/// Store and activate `webhook_workflow(path, "lastNode")` with these Webhook `options`.
+async fn deploy_with_options(s: &TestServer, path: &str, options: Value) -> String {
+    s.deploy(webhook_workflow(
+        path,
+        "lastNode",
+        json!({ "options": options }),
+    ))
+    .await
+}
+
+/// Store a credential; returns its id.
+async fn credential(s: &TestServer, kind: &str, data: Value) -> String {
+    let (status, body) = s
+        .api(
+            Method::POST,
+            "/credentials",
+            Some(json!({"name": kind, "type": kind, "data": data})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+/// How many executions the workflow `id` has (refused calls must start none).
+async fn execution_count(s: &TestServer, id: &str) -> usize {
+    let (_, list) = s
+        .api(Method::GET, &format!("/executions?workflowId={id}"), None)
+        .await;
+    list["data"].as_array().unwrap().len()
+}
 
 async fn response_modes(postgres: bool) {
     let s = TestServer::start(postgres).await;
@@ -156,7 +213,10 @@ async fn authentication(postgres: bool) {
         .send()
         .await
         .unwrap();
-    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        support::json_of(wrong).await,
+        (403, json!({"message": "Authorization data is wrong!"}))
+    );
     let ok = s
         .client
         .post(url("basic"))
@@ -179,7 +239,7 @@ async fn authentication(postgres: bool) {
             .unwrap(),
     )
     .await;
-    assert_eq!(status, 401);
+    assert_eq!(status, 403);
     let ok = s
         .client
         .post(url("header"))
@@ -254,13 +314,418 @@ async fn answered_executions_are_recorded_before_the_answer(postgres: bool) {
     s.stop().await;
 }
 
+/// Webhook (POST `path`, answered by) → Respond to Webhook 1.5 signing the request body with the
+/// `jwtAuth` credential `credential`, with the response output branch on.
+fn mint_workflow(path: &str, credential: &str) -> Value {
+    let mut wf = webhook_workflow(path, "responseNode", json!({}));
+    wf["nodes"][2]["typeVersion"] = json!(1.5);
+    wf["nodes"][2]["parameters"] = json!({"respondWith": "jwt", "payload": "={{ $('Webhook').item.json.body }}",
+        "enableResponseOutput": true, "options": {}});
+    wf["nodes"][2]["credentials"] = json!({"jwtAuth": {"id": credential, "name": "JWT"}});
+    wf
+}
+
+/// Webhook (POST `path`, JWT auth with `credential`) answering with the token's payload.
+fn verify_workflow(path: &str, credential: &str) -> Value {
+    let mut wf = webhook_workflow(
+        path,
+        "lastNode",
+        json!({"authentication": "jwtAuth", "options": {"responsePropertyName": "jwtPayload"}}),
+    );
+    wf["nodes"][0]["credentials"] = json!({"jwtAuth": {"id": credential, "name": "JWT"}});
+    wf["nodes"][1] = json!({"name": "Set", "type": "n8n-nodes-base.noOp", "typeVersion": 1,
+        "position": [200, 0], "parameters": {}});
+    wf
+}
+
+/// Respond to Webhook answers `{token}` signed with the credential (passphrase or PEM keys), and
+/// its second output holds the response; a JWT-authenticated webhook accepts those tokens and
+/// emits their payload as `jwtPayload`, refusing missing (401), forged, expired, malformed and
+/// wrong-algorithm tokens (403) with JSON errors.
+async fn jwt_tokens(postgres: bool) {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let s = TestServer::start(postgres).await;
+    let hs = credential(
+        &s,
+        "jwtAuth",
+        json!({"keyType": "passphrase", "secret": "s3cret", "algorithm": "HS256"}),
+    )
+    .await;
+    let forger = credential(
+        &s,
+        "jwtAuth",
+        json!({"keyType": "passphrase", "secret": "guess", "algorithm": "HS256"}),
+    )
+    .await;
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let public = rsa::RsaPublicKey::from(&private);
+    let rs = credential(
+        &s,
+        "jwtAuth",
+        json!({"keyType": "pemKey", "algorithm": "RS256",
+        "privateKey": *private.to_pkcs8_pem(LineEnding::LF).unwrap(),
+        "publicKey": public.to_public_key_pem(LineEnding::LF).unwrap()}),
+    )
+    .await;
+    let basic = credential(&s, "httpBasicAuth", json!({"user": "u", "password": "p"})).await;
+    let mint_hs = s.deploy(mint_workflow("mint-hs", &hs)).await;
+    s.deploy(mint_workflow("mint-forged", &forger)).await;
+    s.deploy(mint_workflow("mint-rs", &rs)).await;
+    s.deploy(verify_workflow("hs", &hs)).await;
+    s.deploy(verify_workflow("rs", &rs)).await;
+    s.deploy(verify_workflow("missing", "999999")).await;
+    s.deploy(verify_workflow("basic", &basic)).await;
+
+    let mint = |path: &'static str, claims: Value| {
+        let s = &s;
+        async move {
+            let (status, body) = s.post(&format!("/webhook/{path}"), claims).await;
+            assert_eq!(status, 200, "{body}");
+            body["token"].as_str().unwrap().to_string()
+        }
+    };
+    let verify = |path: &'static str, authorization: String| {
+        let s = &s;
+        async move {
+            let headers = [("authorization", authorization.as_str())];
+            post_with(s, &format!("/webhook/{path}"), &headers, json!({})).await
+        }
+    };
+
+    let token = mint("mint-hs", json!({"sub": "ada"})).await;
+    let (status, payload) = verify("hs", format!("Bearer {token}")).await;
+    assert_eq!((status, &payload["sub"]), (200, &json!("ada")), "{payload}");
+    assert!(payload["iat"].is_u64(), "signing adds iat: {payload}");
+    let runs = s
+        .wait_executions(
+            &format!("workflowId={mint_hs}&status=success&includeData=true"),
+            1,
+        )
+        .await;
+    let response = &runs[0]["data"]["resultData"]["runData"]["Respond"][0]["data"]["main"][1][0];
+    assert_eq!(
+        response["json"],
+        json!({"response": {"body": {"token": token}, "headers": {}, "statusCode": 200}})
+    );
+
+    let pem_token = mint("mint-rs", json!({"sub": "grace"})).await;
+    let (status, payload) = verify("rs", format!("Bearer {pem_token}")).await;
+    assert_eq!(
+        (status, &payload["sub"]),
+        (200, &json!("grace")),
+        "{payload}"
+    );
+
+    let refused = [
+        ("hs", String::new(), 401, "No token provided"),
+        ("hs", "Bearer".into(), 401, "No token provided"),
+        ("hs", "Bearer not-a-token".into(), 403, "jwt malformed"),
+        (
+            "hs",
+            format!(
+                "Bearer {}",
+                mint("mint-forged", json!({"sub": "eve"})).await
+            ),
+            403,
+            "invalid signature",
+        ),
+        (
+            "hs",
+            format!("Bearer {}", mint("mint-hs", json!({"exp": 1000})).await),
+            403,
+            "jwt expired",
+        ),
+        ("rs", format!("Bearer {token}"), 403, "invalid algorithm"),
+    ];
+    for (path, authorization, status, message) in refused {
+        assert_eq!(
+            verify(path, authorization.clone()).await,
+            (status, json!({ "message": message })),
+            "{path} with '{authorization}'"
+        );
+    }
+    // The server's own problems are 500s that say what is wrong.
+    let (status, body) = verify("missing", format!("Bearer {token}")).await;
+    assert_eq!(status, 500);
+    assert!(
+        body["message"].as_str().unwrap().contains("does not exist"),
+        "{body}"
+    );
+    let (status, body) = verify("basic", format!("Bearer {token}")).await;
+    assert_eq!(status, 500);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("'httpBasicAuth', not 'jwtAuth'"),
+        "{body}"
+    );
+    s.stop().await;
+}
+
 on_both_backends!(
     answered_executions_are_recorded_before_the_answer,
     response_modes,
     errors_are_json,
     authentication,
-    static_data_survives_executions
+    static_data_survives_executions,
+    jwt_tokens
 );
+
+/// `ipWhitelist` (addresses and CIDR ranges; behind `N8N_PROXY_HOPS` proxies the forwarded
+/// address) and `ignoreBots` refuse callers with 403 before any execution starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ip_whitelist_and_bots() {
+    let s = TestServer::start(false).await;
+    deploy_with_options(&s, "local", json!({"ipWhitelist": "10.0.0.0/8, 127.0.0.1"})).await;
+    let private =
+        deploy_with_options(&s, "private", json!({"ipWhitelist": "10.0.0.0/8,::1"})).await;
+    let people = deploy_with_options(&s, "people", json!({"ignoreBots": true})).await;
+    let not_whitelisted = json!({"message": "IP is not whitelisted to access the webhook!"});
+    assert_eq!(
+        s.post("/webhook/local", json!({"amount": 1})).await,
+        (200, json!({"ok": true, "amount": 1}))
+    );
+    assert_eq!(
+        s.post("/webhook/private", json!({})).await,
+        (403, not_whitelisted.clone())
+    );
+    assert_eq!(execution_count(&s, &private).await, 0);
+
+    let as_agent = |agent| [("user-agent", agent)];
+    let slack = as_agent("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)");
+    let (status, body) = post_with(&s, "/webhook/people", &slack, json!({})).await;
+    assert_eq!(status, 403);
+    assert!(body["message"].as_str().unwrap().contains("bots"), "{body}");
+    let facebook = as_agent("facebookexternalhit/1.1");
+    assert_eq!(
+        post_with(&s, "/webhook/people", &facebook, json!({}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(execution_count(&s, &people).await, 0);
+    let curl = as_agent("curl/8.5.0");
+    assert_eq!(
+        post_with(&s, "/webhook/people", &curl, json!({"amount": 2})).await,
+        (200, json!({"ok": true, "amount": 2}))
+    );
+    assert_eq!(execution_count(&s, &people).await, 1);
+
+    // A bad entry is refused when the workflow is saved, naming the option and the entry.
+    let typo = webhook_workflow(
+        "typo",
+        "lastNode",
+        json!({"options": {"ipWhitelist": "192.168.1."}}),
+    );
+    let (status, body) = s.api(Method::POST, "/workflows", Some(typo)).await;
+    let message = body["message"].as_str().unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        message.contains("options.ipWhitelist") && message.contains("'192.168.1.'"),
+        "{message}"
+    );
+    s.stop().await;
+
+    // Behind one trusted proxy the caller is the last X-Forwarded-For entry.
+    let s = TestServer::with(false, |c| c.proxy_hops = 1).await;
+    deploy_with_options(&s, "private", json!({"ipWhitelist": "10.0.0.0/8"})).await;
+    let forwarded = |chain| [("x-forwarded-for", chain)];
+    let through_proxy = forwarded("8.8.8.8, 10.1.2.3");
+    assert_eq!(
+        post_with(&s, "/webhook/private", &through_proxy, json!({"amount": 3})).await,
+        (200, json!({"ok": true, "amount": 3}))
+    );
+    let spoofed = forwarded("10.1.2.3, 8.8.8.8");
+    assert_eq!(
+        post_with(&s, "/webhook/private", &spoofed, json!({})).await,
+        (403, not_whitelisted.clone())
+    );
+    assert_eq!(
+        s.post("/webhook/private", json!({})).await,
+        (403, not_whitelisted)
+    );
+    s.stop().await;
+}
+
+/// Browsers: the allowed origin is echoed (every origin by default, errors included), other
+/// origins get no CORS header, and OPTIONS preflights for registered paths answer 204.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors() {
+    let s = TestServer::start(false).await;
+    s.deploy(webhook_workflow("any", "lastNode", json!({})))
+        .await;
+    let listed = json!({"allowedOrigins": "https://app.example, https://admin.example"});
+    deploy_with_options(&s, "listed", listed).await;
+    deploy_with_options(&s, "closed", json!({"ipWhitelist": "10.0.0.0/8"})).await;
+    let allow_origin = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let post = |path: &'static str, origin: Option<&'static str>| {
+        let s = &s;
+        async move {
+            let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+            call(s, Method::POST, path, &headers, json!({"amount": 1})).await
+        }
+    };
+    let response = post("/webhook/any", Some("https://anywhere.example")).await;
+    assert_eq!(
+        allow_origin(&response).as_deref(),
+        Some("https://anywhere.example")
+    );
+    assert_eq!(response.headers()["vary"], "Origin");
+    assert_eq!(allow_origin(&post("/webhook/any", None).await), None);
+    let response = post("/webhook/listed", Some("https://admin.example")).await;
+    assert_eq!(
+        allow_origin(&response).as_deref(),
+        Some("https://admin.example")
+    );
+    let response = post("/webhook/listed", Some("https://evil.example")).await;
+    assert_eq!(allow_origin(&response), None);
+    assert_eq!(
+        support::json_of(response).await,
+        (200, json!({"ok": true, "amount": 1})),
+        "CORS does not stop the call, only what browsers may read"
+    );
+    let refused = post("/webhook/closed", Some("https://app.example")).await;
+    assert_eq!(
+        allow_origin(&refused).as_deref(),
+        Some("https://app.example")
+    );
+    assert_eq!(refused.status(), 403);
+
+    let preflight = |path: &'static str, origin: &'static str| {
+        let s = &s;
+        async move {
+            s.client
+                .request(Method::OPTIONS, format!("{}{path}", s.base))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type,x-token")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = preflight("/webhook/listed", "https://app.example").await;
+    assert_eq!(response.status(), 204);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(header("access-control-allow-methods"), "OPTIONS, POST");
+    assert_eq!(header("access-control-allow-origin"), "https://app.example");
+    assert_eq!(
+        header("access-control-allow-headers"),
+        "content-type,x-token"
+    );
+    assert_eq!(header("access-control-max-age"), "300");
+    let response = preflight("/webhook/listed", "https://evil.example").await;
+    assert_eq!(
+        (response.status().as_u16(), allow_origin(&response)),
+        (204, None)
+    );
+    let (status, body) =
+        support::json_of(preflight("/webhook/nowhere", "https://app.example").await).await;
+    assert_eq!(status, 404);
+    assert!(
+        body["message"].as_str().unwrap().contains("not registered"),
+        "{body}"
+    );
+    s.stop().await;
+}
+
+/// `responseMode: streaming`: Respond to Webhook 1.5 nodes write `begin`/`item`/`end` JSON lines
+/// while the execution runs; the answer ends with it, with an `error` line when it fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming() {
+    let s = TestServer::start(false).await;
+    let respond = |name: &str, x: f64, parameters: Value| {
+        json!({"name": name, "type": "n8n-nodes-base.respondToWebhook", "typeVersion": 1.5,
+               "position": [x, 0], "parameters": parameters})
+    };
+    let chain = |names: &[&str]| {
+        let mut connections = serde_json::Map::new();
+        for pair in names.windows(2) {
+            connections.insert(
+                pair[0].into(),
+                json!({"main": [[{"node": pair[1], "type": "main", "index": 0}]]}),
+            );
+        }
+        Value::Object(connections)
+    };
+    let mut wf = webhook_workflow("progress", "streaming", json!({}));
+    wf["nodes"][1] = respond(
+        "First",
+        200.0,
+        json!({"respondWith": "text", "responseBody": "={{ 'got ' + $json.body.amount }}"}),
+    );
+    wf["nodes"].as_array_mut().unwrap().extend([
+        respond(
+            "Quiet",
+            400.0,
+            json!({"respondWith": "text", "responseBody": "unseen",
+            "options": {"enableStreaming": false}}),
+        ),
+        respond(
+            "Second",
+            600.0,
+            json!({"respondWith": "json", "responseBody": "{\"done\": true}"}),
+        ),
+    ]);
+    wf["connections"] = chain(&["Webhook", "First", "Quiet", "Second"]);
+    s.deploy(wf.clone()).await;
+    wf["nodes"][0]["parameters"]["path"] = json!("broken");
+    wf["nodes"][3] = json!({"name": "Second", "type": "n8n-nodes-base.stopAndError", "typeVersion": 1,
+        "position": [600, 0], "parameters": {"errorMessage": "boom"}});
+    s.deploy(wf).await;
+
+    let stream = |path: &'static str| {
+        let s = &s;
+        async move {
+            let response = call(s, Method::POST, path, &[], json!({"amount": 5})).await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/json; charset=utf-8"
+            );
+            let text = response.text().await.unwrap();
+            text.lines()
+                .map(|line| serde_json::from_str::<Value>(line).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let lines = stream("/webhook/progress").await;
+    let summary: Vec<(Value, Value, Value)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["type"].clone(),
+                l["metadata"]["nodeName"].clone(),
+                l["content"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (json!("begin"), json!("First"), Value::Null),
+            (json!("item"), json!("First"), json!("got 5")),
+            (json!("end"), json!("First"), Value::Null),
+            (json!("begin"), json!("Second"), Value::Null),
+            (json!("item"), json!("Second"), json!("{\"done\":true}")),
+            (json!("end"), json!("Second"), Value::Null),
+        ]
+    );
+    assert_eq!(lines[0]["metadata"]["runIndex"], json!(0));
+    assert!(lines[0]["metadata"]["timestamp"].is_i64());
+
+    let lines = stream("/webhook/broken").await;
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["begin", "item", "end", "error"]);
+    assert_eq!(lines[3]["content"], json!("Error in workflow"));
+    s.stop().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_parameters_query_and_test_url() {

@@ -5,6 +5,8 @@
 //! fields it declares).
 
 pub mod execute_workflow;
+pub mod ip_whitelist;
+pub mod jwt;
 pub mod respond_to_webhook;
 pub mod schedule;
 pub mod webhook;
@@ -32,6 +34,16 @@ pub const ERROR_TRIGGER_SPEC: NodeSpec = NodeSpec {
     kind: NodeKind::Trigger,
     factory: pass_through,
 };
+
+/// The id of the node's credential of `kind` (`credentials: {kind: {id, name}}`), which the host
+/// looks up when it needs the data.
+pub fn credential_id(def: &NodeDef, kind: &str) -> Result<String, NodeError> {
+    def.credentials
+        .as_ref()
+        .and_then(|c| c[kind]["id"].as_str())
+        .map(String::from)
+        .ok_or_else(|| NodeError::new(format!("a '{kind}' credential is required")))
+}
 
 /// A trigger whose items come from the host: it emits what it was started with.
 struct PassThrough;

@@ -1,7 +1,9 @@
-//! Webhook (v1, 1.1, 2, 2.1): the parameters the server needs to route and answer a request.
-//! The node itself emits the request item the server built (`{headers, params, query, body}`).
+//! Webhook (v1, 1.1, 2, 2.1): the parameters the server needs to route, admit and answer a
+//! request, read once when the workflow is built. The node itself emits the request item the
+//! server built (`{headers, params, query, body}`, plus `jwtPayload` under JWT auth).
 
-use super::pass_through;
+use super::ip_whitelist::IpWhitelist;
+use super::{credential_id, pass_through};
 use sluice_engine::{NodeError, NodeKind, NodeSpec};
 use sluice_model::{NodeDef, Value};
 
@@ -23,6 +25,9 @@ pub enum ResponseMode {
     LastNode,
     /// A Respond to Webhook node answers.
     ResponseNode,
+    /// The answer is a stream of JSON lines that Respond to Webhook nodes (v1.5, `Enable
+    /// Streaming`) write into while the execution runs; it ends with the execution.
+    Streaming,
 }
 
 /// What `lastNode` mode answers with (`responseData`).
@@ -46,6 +51,43 @@ pub enum Auth {
     Header {
         credential_id: String,
     },
+    /// `jwtAuth` credential: `Authorization: Bearer <token>` signed with it.
+    Jwt {
+        credential_id: String,
+    },
+}
+
+/// `allowedOrigins` (CORS): which browser origins may read the answers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `*` (the default): every origin.
+    #[default]
+    Any,
+    /// Only these origins (`https://app.example.com`).
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    fn parse(text: &str) -> Self {
+        let list: Vec<String> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(String::from)
+            .collect();
+        if list.is_empty() || list.iter().any(|o| o == "*") {
+            AllowedOrigins::Any
+        } else {
+            AllowedOrigins::List(list)
+        }
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            AllowedOrigins::Any => true,
+            AllowedOrigins::List(list) => list.iter().any(|o| o == origin),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +109,12 @@ pub struct WebhookConfig {
     /// Non-JSON/form bodies (and all bodies with `rawBody`) go to this binary property.
     pub binary_property: String,
     pub raw_body: bool,
+    /// `ipWhitelist`: only these clients may call (403 for others).
+    pub ip_whitelist: Option<IpWhitelist>,
+    /// `allowedOrigins`: the CORS answer to browsers.
+    pub allowed_origins: AllowedOrigins,
+    /// `ignoreBots`: crawlers and link previewers get 403 and start nothing.
+    pub ignore_bots: bool,
 }
 
 fn str_param<'a>(params: &'a Value, key: &str) -> Option<&'a str> {
@@ -119,18 +167,8 @@ impl WebhookConfig {
         if let (true, Some(id)) = (path.iter().any(|s| s.starts_with(':')), webhook_id) {
             path.insert(0, id.to_string());
         }
-        let credential = |kind: &str| {
-            def.credentials
-                .as_ref()
-                .and_then(|c| c[kind]["id"].as_str())
-                .map(String::from)
-                .ok_or_else(|| {
-                    bad(
-                        "authentication",
-                        format!("a '{kind}' credential is required"),
-                    )
-                })
-        };
+        let credential =
+            |kind: &str| credential_id(def, kind).map_err(|e| e.with_parameter("authentication"));
         let auth = match str_param(p, "authentication").unwrap_or("none") {
             "none" => Auth::None,
             "basicAuth" => Auth::Basic {
@@ -138,6 +176,9 @@ impl WebhookConfig {
             },
             "headerAuth" => Auth::Header {
                 credential_id: credential("httpHeaderAuth")?,
+            },
+            "jwtAuth" => Auth::Jwt {
+                credential_id: credential("jwtAuth")?,
             },
             other => {
                 return Err(bad(
@@ -150,6 +191,7 @@ impl WebhookConfig {
             "onReceived" => ResponseMode::OnReceived,
             "lastNode" => ResponseMode::LastNode,
             "responseNode" => ResponseMode::ResponseNode,
+            "streaming" => ResponseMode::Streaming,
             other => {
                 return Err(bad(
                     "responseMode",
@@ -179,6 +221,19 @@ impl WebhookConfig {
                 .filter(|c| (100..600).contains(c))
                 .ok_or_else(|| bad("responseCode", format!("invalid response code {c}")))?,
         };
+        // Fixed texts only: they are read once, not per request.
+        let fixed_option = |name: &str| -> Result<&str, NodeError> {
+            match &options[name] {
+                Value::Null => Ok(""),
+                Value::String(s) if !s.starts_with('=') => Ok(s),
+                _ => Err(bad(
+                    &format!("options.{name}"),
+                    "must be a fixed text, not an expression".into(),
+                )),
+            }
+        };
+        let ip_whitelist = IpWhitelist::parse(fixed_option("ipWhitelist")?)
+            .map_err(|e| bad("options.ipWhitelist", e))?;
         Ok(WebhookConfig {
             methods,
             path,
@@ -196,6 +251,9 @@ impl WebhookConfig {
                 .to_string(),
             raw_body: options["rawBody"].as_bool() == Some(true)
                 || options["binaryData"].as_bool() == Some(true),
+            ip_whitelist,
+            allowed_origins: AllowedOrigins::parse(fixed_option("allowedOrigins")?),
+            ignore_bots: options["ignoreBots"].as_bool() == Some(true),
         })
     }
 
