@@ -157,7 +157,7 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    metrics::handle();
+    metrics::start_upkeep();
     let app = App::new(store.clone(), config);
     recovery::register(&app).await.map_err(|e| e.message)?;
     let heartbeat = Tasks(vec![tokio::spawn(recovery::heartbeat(app.clone()))]);
@@ -169,7 +169,6 @@ pub async fn serve(
         tokio::spawn(prune(app.clone())),
         tokio::spawn(recovery::watch(app.clone())),
         tokio::spawn(sync::run(app.clone(), version)),
-        tokio::spawn(metrics::upkeep()),
     ]);
     let router = router(app.clone());
     // The peer address is for webhooks' IP whitelists.

@@ -34,13 +34,23 @@ pub fn execution_started() {
     metrics::gauge!("sluice_executions_in_flight").increment(1.0);
 }
 
-/// Fold recorded histogram samples into their buckets now and then (the recorder keeps raw
-/// samples until then, which would grow without bound on a server nobody scrapes).
-pub async fn upkeep() {
-    loop {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        handle().run_upkeep();
-    }
+/// Fold recorded histogram samples into their buckets every second (the recorder keeps raw
+/// samples until then, which would grow without bound on a server nobody scrapes). A thread of
+/// its own, not a tokio task: folding a second's samples takes milliseconds, which would stall
+/// the requests queued behind it on a runtime worker.
+pub fn start_upkeep() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(|| loop {
+                std::thread::sleep(Duration::from_secs(1));
+                handle().run_upkeep();
+            });
+        if let Err(e) = spawned {
+            tracing::error!("metrics upkeep thread: {e}");
+        }
+    });
 }
 
 /// The series one workflow's executions update.
