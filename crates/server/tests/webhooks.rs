@@ -314,6 +314,43 @@ async fn answered_executions_are_recorded_before_the_answer(postgres: bool) {
     s.stop().await;
 }
 
+/// An execution nobody has been told about yet (a lastNode webhook still waiting for its end) is
+/// listed as running once it has run for a second, and saved once, as a success, when it ends.
+async fn long_executions_are_listed_as_running(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let mut wf = webhook_workflow("slow", "lastNode", json!({}));
+    wf["nodes"].as_array_mut().unwrap().push(json!({
+        "name": "Wait", "type": "n8n-nodes-base.wait", "typeVersion": 1.1, "position": [400, 0],
+        "webhookId": "wait-2", "parameters": {"resume": "timeInterval", "amount": 3, "unit": "seconds"}}));
+    wf["connections"]["Set"] = json!({"main": [[{"node": "Wait", "type": "main", "index": 0}]]});
+    let id = s.deploy(wf).await;
+    let running = sluice_store::ExecutionFilter {
+        status: Some("running".into()),
+        workflow_id: Some(id.clone()),
+    };
+    let listed_while_running = async {
+        for _ in 0..25 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if s.store.count_executions(&running).await.unwrap() == 1 {
+                return true;
+            }
+        }
+        false
+    };
+    let (answer, listed) = tokio::join!(
+        s.post("/webhook/slow", json!({"amount": 6})),
+        listed_while_running
+    );
+    assert_eq!(answer, (200, json!({"ok": true, "amount": 6})));
+    assert!(listed, "not listed as running while it ran");
+    assert_eq!(s.store.count_executions(&running).await.unwrap(), 0);
+    let runs = s
+        .wait_executions(&format!("workflowId={id}&status=success"), 1)
+        .await;
+    assert_eq!(runs.len(), 1);
+    s.stop().await;
+}
+
 /// Webhook (POST `path`, answered by) → Respond to Webhook 1.5 signing the request body with the
 /// `jwtAuth` credential `credential`, with the response output branch on.
 fn mint_workflow(path: &str, credential: &str) -> Value {
@@ -465,6 +502,7 @@ async fn jwt_tokens(postgres: bool) {
 
 on_both_backends!(
     answered_executions_are_recorded_before_the_answer,
+    long_executions_are_listed_as_running,
     response_modes,
     errors_are_json,
     authentication,
