@@ -242,7 +242,7 @@ async fn run_workflow(
 
 async fn finish_started(
     app: &Arc<App>,
-    wf: Arc<crate::app::Deployed>,
+    wf: Arc<crate::deployed::Deployed>,
     start: Start,
     wait: bool,
 ) -> ApiResult {

@@ -3,6 +3,7 @@
 //! finished through the store's batched writer, counted for metrics and for graceful shutdown,
 //! and followed by the error workflow when they fail.
 
+use crate::deployed::Deployed;
 use crate::error::ApiError;
 use crate::metrics;
 use crate::routes::Routes;
@@ -10,28 +11,16 @@ use crate::ServerConfig;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use sluice_engine::{
-    CompiledWorkflow, ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome,
-    StreamChunk, SubWorkflow, SubWorkflowRequest, WebhookResponse,
+    ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome, StreamChunk,
+    SubWorkflow, SubWorkflowRequest, WebhookResponse,
 };
-use sluice_model::{Item, Workflow};
+use sluice_model::Item;
 use sluice_store::{ExecutionRow, Finished, NewExecution, Store};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
-
-/// A workflow built and ready to run.
-pub struct Deployed {
-    pub id: String,
-    pub name: String,
-    pub compiled: CompiledWorkflow,
-    /// Some node may read the workflow's static data (today only code calling
-    /// `$getWorkflowStaticData`), so executions load it from the store first; other workflows
-    /// skip that read on the hot path.
-    pub uses_static_data: bool,
-    pub metrics: metrics::WorkflowMetrics,
-}
 
 /// An execution still running after this long gets its row written, so it is listed as
 /// running (shorter ones are written once, when they end or are answered).
@@ -109,24 +98,7 @@ impl App {
 
     /// Build a workflow from its stored JSON (400 naming the problem when it cannot be built).
     pub fn deploy(&self, id: &str, json: &Value) -> Result<Arc<Deployed>, ApiError> {
-        let mut workflow: Workflow = serde_json::from_value(json.clone())
-            .map_err(|e| ApiError::bad_request(format!("invalid workflow: {e}")))?;
-        workflow
-            .validate()
-            .map_err(|e| ApiError::bad_request(format!("invalid workflow: {e}")))?;
-        workflow.id = Some(Value::String(id.to_string()));
-        let name = workflow.name.clone();
-        let metrics =
-            metrics::WorkflowMetrics::new(id, workflow.nodes.iter().map(|n| n.name.as_str()));
-        let compiled = CompiledWorkflow::build(workflow, &self.registry)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        Ok(Arc::new(Deployed {
-            id: id.to_string(),
-            name,
-            uses_static_data: json.to_string().contains("getWorkflowStaticData"),
-            compiled,
-            metrics,
-        }))
+        Deployed::build(id, json, &self.registry)
     }
 
     /// A stored workflow, built (the active copy when it is deployed).
@@ -161,6 +133,18 @@ impl App {
         *self.routes.write().expect("routes lock") = Arc::new(routes);
         self.routes_changed.notify_waiters();
         Ok(())
+    }
+
+    /// The data of the stored credential `id`, which must be of type `kind`.
+    pub async fn credential(&self, kind: &str, id: &str) -> Result<Value, String> {
+        match self.store.credential_data(id).await {
+            Ok(Some((stored_kind, data))) if stored_kind == kind => Ok(data),
+            Ok(Some((stored_kind, _))) => Err(format!(
+                "credential {id} is of type '{stored_kind}', not '{kind}'"
+            )),
+            Ok(None) => Err(format!("the credential {id} does not exist")),
+            Err(e) => Err(format!("the credential {id} cannot be read: {e}")),
+        }
     }
 
     /// Whether `key` is a valid API key (cached after the first check).
@@ -425,9 +409,7 @@ impl ExecutionHost for ExecHost {
     }
 
     async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
-        crate::webhook_guard::credential(&self.app.store, kind, id)
-            .await
-            .map_err(NodeError::new)
+        self.app.credential(kind, id).await.map_err(NodeError::new)
     }
 
     async fn execute_workflow(&self, request: SubWorkflowRequest) -> Result<Vec<Item>, NodeError> {

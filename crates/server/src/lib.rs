@@ -15,6 +15,7 @@
 
 mod api;
 mod app;
+mod deployed;
 mod error;
 mod metrics;
 mod recovery;

@@ -2,7 +2,7 @@
 //! `:param` segments scanned in order) and schedule rules. Rebuilt as a whole and swapped in
 //! whenever a workflow is activated, updated or deactivated.
 
-use crate::app::Deployed;
+use crate::deployed::Deployed;
 use sluice_model::JsonObject;
 use sluice_nodes::trigger::schedule::{self, ScheduleRule};
 use sluice_nodes::trigger::webhook::WebhookConfig;

@@ -4,7 +4,8 @@
 //! interval skip the weeks in between (its state is in the workflow's static data) and starts the
 //! execution.
 
-use crate::app::{App, Deployed, Start};
+use crate::app::{App, Start};
+use crate::deployed::Deployed;
 use crate::routes::Routes;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -14,7 +14,6 @@ use base64::Engine;
 use serde_json::Value;
 use sluice_nodes::trigger::jwt::{JwtCredential, JwtError};
 use sluice_nodes::trigger::webhook::{Auth, WebhookConfig};
-use sluice_store::Store;
 use std::net::IpAddr;
 
 /// Refuse a caller the IP whitelist or the bot filter keeps out (403).
@@ -193,7 +192,8 @@ pub async fn authenticate(
             let Some(given) = given else {
                 return Err(ApiError::unauthorized("Authorization is required!"));
             };
-            let data = credential(&app.store, "httpBasicAuth", credential_id)
+            let data = app
+                .credential("httpBasicAuth", credential_id)
                 .await
                 .map_err(server_error)?;
             let text = |k: &str| data[k].as_str().unwrap_or_default().to_string();
@@ -204,7 +204,8 @@ pub async fn authenticate(
             }
         }
         Auth::Header { credential_id } => {
-            let data = credential(&app.store, "httpHeaderAuth", credential_id)
+            let data = app
+                .credential("httpHeaderAuth", credential_id)
                 .await
                 .map_err(server_error)?;
             let expected = |k: &str| data[k].as_str().unwrap_or_default();
@@ -217,7 +218,8 @@ pub async fn authenticate(
             let Some(token) = authorization().and_then(|v| v.split_whitespace().nth(1)) else {
                 return Err(ApiError::unauthorized("No token provided"));
             };
-            let data = credential(&app.store, "jwtAuth", credential_id)
+            let data = app
+                .credential("jwtAuth", credential_id)
                 .await
                 .map_err(server_error)?;
             match JwtCredential::from_data(&data).and_then(|c| c.verify(token)) {
@@ -226,18 +228,6 @@ pub async fn authenticate(
                 Err(e) => Err(server_error(e.to_string())),
             }
         }
-    }
-}
-
-/// The data of the stored credential `id`, which must be of type `kind`.
-pub async fn credential(store: &Store, kind: &str, id: &str) -> Result<Value, String> {
-    match store.credential_data(id).await {
-        Ok(Some((stored_kind, data))) if stored_kind == kind => Ok(data),
-        Ok(Some((stored_kind, _))) => Err(format!(
-            "credential {id} is of type '{stored_kind}', not '{kind}'"
-        )),
-        Ok(None) => Err(format!("the credential {id} does not exist")),
-        Err(e) => Err(format!("the credential {id} cannot be read: {e}")),
     }
 }
 
