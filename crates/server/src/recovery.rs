@@ -2,8 +2,9 @@
 //! registers itself in the store and heartbeats, and takes over only the executions of processes
 //! that are gone (its own previous life, a process that shut down, or one whose heartbeat is
 //! stale; see [`sluice_store::Store::claim_abandoned_executions`]), on start and then at every
-//! heartbeat, so executions of a process that dies are recovered by one that lives. A taken-over execution is run again
-//! under its id when it was accepted with what a restart needs, and marked crashed otherwise.
+//! heartbeat, so executions of a process that dies are recovered by one that lives. A taken-over
+//! execution is run again under its id when it was accepted with what a restart needs, and marked
+//! crashed otherwise.
 
 use crate::app::{App, Start};
 use crate::error::ApiError;

@@ -1,11 +1,13 @@
 //! Sluice's store: workflows (n8n JSON kept verbatim), executions (run data compressed),
 //! encrypted credentials, API keys and schedule leases, on embedded SQLite or on Postgres.
 //!
-//! Both backends implement one small SQL interface ([`sql::Db`]) and every query is written
+//! Both backends implement one small SQL interface (`sql::Db`) and every query is written
 //! once in the dialect they share, so behaviour is identical; migrations run on [`Store::open`].
-//! Execution writes go through a group-commit writer off the request path. Several server
-//! processes can share one database: each execution is owned by the process running it, and
-//! only the executions of processes that are gone are taken over (see `processes`).
+//! Execution writes go through a group-commit writer off the request path; when an execution's
+//! row is written (before it runs, or once when it ends) is [`ExecutionRow`]'s business.
+//! Several server processes can share one database: each execution is owned by the process
+//! running it, and only the executions of processes that are gone are taken over (see
+//! `processes`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sluice_store::StoreError> {
