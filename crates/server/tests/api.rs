@@ -1,10 +1,10 @@
 //! The REST API, health and metrics over real HTTP, on SQLite and on Postgres.
 
-#[macro_use]
 mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use sluice_store::on_both_backends;
 use support::{webhook_workflow, TestServer};
 
 fn manual_workflow(name: &str) -> Value {

@@ -2,12 +2,12 @@
 //! executions it runs while it lives, a live one takes over those of one that died, and workflow
 //! changes made anywhere reach every server; on SQLite and Postgres.
 
-#[macro_use]
 mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use sluice_server::ServerConfig;
+use sluice_store::on_both_backends;
 use std::time::Duration;
 use support::{eventually, webhook_workflow, TestDb, TestServer};
 

@@ -2,13 +2,13 @@
 //! weeks" rules skip the weeks in between (on a virtual clock, so no waiting), on SQLite and
 //! Postgres.
 
-#[macro_use]
 mod support;
 
 use chrono::{TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sluice_runtime::Clock;
+use sluice_store::on_both_backends;
 use sluice_store::ExecutionFilter;
 use support::TestServer;
 

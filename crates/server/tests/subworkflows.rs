@@ -2,11 +2,11 @@
 //! sub-workflow that declares its inputs, called with mapped and converted values, and a
 //! sub-workflow fetched from a URL.
 
-#[macro_use]
 mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use sluice_store::on_both_backends;
 use support::TestServer;
 
 /// Execute Workflow Trigger declaring `n` (number) and `label` → Set `sq = n * n`.

@@ -2,11 +2,11 @@
 //! Respond to Webhook's JWT answer and response output, IP whitelist, bot filter, CORS, size
 //! limit, unknown path, bad JSON, path parameters and test URLs, on SQLite and Postgres.
 
-#[macro_use]
 mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use sluice_store::on_both_backends;
 use support::{webhook_workflow, TestServer};
 
 /// A request to the server with extra headers.

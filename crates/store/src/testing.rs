@@ -152,6 +152,22 @@ async fn drop_stale(prefix: &str) {
     }
 }
 
+/// Runs each named `async fn name(postgres: bool)` of a test file as two tests, `sqlite::name`
+/// and `postgres::name`, so every behaviour is checked on both stores.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),*) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(false).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(true).await } )*
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

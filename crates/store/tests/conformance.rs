@@ -533,20 +533,7 @@ async fn workflow_changes_bump_the_version(postgres: bool) {
     f.finish().await;
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(false).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(true).await } )*
-        }
-    };
-}
-
-on_both_backends!(
+sluice_store::on_both_backends!(
     workflows_round_trip,
     execution_lifecycle,
     resume_data_survives_reopen,

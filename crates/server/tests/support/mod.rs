@@ -227,18 +227,3 @@ pub fn webhook_workflow(path: &str, mode: &str, extra: Value) -> Value {
     json!({"name": format!("hook {path}"), "nodes": nodes, "connections": connections,
            "settings": {"executionOrder": "v1"}})
 }
-
-/// Runs each named `async fn name(postgres: bool)` as two tests, `sqlite::name` and
-/// `postgres::name`, so every behaviour is checked on both stores.
-macro_rules! on_both_backends {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(false).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(true).await } )*
-        }
-    };
-}
