@@ -11,6 +11,7 @@ use chrono::{
 };
 use chrono_tz::{OffsetName, Tz};
 
+pub use crate::calendar::Unit;
 use crate::calendar::{format_offset, OffsetStyle::*, MONTHS, WEEKDAYS};
 
 /// The zone a `DateTime` is shown in.
@@ -97,68 +98,6 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
         return None;
     }
     FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-}
-
-/// Calendar units luxon understands (`plus`, `startOf`, `diff`, ...).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Unit {
-    Year,
-    Quarter,
-    Month,
-    Week,
-    Day,
-    Hour,
-    Minute,
-    Second,
-    Millisecond,
-}
-
-impl Unit {
-    /// Singular or plural unit names, plus n8n's short aliases.
-    pub fn parse(name: &str) -> Option<Unit> {
-        Some(match name.trim().to_ascii_lowercase().as_str() {
-            "year" | "years" | "y" | "yr" | "yrs" => Unit::Year,
-            "quarter" | "quarters" | "q" => Unit::Quarter,
-            "month" | "months" | "mo" => Unit::Month,
-            "week" | "weeks" | "w" | "wk" | "wks" => Unit::Week,
-            "day" | "days" | "d" => Unit::Day,
-            "hour" | "hours" | "h" | "hr" | "hrs" => Unit::Hour,
-            "minute" | "minutes" | "m" | "min" | "mins" => Unit::Minute,
-            "second" | "seconds" | "s" | "sec" | "secs" => Unit::Second,
-            "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" => Unit::Millisecond,
-            _ => return None,
-        })
-    }
-
-    /// luxon's plural key (`days`), used for `diff` results and `Duration` objects.
-    pub fn plural(self) -> &'static str {
-        match self {
-            Unit::Year => "years",
-            Unit::Quarter => "quarters",
-            Unit::Month => "months",
-            Unit::Week => "weeks",
-            Unit::Day => "days",
-            Unit::Hour => "hours",
-            Unit::Minute => "minutes",
-            Unit::Second => "seconds",
-            Unit::Millisecond => "milliseconds",
-        }
-    }
-
-    /// Length in milliseconds for fixed-length units (months and years use 30 and 365 days).
-    pub fn millis(self) -> f64 {
-        match self {
-            Unit::Year => 365.0 * 86_400_000.0,
-            Unit::Quarter => 91.0 * 86_400_000.0,
-            Unit::Month => 30.0 * 86_400_000.0,
-            Unit::Week => 7.0 * 86_400_000.0,
-            Unit::Day => 86_400_000.0,
-            Unit::Hour => 3_600_000.0,
-            Unit::Minute => 60_000.0,
-            Unit::Second => 1000.0,
-            Unit::Millisecond => 1.0,
-        }
-    }
 }
 
 /// A luxon `DateTime`.
@@ -319,11 +258,12 @@ impl DateTime {
             Unit::Quarter => self.with_local(|l| add_months(l, (amount * 3.0) as i64)),
             Unit::Month => self.with_local(|l| add_months(l, amount as i64)),
             Unit::Week | Unit::Day => self.with_local(|l| {
-                l + Duration::milliseconds((amount * unit.millis()).round() as i64)
+                l + Duration::milliseconds((amount * unit.approx_millis()).round() as i64)
             }),
-            _ => {
-                DateTime::from_millis(self.ms + (amount * unit.millis()).round() as i64, self.zone)
-            }
+            _ => DateTime::from_millis(
+                self.ms + (amount * unit.approx_millis()).round() as i64,
+                self.zone,
+            ),
         }
     }
 
@@ -397,9 +337,9 @@ impl DateTime {
             }
             Unit::Week | Unit::Day => {
                 let local_ms = |d: &DateTime| d.local().and_utc().timestamp_millis();
-                (local_ms(self) - local_ms(other)) as f64 / unit.millis()
+                (local_ms(self) - local_ms(other)) as f64 / unit.approx_millis()
             }
-            _ => (self.ms - other.ms) as f64 / unit.millis(),
+            _ => (self.ms - other.ms) as f64 / unit.approx_millis(),
         }
     }
 

@@ -5,68 +5,12 @@
 use super::parse::localize;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveTime, Timelike};
 use chrono_tz::Tz;
-
-/// A unit of time as the node's parameters name it (`days`, `day`, `quarters`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Unit {
-    Year,
-    Quarter,
-    Month,
-    Week,
-    Day,
-    Hour,
-    Minute,
-    Second,
-    Millisecond,
-}
-
-impl Unit {
-    /// Accepts singular and plural names.
-    pub fn parse(name: &str) -> Option<Unit> {
-        Some(match name.trim_end_matches('s') {
-            "year" => Unit::Year,
-            "quarter" => Unit::Quarter,
-            "month" => Unit::Month,
-            "week" => Unit::Week,
-            "day" => Unit::Day,
-            "hour" => Unit::Hour,
-            "minute" => Unit::Minute,
-            "second" => Unit::Second,
-            "millisecond" => Unit::Millisecond,
-            _ => return None,
-        })
-    }
-
-    /// Luxon's plural key (`days`), used in `getTimeBetweenDates` output.
-    pub fn plural(self) -> &'static str {
-        match self {
-            Unit::Year => "years",
-            Unit::Quarter => "quarters",
-            Unit::Month => "months",
-            Unit::Week => "weeks",
-            Unit::Day => "days",
-            Unit::Hour => "hours",
-            Unit::Minute => "minutes",
-            Unit::Second => "seconds",
-            Unit::Millisecond => "milliseconds",
-        }
-    }
-
-    fn millis(self) -> Option<f64> {
-        Some(match self {
-            Unit::Hour => 3_600_000.0,
-            Unit::Minute => 60_000.0,
-            Unit::Second => 1_000.0,
-            Unit::Millisecond => 1.0,
-            _ => return None,
-        })
-    }
-}
+pub use sluice_expr::calendar::Unit;
 
 /// `date` moved by `amount` units (negative to go back). Fractions of calendar units are
 /// dropped, as Luxon does for months; fractional time units are kept to the millisecond.
 pub fn add(date: &DateTime<Tz>, amount: f64, unit: Unit) -> Option<DateTime<Tz>> {
-    if let Some(ms) = unit.millis() {
+    if let Some(ms) = unit.fixed_millis() {
         return Some(*date + Duration::milliseconds((amount * ms).round() as i64));
     }
     let whole = amount.trunc() as i64;
@@ -136,7 +80,7 @@ pub fn between(start: &DateTime<Tz>, end: &DateTime<Tz>, units: &[Unit]) -> Vec<
     for (i, &unit) in units.iter().enumerate() {
         let last = i + 1 == units.len();
         let mut count = 0.0;
-        if let Some(ms) = unit.millis() {
+        if let Some(ms) = unit.fixed_millis() {
             let remaining = (*to - cursor).num_milliseconds() as f64;
             count = if last {
                 remaining / ms
