@@ -43,6 +43,8 @@ pub async fn test(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Active workflows are already built; the others are built for this request.
+    let active = app.routes();
     let mut deployed = Vec::new();
     let mut cursor = None;
     loop {
@@ -50,11 +52,11 @@ pub async fn test(
             .store
             .list_workflows(&Default::default(), cursor.as_deref(), 250)
             .await?;
-        deployed.extend(
-            page.data
-                .iter()
-                .filter_map(|r| app.deploy(&r.id, &r.data).ok()),
-        );
+        deployed.extend(page.data.iter().filter_map(|r| {
+            active
+                .workflow(&r.id)
+                .or_else(|| app.deploy(&r.id, &r.data).ok())
+        }));
         cursor = page.next_cursor;
         if cursor.is_none() {
             break;

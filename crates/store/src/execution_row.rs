@@ -44,17 +44,18 @@ impl ExecutionRow {
 }
 
 /// The running row, owned by this process (see [`Store::claim_abandoned_executions`]).
-fn insert_running(id: i64, new: NewExecution, started_at: i64, owner: Option<String>) -> Stmt {
+fn insert_running(id: i64, new: &NewExecution, started_at: i64, owner: Option<String>) -> Stmt {
     let data = new
         .resume
+        .as_ref()
         .map(|r| compress(&serde_json::json!({ "resume": r }).to_string()));
     Stmt::new(
         "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data, owner) \
          VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)",
         vec![
             id.into(),
-            new.workflow_id.into(),
-            new.mode.into(),
+            new.workflow_id.as_str().into(),
+            new.mode.as_str().into(),
             new.retry_of.into(),
             started_at.into(),
             data.into(),
@@ -69,7 +70,7 @@ impl Store {
     pub async fn accept_execution(&self, new: NewExecution) -> Result<i64, StoreError> {
         let id = self.next_execution_id().await?;
         self.writer
-            .commit(vec![insert_running(id, new, now_ms(), self.process_id())])
+            .commit(vec![insert_running(id, &new, now_ms(), self.process_id())])
             .await?;
         Ok(id)
     }
@@ -104,7 +105,7 @@ impl Store {
         let commit = match &mut *state {
             RowState::Written(commit) => return Ok(commit.clone()),
             RowState::Deferred { new, started_at } => {
-                let stmt = insert_running(row.id, new.clone(), *started_at, self.process_id());
+                let stmt = insert_running(row.id, new, *started_at, self.process_id());
                 self.queue(vec![stmt]).await?
             }
         };
@@ -139,8 +140,8 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 vec![
                     row.id.into(),
-                    new.workflow_id.clone().into(),
-                    new.mode.clone().into(),
+                    new.workflow_id.as_str().into(),
+                    new.mode.as_str().into(),
                     finished.status.into(),
                     new.retry_of.into(),
                     (*started_at).into(),
