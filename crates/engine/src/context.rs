@@ -5,6 +5,7 @@
 use crate::host::{credentials_unavailable, ExecutionHost};
 use crate::options::ExecutionOptions;
 use crate::params::Param;
+use crate::registry::Registry;
 use crate::run_data::RunData;
 use crate::NodeError;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -24,6 +25,8 @@ pub(crate) struct Shared<'a> {
     pub(crate) index: &'a HashMap<String, usize>,
     /// The workflow's static data (`getWorkflowStaticData`), shared by all nodes of the run.
     pub(crate) static_data: &'a Mutex<JsonObject>,
+    /// The node types the workflow was built with.
+    pub(crate) registry: &'a Registry,
 }
 
 impl Shared<'_> {
@@ -124,6 +127,12 @@ impl<'a> ExecuteContext<'a> {
     /// True when the node's `onError` lets the workflow go on after a failure.
     pub fn continue_on_fail(&self) -> bool {
         self.continue_on_fail
+    }
+
+    /// The node types the running workflow was built with: a node that builds a workflow of its
+    /// own (Execute Workflow running a sub-workflow in-process) builds it with these.
+    pub fn registry(&self) -> &Registry {
+        self.shared.registry
     }
 
     /// The process that started the execution (`None` under `sluice run`).

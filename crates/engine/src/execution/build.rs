@@ -22,6 +22,8 @@ pub struct CompiledWorkflow {
     pub(super) incoming: Vec<Vec<(usize, usize, usize)>>,
     /// Per node: number of connected input slots (highest connected input index + 1).
     pub(super) connected_inputs: Vec<usize>,
+    /// The node types it was built with, for the sub-workflows its nodes build.
+    pub(super) registry: Registry,
 }
 
 impl CompiledWorkflow {
@@ -80,6 +82,7 @@ impl CompiledWorkflow {
             index,
             incoming,
             connected_inputs,
+            registry: registry.clone(),
         })
     }
 

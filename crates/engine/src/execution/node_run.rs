@@ -63,6 +63,7 @@ impl Run<'_> {
                 states: &self.states,
                 index: &wf.index,
                 static_data: &self.static_data,
+                registry: &wf.registry,
             };
             let ctx = ExecuteContext {
                 shared: &shared,
