@@ -10,7 +10,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use indexmap::IndexMap;
 use serde::Serialize;
 use sluice_model::{
-    ExecutionOrder, Item, JsonObject, OnError, PairedItem, PairedItems, SourceRef, Value, Workflow,
+    ExecutionOrder, Item, JsonObject, LoadWarning, OnError, PairedItem, PairedItems, SourceRef,
+    Value, Workflow,
 };
 use sluice_runtime::{Clock, Files};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -221,6 +222,8 @@ struct N8nRunError<'a> {
 struct BuiltNode {
     node: Option<Box<dyn Node>>,
     params: Param,
+    /// Main inputs the node has; data on other inputs is dropped before it runs.
+    inputs: usize,
     outputs: usize,
     kind: NodeKind,
 }
@@ -234,6 +237,7 @@ pub struct CompiledWorkflow {
     incoming: Vec<Vec<(usize, usize, usize)>>,
     /// Per node: number of connected input slots (highest connected input index + 1).
     connected_inputs: Vec<usize>,
+    warnings: Vec<LoadWarning>,
 }
 
 /// One pending node run.
@@ -282,8 +286,22 @@ impl Shared<'_> {
 }
 
 impl CompiledWorkflow {
-    /// Validate node types against the registry and build every node from its parameters.
-    pub fn build(workflow: Workflow, registry: &Registry) -> Result<Self, EngineError> {
+    /// Validate node types against the registry and build every node from its parameters. A
+    /// node without `typeVersion` is built as its type's default version; what is odd about the
+    /// graph for the nodes it has is in [`CompiledWorkflow::warnings`].
+    pub fn build(mut workflow: Workflow, registry: &Registry) -> Result<Self, EngineError> {
+        let mut warnings = Vec::new();
+        for def in &mut workflow.nodes {
+            if def.type_version.is_none() {
+                if let Some(version) = registry.default_version(&def.node_type) {
+                    def.type_version = Some(version);
+                    warnings.push(LoadWarning::DefaultTypeVersion {
+                        node: def.name.clone(),
+                        version,
+                    });
+                }
+            }
+        }
         let index: HashMap<String, usize> = workflow
             .nodes
             .iter()
@@ -292,21 +310,27 @@ impl CompiledWorkflow {
             .collect();
         let mut nodes = Vec::with_capacity(workflow.nodes.len());
         for def in &workflow.nodes {
-            let spec = registry
-                .get(&def.node_type, def.type_version)
-                .ok_or_else(|| EngineError::UnsupportedNode {
+            let spec = registry.get(&def.node_type, def.version()).ok_or_else(|| {
+                EngineError::UnsupportedNode {
                     node: def.name.clone(),
                     node_type: def.node_type.clone(),
-                    version: def.type_version,
-                })?;
+                    version: def.version(),
+                }
+            })?;
             if spec.kind == NodeKind::Note {
                 nodes.push(BuiltNode {
                     node: None,
                     params: Param::Literal(Value::Null),
+                    inputs: 0,
                     outputs: 0,
                     kind: NodeKind::Note,
                 });
                 continue;
+            }
+            if spec.kind == NodeKind::Trigger && def.disabled {
+                warnings.push(LoadWarning::DisabledTrigger {
+                    node: def.name.clone(),
+                });
             }
             let params = Param::compile(&def.parameters, "")
                 .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
@@ -314,6 +338,7 @@ impl CompiledWorkflow {
                 .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
             let error_output = usize::from(def.error_policy() == OnError::ContinueErrorOutput);
             nodes.push(BuiltNode {
+                inputs: node.inputs(),
                 outputs: node.outputs() + error_output,
                 node: Some(node),
                 params,
@@ -325,7 +350,20 @@ impl CompiledWorkflow {
         for (source, source_idx) in &index {
             for (output, targets) in workflow.main_outputs(source).iter().enumerate() {
                 for conn in targets.iter().flatten() {
-                    let target = index[&conn.node];
+                    // A missing target fails the run when `source` has run (schedule_children).
+                    let Some(&target) = index.get(&conn.node) else {
+                        continue;
+                    };
+                    let inputs = nodes[target].inputs;
+                    if conn.index >= inputs && nodes[target].kind != NodeKind::Note {
+                        warnings.push(LoadWarning::MissingInput {
+                            source: source.clone(),
+                            output,
+                            target: conn.node.clone(),
+                            input: conn.index,
+                            inputs,
+                        });
+                    }
                     incoming[target].push((*source_idx, output, conn.index));
                     connected_inputs[target] = connected_inputs[target].max(conn.index + 1);
                 }
@@ -337,25 +375,33 @@ impl CompiledWorkflow {
             index,
             incoming,
             connected_inputs,
+            warnings,
         })
+    }
+
+    /// What is odd about the workflow for the nodes it has (the loader's
+    /// [`sluice_model::Loaded::warnings`] cover the file itself).
+    pub fn warnings(&self) -> &[LoadWarning] {
+        &self.warnings
     }
 
     pub fn workflow(&self) -> &Workflow {
         &self.workflow
     }
 
-    /// n8n's start node: the first enabled trigger, else the first enabled node without inputs.
+    /// n8n's start node: the first enabled trigger, else (in a workflow without triggers) the
+    /// first enabled node without inputs. When every trigger is disabled there is none.
     pub fn start_node(&self) -> Option<&str> {
         let enabled = |i: &usize| !self.workflow.nodes[*i].disabled;
-        (0..self.nodes.len())
-            .filter(enabled)
-            .find(|i| self.nodes[*i].kind == NodeKind::Trigger)
-            .or_else(|| {
-                (0..self.nodes.len()).filter(enabled).find(|i| {
-                    self.nodes[*i].kind == NodeKind::Regular && self.incoming[*i].is_empty()
-                })
-            })
-            .map(|i| self.workflow.nodes[i].name.as_str())
+        let is_trigger = |i: &usize| self.nodes[*i].kind == NodeKind::Trigger;
+        let start = match (0..self.nodes.len()).filter(is_trigger).find(enabled) {
+            Some(trigger) => Some(trigger),
+            None if (0..self.nodes.len()).any(|i| is_trigger(&i)) => None,
+            None => (0..self.nodes.len())
+                .filter(enabled)
+                .find(|i| self.nodes[*i].kind == NodeKind::Regular && self.incoming[*i].is_empty()),
+        };
+        start.map(|i| self.workflow.nodes[i].name.as_str())
     }
 
     /// Run the workflow from its start node to the end.
@@ -473,6 +519,11 @@ impl Run<'_> {
             return Ok(());
         };
         let mut inputs = entry.inputs;
+        // Data sent to an input the node does not have never reaches it; the node then runs
+        // with what is left (maybe nothing) and outputs nothing for it, as in n8n.
+        let dropped_input = inputs
+            .drain(built.inputs.min(inputs.len())..)
+            .any(|items| !items.is_empty());
         for (input_index, items) in inputs.iter_mut().enumerate() {
             if def.execute_once {
                 items.truncate(1);
@@ -500,6 +551,8 @@ impl Run<'_> {
             Ok(Some(vec![pinned.clone()]))
         } else if def.disabled {
             Ok(Some(vec![inputs.first().cloned().unwrap_or_default()]))
+        } else if items_in == 0 && dropped_input {
+            Ok(Some(Vec::new()))
         } else if items_in == 0 {
             Ok(None)
         } else {
@@ -608,25 +661,34 @@ impl Run<'_> {
         task.data = outputs;
         self.run_data.push(&def.name, task);
         self.node_order.push(def.name.clone());
-        self.schedule_children(entry.node, run_index);
-        Ok(())
+        self.schedule_children(entry.node, run_index)
     }
 
     /// Queue the children of `node` after its run `run_index` (v1: depth-first, top-most child
-    /// first; v0: breadth-first in connection order).
-    fn schedule_children(&mut self, node: usize, run_index: usize) {
+    /// first; v0: breadth-first in connection order). A connection to a node that does not
+    /// exist, on any output, fails the run before any child is queued (n8n's "Destination node
+    /// not found").
+    fn schedule_children(&mut self, node: usize, run_index: usize) -> Result<(), NodeError> {
         let wf = self.wf;
         let name = &wf.workflow.nodes[node].name;
         let Some(task) = self.run_data.runs(name).last() else {
-            return;
+            return Ok(());
         };
         if task.data.is_none() {
-            return;
+            return Ok(());
         }
         let mut children: Vec<(usize, usize, usize)> = Vec::new();
         for (output, targets) in wf.workflow.main_outputs(name).iter().enumerate() {
             for conn in targets.iter().flatten() {
-                children.push((output, wf.index[&conn.node], conn.index));
+                let Some(&child) = wf.index.get(&conn.node) else {
+                    return Err(NodeError::new(format!(
+                        "Destination node not found: output {output} connects to '{}', which \
+                         does not exist",
+                        conn.node
+                    ))
+                    .with_node(name));
+                };
+                children.push((output, child, conn.index));
             }
         }
         let v1 = self.order == ExecutionOrder::V1;
@@ -654,6 +716,7 @@ impl Run<'_> {
             };
             self.add_to_execute(node, child, input, items, source);
         }
+        Ok(())
     }
 
     /// Queue `child` with `items` on input `input`; multi-input nodes wait until every input
@@ -733,7 +796,7 @@ impl Run<'_> {
             .iter()
             .flatten()
             .flatten()
-            .map(|c| wf.index[&c.node])
+            .filter_map(|c| wf.index.get(&c.node).copied())
             .collect();
         for input in missing {
             let feeding: Vec<usize> = wf.incoming[child]

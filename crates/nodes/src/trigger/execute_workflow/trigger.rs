@@ -31,7 +31,7 @@ struct ExecuteWorkflowTrigger {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let source = if def.type_version < 1.1 {
+    let source = if def.version() < 1.1 {
         "passthrough"
     } else {
         str_or(params, "inputSource", "workflowInputs")?
