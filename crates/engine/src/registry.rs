@@ -3,6 +3,7 @@
 use crate::{Node, NodeError, Param};
 use sluice_model::NodeDef;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How the engine treats a node type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,10 +28,12 @@ pub struct NodeSpec {
     pub factory: Factory,
 }
 
-/// All node types the engine can run.
+/// All node types the engine can run. Cloning is cheap (the table is shared): every
+/// [`crate::CompiledWorkflow`] keeps the registry it was built with, so the sub-workflows its
+/// nodes build use the same node types.
 #[derive(Default, Clone)]
 pub struct Registry {
-    specs: HashMap<&'static str, Vec<NodeSpec>>,
+    specs: Arc<HashMap<&'static str, Vec<NodeSpec>>>,
 }
 
 impl Registry {
@@ -39,7 +42,10 @@ impl Registry {
     }
 
     pub fn register(&mut self, spec: NodeSpec) {
-        self.specs.entry(spec.node_type).or_default().push(spec);
+        Arc::make_mut(&mut self.specs)
+            .entry(spec.node_type)
+            .or_default()
+            .push(spec);
     }
 
     /// The spec that handles `node_type` at `version`.
