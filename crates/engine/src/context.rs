@@ -83,11 +83,6 @@ impl<'a> ExecuteContext<'a> {
         self.inputs.get(index).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Number of inputs the node was given (connected inputs, at least 1).
-    pub fn input_count(&self) -> usize {
-        self.inputs.len()
-    }
-
     /// The items most nodes work on: input 0 in v0, the first non-empty input in v1.
     pub fn main_input(&self) -> &[Item] {
         self.input(self.main_input)

@@ -56,6 +56,15 @@ impl Registry {
             .find(|spec| spec.versions.contains(&version))
     }
 
+    /// The version a node of `node_type` without a `typeVersion` runs as: the highest one.
+    pub fn default_version(&self, node_type: &str) -> Option<f64> {
+        self.specs
+            .get(node_type)?
+            .iter()
+            .flat_map(|spec| spec.versions.iter().copied())
+            .max_by(f64::total_cmp)
+    }
+
     /// True when the type exists at some version.
     pub fn knows_type(&self, node_type: &str) -> bool {
         self.specs.contains_key(node_type)

@@ -25,6 +25,11 @@ impl Run<'_> {
             return Ok(());
         };
         let mut inputs = entry.inputs;
+        // Data sent to an input the node does not have never reaches it; the node then runs
+        // with what is left (maybe nothing) and outputs nothing for it, as in n8n.
+        let dropped_input = inputs
+            .drain(built.inputs.min(inputs.len())..)
+            .any(|items| !items.is_empty());
         for (input_index, items) in inputs.iter_mut().enumerate() {
             if def.execute_once {
                 items.truncate(1);
@@ -52,6 +57,8 @@ impl Run<'_> {
             Ok(Some(vec![pinned.clone()]))
         } else if def.disabled {
             Ok(Some(vec![inputs.first().cloned().unwrap_or_default()]))
+        } else if items_in == 0 && dropped_input {
+            Ok(Some(Vec::new()))
         } else if items_in == 0 {
             Ok(None)
         } else {
@@ -161,7 +168,6 @@ impl Run<'_> {
         task.data = outputs;
         self.run_data.push(&def.name, task);
         self.node_order.push(def.name.clone());
-        self.schedule_children(entry.node, run_index);
-        Ok(())
+        self.schedule_children(entry.node, run_index)
     }
 }

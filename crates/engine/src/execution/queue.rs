@@ -3,24 +3,39 @@
 //! in slots until every connected input has data.
 
 use super::run_loop::{Entry, Run, Slot};
+use crate::NodeError;
 use sluice_model::{ExecutionOrder, Item, SourceRef};
 
 impl Run<'_> {
     /// Queue the children of `node` after its run `run_index` (v1: depth-first, top-most child
-    /// first; v0: breadth-first in connection order).
-    pub(super) fn schedule_children(&mut self, node: usize, run_index: usize) {
+    /// first; v0: breadth-first in connection order). A connection to a node that does not
+    /// exist, on any output, fails the run before any child is queued (n8n's "Destination node
+    /// not found").
+    pub(super) fn schedule_children(
+        &mut self,
+        node: usize,
+        run_index: usize,
+    ) -> Result<(), NodeError> {
         let wf = self.wf;
         let name = &wf.workflow.nodes[node].name;
         let Some(task) = self.run_data.runs(name).last() else {
-            return;
+            return Ok(());
         };
         if task.data.is_none() {
-            return;
+            return Ok(());
         }
         let mut children: Vec<(usize, usize, usize)> = Vec::new();
         for (output, targets) in wf.workflow.main_outputs(name).iter().enumerate() {
             for conn in targets.iter().flatten() {
-                children.push((output, wf.index[&conn.node], conn.index));
+                let Some(&child) = wf.index.get(&conn.node) else {
+                    return Err(NodeError::new(format!(
+                        "Destination node not found: output {output} connects to '{}', which \
+                         does not exist",
+                        conn.node
+                    ))
+                    .with_node(name));
+                };
+                children.push((output, child, conn.index));
             }
         }
         let v1 = self.order == ExecutionOrder::V1;
@@ -48,6 +63,7 @@ impl Run<'_> {
             };
             self.add_to_execute(node, child, input, items, source);
         }
+        Ok(())
     }
 
     /// Queue `child` with `items` on input `input`; multi-input nodes wait until every input

@@ -30,7 +30,7 @@ impl Run<'_> {
             .iter()
             .flatten()
             .flatten()
-            .map(|c| wf.index[&c.node])
+            .filter_map(|c| wf.index.get(&c.node).copied())
             .collect();
         for input in missing {
             let feeding: Vec<usize> = wf.incoming[child]

@@ -39,7 +39,7 @@ impl WorkflowInputs {
             .as_array()
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        if def.type_version < 1.2 || schema.is_empty() {
+        if def.version() < 1.2 || schema.is_empty() {
             return Ok(None);
         }
         match mapper["mappingMode"].as_str() {
