@@ -5,7 +5,6 @@ mod crypto;
 pub(crate) mod date_time;
 mod html;
 mod markdown;
-pub(crate) mod params;
 mod read_binary_files;
 mod xml;
 
