@@ -2,7 +2,7 @@
 
 pub(crate) mod binary;
 mod crypto;
-pub(crate) mod date_time;
+mod date_time;
 mod html;
 mod markdown;
 mod read_binary_files;
