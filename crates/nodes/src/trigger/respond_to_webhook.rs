@@ -48,10 +48,7 @@ struct RespondToWebhook {
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let r = Reader::fixed(params);
-    let with = match def.parameters["respondWith"]
-        .as_str()
-        .unwrap_or("firstIncomingItem")
-    {
+    let with = match r.str_or("respondWith", "firstIncomingItem")? {
         "allIncomingItems" => RespondWith::AllIncomingItems,
         "firstIncomingItem" => RespondWith::FirstIncomingItem,
         "json" => RespondWith::Json,
