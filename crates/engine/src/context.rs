@@ -1,14 +1,15 @@
 //! What a running node sees: its inputs, its parameters resolved per item, the clock, its own
-//! state across runs, the workflow's static data, and (through expressions) the rest of the
-//! execution.
+//! state across runs, the workflow's static data, its credentials, counters for its profile, and
+//! (through expressions) the rest of the execution.
 
+use crate::credentials::NodeCredentials;
 use crate::execution::Shared;
-use crate::{ExecutionHost, NodeError, Param};
+use crate::{Credentials, ExecutionHost, NodeError, Param};
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
 use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
 use sluice_runtime::{Clock, Files};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The context of one node run.
 pub struct ExecuteContext<'a> {
@@ -23,6 +24,9 @@ pub struct ExecuteContext<'a> {
     pub(crate) continue_on_fail: bool,
     pub(crate) state: Mutex<JsonObject>,
     pub(crate) logs: Mutex<Vec<String>>,
+    pub(crate) credentials: Arc<NodeCredentials>,
+    /// Named counters for this node run's profile, in first-use order.
+    pub(crate) counters: Mutex<Vec<(&'static str, u64)>>,
 }
 
 impl<'a> ExecuteContext<'a> {
@@ -96,11 +100,25 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.host.as_ref().map(|h| h.0.as_ref())
     }
 
-    /// The data of the stored credential `id` of type `kind`, from the host.
-    pub async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
-        match self.host() {
-            Some(host) => host.credential(kind, id).await,
-            None => Err(crate::host::credentials_unavailable(kind)),
+    /// The `data` object of the credential of type `kind` this node references in its
+    /// `credentials` field (found by id, else by name). The error names the node and the
+    /// credential, never its data.
+    pub fn node_credential(&self, kind: &str) -> Result<Value, NodeError> {
+        self.credentials.get(&self.node.name, kind)
+    }
+
+    /// The credential source of this execution (for sub-workflows run in-process).
+    pub fn credential_source(&self) -> Option<&Credentials> {
+        self.shared.options.credentials.as_ref()
+    }
+
+    /// Add `n` to this node run's counter `counter` (`requests`, `bytesIn`, `rateLimitWaitMs`,
+    /// ...), recorded in the run's profile and shown by `sluice run --profile`.
+    pub fn count(&self, counter: &'static str, n: u64) {
+        let mut counters = self.counters.lock().expect("counters lock");
+        match counters.iter_mut().find(|(name, _)| *name == counter) {
+            Some((_, total)) => *total += n,
+            None => counters.push((counter, n)),
         }
     }
 

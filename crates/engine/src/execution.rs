@@ -2,9 +2,11 @@
 //! routing, retries, pinned data, paired items and run data.
 
 use crate::context::ExecuteContext;
+use crate::credentials::{has_references, NodeCredentials};
 use crate::host::Host;
 use crate::registry::NodeKind;
 use crate::run_data::{NodeProfile, RunData, TaskData, TaskError};
+use crate::Credentials;
 use crate::{EngineError, Node, NodeError, Param, Registry, RequiredInputs};
 use chrono::{DateTime, FixedOffset, Utc};
 use indexmap::IndexMap;
@@ -14,7 +16,7 @@ use sluice_model::{
 };
 use sluice_runtime::{Clock, Files};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How one execution runs.
@@ -41,6 +43,8 @@ pub struct ExecutionOptions {
     pub start_node: Option<String>,
     /// The process that started the execution, for nodes that talk back to it (see [`Host`]).
     pub host: Option<Host>,
+    /// Where nodes' credentials come from (a file under `sluice run`, the store under `serve`).
+    pub credentials: Option<Credentials>,
     /// The workflow's static data (n8n's `staticData`: `global` and `node:<name>` keys) as the
     /// execution starts; `None` = the workflow file's `staticData` field.
     pub static_data: Option<JsonObject>,
@@ -61,6 +65,7 @@ impl Default for ExecutionOptions {
             max_node_runs: 1_000_000,
             start_node: None,
             host: None,
+            credentials: None,
             static_data: None,
         }
     }
@@ -344,6 +349,29 @@ impl CompiledWorkflow {
         &self.workflow
     }
 
+    /// Check, before running, that every credential the nodes will ask for (see
+    /// [`Node::credential_types`]) can be found in `credentials`; the error names the node and
+    /// the credential.
+    pub async fn check_credentials(
+        &self,
+        credentials: Option<&Credentials>,
+    ) -> Result<(), EngineError> {
+        for (def, built) in self.workflow.nodes.iter().zip(&self.nodes) {
+            let Some(node) = built.node.as_deref() else {
+                continue;
+            };
+            let kinds = node.credential_types();
+            if def.disabled || kinds.is_empty() {
+                continue;
+            }
+            let resolved = NodeCredentials::resolve(def, credentials).await;
+            for kind in kinds {
+                resolved.get(&def.name, kind).map_err(EngineError::Build)?;
+            }
+        }
+        Ok(())
+    }
+
     /// n8n's start node: the first enabled trigger, else the first enabled node without inputs.
     pub fn start_node(&self) -> Option<&str> {
         let enabled = |i: &usize| !self.workflow.nodes[*i].disabled;
@@ -386,6 +414,7 @@ impl CompiledWorkflow {
             logs: Vec::new(),
             execution_index: 0,
             static_data: Mutex::new(initial_static_data.clone()),
+            credentials: HashMap::new(),
         };
         run.stack.push_back(Entry {
             node: start,
@@ -429,6 +458,8 @@ struct Run<'w> {
     logs: Vec<(String, String)>,
     execution_index: usize,
     static_data: Mutex<JsonObject>,
+    /// Each node's credentials, resolved on its first run.
+    credentials: HashMap<usize, Arc<NodeCredentials>>,
 }
 
 impl Run<'_> {
@@ -495,7 +526,14 @@ impl Run<'_> {
             .flatten();
         let policy = def.error_policy();
 
+        let runs = pinned.is_none() && !def.disabled && items_in > 0;
+        let credentials = if runs {
+            self.node_credentials(entry.node).await
+        } else {
+            Arc::default()
+        };
         let mut retries = 0u32;
+        let mut counters = IndexMap::new();
         let result: Result<Option<Vec<Vec<Item>>>, NodeError> = if let Some(pinned) = pinned {
             Ok(Some(vec![pinned.clone()]))
         } else if def.disabled {
@@ -523,6 +561,8 @@ impl Run<'_> {
                 continue_on_fail: policy != OnError::StopWorkflow,
                 state: Mutex::new(state),
                 logs: Mutex::new(Vec::new()),
+                credentials,
+                counters: Mutex::new(Vec::new()),
             };
             let tries = def.tries();
             let mut result = node.execute(&ctx).await;
@@ -535,6 +575,7 @@ impl Run<'_> {
             }
             let state = ctx.state.into_inner().expect("node state");
             let logs = ctx.logs.into_inner().expect("node logs");
+            counters.extend(ctx.counters.into_inner().expect("node counters"));
             self.states.insert(entry.node, state);
             self.logs
                 .extend(logs.into_iter().map(|l| (def.name.clone(), l)));
@@ -551,6 +592,7 @@ impl Run<'_> {
             items_out,
             duration_ns: wall.elapsed().as_nanos() as u64,
             retries,
+            counters: counters.clone(),
         };
         let execution_index = self.execution_index;
         self.execution_index += 1;
@@ -610,6 +652,21 @@ impl Run<'_> {
         self.node_order.push(def.name.clone());
         self.schedule_children(entry.node, run_index);
         Ok(())
+    }
+
+    /// The credentials node `node` references, resolved on its first run in this execution.
+    async fn node_credentials(&mut self, node: usize) -> Arc<NodeCredentials> {
+        if let Some(resolved) = self.credentials.get(&node) {
+            return resolved.clone();
+        }
+        let def = &self.wf.workflow.nodes[node];
+        let resolved = if has_references(def) {
+            Arc::new(NodeCredentials::resolve(def, self.options.credentials.as_ref()).await)
+        } else {
+            Arc::default()
+        };
+        self.credentials.insert(node, resolved.clone());
+        resolved
     }
 
     /// Queue the children of `node` after its run `run_index` (v1: depth-first, top-most child

@@ -110,6 +110,22 @@ impl Node for Concat {
     }
 }
 
+/// `test.useCredential`: one item `{user}` from its `testAuth` credential; counts 2 `requests`
+/// per input item and 10 `bytesIn`.
+struct UseCredential;
+#[async_trait::async_trait]
+impl Node for UseCredential {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        ctx.count("requests", 2 * ctx.main_input().len() as u64);
+        ctx.count("bytesIn", 10);
+        let data = ctx.node_credential("testAuth")?;
+        Ok(vec![vec![Item::from_value(json!({"user": data["user"]}))]])
+    }
+    fn credential_types(&self) -> Vec<&str> {
+        vec!["testAuth"]
+    }
+}
+
 fn int_param(params: &Param, name: &str, default: u64) -> u64 {
     params
         .at(name)
@@ -150,6 +166,9 @@ pub fn registry() -> Registry {
     }));
     r.register(spec("test.concat", NodeKind::Regular, |_, _| {
         Ok(Box::new(Concat))
+    }));
+    r.register(spec("test.useCredential", NodeKind::Regular, |_, _| {
+        Ok(Box::new(UseCredential))
     }));
     r
 }
