@@ -54,7 +54,10 @@ impl EmbeddedQueue {
                 return Ok(None);
             };
             let mut it = candidate.into_iter();
-            let (id, token) = (it.next().unwrap_or(Val::Null), it.next().unwrap_or(Val::Null));
+            let (id, token) = (
+                it.next().unwrap_or(Val::Null),
+                it.next().unwrap_or(Val::Null),
+            );
             let rows = self
                 .db
                 .query(
@@ -461,7 +464,11 @@ impl Queue for EmbeddedQueue {
                 "INSERT INTO queue_workers (id, seen_at, status) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, \
                  status = excluded.status",
-                vec![status.id.as_str().into(), status.seen_at.into(), json.into()],
+                vec![
+                    status.id.as_str().into(),
+                    status.seen_at.into(),
+                    json.into(),
+                ],
             )
             .await?;
         Ok(())

@@ -78,7 +78,9 @@ impl RedisConfig {
     /// The URL without its password (for messages).
     pub fn display_url(&self) -> String {
         match (self.url.find("://"), self.url.rfind('@')) {
-            (Some(scheme), Some(at)) => format!("{}***{}", &self.url[..scheme + 3], &self.url[at..]),
+            (Some(scheme), Some(at)) => {
+                format!("{}***{}", &self.url[..scheme + 3], &self.url[at..])
+            }
             _ => self.url.clone(),
         }
     }
@@ -178,8 +180,7 @@ impl RedisQueue {
             }
         };
         let seconds = timeout.as_secs_f64().max(0.01);
-        let result: Result<Option<[String; 2]>, _> =
-            conn.blpop(self.key("wake"), seconds).await;
+        let result: Result<Option<[String; 2]>, _> = conn.blpop(self.key("wake"), seconds).await;
         // A connection that failed is dropped; a new one is made next time.
         if result.is_ok() {
             self.blocking.lock().await.push(conn);
@@ -427,10 +428,9 @@ impl Queue for RedisQueue {
         let now = now_ms();
         let rank = new.priority.rank();
         let ready_at = now + new.delay.as_millis() as i64;
-        let (dedup_key, ttl) = new
-            .dedup
-            .as_ref()
-            .map_or((String::new(), 0), |(k, t)| (k.clone(), t.as_millis().max(1) as i64));
+        let (dedup_key, ttl) = new.dedup.as_ref().map_or((String::new(), 0), |(k, t)| {
+            (k.clone(), t.as_millis().max(1) as i64)
+        });
         let reply: Vec<String> = ENQUEUE
             .prepare_invoke()
             .arg(&self.keys)
@@ -611,8 +611,7 @@ impl Queue for RedisQueue {
             in_flight,
             dead,
             oldest_waiting_ms: oldest.map_or(0, |t| (now - t).max(0) as u64),
-            jobs_per_second: done.iter().flatten().sum::<u64>() as f64
-                / RATE_WINDOW.as_secs_f64(),
+            jobs_per_second: done.iter().flatten().sum::<u64>() as f64 / RATE_WINDOW.as_secs_f64(),
             workers,
         })
     }

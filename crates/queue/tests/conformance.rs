@@ -146,11 +146,20 @@ async fn a_job_is_delivered_once_and_its_result_recorded_once(backend: Backend) 
         Enqueued::Duplicate("1".into())
     );
     let got = take(q).await.expect("a job");
-    assert_eq!((got.id.as_str(), got.payload.as_str()), ("1", "payload of 1"));
+    assert_eq!(
+        (got.id.as_str(), got.payload.as_str()),
+        ("1", "payload of 1")
+    );
     assert_eq!((got.stalls, got.failures), (0, 0));
-    assert!(take(q).await.is_none(), "a leased job is not handed out again");
+    assert!(
+        take(q).await.is_none(),
+        "a leased job is not handed out again"
+    );
     assert!(q.ack(&got, "first").await.unwrap());
-    assert!(!q.ack(&got, "second").await.unwrap(), "a result is recorded once");
+    assert!(
+        !q.ack(&got, "second").await.unwrap(),
+        "a result is recorded once"
+    );
     assert_eq!(q.result("1").await.unwrap().as_deref(), Some("first"));
     assert_eq!(
         q.enqueue(job("1")).await.unwrap(),
@@ -247,7 +256,11 @@ async fn a_job_whose_lease_ran_out_goes_to_another_worker(backend: Backend) {
         .unwrap()
         .unwrap();
     assert!(q.reap().await.unwrap().is_empty());
-    assert!(q.reserve("w2", LEASE, Duration::ZERO).await.unwrap().is_none());
+    assert!(q
+        .reserve("w2", LEASE, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_none());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(q.reap().await.unwrap().is_empty(), "requeued, not dead");
     let second = q
@@ -277,13 +290,21 @@ async fn extending_the_lease_keeps_the_job(backend: Backend) {
     let q = f.queue.as_ref();
     q.enqueue(job("1")).await.unwrap();
     let lease = Duration::from_millis(300);
-    let held = q.reserve("w1", lease, Duration::ZERO).await.unwrap().unwrap();
+    let held = q
+        .reserve("w1", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
     for _ in 0..6 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(q.extend(&held, lease).await.unwrap(), Lease::Held);
         q.reap().await.unwrap();
     }
-    assert!(q.reserve("w2", LEASE, Duration::ZERO).await.unwrap().is_none());
+    assert!(q
+        .reserve("w2", LEASE, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_none());
     assert!(q.ack(&held, "ok").await.unwrap());
 }
 
@@ -307,14 +328,21 @@ async fn a_job_that_stalls_too_often_is_dead_lettered_and_can_be_replayed(backen
     assert_eq!(dead[0].id, "crashy");
     assert_eq!(dead[0].stalls, 2);
     assert_eq!(dead[0].payload, "payload of crashy");
-    assert!(dead[0].error.contains("stalled 2 times"), "{}", dead[0].error);
+    assert!(
+        dead[0].error.contains("stalled 2 times"),
+        "{}",
+        dead[0].error
+    );
     assert_eq!(q.stats().await.unwrap().dead, 1);
 
     assert!(!q.replay("unknown").await.unwrap());
     assert!(q.replay("crashy").await.unwrap());
     assert!(!q.replay("crashy").await.unwrap(), "no longer dead");
     let again = take(q).await.expect("replayed");
-    assert_eq!((again.id.as_str(), again.stalls, again.rank), ("crashy", 0, 10));
+    assert_eq!(
+        (again.id.as_str(), again.stalls, again.rank),
+        ("crashy", 0, 10)
+    );
     assert!(q.dead_jobs().await.unwrap().is_empty());
 
     q.enqueue(job("other")).await.unwrap();
@@ -451,9 +479,7 @@ async fn stats_count_jobs_per_state_and_list_workers(backend: Backend) {
     assert!(q.stats().await.unwrap().workers.is_empty());
 }
 
-async fn a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout(
-    backend: Backend,
-) {
+async fn a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout(backend: Backend) {
     let f = Fixture::new(backend, |_| {}).await;
     // Longer than redis-rs's default response timeout (500 ms): an empty wait ends in None.
     let started = Instant::now();
@@ -470,9 +496,16 @@ async fn a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout(
     tokio::time::sleep(Duration::from_millis(200)).await;
     let enqueued = Instant::now();
     f.queue.enqueue(job("1")).await.unwrap();
-    let got = waiting.await.unwrap().unwrap().expect("woken by the enqueue");
+    let got = waiting
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("woken by the enqueue");
     assert_eq!(got.id, "1");
-    assert!(enqueued.elapsed() < Duration::from_secs(10), "woken, not timed out");
+    assert!(
+        enqueued.elapsed() < Duration::from_secs(10),
+        "woken, not timed out"
+    );
 }
 
 async fn concurrent_workers_never_share_a_job(backend: Backend) {
