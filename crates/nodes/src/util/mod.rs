@@ -3,7 +3,7 @@
 //! [`sluice_expr::json_js`], next to the expression evaluator that defines them.
 
 pub(crate) mod fields;
-pub(crate) mod options;
+pub(crate) mod params;
 pub(crate) mod path;
 pub(crate) mod types;
 pub(crate) mod values;
