@@ -271,6 +271,37 @@ impl Default for QueueConfig {
     }
 }
 
+impl QueueConfig {
+    /// Settings from `lookup` (an environment): `QUEUE_WORKER_MAX_STALLED_COUNT` (n8n's name,
+    /// default 1), `SLUICE_QUEUE_MAX_FAILURES` (default 0) and `SLUICE_QUEUE_AGING_STEP` (ms,
+    /// default 100).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, QueueError> {
+        let mut config = QueueConfig::default();
+        let number = |name: &str| -> Result<Option<i64>, QueueError> {
+            lookup(name).map_or(Ok(None), |v| {
+                v.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        QueueError::Config(format!("{name}: not a non-negative number: '{v}'"))
+                    })
+            })
+        };
+        if let Some(n) = number("QUEUE_WORKER_MAX_STALLED_COUNT")? {
+            config.max_stalls = n;
+        }
+        if let Some(n) = number("SLUICE_QUEUE_MAX_FAILURES")? {
+            config.max_failures = n;
+        }
+        if let Some(ms) = number("SLUICE_QUEUE_AGING_STEP")? {
+            config.aging_step = Duration::from_millis(ms as u64);
+        }
+        Ok(config)
+    }
+}
+
 /// The order key of a job ready at `ready_at` (ms) with rank `rank`.
 fn order_score(ready_at: i64, rank: i64, config: &QueueConfig) -> i64 {
     ready_at + rank * config.aging_step.as_millis() as i64
