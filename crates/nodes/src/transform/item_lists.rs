@@ -15,7 +15,7 @@ pub const SPEC: NodeSpec = NodeSpec {
 };
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let version = def.type_version;
+    let version = def.version();
     let operation = match params.at("operation") {
         Param::Literal(sluice_model::Value::Null) => "splitOutItems",
         op => op.literal_str().ok_or_else(|| {

@@ -66,7 +66,7 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
             )
         }
     };
-    let version = def.type_version;
+    let version = def.version();
     Ok(Box::new(RespondToWebhook {
         with,
         response_output: version == 1.3

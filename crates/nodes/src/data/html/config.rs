@@ -53,6 +53,9 @@ pub fn compile_selector(css: &str, path: &str) -> Result<Selector, NodeError> {
 pub struct Extract {
     /// Read the HTML from a binary property instead of a JSON field.
     pub binary: bool,
+    /// The parameter naming that binary property: `binaryPropertyName` (HTML), or
+    /// `dataPropertyName` (the legacy HTML Extract names the field and the property alike).
+    pub binary_property: &'static str,
     pub extractions: Vec<Extraction>,
     pub trim_values: bool,
     pub clean_up_text: bool,
@@ -85,23 +88,41 @@ impl Operation {
             "convertToHtmlTable" => Operation::ConvertToHtmlTable(Table {
                 capitalize: r.bool_or("options.capitalize", false)?,
             }),
-            _ => Operation::ExtractHtmlContent(Extract {
-                binary: r.choice("sourceData", "json", |s| match s {
-                    "json" => Some(false),
-                    "binary" => Some(true),
-                    _ => None,
-                })?,
-                extractions: params
-                    .at("extractionValues.values")
-                    .elements()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, entry)| extraction(entry, i))
-                    .collect::<Result<_, _>>()?,
-                trim_values: r.bool_or("options.trimValues", false)?,
-                clean_up_text: r.bool_or("options.cleanUpText", false)?,
-                readable_text: version >= 1.2,
-            }),
+            _ => Operation::ExtractHtmlContent(Extract::parse(
+                params,
+                "binaryPropertyName",
+                version >= 1.2,
+            )?),
+        })
+    }
+}
+
+impl Extract {
+    /// The extraction parameters the HTML node (extractHtmlContent) and the legacy HTML Extract
+    /// share.
+    pub fn parse(
+        params: &Param,
+        binary_property: &'static str,
+        readable_text: bool,
+    ) -> Result<Extract, NodeError> {
+        let r = Reader::fixed(params);
+        Ok(Extract {
+            binary: r.choice("sourceData", "json", |s| match s {
+                "json" => Some(false),
+                "binary" => Some(true),
+                _ => None,
+            })?,
+            binary_property,
+            extractions: params
+                .at("extractionValues.values")
+                .elements()
+                .iter()
+                .enumerate()
+                .map(|(i, entry)| extraction(entry, i))
+                .collect::<Result<_, _>>()?,
+            trim_values: r.bool_or("options.trimValues", false)?,
+            clean_up_text: r.bool_or("options.cleanUpText", false)?,
+            readable_text,
         })
     }
 }

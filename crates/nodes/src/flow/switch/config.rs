@@ -45,7 +45,7 @@ pub struct LegacyRule {
 
 pub fn parse(def: &NodeDef, params: &Param) -> Result<Config, NodeError> {
     let r = Reader::fixed(params);
-    let version = def.type_version;
+    let version = def.version();
     let expression = match r.get("mode")? {
         None => false,
         Some(Value::String(m)) if m == "rules" => false,

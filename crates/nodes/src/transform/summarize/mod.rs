@@ -28,7 +28,7 @@ pub const SPEC: NodeSpec = NodeSpec {
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let compat = Compat {
         missing_is_error: false,
-        typed_groups: def.type_version >= 1.1,
+        typed_groups: def.version() >= 1.1,
     };
     node(def, params, compat)
 }

@@ -36,7 +36,7 @@ impl WorkflowInputs {
     pub fn parse(def: &NodeDef) -> Result<Option<WorkflowInputs>, NodeError> {
         let r = Reader::new(&def.parameters);
         let schema = r.list("workflowInputs.schema")?;
-        if def.type_version < 1.2 || schema.is_empty() {
+        if def.version() < 1.2 || schema.is_empty() {
             return Ok(None);
         }
         match r.str_or("workflowInputs.mappingMode", "defineBelow")? {

@@ -9,7 +9,8 @@
 //! mode: to the item that ran it); without waiting, its own input items.
 //!
 //! Under `sluice serve` the host runs the sub-workflow (stored workflows, recorded
-//! executions); without a host, file, URL and parameter workflows run in-process, to the end.
+//! executions); without a host, file, URL and parameter workflows run in-process, to the end,
+//! built with the calling workflow's registry.
 
 mod inputs;
 mod source;
@@ -101,7 +102,8 @@ impl ExecuteWorkflow {
     }
 }
 
-/// Run a workflow given as JSON in this process (`sluice run`, `sluice test`), to the end.
+/// Run a workflow given as JSON in this process (`sluice run`, `sluice test`), to the end, with
+/// the node types the calling workflow was built with.
 async fn run_in_process(
     ctx: &ExecuteContext<'_>,
     request: SubWorkflowRequest,
@@ -113,7 +115,7 @@ async fn run_in_process(
     };
     let workflow: Workflow = serde_json::from_value(json)
         .map_err(|e| NodeError::new(format!("invalid sub-workflow: {e}")))?;
-    let compiled = CompiledWorkflow::build(workflow, &crate::registry())
+    let compiled = CompiledWorkflow::build(workflow, ctx.registry())
         .map_err(|e| NodeError::new(format!("sub-workflow: {e}")))?;
     compiled
         .run(ExecutionOptions {

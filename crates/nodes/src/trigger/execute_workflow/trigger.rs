@@ -32,7 +32,7 @@ struct ExecuteWorkflowTrigger {
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let r = Reader::fixed(params);
-    let source = if def.type_version < 1.1 {
+    let source = if def.version() < 1.1 {
         "passthrough"
     } else {
         r.str_or("inputSource", "workflowInputs")?
