@@ -30,7 +30,8 @@ impl<'a> Reader<'a> {
         Reader::Fixed(params)
     }
 
-    /// Parameters given as plain values (resolved, or an entry of a literal list).
+    /// Parameters as plain JSON: resolved for an item, an entry of a literal list, or a node's
+    /// own parameters read outside a build (the Webhook's config, which `sluice serve` reads).
     pub(crate) fn new(values: &'a Value) -> Self {
         Reader::Values(values)
     }
