@@ -56,6 +56,7 @@ impl CompiledWorkflow {
             logs: Vec::new(),
             execution_index: 0,
             static_data: Mutex::new(initial_static_data.clone()),
+            custom_data: Mutex::new(JsonObject::new()),
         };
         run.stack.push_back(Entry {
             node: start,
@@ -68,6 +69,7 @@ impl CompiledWorkflow {
         let last_node = run.node_order.last().cloned();
         let static_data = run.static_data.into_inner().expect("static data");
         Ok(RunOutcome {
+            custom_data: run.custom_data.into_inner().expect("custom data"),
             static_data_changed: static_data != initial_static_data,
             static_data,
             status: if error.is_some() {
@@ -99,6 +101,7 @@ pub(super) struct Run<'w> {
     pub(super) logs: Vec<(String, String)>,
     pub(super) execution_index: usize,
     pub(super) static_data: Mutex<JsonObject>,
+    pub(super) custom_data: Mutex<JsonObject>,
 }
 
 impl Run<'_> {
