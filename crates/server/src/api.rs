@@ -2,7 +2,8 @@
 //! credentials, authenticated with an `X-N8N-API-KEY` header (keys from `sluice apikey create`).
 
 use crate::app::{App, Start};
-use crate::error::{parse_json, read_body, ApiError};
+use crate::body::{parse_json, read_body};
+use crate::error::ApiError;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::middleware::Next;

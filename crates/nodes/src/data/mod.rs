@@ -3,10 +3,9 @@
 
 pub(crate) mod binary;
 mod crypto;
-pub(crate) mod date_time;
+mod date_time;
 mod html;
 mod markdown;
-pub(crate) mod params;
 mod read_binary_files;
 mod xml;
 

@@ -7,7 +7,7 @@ mod config;
 mod text;
 
 use crate::data::binary;
-use crate::data::params::as_text;
+use crate::util::values::as_text;
 use config::{compile_selector, Extract, Extraction, Operation, ReturnValue, SelectorParam, Table};
 use scraper::{ElementRef, Html, Selector};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};

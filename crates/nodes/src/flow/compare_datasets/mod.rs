@@ -9,8 +9,8 @@
 mod compare;
 mod config;
 
-use crate::transform::parsed::Parsed;
 use crate::util::fields;
+use crate::util::params::Parsed;
 use config::{Config, Resolve};
 use sluice_engine::{
     ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param, RequiredInputs,

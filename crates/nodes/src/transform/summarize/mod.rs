@@ -9,8 +9,8 @@ mod config;
 
 pub(crate) use config::Compat;
 
-use crate::transform::parsed::Parsed;
 use crate::util::fields;
+use crate::util::params::Parsed;
 use crate::util::values::{as_number, canonical, compare, is_empty, js_string};
 use config::{Aggregation, Config, Summary};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};

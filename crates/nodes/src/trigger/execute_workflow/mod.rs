@@ -18,7 +18,7 @@ mod trigger;
 
 pub use trigger::TRIGGER_SPEC;
 
-use crate::util::options::{str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use inputs::WorkflowInputs;
 use sluice_engine::{
     CompiledWorkflow, ExecuteContext, ExecutionOptions, Node, NodeError, NodeKind, NodeOutputs,
@@ -42,10 +42,11 @@ struct ExecuteWorkflow {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let each = match str_or(params, "mode", "once")? {
+    let r = Reader::fixed(params);
+    let each = match r.str_or("mode", "once")? {
         "once" => false,
         "each" => true,
-        other => return Err(unknown("mode", other)),
+        other => return Err(unsupported("mode", other)),
     };
     Ok(Box::new(ExecuteWorkflow {
         source: Source::parse(params)?,
