@@ -80,3 +80,21 @@ async fn execution_data_keeps_n8ns_limits() {
          \"user-id\") [parameter 'dataToSave', item 0]"
     );
 }
+
+#[tokio::test]
+async fn execution_data_knows_only_the_save_operation() {
+    let workflow = single_node_workflow(
+        EXECUTION_DATA,
+        1.1,
+        json!({"operation": "load"}),
+        json!([{}]),
+    );
+    let workflow: sluice_model::Workflow = serde_json::from_value(workflow).unwrap();
+    let error = sluice_engine::CompiledWorkflow::build(workflow, &sluice_nodes::registry())
+        .err()
+        .expect("refused");
+    assert_eq!(
+        error.to_string(),
+        "node 'Node': unsupported value 'load' [parameter 'operation']"
+    );
+}

@@ -2,6 +2,7 @@
 //! custom data (n8n's `customData`: shown by `sluice execution show` and the REST API, kept in
 //! the run data's `resultData.metadata`) and passes its items on unchanged.
 
+use crate::util::params::Reader;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_expr::json_js::to_js_string;
 use sluice_model::NodeDef;
@@ -19,16 +20,8 @@ struct ExecutionData {
 }
 
 fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    match params.at("operation").literal() {
-        None => {}
-        Some(op) if op.is_null() || op == "save" => {}
-        Some(op) => {
-            return Err(
-                NodeError::new(format!("unknown operation {op} (only 'save')"))
-                    .with_parameter("operation"),
-            )
-        }
-    }
+    // "save" is the node's only operation.
+    Reader::fixed(params).choice("operation", "save", |op| (op == "save").then_some(()))?;
     let pairs = params
         .at("dataToSave.values")
         .elements()
