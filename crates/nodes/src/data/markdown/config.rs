@@ -75,7 +75,7 @@ impl Mode {
                 em_delimiter: r.str_or(&o("emDelimiter"), "_")?.to_string(),
                 strong_delimiter: r.str_or(&o("strongDelimiter"), "**")?.to_string(),
                 code_fence: r.str_or(&o("codeFence"), "```")?.to_string(),
-                fenced_code: r.str_or(&o("codeBlockStyle"), "fenced")?.to_string() == "fenced",
+                fenced_code: r.str_or(&o("codeBlockStyle"), "fenced")? == "fenced",
                 max_newlines: r.number_or(&o("maxConsecutiveNewlines"), 3.0)?.max(1.0) as usize,
                 keep_data_images: r.bool_or(&o("keepDataImages"), false)?,
                 // n8n hands this option to node-html-markdown as a string, which the library
