@@ -26,6 +26,8 @@ pub(crate) struct Shared<'a> {
     pub(crate) index: &'a HashMap<String, usize>,
     /// The workflow's static data (`getWorkflowStaticData`), shared by all nodes of the run.
     pub(crate) static_data: &'a Mutex<JsonObject>,
+    /// The execution's custom data (n8n's `customData`).
+    pub(crate) custom_data: &'a Mutex<JsonObject>,
     /// The node types the workflow was built with.
     pub(crate) registry: &'a Registry,
 }
@@ -48,6 +50,11 @@ impl Shared<'_> {
         }
     }
 }
+
+/// n8n's limits on an execution's custom data.
+const CUSTOM_DATA_MAX_KEYS: usize = 10;
+const CUSTOM_DATA_KEY_MAX: usize = 50;
+const CUSTOM_DATA_VALUE_MAX: usize = 255;
 
 /// The context of one node run.
 pub struct ExecuteContext<'a> {
@@ -193,6 +200,25 @@ impl<'a> ExecuteContext<'a> {
     /// [`ExecuteContext::static_data_key`]). Changes are returned in the run's outcome.
     pub fn static_data(&self) -> MutexGuard<'_, JsonObject> {
         self.shared.static_data.lock().expect("static data lock")
+    }
+
+    /// Save `key` = `value` in the execution's custom data (n8n's `customData`, what the
+    /// Execution Data node sets), with n8n's limits: the key only of `A-Za-z0-9_` and cut to 50
+    /// characters, the value cut to 255, at most 10 keys (a new key beyond them is ignored).
+    pub fn set_custom_data(&self, key: &str, value: &str) -> Result<(), NodeError> {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(NodeError::new(format!(
+                "Custom data key can only contain characters \"A-Za-z0-9_\" (key \"{key}\")"
+            )));
+        }
+        let key: String = key.chars().take(CUSTOM_DATA_KEY_MAX).collect();
+        let mut data = self.shared.custom_data.lock().expect("custom data lock");
+        if !data.contains_key(&key) && data.len() >= CUSTOM_DATA_MAX_KEYS {
+            return Ok(());
+        }
+        let value: String = value.chars().take(CUSTOM_DATA_VALUE_MAX).collect();
+        data.insert(key, Value::String(value));
+        Ok(())
     }
 
     /// The key of `getWorkflowStaticData(kind)` in the static data: `global`, or `node:<name>`

@@ -321,6 +321,10 @@ impl App {
             status: status.into(),
             data_json,
             keep,
+            custom_data: result
+                .as_ref()
+                .map(|outcome| outcome.custom_data.clone())
+                .unwrap_or_default(),
         };
         let id = row.id();
         if let Err(e) = self.store.finish_row(row, finished).await {

@@ -79,6 +79,7 @@ impl Run<'_> {
                 states: &self.states,
                 index: &wf.index,
                 static_data: &self.static_data,
+                custom_data: &self.custom_data,
                 registry: &wf.registry,
             };
             let ctx = ExecuteContext {

@@ -58,6 +58,7 @@ impl CompiledWorkflow {
             execution_index: 0,
             static_data: Mutex::new(initial_static_data.clone()),
             credentials: HashMap::new(),
+            custom_data: Mutex::new(JsonObject::new()),
         };
         run.stack.push_back(Entry {
             node: start,
@@ -70,6 +71,7 @@ impl CompiledWorkflow {
         let last_node = run.node_order.last().cloned();
         let static_data = run.static_data.into_inner().expect("static data");
         Ok(RunOutcome {
+            custom_data: run.custom_data.into_inner().expect("custom data"),
             static_data_changed: static_data != initial_static_data,
             static_data,
             status: if error.is_some() {
@@ -103,6 +105,7 @@ pub(super) struct Run<'w> {
     pub(super) static_data: Mutex<JsonObject>,
     /// Each node's credentials, resolved on its first run.
     pub(super) credentials: HashMap<usize, Arc<NodeCredentials>>,
+    pub(super) custom_data: Mutex<JsonObject>,
 }
 
 impl Run<'_> {

@@ -1,6 +1,8 @@
-//! Triggers, pass-throughs, canvas notes and the test/training nodes n8n's fixtures use.
+//! Triggers, pass-throughs, canvas notes, Execution Data and the test/training nodes n8n's
+//! fixtures use.
 
 mod debug_helper;
+mod execution_data;
 mod manual_trigger;
 mod no_op;
 mod sticky_note;
@@ -19,5 +21,6 @@ pub fn specs() -> Vec<NodeSpec> {
         training::DATASTORE_SPEC,
         training::MESSENGER_SPEC,
         debug_helper::SPEC,
+        execution_data::SPEC,
     ]
 }

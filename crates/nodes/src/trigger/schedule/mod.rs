@@ -10,6 +10,7 @@ mod weeks;
 pub use weeks::{take_weeks_tick, week_of_year};
 
 use super::pass_through;
+use crate::util::params::Reader;
 use chrono::{DateTime, Datelike, TimeZone, Timelike};
 use sluice_engine::{NodeError, NodeKind, NodeSpec};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
@@ -102,33 +103,20 @@ const MAX_INTERVAL_MS: u64 = 2_147_483_647;
 
 /// Interval's one rule: `interval` (default 1, at least 1) `unit`s (default seconds).
 fn interval_node_rule(p: &Value) -> Result<ScheduleRule, NodeError> {
-    let interval = match &p["interval"] {
-        Value::Null => 1.0,
-        v => v
-            .as_f64()
-            .or_else(|| v.as_str()?.trim().parse().ok())
-            .ok_or_else(|| {
-                NodeError::new(format!("the interval {v} is not a number"))
-                    .with_parameter("interval")
-            })?,
-    };
+    let r = Reader::new(p);
+    let interval = r.number_or("interval", 1.0)?;
     if interval < 1.0 {
         return Err(
             NodeError::new("The interval has to be set to at least 1 or higher!")
                 .with_parameter("interval"),
         );
     }
-    let unit_ms = match p["unit"].as_str().unwrap_or("seconds") {
-        "seconds" => 1_000.0,
-        "minutes" => 60_000.0,
-        "hours" => 3_600_000.0,
-        other => {
-            return Err(NodeError::new(format!(
-                "unknown interval unit '{other}' (seconds, minutes or hours)"
-            ))
-            .with_parameter("unit"))
-        }
-    };
+    let unit_ms = r.choice("unit", "seconds", |unit| match unit {
+        "seconds" => Some(1_000.0),
+        "minutes" => Some(60_000.0),
+        "hours" => Some(3_600_000.0),
+        _ => None,
+    })?;
     let ms = interval * unit_ms;
     if ms > MAX_INTERVAL_MS as f64 {
         return Err(NodeError::new("The interval value is too large.").with_parameter("interval"));
