@@ -8,9 +8,11 @@ mod check;
 mod compare;
 mod input;
 mod profile;
+mod queue_mode;
 mod run;
 mod serve;
 mod test_cmd;
+mod worker;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -68,6 +70,8 @@ enum Command {
     },
     /// Run the server: REST API, webhooks, schedules, execution history.
     Serve(serve::ServeArgs),
+    /// Run queue mode's executions (EXECUTIONS_MODE=queue) enqueued by `sluice serve`.
+    Worker(worker::WorkerArgs),
     /// Manage REST API keys.
     Apikey(admin::ApikeyArgs),
     /// Import and list stored workflows.
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         }
         Command::Check { paths } => check::check(&paths),
         Command::Serve(args) => serve::serve(args),
+        Command::Worker(args) => worker::worker(args),
         Command::Apikey(args) => runtime.block_on(admin::apikey(args)),
         Command::Workflow(args) => runtime.block_on(admin::workflow(args)),
         Command::Credential(args) => runtime.block_on(admin::credential(args)),

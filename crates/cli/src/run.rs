@@ -28,13 +28,16 @@ pub async fn run(args: RunArgs<'_>) -> u8 {
         credentials,
     } = args;
     let prepared = async {
-        let workflow = load_workflow(workflow_path)?;
+        let loaded = load_workflow(workflow_path)?;
         let trigger_items = input.map(load_items).transpose()?;
         let credentials = credentials
             .map(|path| load_credentials(path).map(|set| Credentials(Arc::new(set))))
             .transpose()?;
-        let compiled = CompiledWorkflow::build(workflow, &sluice_nodes::registry())
+        let compiled = CompiledWorkflow::build(loaded.workflow, &sluice_nodes::registry())
             .map_err(|e| format!("{}: {e}", workflow_path.display()))?;
+        for warning in loaded.warnings.iter().chain(compiled.warnings()) {
+            eprintln!("warning: {}: {warning}", workflow_path.display());
+        }
         compiled
             .check_credentials(credentials.as_ref())
             .await

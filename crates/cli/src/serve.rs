@@ -1,5 +1,6 @@
 //! `sluice serve`: open the store and run the server until SIGINT/SIGTERM, on a multi-threaded
-//! runtime (the rest of the CLI runs single-threaded).
+//! runtime (the rest of the CLI runs single-threaded); in queue mode (`EXECUTIONS_MODE=queue`)
+//! with the Redis queue the workers read.
 
 use crate::admin::StoreArgs;
 use crate::input::BAD_INPUT;
@@ -17,7 +18,8 @@ pub struct ServeArgs {
     store: StoreArgs,
 }
 
-pub fn serve(args: ServeArgs) -> u8 {
+/// Log to stderr at `SLUICE_LOG` (default `info`).
+pub fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
@@ -25,6 +27,10 @@ pub fn serve(args: ServeArgs) -> u8 {
         )
         .with_writer(std::io::stderr)
         .init();
+}
+
+pub fn serve(args: ServeArgs) -> u8 {
+    init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,6 +38,11 @@ pub fn serve(args: ServeArgs) -> u8 {
     let result = runtime.block_on(async {
         let config = sluice_server::ServerConfig::from_env(args.port)?;
         let store = args.store.open().await?;
+        let queue = if crate::queue_mode::enabled()? {
+            Some(crate::queue_mode::connect(&store).await?)
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind((args.listen.as_str(), args.port))
             .await
             .map_err(|e| format!("cannot listen on {}:{}: {e}", args.listen, args.port))?;
@@ -39,7 +50,10 @@ pub fn serve(args: ServeArgs) -> u8 {
             "sluice listening on http://{}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
-        sluice_server::serve(listener, store, config, shutdown_signal()).await
+        if queue.is_some() {
+            eprintln!("queue mode: executions are enqueued for `sluice worker` processes");
+        }
+        sluice_server::serve_with(listener, store, config, queue, shutdown_signal()).await
     });
     match result {
         Ok(()) => 0,
@@ -50,7 +64,7 @@ pub fn serve(args: ServeArgs) -> u8 {
     }
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");
     tokio::select! {

@@ -32,6 +32,12 @@ pub trait Node: Send + Sync {
         1
     }
 
+    /// Number of main inputs (Merge: 2 or more). Data sent to an input a node does not have
+    /// never reaches it, as in n8n.
+    fn inputs(&self) -> usize {
+        1
+    }
+
     /// The credential types this node will ask for with
     /// [`ExecuteContext::node_credential`], so a missing one is reported before the run
     /// ([`CompiledWorkflow::check_credentials`](crate::CompiledWorkflow::check_credentials)).

@@ -1,7 +1,8 @@
 //! The server's shared state and the one place executions start: accepted durably in the
 //! store, run on the tokio pool with a per-execution host (webhook responses, sub-workflows),
 //! finished through the store's batched writer, counted for metrics and for graceful shutdown,
-//! and followed by the error workflow when they fail.
+//! and followed by the error workflow when they fail. In queue mode, executions a worker can
+//! run are enqueued instead (see `queued`).
 
 use crate::deployed::Deployed;
 use crate::error::ApiError;
@@ -48,7 +49,7 @@ pub struct Start {
 pub struct Started {
     pub id: i64,
     /// Its row in the store (see [`Started::recorded`]).
-    row: Arc<ExecutionRow>,
+    pub(crate) row: Arc<ExecutionRow>,
     /// The Respond to Webhook answer; closed without one when the execution ends first.
     pub response: oneshot::Receiver<WebhookResponse>,
     pub done: oneshot::Receiver<RunOutcome>,
@@ -81,11 +82,18 @@ pub struct App {
     in_flight: AtomicUsize,
     idle: Notify,
     api_keys: Mutex<HashSet<String>>,
+    /// Queue mode: where executions that a worker can run go (see `queued`).
+    pub queue: Option<Arc<dyn sluice_queue::Queue>>,
 }
 
 impl App {
-    pub fn new(store: Arc<Store>, config: ServerConfig) -> Arc<App> {
+    pub fn new(
+        store: Arc<Store>,
+        config: ServerConfig,
+        queue: Option<Arc<dyn sluice_queue::Queue>>,
+    ) -> Arc<App> {
         Arc::new(App {
+            queue,
             store,
             registry: sluice_nodes::registry(),
             config,
@@ -192,6 +200,9 @@ impl App {
         start: Start,
         streamed: bool,
     ) -> Result<Started, ApiError> {
+        if let Some(queue) = self.queue_for(&start) {
+            return self.enqueue(queue, &wf, start).await;
+        }
         let new = NewExecution {
             workflow_id: wf.id.clone(),
             mode: start.mode.into(),

@@ -15,16 +15,22 @@
 
 mod api;
 mod app;
+mod body;
 mod deployed;
 mod error;
 mod metrics;
+mod queued;
 mod recovery;
 mod routes;
 mod schedule;
 mod sync;
 mod webhook;
 mod webhook_guard;
+mod webhook_request;
 mod webhook_stream;
+mod worker;
+
+pub use worker::{run as run_worker, WorkerConfig};
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -158,8 +164,20 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
+    serve_with(listener, store, config, None, shutdown).await
+}
+
+/// [`serve`]; with a queue, in queue mode: executions that a worker can run are enqueued
+/// there (see [`run_worker`]) instead of running in this process.
+pub async fn serve_with(
+    listener: TcpListener,
+    store: Arc<Store>,
+    config: ServerConfig,
+    queue: Option<Arc<dyn sluice_queue::Queue>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     metrics::start_upkeep();
-    let app = App::new(store.clone(), config);
+    let app = App::new(store.clone(), config, queue);
     recovery::register(&app).await.map_err(|e| e.message)?;
     let heartbeat = Tasks(vec![tokio::spawn(recovery::heartbeat(app.clone()))]);
     let version = store.workflows_version().await.map_err(|e| e.to_string())?;
@@ -196,7 +214,12 @@ fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/healthz/readiness", get(readiness))
-        .route("/metrics", get(|| async { metrics::handle().render() }))
+        .route(
+            "/metrics",
+            get(|State(app): State<Arc<App>>| async move {
+                metrics::render(app.queue.as_deref()).await
+            }),
+        )
         .route("/webhook/{*path}", any(webhook::production))
         .route("/webhook-test/{*path}", any(webhook::test))
         .nest("/api/v1", api::router(app.clone()))
@@ -211,14 +234,40 @@ fn router(app: Arc<App>) -> Router {
 }
 
 async fn readiness(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
-    if app.store.ping().await {
-        Ok(Json(json!({"status": "ok"})))
-    } else {
-        Err(ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "the database does not answer",
-        ))
+    ready(&app.store, app.queue.as_deref()).await
+}
+
+/// Ready when the database answers, and the queue too in queue mode.
+async fn ready(
+    store: &Store,
+    queue: Option<&dyn sluice_queue::Queue>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let unavailable = |what: &str| ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, what);
+    if !store.ping().await {
+        return Err(unavailable("the database does not answer"));
     }
+    if let Some(queue) = queue {
+        if !queue.ping().await {
+            return Err(unavailable("the queue (Redis) does not answer"));
+        }
+    }
+    Ok(Json(json!({"status": "ok"})))
+}
+
+/// A worker's health server (`QUEUE_HEALTH_CHECK_ACTIVE`): `/healthz`, `/healthz/readiness`
+/// (database and queue) and `/metrics`.
+fn health_router(store: Arc<Store>, queue: Arc<dyn sluice_queue::Queue>) -> Router {
+    let (ready_store, ready_queue) = (store, queue.clone());
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/healthz/readiness",
+            get(move || async move { ready(&ready_store, Some(ready_queue.as_ref())).await }),
+        )
+        .route(
+            "/metrics",
+            get(move || async move { metrics::render(Some(queue.as_ref())).await }),
+        )
 }
 
 async fn prune(app: Arc<App>) {

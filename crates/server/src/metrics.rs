@@ -101,3 +101,33 @@ impl WorkflowMetrics {
         }
     }
 }
+
+/// Set the queue gauges from `stats` (queue mode: scraped on the main and on workers, so an
+/// autoscaler can scale workers on lag).
+pub fn record_queue(stats: &sluice_queue::Stats) {
+    for (priority, waiting) in [
+        ("high", stats.waiting_high),
+        ("normal", stats.waiting_normal),
+        ("low", stats.waiting_low),
+    ] {
+        metrics::gauge!("sluice_queue_waiting", "priority" => priority).set(waiting as f64);
+    }
+    metrics::gauge!("sluice_queue_delayed").set(stats.delayed as f64);
+    metrics::gauge!("sluice_queue_in_flight").set(stats.in_flight as f64);
+    metrics::gauge!("sluice_queue_dead").set(stats.dead as f64);
+    metrics::gauge!("sluice_queue_oldest_waiting_seconds")
+        .set(stats.oldest_waiting_ms as f64 / 1000.0);
+    metrics::gauge!("sluice_queue_jobs_per_second").set(stats.jobs_per_second);
+    metrics::gauge!("sluice_queue_workers").set(stats.workers.len() as f64);
+}
+
+/// The Prometheus text, with the queue's gauges fresh when there is a queue.
+pub async fn render(queue: Option<&dyn sluice_queue::Queue>) -> String {
+    if let Some(queue) = queue {
+        match queue.stats().await {
+            Ok(stats) => record_queue(&stats),
+            Err(e) => tracing::warn!("queue metrics: {e}"),
+        }
+    }
+    handle().render()
+}

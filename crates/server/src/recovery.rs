@@ -80,7 +80,7 @@ async fn resume(app: &Arc<App>, record: &ExecutionRecord) -> Result<bool, ApiErr
 }
 
 /// The static mode names executions are started with.
-fn mode_name(mode: &str) -> &'static str {
+pub(crate) fn mode_name(mode: &str) -> &'static str {
     match mode {
         "webhook" => "webhook",
         "trigger" => "trigger",

@@ -114,7 +114,9 @@ impl Store {
     }
 
     /// Queue the end of an execution: its finished row (or, per the saving policy, its removal;
-    /// nothing at all when it was never written). Returns once queued, not once written.
+    /// nothing at all when it was never written). Returns once queued, not once written. An end
+    /// is recorded once: an execution that ran twice (a queue-mode job taken over from a worker
+    /// that seemed dead) keeps the first end written.
     pub async fn finish_row(
         &self,
         row: &ExecutionRow,
@@ -123,7 +125,8 @@ impl Store {
         let mut state = row.state.lock().await;
         let stmt = match (&*state, finished.keep) {
             (RowState::Written(_), true) => Stmt::new(
-                "UPDATE executions SET status = $1, stopped_at = $2, data = $3 WHERE id = $4",
+                "UPDATE executions SET status = $1, stopped_at = $2, data = $3 WHERE id = $4 \
+                 AND stopped_at IS NULL",
                 vec![
                     finished.status.into(),
                     now_ms().into(),
@@ -131,9 +134,10 @@ impl Store {
                     row.id.into(),
                 ],
             ),
-            (RowState::Written(_), false) => {
-                Stmt::new("DELETE FROM executions WHERE id = $1", vec![row.id.into()])
-            }
+            (RowState::Written(_), false) => Stmt::new(
+                "DELETE FROM executions WHERE id = $1 AND stopped_at IS NULL",
+                vec![row.id.into()],
+            ),
             (RowState::Deferred { new, started_at }, true) => Stmt::new(
                 "INSERT INTO executions \
                  (id, workflow_id, mode, status, retry_of, started_at, stopped_at, data) \

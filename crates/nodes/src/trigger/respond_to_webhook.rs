@@ -7,7 +7,7 @@
 use super::credential_id;
 use super::jwt::JwtCredential;
 use super::webhook::header_entries;
-use crate::util::options::bool_or;
+use crate::util::params::Reader;
 use base64::Engine;
 use sluice_engine::{
     ChunkKind, ChunkSource, ExecuteContext, ExecutionHost, Node, NodeError, NodeKind, NodeOutputs,
@@ -45,10 +45,8 @@ struct RespondToWebhook {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let with = match def.parameters["respondWith"]
-        .as_str()
-        .unwrap_or("firstIncomingItem")
-    {
+    let r = Reader::fixed(params);
+    let with = match r.str_or("respondWith", "firstIncomingItem")? {
         "allIncomingItems" => RespondWith::AllIncomingItems,
         "firstIncomingItem" => RespondWith::FirstIncomingItem,
         "json" => RespondWith::Json,
@@ -67,12 +65,12 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
             )
         }
     };
-    let version = def.type_version;
+    let version = def.version();
     Ok(Box::new(RespondToWebhook {
         with,
         response_output: version == 1.3
-            || (version >= 1.4 && bool_or(params, "enableResponseOutput", false)?),
-        streaming: version >= 1.5 && bool_or(params, "options.enableStreaming", true)?,
+            || (version >= 1.4 && r.bool_or("enableResponseOutput", false)?),
+        streaming: version >= 1.5 && r.bool_or("options.enableStreaming", true)?,
     }))
 }
 

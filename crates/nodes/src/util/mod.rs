@@ -2,8 +2,9 @@
 //! (`String(v)`, `Number(v)`, truthiness, ...) are not here: they live in
 //! [`sluice_expr::json_js`], next to the expression evaluator that defines them.
 
+pub(crate) mod dates;
 pub(crate) mod fields;
-pub(crate) mod options;
+pub(crate) mod params;
 pub(crate) mod path;
 pub(crate) mod types;
 pub(crate) mod values;

@@ -1,0 +1,126 @@
+//! Helpers for tests that run `sluice` as processes: commands on a temp data directory or a
+//! Postgres schema, one-shot HTTP requests, and servers killed when dropped.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn sluice(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    cmd.env("SLUICE_DATA_DIR", dir).env_remove("DB_TYPE");
+    cmd
+}
+
+/// One HTTP/1.1 request; returns (status, body).
+pub fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nX-N8N-API-KEY: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    Some((
+        status,
+        text.split("\r\n\r\n").nth(1).unwrap_or("").to_string(),
+    ))
+}
+
+/// `sluice serve` as `cmd` would run it, on `port`, once it answers.
+pub fn start(mut cmd: Command, port: u16) -> Child {
+    let child = cmd
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http(port, "GET", "/healthz", "", "").is_none() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process, killed when dropped (so a failing test leaves none behind).
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `sluice` on the Postgres schema `schema`, with quick heartbeats and workflow syncs.
+pub fn on_postgres(dir: &std::path::Path, schema: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    cmd.env("SLUICE_DATA_DIR", dir)
+        .env("DB_TYPE", "postgresdb")
+        .env("DB_POSTGRESDB_HOST", "127.0.0.1")
+        .env("DB_POSTGRESDB_DATABASE", "test")
+        .env("DB_POSTGRESDB_USER", "postgres")
+        .env("DB_POSTGRESDB_SCHEMA", schema)
+        .env("N8N_ENCRYPTION_KEY", "shared-by-both")
+        .env("SLUICE_HEARTBEAT_INTERVAL", "0.2")
+        .env("SLUICE_WORKFLOW_SYNC_INTERVAL", "0.2")
+        .env("N8N_GRACEFUL_SHUTDOWN_TIMEOUT", "0");
+    cmd
+}
+
+/// `sluice workflow import` (`--activate` when `activate`) of `workflow`.
+pub fn import(
+    mut cmd: Command,
+    dir: &std::path::Path,
+    workflow: serde_json::Value,
+    activate: bool,
+) {
+    let file = dir.join(format!("{}.json", workflow["id"].as_str().unwrap()));
+    std::fs::write(&file, workflow.to_string()).unwrap();
+    cmd.args(["workflow", "import"]).arg(&file);
+    if activate {
+        cmd.arg("--activate");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An API GET on `port`, as JSON.
+pub fn get(port: u16, key: &str, path: &str) -> serde_json::Value {
+    let (status, body) = http(port, "GET", &format!("/api/v1{path}"), key, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Poll `check` until it holds (another process acts in its own time); 20 s at most.
+pub fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

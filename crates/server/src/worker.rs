@@ -1,0 +1,384 @@
+//! `sluice worker`: runs the executions queue mode enqueues. It keeps the active workflows built
+//! (and follows changes, like `serve`), reserves up to `concurrency` jobs at a time, runs each
+//! from the execution row in the store under its id, extends the job's lease while it runs, and
+//! acknowledges it once the end is committed. An execution found already finished (its job ran
+//! before, on a worker that died before acknowledging) is acknowledged without running again.
+//! Every worker also takes back the jobs of workers that died (`reap`) and reports its status.
+//! On shutdown it takes no new jobs, lets running ones finish within the graceful timeout, and
+//! hands the rest back to the queue.
+
+use crate::app::{App, Start};
+use crate::error::ApiError;
+use crate::queued::JobPayload;
+use crate::recovery::mode_name;
+use crate::{health_router, metrics, sync, ServerConfig, Tasks};
+use sluice_model::Item;
+use sluice_queue::{Job, Lease, Nack, Queue, WorkerStatus};
+use sluice_store::{now_ms, Store};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Worker settings (n8n's variable names where n8n has one).
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Jobs run at once (`--concurrency`, `N8N_CONCURRENCY_PRODUCTION_LIMIT`; default 10).
+    pub concurrency: usize,
+    /// How long a reserved job is this worker's without a heartbeat (`QUEUE_WORKER_LOCK_DURATION`,
+    /// ms; default 30 s).
+    pub lease: Duration,
+    /// How often the lease is extended (`QUEUE_WORKER_LOCK_RENEW_TIME`, ms; default 5 s).
+    pub renew: Duration,
+    /// How often this worker looks for jobs whose lease ran out (`QUEUE_WORKER_STALLED_INTERVAL`,
+    /// ms; default 5 s).
+    pub stalled_interval: Duration,
+    /// How often the worker reports its status to the queue.
+    pub report_interval: Duration,
+    /// The health server's port (`QUEUE_HEALTH_CHECK_ACTIVE=true`, `QUEUE_HEALTH_CHECK_PORT`,
+    /// default 5678); none unless active.
+    pub health_port: Option<u16>,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            concurrency: 10,
+            lease: Duration::from_secs(30),
+            renew: Duration::from_secs(5),
+            stalled_interval: Duration::from_secs(5),
+            report_interval: Duration::from_secs(5),
+            health_port: None,
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Settings from `lookup` (an environment); `concurrency` is the command line's.
+    pub fn from_lookup(
+        concurrency: Option<usize>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let mut config = WorkerConfig::default();
+        let number = |name: &str| -> Result<Option<i64>, String> {
+            lookup(name).map_or(Ok(None), |v| {
+                v.trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| format!("{name}: not a number: '{v}'"))
+            })
+        };
+        let millis = |name: &str| -> Result<Option<Duration>, String> {
+            match number(name)? {
+                Some(ms) if ms > 0 => Ok(Some(Duration::from_millis(ms as u64))),
+                Some(ms) => Err(format!("{name}: must be positive, not {ms}")),
+                None => Ok(None),
+            }
+        };
+        match number("N8N_CONCURRENCY_PRODUCTION_LIMIT")? {
+            Some(limit) if limit > 0 => config.concurrency = limit as usize,
+            _ => {
+                if let Some(n) = concurrency {
+                    config.concurrency = n.max(1);
+                }
+            }
+        }
+        if let Some(lease) = millis("QUEUE_WORKER_LOCK_DURATION")? {
+            config.lease = lease;
+        }
+        if let Some(renew) = millis("QUEUE_WORKER_LOCK_RENEW_TIME")? {
+            config.renew = renew;
+        }
+        if let Some(interval) = millis("QUEUE_WORKER_STALLED_INTERVAL")? {
+            config.stalled_interval = interval;
+        }
+        if matches!(
+            lookup("QUEUE_HEALTH_CHECK_ACTIVE").as_deref(),
+            Some("true" | "1")
+        ) {
+            let port = number("QUEUE_HEALTH_CHECK_PORT")?.unwrap_or(5678);
+            config.health_port = Some(
+                u16::try_from(port)
+                    .map_err(|_| format!("QUEUE_HEALTH_CHECK_PORT: not a port: {port}"))?,
+            );
+        }
+        if config.renew >= config.lease {
+            return Err(format!(
+                "QUEUE_WORKER_LOCK_RENEW_TIME ({} ms) must be shorter than \
+                 QUEUE_WORKER_LOCK_DURATION ({} ms)",
+                config.renew.as_millis(),
+                config.lease.as_millis()
+            ));
+        }
+        Ok(config)
+    }
+}
+
+/// This worker's identity and counters, shared by its tasks.
+struct Worker {
+    app: Arc<App>,
+    queue: Arc<dyn Queue>,
+    config: WorkerConfig,
+    status: Mutex<WorkerStatus>,
+    completed: AtomicU64,
+    /// Jobs running now, by id.
+    running: Mutex<HashMap<String, Job>>,
+}
+
+impl Worker {
+    fn report(&self, state: &str) -> WorkerStatus {
+        let mut status = self.status.lock().expect("worker status");
+        status.state = state.into();
+        status.running = self.running.lock().expect("running jobs").len();
+        status.completed = self.completed.load(Ordering::Relaxed);
+        status.seen_at = now_ms();
+        status.clone()
+    }
+}
+
+/// Run jobs from `queue` until `shutdown` resolves, then stop as the module doc says; with a
+/// `health` listener, serve the health server on it meanwhile.
+pub async fn run(
+    store: Arc<Store>,
+    queue: Arc<dyn Queue>,
+    server: ServerConfig,
+    config: WorkerConfig,
+    health: Option<tokio::net::TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    metrics::start_upkeep();
+    let shutdown_timeout = server.graceful_shutdown_timeout;
+    let app = App::new(store.clone(), server, None);
+    let version = store.workflows_version().await.map_err(|e| e.to_string())?;
+    app.reload().await.map_err(|e| e.message)?;
+    let id = format!("{}-{}", hostname(), std::process::id());
+    let worker = Arc::new(Worker {
+        status: Mutex::new(WorkerStatus {
+            id: id.clone(),
+            host: hostname(),
+            pid: std::process::id(),
+            concurrency: config.concurrency,
+            running: 0,
+            completed: 0,
+            started_at: now_ms(),
+            state: "running".into(),
+            seen_at: now_ms(),
+        }),
+        app: app.clone(),
+        queue: queue.clone(),
+        config: config.clone(),
+        completed: AtomicU64::new(0),
+        running: Mutex::new(HashMap::new()),
+    });
+    let mut background = Tasks(vec![
+        tokio::spawn(sync::run(app.clone(), version)),
+        tokio::spawn(reap(worker.clone())),
+        tokio::spawn(report(worker.clone())),
+    ]);
+    if let Some(listener) = health {
+        let router = health_router(store.clone(), queue.clone());
+        background.0.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!("health server: {e}");
+            }
+        }));
+    }
+    tracing::info!(
+        "worker {id} running up to {} jobs at once",
+        config.concurrency
+    );
+    let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let mut pause = Duration::from_millis(100);
+    // A reservation is never dropped half-way (its job would stall): the wait is short and the
+    // shutdown is checked between two.
+    while !*stopping.borrow() {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = stopping.changed() => break,
+        };
+        match queue
+            .reserve(&id, config.lease, Duration::from_secs(1))
+            .await
+        {
+            Ok(Some(job)) => {
+                pause = Duration::from_millis(100);
+                worker
+                    .running
+                    .lock()
+                    .expect("running jobs")
+                    .insert(job.id.clone(), job.clone());
+                let worker = worker.clone();
+                tokio::spawn(async move {
+                    run_job(&worker, &job).await;
+                    worker.running.lock().expect("running jobs").remove(&job.id);
+                    drop(slot);
+                });
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!("reserving a job: {e} (retrying in {pause:?})");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    tracing::info!("worker {id} stopping: waiting for running jobs");
+    let _ = queue.report_worker(&worker.report("stopping")).await;
+    let all = u32::try_from(config.concurrency).unwrap_or(u32::MAX);
+    if tokio::time::timeout(shutdown_timeout, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        let left: Vec<Job> = worker
+            .running
+            .lock()
+            .expect("running jobs")
+            .values()
+            .cloned()
+            .collect();
+        tracing::warn!(
+            "shutdown timeout: handing {} running jobs back to the queue",
+            left.len()
+        );
+        for job in left {
+            if let Err(e) = queue.nack(&job, Nack::Release).await {
+                tracing::error!("job {}: cannot hand it back: {e}", job.id);
+            }
+        }
+    }
+    drop(background);
+    let _ = queue.report_worker(&worker.report("gone")).await;
+    store.close().await;
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Run one job with its lease kept alive, then acknowledge it (or hand it back on failure).
+async fn run_job(worker: &Worker, job: &Job) {
+    let queue = &worker.queue;
+    let heartbeat = {
+        let (queue, job, config) = (queue.clone(), job.clone(), worker.config.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(config.renew).await;
+                match queue.extend(&job, config.lease).await {
+                    Ok(Lease::Held) => {}
+                    Ok(Lease::Canceled) => {
+                        tracing::info!("job {}: canceled while running", job.id);
+                        return;
+                    }
+                    Ok(Lease::Lost) => {
+                        tracing::warn!(
+                            "job {}: its lease ran out and another worker may run it too \
+                             (its end is recorded once)",
+                            job.id
+                        );
+                        return;
+                    }
+                    Err(e) => tracing::error!("job {}: cannot extend its lease: {e}", job.id),
+                }
+            }
+        })
+    };
+    let outcome = execute(&worker.app, job).await;
+    heartbeat.abort();
+    let acked = match outcome {
+        Ok(status) => queue.ack(job, &status).await.map(drop),
+        Err(e) => {
+            tracing::error!("job {}: {}", job.id, e.message);
+            queue
+                .nack(
+                    job,
+                    Nack::Retry {
+                        delay: Duration::from_secs(1),
+                        error: e.message,
+                    },
+                )
+                .await
+                .map(drop)
+        }
+    };
+    worker.completed.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = acked {
+        tracing::error!("job {}: cannot record its end in the queue: {e}", job.id);
+    }
+}
+
+/// Run the execution behind `job` to its end (committed); returns its status.
+async fn execute(app: &Arc<App>, job: &Job) -> Result<String, ApiError> {
+    let id: i64 = job
+        .id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("job id '{}' is no execution id", job.id)))?;
+    let payload: JobPayload = serde_json::from_str(&job.payload)
+        .map_err(|e| ApiError::bad_request(format!("job {id}: unreadable payload: {e}")))?;
+    let record = app
+        .store
+        .get_execution(id, true)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("execution {id} is not in the store")))?;
+    if record.stopped_at.is_some() {
+        return Ok(record.status);
+    }
+    let resume = record.data.as_ref().map(|d| &d["resume"]);
+    let items = resume
+        .and_then(|r| serde_json::from_value::<Vec<Item>>(r["items"].clone()).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("execution {id} has no trigger items to start from"))
+        })?;
+    let wf = app.load(&payload.workflow_id).await?;
+    let start = Start {
+        mode: mode_name(&record.mode),
+        start_node: resume.and_then(|r| r["startNode"].as_str().map(String::from)),
+        items,
+        resumable: true,
+        retry_of: record.retry_of,
+        existing_id: Some(id),
+    };
+    let mut started = app.start(wf, start).await?;
+    let status = match (&mut started.done).await {
+        Ok(outcome) => outcome.status.as_str().to_string(),
+        Err(_) => "error".to_string(),
+    };
+    started.recorded(app).await?;
+    Ok(status)
+}
+
+/// Take back the jobs of dead workers every stalled interval (until the task is dropped).
+async fn reap(worker: Arc<Worker>) {
+    loop {
+        tokio::time::sleep(worker.config.stalled_interval).await;
+        match worker.queue.reap().await {
+            Ok(dead) if !dead.is_empty() => tracing::error!(
+                "jobs stalled too often and moved to the dead-letter queue: {}",
+                dead.join(", ")
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("looking for stalled jobs: {e}"),
+        }
+    }
+}
+
+/// Report this worker's status every report interval (until the task is dropped).
+async fn report(worker: Arc<Worker>) {
+    loop {
+        if let Err(e) = worker.queue.report_worker(&worker.report("running")).await {
+            tracing::warn!("reporting this worker's status: {e}");
+        }
+        tokio::time::sleep(worker.config.report_interval).await;
+    }
+}
