@@ -257,6 +257,45 @@ impl<'a> ExecuteContext<'a> {
         }
     }
 
+    /// Like [`ExecuteContext::resolve`], with extra variables for the node's own expressions
+    /// (`{"$response": ..., "$pageCount": 2}`: HTTP Request's pagination).
+    pub fn resolve_with(
+        &self,
+        param: &Param,
+        item_index: usize,
+        variables: &JsonObject,
+    ) -> Result<Value, NodeError> {
+        match param {
+            Param::Expr { template, path } => {
+                let scope = ItemScope {
+                    ctx: self,
+                    item_index,
+                    variables: Some(variables),
+                };
+                template
+                    .evaluate(&scope)
+                    .map_err(|e| expr_error(e, path, item_index))
+            }
+            Param::Object {
+                fields,
+                literal: None,
+            } => fields
+                .iter()
+                .map(|(k, p)| Ok((k.clone(), self.resolve_with(p, item_index, variables)?)))
+                .collect::<Result<JsonObject, NodeError>>()
+                .map(Value::Object),
+            Param::Array {
+                items,
+                literal: None,
+            } => items
+                .iter()
+                .map(|p| self.resolve_with(p, item_index, variables))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            literal => self.resolve(literal, item_index),
+        }
+    }
+
     /// Resolve the parameter at dotted `path` of the node's parameters (`null` when absent).
     pub fn param(&self, path: &str, item_index: usize) -> Result<Value, NodeError> {
         self.resolve(self.params.at(path), item_index)
@@ -303,6 +342,7 @@ impl<'a> ExecuteContext<'a> {
         ItemScope {
             ctx: self,
             item_index,
+            variables: None,
         }
     }
 }
@@ -328,6 +368,8 @@ fn expr_error(e: ExprError, path: &str, item_index: usize) -> NodeError {
 pub struct ItemScope<'c, 'a> {
     ctx: &'c ExecuteContext<'a>,
     item_index: usize,
+    /// The node's own variables (see [`ExecuteContext::resolve_with`]).
+    variables: Option<&'c JsonObject>,
 }
 
 impl Scope for ItemScope<'_, '_> {
@@ -430,6 +472,10 @@ impl Scope for ItemScope<'_, '_> {
 
     fn vars(&self) -> Option<&JsonObject> {
         self.ctx.shared.options.vars.as_ref()
+    }
+
+    fn node_variable(&self, name: &str) -> Option<&Value> {
+        self.variables?.get(name)
     }
 
     fn env(&self, name: &str) -> Result<Option<String>, ExprError> {

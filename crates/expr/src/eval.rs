@@ -121,12 +121,17 @@ impl<'a> Ctx<'a> {
                 .lookup(name)
                 .map_or(Val::Undefined, |s| s.borrow().clone()),
             Expr::Global(g) => globals::value(self, *g)?,
-            Expr::Unknown(name) => {
-                return Err(ExprError::Eval {
-                    message: format!("{name} is not defined"),
-                    description: Some(format!("The variable '{name}' is not known in expressions")),
-                })
-            }
+            Expr::Unknown(name) => match self.scope.node_variable(name) {
+                Some(value) => Val::from_json(value),
+                None => {
+                    return Err(ExprError::Eval {
+                        message: format!("{name} is not defined"),
+                        description: Some(format!(
+                            "The variable '{name}' is not known in expressions"
+                        )),
+                    })
+                }
+            },
             Expr::Member(obj, key) => {
                 let obj = self.eval(obj)?;
                 methods::property(self, &obj, key)?
@@ -152,8 +157,10 @@ impl<'a> Ctx<'a> {
             }
             Expr::Unary(op, operand) => {
                 if *op == UnOp::TypeOf {
-                    if let Expr::Unknown(_) = **operand {
-                        return Ok(Val::Str(JsStr::Borrowed("undefined")));
+                    if let Expr::Unknown(name) = &**operand {
+                        if self.scope.node_variable(name).is_none() {
+                            return Ok(Val::Str(JsStr::Borrowed("undefined")));
+                        }
                     }
                 }
                 let v = self.eval(operand)?;

@@ -82,4 +82,10 @@ pub trait Scope {
     fn vars(&self) -> Option<&JsonObject>;
     /// `$env.NAME`; `Err` when environment access is blocked.
     fn env(&self, name: &str) -> Result<Option<String>, ExprError>;
+
+    /// A variable the running node adds for its own expressions (HTTP Request's `$response`,
+    /// `$pageCount` and `$request` while it paginates); `None` for any other name.
+    fn node_variable(&self, _name: &str) -> Option<&Value> {
+        None
+    }
 }

@@ -5,6 +5,7 @@ pub mod code;
 pub mod core;
 pub mod data;
 pub mod flow;
+pub mod http;
 pub mod transform;
 pub mod trigger;
 mod util;
@@ -20,6 +21,7 @@ pub fn registry() -> Registry {
         .chain(transform::specs())
         .chain(data::specs())
         .chain(code::specs())
+        .chain(http::specs())
         .chain(trigger::specs())
     {
         registry.register(spec);

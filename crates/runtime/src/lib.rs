@@ -1,14 +1,17 @@
 //! Long-lived services that nodes and the engine share across executions.
 //!
-//! The clock, file access, credentials and the TLS provider. Nodes never call the system clock or
-//! file system directly, so tests (and `sluice test`) can run on a virtual clock, where a 42 s
-//! Wait returns at once but still reads as 42 s later, and with virtual files. Credentials: one
-//! lookup rule over a file (`sluice run`) or the store (`sluice serve`).
+//! The clock, file access, credentials, the TLS provider and HTTP. Nodes never call the system
+//! clock or file system directly, so tests (and `sluice test`) can run on a virtual clock, where a
+//! 42 s Wait returns at once but still reads as 42 s later, and with virtual files. Credentials:
+//! one lookup rule over a file (`sluice run`) or the store (`sluice serve`). HTTP: the process's
+//! pooled clients and the rate-limit buckets every execution shares.
 
 mod clock;
 pub mod credentials;
 mod files;
 pub mod tls;
+pub mod http;
+pub mod rate_limit;
 
 pub use clock::Clock;
 pub use credentials::{

@@ -54,7 +54,7 @@ pub fn entry(bytes: &[u8], path: &std::path::Path, mime_type: &str) -> Value {
 }
 
 /// n8n's coarse file type for a MIME type.
-fn file_type(mime_type: &str) -> Option<&'static str> {
+pub fn file_type(mime_type: &str) -> Option<&'static str> {
     Some(match mime_type {
         "application/json" => "json",
         "application/pdf" => "pdf",

@@ -1,0 +1,525 @@
+//! HTTP Request's parameters, read once at build time into one shape for every typeVersion:
+//! v1/v2 (`requestMethod`, `*ParametersUi`, `jsonParameters`, `responseFormat`) and v3-4.4
+//! (`method`, `send*`/`specify*`, `options.response.response`, `options.pagination.pagination`),
+//! plus Sluice's own options (`maxConcurrency`, `retry`, `rateLimit`). Values that may hold
+//! expressions stay as parameter paths and are resolved per item when the request is built.
+
+use crate::util::params::{unsupported, Reader};
+use sluice_engine::{NodeError, Param};
+use sluice_model::{NodeDef, Value};
+use sluice_runtime::http::ClientOptions;
+use std::time::Duration;
+
+/// Where a list of name/value pairs comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Pairs {
+    /// An array of `{name, value}` at this path.
+    KeyPair(String),
+    /// A JSON object (or JSON text) at this path; the label names the field in errors.
+    Json { path: String, label: &'static str },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    Json,
+    Form,
+    Multipart,
+    Binary,
+    Raw,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct BodyConfig {
+    pub kind: BodyKind,
+    /// The fields (JSON, form, multipart), when the body is made of fields.
+    pub fields: Option<Pairs>,
+    /// The body text (raw, form-urlencoded given as a string).
+    pub text_path: Option<String>,
+    /// `rawContentType` (raw bodies).
+    pub content_type_path: Option<String>,
+    /// Binary property sent as the body (`binaryData`).
+    pub binary_property_path: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResponseFormat {
+    Autodetect,
+    Json,
+    Text,
+    File,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ResponseConfig {
+    pub format: ResponseFormat,
+    pub full: bool,
+    pub never_error: bool,
+    /// Where text goes (`data`) and, for files, the binary property name.
+    pub property: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArrayFormat {
+    Brackets,
+    Indices,
+    Repeat,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AuthConfig {
+    None,
+    /// A credential type: `httpBasicAuth`, `httpHeaderAuth`, `httpQueryAuth`, `httpBearerAuth`,
+    /// `httpCustomAuth`, `oAuth2Api`.
+    Credential(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PaginationMode {
+    UpdateParameters,
+    NextUrl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CompleteWhen {
+    ResponseIsEmpty,
+    StatusCodes,
+    Expression,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct PaginationConfig {
+    pub mode: PaginationMode,
+    /// `options.pagination.pagination` (expressions there see `$response`, `$pageCount`, ...).
+    pub base: String,
+    pub complete_when: CompleteWhen,
+    pub status_codes: Vec<u16>,
+    pub max_requests: Option<Param>,
+    pub interval: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Batching {
+    pub size: usize,
+    pub interval: Duration,
+}
+
+/// Sluice's per-item retries (`options.retry`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RetryConfig {
+    pub max_retries: u32,
+    pub base: Duration,
+    pub max_delay: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LimitScope {
+    Node,
+    Credential,
+    Host,
+    Global,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RateLimitConfig {
+    pub quota: sluice_runtime::rate_limit::Quota,
+    pub scope: LimitScope,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct HttpConfig {
+    pub method_path: &'static str,
+    pub url_path: &'static str,
+    pub auth: AuthConfig,
+    pub query: Vec<Pairs>,
+    pub headers: Vec<Pairs>,
+    pub body: Option<BodyConfig>,
+    pub response: ResponseConfig,
+    pub timeout: Option<Duration>,
+    pub follow_redirects: bool,
+    pub max_redirects: u32,
+    pub client: ClientOptions,
+    pub array_format: ArrayFormat,
+    pub batching: Option<Batching>,
+    pub pagination: Option<PaginationConfig>,
+    pub max_concurrency: usize,
+    pub retry: Option<RetryConfig>,
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+/// Ours: requests in flight per node run unless `options.maxConcurrency` says otherwise.
+pub(crate) const DEFAULT_MAX_CONCURRENCY: usize = 16;
+
+fn str_at<'p>(params: &'p Param, path: &str) -> Option<&'p str> {
+    params.at(path).literal_str()
+}
+
+impl HttpConfig {
+    pub fn build(def: &NodeDef, params: &Param) -> Result<Self, NodeError> {
+        if def.version() < 3.0 {
+            Self::legacy(params)
+        } else {
+            Self::current(def, params)
+        }
+    }
+
+    /// v3 - v4.4.
+    fn current(def: &NodeDef, params: &Param) -> Result<Self, NodeError> {
+        let specify = |path: &str| Reader::fixed(params).str_or(path, "keypair");
+        let mut query = Vec::new();
+        if Reader::fixed(params).bool_or("sendQuery", false)? {
+            query.push(match specify("specifyQuery")? {
+                "json" => Pairs::Json {
+                    path: "jsonQuery".into(),
+                    label: "JSON Query Parameters",
+                },
+                _ => Pairs::KeyPair("queryParameters.parameters".into()),
+            });
+        }
+        let mut headers = Vec::new();
+        if Reader::fixed(params).bool_or("sendHeaders", false)? {
+            headers.push(match specify("specifyHeaders")? {
+                "json" => Pairs::Json {
+                    path: "jsonHeaders".into(),
+                    label: "JSON Headers",
+                },
+                _ => Pairs::KeyPair("headerParameters.parameters".into()),
+            });
+        }
+        let body = if Reader::fixed(params).bool_or("sendBody", false)? {
+            Some(current_body(params)?)
+        } else {
+            None
+        };
+        let auth = match Reader::fixed(params).str_or("authentication", "none")? {
+            "none" => AuthConfig::None,
+            "genericCredentialType" => {
+                AuthConfig::Credential(generic_kind(Reader::fixed(params).str_or("genericAuthType", "")?)?)
+            }
+            "predefinedCredentialType" => {
+                let kind = Reader::fixed(params).str_or("nodeCredentialType", "")?;
+                AuthConfig::Credential(generic_kind(kind).map_err(|_| {
+                    NodeError::new(format!(
+                        "the predefined credential type '{kind}' is not supported; use generic \
+                         authentication (httpBasicAuth, httpHeaderAuth, httpQueryAuth, \
+                         httpBearerAuth, httpCustomAuth, oAuth2Api)"
+                    ))
+                    .with_parameter("nodeCredentialType")
+                })?)
+            }
+            other => return Err(unsupported("authentication", other)),
+        };
+        let r = "options.response.response";
+        let format = match Reader::fixed(params).str_or(&format!("{r}.responseFormat"), "autodetect")? {
+            "autodetect" => ResponseFormat::Autodetect,
+            "json" => ResponseFormat::Json,
+            "text" | "string" => ResponseFormat::Text,
+            "file" => ResponseFormat::File,
+            other => return Err(unsupported(&format!("{r}.responseFormat"), other)),
+        };
+        let response = ResponseConfig {
+            format,
+            full: Reader::fixed(params).bool_or(&format!("{r}.fullResponse"), false)?,
+            never_error: Reader::fixed(params).bool_or(&format!("{r}.neverError"), false)?,
+            property: Reader::fixed(params).str_or(&format!("{r}.outputPropertyName"), "data")?.to_string(),
+        };
+        let redirect = "options.redirect.redirect";
+        let follow_default = def.version() >= 4.0 || params.path(redirect).is_none();
+        let pagination = pagination(params)?;
+        let batching = match params.path("options.batching.batch") {
+            Some(_) => {
+                let size = Reader::fixed(params).number_or("options.batching.batch.batchSize", 50.0)?;
+                (size > 0.0).then_some(Batching {
+                    size: size as usize,
+                    interval: millis(Reader::fixed(params).number_or("options.batching.batch.batchInterval",
+                        1000.0,
+                    )?),
+                })
+            }
+            None => None,
+        };
+        let mut config = HttpConfig {
+            method_path: "method",
+            url_path: "url",
+            auth,
+            query,
+            headers,
+            body,
+            response,
+            timeout: timeout(params, "options.timeout")?,
+            follow_redirects: Reader::fixed(params).bool_or(&format!("{redirect}.followRedirects"),
+                follow_default,
+            )?,
+            max_redirects: Reader::fixed(params).number_or(&format!("{redirect}.maxRedirects"), 21.0)? as u32,
+            client: ClientOptions {
+                accept_invalid_certs: Reader::fixed(params).bool_or("options.allowUnauthorizedCerts", false)?,
+                proxy: str_at(params, "options.proxy")
+                    .filter(|p| !p.is_empty())
+                    .map(String::from),
+            },
+            array_format: match Reader::fixed(params).str_or("options.queryParameterArrays", "brackets")? {
+                "indices" => ArrayFormat::Indices,
+                "repeat" => ArrayFormat::Repeat,
+                _ => ArrayFormat::Brackets,
+            },
+            batching,
+            pagination,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            retry: None,
+            rate_limit: None,
+        };
+        config.read_ours(params)?;
+        Ok(config)
+    }
+
+    /// v1 and v2.
+    fn legacy(params: &Param) -> Result<Self, NodeError> {
+        let json = Reader::fixed(params).bool_or("jsonParameters", false)?;
+        let pairs = |ui: &str, json_path: &str, label: &'static str| {
+            if json {
+                Pairs::Json {
+                    path: json_path.into(),
+                    label,
+                }
+            } else {
+                Pairs::KeyPair(format!("{ui}.parameter"))
+            }
+        };
+        let content = Reader::fixed(params).str_or("options.bodyContentType", "json")?;
+        let kind = match content {
+            "json" => BodyKind::Json,
+            "form-urlencoded" => BodyKind::Form,
+            "multipart-form-data" => BodyKind::Multipart,
+            "raw" => BodyKind::Raw,
+            other => return Err(unsupported("options.bodyContentType", other)),
+        };
+        let body = BodyConfig {
+            fields: (kind != BodyKind::Raw)
+                .then(|| pairs("bodyParametersUi", "bodyParametersJson", "Body Parameters")),
+            text_path: (kind == BodyKind::Raw).then(|| "bodyParametersJson".to_string()),
+            content_type_path: None,
+            binary_property_path: None,
+            kind,
+        };
+        let auth = match Reader::fixed(params).str_or("authentication", "none")? {
+            "none" => AuthConfig::None,
+            "basicAuth" => AuthConfig::Credential("httpBasicAuth".into()),
+            "headerAuth" => AuthConfig::Credential("httpHeaderAuth".into()),
+            "queryAuth" => AuthConfig::Credential("httpQueryAuth".into()),
+            "oAuth2" => AuthConfig::Credential("oAuth2Api".into()),
+            other => {
+                return Err(
+                    NodeError::new(format!("authentication '{other}' is not supported"))
+                        .with_parameter("authentication"),
+                )
+            }
+        };
+        let format = match Reader::fixed(params).str_or("responseFormat", "json")? {
+            "json" => ResponseFormat::Json,
+            "string" => ResponseFormat::Text,
+            "file" => ResponseFormat::File,
+            other => return Err(unsupported("responseFormat", other)),
+        };
+        let mut config = HttpConfig {
+            method_path: "requestMethod",
+            url_path: "url",
+            auth,
+            query: vec![pairs(
+                "queryParametersUi",
+                "queryParametersJson",
+                "Query Parameters",
+            )],
+            headers: vec![pairs(
+                "headerParametersUi",
+                "headerParametersJson",
+                "Headers",
+            )],
+            body: Some(body),
+            response: ResponseConfig {
+                format,
+                full: Reader::fixed(params).bool_or("options.fullResponse", false)?,
+                never_error: Reader::fixed(params).bool_or("options.ignoreResponseCode", false)?,
+                property: Reader::fixed(params).str_or("dataPropertyName", "data")?.to_string(),
+            },
+            timeout: timeout(params, "options.timeout")?,
+            follow_redirects: Reader::fixed(params).bool_or("options.followRedirect", true)?,
+            max_redirects: 21,
+            client: ClientOptions {
+                accept_invalid_certs: Reader::fixed(params).bool_or("allowUnauthorizedCerts", false)?,
+                proxy: str_at(params, "options.proxy")
+                    .filter(|p| !p.is_empty())
+                    .map(String::from),
+            },
+            array_format: ArrayFormat::Brackets,
+            batching: None,
+            pagination: None,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            retry: None,
+            rate_limit: None,
+        };
+        config.read_ours(params)?;
+        Ok(config)
+    }
+
+    /// Sluice's own options (n8n ignores options it does not know).
+    fn read_ours(&mut self, params: &Param) -> Result<(), NodeError> {
+        let concurrency = Reader::fixed(params).number_or("options.maxConcurrency",
+            DEFAULT_MAX_CONCURRENCY as f64,
+        )?;
+        if concurrency < 1.0 {
+            return Err(
+                NodeError::new("must be at least 1").with_parameter("options.maxConcurrency")
+            );
+        }
+        self.max_concurrency = concurrency as usize;
+        if params.path("options.retry").is_some() {
+            self.retry = Some(RetryConfig {
+                max_retries: Reader::fixed(params).number_or("options.retry.maxRetries", 3.0)? as u32,
+                base: millis(Reader::fixed(params).number_or("options.retry.baseDelay", 500.0)?),
+                max_delay: millis(Reader::fixed(params).number_or("options.retry.maxDelay", 30_000.0)?),
+            });
+        }
+        if params.path("options.rateLimit").is_some() {
+            let requests = Reader::fixed(params).number_or("options.rateLimit.requests", 0.0)?;
+            let per = Reader::fixed(params).number_or("options.rateLimit.per", 1000.0)?;
+            if requests < 1.0 || per <= 0.0 {
+                return Err(
+                    NodeError::new("needs `requests` >= 1 and `per` > 0 (milliseconds)")
+                        .with_parameter("options.rateLimit"),
+                );
+            }
+            let scope = match Reader::fixed(params).str_or("options.rateLimit.scope", "node")? {
+                "node" => LimitScope::Node,
+                "credential" => LimitScope::Credential,
+                "host" => LimitScope::Host,
+                "global" => LimitScope::Global,
+                other => return Err(unsupported("options.rateLimit.scope", other)),
+            };
+            self.rate_limit = Some(RateLimitConfig {
+                quota: sluice_runtime::rate_limit::Quota {
+                    requests: requests as u32,
+                    per: millis(per),
+                    burst: Reader::fixed(params).number_or("options.rateLimit.burst", 1.0)?.max(1.0) as u32,
+                },
+                scope,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The credential type of a generic authentication.
+fn generic_kind(kind: &str) -> Result<String, NodeError> {
+    match kind {
+        "httpBasicAuth" | "httpHeaderAuth" | "httpQueryAuth" | "httpBearerAuth"
+        | "httpCustomAuth" | "oAuth2Api" => Ok(kind.to_string()),
+        "" => {
+            Err(NodeError::new("no credential type is selected").with_parameter("genericAuthType"))
+        }
+        other => Err(NodeError::new(format!(
+            "the credential type '{other}' is not supported (supported: httpBasicAuth, \
+             httpHeaderAuth, httpQueryAuth, httpBearerAuth, httpCustomAuth, oAuth2Api)"
+        ))
+        .with_parameter("genericAuthType")),
+    }
+}
+
+fn current_body(params: &Param) -> Result<BodyConfig, NodeError> {
+    let content = Reader::fixed(params).str_or("contentType", "json")?;
+    let specify = Reader::fixed(params).str_or("specifyBody", "keypair")?;
+    let fields = |json_label: &'static str| match specify {
+        "json" => Some(Pairs::Json {
+            path: "jsonBody".into(),
+            label: json_label,
+        }),
+        "keypair" => Some(Pairs::KeyPair("bodyParameters.parameters".into())),
+        _ => None,
+    };
+    let none = BodyConfig {
+        kind: BodyKind::Json,
+        fields: None,
+        text_path: None,
+        content_type_path: None,
+        binary_property_path: None,
+    };
+    Ok(match content {
+        "json" => BodyConfig {
+            fields: fields("JSON Body"),
+            ..none
+        },
+        "form-urlencoded" => BodyConfig {
+            kind: BodyKind::Form,
+            fields: fields("JSON Body"),
+            text_path: (specify == "string").then(|| "body".to_string()),
+            ..none
+        },
+        "multipart-form-data" => BodyConfig {
+            kind: BodyKind::Multipart,
+            fields: Some(Pairs::KeyPair("bodyParameters.parameters".into())),
+            ..none
+        },
+        "binaryData" => BodyConfig {
+            kind: BodyKind::Binary,
+            binary_property_path: Some("inputDataFieldName".into()),
+            ..none
+        },
+        "raw" => BodyConfig {
+            kind: BodyKind::Raw,
+            text_path: Some("body".into()),
+            content_type_path: Some("rawContentType".into()),
+            ..none
+        },
+        other => return Err(unsupported("contentType", other)),
+    })
+}
+
+fn pagination(params: &Param) -> Result<Option<PaginationConfig>, NodeError> {
+    let base = "options.pagination.pagination";
+    if params.path(base).is_none() {
+        return Ok(None);
+    }
+    let at = |key: &str| format!("{base}.{key}");
+    let mode = match Reader::fixed(params).str_or(&at("paginationMode"),
+        "updateAParameterInEachRequest",
+    )? {
+        "off" => return Ok(None),
+        "updateAParameterInEachRequest" => PaginationMode::UpdateParameters,
+        "responseContainsNextURL" => PaginationMode::NextUrl,
+        other => return Err(unsupported(&at("paginationMode"), other)),
+    };
+    let complete_when = match Reader::fixed(params).str_or(&at("paginationCompleteWhen"), "responseIsEmpty")? {
+        "responseIsEmpty" => CompleteWhen::ResponseIsEmpty,
+        "receiveSpecificStatusCodes" => CompleteWhen::StatusCodes,
+        "other" => CompleteWhen::Expression,
+        other => return Err(unsupported(&at("paginationCompleteWhen"), other)),
+    };
+    let status_codes = match params.at(&at("statusCodesWhenComplete")).literal() {
+        Some(Value::String(s)) => s.split(',').filter_map(|c| c.trim().parse().ok()).collect(),
+        Some(Value::Number(n)) => n.as_u64().map(|c| c as u16).into_iter().collect(),
+        _ => Vec::new(),
+    };
+    let max_requests = Reader::fixed(params).bool_or(&at("limitPagesFetched"), false)?
+        .then(|| params.path(&at("maxRequests")).cloned())
+        .map(|p| p.unwrap_or(Param::Literal(Value::from(100))));
+    Ok(Some(PaginationConfig {
+        mode,
+        base: base.into(),
+        complete_when,
+        status_codes,
+        max_requests,
+        interval: millis(Reader::fixed(params).number_or(&at("requestInterval"), 0.0)?),
+    }))
+}
+
+fn millis(ms: f64) -> Duration {
+    Duration::from_millis(ms.max(0.0) as u64)
+}
+
+fn timeout(params: &Param, path: &str) -> Result<Option<Duration>, NodeError> {
+    Ok(match params.path(path) {
+        Some(_) => {
+            let ms = Reader::fixed(params).number_or(path, 0.0)?;
+            (ms > 0.0).then(|| millis(ms))
+        }
+        None => None,
+    })
+}

@@ -1,0 +1,130 @@
+//! HTTP Request (typeVersion 1-4.4): one request per input item (or one series of pages per
+//! item with pagination), on the process's pooled HTTP client. Unlike n8n, which fires every
+//! request of a node at once, at most `options.maxConcurrency` (16) are in flight; n8n's
+//! batching (`options.batching`) still spaces batches out, and Sluice's `options.rateLimit` and
+//! `options.retry` shape the traffic further. Outputs follow n8n item for item, in input order.
+
+mod auth;
+mod config;
+mod errors;
+mod pagination;
+mod request;
+mod response;
+mod send;
+#[cfg(test)]
+mod tests;
+
+use config::HttpConfig;
+use errors::Failure;
+use futures_util::stream::{self, StreamExt};
+use send::Sender;
+use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_model::{Item, JsonObject, NodeDef};
+use sluice_runtime::http::Http;
+
+pub const SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.httpRequest",
+    versions: &[1.0, 2.0, 3.0, 4.0, 4.1, 4.2, 4.3, 4.4],
+    kind: NodeKind::Regular,
+    factory: build,
+};
+
+pub fn specs() -> Vec<NodeSpec> {
+    vec![SPEC]
+}
+
+struct HttpRequest {
+    config: HttpConfig,
+}
+
+fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    let config = HttpConfig::build(def, params)?;
+    if let config::AuthConfig::Credential(kind) = &config.auth {
+        let named = def.credentials.as_ref().and_then(|c| c.get(kind)).is_some();
+        if !named {
+            return Err(NodeError::new(format!(
+                "a '{kind}' credential is required: the node's `credentials` names none"
+            ))
+            .with_parameter("authentication"));
+        }
+    }
+    Ok(Box::new(HttpRequest { config }))
+}
+
+#[async_trait::async_trait]
+impl Node for HttpRequest {
+    fn credential_types(&self) -> Vec<&str> {
+        match &self.config.auth {
+            config::AuthConfig::Credential(kind) => vec![kind.as_str()],
+            config::AuthConfig::None => Vec::new(),
+        }
+    }
+
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let config = &self.config;
+        let credential = match &config.auth {
+            config::AuthConfig::Credential(kind) => {
+                Some((kind.clone(), ctx.node_credential(kind)?))
+            }
+            config::AuthConfig::None => None,
+        };
+        let client = Http::shared()
+            .client(&config.client)
+            .map_err(|e| NodeError::new(e).with_parameter("options.proxy"))?;
+        let sender = Sender::new(ctx, config, client, credential);
+        let items = ctx.main_input();
+        let batch = config
+            .batching
+            .map_or(items.len().max(1), |b| b.size.max(1));
+        let mut results = Vec::with_capacity(items.len());
+        for (n, start) in (0..items.len()).step_by(batch).enumerate() {
+            if n > 0 {
+                if let Some(batching) = config.batching {
+                    ctx.clock().sleep(batching.interval).await;
+                }
+            }
+            let end = (start + batch).min(items.len());
+            let done: Vec<Result<Vec<Item>, Failure>> = stream::iter(start..end)
+                .map(|i| self.run_item(&sender, &items[i], i))
+                .buffered(config.max_concurrency)
+                .collect()
+                .await;
+            results.extend(done);
+        }
+        let mut out = Vec::with_capacity(results.len());
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(items) => out.extend(items),
+                Err(failure) if ctx.continue_on_fail() => {
+                    let mut json = JsonObject::new();
+                    json.insert("error".into(), failure.error_value());
+                    out.push(Item::new(json).paired_to(i));
+                }
+                Err(failure) => return Err(failure.error.with_item(i)),
+            }
+        }
+        Ok(vec![out])
+    }
+}
+
+impl HttpRequest {
+    /// Item `index`'s request(s) and the items they become.
+    async fn run_item(
+        &self,
+        sender: &Sender<'_, '_>,
+        item: &Item,
+        index: usize,
+    ) -> Result<Vec<Item>, Failure> {
+        let config = &self.config;
+        let spec =
+            request::build(sender.ctx, config, item, index).map_err(Failure::from_node_error)?;
+        if let Some(pagination) = &config.pagination {
+            return pagination::paginate(sender, config, pagination, spec, index).await;
+        }
+        let reply = sender.send(&spec).await?;
+        if !(200..300).contains(&reply.status) && !config.response.never_error {
+            return Err(Failure::status(reply.status, &reply.text()));
+        }
+        response::to_items(&config.response, &reply, index)
+    }
+}
