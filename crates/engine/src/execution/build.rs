@@ -94,7 +94,9 @@ impl CompiledWorkflow {
         }
         let mut incoming = vec![Vec::new(); nodes.len()];
         let mut connected_inputs = vec![0usize; nodes.len()];
-        for (source, source_idx) in &index {
+        // In node order, so that each node's incoming connections (and the walk upwards that v0
+        // forcing makes) come in the same order on every run.
+        for (source_idx, source) in workflow.nodes.iter().map(|n| &n.name).enumerate() {
             for (output, targets) in workflow.main_outputs(source).iter().enumerate() {
                 for conn in targets.iter().flatten() {
                     // A missing target fails the run once `source` has run (see `queue`).
@@ -111,7 +113,7 @@ impl CompiledWorkflow {
                             inputs,
                         });
                     }
-                    incoming[target].push((*source_idx, output, conn.index));
+                    incoming[target].push((source_idx, output, conn.index));
                     connected_inputs[target] = connected_inputs[target].max(conn.index + 1);
                 }
             }

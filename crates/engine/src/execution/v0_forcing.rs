@@ -3,12 +3,13 @@
 
 use super::run_loop::{Entry, Run};
 use sluice_model::Item;
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 impl Run<'_> {
     /// v0 ("force input node execution"): when a multi-input node waits on an input whose
-    /// parent has not run and is not queued, run that parent with one empty item (or, when its
-    /// own ancestors never ran either, the top-most of them) so the node gets all its inputs.
+    /// parent has not run and no data is on its way to it, run that parent with one empty item
+    /// (or, when its own ancestors never ran either, the top-most of them) so the node gets all
+    /// its inputs.
     /// A parent downstream of the node that just ran is left alone when that node's output
     /// here was empty: it was meant not to run.
     pub(super) fn force_input_parents(
@@ -39,14 +40,17 @@ impl Run<'_> {
                 .map(|c| c.0)
                 .collect();
             for input_parent in feeding {
-                let queued = |n: usize| self.stack.iter().any(|e| e.node == n);
-                if children_of_parent.contains(&input_parent) || queued(input_parent) {
+                if children_of_parent.contains(&input_parent) {
                     continue;
                 }
-                let ancestors = self.ancestors(input_parent);
+                // Walk up from the input's parent, nearest first: while data is still on its
+                // way (a node on the path is queued or waits for its other inputs) nothing is
+                // forced; else the top-most node that has not run, below the first that ran.
                 let mut candidate = None;
-                for node in std::iter::once(input_parent).chain(ancestors.iter().rev().copied()) {
-                    if node != input_parent && children_of_parent.contains(&node) || queued(node) {
+                for node in self.upstream(input_parent) {
+                    if node != input_parent && children_of_parent.contains(&node)
+                        || self.pending(node)
+                    {
                         candidate = None;
                         break;
                     }
@@ -58,7 +62,7 @@ impl Run<'_> {
                 let Some(node) = candidate else {
                     continue;
                 };
-                if output_was_empty && self.ancestors(node).contains(&parent) {
+                if output_was_empty && self.upstream(node).contains(&parent) {
                     continue;
                 }
                 self.stack.push_back(Entry {
@@ -70,18 +74,24 @@ impl Run<'_> {
         }
     }
 
-    /// All ancestors of `node`, nearest first.
-    fn ancestors(&self, node: usize) -> Vec<usize> {
-        let mut seen = HashSet::from([node]);
+    /// True when `node` will run without being forced: it is queued, or it waits in a slot for
+    /// its other inputs.
+    fn pending(&self, node: usize) -> bool {
+        self.stack.iter().any(|e| e.node == node) || self.waiting.contains_key(&node)
+    }
+
+    /// `node`, then its ancestors depth-first: each parent (in connection order) followed by
+    /// its own ancestors, so every path upwards is listed nearest first.
+    fn upstream(&self, node: usize) -> Vec<usize> {
+        let mut seen = HashSet::new();
         let mut order = Vec::new();
-        let mut queue = VecDeque::from([node]);
-        while let Some(n) = queue.pop_front() {
-            for &(p, _, _) in &self.wf.incoming[n] {
-                if seen.insert(p) {
-                    order.push(p);
-                    queue.push_back(p);
-                }
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
             }
+            order.push(n);
+            stack.extend(self.wf.incoming[n].iter().rev().map(|&(p, _, _)| p));
         }
         order
     }
