@@ -5,6 +5,7 @@ pub mod code;
 pub mod core;
 pub mod data;
 pub mod flow;
+pub mod postgres;
 pub mod transform;
 pub mod trigger;
 mod util;
@@ -21,6 +22,7 @@ pub fn registry() -> Registry {
         .chain(data::specs())
         .chain(code::specs())
         .chain(trigger::specs())
+        .chain([postgres::SPEC])
     {
         registry.register(spec);
     }

@@ -1,0 +1,293 @@
+//! Postgres node against the machine's Postgres (127.0.0.1:5432, database `test`), each test in
+//! a fresh schema: n8n's output shapes and type conversions, bulk writes, select in SQL, the
+//! queryBatching modes and clear errors.
+
+mod common;
+
+use common::databases::{fresh_schema, postgres, postgres_credential, run_with_credential};
+use common::output;
+use serde_json::{json, Value};
+use sluice_engine::RunOutcome;
+
+const POSTGRES: &str = "n8n-nodes-base.postgres";
+
+fn rl(value: &str) -> Value {
+    json!({"__rl": true, "mode": "list", "value": value})
+}
+
+async fn run(parameters: Value, input: Value) -> RunOutcome {
+    run_pg(parameters, input, json!({})).await
+}
+
+async fn run_pg(parameters: Value, input: Value, extra: Value) -> RunOutcome {
+    run_with_credential(
+        POSTGRES,
+        2.5,
+        parameters,
+        input,
+        "postgres",
+        postgres_credential(),
+        extra,
+    )
+    .await
+}
+
+/// The json of every output item; panics with the run error if the run failed.
+fn rows(outcome: &RunOutcome) -> Vec<Value> {
+    assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
+    output(outcome, "Node")
+        .into_iter()
+        .map(|mut item| item["json"].take())
+        .collect()
+}
+
+fn paired(outcome: &RunOutcome) -> Vec<Value> {
+    outcome.run_data.runs("Node")[0]
+        .output(0)
+        .iter()
+        .map(|item| serde_json::to_value(item).unwrap()["pairedItem"].clone())
+        .collect()
+}
+
+async fn count(schema: &str, table: &str) -> i64 {
+    postgres()
+        .await
+        .query_one(&format!("SELECT count(*) FROM {schema}.{table}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+const ORDERS: &str = "CREATE TABLE orders (id serial PRIMARY KEY, name text UNIQUE, \
+    amount numeric(10,2), big bigint, placed timestamptz, day date, data jsonb, ok boolean, \
+    score float8, tags text[])";
+
+#[tokio::test]
+async fn insert_maps_item_fields_and_returns_rows_as_n8n_does() {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run(
+        json!({
+            "operation": "insert",
+            "schema": rl(&schema),
+            "table": rl("orders"),
+            "columns": {"mappingMode": "autoMapInputData", "value": {}, "matchingColumns": []},
+            "options": {}
+        }),
+        json!([
+            {"name": "a", "amount": 12.5, "big": "9007199254740993",
+             "placed": "2024-01-02T03:04:05.678Z", "day": "2024-02-29",
+             "data": {"k": [1, 2]}, "ok": true, "score": 0.25, "tags": ["x", "y"]},
+            {"name": "b", "amount": "3", "ok": false}
+        ]),
+    )
+    .await;
+    let out = rows(&outcome);
+    assert_eq!(
+        out[0],
+        json!({"id": 1, "name": "a", "amount": "12.50", "big": "9007199254740993",
+               "placed": "2024-01-02T03:04:05.678Z", "day": "2024-02-29",
+               "data": {"k": [1, 2]}, "ok": true, "score": 0.25, "tags": ["x", "y"]})
+    );
+    assert_eq!(out[1]["amount"], "3.00");
+    assert_eq!(out[1]["placed"], Value::Null);
+    assert_eq!(
+        paired(&outcome),
+        vec![json!({"item": 0}), json!({"item": 1})]
+    );
+    assert_eq!(count(&schema, "orders").await, 2);
+}
+
+#[tokio::test]
+async fn insert_define_below_with_expressions_and_output_columns() {
+    let schema = fresh_schema(ORDERS).await;
+    let out = rows(
+        &run(
+            json!({
+                "schema": rl(&schema),
+                "table": rl("orders"),
+                "columns": {"mappingMode": "defineBelow",
+                            "value": {"name": "={{ $json.who.toUpperCase() }}", "big": "={{ $json.n * 2 }}"},
+                            "matchingColumns": []},
+                "options": {"outputColumns": ["name", "big"], "largeNumbersOutput": "numbers"}
+            }),
+            json!([{"who": "ann", "n": 21}, {"who": "bob", "n": 1}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![
+            json!({"name": "ANN", "big": 42}),
+            json!({"name": "BOB", "big": 2})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bulk_insert_of_many_items_keeps_every_row_in_order() {
+    let schema = fresh_schema("CREATE TABLE t (id int PRIMARY KEY, label text)").await;
+    let input: Vec<Value> = (0..4500)
+        .map(|i| json!({"id": i, "label": format!("row {i}")}))
+        .collect();
+    let outcome = run(
+        json!({"schema": rl(&schema), "table": rl("t"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}}}),
+        Value::Array(input),
+    )
+    .await;
+    let out = rows(&outcome);
+    assert_eq!(out.len(), 4500);
+    assert_eq!(out[4499], json!({"id": 4499, "label": "row 4499"}));
+    assert_eq!(paired(&outcome)[3000], json!({"item": 3000}));
+    assert_eq!(count(&schema, "t").await, 4500);
+}
+
+#[tokio::test]
+async fn insert_of_an_unknown_column_names_the_column_and_item() {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run(
+        json!({"schema": rl(&schema), "table": rl("orders"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}}}),
+        json!([{"name": "a"}, {"name": "b", "colour": "red"}]),
+    )
+    .await;
+    let error = outcome.error.expect("fails");
+    let text = error.to_string();
+    assert!(
+        text.contains("Node") && text.contains("colour") && text.contains("item 1"),
+        "{text}"
+    );
+    assert_eq!(count(&schema, "orders").await, 0);
+}
+
+async fn numbers_table() -> String {
+    fresh_schema(
+        "CREATE TABLE n (id int PRIMARY KEY, v int, label text); \
+         INSERT INTO n SELECT i, i % 7, 'n' || i FROM generate_series(1, 60) i",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn select_returns_at_most_fifty_rows_unless_return_all() {
+    let schema = numbers_table().await;
+    let base = json!({"operation": "select", "schema": rl(&schema), "table": rl("n")});
+    assert_eq!(rows(&run(base.clone(), json!([{}])).await).len(), 50);
+    let mut all = base.clone();
+    all["returnAll"] = json!(true);
+    assert_eq!(rows(&run(all, json!([{}])).await).len(), 60);
+}
+
+#[tokio::test]
+async fn select_filters_sorts_and_limits_in_sql_per_item() {
+    let schema = numbers_table().await;
+    let outcome = run(
+        json!({
+            "operation": "select", "schema": rl(&schema), "table": rl("n"), "limit": 3,
+            "where": {"values": [
+                {"column": "v", "condition": "equal", "value": "={{ $json.v }}"},
+                {"column": "id", "condition": ">", "value": 10}
+            ]},
+            "sort": {"values": [{"column": "id", "direction": "DESC"}]},
+            "options": {"outputColumns": ["id"]}
+        }),
+        json!([{"v": 3}, {"v": 0}]),
+    )
+    .await;
+    assert_eq!(
+        rows(&outcome),
+        vec![
+            json!({"id": 59}),
+            json!({"id": 52}),
+            json!({"id": 45}),
+            json!({"id": 56}),
+            json!({"id": 49}),
+            json!({"id": 42})
+        ]
+    );
+    assert_eq!(paired(&outcome)[3], json!({"item": 1}));
+}
+
+#[tokio::test]
+async fn execute_query_with_parameters_and_n8n_number_shapes() {
+    let schema = numbers_table().await;
+    let out = rows(
+        &run(
+            json!({
+                "operation": "executeQuery",
+                "query": format!("SELECT count(*) AS c, sum(v) AS s FROM {schema}.n WHERE v = $1 AND label LIKE $2"),
+                "options": {"queryReplacement": "={{ [$json.v, 'n%'] }}"}
+            }),
+            json!([{"v": 1}, {"v": 6}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![json!({"c": "9", "s": "9"}), json!({"c": "8", "s": "48"})]
+    );
+}
+
+#[tokio::test]
+async fn execute_query_runs_every_statement_and_reports_success_without_rows() {
+    let schema = fresh_schema("CREATE TABLE t (id int, note text)").await;
+    let out = rows(
+        &run(
+            json!({
+                "operation": "executeQuery",
+                "query": format!("INSERT INTO {schema}.t VALUES ($1, 'a;b'); INSERT INTO {schema}.t VALUES ($1 + 100, $2)"),
+                "options": {"queryReplacement": "={{ $json.id }}, x"}
+            }),
+            json!([{"id": 1}, {"id": 2}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![json!({"success": true}), json!({"success": true})]
+    );
+    let ids: Vec<i32> = postgres()
+        .await
+        .query(&format!("SELECT id FROM {schema}.t ORDER BY id"), &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, vec![1, 2, 101, 102]);
+}
+
+#[tokio::test]
+async fn bad_sql_fails_naming_node_and_item() {
+    let outcome = run(
+        json!({"operation": "executeQuery", "query": "={{ $json.q }}"}),
+        json!([{"q": "SELECT 1"}, {"q": "SELEC oops"}]),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(text.starts_with("node 'Node': syntax error"), "{text}");
+    assert!(text.contains("item 1"), "{text}");
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_clear_error() {
+    let mut credential = postgres_credential();
+    credential["port"] = json!(1);
+    credential["password"] = json!("s3cret-value");
+    let outcome = run_with_credential(
+        POSTGRES,
+        2.5,
+        json!({"operation": "executeQuery", "query": "SELECT 1"}),
+        json!([{}]),
+        "postgres",
+        credential,
+        json!({}),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(
+        text.starts_with("node 'Node': could not connect to Postgres postgres@127.0.0.1:1/test"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+}
