@@ -291,3 +291,209 @@ async fn unreachable_server_is_a_clear_error() {
     );
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+#[tokio::test]
+async fn upsert_updates_only_the_columns_present_and_later_items_win() {
+    let schema = fresh_schema(&format!(
+        "{ORDERS}; INSERT INTO orders (name, amount, big) VALUES ('a', 1, 100)"
+    ))
+    .await;
+    let outcome = run(
+        json!({
+            "operation": "upsert", "schema": rl(&schema), "table": rl("orders"),
+            "columns": {"mappingMode": "autoMapInputData", "value": {}, "matchingColumns": ["name"]},
+            "options": {"outputColumns": ["name", "amount", "big"]}
+        }),
+        json!([{"name": "a", "amount": 5}, {"name": "new", "amount": 1}, {"name": "a", "big": 7}]),
+    )
+    .await;
+    assert_eq!(
+        rows(&outcome),
+        vec![
+            json!({"name": "a", "amount": "5.00", "big": "100"}),
+            json!({"name": "new", "amount": "1.00", "big": null}),
+            json!({"name": "a", "amount": "5.00", "big": "7"})
+        ]
+    );
+    assert_eq!(paired(&outcome)[2], json!({"item": 2}));
+    assert_eq!(count(&schema, "orders").await, 2);
+}
+
+#[tokio::test]
+async fn update_matches_rows_by_column_and_returns_them_per_item() {
+    let schema = numbers_table().await;
+    let outcome = run(
+        json!({
+            "operation": "update", "schema": rl(&schema), "table": rl("n"),
+            "columns": {"mappingMode": "defineBelow", "matchingColumns": ["id"],
+                        "value": {"id": "={{ $json.id }}", "label": "={{ $json.label }}"}},
+            "options": {"outputColumns": ["id", "label", "v"]}
+        }),
+        json!([{"id": 3, "label": "three"}, {"id": 999, "label": "none"}, {"id": 1, "label": "one"}]),
+    )
+    .await;
+    assert_eq!(
+        rows(&outcome),
+        vec![
+            json!({"id": 3, "label": "three", "v": 3}),
+            json!({"id": 1, "label": "one", "v": 1})
+        ]
+    );
+    assert_eq!(
+        paired(&outcome),
+        vec![json!({"item": 0}), json!({"item": 2})]
+    );
+}
+
+#[tokio::test]
+async fn delete_table_deletes_matching_rows_truncates_and_drops() {
+    let schema = numbers_table().await;
+    let delete = |command: &str, extra: Value| {
+        let mut parameters = json!({"operation": "deleteTable", "schema": rl(&schema),
+                                    "table": rl("n"), "deleteCommand": command});
+        for (k, v) in extra.as_object().unwrap() {
+            parameters[k] = v.clone();
+        }
+        parameters
+    };
+    let out = rows(
+        &run(
+            delete(
+                "delete",
+                json!({"where": {"values": [{"column": "v", "value": "={{ $json.v }}"}]}}),
+            ),
+            json!([{"v": 0}, {"v": 1}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![json!({"success": true}), json!({"success": true})]
+    );
+    assert_eq!(count(&schema, "n").await, 60 - 8 - 9);
+    rows(&run(delete("truncate", json!({})), json!([{}])).await);
+    assert_eq!(count(&schema, "n").await, 0);
+    rows(&run(delete("drop", json!({})), json!([{}])).await);
+    let exists: bool = postgres()
+        .await
+        .query_one(
+            &format!("SELECT to_regclass('{schema}.n') IS NOT NULL"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!exists);
+}
+
+/// Three inserts, the second a duplicate of the first, under `mode` with continueRegularOutput:
+/// the output items and the names kept in the table.
+async fn duplicate_key_under(mode: &str) -> (Vec<Value>, Vec<String>) {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run_pg(
+        json!({
+            "schema": rl(&schema), "table": rl("orders"),
+            "columns": {"mappingMode": "autoMapInputData", "value": {}},
+            "options": {"queryBatching": mode, "outputColumns": ["name"]}
+        }),
+        json!([{"name": "a"}, {"name": "a"}, {"name": "b"}]),
+        json!({"onError": "continueRegularOutput"}),
+    )
+    .await;
+    let kept = postgres()
+        .await
+        .query(
+            &format!("SELECT name FROM {schema}.orders ORDER BY name"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    (rows(&outcome), kept)
+}
+
+fn duplicate_error() -> Value {
+    json!({"error": "duplicate key value violates unique constraint \"orders_name_key\""})
+}
+
+#[tokio::test]
+async fn single_batch_fails_as_one_error_item_and_keeps_nothing() {
+    let (out, kept) = duplicate_key_under("single").await;
+    assert_eq!(out, vec![duplicate_error()]);
+    assert!(kept.is_empty());
+}
+
+#[tokio::test]
+async fn transaction_outputs_items_before_the_failure_then_rolls_back() {
+    let (out, kept) = duplicate_key_under("transaction").await;
+    assert_eq!(out, vec![json!({"name": "a"}), duplicate_error()]);
+    assert!(kept.is_empty());
+}
+
+#[tokio::test]
+async fn independently_keeps_the_other_rows_and_puts_the_error_in_place() {
+    let (out, kept) = duplicate_key_under("independently").await;
+    assert_eq!(
+        out,
+        vec![
+            json!({"name": "a"}),
+            duplicate_error(),
+            json!({"name": "b"})
+        ]
+    );
+    assert_eq!(kept, vec!["a", "b"]);
+}
+
+#[tokio::test]
+async fn without_continue_on_fail_a_failed_write_names_node_and_item() {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run(
+        json!({"schema": rl(&schema), "table": rl("orders"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}}}),
+        json!([{"name": "a"}, {"name": "b", "amount": "lots"}]),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(
+        text.starts_with("node 'Node': invalid input syntax for type numeric: \"lots\""),
+        "{text}"
+    );
+    assert!(text.contains("item 1"), "{text}");
+    assert_eq!(count(&schema, "orders").await, 0);
+}
+
+#[tokio::test]
+async fn version_1_insert_and_update_use_comma_lists_of_fields() {
+    let schema = numbers_table().await;
+    let run_v1 = |parameters: Value, input: Value| {
+        run_with_credential(
+            POSTGRES,
+            1.0,
+            parameters,
+            input,
+            "postgres",
+            postgres_credential(),
+            json!({}),
+        )
+    };
+    let inserted = rows(
+        &run_v1(
+            json!({"operation": "insert", "schema": schema, "table": "n", "columns": "id,label",
+                   "returnFields": "id,label"}),
+            json!([{"id": 100, "label": "hundred", "other": 1}]),
+        )
+        .await,
+    );
+    assert_eq!(inserted, vec![json!({"id": 100, "label": "hundred"})]);
+    let updated = rows(
+        &run_v1(
+            json!({"operation": "update", "schema": schema, "table": "n", "updateKey": "id",
+                   "columns": "v", "returnFields": "id,v"}),
+            json!([{"id": 100, "v": 5}]),
+        )
+        .await,
+    );
+    assert_eq!(updated, vec![json!({"id": 100, "v": 5})]);
+}
