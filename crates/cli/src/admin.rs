@@ -149,7 +149,9 @@ pub async fn workflow(args: WorkflowArgs) -> u8 {
     with_store(&args.store, |s| async move {
         match args.command {
             WorkflowCommand::Import { file, activate } => {
-                load_workflow(&file)?;
+                for warning in load_workflow(&file)?.warnings {
+                    eprintln!("warning: {}: {warning}", file.display());
+                }
                 let json: serde_json::Value = serde_json::from_str(&read_text(&file)?)
                     .map_err(|e| format!("{}: {e}", file.display()))?;
                 let id = match &json["id"] {

@@ -1,7 +1,7 @@
 //! `sluice check`: can these n8n workflows move to Sluice today? Validates without running.
 
 use crate::input::{load_workflow, workflow_files, BAD_INPUT};
-use sluice_engine::{CompiledWorkflow, EngineError};
+use sluice_engine::CompiledWorkflow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -17,17 +17,25 @@ pub fn check(paths: &[PathBuf]) -> u8 {
     // "type version" -> files using it
     let mut unsupported: BTreeMap<String, BTreeSet<PathBuf>> = BTreeMap::new();
     let mut failed = 0usize;
+    let mut warned = 0usize;
     for file in &files {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         match load_workflow(file) {
             Err(e) => problems.push(e),
-            Ok(workflow) => {
-                for node in &workflow.nodes {
-                    if registry.get(&node.node_type, node.type_version).is_none() {
-                        let what = if registry.knows_type(&node.node_type) {
-                            format!("{} version {}", node.node_type, node.type_version)
-                        } else {
-                            node.node_type.clone()
+            Ok(loaded) => {
+                warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+                for node in &loaded.workflow.nodes {
+                    let version = node
+                        .type_version
+                        .or_else(|| registry.default_version(&node.node_type));
+                    let supported = version.and_then(|v| registry.get(&node.node_type, v));
+                    if supported.is_none() {
+                        let what = match version {
+                            Some(v) if registry.knows_type(&node.node_type) => {
+                                format!("{} version {v}", node.node_type)
+                            }
+                            _ => node.node_type.clone(),
                         };
                         problems.push(format!(
                             "node '{}': unsupported node type {what}",
@@ -37,8 +45,10 @@ pub fn check(paths: &[PathBuf]) -> u8 {
                     }
                 }
                 if problems.is_empty() {
-                    match CompiledWorkflow::build(workflow, &registry) {
-                        Ok(_) | Err(EngineError::NoStartNode) => {}
+                    match CompiledWorkflow::build(loaded.workflow, &registry) {
+                        Ok(compiled) => {
+                            warnings.extend(compiled.warnings().iter().map(ToString::to_string))
+                        }
                         Err(e) => problems.push(e.to_string()),
                     }
                 }
@@ -53,6 +63,10 @@ pub fn check(paths: &[PathBuf]) -> u8 {
                 println!("     - {p}");
             }
         }
+        warned += usize::from(!warnings.is_empty());
+        for w in warnings {
+            println!("     warning: {w}");
+        }
     }
     if !unsupported.is_empty() {
         println!();
@@ -64,7 +78,7 @@ pub fn check(paths: &[PathBuf]) -> u8 {
         }
     }
     println!(
-        "{} of {} workflow files can run on Sluice",
+        "{} of {} workflow files can run on Sluice ({warned} with warnings)",
         files.len() - failed,
         files.len()
     );

@@ -1,6 +1,6 @@
 //! Reading workflow and item files, turning every problem into one line that says what and where.
 
-use sluice_model::{Item, Workflow};
+use sluice_model::{Item, Loaded, Workflow};
 use std::path::{Path, PathBuf};
 
 /// Exit code for bad input.
@@ -10,9 +10,10 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read file: {e}", path.display()))
 }
 
-pub fn load_workflow(path: &Path) -> Result<Workflow, String> {
+/// A workflow file, with what is odd about it (see [`sluice_model::LoadWarning`]).
+pub fn load_workflow(path: &Path) -> Result<Loaded, String> {
     let text = read_text(path)?;
-    Workflow::from_json_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    Workflow::load_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A JSON array of objects (or of `{json: ...}` items) given with `--input`.

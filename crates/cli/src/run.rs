@@ -16,10 +16,13 @@ pub async fn run(
     profile_format: Option<ProfileFormat>,
 ) -> u8 {
     let prepared = (|| {
-        let workflow = load_workflow(workflow_path)?;
+        let loaded = load_workflow(workflow_path)?;
         let trigger_items = input.map(load_items).transpose()?;
-        let compiled = CompiledWorkflow::build(workflow, &sluice_nodes::registry())
+        let compiled = CompiledWorkflow::build(loaded.workflow, &sluice_nodes::registry())
             .map_err(|e| format!("{}: {e}", workflow_path.display()))?;
+        for warning in loaded.warnings.iter().chain(compiled.warnings()) {
+            eprintln!("warning: {}: {warning}", workflow_path.display());
+        }
         Ok::<_, String>((compiled, trigger_items))
     })();
     let (compiled, trigger_items) = match prepared {

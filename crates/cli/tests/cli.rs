@@ -217,7 +217,48 @@ fn check_lists_unsupported_node_types() {
     assert!(text.contains("OK   ") && text.contains("ok.json"), "{text}");
     assert!(text.contains("n8n-nodes-base.salesforce"), "{text}");
     assert!(
-        text.contains("1 of 2 workflow files can run on Sluice"),
+        text.contains("1 of 2 workflow files can run on Sluice (0 with warnings)"),
+        "{text}"
+    );
+}
+
+/// A workflow with a connection keyed by a node's id (the common export oddity): it runs the way
+/// n8n runs it, and `run` and `check` say what is odd.
+fn id_keyed() -> Value {
+    let mut wf = chain(vec![trigger(), noop("Pass")]);
+    wf["nodes"][1]["id"] = json!("5f1c-pass");
+    wf["connections"]["5f1c-pass"] =
+        json!({"main": [[{"node": "error-handler-5f1c", "type": "main", "index": 0}]]});
+    wf
+}
+
+#[test]
+fn run_and_check_warn_about_odd_files_and_run_them_like_n8n() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write(dir.path(), "odd.json", &id_keyed());
+    let out = sluice(&["run", wf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "odd.json: connections under '5f1c-pass' never run: no node has that name (it is \
+             the id of node 'Pass'"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = sluice(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("OK   ") && text.contains("odd.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains("     warning: connections under '5f1c-pass'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 of 1 workflow files can run on Sluice (1 with warnings)"),
         "{text}"
     );
 }

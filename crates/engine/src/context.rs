@@ -2,13 +2,51 @@
 //! state across runs, the workflow's static data, and (through expressions) the rest of the
 //! execution.
 
-use crate::execution::Shared;
-use crate::{ExecutionHost, NodeError, Param};
+use crate::host::{credentials_unavailable, ExecutionHost};
+use crate::options::ExecutionOptions;
+use crate::params::Param;
+use crate::registry::Registry;
+use crate::run_data::RunData;
+use crate::NodeError;
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
 use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
 use sluice_runtime::{Clock, Files};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+
+/// What nodes can see of the execution while one of them runs.
+pub(crate) struct Shared<'a> {
+    pub(crate) workflow: &'a Workflow,
+    pub(crate) run_data: &'a RunData,
+    pub(crate) options: &'a ExecutionOptions,
+    /// Per-node state of the other nodes (`$node["X"].context`), by node index.
+    pub(crate) states: &'a HashMap<usize, JsonObject>,
+    pub(crate) index: &'a HashMap<String, usize>,
+    /// The workflow's static data (`getWorkflowStaticData`), shared by all nodes of the run.
+    pub(crate) static_data: &'a Mutex<JsonObject>,
+    /// The node types the workflow was built with.
+    pub(crate) registry: &'a Registry,
+}
+
+impl Shared<'_> {
+    pub(crate) fn timezone(&self) -> &str {
+        self.workflow
+            .settings
+            .timezone
+            .as_deref()
+            .filter(|tz| !tz.is_empty() && *tz != "DEFAULT")
+            .unwrap_or(&self.options.default_timezone)
+    }
+
+    pub(crate) fn now_in_zone(&self) -> DateTime<FixedOffset> {
+        let now = self.options.clock.now();
+        match self.timezone().parse::<chrono_tz::Tz>() {
+            Ok(tz) => now.with_timezone(&tz).fixed_offset(),
+            Err(_) => now.fixed_offset(),
+        }
+    }
+}
 
 /// The context of one node run.
 pub struct ExecuteContext<'a> {
@@ -43,11 +81,6 @@ impl<'a> ExecuteContext<'a> {
     /// Items of input `index` (empty when that input got nothing).
     pub fn input(&self, index: usize) -> &[Item] {
         self.inputs.get(index).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// Number of inputs the node was given (connected inputs, at least 1).
-    pub fn input_count(&self) -> usize {
-        self.inputs.len()
     }
 
     /// The items most nodes work on: input 0 in v0, the first non-empty input in v1.
@@ -91,6 +124,12 @@ impl<'a> ExecuteContext<'a> {
         self.continue_on_fail
     }
 
+    /// The node types the running workflow was built with: a node that builds a workflow of its
+    /// own (Execute Workflow running a sub-workflow in-process) builds it with these.
+    pub fn registry(&self) -> &Registry {
+        self.shared.registry
+    }
+
     /// The process that started the execution (`None` under `sluice run`).
     pub fn host(&self) -> Option<&dyn ExecutionHost> {
         self.shared.options.host.as_ref().map(|h| h.0.as_ref())
@@ -100,7 +139,7 @@ impl<'a> ExecuteContext<'a> {
     pub async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
         match self.host() {
             Some(host) => host.credential(kind, id).await,
-            None => Err(crate::host::credentials_unavailable(kind)),
+            None => Err(credentials_unavailable(kind)),
         }
     }
 

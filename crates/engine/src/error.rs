@@ -77,7 +77,10 @@ pub enum EngineError {
     },
     #[error("{0}")]
     Build(NodeError),
-    #[error("the workflow has no node to start from (no trigger and no node without inputs)")]
+    #[error(
+        "No node to start the workflow from could be found (no enabled trigger, and no node \
+         without inputs in a workflow without triggers)"
+    )]
     NoStartNode,
     #[error("{0}")]
     Node(NodeError),

@@ -10,6 +10,7 @@ mod error;
 mod execution;
 mod host;
 mod node;
+mod options;
 mod paired;
 mod params;
 mod registry;
@@ -17,12 +18,13 @@ mod run_data;
 
 pub use context::{ExecuteContext, ItemScope};
 pub use error::{EngineError, NodeError};
-pub use execution::{CompiledWorkflow, ExecutionOptions, RunOutcome, RunStatus};
+pub use execution::{CompiledWorkflow, RunOutcome, RunStatus};
 pub use host::{
     ChunkKind, ChunkSource, ExecutionHost, Host, ResponseBody, StreamChunk, SubWorkflow,
     SubWorkflowRequest, WebhookResponse,
 };
 pub use node::{Node, NodeOutputs, RequiredInputs};
+pub use options::ExecutionOptions;
 pub use params::Param;
 pub use registry::{NodeKind, NodeSpec, Registry};
 pub use run_data::{classify_duration, NodeProfile, NodeSummary, RunData, TaskData, TaskError};

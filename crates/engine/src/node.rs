@@ -32,6 +32,12 @@ pub trait Node: Send + Sync {
         1
     }
 
+    /// Number of main inputs (Merge: 2 or more). Data sent to an input a node does not have
+    /// never reaches it, as in n8n.
+    fn inputs(&self) -> usize {
+        1
+    }
+
     /// See [`RequiredInputs`]; only consulted for nodes with several connected inputs.
     fn required_inputs(&self) -> RequiredInputs {
         RequiredInputs::Any

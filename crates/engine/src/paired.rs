@@ -1,7 +1,7 @@
 //! Walking paired items backwards: `$('Node').item` and `$('Node').all()` lookups.
 
-use crate::execution::Shared;
-use crate::RunData;
+use crate::context::Shared;
+use crate::run_data::RunData;
 use sluice_expr::ExprError;
 use sluice_model::{Item, NodeDef, SourceRef};
 

@@ -3,6 +3,7 @@
 use crate::{Node, NodeError, Param};
 use sluice_model::NodeDef;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How the engine treats a node type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,10 +28,12 @@ pub struct NodeSpec {
     pub factory: Factory,
 }
 
-/// All node types the engine can run.
+/// All node types the engine can run. Cloning is cheap (the table is shared): every
+/// [`crate::CompiledWorkflow`] keeps the registry it was built with, so the sub-workflows its
+/// nodes build use the same node types.
 #[derive(Default, Clone)]
 pub struct Registry {
-    specs: HashMap<&'static str, Vec<NodeSpec>>,
+    specs: Arc<HashMap<&'static str, Vec<NodeSpec>>>,
 }
 
 impl Registry {
@@ -39,7 +42,10 @@ impl Registry {
     }
 
     pub fn register(&mut self, spec: NodeSpec) {
-        self.specs.entry(spec.node_type).or_default().push(spec);
+        Arc::make_mut(&mut self.specs)
+            .entry(spec.node_type)
+            .or_default()
+            .push(spec);
     }
 
     /// The spec that handles `node_type` at `version`.
@@ -48,6 +54,15 @@ impl Registry {
             .get(node_type)?
             .iter()
             .find(|spec| spec.versions.contains(&version))
+    }
+
+    /// The version a node of `node_type` without a `typeVersion` runs as: the highest one.
+    pub fn default_version(&self, node_type: &str) -> Option<f64> {
+        self.specs
+            .get(node_type)?
+            .iter()
+            .flat_map(|spec| spec.versions.iter().copied())
+            .max_by(f64::total_cmp)
     }
 
     /// True when the type exists at some version.

@@ -8,7 +8,7 @@ mod load;
 mod workflow;
 
 pub use item::{Item, JsonObject, PairedItem, PairedItems, SourceRef};
-pub use load::LoadError;
+pub use load::{LoadError, LoadWarning, Loaded, NodeField};
 pub use serde_json::Value;
 pub use workflow::{
     Connection, ExecutionOrder, NodeConnections, NodeDef, OnError, Settings, Workflow,

@@ -25,8 +25,14 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-fn default_version() -> f64 {
-    1.0
+/// `null` where a value is expected reads as the default (`"settings": null`,
+/// `"connections": null`: n8n accepts or imports both).
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// What a node does when it fails (`onError`, or the legacy `continueOnFail`).
@@ -47,8 +53,9 @@ pub struct NodeDef {
     pub name: String,
     #[serde(rename = "type")]
     pub node_type: String,
-    #[serde(default = "default_version")]
-    pub type_version: f64,
+    /// As the file gives it; see [`NodeDef::version`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_version: Option<f64>,
     #[serde(default)]
     pub position: [f64; 2],
     #[serde(default)]
@@ -76,6 +83,13 @@ pub struct NodeDef {
 }
 
 impl NodeDef {
+    /// The node's typeVersion. A node without one runs as its type's default version: the engine
+    /// fills that in before it builds the node, so nodes always see the version they run as.
+    /// Unbuilt, a missing version reads as 1.
+    pub fn version(&self) -> f64 {
+        self.type_version.unwrap_or(1.0)
+    }
+
     /// The effective error policy: `onError`, else `continueOnFail` as continueRegularOutput.
     pub fn error_policy(&self) -> OnError {
         match self.on_error {
@@ -127,8 +141,9 @@ pub enum ExecutionOrder {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
+    /// Any JSON: only the exact string `"v1"` means v1 (see [`Workflow::execution_order`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execution_order: Option<String>,
+    pub execution_order: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     #[serde(flatten)]
@@ -143,9 +158,9 @@ pub struct Workflow {
     #[serde(default)]
     pub name: String,
     pub nodes: Vec<NodeDef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub connections: BTreeMap<String, NodeConnections>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub settings: Settings,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_data: Option<BTreeMap<String, Vec<Item>>>,
@@ -156,9 +171,11 @@ pub struct Workflow {
 }
 
 impl Workflow {
+    /// v1 only when `settings.executionOrder` is exactly `"v1"`; anything else (absent, `"v2"`,
+    /// `"V1"`, the number 1, null) is the legacy v0 order, as in n8n.
     pub fn execution_order(&self) -> ExecutionOrder {
-        match self.settings.execution_order.as_deref() {
-            Some("v1") => ExecutionOrder::V1,
+        match &self.settings.execution_order {
+            Some(Value::String(s)) if s == "v1" => ExecutionOrder::V1,
             _ => ExecutionOrder::V0,
         }
     }

@@ -417,3 +417,54 @@ async fn bad_parameters_name_the_node_and_parameter() {
     );
     assert_eq!(error.parameter.as_deref(), Some("workflowJson"));
 }
+
+/// A node type only the test's registry knows: it marks every item `{"stamped": true}`.
+struct Stamp;
+
+#[async_trait::async_trait]
+impl sluice_engine::Node for Stamp {
+    async fn execute(
+        &self,
+        ctx: &sluice_engine::ExecuteContext<'_>,
+    ) -> Result<sluice_engine::NodeOutputs, sluice_engine::NodeError> {
+        Ok(vec![ctx
+            .main_input()
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                item.json_mut().insert("stamped".into(), true.into());
+                item
+            })
+            .collect()])
+    }
+}
+
+#[tokio::test]
+async fn an_in_process_sub_workflow_is_built_with_the_callers_registry() {
+    let mut registry = sluice_nodes::registry();
+    registry.register(sluice_engine::NodeSpec {
+        node_type: "test.stamp",
+        versions: &[1.0],
+        kind: sluice_engine::NodeKind::Regular,
+        factory: |_, _| Ok(Box::new(Stamp)),
+    });
+    let sub = sub_workflow(vec![
+        trigger(1.1, json!({"inputSource": "passthrough"})),
+        json!({"name": "Stamp", "type": "test.stamp", "typeVersion": 1,
+               "position": [200, 0], "parameters": {}}),
+    ]);
+    let workflow = single_node_workflow(EXECUTE, 1.3, calling(sub, json!({})), json!([{"a": 1}]));
+    let compiled = CompiledWorkflow::build(serde_json::from_value(workflow).unwrap(), &registry)
+        .expect("workflow builds");
+    let outcome = compiled
+        .run(sluice_engine::ExecutionOptions {
+            clock: test_clock(),
+            ..Default::default()
+        })
+        .await
+        .expect("workflow runs");
+    assert_eq!(
+        jsons(&outcome, "Node"),
+        vec![json!({"a": 1, "stamped": true})]
+    );
+}

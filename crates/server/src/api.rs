@@ -2,7 +2,8 @@
 //! credentials, authenticated with an `X-N8N-API-KEY` header (keys from `sluice apikey create`).
 
 use crate::app::{App, Start};
-use crate::error::{parse_json, read_body, ApiError};
+use crate::body::{parse_json, read_body};
+use crate::error::ApiError;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::middleware::Next;
@@ -97,8 +98,8 @@ fn execution_id(id: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("'{id}' is not an execution id")))
 }
 
-/// The body of a create/update: an n8n workflow that builds.
-fn check_workflow(app: &App, body: &Value) -> Result<(), ApiError> {
+/// The body of a create/update: an n8n workflow that builds. Returns what is odd about it.
+fn check_workflow(app: &App, body: &Value) -> Result<Vec<String>, ApiError> {
     if !body.is_object() {
         return Err(ApiError::bad_request("the body must be a workflow object"));
     }
@@ -114,7 +115,17 @@ fn check_workflow(app: &App, body: &Value) -> Result<(), ApiError> {
             )));
         }
     }
-    app.deploy("", body).map(|_| ())
+    let deployed = app.deploy("", body)?;
+    Ok(deployed.warnings.iter().map(ToString::to_string).collect())
+}
+
+/// A stored workflow as the API returns it, plus the warnings about its file when there are
+/// any (n8n's answer has no such field; clients that do not know it ignore it).
+fn with_warnings(mut json: Value, warnings: Vec<String>) -> Value {
+    if !warnings.is_empty() {
+        json["warnings"] = warnings.into();
+    }
+    json
 }
 
 async fn list_workflows(State(app): State<Arc<App>>, Query(params): Params) -> ApiResult {
@@ -132,8 +143,9 @@ async fn list_workflows(State(app): State<Arc<App>>, Query(params): Params) -> A
 
 async fn create_workflow(State(app): State<Arc<App>>, body: Body) -> ApiResult {
     let body = json_body(&app, body).await?;
-    check_workflow(&app, &body)?;
-    Ok(Json(app.store.put_workflow(None, body).await?.to_json()))
+    let warnings = check_workflow(&app, &body)?;
+    let record = app.store.put_workflow(None, body).await?;
+    Ok(Json(with_warnings(record.to_json(), warnings)))
 }
 
 async fn get_workflow(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
@@ -151,7 +163,7 @@ async fn update_workflow(
     body: Body,
 ) -> ApiResult {
     let body = json_body(&app, body).await?;
-    check_workflow(&app, &body)?;
+    let warnings = check_workflow(&app, &body)?;
     let existing = app
         .store
         .get_workflow(&id)
@@ -161,7 +173,7 @@ async fn update_workflow(
     if existing.active {
         app.reload().await?;
     }
-    Ok(Json(record.to_json()))
+    Ok(Json(with_warnings(record.to_json(), warnings)))
 }
 
 async fn delete_workflow(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::metrics::WorkflowMetrics;
 use serde_json::Value;
 use sluice_engine::{CompiledWorkflow, Registry};
-use sluice_model::Workflow;
+use sluice_model::{LoadWarning, Workflow};
 use std::sync::Arc;
 
 /// A workflow built and ready to run.
@@ -18,22 +18,25 @@ pub struct Deployed {
     /// skip that read on the hot path.
     pub uses_static_data: bool,
     pub metrics: WorkflowMetrics,
+    /// What is odd about the workflow's file (it runs the way n8n would run it).
+    pub warnings: Vec<LoadWarning>,
 }
 
 impl Deployed {
     /// Build a workflow from its stored JSON (400 naming the problem when it cannot be built).
     pub fn build(id: &str, json: &Value, registry: &Registry) -> Result<Arc<Deployed>, ApiError> {
-        let mut workflow: Workflow = serde_json::from_value(json.clone())
-            .map_err(|e| ApiError::bad_request(format!("invalid workflow: {e}")))?;
-        workflow
-            .validate()
-            .map_err(|e| ApiError::bad_request(format!("invalid workflow: {e}")))?;
+        let loaded =
+            Workflow::load_value(json.clone()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let mut workflow = loaded.workflow;
         workflow.id = Some(Value::String(id.to_string()));
         let name = workflow.name.clone();
         let metrics = WorkflowMetrics::new(id, workflow.nodes.iter().map(|n| n.name.as_str()));
         let compiled = CompiledWorkflow::build(workflow, registry)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let mut warnings = loaded.warnings;
+        warnings.extend_from_slice(compiled.warnings());
         Ok(Arc::new(Deployed {
+            warnings,
             id: id.to_string(),
             name,
             uses_static_data: json.to_string().contains("getWorkflowStaticData"),

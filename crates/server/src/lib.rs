@@ -15,6 +15,7 @@
 
 mod api;
 mod app;
+mod body;
 mod deployed;
 mod error;
 mod metrics;
@@ -24,6 +25,7 @@ mod schedule;
 mod sync;
 mod webhook;
 mod webhook_guard;
+mod webhook_request;
 mod webhook_stream;
 
 use crate::app::App;

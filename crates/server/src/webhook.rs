@@ -3,45 +3,32 @@
 //! start the execution and answer in the Webhook node's response mode.
 
 use crate::app::{App, Start};
-use crate::error::{parse_json, read_body, ApiError};
+use crate::body::read_body;
+use crate::error::ApiError;
 use crate::routes::{Routes, WebhookTarget};
+use crate::webhook_request::{trigger_item, WebhookRequest};
 use crate::{webhook_guard, webhook_stream};
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{json, Value};
 use sluice_engine::{ResponseBody, RunStatus, WebhookResponse};
 use sluice_model::{Item, JsonObject};
 use sluice_nodes::trigger::webhook::{ResponseData, ResponseMode, WebhookConfig};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub async fn production(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(path): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: WebhookRequest,
 ) -> Result<Response, ApiError> {
     let routes = app.routes();
-    handle(
-        &app, &routes, false, &path, peer, method, uri, headers, body,
-    )
-    .await
+    handle(&app, &routes, false, request).await
 }
 
 pub async fn test(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(path): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: WebhookRequest,
 ) -> Result<Response, ApiError> {
     // Active workflows are already built; the others are built for this request.
     let active = app.routes();
@@ -63,24 +50,19 @@ pub async fn test(
         }
     }
     let routes = Routes::build(deployed).map_err(ApiError::bad_request)?;
-    handle(&app, &routes, true, &path, peer, method, uri, headers, body).await
+    handle(&app, &routes, true, request).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn handle(
     app: &Arc<App>,
     routes: &Routes,
     test: bool,
-    path: &str,
-    peer: SocketAddr,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: WebhookRequest,
 ) -> Result<Response, ApiError> {
+    let (method, path) = (&request.method, request.path.as_str());
     let Some((target, params)) = routes.find(method.as_str(), path) else {
         if method == Method::OPTIONS {
-            if let Some(preflight) = webhook_guard::preflight(routes, path, &headers) {
+            if let Some(preflight) = webhook_guard::preflight(routes, path, &request.headers) {
                 return Ok(preflight);
             }
         }
@@ -93,30 +75,33 @@ async fn handle(
             "The requested webhook \"{method} {path}\" is not registered. {hint}"
         )));
     };
-    let cors = webhook_guard::cors_origin(&target.config, &headers);
-    let answer = accept(app, &target, test, path, peer, params, uri, headers, body).await;
+    let cors = webhook_guard::cors_origin(&target.config, &request.headers);
+    let answer = accept(app, &target, test, params, request).await;
     Ok(webhook_guard::with_cors(answer, cors))
 }
 
 /// Admit and authenticate the caller, build the trigger item, start the execution and answer.
-#[allow(clippy::too_many_arguments)]
 async fn accept(
     app: &Arc<App>,
     target: &WebhookTarget,
     test: bool,
-    path: &str,
-    peer: SocketAddr,
     params: JsonObject,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: WebhookRequest,
 ) -> Result<Response, ApiError> {
+    let WebhookRequest {
+        peer,
+        path,
+        uri,
+        headers,
+        body,
+        ..
+    } = request;
     if target.config.ip_whitelist.is_some() || target.config.ignore_bots {
         webhook_guard::admit(&target.config, peer.ip(), &headers, app.config.proxy_hops)?;
     }
     let bytes = read_body(body, app.config.payload_size_max).await?;
     let jwt_payload = webhook_guard::authenticate(app, &target.config, &headers).await?;
-    let mut item = request_item(&target.config, &headers, &uri, params, &bytes)?;
+    let mut item = trigger_item(&target.config, &headers, &uri, params, &bytes)?;
     if let Some(payload) = jwt_payload {
         item.json_mut().insert("jwtPayload".into(), payload);
     }
@@ -130,89 +115,6 @@ async fn accept(
         if test { "test" } else { "production" }.into(),
     );
     respond(app, target, test, item).await
-}
-
-/// `{headers, params, query, body}` (+ binary for non-JSON/form bodies and with `rawBody`).
-fn request_item(
-    config: &WebhookConfig,
-    headers: &HeaderMap,
-    uri: &Uri,
-    params: JsonObject,
-    bytes: &[u8],
-) -> Result<Item, ApiError> {
-    let mut header_map = JsonObject::new();
-    for (name, value) in headers {
-        header_map.insert(
-            name.as_str().to_string(),
-            String::from_utf8_lossy(value.as_bytes())
-                .into_owned()
-                .into(),
-        );
-    }
-    let query: JsonObject = uri
-        .query()
-        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let mut binary = None;
-    let body = if bytes.is_empty() {
-        Value::Object(JsonObject::new())
-    } else if content_type == "application/json" || content_type.ends_with("+json") {
-        parse_json(bytes)?
-    } else if content_type == "application/x-www-form-urlencoded" {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
-            .map_err(|e| ApiError::bad_request(format!("Failed to parse request body: {e}")))?;
-        Value::Object(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
-    } else if content_type.starts_with("text/") || content_type.ends_with("/xml") {
-        binary = config.raw_body.then_some(());
-        Value::String(String::from_utf8_lossy(bytes).into_owned())
-    } else {
-        binary = Some(());
-        Value::Object(JsonObject::new())
-    };
-    let binary = binary.or(config.raw_body.then_some(())).map(|()| {
-        let mut file = JsonObject::new();
-        file.insert(
-            "data".into(),
-            base64::engine::general_purpose::STANDARD
-                .encode(bytes)
-                .into(),
-        );
-        let mime = if content_type.is_empty() {
-            "application/octet-stream"
-        } else {
-            &content_type
-        };
-        file.insert("mimeType".into(), mime.into());
-        file.insert("fileSize".into(), bytes.len().into());
-        let mut map = JsonObject::new();
-        map.insert(config.binary_property.clone(), Value::Object(file));
-        Arc::new(map)
-    });
-    let mut json = JsonObject::new();
-    json.insert("headers".into(), Value::Object(header_map));
-    json.insert("params".into(), Value::Object(params));
-    json.insert("query".into(), Value::Object(query));
-    json.insert("body".into(), body);
-    let mut item = Item::new(json);
-    item.binary = binary;
-    Ok(item)
 }
 
 async fn respond(

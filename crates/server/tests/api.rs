@@ -256,8 +256,47 @@ async fn credentials(postgres: bool) {
     s.stop().await;
 }
 
+/// An n8n export with string tags and a connection keyed by a node's id is accepted; the answer
+/// says what is odd; the workflow runs as n8n runs it (the id-keyed connection never fires).
+async fn odd_workflow_import(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let mut wf = manual_workflow("odd");
+    wf["tags"] = json!(["automation", "crm"]);
+    wf["nodes"][1]["id"] = json!("set-id");
+    wf["connections"]["set-id"] =
+        json!({"main": [[{"node": "error-handler-set-id", "type": "main", "index": 0}]]});
+    let (status, created) = s.api(Method::POST, "/workflows", Some(wf)).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["tags"], json!(["automation", "crm"]));
+    let warnings = created["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{created}");
+    assert!(warnings[0]
+        .as_str()
+        .unwrap()
+        .contains("'set-id' never run: no node has that name (it is the id of node 'Set'"));
+    let id = created["id"].as_str().unwrap();
+    let (status, execution) = s
+        .api(
+            Method::POST,
+            &format!("/workflows/{id}/run"),
+            Some(json!({"data": [{"n": 2}]})),
+        )
+        .await;
+    assert_eq!(
+        (status, execution["status"].clone()),
+        (200, json!("success")),
+        "{execution}"
+    );
+    let (_, plain) = s
+        .api(Method::POST, "/workflows", Some(manual_workflow("plain")))
+        .await;
+    assert!(plain.get("warnings").is_none(), "{plain}");
+    s.stop().await;
+}
+
 on_both_backends!(
     health_and_auth,
+    odd_workflow_import,
     workflow_crud,
     run_and_executions,
     credentials

@@ -39,10 +39,10 @@ pub use executions::{ExecutionFilter, ExecutionRecord, Finished, NewExecution};
 pub use postgres::PostgresConfig;
 pub use processes::STALE_HEARTBEATS;
 pub use secrets::CredentialRecord;
+pub use sql::{Db, Dialect, Row, Stmt, Val};
 pub use workflows::{WorkflowFilter, WorkflowRecord};
 
 use crate::crypto::Cipher;
-use crate::sql::Db;
 use crate::writer::Writer;
 use std::sync::Arc;
 
@@ -123,6 +123,12 @@ impl Store {
 
     pub fn config(&self) -> &StoreConfig {
         &self.config
+    }
+
+    /// The database itself, for crates that keep tables of their own in it (the embedded job
+    /// queue); the schema is still created by this crate's migrations.
+    pub fn database(&self) -> Arc<dyn Db> {
+        self.db.clone()
     }
 
     /// True when the database answers (readiness).

@@ -34,6 +34,21 @@ const MIGRATIONS: &[&[&str]] = &[
          heartbeat_at BIGINT NOT NULL, heartbeat_ms BIGINT NOT NULL)",
         "INSERT INTO sequences (name, next_value) VALUES ('workflows', 1)",
     ],
+    // The embedded job queue (`sluice-queue`): jobs with their state (waiting, active, done,
+    // dead, canceled) and lease, deduplication keys, and the workers' reports.
+    &[
+        "CREATE TABLE queue_jobs (id TEXT PRIMARY KEY, payload TEXT NOT NULL, \
+         job_rank BIGINT NOT NULL, score BIGINT NOT NULL, seq BIGINT NOT NULL, \
+         ready_at BIGINT NOT NULL, enqueued_at BIGINT NOT NULL, state TEXT NOT NULL, \
+         worker TEXT, lease_until BIGINT, token BIGINT NOT NULL DEFAULT 0, \
+         stalls BIGINT NOT NULL DEFAULT 0, failures BIGINT NOT NULL DEFAULT 0, result TEXT, \
+         error TEXT, finished_at BIGINT)",
+        "CREATE INDEX queue_jobs_by_order ON queue_jobs (state, score, seq)",
+        "CREATE TABLE queue_dedup (dedup_key TEXT PRIMARY KEY, job_id TEXT NOT NULL, \
+         expires_at BIGINT NOT NULL)",
+        "CREATE TABLE queue_workers (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL, \
+         status TEXT NOT NULL)",
+    ],
 ];
 
 pub async fn run(db: &dyn Db) -> Result<(), StoreError> {

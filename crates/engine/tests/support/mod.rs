@@ -105,8 +105,29 @@ impl Node for Concat {
         out.extend_from_slice(ctx.input(1));
         Ok(vec![out])
     }
+    fn inputs(&self) -> usize {
+        2
+    }
     fn required_inputs(&self) -> RequiredInputs {
         RequiredInputs::Count(1)
+    }
+}
+
+/// `test.version` (versions 1 and 2): each input item plus `version`, the typeVersion it was
+/// built as.
+struct Version(f64);
+#[async_trait::async_trait]
+impl Node for Version {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(vec![ctx
+            .main_input()
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                i.json_mut().insert("version".into(), json!(self.0));
+                i
+            })
+            .collect()])
     }
 }
 
@@ -151,6 +172,12 @@ pub fn registry() -> Registry {
     r.register(spec("test.concat", NodeKind::Regular, |_, _| {
         Ok(Box::new(Concat))
     }));
+    r.register(NodeSpec {
+        node_type: "test.version",
+        versions: &[1.0, 2.0],
+        kind: NodeKind::Regular,
+        factory: |def, _| Ok(Box::new(Version(def.version()))),
+    });
     r
 }
 

@@ -3,7 +3,7 @@
 //! values come from our own generator: the same seed gives the same data run after run, but not
 //! the values n8n's faker library would produce (only the shape matches).
 
-use crate::util::options::{number_or, str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use serde_json::json;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, NodeDef, Value};
@@ -56,14 +56,17 @@ struct DebugHelper {
 }
 
 fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let mode = match str_or(params, "category", "throwError")? {
+    let r = Reader::fixed(params);
+    let mode = match r.str_or("category", "throwError")? {
         "doNothing" => Mode::DoNothing,
         "throwError" => Mode::Throw {
-            kind: str_or(params, "throwErrorType", "NodeApiError")?.to_string(),
-            message: str_or(params, "throwErrorMessage", "Node has thrown an error")?.to_string(),
+            kind: r.str_or("throwErrorType", "NodeApiError")?.to_string(),
+            message: r
+                .str_or("throwErrorMessage", "Node has thrown an error")?
+                .to_string(),
         },
         "randomData" => Mode::Random {
-            data: match str_or(params, "randomDataType", "user")? {
+            data: match r.str_or("randomDataType", "user")? {
                 "user" => DataType::User,
                 "email" => DataType::Email,
                 "uuid" => DataType::Uuid,
@@ -76,10 +79,10 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
                 "macAddress" => DataType::Mac,
                 "url" => DataType::Url,
                 "semver" => DataType::Semver,
-                other => return Err(unknown("randomDataType", other)),
+                other => return Err(unsupported("randomDataType", other)),
             },
-            seed: str_or(params, "randomDataSeed", "")?.to_string(),
-            count: number_or(params, "randomDataCount", 10.0)?.max(0.0) as usize,
+            seed: r.str_or("randomDataSeed", "")?.to_string(),
+            count: r.number_or("randomDataCount", 10.0)?.max(0.0) as usize,
         },
         "oom" => {
             return Err(NodeError::new(
@@ -87,17 +90,17 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
             )
             .with_parameter("category"))
         }
-        other => return Err(unknown("category", other)),
+        other => return Err(unsupported("category", other)),
     };
     let nanoid = NanoidSpec {
-        alphabet: str_or(
-            params,
-            "nanoidAlphabet",
-            "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-        )?
-        .chars()
-        .collect(),
-        length: number_or(params, "nanoidLength", 16.0)?.max(1.0) as usize,
+        alphabet: r
+            .str_or(
+                "nanoidAlphabet",
+                "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            )?
+            .chars()
+            .collect(),
+        length: r.number_or("nanoidLength", 16.0)?.max(1.0) as usize,
     };
     Ok(Box::new(DebugHelper { mode, nanoid }))
 }

@@ -1,7 +1,7 @@
 //! n8n's training nodes, which its tutorials and several fixtures use: the Customer Datastore
 //! (fixed sample customers) and the Customer Messenger (pretends to message a customer).
 
-use crate::util::options;
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_expr::json_js;
 use sluice_model::{Item, NodeDef, Value};
@@ -92,13 +92,14 @@ struct Datastore {
 }
 
 fn build_datastore(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    match options::str_or(params, "operation", "getAllPeople")? {
+    let r = Reader::fixed(params);
+    match r.str_or("operation", "getAllPeople")? {
         "getAllPeople" => {}
-        other => return Err(options::unknown("operation", other)),
+        other => return Err(unsupported("operation", other)),
     }
-    let count = match options::bool_or(params, "returnAll", false)? {
+    let count = match r.bool_or("returnAll", false)? {
         true => CUSTOMERS.len(),
-        false => options::number_or(params, "limit", 5.0)?.max(0.0) as usize,
+        false => r.number_or("limit", 5.0)?.max(0.0) as usize,
     };
     Ok(Box::new(Datastore { count }))
 }

@@ -24,7 +24,7 @@ struct Filter {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let conditions = if def.type_version < 2.0 {
+    let conditions = if def.version() < 2.0 {
         let combine = Combine::from_param(params, "combineConditions", "AND", "OR")?;
         Conditions::Legacy(LegacyConditions::build(params, combine)?)
     } else {
@@ -37,8 +37,7 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     };
     Ok(Box::new(Filter {
         conditions,
-        keep_discarded: def.type_version >= 2.0
-            && def.error_policy() != OnError::ContinueErrorOutput,
+        keep_discarded: def.version() >= 2.0 && def.error_policy() != OnError::ContinueErrorOutput,
     }))
 }
 

@@ -20,7 +20,7 @@ struct If {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let conditions = if def.type_version < 2.0 {
+    let conditions = if def.version() < 2.0 {
         let combine = Combine::from_param(params, "combineOperation", "all", "any")?;
         Conditions::Legacy(LegacyConditions::build(params, combine)?)
     } else {

@@ -32,7 +32,7 @@ struct Wait {
 
 fn build(node: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let resume = choice(params, "resume", "timeInterval", |r| match r {
-        "timeInterval" if node.type_version < 1.1 => Some(Resume::TimeInterval {
+        "timeInterval" if node.version() < 1.1 => Some(Resume::TimeInterval {
             default_amount: 1.0,
             default_unit: "hours",
         }),

@@ -3,7 +3,7 @@
 //! per item when the node runs. Covers typeVersion 1 (`additionalFields`, comma lists of
 //! columns), 2-2.1 (`dataMode` + `valuesToSend`) and 2.2+ (resourceMapper `columns`).
 
-use crate::util::options::{bool_or, str_or, unknown};
+use crate::util::params::{unsupported as unknown, Reader};
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
 
@@ -119,7 +119,7 @@ impl Config {
         if version < 2.0 {
             return Self::parse_v1(params);
         }
-        let operation = match str_or(params, "operation", "insert")? {
+        let operation = match Reader::fixed(params).str_or("operation", "insert")? {
             "executeQuery" => Operation::ExecuteQuery,
             "insert" => Operation::Insert,
             "upsert" => Operation::Upsert,
@@ -128,7 +128,7 @@ impl Config {
             "deleteTable" => Operation::DeleteTable,
             other => return Err(unknown("operation", other)),
         };
-        let batching = match str_or(params, "options.queryBatching", "single")? {
+        let batching = match Reader::fixed(params).str_or("options.queryBatching", "single")? {
             "single" => Batching::Single,
             "transaction" => Batching::Transaction,
             "independently" => Batching::Independently,
@@ -143,13 +143,13 @@ impl Config {
                 .enumerate()
                 .map(|(i, rule)| {
                     let path = format!("sort.values[{i}]");
-                    let column = str_or(rule, "column", "")?.to_string();
+                    let column = Reader::fixed(rule).str_or("column", "")?.to_string();
                     if column.is_empty() {
                         return Err(
                             NodeError::new("a sort rule has no column").with_parameter(path)
                         );
                     }
-                    let descending = match str_or(rule, "direction", "ASC")? {
+                    let descending = match Reader::fixed(rule).str_or("direction", "ASC")? {
                         "ASC" => false,
                         "DESC" => true,
                         other => return Err(unknown(&format!("{path}.direction"), other)),
@@ -158,22 +158,23 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let combine_with_or = match str_or(params, "combineConditions", "AND")? {
+        let combine_with_or = match Reader::fixed(params).str_or("combineConditions", "AND")? {
             "AND" => false,
             "OR" => true,
             other => return Err(unknown("combineConditions", other)),
         };
-        let delete_command = match str_or(params, "deleteCommand", "truncate")? {
+        let delete_command = match Reader::fixed(params).str_or("deleteCommand", "truncate")? {
             "truncate" => DeleteCommand::Truncate,
             "delete" => DeleteCommand::Delete,
             "drop" => DeleteCommand::Drop,
             other => return Err(unknown("deleteCommand", other)),
         };
-        let large_numbers_as_text = match str_or(params, "options.largeNumbersOutput", "text")? {
-            "text" => true,
-            "numbers" => false,
-            other => return Err(unknown("options.largeNumbersOutput", other)),
-        };
+        let large_numbers_as_text =
+            match Reader::fixed(params).str_or("options.largeNumbersOutput", "text")? {
+                "text" => true,
+                "numbers" => false,
+                other => return Err(unknown("options.largeNumbersOutput", other)),
+            };
         Ok(Config {
             operation,
             batching,
@@ -186,37 +187,41 @@ impl Config {
             matching,
             output_columns: names(params, "options.outputColumns")?,
             large_numbers_as_text,
-            skip_on_conflict: bool_or(params, "options.skipOnConflict", false)?,
-            replace_empty_strings: bool_or(params, "options.replaceEmptyStrings", false)?,
-            return_all: bool_or(params, "returnAll", false)?,
+            skip_on_conflict: Reader::fixed(params).bool_or("options.skipOnConflict", false)?,
+            replace_empty_strings: Reader::fixed(params)
+                .bool_or("options.replaceEmptyStrings", false)?,
+            return_all: Reader::fixed(params).bool_or("returnAll", false)?,
             limit: params.at("limit").clone(),
             conditions: params.at("where.values").clone(),
             combine_with_or,
             sort,
             delete_command,
-            restart_sequences: bool_or(params, "restartSequences", false)?,
-            cascade: bool_or(params, "options.cascade", false)?,
-            explain: bool_or(params, "options.explain", false)?,
+            restart_sequences: Reader::fixed(params).bool_or("restartSequences", false)?,
+            cascade: Reader::fixed(params).bool_or("options.cascade", false)?,
+            explain: Reader::fixed(params).bool_or("options.explain", false)?,
         })
     }
 
     /// The written columns of v2: resourceMapper `columns` (2.2+) or `dataMode` (2-2.1).
     fn v2_columns(params: &Param) -> Result<(Mapping, Vec<String>), NodeError> {
         if params.path("columns.mappingMode").is_some() {
-            let mapping = match str_or(params, "columns.mappingMode", "defineBelow")? {
-                "autoMapInputData" => Mapping::AutoMap,
-                "defineBelow" => Mapping::Define(params.at("columns.value").clone()),
-                other => return Err(unknown("columns.mappingMode", other)),
-            };
+            let mapping =
+                match Reader::fixed(params).str_or("columns.mappingMode", "defineBelow")? {
+                    "autoMapInputData" => Mapping::AutoMap,
+                    "defineBelow" => Mapping::Define(params.at("columns.value").clone()),
+                    other => return Err(unknown("columns.mappingMode", other)),
+                };
             return Ok((mapping, names(params, "columns.matchingColumns")?));
         }
-        let mapping = match str_or(params, "dataMode", "autoMapInputData")? {
+        let mapping = match Reader::fixed(params).str_or("dataMode", "autoMapInputData")? {
             "autoMapInputData" => Mapping::AutoMap,
             "defineBelow" => Mapping::Define(params.at("valuesToSend.values").clone()),
             other => return Err(unknown("dataMode", other)),
         };
         let matching = match params.path("columnToMatchOn") {
-            Some(_) => vec![str_or(params, "columnToMatchOn", "")?.to_string()],
+            Some(_) => vec![Reader::fixed(params)
+                .str_or("columnToMatchOn", "")?
+                .to_string()],
             None => Vec::new(),
         };
         Ok((mapping, matching))
@@ -224,13 +229,13 @@ impl Config {
 
     /// typeVersion 1: executeQuery, insert and update with `additionalFields`.
     fn parse_v1(params: &Param) -> Result<Config, NodeError> {
-        let operation = match str_or(params, "operation", "insert")? {
+        let operation = match Reader::fixed(params).str_or("operation", "insert")? {
             "executeQuery" => Operation::ExecuteQuery,
             "insert" => Operation::Insert,
             "update" => Operation::Update,
             other => return Err(unknown("operation", other)),
         };
-        let batching = match str_or(params, "additionalFields.mode", "multiple")? {
+        let batching = match Reader::fixed(params).str_or("additionalFields.mode", "multiple")? {
             "multiple" => Batching::Single,
             "transaction" => Batching::Transaction,
             "independently" => Batching::Independently,

@@ -38,7 +38,7 @@ struct Postgres {
 
 fn node(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     Ok(Box::new(Postgres {
-        config: Config::parse(params, def.type_version)?,
+        config: Config::parse(params, def.version())?,
     }))
 }
 

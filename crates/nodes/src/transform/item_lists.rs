@@ -2,8 +2,8 @@
 //! the standalone node that replaced it (Split Out, Aggregate, Limit, Remove Duplicates, Sort,
 //! Summarize), with the behaviour of the Item Lists version at hand.
 
-use crate::transform::parsed::unknown;
 use crate::transform::{aggregate, limit, remove_duplicates, sort, split_out, summarize};
+use crate::util::params::unsupported;
 use sluice_engine::{Node, NodeError, NodeKind, NodeSpec, Param};
 use sluice_model::NodeDef;
 
@@ -15,7 +15,7 @@ pub const SPEC: NodeSpec = NodeSpec {
 };
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let version = def.type_version;
+    let version = def.version();
     let operation = match params.at("operation") {
         Param::Literal(sluice_model::Value::Null) => "splitOutItems",
         op => op.literal_str().ok_or_else(|| {
@@ -37,6 +37,6 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
                 typed_groups: false,
             },
         ),
-        other => Err(unknown("operation", other)),
+        other => Err(unsupported("operation", other)),
     }
 }

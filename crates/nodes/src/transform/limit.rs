@@ -1,9 +1,9 @@
 //! Limit (`limit` v1, and Item Lists' "limit" operation): keep only the first or the last
 //! `maxItems` items.
 
-use crate::transform::parsed::{unknown, Parsed, Reader};
+use crate::util::params::{Parsed, Reader};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{NodeDef, Value};
+use sluice_model::NodeDef;
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.limit",
@@ -18,13 +18,12 @@ struct Config {
     keep_last: bool,
 }
 
-fn parse(params: &Value) -> Result<Config, NodeError> {
-    let r = Reader::new(params);
-    let keep_last = match r.str_or("keep", "firstItems")? {
-        "firstItems" => false,
-        "lastItems" => true,
-        other => return Err(unknown("keep", other)),
-    };
+fn parse(r: &Reader<'_>) -> Result<Config, NodeError> {
+    let keep_last = r.choice("keep", "firstItems", |keep| match keep {
+        "firstItems" => Some(false),
+        "lastItems" => Some(true),
+        _ => None,
+    })?;
     Ok(Config {
         max_items: r.number_or("maxItems", 1.0)?.max(0.0) as usize,
         keep_last,

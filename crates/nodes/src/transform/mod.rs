@@ -6,7 +6,6 @@ pub(crate) mod set;
 mod aggregate;
 mod item_lists;
 mod limit;
-pub(crate) mod parsed;
 mod remove_duplicates;
 mod rename_keys;
 mod sort;

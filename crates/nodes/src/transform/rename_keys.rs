@@ -1,8 +1,8 @@
 //! Rename Keys (`renameKeys` v1): move fields to new names (dot notation builds and reads nested
 //! paths), and optionally rename every key matching a regular expression.
 
-use crate::transform::parsed::{Parsed, Reader};
 use crate::util::fields;
+use crate::util::params::{Parsed, Reader};
 use regex::{Regex, RegexBuilder};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
@@ -29,10 +29,9 @@ struct Config {
     replacements: Vec<Replacement>,
 }
 
-fn parse(params: &Value) -> Result<Config, NodeError> {
-    let r = Reader::new(params);
+fn parse(r: &Reader<'_>) -> Result<Config, NodeError> {
     let keys = r
-        .list("keys.key")
+        .list("keys.key")?
         .iter()
         .filter_map(|entry| {
             let current = entry.get("currentKey")?.as_str()?.trim();
@@ -42,7 +41,7 @@ fn parse(params: &Value) -> Result<Config, NodeError> {
         })
         .collect();
     let replacements = r
-        .list("additionalOptions.regexReplacement.replacements")
+        .list("additionalOptions.regexReplacement.replacements")?
         .iter()
         .map(|entry| {
             let e = Reader::new(entry);

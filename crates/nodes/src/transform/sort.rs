@@ -4,12 +4,12 @@
 //! other values, with `null` and missing fields last when ascending (first when descending).
 //! The "code" type runs a JavaScript comparator and needs the Code node's runtime.
 
-use crate::transform::parsed::{unknown, Parsed, Reader};
 use crate::util::fields;
+use crate::util::params::{unsupported, Parsed, Reader};
 use crate::util::values::compare;
 use rand::seq::SliceRandom;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{NodeDef, Value};
+use sluice_model::NodeDef;
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.sort",
@@ -30,19 +30,18 @@ enum Config {
     Random,
 }
 
-fn parse(params: &Value) -> Result<Config, NodeError> {
-    let r = Reader::new(params);
+fn parse(r: &Reader<'_>) -> Result<Config, NodeError> {
     match r.str_or("type", "simple")? {
         "simple" => {
             let fields = r
-                .list("sortFieldsUi.sortField")
+                .list("sortFieldsUi.sortField")?
                 .iter()
                 .map(|entry| {
                     let field = Reader::new(entry);
                     let descending = match field.str_or("order", "ascending")? {
                         "ascending" => false,
                         "descending" => true,
-                        other => return Err(unknown("sortFieldsUi.sortField.order", other)),
+                        other => return Err(unsupported("sortFieldsUi.sortField.order", other)),
                     };
                     Ok(SortField {
                         name: field.str_or("fieldName", "")?.trim().to_string(),
@@ -60,7 +59,7 @@ fn parse(params: &Value) -> Result<Config, NodeError> {
             "sorting with a JavaScript comparator (type 'code') needs the Code node, which is not available yet",
         )
         .with_parameter("type")),
-        other => Err(unknown("type", other)),
+        other => Err(unsupported("type", other)),
     }
 }
 

@@ -7,7 +7,7 @@
 use super::credential_id;
 use super::jwt::JwtCredential;
 use super::webhook::header_entries;
-use crate::util::options::bool_or;
+use crate::util::params::Reader;
 use base64::Engine;
 use sluice_engine::{
     ChunkKind, ChunkSource, ExecuteContext, ExecutionHost, Node, NodeError, NodeKind, NodeOutputs,
@@ -47,6 +47,7 @@ struct RespondToWebhook {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    let r = Reader::fixed(params);
     let with = match def.parameters["respondWith"]
         .as_str()
         .unwrap_or("firstIncomingItem")
@@ -68,12 +69,12 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
             )
         }
     };
-    let version = def.type_version;
+    let version = def.version();
     Ok(Box::new(RespondToWebhook {
         with,
         response_output: version == 1.3
-            || (version >= 1.4 && bool_or(params, "enableResponseOutput", false)?),
-        streaming: version >= 1.5 && bool_or(params, "options.enableStreaming", true)?,
+            || (version >= 1.4 && r.bool_or("enableResponseOutput", false)?),
+        streaming: version >= 1.5 && r.bool_or("options.enableStreaming", true)?,
     }))
 }
 

@@ -4,7 +4,7 @@
 
 pub(crate) mod credential;
 pub(crate) mod fields;
-pub(crate) mod options;
+pub(crate) mod params;
 pub(crate) mod path;
 pub(crate) mod types;
 pub(crate) mod values;

@@ -36,7 +36,7 @@ struct DateTimeNode {
 }
 
 fn build(node: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let config = if node.type_version < 2.0 {
+    let config = if node.version() < 2.0 {
         Config::V1(V1::parse(params)?)
     } else {
         Config::V2(V2::parse(params)?)

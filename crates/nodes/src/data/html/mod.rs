@@ -27,7 +27,7 @@ struct HtmlNode {
 
 fn build(node: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     Ok(Box::new(HtmlNode {
-        operation: Operation::parse(params, node.type_version)?,
+        operation: Operation::parse(params, node.version())?,
     }))
 }
 

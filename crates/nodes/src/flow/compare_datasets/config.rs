@@ -1,9 +1,7 @@
 //! Compare Datasets' parameters, and what changed between its versions.
 
-use crate::transform::parsed::{unknown, Reader};
-use crate::util::fields::field_list;
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::NodeError;
-use sluice_model::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Resolve {
@@ -49,10 +47,9 @@ impl Config {
         self.version < 2.3
     }
 
-    pub(super) fn parse(params: &Value, version: f64) -> Result<Config, NodeError> {
-        let r = Reader::new(params);
+    pub(super) fn parse(r: &Reader<'_>, version: f64) -> Result<Config, NodeError> {
         let match_fields = r
-            .list("mergeByFields.values")
+            .list("mergeByFields.values")?
             .iter()
             .filter_map(|pair| {
                 let a = pair.get("field1")?.as_str()?.trim();
@@ -79,22 +76,22 @@ impl Config {
                 prefer_b: match r.str_or("preferWhenMix", "input1")? {
                     "input1" => false,
                     "input2" => true,
-                    other => return Err(unknown("preferWhenMix", other)),
+                    other => return Err(unsupported("preferWhenMix", other)),
                 },
-                except: field_list(r.get("exceptWhenMix"), "exceptWhenMix")?,
+                except: r.fields("exceptWhenMix")?,
             },
-            other => return Err(unknown("resolve", other)),
+            other => return Err(unsupported("resolve", other)),
         };
         let all_matches = match r.str_or("options.multipleMatches", "first")? {
             "first" => false,
             "all" => true,
-            other => return Err(unknown("options.multipleMatches", other)),
+            other => return Err(unsupported("options.multipleMatches", other)),
         };
         Ok(Config {
             match_fields,
             resolve,
             fuzzy: r.bool_or("fuzzyCompare", false)? || r.bool_or("options.fuzzyCompare", false)?,
-            skip_fields: field_list(r.get("options.skipFields"), "options.skipFields")?,
+            skip_fields: r.fields("options.skipFields")?,
             dot: !r.bool_or("options.disableDotNotation", false)?,
             all_matches,
             version,

@@ -9,8 +9,8 @@
 mod compare;
 mod config;
 
-use crate::transform::parsed::Parsed;
 use crate::util::fields;
+use crate::util::params::Parsed;
 use config::{Config, Resolve};
 use sluice_engine::{
     ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param, RequiredInputs,
@@ -26,7 +26,7 @@ pub const SPEC: NodeSpec = NodeSpec {
 };
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let version = def.type_version;
+    let version = def.version();
     let config = Parsed::new(def, params, Box::new(move |v| Config::parse(v, version)))?;
     Ok(Box::new(CompareDatasets { config }))
 }
@@ -102,6 +102,10 @@ impl Node for CompareDatasets {
 
     fn outputs(&self) -> usize {
         4
+    }
+
+    fn inputs(&self) -> usize {
+        2
     }
 
     fn required_inputs(&self) -> RequiredInputs {

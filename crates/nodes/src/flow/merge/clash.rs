@@ -3,7 +3,7 @@
 //! value win), or keep every field with the input number appended. The combined item is paired
 //! to all the items it was made from.
 
-use crate::util::options::{bool_or, str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::{NodeError, Param};
 use sluice_model::{Item, JsonObject, PairedItems, Value};
 use std::sync::Arc;
@@ -30,9 +30,10 @@ pub(super) struct Clash {
 impl Clash {
     /// `options.clashHandling.values`; `default` is the version's default resolution.
     pub fn parse(params: &Param, default: &str) -> Result<Self, NodeError> {
+        let r = Reader::fixed(params);
         let base = "options.clashHandling.values";
         let path = format!("{base}.resolveClash");
-        let resolve = match str_or(params, &path, default)? {
+        let resolve = match r.str_or(&path, default)? {
             "" => default,
             other => other,
         };
@@ -44,19 +45,19 @@ impl Clash {
                 .and_then(|n| n.parse::<usize>().ok())
             {
                 Some(n) if n >= 1 => Resolve::Prefer(n - 1),
-                _ => return Err(unknown(&path, other)),
+                _ => return Err(unsupported(&path, other)),
             },
         };
         let mode_path = format!("{base}.mergeMode");
-        let deep = match str_or(params, &mode_path, "deepMerge")? {
+        let deep = match r.str_or(&mode_path, "deepMerge")? {
             "deepMerge" => true,
             "shallowMerge" => false,
-            other => return Err(unknown(&mode_path, other)),
+            other => return Err(unsupported(&mode_path, other)),
         };
         Ok(Clash {
             resolve,
             deep,
-            override_empty: bool_or(params, &format!("{base}.overrideEmpty"), false)?,
+            override_empty: r.bool_or(&format!("{base}.overrideEmpty"), false)?,
         })
     }
 

@@ -3,7 +3,7 @@
 
 use super::clash::Clash;
 use crate::util::fields::split_field_list;
-use crate::util::options::{bool_or, number_or, str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
 
@@ -104,6 +104,7 @@ pub(super) struct Parsed {
 }
 
 pub(super) fn parse(version: f64, params: &Param) -> Result<Parsed, NodeError> {
+    let r = Reader::fixed(params);
     let empty_inputs = if version < 2.1 {
         EmptyInputs::PassOther
     } else {
@@ -115,7 +116,7 @@ pub(super) fn parse(version: f64, params: &Param) -> Result<Parsed, NodeError> {
         _ => v3(params)?,
     };
     let inputs = match version >= 3.0 {
-        true => number_or(params, "numberInputs", 2.0)?.clamp(2.0, 10.0) as usize,
+        true => r.number_or("numberInputs", 2.0)?.clamp(2.0, 10.0) as usize,
         false => 2,
     };
     Ok(Parsed {
@@ -126,13 +127,14 @@ pub(super) fn parse(version: f64, params: &Param) -> Result<Parsed, NodeError> {
 }
 
 fn legacy(params: &Param) -> Result<Legacy, NodeError> {
+    let r = Reader::fixed(params);
     let keys = || -> Result<(String, String), NodeError> {
         Ok((
-            str_or(params, "propertyName1", "")?.to_string(),
-            str_or(params, "propertyName2", "")?.to_string(),
+            r.str_or("propertyName1", "")?.to_string(),
+            r.str_or("propertyName2", "")?.to_string(),
         ))
     };
-    Ok(match str_or(params, "mode", "append")? {
+    Ok(match r.str_or("mode", "append")? {
         "append" => Legacy::Append,
         mode @ ("keepKeyMatches" | "removeKeyMatches") => {
             let (key1, key2) = keys()?;
@@ -142,19 +144,19 @@ fn legacy(params: &Param) -> Result<Legacy, NodeError> {
                 key2,
             }
         }
-        "mergeByIndex" => Legacy::ByIndex(match str_or(params, "join", "left")? {
+        "mergeByIndex" => Legacy::ByIndex(match r.str_or("join", "left")? {
             "inner" => IndexJoin::Inner,
             "left" => IndexJoin::Left,
             "outer" => IndexJoin::Outer,
-            other => return Err(unknown("join", other)),
+            other => return Err(unsupported("join", other)),
         }),
         "mergeByKey" => {
             let (key1, key2) = keys()?;
-            let overwrite = match str_or(params, "overwrite", "always")? {
+            let overwrite = match r.str_or("overwrite", "always")? {
                 "always" => Overwrite::Always,
                 "undefined" => Overwrite::IfMissing,
                 "blank" => Overwrite::IfBlank,
-                other => return Err(unknown("overwrite", other)),
+                other => return Err(unsupported("overwrite", other)),
             };
             Legacy::ByKey {
                 key1,
@@ -163,26 +165,27 @@ fn legacy(params: &Param) -> Result<Legacy, NodeError> {
             }
         }
         "multiplex" => Legacy::Multiplex,
-        "passThrough" => Legacy::PassThrough(match str_or(params, "output", "input1")? {
+        "passThrough" => Legacy::PassThrough(match r.str_or("output", "input1")? {
             "input1" => 0,
             "input2" => 1,
-            other => return Err(unknown("output", other)),
+            other => return Err(unsupported("output", other)),
         }),
         "wait" => Legacy::Wait,
-        other => return Err(unknown("mode", other)),
+        other => return Err(unsupported("mode", other)),
     })
 }
 
 fn v2(params: &Param) -> Result<MergeConfig, NodeError> {
-    Ok(match str_or(params, "mode", "append")? {
+    let r = Reader::fixed(params);
+    Ok(match r.str_or("mode", "append")? {
         "append" => MergeConfig::Append,
-        "chooseBranch" => MergeConfig::ChooseBranch(match str_or(params, "output", "input1")? {
+        "chooseBranch" => MergeConfig::ChooseBranch(match r.str_or("output", "input1")? {
             "input1" => Some(0),
             "input2" => Some(1),
             "empty" => None,
-            other => return Err(unknown("output", other)),
+            other => return Err(unsupported("output", other)),
         }),
-        "combine" => match str_or(params, "combinationMode", "mergeByFields")? {
+        "combine" => match r.str_or("combinationMode", "mergeByFields")? {
             "mergeByFields" => {
                 let pairs = field_pairs(params)?;
                 MergeConfig::ByFields(Box::new(by_fields(params, pairs, "preferInput2")?))
@@ -191,23 +194,24 @@ fn v2(params: &Param) -> Result<MergeConfig, NodeError> {
             "multiplex" => MergeConfig::All {
                 clash: Clash::parse(params, "preferInput2")?,
             },
-            other => return Err(unknown("combinationMode", other)),
+            other => return Err(unsupported("combinationMode", other)),
         },
-        other => return Err(unknown("mode", other)),
+        other => return Err(unsupported("mode", other)),
     })
 }
 
 fn v3(params: &Param) -> Result<MergeConfig, NodeError> {
-    Ok(match str_or(params, "mode", "append")? {
+    let r = Reader::fixed(params);
+    Ok(match r.str_or("mode", "append")? {
         "append" => MergeConfig::Append,
-        "chooseBranch" => MergeConfig::ChooseBranch(match str_or(params, "output", "specifiedInput")? {
-            "specifiedInput" => Some((number_or(params, "useDataOfInput", 1.0)?.max(1.0) as usize) - 1),
+        "chooseBranch" => MergeConfig::ChooseBranch(match r.str_or("output", "specifiedInput")? {
+            "specifiedInput" => Some((r.number_or("useDataOfInput", 1.0)?.max(1.0) as usize) - 1),
             "empty" => None,
-            other => return Err(unknown("output", other)),
+            other => return Err(unsupported("output", other)),
         }),
-        "combine" => match str_or(params, "combineBy", "combineByFields")? {
+        "combine" => match r.str_or("combineBy", "combineByFields")? {
             "combineByFields" => {
-                let pairs = match bool_or(params, "advanced", false)? {
+                let pairs = match r.bool_or("advanced", false)? {
                     true => field_pairs(params)?,
                     false => split_field_list(params.at("fieldsToMatchString").literal().unwrap_or(&Value::Null))
                         .into_iter()
@@ -218,7 +222,7 @@ fn v3(params: &Param) -> Result<MergeConfig, NodeError> {
             }
             "combineByPosition" => position(params, "preferLast")?,
             "combineAll" => MergeConfig::All { clash: Clash::parse(params, "preferLast")? },
-            other => return Err(unknown("combineBy", other)),
+            other => return Err(unsupported("combineBy", other)),
         },
         "combineBySql" => {
             return Err(NodeError::new(
@@ -226,7 +230,7 @@ fn v3(params: &Param) -> Result<MergeConfig, NodeError> {
             )
             .with_parameter("mode"))
         }
-        other => return Err(unknown("mode", other)),
+        other => return Err(unsupported("mode", other)),
     })
 }
 
@@ -238,8 +242,8 @@ fn field_pairs(params: &Param) -> Result<Vec<(String, String)>, NodeError> {
         .iter()
         .map(|pair| {
             Ok((
-                str_or(pair, "field1", "")?.to_string(),
-                str_or(pair, "field2", "")?.to_string(),
+                Reader::fixed(pair).str_or("field1", "")?.to_string(),
+                Reader::fixed(pair).str_or("field2", "")?.to_string(),
             ))
         })
         .collect()
@@ -250,6 +254,7 @@ fn by_fields(
     pairs: Vec<(String, String)>,
     default_clash: &str,
 ) -> Result<ByFields, NodeError> {
+    let r = Reader::fixed(params);
     if pairs.is_empty() || pairs.iter().any(|(a, b)| a.is_empty() || b.is_empty()) {
         return Err(NodeError::new(
             "You need to define at least one pair of fields in \"Fields to Match\" to match on",
@@ -258,34 +263,35 @@ fn by_fields(
     }
     Ok(ByFields {
         pairs,
-        join: match str_or(params, "joinMode", "keepMatches")? {
+        join: match r.str_or("joinMode", "keepMatches")? {
             "keepMatches" => Join::KeepMatches,
             "keepNonMatches" => Join::KeepNonMatches,
             "keepEverything" => Join::KeepEverything,
             "enrichInput1" => Join::EnrichInput1,
             "enrichInput2" => Join::EnrichInput2,
-            other => return Err(unknown("joinMode", other)),
+            other => return Err(unsupported("joinMode", other)),
         },
-        output: match str_or(params, "outputDataFrom", "both")? {
+        output: match r.str_or("outputDataFrom", "both")? {
             "both" => OutputFrom::Both,
             "input1" => OutputFrom::Input1,
             "input2" => OutputFrom::Input2,
-            other => return Err(unknown("outputDataFrom", other)),
+            other => return Err(unsupported("outputDataFrom", other)),
         },
         clash: Clash::parse(params, default_clash)?,
-        fuzzy: bool_or(params, "options.fuzzyCompare", false)?,
-        dot_notation: !bool_or(params, "options.disableDotNotation", false)?,
-        first_match_only: match str_or(params, "options.multipleMatches", "all")? {
+        fuzzy: r.bool_or("options.fuzzyCompare", false)?,
+        dot_notation: !r.bool_or("options.disableDotNotation", false)?,
+        first_match_only: match r.str_or("options.multipleMatches", "all")? {
             "all" => false,
             "first" => true,
-            other => return Err(unknown("options.multipleMatches", other)),
+            other => return Err(unsupported("options.multipleMatches", other)),
         },
     })
 }
 
 fn position(params: &Param, default_clash: &str) -> Result<MergeConfig, NodeError> {
+    let r = Reader::fixed(params);
     Ok(MergeConfig::ByPosition {
         clash: Clash::parse(params, default_clash)?,
-        include_unpaired: bool_or(params, "options.includeUnpaired", false)?,
+        include_unpaired: r.bool_or("options.includeUnpaired", false)?,
     })
 }

@@ -30,7 +30,7 @@ struct Merge {
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     Ok(Box::new(Merge {
-        parsed: config::parse(def.type_version, params)?,
+        parsed: config::parse(def.version(), params)?,
     }))
 }
 
@@ -52,7 +52,7 @@ fn empty_item(inputs: &[&[Item]]) -> Item {
 #[async_trait::async_trait]
 impl Node for Merge {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
-        let count = self.parsed.inputs.max(ctx.input_count());
+        let count = self.parsed.inputs;
         let inputs: Vec<&[Item]> = (0..count).map(|i| ctx.input(i)).collect();
         let (in1, in2) = (inputs[0], inputs[1]);
         let empty_inputs = self.parsed.empty_inputs;
@@ -71,6 +71,10 @@ impl Node for Merge {
                 .unwrap_or_else(|| combine::all(clash, in1, in2)),
         };
         Ok(vec![items])
+    }
+
+    fn inputs(&self) -> usize {
+        self.parsed.inputs
     }
 
     fn required_inputs(&self) -> RequiredInputs {

@@ -39,7 +39,7 @@ struct SplitInBatches {
 
 fn build(def: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
     Ok(Box::new(SplitInBatches {
-        version: Version::of(def.type_version)?,
+        version: Version::of(def.version())?,
     }))
 }
 

@@ -43,7 +43,7 @@ pub struct LegacyRule {
 }
 
 pub fn parse(def: &NodeDef, params: &Param) -> Result<Config, NodeError> {
-    let version = def.type_version;
+    let version = def.version();
     let expression = match literal(params, "mode")? {
         None => false,
         Some(Value::String(m)) if m == "rules" => false,

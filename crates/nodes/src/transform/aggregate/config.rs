@@ -1,6 +1,6 @@
 //! Aggregate's parameters, and how its behaviour changed across Item Lists versions.
 
-use crate::transform::parsed::{unknown, Reader};
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::NodeError;
 use sluice_model::Value;
 
@@ -39,8 +39,7 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub(super) fn parse(params: &Value, missing_is_error: bool) -> Result<Config, NodeError> {
-        let r = Reader::new(params);
+    pub(super) fn parse(r: &Reader<'_>, missing_is_error: bool) -> Result<Config, NodeError> {
         if r.bool_or("options.includeBinaries", false)? {
             return Err(
                 NodeError::new("aggregating binary data is not supported yet")
@@ -49,7 +48,7 @@ impl Config {
         }
         let mode = match r.str_or("aggregate", "aggregateIndividualFields")? {
             "aggregateIndividualFields" => Mode::IndividualFields(
-                r.list("fieldsToAggregate.fieldToAggregate")
+                r.list("fieldsToAggregate.fieldToAggregate")?
                     .iter()
                     .filter_map(|entry| {
                         let input = entry.get("fieldToAggregate")?.as_str()?.trim().to_string();
@@ -70,10 +69,10 @@ impl Config {
                     "allFields" => Include::All,
                     "specifiedFields" => Include::Only(r.fields("fieldsToInclude")?),
                     "allFieldsExcept" => Include::Except(r.fields("fieldsToExclude")?),
-                    other => return Err(unknown("include", other)),
+                    other => return Err(unsupported("include", other)),
                 },
             },
-            other => return Err(unknown("aggregate", other)),
+            other => return Err(unsupported("aggregate", other)),
         };
         Ok(Config {
             mode,

@@ -1,9 +1,8 @@
 //! Remove Duplicates' parameters. Only the within-input operation runs here; the operations that
 //! remember items across executions fail the build with a clear message for now.
 
-use crate::transform::parsed::{unknown, Reader};
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::NodeError;
-use sluice_model::Value;
 
 #[derive(Clone, Debug)]
 pub(super) enum Compare {
@@ -22,8 +21,7 @@ pub(super) struct Config {
 impl Config {
     /// `standalone`: the Remove Duplicates node, whose `operation` picks what it does (Item
     /// Lists' `operation` names the list operation instead).
-    pub(super) fn parse(params: &Value, standalone: bool) -> Result<Config, NodeError> {
-        let r = Reader::new(params);
+    pub(super) fn parse(r: &Reader<'_>, standalone: bool) -> Result<Config, NodeError> {
         let operation = match standalone {
             true => r.str_or("operation", "removeDuplicateInputItems")?,
             false => "removeDuplicateInputItems",
@@ -36,13 +34,13 @@ impl Config {
                 ))
                 .with_parameter("operation"))
             }
-            other => return Err(unknown("operation", other)),
+            other => return Err(unsupported("operation", other)),
         }
         let compare = match r.str_or("compare", "allFields")? {
             "allFields" => Compare::AllFields,
             "allFieldsExcept" => Compare::AllFieldsExcept(r.fields("fieldsToExclude")?),
             "selectedFields" => Compare::Selected(r.fields("fieldsToCompare")?),
-            other => return Err(unknown("compare", other)),
+            other => return Err(unsupported("compare", other)),
         };
         Ok(Config {
             compare,

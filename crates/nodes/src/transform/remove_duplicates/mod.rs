@@ -6,8 +6,8 @@
 
 mod config;
 
-use crate::transform::parsed::Parsed;
 use crate::util::fields;
+use crate::util::params::Parsed;
 use crate::util::values::canonical;
 use config::{Compare, Config};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};

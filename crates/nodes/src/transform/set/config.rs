@@ -1,7 +1,7 @@
 //! Edit Fields parameters, parsed once per workflow into a typed [`SetConfig`]. Three parameter
 //! shapes exist: v1/v2 typed value lists, v3.0–3.2 `fields.values`, and ≥3.3 `assignments`.
 
-use crate::util::options::{bool_or, number_or, str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use crate::util::types::FieldType;
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
@@ -38,7 +38,7 @@ pub(super) enum Kind {
 
 /// A v3 type name (`string`, or v3.0–3.2 `stringValue`) as a [`FieldType`].
 fn field_type(value: &str, path: &str) -> Result<FieldType, NodeError> {
-    FieldType::from_name(value.trim_end_matches("Value")).ok_or_else(|| unknown(path, value))
+    FieldType::from_name(value.trim_end_matches("Value")).ok_or_else(|| unsupported(path, value))
 }
 
 /// Which input fields an output item starts from.
@@ -63,9 +63,10 @@ pub(super) struct SetConfig {
 
 impl SetConfig {
     pub fn parse(version: f64, params: &Param) -> Result<Self, NodeError> {
-        let dot_notation = bool_or(params, "options.dotNotation", true)?;
+        let r = Reader::fixed(params);
+        let dot_notation = r.bool_or("options.dotNotation", true)?;
         if version < 3.0 {
-            let keep_only_set = bool_or(params, "keepOnlySet", false)?;
+            let keep_only_set = r.bool_or("keepOnlySet", false)?;
             return Ok(SetConfig {
                 content: Content::Fields(legacy_fields(version, params)),
                 base: if keep_only_set {
@@ -79,37 +80,37 @@ impl SetConfig {
                 duplicates: 0,
             });
         }
-        let content = match str_or(params, "mode", "manual")? {
+        let content = match r.str_or("mode", "manual")? {
             "manual" if version >= 3.3 => Content::Fields(assignments(params)?),
             "manual" => Content::Fields(fields_v3(params)?),
             "raw" => Content::Json(params.at("jsonOutput").clone()),
-            other => return Err(unknown("mode", other)),
+            other => return Err(unsupported("mode", other)),
         };
-        let include_others = version < 3.3 || bool_or(params, "includeOtherFields", false)?;
+        let include_others = version < 3.3 || r.bool_or("includeOtherFields", false)?;
         let base = match include_others {
             false => Base::Nothing,
-            true => match str_or(params, "include", "all")? {
+            true => match r.str_or("include", "all")? {
                 "all" => Base::Everything,
                 "none" if version < 3.3 => Base::Nothing,
                 "selected" => Base::Selected(params.at("includeFields").clone()),
                 "except" => Base::Except(params.at("excludeFields").clone()),
-                other => return Err(unknown("include", other)),
+                other => return Err(unsupported("include", other)),
             },
         };
         let keep_binary = if version >= 3.4 {
-            include_others || !bool_or(params, "options.stripBinary", true)?
+            include_others || !r.bool_or("options.stripBinary", true)?
         } else {
-            bool_or(params, "options.includeBinary", true)?
+            r.bool_or("options.includeBinary", true)?
         };
-        let duplicates = match bool_or(params, "duplicateItem", false)? {
-            true => number_or(params, "duplicateCount", 0.0)?.max(0.0) as usize,
+        let duplicates = match r.bool_or("duplicateItem", false)? {
+            true => r.number_or("duplicateCount", 0.0)?.max(0.0) as usize,
             false => 0,
         };
         Ok(SetConfig {
             content,
             base,
             dot_notation,
-            ignore_conversion_errors: bool_or(params, "options.ignoreConversionErrors", false)?,
+            ignore_conversion_errors: r.bool_or("options.ignoreConversionErrors", false)?,
             keep_binary,
             duplicates,
         })
@@ -163,7 +164,7 @@ fn fields_v3(params: &Param) -> Result<Vec<Field>, NodeError> {
         .enumerate()
         .map(|(i, entry)| {
             let type_path = format!("fields.values[{i}].type");
-            let type_name = str_or(entry, "type", "stringValue")?;
+            let type_name = Reader::fixed(entry).str_or("type", "stringValue")?;
             let kind = field_type(type_name, &type_path)?;
             let key = format!("{}Value", kind.name());
             Ok(Field {
@@ -185,7 +186,7 @@ fn assignments(params: &Param) -> Result<Vec<Field>, NodeError> {
         .enumerate()
         .map(|(i, entry)| {
             let type_path = format!("assignments.assignments[{i}].type");
-            let kind = field_type(str_or(entry, "type", "string")?, &type_path)?;
+            let kind = field_type(Reader::fixed(entry).str_or("type", "string")?, &type_path)?;
             Ok(Field {
                 name: entry.at("name").clone(),
                 value: entry.at("value").clone(),

@@ -26,7 +26,7 @@ struct Set {
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     Ok(Box::new(Set {
-        config: SetConfig::parse(def.type_version, params)?,
+        config: SetConfig::parse(def.version(), params)?,
     }))
 }
 

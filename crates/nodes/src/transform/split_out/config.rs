@@ -1,7 +1,7 @@
 //! Split Out's parameters, and how its behaviour changed across Item Lists versions.
 
-use crate::transform::parsed::{unknown, Reader};
 use crate::util::fields::field_list;
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::NodeError;
 use sluice_model::Value;
 
@@ -43,11 +43,10 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub(super) fn parse(params: &Value, compat: Compat) -> Result<Config, NodeError> {
-        let r = Reader::new(params);
+    pub(super) fn parse(r: &Reader<'_>, compat: Compat) -> Result<Config, NodeError> {
         // Before Item Lists 2.2 the field name is taken whole, commas and all.
         let list = |path: &str| -> Result<Vec<String>, NodeError> {
-            match r.get(path) {
+            match r.get(path)? {
                 Some(Value::String(text)) if !compat.multiple_fields => Ok(Some(text.trim())
                     .filter(|t| !t.is_empty())
                     .map(String::from)
@@ -60,7 +59,7 @@ impl Config {
             "noOtherFields" => Include::NoOtherFields,
             "allOtherFields" => Include::AllOtherFields,
             "selectedOtherFields" => Include::Selected(r.fields("fieldsToInclude")?),
-            other => return Err(unknown("include", other)),
+            other => return Err(unsupported("include", other)),
         };
         Ok(Config {
             fields: list("fieldToSplitOut")?,

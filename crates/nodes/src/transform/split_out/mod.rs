@@ -5,8 +5,8 @@ mod config;
 
 pub(crate) use config::Compat;
 
-use crate::transform::parsed::Parsed;
 use crate::util::fields;
+use crate::util::params::Parsed;
 use config::{Config, Include};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};

@@ -1,9 +1,7 @@
 //! Summarize's parameters, and how its behaviour changed across versions.
 
-use crate::transform::parsed::{unknown, Reader};
-use crate::util::fields::field_list;
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::NodeError;
-use sluice_model::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Aggregation {
@@ -74,10 +72,9 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub(super) fn parse(params: &Value, compat: Compat) -> Result<Config, NodeError> {
-        let r = Reader::new(params);
+    pub(super) fn parse(r: &Reader<'_>, compat: Compat) -> Result<Config, NodeError> {
         let summaries = r
-            .list("fieldsToSummarize.values")
+            .list("fieldsToSummarize.values")?
             .iter()
             .map(|entry| {
                 let e = Reader::new(entry);
@@ -90,7 +87,9 @@ impl Config {
                     "max" => Aggregation::Max,
                     "min" => Aggregation::Min,
                     "sum" => Aggregation::Sum,
-                    other => return Err(unknown("fieldsToSummarize.values.aggregation", other)),
+                    other => {
+                        return Err(unsupported("fieldsToSummarize.values.aggregation", other))
+                    }
                 };
                 let separator = match e.str_or("separateBy", ",")? {
                     "other" => e.str_or("customSeparator", "")?,
@@ -107,11 +106,11 @@ impl Config {
         let single_item = match r.str_or("options.outputFormat", "separateItems")? {
             "separateItems" => false,
             "singleItem" => true,
-            other => return Err(unknown("options.outputFormat", other)),
+            other => return Err(unsupported("options.outputFormat", other)),
         };
         Ok(Config {
             summaries,
-            split_by: field_list(r.get("fieldsToSplitBy"), "fieldsToSplitBy")?,
+            split_by: r.fields("fieldsToSplitBy")?,
             single_item,
             continue_if_missing: r.bool_or("options.continueIfFieldNotFound", false)?,
             skip_empty_split_fields: r.bool_or("options.skipEmptySplitFields", false)?,

@@ -9,8 +9,8 @@ mod config;
 
 pub(crate) use config::Compat;
 
-use crate::transform::parsed::Parsed;
 use crate::util::fields;
+use crate::util::params::Parsed;
 use crate::util::values::{as_number, canonical, compare, is_empty, js_string};
 use config::{Aggregation, Config, Summary};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
@@ -28,7 +28,7 @@ pub const SPEC: NodeSpec = NodeSpec {
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let compat = Compat {
         missing_is_error: false,
-        typed_groups: def.type_version >= 1.1,
+        typed_groups: def.version() >= 1.1,
     };
     node(def, params, compat)
 }

@@ -7,7 +7,7 @@
 //! As in n8n, the types are checked here, against the caller's copy of the schema; the
 //! trigger only keeps its declared fields.
 
-use crate::util::options::unknown;
+use crate::util::params::unsupported;
 use crate::util::types::FieldType;
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_expr::json_js;
@@ -39,12 +39,12 @@ impl WorkflowInputs {
             .as_array()
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        if def.type_version < 1.2 || schema.is_empty() {
+        if def.version() < 1.2 || schema.is_empty() {
             return Ok(None);
         }
         match mapper["mappingMode"].as_str() {
             None | Some("defineBelow") => {}
-            Some(other) => return Err(unknown("workflowInputs.mappingMode", other)),
+            Some(other) => return Err(unsupported("workflowInputs.mappingMode", other)),
         }
         let id = |field: &Value| field["id"].as_str().unwrap_or_default().to_string();
         let (removed, kept): (Vec<&Value>, Vec<&Value>) = schema

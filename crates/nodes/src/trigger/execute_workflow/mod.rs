@@ -9,7 +9,8 @@
 //! mode: to the item that ran it); without waiting, its own input items.
 //!
 //! Under `sluice serve` the host runs the sub-workflow (stored workflows, recorded
-//! executions); without a host, file, URL and parameter workflows run in-process, to the end.
+//! executions); without a host, file, URL and parameter workflows run in-process, to the end,
+//! built with the calling workflow's registry.
 
 mod inputs;
 mod source;
@@ -17,7 +18,7 @@ mod trigger;
 
 pub use trigger::TRIGGER_SPEC;
 
-use crate::util::options::{str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use inputs::WorkflowInputs;
 use sluice_engine::{
     CompiledWorkflow, ExecuteContext, ExecutionOptions, Node, NodeError, NodeKind, NodeOutputs,
@@ -41,10 +42,11 @@ struct ExecuteWorkflow {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let each = match str_or(params, "mode", "once")? {
+    let r = Reader::fixed(params);
+    let each = match r.str_or("mode", "once")? {
         "once" => false,
         "each" => true,
-        other => return Err(unknown("mode", other)),
+        other => return Err(unsupported("mode", other)),
     };
     Ok(Box::new(ExecuteWorkflow {
         source: Source::parse(params)?,
@@ -100,7 +102,8 @@ impl ExecuteWorkflow {
     }
 }
 
-/// Run a workflow given as JSON in this process (`sluice run`, `sluice test`), to the end.
+/// Run a workflow given as JSON in this process (`sluice run`, `sluice test`), to the end, with
+/// the node types the calling workflow was built with.
 async fn run_in_process(
     ctx: &ExecuteContext<'_>,
     request: SubWorkflowRequest,
@@ -112,7 +115,7 @@ async fn run_in_process(
     };
     let workflow: Workflow = serde_json::from_value(json)
         .map_err(|e| NodeError::new(format!("invalid sub-workflow: {e}")))?;
-    let compiled = CompiledWorkflow::build(workflow, &crate::registry())
+    let compiled = CompiledWorkflow::build(workflow, ctx.registry())
         .map_err(|e| NodeError::new(format!("sub-workflow: {e}")))?;
     compiled
         .run(ExecutionOptions {

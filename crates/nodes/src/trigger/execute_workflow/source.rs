@@ -2,7 +2,7 @@
 //! plain id before v1.2, a resource locator from v1.2), a local JSON file, JSON in the node's
 //! parameter, or JSON fetched with an HTTP GET from a URL.
 
-use crate::util::options::{str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::{ExecuteContext, NodeError, Param, SubWorkflow};
 use sluice_model::Value;
 use std::error::Error;
@@ -22,12 +22,13 @@ pub(super) enum Source {
 
 impl Source {
     pub fn parse(params: &Param) -> Result<Source, NodeError> {
-        Ok(match str_or(params, "source", "database")? {
+        let r = Reader::fixed(params);
+        Ok(match r.str_or("source", "database")? {
             "database" => Source::Database,
             "localFile" => Source::LocalFile,
             "parameter" => Source::Parameter,
             "url" => Source::Url,
-            other => return Err(unknown("source", other)),
+            other => return Err(unsupported("source", other)),
         })
     }
 

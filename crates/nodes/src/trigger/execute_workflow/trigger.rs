@@ -5,7 +5,7 @@
 //! order, with `null` for the ones the caller did not give. Values are not type-checked here:
 //! n8n checks them in the caller, against the schema copied into its `workflowInputs`.
 
-use crate::util::options::{str_or, unknown};
+use crate::util::params::{unsupported, Reader};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 
@@ -31,10 +31,11 @@ struct ExecuteWorkflowTrigger {
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let source = if def.type_version < 1.1 {
+    let r = Reader::fixed(params);
+    let source = if def.version() < 1.1 {
         "passthrough"
     } else {
-        str_or(params, "inputSource", "workflowInputs")?
+        r.str_or("inputSource", "workflowInputs")?
     };
     let accepted = match source {
         "passthrough" => Accepted::All,
@@ -43,15 +44,13 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
                 .at("workflowInputs.values")
                 .elements()
                 .iter()
-                .map(|field| str_or(field, "name", "").map(String::from))
+                .map(|field| Reader::fixed(field).str_or("name", "").map(String::from))
                 .collect::<Result<_, _>>()?,
         ),
-        "jsonExample" => Accepted::Fields(example_fields(str_or(
-            params,
-            "jsonExample",
-            DEFAULT_JSON_EXAMPLE,
-        )?)?),
-        other => return Err(unknown("inputSource", other)),
+        "jsonExample" => Accepted::Fields(example_fields(
+            r.str_or("jsonExample", DEFAULT_JSON_EXAMPLE)?,
+        )?),
+        other => return Err(unsupported("inputSource", other)),
     };
     Ok(Box::new(ExecuteWorkflowTrigger { accepted }))
 }

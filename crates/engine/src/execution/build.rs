@@ -1,0 +1,152 @@
+//! Building a workflow once: every node looked up in the registry and built from its compiled
+//! parameters, and the graph indexed (incoming connections, connected inputs per node), with
+//! warnings for what is odd about it (inputs a node lacks, defaulted versions, disabled triggers).
+
+use crate::registry::NodeKind;
+use crate::{EngineError, Node, Param, Registry};
+use sluice_model::{LoadWarning, OnError, Value, Workflow};
+use std::collections::HashMap;
+
+pub(super) struct BuiltNode {
+    pub(super) node: Option<Box<dyn Node>>,
+    pub(super) params: Param,
+    /// Main inputs the node has; data on other inputs is dropped before it runs.
+    pub(super) inputs: usize,
+    pub(super) outputs: usize,
+    pub(super) kind: NodeKind,
+}
+
+/// A workflow whose nodes are built and whose graph is indexed; run it any number of times.
+pub struct CompiledWorkflow {
+    pub(super) workflow: Workflow,
+    pub(super) nodes: Vec<BuiltNode>,
+    pub(super) index: HashMap<String, usize>,
+    /// Per node: (parent, parent output, input index) of each incoming main connection.
+    pub(super) incoming: Vec<Vec<(usize, usize, usize)>>,
+    /// Per node: number of connected input slots (highest connected input index + 1).
+    pub(super) connected_inputs: Vec<usize>,
+    /// The node types it was built with, for the sub-workflows its nodes build.
+    pub(super) registry: Registry,
+    warnings: Vec<LoadWarning>,
+}
+
+impl CompiledWorkflow {
+    /// Validate node types against the registry and build every node from its parameters. A
+    /// node without `typeVersion` is built as its type's default version; what is odd about the
+    /// graph for the nodes it has is in [`CompiledWorkflow::warnings`].
+    pub fn build(mut workflow: Workflow, registry: &Registry) -> Result<Self, EngineError> {
+        let mut warnings = Vec::new();
+        for def in &mut workflow.nodes {
+            if def.type_version.is_none() {
+                if let Some(version) = registry.default_version(&def.node_type) {
+                    def.type_version = Some(version);
+                    warnings.push(LoadWarning::DefaultTypeVersion {
+                        node: def.name.clone(),
+                        version,
+                    });
+                }
+            }
+        }
+        let index: HashMap<String, usize> = workflow
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
+        let mut nodes = Vec::with_capacity(workflow.nodes.len());
+        for def in &workflow.nodes {
+            let spec = registry.get(&def.node_type, def.version()).ok_or_else(|| {
+                EngineError::UnsupportedNode {
+                    node: def.name.clone(),
+                    node_type: def.node_type.clone(),
+                    version: def.version(),
+                }
+            })?;
+            if spec.kind == NodeKind::Note {
+                nodes.push(BuiltNode {
+                    node: None,
+                    params: Param::Literal(Value::Null),
+                    inputs: 0,
+                    outputs: 0,
+                    kind: NodeKind::Note,
+                });
+                continue;
+            }
+            if spec.kind == NodeKind::Trigger && def.disabled {
+                warnings.push(LoadWarning::DisabledTrigger {
+                    node: def.name.clone(),
+                });
+            }
+            let params = Param::compile(&def.parameters, "")
+                .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
+            let node = (spec.factory)(def, &params)
+                .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
+            let error_output = usize::from(def.error_policy() == OnError::ContinueErrorOutput);
+            nodes.push(BuiltNode {
+                inputs: node.inputs(),
+                outputs: node.outputs() + error_output,
+                node: Some(node),
+                params,
+                kind: spec.kind,
+            });
+        }
+        let mut incoming = vec![Vec::new(); nodes.len()];
+        let mut connected_inputs = vec![0usize; nodes.len()];
+        for (source, source_idx) in &index {
+            for (output, targets) in workflow.main_outputs(source).iter().enumerate() {
+                for conn in targets.iter().flatten() {
+                    // A missing target fails the run once `source` has run (see `queue`).
+                    let Some(&target) = index.get(&conn.node) else {
+                        continue;
+                    };
+                    let inputs = nodes[target].inputs;
+                    if conn.index >= inputs && nodes[target].kind != NodeKind::Note {
+                        warnings.push(LoadWarning::MissingInput {
+                            source: source.clone(),
+                            output,
+                            target: conn.node.clone(),
+                            input: conn.index,
+                            inputs,
+                        });
+                    }
+                    incoming[target].push((*source_idx, output, conn.index));
+                    connected_inputs[target] = connected_inputs[target].max(conn.index + 1);
+                }
+            }
+        }
+        Ok(CompiledWorkflow {
+            workflow,
+            nodes,
+            index,
+            incoming,
+            connected_inputs,
+            registry: registry.clone(),
+            warnings,
+        })
+    }
+
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    /// What is odd about the workflow for the nodes it has (the loader's
+    /// [`sluice_model::Loaded::warnings`] cover the file itself).
+    pub fn warnings(&self) -> &[LoadWarning] {
+        &self.warnings
+    }
+
+    /// n8n's start node: the first enabled trigger, else (in a workflow without triggers) the
+    /// first enabled node without inputs. When every trigger is disabled there is none.
+    pub fn start_node(&self) -> Option<&str> {
+        let enabled = |i: &usize| !self.workflow.nodes[*i].disabled;
+        let is_trigger = |i: &usize| self.nodes[*i].kind == NodeKind::Trigger;
+        let start = match (0..self.nodes.len()).filter(is_trigger).find(enabled) {
+            Some(trigger) => Some(trigger),
+            None if (0..self.nodes.len()).any(|i| is_trigger(&i)) => None,
+            None => (0..self.nodes.len())
+                .filter(enabled)
+                .find(|i| self.nodes[*i].kind == NodeKind::Regular && self.incoming[*i].is_empty()),
+        };
+        start.map(|i| self.workflow.nodes[i].name.as_str())
+    }
+}

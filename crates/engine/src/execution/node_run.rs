@@ -1,0 +1,173 @@
+//! One node run: input items stamped with their paired items, pinned data or a disabled node's
+//! pass-through, the node executed with retries, its error policy applied, and its task data
+//! recorded before its children are queued.
+
+use super::error_output::route_error_items;
+use super::paired_items::assign_paired_items;
+use super::run_loop::{Entry, Run};
+use crate::context::{ExecuteContext, Shared};
+use crate::run_data::{NodeProfile, TaskData, TaskError};
+use crate::NodeError;
+use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, PairedItems};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+impl Run<'_> {
+    pub(super) async fn execute(
+        &mut self,
+        entry: Entry,
+        run_index: usize,
+    ) -> Result<(), NodeError> {
+        let wf = self.wf;
+        let def = &wf.workflow.nodes[entry.node];
+        let built = &wf.nodes[entry.node];
+        let Some(node) = built.node.as_deref() else {
+            return Ok(());
+        };
+        let mut inputs = entry.inputs;
+        // Data sent to an input the node does not have never reaches it; the node then runs
+        // with what is left (maybe nothing) and outputs nothing for it, as in n8n.
+        let dropped_input = inputs
+            .drain(built.inputs.min(inputs.len())..)
+            .any(|items| !items.is_empty());
+        for (input_index, items) in inputs.iter_mut().enumerate() {
+            if def.execute_once {
+                items.truncate(1);
+            }
+            for (i, item) in items.iter_mut().enumerate() {
+                item.paired_item = smallvec::smallvec![PairedItem::with_input(i, input_index)];
+            }
+        }
+        let main_input = match self.order {
+            ExecutionOrder::V1 => inputs.iter().position(|i| !i.is_empty()).unwrap_or(0),
+            ExecutionOrder::V0 => 0,
+        };
+        let items_in: usize = inputs.iter().map(Vec::len).sum();
+        let start_time = self.options.clock.now().timestamp_millis();
+        let wall = Instant::now();
+        let pinned = self
+            .options
+            .use_pin_data
+            .then(|| self.wf.workflow.pin_data.as_ref()?.get(&def.name))
+            .flatten();
+        let policy = def.error_policy();
+
+        let mut retries = 0u32;
+        let result: Result<Option<Vec<Vec<Item>>>, NodeError> = if let Some(pinned) = pinned {
+            Ok(Some(vec![pinned.clone()]))
+        } else if def.disabled {
+            Ok(Some(vec![inputs.first().cloned().unwrap_or_default()]))
+        } else if items_in == 0 && dropped_input {
+            Ok(Some(Vec::new()))
+        } else if items_in == 0 {
+            Ok(None)
+        } else {
+            let state = self.states.remove(&entry.node).unwrap_or_default();
+            let shared = Shared {
+                workflow: &wf.workflow,
+                run_data: &self.run_data,
+                options: self.options,
+                states: &self.states,
+                index: &wf.index,
+                static_data: &self.static_data,
+                registry: &wf.registry,
+            };
+            let ctx = ExecuteContext {
+                shared: &shared,
+                node: def,
+                params: &built.params,
+                inputs: &inputs,
+                sources: entry.sources.clone(),
+                main_input,
+                run_index,
+                continue_on_fail: policy != OnError::StopWorkflow,
+                state: Mutex::new(state),
+                logs: Mutex::new(Vec::new()),
+            };
+            let tries = def.tries();
+            let mut result = node.execute(&ctx).await;
+            while result.is_err() && retries + 1 < tries {
+                retries += 1;
+                ctx.clock()
+                    .sleep(Duration::from_millis(def.wait_between_tries_ms()))
+                    .await;
+                result = node.execute(&ctx).await;
+            }
+            let state = ctx.state.into_inner().expect("node state");
+            let logs = ctx.logs.into_inner().expect("node logs");
+            self.states.insert(entry.node, state);
+            self.logs
+                .extend(logs.into_iter().map(|l| (def.name.clone(), l)));
+            match result {
+                Ok(outputs) => Ok(Some(outputs)),
+                Err(e) if policy == OnError::StopWorkflow => Err(e),
+                // The node failed as a whole but may continue: input 0 passes through.
+                Err(_) => Ok(Some(vec![inputs.first().cloned().unwrap_or_default()])),
+            }
+        };
+
+        let profile = |items_out: usize| NodeProfile {
+            items_in,
+            items_out,
+            duration_ns: wall.elapsed().as_nanos() as u64,
+            retries,
+        };
+        let execution_index = self.execution_index;
+        self.execution_index += 1;
+        // Clock time, so waits on a virtual clock show up as they would in real time.
+        let elapsed_ms = (self.options.clock.now().timestamp_millis() - start_time).max(0) as u64;
+        let mut task = TaskData {
+            start_time,
+            execution_time: elapsed_ms,
+            execution_index,
+            success: true,
+            source: entry.sources,
+            data: None,
+            error: None,
+            profile: profile(0),
+        };
+        let outputs = match result {
+            Err(e) => {
+                let e = e.with_node(&def.name);
+                task.success = false;
+                task.error = Some(TaskError {
+                    message: e.message.clone(),
+                    description: e.description.clone(),
+                    parameter: e.parameter.clone(),
+                    item_index: e.item_index,
+                    node: def.name.clone(),
+                });
+                self.run_data.push(&def.name, task);
+                self.node_order.push(def.name.clone());
+                return Err(e);
+            }
+            Ok(None) => None,
+            Ok(Some(mut outputs)) => {
+                outputs.resize_with(built.outputs.max(1), Vec::new);
+                if policy == OnError::ContinueErrorOutput && pinned.is_none() {
+                    route_error_items(&mut outputs, &inputs);
+                }
+                let main_len = inputs.get(main_input).map_or(0, Vec::len);
+                for output in &mut outputs {
+                    assign_paired_items(output, main_len, main_input);
+                }
+                if def.always_output_data && outputs[0].is_empty() {
+                    let all: PairedItems = (0..main_len)
+                        .map(|i| PairedItem::with_input(i, main_input))
+                        .collect();
+                    outputs[0].push(Item {
+                        paired_item: all,
+                        ..Item::default()
+                    });
+                }
+                Some(outputs)
+            }
+        };
+        let items_out = outputs.as_ref().map_or(0, |o| o.iter().map(Vec::len).sum());
+        task.profile = profile(items_out);
+        task.data = outputs;
+        self.run_data.push(&def.name, task);
+        self.node_order.push(def.name.clone());
+        self.schedule_children(entry.node, run_index)
+    }
+}

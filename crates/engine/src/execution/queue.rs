@@ -1,0 +1,126 @@
+//! Queueing a finished node's children: v1 pushes them to the front sorted by canvas position, v0
+//! appends them in connection order (and feeds empty data to inputs > 0); multi-input nodes wait
+//! in slots until every connected input has data.
+
+use super::run_loop::{Entry, Run, Slot};
+use crate::NodeError;
+use sluice_model::{ExecutionOrder, Item, SourceRef};
+
+impl Run<'_> {
+    /// Queue the children of `node` after its run `run_index` (v1: depth-first, top-most child
+    /// first; v0: breadth-first in connection order). A connection to a node that does not
+    /// exist, on any output, fails the run before any child is queued (n8n's "Destination node
+    /// not found").
+    pub(super) fn schedule_children(
+        &mut self,
+        node: usize,
+        run_index: usize,
+    ) -> Result<(), NodeError> {
+        let wf = self.wf;
+        let name = &wf.workflow.nodes[node].name;
+        let Some(task) = self.run_data.runs(name).last() else {
+            return Ok(());
+        };
+        if task.data.is_none() {
+            return Ok(());
+        }
+        let mut children: Vec<(usize, usize, usize)> = Vec::new();
+        for (output, targets) in wf.workflow.main_outputs(name).iter().enumerate() {
+            for conn in targets.iter().flatten() {
+                let Some(&child) = wf.index.get(&conn.node) else {
+                    return Err(NodeError::new(format!(
+                        "Destination node not found: output {output} connects to '{}', which \
+                         does not exist",
+                        conn.node
+                    ))
+                    .with_node(name));
+                };
+                children.push((output, child, conn.index));
+            }
+        }
+        let v1 = self.order == ExecutionOrder::V1;
+        if v1 {
+            // Bottom-right first, each pushed to the front: the top-most, left-most runs first.
+            children.sort_by(|a, b| {
+                let pa = wf.workflow.nodes[a.1].position;
+                let pb = wf.workflow.nodes[b.1].position;
+                pb[1].total_cmp(&pa[1]).then(pb[0].total_cmp(&pa[0]))
+            });
+        }
+        let mut to_add = Vec::new();
+        for (output, child, input) in children {
+            let items = task.output(output);
+            let has_output = task.data.as_ref().is_some_and(|d| output < d.len());
+            if !items.is_empty() || (!v1 && input > 0 && has_output) {
+                to_add.push((output, child, input, items.to_vec()));
+            }
+        }
+        for (output, child, input, items) in to_add {
+            let source = SourceRef {
+                previous_node: name.clone(),
+                previous_node_output: output,
+                previous_node_run: run_index,
+            };
+            self.add_to_execute(node, child, input, items, source);
+        }
+        Ok(())
+    }
+
+    /// Queue `child` with `items` on input `input`; multi-input nodes wait until every input
+    /// of a slot has data.
+    fn add_to_execute(
+        &mut self,
+        parent: usize,
+        child: usize,
+        input: usize,
+        items: Vec<Item>,
+        source: SourceRef,
+    ) {
+        let inputs_needed = self.wf.connected_inputs[child];
+        if inputs_needed <= 1 {
+            self.push(Entry {
+                node: child,
+                inputs: vec![items],
+                sources: vec![Some(source)],
+            });
+            return;
+        }
+        let slots = self.waiting.entry(child).or_default();
+        let key = slots
+            .iter()
+            .find(|(_, slot)| slot.inputs[input].is_none())
+            .map(|(k, _)| *k)
+            .unwrap_or_else(|| slots.keys().last().map_or(0, |k| k + 1));
+        let slot = slots.entry(key).or_insert_with(|| Slot {
+            inputs: vec![None; inputs_needed],
+            sources: vec![None; inputs_needed],
+        });
+        let was_empty = items.is_empty();
+        slot.inputs[input] = Some(items);
+        slot.sources[input] = Some(source);
+        if slot.inputs.iter().all(Option::is_some) {
+            let slot = slots.remove(&key).expect("slot exists");
+            if slots.is_empty() {
+                self.waiting.shift_remove(&child);
+            }
+            self.push(Entry {
+                node: child,
+                inputs: slot
+                    .inputs
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect(),
+                sources: slot.sources,
+            });
+        } else if self.order == ExecutionOrder::V0 {
+            self.force_input_parents(parent, child, was_empty);
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        match self.order {
+            ExecutionOrder::V1 => self.stack.push_front(entry),
+            ExecutionOrder::V0 => self.stack.push_back(entry),
+        }
+    }
+}

@@ -1,0 +1,741 @@
+//! The Redis backend, for workers on many hosts. Every state change is one Lua script, so it is
+//! atomic; the design is argued in ARCHITECTURE.md. Keys, under `<prefix>:sluice:`:
+//!
+//! - `job:<id>`: a hash with the job (payload, rank, order, state, token, stall and failure
+//!   counts, result, error); finished jobs expire after the retention time.
+//! - `waiting`: ready jobs, a sorted set by order (ready time + rank × aging step, then arrival).
+//! - `delayed`: jobs not ready yet, by ready time; moved to `waiting` when a worker reserves.
+//! - `active`: leased jobs, by lease deadline; `reap` takes back those past it.
+//! - `dead`: the dead-letter queue, by the time the job died.
+//! - `wake`: a list (at most 64 long) a waiting worker blocks on (BLPOP) and every enqueue
+//!   pushes to.
+//! - `dedup:<key>` (with a TTL), `done:<second>` (completions per second, for the rate), and
+//!   `workers` (their reports).
+//!
+//! Ordinary commands share one `ConnectionManager` (multiplexed, reconnecting); the blocking
+//! BLPOP runs on connections of its own without a response timeout (redis-rs times out every
+//! command after 500 ms by default, blocking ones included, and a blocking command would hold
+//! up the commands queued behind it on a shared connection).
+
+use crate::{
+    order_score, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority, Queue,
+    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW,
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::{AsyncCommands, AsyncConnectionConfig, Client, Script};
+use sluice_store::now_ms;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+/// How to reach Redis, and the key prefix.
+#[derive(Clone, Debug)]
+pub struct RedisConfig {
+    pub url: String,
+    /// Keys start with `<prefix>:sluice:` (`QUEUE_BULL_PREFIX`, default `bull`).
+    pub prefix: String,
+}
+
+impl RedisConfig {
+    /// From `SLUICE_REDIS_URL`, or n8n's `QUEUE_BULL_REDIS_HOST`, `_PORT`, `_DB`, `_USERNAME`,
+    /// `_PASSWORD` and `_TLS`; the prefix from `QUEUE_BULL_PREFIX`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, QueueError> {
+        let prefix = lookup("QUEUE_BULL_PREFIX").unwrap_or_else(|| "bull".into());
+        if let Some(url) = lookup("SLUICE_REDIS_URL") {
+            return Ok(RedisConfig { url, prefix });
+        }
+        let host = lookup("QUEUE_BULL_REDIS_HOST").unwrap_or_else(|| "localhost".into());
+        let number = |name: &str, default: u32| -> Result<u32, QueueError> {
+            lookup(name).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| QueueError::Config(format!("{name}: not a number: '{v}'")))
+            })
+        };
+        let port = number("QUEUE_BULL_REDIS_PORT", 6379)?;
+        let db = number("QUEUE_BULL_REDIS_DB", 0)?;
+        let tls = matches!(
+            lookup("QUEUE_BULL_REDIS_TLS").as_deref(),
+            Some("true" | "1")
+        );
+        let user = lookup("QUEUE_BULL_REDIS_USERNAME").unwrap_or_default();
+        let password = lookup("QUEUE_BULL_REDIS_PASSWORD");
+        let auth = match (user.is_empty(), password) {
+            (true, None) => String::new(),
+            (_, password) => format!(
+                "{}:{}@",
+                percent_encode(&user),
+                percent_encode(password.as_deref().unwrap_or(""))
+            ),
+        };
+        let scheme = if tls { "rediss" } else { "redis" };
+        Ok(RedisConfig {
+            url: format!("{scheme}://{auth}{host}:{port}/{db}"),
+            prefix,
+        })
+    }
+
+    /// The URL without its password (for messages).
+    pub fn display_url(&self) -> String {
+        match (self.url.find("://"), self.url.rfind('@')) {
+            (Some(scheme), Some(at)) => {
+                format!("{}***{}", &self.url[..scheme + 3], &self.url[at..])
+            }
+            _ => self.url.clone(),
+        }
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// How long connecting may take before Redis is reported unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub struct RedisQueue {
+    client: Client,
+    conn: ConnectionManager,
+    /// Connections for BLPOP, one per concurrent waiting reservation.
+    blocking: tokio::sync::Mutex<Vec<MultiplexedConnection>>,
+    keys: String,
+    config: QueueConfig,
+    /// Orders jobs enqueued by this process that share a score.
+    seq: AtomicI64,
+}
+
+impl RedisQueue {
+    /// Connect; an error (not a wait) when Redis does not answer within a few seconds.
+    pub async fn connect(redis: &RedisConfig, config: QueueConfig) -> Result<Self, QueueError> {
+        let unreachable = |e: &dyn std::fmt::Display| {
+            QueueError::Config(format!(
+                "Redis at {} does not answer: {e}",
+                redis.display_url()
+            ))
+        };
+        let client = Client::open(redis.url.as_str()).map_err(|e| unreachable(&e))?;
+        // One plain round trip first: the connection manager would retry for longer.
+        let mut probe = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            client.get_multiplexed_async_connection_with_config(
+                &AsyncConnectionConfig::new().set_connection_timeout(Some(CONNECT_TIMEOUT)),
+            ),
+        )
+        .await
+        .map_err(|_| unreachable(&"timed out"))?
+        .map_err(|e| unreachable(&e))?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut probe)
+            .await
+            .map_err(|e| unreachable(&e))?;
+        let conn = client
+            .get_connection_manager_with_config(
+                ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(Duration::from_secs(5)))
+                    .set_max_delay(Duration::from_secs(2)),
+            )
+            .await
+            .map_err(|e| unreachable(&e))?;
+        Ok(RedisQueue {
+            client,
+            conn,
+            blocking: tokio::sync::Mutex::new(Vec::new()),
+            keys: format!("{}:sluice", redis.prefix),
+            config,
+            seq: AtomicI64::new(0),
+        })
+    }
+
+    /// The order of a job ready at `ready_at` with `rank`: its score, then arrival.
+    fn order(&self, ready_at: i64, rank: i64) -> String {
+        let arrival = self.seq.fetch_add(1, Ordering::Relaxed).rem_euclid(1000);
+        (order_score(ready_at, rank, &self.config) * 1000 + arrival).to_string()
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.keys)
+    }
+
+    /// Block until something is enqueued or `timeout` passes, on a connection of its own.
+    async fn wait_for_wake(&self, timeout: Duration) -> Result<(), QueueError> {
+        let pooled = self.blocking.lock().await.pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                self.client
+                    .get_multiplexed_async_connection_with_config(
+                        &AsyncConnectionConfig::new()
+                            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                            .set_response_timeout(None),
+                    )
+                    .await?
+            }
+        };
+        let seconds = timeout.as_secs_f64().max(0.01);
+        let result: Result<Option<[String; 2]>, _> = conn.blpop(self.key("wake"), seconds).await;
+        // A connection that failed is dropped; a new one is made next time.
+        if result.is_ok() {
+            self.blocking.lock().await.push(conn);
+        }
+        result.map(drop).map_err(Into::into)
+    }
+
+    async fn try_reserve(
+        &self,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<Result<Job, Option<i64>>, QueueError> {
+        let now = now_ms();
+        let reply: Vec<String> = RESERVE
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(worker)
+            .arg(now)
+            .arg(now + lease.as_millis() as i64)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        if reply.first().map(String::as_str) != Some("1") {
+            // Nothing ready; when the next delayed job is due, if any.
+            return Ok(Err(reply.get(1).and_then(|t| t.parse().ok())));
+        }
+        let field = |i: usize| reply.get(i).cloned().unwrap_or_default();
+        let number = |i: usize| field(i).parse::<i64>().unwrap_or(0);
+        Ok(Ok(Job {
+            id: field(1),
+            payload: field(2),
+            rank: number(3),
+            token: number(4),
+            stalls: number(5),
+            failures: number(6),
+            enqueued_at: number(7),
+        }))
+    }
+}
+
+/// Lua: the scripts' shared names. `ARGV[1]` is always the key prefix.
+macro_rules! lua {
+    ($body:expr) => {
+        LazyLock::new(|| {
+            Script::new(concat!(
+                "local p = ARGV[1]\n",
+                "local function job(id) return p .. ':job:' .. id end\n",
+                "local function wake() redis.call('LPUSH', p .. ':wake', 1) ",
+                "redis.call('LTRIM', p .. ':wake', 0, 63) end\n",
+                $body
+            ))
+        })
+    };
+}
+
+static ENQUEUE: LazyLock<Script> = lua!(
+    r"
+local id, now, ready_at = ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[6])
+if redis.call('EXISTS', job(id)) == 1 then return {'0', id} end
+if ARGV[8] ~= '' then
+  local holder = redis.call('GET', p .. ':dedup:' .. ARGV[8])
+  if holder then return {'0', holder} end
+  redis.call('SET', p .. ':dedup:' .. ARGV[8], id, 'PX', ARGV[9])
+end
+redis.call('HSET', job(id), 'payload', ARGV[3], 'rank', ARGV[4], 'order', ARGV[7],
+  'ready_at', ARGV[6], 'enqueued_at', ARGV[5], 'state', 'waiting', 'token', 0, 'stalls', 0,
+  'failures', 0)
+if ready_at > now then
+  redis.call('ZADD', p .. ':delayed', ARGV[6], id)
+else
+  redis.call('ZADD', p .. ':waiting', ARGV[7], id)
+end
+wake()
+return {'1', id}
+"
+);
+
+static RESERVE: LazyLock<Script> = lua!(
+    r"
+local worker, now, lease_until = ARGV[2], ARGV[3], ARGV[4]
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. ':delayed', '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', p .. ':delayed', id)
+  local order = redis.call('HGET', job(id), 'order')
+  if order then redis.call('ZADD', p .. ':waiting', order, id) end
+end
+local first = redis.call('ZRANGE', p .. ':waiting', 0, 0)
+if #first == 0 then
+  local next = redis.call('ZRANGE', p .. ':delayed', 0, 0, 'WITHSCORES')
+  if #next == 0 then return {'0'} end
+  return {'0', next[2]}
+end
+local id = first[1]
+redis.call('ZREM', p .. ':waiting', id)
+local token = redis.call('HINCRBY', job(id), 'token', 1)
+redis.call('HSET', job(id), 'state', 'active', 'worker', worker)
+redis.call('ZADD', p .. ':active', lease_until, id)
+local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures', 'enqueued_at')
+return {'1', id, f[1], f[2], tostring(token), f[3], f[4], f[5]}
+"
+);
+
+static EXTEND: LazyLock<Script> = lua!(
+    r"
+local id = ARGV[2]
+local f = redis.call('HMGET', job(id), 'state', 'token')
+if f[1] == 'canceled' then return 2 end
+if f[1] == 'active' and f[2] == ARGV[3] then
+  redis.call('ZADD', p .. ':active', ARGV[4], id)
+  return 1
+end
+return 0
+"
+);
+
+static ACK: LazyLock<Script> = lua!(
+    r"
+local id, now = ARGV[2], ARGV[4]
+local state = redis.call('HGET', job(id), 'state')
+if state ~= 'active' and state ~= 'waiting' then return 0 end
+redis.call('ZREM', p .. ':active', id)
+redis.call('ZREM', p .. ':waiting', id)
+redis.call('ZREM', p .. ':delayed', id)
+redis.call('HSET', job(id), 'state', 'done', 'result', ARGV[3], 'finished_at', now)
+redis.call('HDEL', job(id), 'worker')
+redis.call('PEXPIRE', job(id), ARGV[5])
+local second = p .. ':done:' .. ARGV[6]
+redis.call('INCR', second)
+redis.call('EXPIRE', second, 60)
+return 1
+"
+);
+
+static NACK: LazyLock<Script> = lua!(
+    r"
+local id, now = ARGV[2], ARGV[5]
+local f = redis.call('HMGET', job(id), 'state', 'token', 'order')
+if f[1] ~= 'active' or f[2] ~= ARGV[3] then return 0 end
+redis.call('ZREM', p .. ':active', id)
+redis.call('HDEL', job(id), 'worker')
+if ARGV[4] == 'release' then
+  redis.call('HSET', job(id), 'state', 'waiting')
+  redis.call('ZADD', p .. ':waiting', f[3], id)
+  wake()
+  return 1
+end
+local failures = redis.call('HINCRBY', job(id), 'failures', 1)
+redis.call('HSET', job(id), 'error', ARGV[6])
+if failures > tonumber(ARGV[7]) then
+  redis.call('HSET', job(id), 'state', 'dead', 'finished_at', now)
+  redis.call('ZADD', p .. ':dead', now, id)
+  return 2
+end
+redis.call('HSET', job(id), 'state', 'waiting', 'ready_at', ARGV[8], 'order', ARGV[9])
+if tonumber(ARGV[8]) > tonumber(now) then
+  redis.call('ZADD', p .. ':delayed', ARGV[8], id)
+else
+  redis.call('ZADD', p .. ':waiting', ARGV[9], id)
+  wake()
+end
+return 1
+"
+);
+
+static REAP: LazyLock<Script> = lua!(
+    r"
+local now, max_stalls = ARGV[2], tonumber(ARGV[3])
+local dead = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. ':active', '-inf', '(' .. now, 'LIMIT', 0, 1000)) do
+  redis.call('ZREM', p .. ':active', id)
+  local stalls = redis.call('HINCRBY', job(id), 'stalls', 1)
+  redis.call('HDEL', job(id), 'worker')
+  if stalls > max_stalls then
+    redis.call('HSET', job(id), 'state', 'dead', 'finished_at', now,
+      'error', 'stalled ' .. stalls .. ' times (its worker stopped)')
+    redis.call('ZADD', p .. ':dead', now, id)
+    table.insert(dead, id)
+  else
+    redis.call('HSET', job(id), 'state', 'waiting')
+    redis.call('ZADD', p .. ':waiting', redis.call('HGET', job(id), 'order'), id)
+    wake()
+  end
+end
+return dead
+"
+);
+
+static CANCEL: LazyLock<Script> = lua!(
+    r"
+local id = ARGV[2]
+local state = redis.call('HGET', job(id), 'state')
+local outcome
+if state == 'waiting' then outcome = 1 elseif state == 'active' then outcome = 2 else return 0 end
+redis.call('ZREM', p .. ':waiting', id)
+redis.call('ZREM', p .. ':delayed', id)
+redis.call('ZREM', p .. ':active', id)
+redis.call('HSET', job(id), 'state', 'canceled', 'finished_at', ARGV[3])
+redis.call('HDEL', job(id), 'worker')
+redis.call('PEXPIRE', job(id), ARGV[4])
+return outcome
+"
+);
+
+static REPLAY: LazyLock<Script> = lua!(
+    r"
+local id = ARGV[2]
+if redis.call('HGET', job(id), 'state') ~= 'dead' then return 0 end
+redis.call('ZREM', p .. ':dead', id)
+redis.call('HSET', job(id), 'state', 'waiting', 'stalls', 0, 'failures', 0, 'order', ARGV[3],
+  'ready_at', ARGV[4])
+redis.call('HDEL', job(id), 'error', 'finished_at')
+redis.call('ZADD', p .. ':waiting', ARGV[3], id)
+wake()
+return 1
+"
+);
+
+static PURGE: LazyLock<Script> = lua!(
+    r"
+local ids = redis.call('ZRANGE', p .. ':dead', 0, -1)
+for _, id in ipairs(ids) do redis.call('DEL', job(id)) end
+redis.call('DEL', p .. ':dead')
+return ids
+"
+);
+
+/// Waiting jobs per rank level and the oldest one's ready time: `{high, normal, low, oldest}`.
+static WAITING: LazyLock<Script> = lua!(
+    r"
+local counts = {0, 0, 0}
+local oldest = ''
+for _, id in ipairs(redis.call('ZRANGE', p .. ':waiting', 0, -1)) do
+  local f = redis.call('HMGET', job(id), 'rank', 'ready_at')
+  local rank = tonumber(f[1]) or 50
+  local level = 3
+  if rank <= 33 then level = 1 elseif rank <= 66 then level = 2 end
+  counts[level] = counts[level] + 1
+  if f[2] and (oldest == '' or tonumber(f[2]) < tonumber(oldest)) then oldest = f[2] end
+end
+return {tostring(counts[1]), tostring(counts[2]), tostring(counts[3]), oldest}
+"
+);
+
+#[async_trait::async_trait]
+impl Queue for RedisQueue {
+    async fn enqueue(&self, new: NewJob) -> Result<Enqueued, QueueError> {
+        let now = now_ms();
+        let rank = new.priority.rank();
+        let ready_at = now + new.delay.as_millis() as i64;
+        let (dedup_key, ttl) = new.dedup.as_ref().map_or((String::new(), 0), |(k, t)| {
+            (k.clone(), t.as_millis().max(1) as i64)
+        });
+        let reply: Vec<String> = ENQUEUE
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(&new.id)
+            .arg(&new.payload)
+            .arg(rank)
+            .arg(now)
+            .arg(ready_at)
+            .arg(self.order(ready_at, rank))
+            .arg(dedup_key)
+            .arg(ttl)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(match reply.first().map(String::as_str) {
+            Some("1") => Enqueued::Added,
+            _ => Enqueued::Duplicate(reply.get(1).cloned().unwrap_or(new.id)),
+        })
+    }
+
+    async fn reserve(
+        &self,
+        worker: &str,
+        lease: Duration,
+        wait: Duration,
+    ) -> Result<Option<Job>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next_due = match self.try_reserve(worker, lease).await? {
+                Ok(job) => return Ok(Some(job)),
+                Err(next_due) => next_due,
+            };
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let mut timeout = deadline - now;
+            if let Some(due) = next_due {
+                let until_due = Duration::from_millis((due - now_ms()).max(10) as u64);
+                timeout = timeout.min(until_due);
+            }
+            self.wait_for_wake(timeout).await?;
+        }
+    }
+
+    async fn extend(&self, job: &Job, lease: Duration) -> Result<Lease, QueueError> {
+        let held: i64 = EXTEND
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(&job.id)
+            .arg(job.token)
+            .arg(now_ms() + lease.as_millis() as i64)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(match held {
+            1 => Lease::Held,
+            2 => Lease::Canceled,
+            _ => Lease::Lost,
+        })
+    }
+
+    async fn ack(&self, job: &Job, result: &str) -> Result<bool, QueueError> {
+        let now = now_ms();
+        let recorded: i64 = ACK
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(&job.id)
+            .arg(result)
+            .arg(now)
+            .arg(self.config.retention.as_millis() as i64)
+            .arg(now / 1000)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(recorded == 1)
+    }
+
+    async fn nack(&self, job: &Job, nack: Nack) -> Result<Nacked, QueueError> {
+        let now = now_ms();
+        let mut invocation = NACK.prepare_invoke();
+        invocation.arg(&self.keys).arg(&job.id).arg(job.token);
+        match nack {
+            Nack::Release => {
+                invocation.arg("release").arg(now);
+            }
+            Nack::Retry { delay, error } => {
+                let ready_at = now + delay.as_millis() as i64;
+                invocation
+                    .arg("retry")
+                    .arg(now)
+                    .arg(error)
+                    .arg(self.config.max_failures)
+                    .arg(ready_at)
+                    .arg(self.order(ready_at, job.rank));
+            }
+        }
+        let outcome: i64 = invocation.invoke_async(&mut self.conn.clone()).await?;
+        Ok(match outcome {
+            1 => Nacked::Requeued,
+            2 => Nacked::DeadLettered,
+            _ => Nacked::Lost,
+        })
+    }
+
+    async fn cancel(&self, id: &str) -> Result<Canceled, QueueError> {
+        let outcome: i64 = CANCEL
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(id)
+            .arg(now_ms())
+            .arg(self.config.retention.as_millis() as i64)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(match outcome {
+            1 => Canceled::Waiting,
+            2 => Canceled::Running,
+            _ => Canceled::NotFound,
+        })
+    }
+
+    async fn result(&self, id: &str) -> Result<Option<String>, QueueError> {
+        let (state, result): (Option<String>, Option<String>) = self
+            .conn
+            .clone()
+            .hmget(self.key(&format!("job:{id}")), &["state", "result"])
+            .await?;
+        Ok(result.filter(|_| state.as_deref() == Some("done")))
+    }
+
+    async fn reap(&self) -> Result<Vec<String>, QueueError> {
+        Ok(REAP
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(now_ms())
+            .arg(self.config.max_stalls)
+            .invoke_async(&mut self.conn.clone())
+            .await?)
+    }
+
+    async fn stats(&self) -> Result<Stats, QueueError> {
+        let now = now_ms();
+        let mut conn = self.conn.clone();
+        let waiting: Vec<String> = WAITING
+            .prepare_invoke()
+            .arg(&self.keys)
+            .invoke_async(&mut conn)
+            .await?;
+        let count = |i: usize| waiting.get(i).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let oldest = waiting.get(3).and_then(|t| t.parse::<i64>().ok());
+        let second = now / 1000;
+        let seconds: Vec<String> = (1..=RATE_WINDOW.as_secs() as i64)
+            .map(|back| self.key(&format!("done:{}", second - back)))
+            .collect();
+        let (delayed, in_flight, dead, done, workers): (
+            u64,
+            u64,
+            u64,
+            Vec<Option<u64>>,
+            Vec<String>,
+        ) = redis::pipe()
+            .zcard(self.key("delayed"))
+            .zcard(self.key("active"))
+            .zcard(self.key("dead"))
+            .mget(seconds)
+            .hvals(self.key("workers"))
+            .query_async(&mut conn)
+            .await?;
+        let seen_after = now - self.config.worker_ttl.as_millis() as i64;
+        let mut workers = workers
+            .iter()
+            .filter_map(|w| serde_json::from_str::<WorkerStatus>(w).ok())
+            .filter(|w| w.seen_at > seen_after)
+            .collect::<Vec<_>>();
+        workers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Stats {
+            waiting_high: count(0),
+            waiting_normal: count(1),
+            waiting_low: count(2),
+            delayed,
+            in_flight,
+            dead,
+            oldest_waiting_ms: oldest.map_or(0, |t| (now - t).max(0) as u64),
+            jobs_per_second: done.iter().flatten().sum::<u64>() as f64 / RATE_WINDOW.as_secs_f64(),
+            workers,
+        })
+    }
+
+    async fn report_worker(&self, status: &WorkerStatus) -> Result<(), QueueError> {
+        let mut conn = self.conn.clone();
+        if status.state == "gone" {
+            let _: i64 = conn.hdel(self.key("workers"), &status.id).await?;
+        } else {
+            let json = serde_json::to_string(status).expect("a worker status serializes");
+            let _: i64 = conn.hset(self.key("workers"), &status.id, json).await?;
+        }
+        Ok(())
+    }
+
+    async fn dead_jobs(&self) -> Result<Vec<DeadJob>, QueueError> {
+        let mut conn = self.conn.clone();
+        let ids: Vec<(String, f64)> = conn.zrange_withscores(self.key("dead"), 0, -1).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (id, _) in &ids {
+            pipe.hmget(
+                self.key(&format!("job:{id}")),
+                &[
+                    "payload",
+                    "rank",
+                    "stalls",
+                    "failures",
+                    "error",
+                    "enqueued_at",
+                ],
+            );
+        }
+        let fields: Vec<Vec<Option<String>>> = pipe.query_async(&mut conn).await?;
+        Ok(ids
+            .into_iter()
+            .zip(fields)
+            .map(|((id, dead_at), f)| {
+                let text = |i: usize| f.get(i).cloned().flatten().unwrap_or_default();
+                let number = |i: usize| text(i).parse().unwrap_or(0);
+                DeadJob {
+                    id,
+                    payload: text(0),
+                    rank: number(1),
+                    stalls: number(2),
+                    failures: number(3),
+                    error: text(4),
+                    enqueued_at: number(5),
+                    dead_at: dead_at as i64,
+                }
+            })
+            .collect())
+    }
+
+    async fn replay(&self, id: &str) -> Result<bool, QueueError> {
+        let rank: Option<i64> = self
+            .conn
+            .clone()
+            .hget(self.key(&format!("job:{id}")), "rank")
+            .await?;
+        let now = now_ms();
+        let order = self.order(now, rank.unwrap_or(Priority::Normal.rank()));
+        let replayed: i64 = REPLAY
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(id)
+            .arg(order)
+            .arg(now)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(replayed == 1)
+    }
+
+    async fn purge_dead(&self) -> Result<Vec<String>, QueueError> {
+        Ok(PURGE
+            .prepare_invoke()
+            .arg(&self.keys)
+            .invoke_async(&mut self.conn.clone())
+            .await?)
+    }
+
+    async fn ping(&self) -> bool {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.conn.clone())
+            .await
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn n8n_variables_make_the_url() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let plain = RedisConfig::from_lookup(env(&[])).unwrap();
+        assert_eq!(plain.url, "redis://localhost:6379/0");
+        assert_eq!(plain.prefix, "bull");
+        let full = RedisConfig::from_lookup(env(&[
+            ("QUEUE_BULL_REDIS_HOST", "redis.internal"),
+            ("QUEUE_BULL_REDIS_PORT", "6380"),
+            ("QUEUE_BULL_REDIS_DB", "2"),
+            ("QUEUE_BULL_REDIS_USERNAME", "n8n"),
+            ("QUEUE_BULL_REDIS_PASSWORD", "p@ss word"),
+            ("QUEUE_BULL_REDIS_TLS", "true"),
+            ("QUEUE_BULL_PREFIX", "acme"),
+        ]))
+        .unwrap();
+        assert_eq!(full.url, "rediss://n8n:p%40ss%20word@redis.internal:6380/2");
+        assert_eq!(full.display_url(), "rediss://***@redis.internal:6380/2");
+        assert_eq!(full.prefix, "acme");
+        let url = RedisConfig::from_lookup(env(&[("SLUICE_REDIS_URL", "redis://h:1/3")])).unwrap();
+        assert_eq!(url.url, "redis://h:1/3");
+        let bad = RedisConfig::from_lookup(env(&[("QUEUE_BULL_REDIS_PORT", "x")]));
+        assert!(bad.is_err());
+    }
+}

@@ -1,0 +1,540 @@
+//! One behaviour suite for the job queue, run against every backend: the embedded one on
+//! SQLite and on the machine's Postgres (a fresh schema per test), and Redis on the machine's
+//! server (127.0.0.1:6379, a fresh key prefix per test, its keys deleted afterwards). Tests fail,
+//! not skip, when a server does not answer.
+
+use sluice_queue::{
+    Canceled, EmbeddedQueue, Enqueued, Lease, Nack, Nacked, NewJob, Priority, Queue, QueueConfig,
+    RedisConfig, RedisQueue, WorkerStatus,
+};
+use sluice_store::testing::TestDb;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+    Redis,
+}
+
+/// A queue on one backend, with what must outlive it.
+struct Fixture {
+    queue: Arc<dyn Queue>,
+    _db: Option<TestDb>,
+    _keys: Option<RedisKeys>,
+}
+
+/// Deletes a test's Redis keys when dropped (also when the test panics).
+struct RedisKeys(String);
+
+impl Drop for RedisKeys {
+    fn drop(&mut self) {
+        let pattern = format!("{}:*", self.0);
+        let _ = std::thread::spawn(move || -> ::redis::RedisResult<()> {
+            let client = ::redis::Client::open("redis://127.0.0.1:6379/")?;
+            let mut conn = client.get_connection()?;
+            ::redis::Script::new(
+                "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
+            )
+            .arg(pattern)
+            .invoke::<()>(&mut conn)
+        })
+        .join();
+    }
+}
+
+static PREFIXES: AtomicUsize = AtomicUsize::new(0);
+
+impl Fixture {
+    async fn new(backend: Backend, tune: impl FnOnce(&mut QueueConfig)) -> Fixture {
+        let mut config = QueueConfig::default();
+        tune(&mut config);
+        match backend {
+            Backend::Sqlite | Backend::Postgres => {
+                let db = TestDb::new(matches!(backend, Backend::Postgres), "queue_test").await;
+                let store = db.open().await;
+                Fixture {
+                    queue: Arc::new(EmbeddedQueue::new(&store, config)),
+                    _db: Some(db),
+                    _keys: None,
+                }
+            }
+            Backend::Redis => {
+                let prefix = format!(
+                    "sluice_test_{}_{}_{}",
+                    std::process::id(),
+                    PREFIXES.fetch_add(1, Ordering::SeqCst),
+                    sluice_store::now_ms()
+                );
+                let redis = RedisConfig {
+                    url: "redis://127.0.0.1:6379/".into(),
+                    prefix: prefix.clone(),
+                };
+                let queue = RedisQueue::connect(&redis, config)
+                    .await
+                    .expect("Redis answers at 127.0.0.1:6379");
+                Fixture {
+                    queue: Arc::new(queue),
+                    _db: None,
+                    _keys: Some(RedisKeys(prefix)),
+                }
+            }
+        }
+    }
+}
+
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod embedded_sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Backend::Sqlite).await } )*
+        }
+        mod embedded_postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Backend::Postgres).await } )*
+        }
+        mod redis {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Backend::Redis).await } )*
+        }
+    };
+}
+
+on_every_backend!(
+    a_job_is_delivered_once_and_its_result_recorded_once,
+    higher_priorities_go_first_and_ties_in_arrival_order,
+    a_low_priority_job_that_waited_goes_before_a_new_high_one,
+    a_delayed_job_waits_for_its_time,
+    a_dedup_key_refuses_a_second_job_until_it_expires,
+    a_job_whose_lease_ran_out_goes_to_another_worker,
+    extending_the_lease_keeps_the_job,
+    a_job_that_stalls_too_often_is_dead_lettered_and_can_be_replayed,
+    failures_are_retried_with_their_delay_then_dead_lettered,
+    a_released_job_is_taken_again_at_once,
+    canceling_stops_a_waiting_or_running_job,
+    stats_count_jobs_per_state_and_list_workers,
+    a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout,
+    concurrent_workers_never_share_a_job,
+);
+
+const LEASE: Duration = Duration::from_secs(30);
+
+fn job(id: &str) -> NewJob {
+    NewJob::new(id, format!("payload of {id}"))
+}
+
+fn with_priority(id: &str, priority: Priority) -> NewJob {
+    NewJob {
+        priority,
+        ..job(id)
+    }
+}
+
+async fn take(queue: &dyn Queue) -> Option<sluice_queue::Job> {
+    queue.reserve("w1", LEASE, Duration::ZERO).await.unwrap()
+}
+
+async fn a_job_is_delivered_once_and_its_result_recorded_once(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    assert_eq!(q.enqueue(job("1")).await.unwrap(), Enqueued::Added);
+    assert_eq!(
+        q.enqueue(job("1")).await.unwrap(),
+        Enqueued::Duplicate("1".into())
+    );
+    let got = take(q).await.expect("a job");
+    assert_eq!(
+        (got.id.as_str(), got.payload.as_str()),
+        ("1", "payload of 1")
+    );
+    assert_eq!((got.stalls, got.failures), (0, 0));
+    assert!(
+        take(q).await.is_none(),
+        "a leased job is not handed out again"
+    );
+    assert!(q.ack(&got, "first").await.unwrap());
+    assert!(
+        !q.ack(&got, "second").await.unwrap(),
+        "a result is recorded once"
+    );
+    assert_eq!(q.result("1").await.unwrap().as_deref(), Some("first"));
+    assert_eq!(
+        q.enqueue(job("1")).await.unwrap(),
+        Enqueued::Duplicate("1".into()),
+        "a finished job's id is still known"
+    );
+    assert!(take(q).await.is_none());
+}
+
+async fn higher_priorities_go_first_and_ties_in_arrival_order(backend: Backend) {
+    let f = Fixture::new(backend, |c| c.aging_step = Duration::from_secs(3600)).await;
+    let q = f.queue.as_ref();
+    for (id, p) in [
+        ("low", Priority::Low),
+        ("n1", Priority::Normal),
+        ("high", Priority::High),
+        ("n2", Priority::Normal),
+        ("urgent", Priority::Rank(0)),
+        ("n3", Priority::Normal),
+    ] {
+        q.enqueue(with_priority(id, p)).await.unwrap();
+    }
+    let mut order = Vec::new();
+    while let Some(j) = take(q).await {
+        order.push(j.id);
+    }
+    assert_eq!(order, ["urgent", "high", "n1", "n2", "n3", "low"]);
+}
+
+async fn a_low_priority_job_that_waited_goes_before_a_new_high_one(backend: Backend) {
+    // One rank step is worth 1 ms of waiting: high (10) and low (90) are 80 ms apart.
+    let f = Fixture::new(backend, |c| c.aging_step = Duration::from_millis(1)).await;
+    let q = f.queue.as_ref();
+    q.enqueue(with_priority("old-low", Priority::Low))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    q.enqueue(with_priority("new-high", Priority::High))
+        .await
+        .unwrap();
+    assert_eq!(take(q).await.unwrap().id, "old-low");
+    assert_eq!(take(q).await.unwrap().id, "new-high");
+}
+
+async fn a_delayed_job_waits_for_its_time(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    let started = Instant::now();
+    q.enqueue(NewJob {
+        delay: Duration::from_millis(300),
+        ..job("later")
+    })
+    .await
+    .unwrap();
+    q.enqueue(job("now")).await.unwrap();
+    let stats = q.stats().await.unwrap();
+    assert_eq!((stats.delayed, stats.waiting()), (1, 1));
+    assert_eq!(take(q).await.unwrap().id, "now");
+    assert!(take(q).await.is_none(), "not before its delay");
+    let later = q
+        .reserve("w1", LEASE, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .expect("the delayed job once due");
+    assert_eq!(later.id, "later");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+async fn a_dedup_key_refuses_a_second_job_until_it_expires(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    let keyed = |id: &str| NewJob {
+        dedup: Some(("order-42".into(), Duration::from_millis(200))),
+        ..job(id)
+    };
+    assert_eq!(q.enqueue(keyed("a")).await.unwrap(), Enqueued::Added);
+    assert_eq!(
+        q.enqueue(keyed("b")).await.unwrap(),
+        Enqueued::Duplicate("a".into())
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(q.enqueue(keyed("c")).await.unwrap(), Enqueued::Added);
+    let ids: HashSet<String> = [take(q).await.unwrap().id, take(q).await.unwrap().id].into();
+    assert_eq!(ids, HashSet::from(["a".to_string(), "c".to_string()]));
+}
+
+async fn a_job_whose_lease_ran_out_goes_to_another_worker(backend: Backend) {
+    let f = Fixture::new(backend, |c| c.max_stalls = 3).await;
+    let q = f.queue.as_ref();
+    q.enqueue(job("1")).await.unwrap();
+    let first = q
+        .reserve("w1", Duration::from_millis(100), Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(q.reap().await.unwrap().is_empty());
+    assert!(q
+        .reserve("w2", LEASE, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_none());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(q.reap().await.unwrap().is_empty(), "requeued, not dead");
+    let second = q
+        .reserve("w2", LEASE, Duration::ZERO)
+        .await
+        .unwrap()
+        .expect("taken over");
+    assert_eq!(second.id, "1");
+    assert_eq!(second.stalls, 1);
+    assert_ne!(second.token, first.token);
+    assert_eq!(q.extend(&first, LEASE).await.unwrap(), Lease::Lost);
+    assert_eq!(
+        q.nack(&first, Nack::Release).await.unwrap(),
+        Nacked::Lost,
+        "the old reservation cannot hand back the job"
+    );
+    assert_eq!(q.extend(&second, LEASE).await.unwrap(), Lease::Held);
+    // Both ran it: the first to finish records the result, the other finds it recorded.
+    assert!(q.ack(&first, "from w1").await.unwrap());
+    assert!(!q.ack(&second, "from w2").await.unwrap());
+    assert_eq!(q.result("1").await.unwrap().as_deref(), Some("from w1"));
+    assert_eq!(q.extend(&second, LEASE).await.unwrap(), Lease::Lost);
+}
+
+async fn extending_the_lease_keeps_the_job(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    q.enqueue(job("1")).await.unwrap();
+    let lease = Duration::from_millis(300);
+    let held = q
+        .reserve("w1", lease, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(q.extend(&held, lease).await.unwrap(), Lease::Held);
+        q.reap().await.unwrap();
+    }
+    assert!(q
+        .reserve("w2", LEASE, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(q.ack(&held, "ok").await.unwrap());
+}
+
+async fn a_job_that_stalls_too_often_is_dead_lettered_and_can_be_replayed(backend: Backend) {
+    let f = Fixture::new(backend, |c| c.max_stalls = 1).await;
+    let q = f.queue.as_ref();
+    q.enqueue(with_priority("crashy", Priority::High))
+        .await
+        .unwrap();
+    let short = Duration::from_millis(50);
+    for round in 0..2 {
+        let got = q.reserve("w1", short, Duration::ZERO).await.unwrap();
+        assert_eq!(got.map(|j| j.stalls), Some(round));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let dead = q.reap().await.unwrap();
+        assert_eq!(dead.is_empty(), round == 0, "round {round}: {dead:?}");
+    }
+    assert!(take(q).await.is_none());
+    let dead = q.dead_jobs().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, "crashy");
+    assert_eq!(dead[0].stalls, 2);
+    assert_eq!(dead[0].payload, "payload of crashy");
+    assert!(
+        dead[0].error.contains("stalled 2 times"),
+        "{}",
+        dead[0].error
+    );
+    assert_eq!(q.stats().await.unwrap().dead, 1);
+
+    assert!(!q.replay("unknown").await.unwrap());
+    assert!(q.replay("crashy").await.unwrap());
+    assert!(!q.replay("crashy").await.unwrap(), "no longer dead");
+    let again = take(q).await.expect("replayed");
+    assert_eq!(
+        (again.id.as_str(), again.stalls, again.rank),
+        ("crashy", 0, 10)
+    );
+    assert!(q.dead_jobs().await.unwrap().is_empty());
+
+    q.enqueue(job("other")).await.unwrap();
+    for round in 0..2 {
+        q.reserve("w1", short, Duration::ZERO)
+            .await
+            .unwrap()
+            .expect("other");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let dead = q.reap().await.unwrap();
+        assert_eq!(dead.len(), round, "round {round}: {dead:?}");
+    }
+    assert_eq!(q.purge_dead().await.unwrap(), vec!["other".to_string()]);
+    assert!(q.dead_jobs().await.unwrap().is_empty());
+}
+
+async fn failures_are_retried_with_their_delay_then_dead_lettered(backend: Backend) {
+    let f = Fixture::new(backend, |c| c.max_failures = 2).await;
+    let q = f.queue.as_ref();
+    q.enqueue(job("flaky")).await.unwrap();
+    for attempt in 0..3 {
+        let got = q
+            .reserve("w1", LEASE, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .expect("retried");
+        assert_eq!(got.failures, attempt);
+        let started = Instant::now();
+        let nacked = q
+            .nack(
+                &got,
+                Nack::Retry {
+                    delay: Duration::from_millis(200),
+                    error: format!("boom {attempt}"),
+                },
+            )
+            .await
+            .unwrap();
+        if attempt < 2 {
+            assert_eq!(nacked, Nacked::Requeued);
+            assert!(take(q).await.is_none(), "not before its backoff");
+            assert!(started.elapsed() < Duration::from_millis(200));
+        } else {
+            assert_eq!(nacked, Nacked::DeadLettered);
+        }
+    }
+    let dead = q.dead_jobs().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].failures, dead[0].error.as_str()), (3, "boom 2"));
+}
+
+async fn a_released_job_is_taken_again_at_once(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    q.enqueue(job("1")).await.unwrap();
+    let got = take(q).await.unwrap();
+    assert_eq!(q.nack(&got, Nack::Release).await.unwrap(), Nacked::Requeued);
+    let again = take(q).await.expect("handed back");
+    assert_eq!((again.stalls, again.failures), (0, 0));
+}
+
+async fn canceling_stops_a_waiting_or_running_job(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    q.enqueue(job("queued")).await.unwrap();
+    assert_eq!(q.cancel("queued").await.unwrap(), Canceled::Waiting);
+    assert!(take(q).await.is_none());
+    q.enqueue(job("running")).await.unwrap();
+    let running = take(q).await.unwrap();
+    assert_eq!(q.cancel("running").await.unwrap(), Canceled::Running);
+    assert_eq!(q.extend(&running, LEASE).await.unwrap(), Lease::Canceled);
+    assert!(!q.ack(&running, "late").await.unwrap());
+    assert_eq!(q.cancel("running").await.unwrap(), Canceled::NotFound);
+    assert_eq!(q.cancel("nothing").await.unwrap(), Canceled::NotFound);
+    assert_eq!(q.stats().await.unwrap().in_flight, 0);
+}
+
+async fn stats_count_jobs_per_state_and_list_workers(backend: Backend) {
+    let f = Fixture::new(backend, |c| c.aging_step = Duration::from_secs(3600)).await;
+    let q = f.queue.as_ref();
+    for (id, p) in [
+        ("h1", Priority::High),
+        ("h2", Priority::High),
+        ("n1", Priority::Normal),
+        ("l1", Priority::Low),
+        ("l2", Priority::Rank(80)),
+        ("l3", Priority::Rank(100)),
+    ] {
+        q.enqueue(with_priority(id, p)).await.unwrap();
+    }
+    q.enqueue(NewJob {
+        delay: Duration::from_secs(60),
+        ..job("d1")
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let got = take(q).await.unwrap();
+    assert_eq!(got.id, "h1");
+    let stats = q.stats().await.unwrap();
+    assert_eq!(
+        (
+            stats.waiting_high,
+            stats.waiting_normal,
+            stats.waiting_low,
+            stats.delayed,
+            stats.in_flight,
+            stats.dead
+        ),
+        (1, 1, 3, 1, 1, 0)
+    );
+    assert!(stats.oldest_waiting_ms >= 50, "{}", stats.oldest_waiting_ms);
+    q.ack(&got, "").await.unwrap();
+    // Completions are counted per whole second, the current one excluded on Redis.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let stats = q.stats().await.unwrap();
+    assert_eq!(stats.in_flight, 0);
+    assert!(stats.jobs_per_second > 0.0);
+    let mut worker = WorkerStatus {
+        id: "worker-a".into(),
+        host: "box".into(),
+        pid: 7,
+        concurrency: 10,
+        running: 2,
+        completed: 5,
+        started_at: 1,
+        state: "running".into(),
+        seen_at: sluice_store::now_ms(),
+    };
+    q.report_worker(&worker).await.unwrap();
+    assert_eq!(q.stats().await.unwrap().workers, vec![worker.clone()]);
+    worker.state = "gone".into();
+    q.report_worker(&worker).await.unwrap();
+    assert!(q.stats().await.unwrap().workers.is_empty());
+}
+
+async fn a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    // Longer than redis-rs's default response timeout (500 ms): an empty wait ends in None.
+    let started = Instant::now();
+    let nothing = f
+        .queue
+        .reserve("w1", LEASE, Duration::from_millis(1200))
+        .await
+        .unwrap();
+    assert!(nothing.is_none());
+    assert!(started.elapsed() >= Duration::from_millis(1100));
+    let queue = f.queue.clone();
+    let waiting =
+        tokio::spawn(async move { queue.reserve("w1", LEASE, Duration::from_secs(20)).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let enqueued = Instant::now();
+    f.queue.enqueue(job("1")).await.unwrap();
+    let got = waiting
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("woken by the enqueue");
+    assert_eq!(got.id, "1");
+    assert!(
+        enqueued.elapsed() < Duration::from_secs(10),
+        "woken, not timed out"
+    );
+}
+
+async fn concurrent_workers_never_share_a_job(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let jobs = 120;
+    for i in 0..jobs {
+        f.queue.enqueue(job(&i.to_string())).await.unwrap();
+    }
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let queue = f.queue.clone();
+        workers.push(tokio::spawn(async move {
+            let mut taken = Vec::new();
+            let name = format!("w{w}");
+            while let Some(j) = queue
+                .reserve(&name, LEASE, Duration::from_millis(300))
+                .await
+                .unwrap()
+            {
+                assert!(queue.ack(&j, "").await.unwrap());
+                taken.push(j.id);
+            }
+            taken
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let distinct: HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), distinct.len()), (jobs, jobs));
+}
