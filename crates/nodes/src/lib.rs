@@ -6,6 +6,7 @@ pub mod core;
 pub mod data;
 pub mod flow;
 pub mod postgres;
+pub mod redis;
 pub mod transform;
 pub mod trigger;
 mod util;
@@ -22,7 +23,7 @@ pub fn registry() -> Registry {
         .chain(data::specs())
         .chain(code::specs())
         .chain(trigger::specs())
-        .chain([postgres::SPEC])
+        .chain([postgres::SPEC, redis::SPEC])
     {
         registry.register(spec);
     }
