@@ -1,19 +1,20 @@
 //! What a running node sees: its inputs, its parameters resolved per item, the clock, its own
-//! state across runs, the workflow's static data, and (through expressions) the rest of the
-//! execution.
+//! state across runs, the workflow's static data, its credentials, counters for its profile, and
+//! (through expressions) the rest of the execution.
 
-use crate::host::{credentials_unavailable, ExecutionHost};
+use crate::credentials::NodeCredentials;
+use crate::host::ExecutionHost;
 use crate::options::ExecutionOptions;
 use crate::params::Param;
 use crate::registry::Registry;
 use crate::run_data::RunData;
-use crate::NodeError;
+use crate::{Credentials, NodeError};
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
 use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
 use sluice_runtime::{Clock, Files};
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What nodes can see of the execution while one of them runs.
 pub(crate) struct Shared<'a> {
@@ -61,6 +62,9 @@ pub struct ExecuteContext<'a> {
     pub(crate) continue_on_fail: bool,
     pub(crate) state: Mutex<JsonObject>,
     pub(crate) logs: Mutex<Vec<String>>,
+    pub(crate) credentials: Arc<NodeCredentials>,
+    /// Named counters for this node run's profile, in first-use order.
+    pub(crate) counters: Mutex<Vec<(&'static str, u64)>>,
 }
 
 impl<'a> ExecuteContext<'a> {
@@ -135,11 +139,25 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.host.as_ref().map(|h| h.0.as_ref())
     }
 
-    /// The data of the stored credential `id` of type `kind`, from the host.
-    pub async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
-        match self.host() {
-            Some(host) => host.credential(kind, id).await,
-            None => Err(credentials_unavailable(kind)),
+    /// The `data` object of the credential of type `kind` this node references in its
+    /// `credentials` field (found by id, else by name). The error names the node and the
+    /// credential, never its data.
+    pub fn node_credential(&self, kind: &str) -> Result<Value, NodeError> {
+        self.credentials.get(&self.node.name, kind)
+    }
+
+    /// The credential source of this execution (for sub-workflows run in-process).
+    pub fn credential_source(&self) -> Option<&Credentials> {
+        self.shared.options.credentials.as_ref()
+    }
+
+    /// Add `n` to this node run's counter `counter` (`requests`, `bytesIn`, `rateLimitWaitMs`,
+    /// ...), recorded in the run's profile and shown by `sluice run --profile`.
+    pub fn count(&self, counter: &'static str, n: u64) {
+        let mut counters = self.counters.lock().expect("counters lock");
+        match counters.iter_mut().find(|(name, _)| *name == counter) {
+            Some((_, total)) => *total += n,
+            None => counters.push((counter, n)),
         }
     }
 

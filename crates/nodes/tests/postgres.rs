@@ -140,6 +140,9 @@ async fn bulk_insert_of_many_items_keeps_every_row_in_order() {
     assert_eq!(out[4499], json!({"id": 4499, "label": "row 4499"}));
     assert_eq!(paired(&outcome)[3000], json!({"item": 3000}));
     assert_eq!(count(&schema, "t").await, 4500);
+    let profile = &outcome.run_data.runs("Node")[0].profile;
+    assert_eq!(profile.counters.get("rowsWritten"), Some(&4500));
+    assert!(profile.counters.contains_key("poolWaitMs"));
 }
 
 #[tokio::test]

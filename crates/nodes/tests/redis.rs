@@ -188,11 +188,25 @@ async fn a_thousand_items_set_and_read_back() {
         Value::Array(input.clone()),
     )
     .await;
-    let got = json_out(
+    let outcome = run(
         json!({"operation": "get", "key": "={{ $json.k }}", "propertyName": "v"}),
         Value::Array(input),
     )
     .await;
+    let requests = outcome.run_data.runs("Node")[0]
+        .profile
+        .counters
+        .get("requests")
+        .copied();
+    assert_eq!(
+        requests,
+        Some(2),
+        "one pipeline for the types, one for the values"
+    );
+    let got: Vec<Value> = output(&outcome, "Node")
+        .into_iter()
+        .map(|mut item| item["json"].take())
+        .collect();
     assert_eq!(got.len(), 1000);
     assert_eq!(got[999]["v"], "999");
 }

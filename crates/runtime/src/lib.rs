@@ -1,14 +1,19 @@
 //! Long-lived services that nodes and the engine share across executions.
 //!
-//! The clock and file access: nodes never call the system clock or file system directly, so
-//! tests (and `sluice test`) can run on a virtual clock, where a 42 s Wait returns at once but
-//! still reads as 42 s later, and with virtual files. Database connections: one Postgres pool
-//! and one multiplexed Redis connection per credential per process.
+//! The clock and file access: nodes never call the system clock or file system directly, so tests
+//! (and `sluice test`) can run on a virtual clock, where a 42 s Wait returns at once but still
+//! reads as 42 s later, and with virtual files. Credentials: one lookup rule over a file
+//! (`sluice run`) or the store (`sluice serve`). Database connections: one Postgres pool and one
+//! multiplexed Redis connection per credential per process.
 
 mod clock;
+pub mod credentials;
 mod files;
 pub mod postgres;
 pub mod redis;
 
 pub use clock::Clock;
+pub use credentials::{
+    Credential, CredentialError, CredentialRef, CredentialSet, CredentialSource,
+};
 pub use files::Files;

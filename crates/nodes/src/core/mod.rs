@@ -12,6 +12,7 @@ use sluice_engine::NodeSpec;
 pub fn specs() -> Vec<NodeSpec> {
     vec![
         manual_trigger::SPEC,
+        manual_trigger::START_SPEC,
         no_op::SPEC,
         sticky_note::SPEC,
         test_data::SPEC,

@@ -13,9 +13,8 @@ mod select;
 mod sql;
 mod write;
 
-use crate::util::credential::node_credential;
 use batching::{pg_error, Operation, Piece, Runner};
-use config::{Config, Operation as Kind};
+use config::{Batching, Config, Operation as Kind};
 use execute_query::ExecuteQuery;
 use select::PerItem;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
@@ -94,16 +93,21 @@ async fn table_columns(
 
 #[async_trait::async_trait]
 impl Node for Postgres {
+    fn credential_types(&self) -> Vec<&str> {
+        vec!["postgres"]
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let count = ctx.main_input().len();
         if count == 0 {
             return Ok(vec![Vec::new()]);
         }
-        let credential = PostgresCredential::from_n8n(&node_credential(ctx, "postgres").await?)
+        let credential = PostgresCredential::from_n8n(&ctx.node_credential("postgres")?)
             .map_err(NodeError::new)?;
-        let (client, _waited) = postgres_connection(&credential)
+        let (client, waited) = postgres_connection(&credential)
             .await
             .map_err(NodeError::new)?;
+        ctx.count("poolWaitMs", waited.as_millis() as u64);
         let config = &self.config;
         let mut failures = Vec::new();
         let (op, groups): (Box<dyn Operation>, Vec<Vec<usize>>) = match config.operation {
@@ -142,6 +146,19 @@ impl Node for Postgres {
             .collect();
         pieces.extend(runner.run(op.as_ref(), &groups, config.batching).await?);
         pieces.sort_by_key(Piece::index);
+        let writes = matches!(config.operation, Kind::Insert | Kind::Upsert | Kind::Update);
+        let undone = config.batching != Batching::Independently
+            && pieces.iter().any(|p| matches!(p, Piece::Failed(..)));
+        if writes && !undone {
+            let written: usize = pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Done(_, items) => items.len(),
+                    Piece::Failed(..) => 0,
+                })
+                .sum();
+            ctx.count("rowsWritten", written as u64);
+        }
         let mut out = Vec::with_capacity(count);
         for piece in pieces {
             match piece {

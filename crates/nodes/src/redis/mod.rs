@@ -6,7 +6,6 @@
 
 mod config;
 
-use crate::util::credential::node_credential;
 use crate::util::params::Parsed;
 use crate::util::path;
 use config::{Config, KeyType, Operation};
@@ -302,13 +301,17 @@ impl Redis {
 
 #[async_trait::async_trait]
 impl Node for Redis {
+    fn credential_types(&self) -> Vec<&str> {
+        vec!["redis"]
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let items = ctx.main_input();
         if items.is_empty() {
             return Ok(vec![Vec::new()]);
         }
-        let credential = RedisCredential::from_n8n(&node_credential(ctx, "redis").await?)
-            .map_err(NodeError::new)?;
+        let credential =
+            RedisCredential::from_n8n(&ctx.node_credential("redis")?).map_err(NodeError::new)?;
         let mut connection = redis_connection(&credential).map_err(NodeError::new)?;
 
         // Step 1: each item's own commands (get: the key's type; keys: the key names).
@@ -436,6 +439,11 @@ impl Node for Redis {
                 .collect();
         }
         let read_results = send(&mut connection, &credential, &reads).await?;
+        let round_trips = [&first, &types, &reads]
+            .iter()
+            .filter(|commands| !commands.is_empty())
+            .count();
+        ctx.count("requests", round_trips as u64);
 
         let mut out = Vec::with_capacity(items.len());
         for (index, slot) in slots.iter().enumerate() {

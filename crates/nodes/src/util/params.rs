@@ -49,13 +49,18 @@ impl<'a> Reader<'a> {
         Ok(value.filter(|v| !v.is_null()))
     }
 
-    /// A text option (`mode`, `joinMode`, ...).
-    pub(crate) fn str_or(&self, path: &str, default: &'a str) -> Result<&'a str, NodeError> {
+    /// A text option without a default (`options.responseContentType`); `None` when absent.
+    pub(crate) fn text(&self, path: &str) -> Result<Option<&'a str>, NodeError> {
         match self.get(path)? {
-            None => Ok(default),
-            Some(Value::String(s)) => Ok(s),
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(wrong_type(path, "text", other)),
         }
+    }
+
+    /// A text option (`mode`, `joinMode`, ...).
+    pub(crate) fn str_or(&self, path: &str, default: &'a str) -> Result<&'a str, NodeError> {
+        Ok(self.text(path)?.unwrap_or(default))
     }
 
     /// A text option mapped through `parse`; values it does not know are errors.

@@ -1,13 +1,11 @@
 //! Workflows around the database nodes, run against the machine's real Postgres and Redis with
-//! credentials handed out by a test host, and throwaway schemas / key prefixes per test.
+//! credentials given as an n8n credentials export, and throwaway schemas / key prefixes per test.
 
 use super::test_clock;
 use serde_json::{json, Value};
-use sluice_engine::{
-    CompiledWorkflow, ExecutionHost, ExecutionOptions, Host, NodeError, RunOutcome,
-    SubWorkflowRequest, WebhookResponse,
-};
-use sluice_model::{Item, Workflow};
+use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunOutcome};
+use sluice_model::Workflow;
+use sluice_runtime::CredentialSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -19,28 +17,6 @@ pub fn postgres_credential() -> Value {
 
 pub fn redis_credential() -> Value {
     json!({"host": "127.0.0.1", "port": 6379, "database": 0})
-}
-
-/// Hands out credentials by id, like `sluice serve`'s store.
-struct Credentials(Vec<(String, Value)>);
-
-#[async_trait::async_trait]
-impl ExecutionHost for Credentials {
-    fn respond(&self, _response: WebhookResponse) -> bool {
-        false
-    }
-
-    async fn credential(&self, _kind: &str, id: &str) -> Result<Value, NodeError> {
-        self.0
-            .iter()
-            .find(|(i, _)| i == id)
-            .map(|(_, data)| data.clone())
-            .ok_or_else(|| NodeError::new(format!("no credential '{id}'")))
-    }
-
-    async fn execute_workflow(&self, _request: SubWorkflowRequest) -> Result<Vec<Item>, NodeError> {
-        Err(NodeError::new("no sub-workflows here"))
-    }
 }
 
 /// Manual Trigger → Test Data (`input`) → the node ("Node") using credential `data` of `kind`,
@@ -63,13 +39,16 @@ pub async fn run_with_credential(
         }
     }
     let workflow: Workflow = serde_json::from_value(workflow).expect("workflow JSON");
+    // The shape `n8n export:credentials --decrypted` writes.
+    let export = json!([{"id": "cred-1", "name": "Test", "type": kind, "data": data}]);
+    let credentials = CredentialSet::from_export_json(&export.to_string()).expect("credentials");
     let compiled =
         CompiledWorkflow::build(workflow, &sluice_nodes::registry()).expect("workflow builds");
     compiled
         .run(ExecutionOptions {
             clock: test_clock(),
             use_pin_data: false,
-            host: Some(Host(Arc::new(Credentials(vec![("cred-1".into(), data)])))),
+            credentials: Some(Credentials(Arc::new(credentials))),
             ..Default::default()
         })
         .await
