@@ -6,14 +6,16 @@
 # time from `sluice run --profile json`, the COPY's from psql's own timing) and the ratios.
 #
 # Needs the local Postgres (127.0.0.1:5432, user postgres, database test, trust auth).
-# Usage: bench/postgres.sh [runs] [rows]   (default 3 runs of 100000 rows; prints medians)
+# Usage: bench/postgres.sh [runs] [rows]   (default 3 runs of 100000 rows; prints medians;
+# SLUICE_BIN=path skips the release build and runs that binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 rows=${2:-100000}
-target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p sluice-cli
-bin=$target/release/sluice
+if [ -z "${SLUICE_BIN:-}" ]; then
+  cargo build --release -q -p sluice-cli
+fi
+bin=${SLUICE_BIN:-${CARGO_TARGET_DIR:-target}/release/sluice}
 work=$(mktemp -d)
 schema=sluice_bench_$$
 psql_run() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d test "$@"; }
