@@ -44,9 +44,12 @@ pub(super) enum Pairing {
     Ordinal(Vec<usize>),
 }
 
+/// SQL statements with their parameters, run in order.
+pub(super) type Statements = Vec<(String, Vec<TextParam>)>;
+
 /// Statements run together, and how their rows become output items.
 pub(super) struct Unit {
-    pub statements: Vec<(String, Vec<TextParam>)>,
+    pub statements: Statements,
     pub pairing: Pairing,
 }
 

@@ -2,7 +2,7 @@
 //! `options.queryReplacement` (v1: the item fields named in `additionalFields.queryParams`).
 //! Items' statements are pipelined; a statement used by every item is prepared once.
 
-use super::batching::{Operation, Pairing, Unit};
+use super::batching::{Operation, Pairing, Statements, Unit};
 use super::config::Config;
 use super::sql::{split_statements, TextParam};
 use sluice_engine::{ExecuteContext, NodeError};
@@ -10,7 +10,7 @@ use sluice_model::Value;
 
 pub(super) struct ExecuteQuery {
     /// Per input item: its statements with their parameters (`None` when it failed to resolve).
-    items: Vec<Option<Vec<(String, Vec<TextParam>)>>>,
+    items: Vec<Option<Statements>>,
     explain: bool,
 }
 
@@ -66,7 +66,7 @@ impl ExecuteQuery {
         ctx: &ExecuteContext<'_>,
         config: &Config,
         index: usize,
-    ) -> Result<Vec<(String, Vec<TextParam>)>, NodeError> {
+    ) -> Result<Statements, NodeError> {
         let query = match ctx.resolve(&config.query, index)? {
             Value::String(s) => s,
             Value::Null => String::new(),
