@@ -6,6 +6,8 @@ pub mod core;
 pub mod data;
 pub mod flow;
 pub mod http;
+pub mod postgres;
+pub mod redis;
 pub mod transform;
 pub mod trigger;
 mod util;
@@ -23,6 +25,7 @@ pub fn registry() -> Registry {
         .chain(code::specs())
         .chain(http::specs())
         .chain(trigger::specs())
+        .chain([postgres::SPEC, redis::SPEC])
     {
         registry.register(spec);
     }

@@ -1,10 +1,12 @@
 //! Long-lived services that nodes and the engine share across executions.
 //!
-//! The clock, file access, credentials, the TLS provider and HTTP. Nodes never call the system
-//! clock or file system directly, so tests (and `sluice test`) can run on a virtual clock, where a
-//! 42 s Wait returns at once but still reads as 42 s later, and with virtual files. Credentials:
-//! one lookup rule over a file (`sluice run`) or the store (`sluice serve`). HTTP: the process's
-//! pooled clients and the rate-limit buckets every execution shares.
+//! The clock, file access, credentials, the TLS provider, HTTP and database connections. Nodes
+//! never call the system clock or file system directly, so tests (and `sluice test`) can run on a
+//! virtual clock, where a 42 s Wait returns at once but still reads as 42 s later, and with
+//! virtual files. Credentials: one lookup rule over a file (`sluice run`) or the store (`sluice
+//! serve`). HTTP: the process's pooled clients and the rate-limit buckets every execution shares.
+//! Database connections: one Postgres pool and one multiplexed Redis connection per credential
+//! per process.
 
 mod clock;
 pub mod credentials;
@@ -12,6 +14,8 @@ mod files;
 pub mod tls;
 pub mod http;
 pub mod rate_limit;
+pub mod postgres;
+pub mod redis;
 
 pub use clock::Clock;
 pub use credentials::{

@@ -2,6 +2,8 @@
 //! on a virtual clock and read a node's output.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod databases;
+
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome};

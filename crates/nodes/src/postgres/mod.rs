@@ -1,0 +1,174 @@
+//! The Postgres node (`postgres` typeVersion 1-2.6): executeQuery, insert, upsert, update,
+//! select and deleteTable with n8n's parameters and output shapes, on the process's connection
+//! pool for the node's credential. Writes go in bulk (one statement per chunk of items, see
+//! `write`), other operations pipeline one statement per item; `batching` gives each
+//! `queryBatching` mode n8n's results and failure semantics.
+
+mod batching;
+mod config;
+mod decode;
+mod execute_query;
+mod explain;
+mod select;
+mod sql;
+mod write;
+
+use batching::{pg_error, Operation, Piece, Runner};
+use config::{Batching, Config, Operation as Kind};
+use execute_query::ExecuteQuery;
+use select::PerItem;
+use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_model::{NodeDef, Value};
+use sluice_runtime::postgres::{postgres_connection, PostgresCredential};
+use sql::{qualified, TextParam};
+use std::collections::HashSet;
+use write::Write;
+
+pub const SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.postgres",
+    versions: &[1.0, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6],
+    kind: NodeKind::Regular,
+    factory: node,
+};
+
+struct Postgres {
+    config: Config,
+}
+
+fn node(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
+    Ok(Box::new(Postgres {
+        config: Config::parse(params, def.version())?,
+    }))
+}
+
+/// The text of a resource locator (`{__rl, mode, value}`) or plain string parameter.
+fn locator_text(value: Value) -> String {
+    match value {
+        Value::Object(mut map) => match map.remove("value") {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        },
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl Postgres {
+    /// `"schema"."table"` for item `index`.
+    fn table(&self, ctx: &ExecuteContext<'_>, index: usize) -> Result<String, NodeError> {
+        let schema = locator_text(ctx.resolve(&self.config.schema, index)?);
+        let table = locator_text(ctx.resolve(&self.config.table, index)?);
+        if table.trim().is_empty() {
+            return Err(NodeError::new("no table given").with_parameter("table"));
+        }
+        let schema = if schema.trim().is_empty() {
+            "public"
+        } else {
+            schema.trim()
+        };
+        Ok(qualified(schema, table.trim()))
+    }
+}
+
+/// The column names of `table` (which must exist).
+async fn table_columns(
+    client: &deadpool_postgres::ClientWrapper,
+    table: &str,
+) -> Result<HashSet<String>, NodeError> {
+    let statement = client
+        .prepare_cached(
+            "SELECT attname::text FROM pg_catalog.pg_attribute \
+             WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+        )
+        .await
+        .map_err(|e| pg_error(&e))?;
+    let rows = client
+        .query(&statement, &[&TextParam(Some(table.to_string()))])
+        .await
+        .map_err(|e| pg_error(&e).with_parameter("table"))?;
+    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+}
+
+#[async_trait::async_trait]
+impl Node for Postgres {
+    fn credential_types(&self) -> Vec<&str> {
+        vec!["postgres"]
+    }
+
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let count = ctx.main_input().len();
+        if count == 0 {
+            return Ok(vec![Vec::new()]);
+        }
+        let credential = PostgresCredential::from_n8n(&ctx.node_credential("postgres")?)
+            .map_err(NodeError::new)?;
+        let (client, waited) = postgres_connection(&credential)
+            .await
+            .map_err(NodeError::new)?;
+        ctx.count("poolWaitMs", waited.as_millis() as u64);
+        let config = &self.config;
+        let mut failures = Vec::new();
+        let (op, groups): (Box<dyn Operation>, Vec<Vec<usize>>) = match config.operation {
+            Kind::ExecuteQuery => {
+                let op = ExecuteQuery::build(ctx, config, &mut failures);
+                let groups = op.groups();
+                (Box::new(op), groups)
+            }
+            Kind::Insert | Kind::Upsert | Kind::Update => {
+                let table = self.table(ctx, 0)?;
+                let columns = table_columns(&client, &table).await?;
+                if config.operation != Kind::Insert && config.matching.is_empty() {
+                    return Err(NodeError::new("no column to match on is given")
+                        .with_parameter("columns.matchingColumns"));
+                }
+                let op = Write::build(ctx, config, table, &columns, &mut failures);
+                let groups = op.groups();
+                (Box::new(op), groups)
+            }
+            Kind::Select | Kind::DeleteTable => {
+                let op = PerItem::build(ctx, config, |i| self.table(ctx, i), &mut failures);
+                let groups = op.groups();
+                (Box::new(op), groups)
+            }
+        };
+        if let (false, Some((_, e))) = (ctx.continue_on_fail(), failures.first()) {
+            return Err(e.clone());
+        }
+        let runner = Runner {
+            client: &client,
+            large_numbers_as_text: config.large_numbers_as_text,
+        };
+        let mut pieces: Vec<Piece> = failures
+            .into_iter()
+            .map(|(i, e)| Piece::Failed(i, e))
+            .collect();
+        pieces.extend(runner.run(op.as_ref(), &groups, config.batching).await?);
+        pieces.sort_by_key(Piece::index);
+        let writes = matches!(config.operation, Kind::Insert | Kind::Upsert | Kind::Update);
+        let undone = config.batching != Batching::Independently
+            && pieces.iter().any(|p| matches!(p, Piece::Failed(..)));
+        if writes && !undone {
+            let written: usize = pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Done(_, items) => items.len(),
+                    Piece::Failed(..) => 0,
+                })
+                .sum();
+            ctx.count("rowsWritten", written as u64);
+        }
+        let mut out = Vec::with_capacity(count);
+        for piece in pieces {
+            match piece {
+                Piece::Done(_, items) => out.extend(items),
+                Piece::Failed(index, error) if ctx.continue_on_fail() => {
+                    out.push(ctx.error_item(&error, index))
+                }
+                Piece::Failed(index, error) => return Err(error.with_item(index)),
+            }
+        }
+        Ok(vec![out])
+    }
+}

@@ -1,0 +1,636 @@
+//! Postgres node against the machine's Postgres (127.0.0.1:5432, database `test`), each test in
+//! a fresh schema: n8n's output shapes and type conversions, bulk writes, select in SQL, the
+//! queryBatching modes and clear errors.
+
+mod common;
+
+use common::databases::{fresh_schema, postgres, postgres_credential, run_with_credential};
+use common::output;
+use serde_json::{json, Value};
+use sluice_engine::RunOutcome;
+
+const POSTGRES: &str = "n8n-nodes-base.postgres";
+
+fn rl(value: &str) -> Value {
+    json!({"__rl": true, "mode": "list", "value": value})
+}
+
+async fn run(parameters: Value, input: Value) -> RunOutcome {
+    run_pg(parameters, input, json!({})).await
+}
+
+async fn run_pg(parameters: Value, input: Value, extra: Value) -> RunOutcome {
+    run_with_credential(
+        POSTGRES,
+        2.5,
+        parameters,
+        input,
+        "postgres",
+        postgres_credential(),
+        extra,
+    )
+    .await
+}
+
+/// The json of every output item; panics with the run error if the run failed.
+fn rows(outcome: &RunOutcome) -> Vec<Value> {
+    assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
+    output(outcome, "Node")
+        .into_iter()
+        .map(|mut item| item["json"].take())
+        .collect()
+}
+
+fn paired(outcome: &RunOutcome) -> Vec<Value> {
+    outcome.run_data.runs("Node")[0]
+        .output(0)
+        .iter()
+        .map(|item| serde_json::to_value(item).unwrap()["pairedItem"].clone())
+        .collect()
+}
+
+async fn count(schema: &str, table: &str) -> i64 {
+    postgres()
+        .await
+        .query_one(&format!("SELECT count(*) FROM {schema}.{table}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+const ORDERS: &str = "CREATE TABLE orders (id serial PRIMARY KEY, name text UNIQUE, \
+    amount numeric(10,2), big bigint, placed timestamptz, day date, data jsonb, ok boolean, \
+    score float8, tags text[])";
+
+#[tokio::test]
+async fn insert_maps_item_fields_and_returns_rows_as_n8n_does() {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run(
+        json!({
+            "operation": "insert",
+            "schema": rl(&schema),
+            "table": rl("orders"),
+            "columns": {"mappingMode": "autoMapInputData", "value": {}, "matchingColumns": []},
+            "options": {}
+        }),
+        json!([
+            {"name": "a", "amount": 12.5, "big": "9007199254740993",
+             "placed": "2024-01-02T03:04:05.678Z", "day": "2024-02-29",
+             "data": {"k": [1, 2]}, "ok": true, "score": 0.25, "tags": ["x", "y"]},
+            {"name": "b", "amount": "3", "ok": false}
+        ]),
+    )
+    .await;
+    let out = rows(&outcome);
+    assert_eq!(
+        out[0],
+        json!({"id": 1, "name": "a", "amount": "12.50", "big": "9007199254740993",
+               "placed": "2024-01-02T03:04:05.678Z", "day": "2024-02-29",
+               "data": {"k": [1, 2]}, "ok": true, "score": 0.25, "tags": ["x", "y"]})
+    );
+    assert_eq!(out[1]["amount"], "3.00");
+    assert_eq!(out[1]["placed"], Value::Null);
+    assert_eq!(
+        paired(&outcome),
+        vec![json!({"item": 0}), json!({"item": 1})]
+    );
+    assert_eq!(count(&schema, "orders").await, 2);
+}
+
+#[tokio::test]
+async fn insert_define_below_with_expressions_and_output_columns() {
+    let schema = fresh_schema(ORDERS).await;
+    let out = rows(
+        &run(
+            json!({
+                "schema": rl(&schema),
+                "table": rl("orders"),
+                "columns": {"mappingMode": "defineBelow",
+                            "value": {"name": "={{ $json.who.toUpperCase() }}", "big": "={{ $json.n * 2 }}"},
+                            "matchingColumns": []},
+                "options": {"outputColumns": ["name", "big"], "largeNumbersOutput": "numbers"}
+            }),
+            json!([{"who": "ann", "n": 21}, {"who": "bob", "n": 1}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![
+            json!({"name": "ANN", "big": 42}),
+            json!({"name": "BOB", "big": 2})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bulk_insert_of_many_items_keeps_every_row_in_order() {
+    let schema = fresh_schema("CREATE TABLE t (id int PRIMARY KEY, label text)").await;
+    let input: Vec<Value> = (0..4500)
+        .map(|i| json!({"id": i, "label": format!("row {i}")}))
+        .collect();
+    let outcome = run(
+        json!({"schema": rl(&schema), "table": rl("t"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}}}),
+        Value::Array(input),
+    )
+    .await;
+    let out = rows(&outcome);
+    assert_eq!(out.len(), 4500);
+    assert_eq!(out[4499], json!({"id": 4499, "label": "row 4499"}));
+    assert_eq!(paired(&outcome)[3000], json!({"item": 3000}));
+    assert_eq!(count(&schema, "t").await, 4500);
+    let profile = &outcome.run_data.runs("Node")[0].profile;
+    assert_eq!(profile.counters.get("rowsWritten"), Some(&4500));
+    assert!(profile.counters.contains_key("poolWaitMs"));
+}
+
+#[tokio::test]
+async fn insert_of_an_unknown_column_names_the_column_and_item() {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run(
+        json!({"schema": rl(&schema), "table": rl("orders"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}}}),
+        json!([{"name": "a"}, {"name": "b", "colour": "red"}]),
+    )
+    .await;
+    let error = outcome.error.expect("fails");
+    let text = error.to_string();
+    assert!(
+        text.contains("Node") && text.contains("colour") && text.contains("item 1"),
+        "{text}"
+    );
+    assert_eq!(count(&schema, "orders").await, 0);
+}
+
+async fn numbers_table() -> String {
+    fresh_schema(
+        "CREATE TABLE n (id int PRIMARY KEY, v int, label text); \
+         INSERT INTO n SELECT i, i % 7, 'n' || i FROM generate_series(1, 60) i",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn select_returns_at_most_fifty_rows_unless_return_all() {
+    let schema = numbers_table().await;
+    let base = json!({"operation": "select", "schema": rl(&schema), "table": rl("n")});
+    assert_eq!(rows(&run(base.clone(), json!([{}])).await).len(), 50);
+    let mut all = base.clone();
+    all["returnAll"] = json!(true);
+    assert_eq!(rows(&run(all, json!([{}])).await).len(), 60);
+}
+
+#[tokio::test]
+async fn select_filters_sorts_and_limits_in_sql_per_item() {
+    let schema = numbers_table().await;
+    let outcome = run(
+        json!({
+            "operation": "select", "schema": rl(&schema), "table": rl("n"), "limit": 3,
+            "where": {"values": [
+                {"column": "v", "condition": "equal", "value": "={{ $json.v }}"},
+                {"column": "id", "condition": ">", "value": 10}
+            ]},
+            "sort": {"values": [{"column": "id", "direction": "DESC"}]},
+            "options": {"outputColumns": ["id"]}
+        }),
+        json!([{"v": 3}, {"v": 0}]),
+    )
+    .await;
+    assert_eq!(
+        rows(&outcome),
+        vec![
+            json!({"id": 59}),
+            json!({"id": 52}),
+            json!({"id": 45}),
+            json!({"id": 56}),
+            json!({"id": 49}),
+            json!({"id": 42})
+        ]
+    );
+    assert_eq!(paired(&outcome)[3], json!({"item": 1}));
+}
+
+#[tokio::test]
+async fn execute_query_with_parameters_and_n8n_number_shapes() {
+    let schema = numbers_table().await;
+    let out = rows(
+        &run(
+            json!({
+                "operation": "executeQuery",
+                "query": format!("SELECT count(*) AS c, sum(v) AS s FROM {schema}.n WHERE v = $1 AND label LIKE $2"),
+                "options": {"queryReplacement": "={{ [$json.v, 'n%'] }}"}
+            }),
+            json!([{"v": 1}, {"v": 6}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![json!({"c": "9", "s": "9"}), json!({"c": "8", "s": "48"})]
+    );
+}
+
+#[tokio::test]
+async fn execute_query_runs_every_statement_and_reports_success_without_rows() {
+    let schema = fresh_schema("CREATE TABLE t (id int, note text)").await;
+    let out = rows(
+        &run(
+            json!({
+                "operation": "executeQuery",
+                "query": format!("INSERT INTO {schema}.t VALUES ($1, 'a;b'); INSERT INTO {schema}.t VALUES ($1 + 100, $2)"),
+                "options": {"queryReplacement": "={{ $json.id }}, x"}
+            }),
+            json!([{"id": 1}, {"id": 2}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![json!({"success": true}), json!({"success": true})]
+    );
+    let ids: Vec<i32> = postgres()
+        .await
+        .query(&format!("SELECT id FROM {schema}.t ORDER BY id"), &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, vec![1, 2, 101, 102]);
+}
+
+#[tokio::test]
+async fn bad_sql_fails_naming_node_and_item() {
+    let outcome = run(
+        json!({"operation": "executeQuery", "query": "={{ $json.q }}"}),
+        json!([{"q": "SELECT 1"}, {"q": "SELEC oops"}]),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(text.starts_with("node 'Node': syntax error"), "{text}");
+    assert!(text.contains("item 1"), "{text}");
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_clear_error() {
+    let mut credential = postgres_credential();
+    credential["port"] = json!(1);
+    credential["password"] = json!("s3cret-value");
+    let outcome = run_with_credential(
+        POSTGRES,
+        2.5,
+        json!({"operation": "executeQuery", "query": "SELECT 1"}),
+        json!([{}]),
+        "postgres",
+        credential,
+        json!({}),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(
+        text.starts_with("node 'Node': could not connect to Postgres postgres@127.0.0.1:1/test"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+}
+
+#[tokio::test]
+async fn upsert_updates_only_the_columns_present_and_later_items_win() {
+    let schema = fresh_schema(&format!(
+        "{ORDERS}; INSERT INTO orders (name, amount, big) VALUES ('a', 1, 100)"
+    ))
+    .await;
+    let outcome = run(
+        json!({
+            "operation": "upsert", "schema": rl(&schema), "table": rl("orders"),
+            "columns": {"mappingMode": "autoMapInputData", "value": {}, "matchingColumns": ["name"]},
+            "options": {"outputColumns": ["name", "amount", "big"]}
+        }),
+        json!([{"name": "a", "amount": 5}, {"name": "new", "amount": 1}, {"name": "a", "big": 7}]),
+    )
+    .await;
+    assert_eq!(
+        rows(&outcome),
+        vec![
+            json!({"name": "a", "amount": "5.00", "big": "100"}),
+            json!({"name": "new", "amount": "1.00", "big": null}),
+            json!({"name": "a", "amount": "5.00", "big": "7"})
+        ]
+    );
+    assert_eq!(paired(&outcome)[2], json!({"item": 2}));
+    assert_eq!(count(&schema, "orders").await, 2);
+}
+
+#[tokio::test]
+async fn update_matches_rows_by_column_and_returns_them_per_item() {
+    let schema = numbers_table().await;
+    let outcome = run(
+        json!({
+            "operation": "update", "schema": rl(&schema), "table": rl("n"),
+            "columns": {"mappingMode": "defineBelow", "matchingColumns": ["id"],
+                        "value": {"id": "={{ $json.id }}", "label": "={{ $json.label }}"}},
+            "options": {"outputColumns": ["id", "label", "v"]}
+        }),
+        json!([{"id": 3, "label": "three"}, {"id": 999, "label": "none"}, {"id": 1, "label": "one"}]),
+    )
+    .await;
+    assert_eq!(
+        rows(&outcome),
+        vec![
+            json!({"id": 3, "label": "three", "v": 3}),
+            json!({"id": 1, "label": "one", "v": 1})
+        ]
+    );
+    assert_eq!(
+        paired(&outcome),
+        vec![json!({"item": 0}), json!({"item": 2})]
+    );
+}
+
+#[tokio::test]
+async fn delete_table_deletes_matching_rows_truncates_and_drops() {
+    let schema = numbers_table().await;
+    let delete = |command: &str, extra: Value| {
+        let mut parameters = json!({"operation": "deleteTable", "schema": rl(&schema),
+                                    "table": rl("n"), "deleteCommand": command});
+        for (k, v) in extra.as_object().unwrap() {
+            parameters[k] = v.clone();
+        }
+        parameters
+    };
+    let out = rows(
+        &run(
+            delete(
+                "delete",
+                json!({"where": {"values": [{"column": "v", "value": "={{ $json.v }}"}]}}),
+            ),
+            json!([{"v": 0}, {"v": 1}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        out,
+        vec![json!({"success": true}), json!({"success": true})]
+    );
+    assert_eq!(count(&schema, "n").await, 60 - 8 - 9);
+    rows(&run(delete("truncate", json!({})), json!([{}])).await);
+    assert_eq!(count(&schema, "n").await, 0);
+    rows(&run(delete("drop", json!({})), json!([{}])).await);
+    let exists: bool = postgres()
+        .await
+        .query_one(
+            &format!("SELECT to_regclass('{schema}.n') IS NOT NULL"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!exists);
+}
+
+/// Three inserts, the second a duplicate of the first, under `mode` with continueRegularOutput:
+/// the output items and the names kept in the table.
+async fn duplicate_key_under(mode: &str) -> (Vec<Value>, Vec<String>) {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run_pg(
+        json!({
+            "schema": rl(&schema), "table": rl("orders"),
+            "columns": {"mappingMode": "autoMapInputData", "value": {}},
+            "options": {"queryBatching": mode, "outputColumns": ["name"]}
+        }),
+        json!([{"name": "a"}, {"name": "a"}, {"name": "b"}]),
+        json!({"onError": "continueRegularOutput"}),
+    )
+    .await;
+    let kept = postgres()
+        .await
+        .query(
+            &format!("SELECT name FROM {schema}.orders ORDER BY name"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    (rows(&outcome), kept)
+}
+
+fn duplicate_error() -> Value {
+    json!({"error": "duplicate key value violates unique constraint \"orders_name_key\""})
+}
+
+#[tokio::test]
+async fn single_batch_fails_as_one_error_item_and_keeps_nothing() {
+    let (out, kept) = duplicate_key_under("single").await;
+    assert_eq!(out, vec![duplicate_error()]);
+    assert!(kept.is_empty());
+}
+
+#[tokio::test]
+async fn transaction_outputs_items_before_the_failure_then_rolls_back() {
+    let (out, kept) = duplicate_key_under("transaction").await;
+    assert_eq!(out, vec![json!({"name": "a"}), duplicate_error()]);
+    assert!(kept.is_empty());
+}
+
+#[tokio::test]
+async fn independently_keeps_the_other_rows_and_puts_the_error_in_place() {
+    let (out, kept) = duplicate_key_under("independently").await;
+    assert_eq!(
+        out,
+        vec![
+            json!({"name": "a"}),
+            duplicate_error(),
+            json!({"name": "b"})
+        ]
+    );
+    assert_eq!(kept, vec!["a", "b"]);
+}
+
+#[tokio::test]
+async fn without_continue_on_fail_a_failed_write_names_node_and_item() {
+    let schema = fresh_schema(ORDERS).await;
+    let outcome = run(
+        json!({"schema": rl(&schema), "table": rl("orders"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}}}),
+        json!([{"name": "a"}, {"name": "b", "amount": "lots"}]),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(
+        text.starts_with("node 'Node': invalid input syntax for type numeric: \"lots\""),
+        "{text}"
+    );
+    assert!(text.contains("item 1"), "{text}");
+    assert_eq!(count(&schema, "orders").await, 0);
+}
+
+#[tokio::test]
+async fn version_1_insert_and_update_use_comma_lists_of_fields() {
+    let schema = numbers_table().await;
+    let run_v1 = |parameters: Value, input: Value| {
+        run_with_credential(
+            POSTGRES,
+            1.0,
+            parameters,
+            input,
+            "postgres",
+            postgres_credential(),
+            json!({}),
+        )
+    };
+    let inserted = rows(
+        &run_v1(
+            json!({"operation": "insert", "schema": schema, "table": "n", "columns": "id,label",
+                   "returnFields": "id,label"}),
+            json!([{"id": 100, "label": "hundred", "other": 1}]),
+        )
+        .await,
+    );
+    assert_eq!(inserted, vec![json!({"id": 100, "label": "hundred"})]);
+    let updated = rows(
+        &run_v1(
+            json!({"operation": "update", "schema": schema, "table": "n", "updateKey": "id",
+                   "columns": "v", "returnFields": "id,v"}),
+            json!([{"id": 100, "v": 5}]),
+        )
+        .await,
+    );
+    assert_eq!(updated, vec![json!({"id": 100, "v": 5})]);
+}
+
+#[tokio::test]
+async fn explain_returns_the_plan_instead_of_the_rows() {
+    let schema = numbers_table().await;
+    let out = rows(
+        &run(
+            json!({"operation": "select", "schema": rl(&schema), "table": rl("n"),
+                   "returnAll": true, "options": {"explain": true}}),
+            json!([{}]),
+        )
+        .await,
+    );
+    assert_eq!(out.len(), 1);
+    let plan = &out[0]["QUERY PLAN"][0]["Plan"];
+    assert_eq!(plan["Node Type"], "Seq Scan", "{}", out[0]);
+    assert_eq!(plan["Actual Rows"], 60);
+}
+
+/// A private Postgres cluster with password authentication on a free port, stopped on drop.
+struct PasswordCluster {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl PasswordCluster {
+    const PASSWORD: &'static str = "right-password";
+
+    fn start() -> PasswordCluster {
+        let version = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("Postgres server binaries under /usr/lib/postgresql")
+            .next()
+            .unwrap()
+            .unwrap();
+        let bin = version.path().join("bin");
+        let dir = std::env::temp_dir().join(common::databases::unique("sluice_pg_cluster"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("pw"), Self::PASSWORD).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let as_postgres = |args: &[&str]| {
+            let status = std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "{args:?}");
+        };
+        std::process::Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        let data = dir.join("data");
+        let (data, pw, socket) = (
+            data.to_str().unwrap(),
+            dir.join("pw").to_str().unwrap().to_string(),
+            dir.to_str().unwrap(),
+        );
+        as_postgres(&[
+            bin.join("initdb").to_str().unwrap(),
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            &format!("--pwfile={pw}"),
+        ]);
+        as_postgres(&[
+            bin.join("pg_ctl").to_str().unwrap(),
+            "-D",
+            data,
+            "-w",
+            "-o",
+            &format!("-p {port} -k {socket} -c listen_addresses=127.0.0.1"),
+            "start",
+        ]);
+        PasswordCluster { dir, bin, port }
+    }
+}
+
+impl Drop for PasswordCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_is_a_clear_error_without_the_password() {
+    let cluster = PasswordCluster::start();
+    let credential = |password: &str| {
+        json!({"host": "127.0.0.1", "port": cluster.port, "database": "postgres",
+               "user": "postgres", "password": password})
+    };
+    let query = json!({"operation": "executeQuery", "query": "SELECT 1 AS one"});
+    let run_as = |password: &str| {
+        run_with_credential(
+            POSTGRES,
+            2.5,
+            query.clone(),
+            json!([{}]),
+            "postgres",
+            credential(password),
+            json!({}),
+        )
+    };
+    let ok = rows(&run_as(PasswordCluster::PASSWORD).await);
+    assert_eq!(ok, vec![json!({"one": 1})]);
+    let text = run_as("wrong-secret")
+        .await
+        .error
+        .expect("fails")
+        .to_string();
+    assert!(
+        text.starts_with(&format!(
+            "node 'Node': could not connect to Postgres postgres@127.0.0.1:{}/postgres: password authentication failed",
+            cluster.port
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("wrong-secret"), "{text}");
+}
