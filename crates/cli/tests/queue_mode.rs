@@ -242,3 +242,53 @@ fn queue_mode_refuses_sqlite_and_an_unreachable_redis() {
         "an error, not a hang"
     );
 }
+
+#[test]
+fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode() {
+    let bench: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/bench/webhook-respond.json"
+        ))
+        .expect("the shared benchmark workflow"),
+    )
+    .unwrap();
+    let setup = Setup::new("relay", bench);
+    let mut last_node = webhook_workflow("last", None);
+    last_node["nodes"][0]["parameters"]["responseMode"] = json!("lastNode");
+    import(setup.cmd("main"), setup.dir.path(), last_node, true);
+    let port = free_port();
+    let mut main = setup.cmd("main");
+    main.env("SLUICE_QUEUE_REPLY_TIMEOUT", "1");
+    let _main = Server(start(main, port));
+
+    // No worker yet: a clear timeout naming the execution, which stays queued.
+    let (status, body) = http(port, "POST", "/webhook/bench", "", "{\"amount\": 1}").unwrap();
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("No worker answered within 1 s"), "{body}");
+
+    let _worker = start_worker(setup.cmd("w"), 4);
+    for amount in [150, 7] {
+        let (status, body) = http(
+            port,
+            "POST",
+            "/webhook/bench",
+            "",
+            &format!("{{\"amount\": {amount}}}"),
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+            json!({"ok": true, "amount": amount})
+        );
+    }
+    let (status, body) = http(port, "POST", "/webhook/last", "", "{\"n\": 42}").unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["n"],
+        json!(42)
+    );
+    // The one that timed out ran once a worker came.
+    all_succeed_once(|| setup.cmd("main"), 4, Duration::from_secs(30));
+}

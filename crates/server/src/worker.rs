@@ -9,7 +9,7 @@
 
 use crate::app::{App, Start};
 use crate::error::ApiError;
-use crate::queued::JobPayload;
+use crate::queued::{JobPayload, Relay, ReplyKind};
 use crate::recovery::mode_name;
 use crate::{health_router, metrics, sync, ServerConfig, Tasks};
 use sluice_model::Item;
@@ -294,7 +294,7 @@ async fn run_job(worker: &Worker, job: &Job) {
             }
         })
     };
-    let outcome = execute(&worker.app, job).await;
+    let outcome = execute(&worker.app, queue.as_ref(), job).await;
     heartbeat.abort();
     let acked = match outcome {
         Ok(status) => queue.ack(job, &status).await.map(drop),
@@ -318,8 +318,9 @@ async fn run_job(worker: &Worker, job: &Job) {
     }
 }
 
-/// Run the execution behind `job` to its end (committed); returns its status.
-async fn execute(app: &Arc<App>, job: &Job) -> Result<String, ApiError> {
+/// Run the execution behind `job` to its end (committed), relaying the webhook answer the job
+/// asks for; returns its status.
+async fn execute(app: &Arc<App>, queue: &dyn Queue, job: &Job) -> Result<String, ApiError> {
     let id: i64 = job
         .id
         .parse()
@@ -350,11 +351,36 @@ async fn execute(app: &Arc<App>, job: &Job) -> Result<String, ApiError> {
         existing_id: Some(id),
     };
     let mut started = app.start(wf, start).await?;
-    let status = match (&mut started.done).await {
-        Ok(outcome) => outcome.status.as_str().to_string(),
-        Err(_) => "error".to_string(),
+    let relay = |message: Relay| async move {
+        let text = serde_json::to_string(&message).expect("a relay message serializes");
+        if let Err(e) = queue.reply(&job.id, &text).await {
+            tracing::error!("job {}: cannot relay its webhook answer: {e}", job.id);
+        }
     };
+    let mut answered = false;
+    if payload.reply == Some(ReplyKind::ResponseNode) {
+        if let Ok(response) = (&mut started.response).await {
+            relay(Relay::response(response)).await;
+            answered = true;
+        }
+    }
+    let outcome = (&mut started.done).await.ok();
+    let status = outcome
+        .as_ref()
+        .map_or("error", |o| o.status.as_str())
+        .to_string();
     started.recorded(app).await?;
+    if let Some(kind) = payload.reply.filter(|_| !answered) {
+        let last_output = match (kind, &outcome) {
+            (ReplyKind::LastNode, Some(outcome)) => outcome.last_output().to_vec(),
+            _ => Vec::new(),
+        };
+        relay(Relay::Done {
+            status: status.clone(),
+            last_output,
+        })
+        .await;
+    }
     Ok(status)
 }
 
