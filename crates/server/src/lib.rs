@@ -19,6 +19,7 @@ mod body;
 mod deployed;
 mod error;
 mod metrics;
+mod queue_api;
 mod queued;
 mod recovery;
 mod routes;
@@ -30,6 +31,7 @@ mod webhook_request;
 mod webhook_stream;
 mod worker;
 
+pub use queue_api::{dead_job_json, purge_dead_jobs, replay_every_dead_job};
 pub use worker::{run as run_worker, WorkerConfig};
 
 use crate::app::App;
