@@ -41,7 +41,10 @@ async fn main() {
                 if n >= jobs {
                     return;
                 }
-                queue.enqueue(NewJob::new(n.to_string(), "{}")).await.unwrap();
+                queue
+                    .enqueue(NewJob::new(n.to_string(), "{}"))
+                    .await
+                    .unwrap();
             }
         }));
         let (queue, acked) = (queue.clone(), acked.clone());

@@ -408,3 +408,56 @@ async fn report(worker: Arc<Worker>) {
         tokio::time::sleep(worker.config.report_interval).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn settings_follow_n8n_variables() {
+        let default = WorkerConfig::from_lookup(None, lookup(&[])).unwrap();
+        assert_eq!((default.concurrency, default.health_port), (10, None));
+        let flag = WorkerConfig::from_lookup(Some(3), lookup(&[])).unwrap();
+        assert_eq!(flag.concurrency, 3);
+        let env = WorkerConfig::from_lookup(
+            Some(3),
+            lookup(&[
+                ("N8N_CONCURRENCY_PRODUCTION_LIMIT", "20"),
+                ("QUEUE_WORKER_LOCK_DURATION", "60000"),
+                ("QUEUE_WORKER_LOCK_RENEW_TIME", "10000"),
+                ("QUEUE_WORKER_STALLED_INTERVAL", "30000"),
+                ("QUEUE_HEALTH_CHECK_ACTIVE", "true"),
+                ("QUEUE_HEALTH_CHECK_PORT", "5680"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(env.concurrency, 20, "the environment's limit wins");
+        assert_eq!(env.lease, Duration::from_secs(60));
+        assert_eq!(env.renew, Duration::from_secs(10));
+        assert_eq!(env.stalled_interval, Duration::from_secs(30));
+        assert_eq!(env.health_port, Some(5680));
+        let unlimited = WorkerConfig::from_lookup(
+            Some(4),
+            lookup(&[("N8N_CONCURRENCY_PRODUCTION_LIMIT", "-1")]),
+        )
+        .unwrap();
+        assert_eq!(unlimited.concurrency, 4, "-1 leaves it to --concurrency");
+        let bad = WorkerConfig::from_lookup(
+            None,
+            lookup(&[
+                ("QUEUE_WORKER_LOCK_DURATION", "1000"),
+                ("QUEUE_WORKER_LOCK_RENEW_TIME", "1000"),
+            ]),
+        );
+        assert!(bad.unwrap_err().contains("must be shorter"));
+    }
+}
