@@ -1,7 +1,7 @@
-//! `sluice apikey|workflow|execution`: manage the store `sluice serve` uses (same data
+//! `sluice apikey|workflow|credential|execution`: manage the store `sluice serve` uses (same data
 //! directory and database settings) from the command line.
 
-use crate::input::{load_workflow, read_text, BAD_INPUT};
+use crate::input::{load_credentials, load_workflow, read_text, BAD_INPUT};
 use clap::{Args, Subcommand};
 use sluice_store::{ExecutionFilter, Store, StoreConfig, WorkflowFilter};
 use std::path::PathBuf;
@@ -64,6 +64,22 @@ enum WorkflowCommand {
     },
     /// List stored workflows: id, active, name.
     List,
+}
+
+#[derive(Args)]
+pub struct CredentialArgs {
+    #[command(subcommand)]
+    command: CredentialCommand,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Subcommand)]
+enum CredentialCommand {
+    /// Import credentials exported by `n8n export:credentials --decrypted` (a JSON array of
+    /// `{id, name, type, data}`), encrypted into the store; a credential with the same id is
+    /// replaced. Prints `id<TAB>type<TAB>name` per credential.
+    Import { file: PathBuf },
 }
 
 #[derive(Args)]
@@ -191,6 +207,30 @@ pub async fn workflow(args: WorkflowArgs) -> u8 {
                     }
                 }
             }
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub async fn credential(args: CredentialArgs) -> u8 {
+    let CredentialCommand::Import { file } = args.command;
+    let set = match load_credentials(&file) {
+        Ok(set) => set,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    with_store(&args.store, |s| async move {
+        for credential in set.credentials() {
+            s.import_credential(credential)
+                .await
+                .map_err(|e| format!("credential {}: {e}", credential.id))?;
+            println!(
+                "{}\t{}\t{}",
+                credential.id, credential.kind, credential.name
+            );
         }
         Ok(())
     })

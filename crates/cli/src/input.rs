@@ -1,6 +1,7 @@
 //! Reading workflow and item files, turning every problem into one line that says what and where.
 
 use sluice_model::{Item, Loaded, Workflow};
+use sluice_runtime::CredentialSet;
 use std::path::{Path, PathBuf};
 
 /// Exit code for bad input.
@@ -14,6 +15,12 @@ pub fn read_text(path: &Path) -> Result<String, String> {
 pub fn load_workflow(path: &Path) -> Result<Loaded, String> {
     let text = read_text(path)?;
     Workflow::load_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Credentials given with `--credentials` (the shape `n8n export:credentials --decrypted` writes).
+pub fn load_credentials(path: &Path) -> Result<CredentialSet, String> {
+    CredentialSet::from_export_json(&read_text(path)?)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A JSON array of objects (or of `{json: ...}` items) given with `--input`.

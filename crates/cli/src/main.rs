@@ -50,12 +50,18 @@ enum Command {
         /// Print the per-node profile to stderr (table, or json).
         #[arg(long, num_args = 0..=1, default_missing_value = "table")]
         profile: Option<ProfileFormat>,
+        /// Credentials for the nodes, as `n8n export:credentials --decrypted` writes them.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
     },
     /// Run workflow files with pinned data as tests, the way n8n's node test harness does.
     Test {
         /// Workflow files or directories of them.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Credentials for the nodes, as `n8n export:credentials --decrypted` writes them.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
     },
     /// Validate workflow files without running them; list unsupported node types.
     Check {
@@ -73,6 +79,8 @@ enum Command {
     Apikey(admin::ApikeyArgs),
     /// Import and list stored workflows.
     Workflow(admin::WorkflowArgs),
+    /// Import credentials into the store `sluice serve` uses (encrypted).
+    Credential(admin::CredentialArgs),
     /// List, count and show stored executions.
     Execution(admin::ExecutionArgs),
 }
@@ -89,19 +97,24 @@ fn main() -> ExitCode {
             input,
             run_data,
             profile,
-        } => runtime.block_on(run::run(
-            &workflow,
-            input.as_deref(),
-            run_data.as_deref(),
+            credentials,
+        } => runtime.block_on(run::run(run::RunArgs {
+            workflow: &workflow,
+            input: input.as_deref(),
+            run_data: run_data.as_deref(),
             profile,
-        )),
-        Command::Test { paths } => runtime.block_on(test_cmd::test(&paths)),
+            credentials: credentials.as_deref(),
+        })),
+        Command::Test { paths, credentials } => {
+            runtime.block_on(test_cmd::test(&paths, credentials.as_deref()))
+        }
         Command::Check { paths } => check::check(&paths),
         Command::Serve(args) => serve::serve(args),
         Command::Worker(args) => worker::worker(args),
         Command::Queue(args) => runtime.block_on(queue_cmd::queue(args)),
         Command::Apikey(args) => runtime.block_on(admin::apikey(args)),
         Command::Workflow(args) => runtime.block_on(admin::workflow(args)),
+        Command::Credential(args) => runtime.block_on(admin::credential(args)),
         Command::Execution(args) => runtime.block_on(admin::execution(args)),
     };
     ExitCode::from(code)

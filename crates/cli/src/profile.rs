@@ -1,4 +1,5 @@
-//! The per-node profile of a run, as a table or JSON on stderr.
+//! The per-node profile of a run, as a table or JSON on stderr, with the counters nodes add
+//! (requests, bytes, rate-limit waits, cache hits, rows written, ...).
 
 use crate::ProfileFormat;
 use sluice_engine::{classify_duration, RunOutcome};
@@ -25,6 +26,7 @@ pub fn print(outcome: &RunOutcome, format: ProfileFormat) {
                         "itemsOut": n.items_out, "totalMs": n.total_ns as f64 / 1e6,
                         "sharePercent": (share(n.total_ns) * 10.0).round() / 10.0,
                         "retries": n.retries,
+                        "counters": n.counters,
                     })
                 })
                 .collect();
@@ -40,19 +42,25 @@ pub fn print(outcome: &RunOutcome, format: ProfileFormat) {
         ProfileFormat::Table => {
             let width = nodes.iter().map(|n| n.node.len()).max().unwrap_or(4).max(4);
             eprintln!(
-                "{:<width$}  {:>6}  {:>10}  {:>10}  {:>12}  {:>6}",
+                "{:<width$}  {:>6}  {:>10}  {:>10}  {:>12}  {:>6}  counters",
                 "node", "runs", "items in", "items out", "total", "share"
             );
             for n in &nodes {
+                let counters: Vec<String> = n
+                    .counters
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect();
                 eprintln!(
-                    "{:<width$}  {:>6}  {:>10}  {:>10}  {:>12}  {:>5.1}%",
+                    "{:<width$}  {:>6}  {:>10}  {:>10}  {:>12}  {:>5.1}%  {}",
                     n.node,
                     n.runs,
                     n.items_in,
                     n.items_out,
                     format_ns(n.total_ns),
-                    share(n.total_ns)
-                );
+                    share(n.total_ns),
+                    counters.join(" ")
+                )
             }
             eprintln!(
                 "total {} (nodes {}), status {status}, execution {}",

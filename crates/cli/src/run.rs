@@ -1,31 +1,50 @@
 //! `sluice run`: execute one workflow in-process.
 
-use crate::input::{load_items, load_workflow, BAD_INPUT};
+use crate::input::{load_credentials, load_items, load_workflow, BAD_INPUT};
 use crate::{profile, ProfileFormat};
-use sluice_engine::{CompiledWorkflow, EngineError, ExecutionOptions, RunStatus};
+use sluice_engine::{CompiledWorkflow, Credentials, EngineError, ExecutionOptions, RunStatus};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Exit code for a workflow that failed while running.
 pub const WORKFLOW_FAILED: u8 = 1;
 
-pub async fn run(
-    workflow_path: &Path,
-    input: Option<&Path>,
-    run_data: Option<&Path>,
-    profile_format: Option<ProfileFormat>,
-) -> u8 {
-    let prepared = (|| {
+/// What `sluice run` was given.
+pub struct RunArgs<'a> {
+    pub workflow: &'a Path,
+    pub input: Option<&'a Path>,
+    pub run_data: Option<&'a Path>,
+    pub profile: Option<ProfileFormat>,
+    pub credentials: Option<&'a Path>,
+}
+
+pub async fn run(args: RunArgs<'_>) -> u8 {
+    let RunArgs {
+        workflow: workflow_path,
+        input,
+        run_data,
+        profile: profile_format,
+        credentials,
+    } = args;
+    let prepared = async {
         let loaded = load_workflow(workflow_path)?;
         let trigger_items = input.map(load_items).transpose()?;
+        let credentials = credentials
+            .map(|path| load_credentials(path).map(|set| Credentials(Arc::new(set))))
+            .transpose()?;
         let compiled = CompiledWorkflow::build(loaded.workflow, &sluice_nodes::registry())
             .map_err(|e| format!("{}: {e}", workflow_path.display()))?;
         for warning in loaded.warnings.iter().chain(compiled.warnings()) {
             eprintln!("warning: {}: {warning}", workflow_path.display());
         }
-        Ok::<_, String>((compiled, trigger_items))
-    })();
-    let (compiled, trigger_items) = match prepared {
+        compiled
+            .check_credentials(credentials.as_ref())
+            .await
+            .map_err(|e| format!("{}: {e}", workflow_path.display()))?;
+        Ok::<_, String>((compiled, trigger_items, credentials))
+    };
+    let (compiled, trigger_items, credentials) = match prepared.await {
         Ok(p) => p,
         Err(message) => {
             eprintln!("error: {message}");
@@ -35,6 +54,7 @@ pub async fn run(
     let options = ExecutionOptions {
         trigger_items,
         allow_env_access: env_access_allowed(),
+        credentials,
         ..ExecutionOptions::default()
     };
     let outcome = match compiled.run(options).await {

@@ -7,17 +7,24 @@
 //! provides the test-only nodes and the fake file `/test/binary.data`.
 
 use crate::compare::first_difference;
-use crate::input::{load_items_value, read_text, workflow_files, BAD_INPUT};
+use crate::input::{load_credentials, load_items_value, read_text, workflow_files, BAD_INPUT};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunStatus};
+use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunStatus};
 use sluice_model::{Item, Workflow};
 use sluice_runtime::{Clock, Files};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-pub async fn test(paths: &[PathBuf]) -> u8 {
-    let files = match workflow_files(paths) {
-        Ok(files) => files,
+pub async fn test(paths: &[PathBuf], credentials: Option<&Path>) -> u8 {
+    let loaded = workflow_files(paths).and_then(|files| {
+        let credentials = credentials
+            .map(|path| load_credentials(path).map(|set| Credentials(Arc::new(set))))
+            .transpose()?;
+        Ok((files, credentials))
+    });
+    let (files, credentials) = match loaded {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
@@ -26,7 +33,7 @@ pub async fn test(paths: &[PathBuf]) -> u8 {
     let registry = sluice_nodes::registry();
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
-        match run_one(file, &registry).await {
+        match run_one(file, &registry, credentials.as_ref()).await {
             Ok(()) => {
                 passed += 1;
                 println!("PASS {}", file.display());
@@ -80,16 +87,25 @@ fn expectations(workflow: &mut Workflow) -> Result<Expectations, String> {
     })
 }
 
-async fn run_one(file: &Path, registry: &sluice_engine::Registry) -> Result<(), String> {
+async fn run_one(
+    file: &Path,
+    registry: &sluice_engine::Registry,
+    credentials: Option<&Credentials>,
+) -> Result<(), String> {
     let text = read_text(file)?;
     let mut workflow = Workflow::from_json_str(&text).map_err(|e| e.to_string())?;
     let expect = expectations(&mut workflow)?;
     let compiled = CompiledWorkflow::build(workflow, registry).map_err(|e| e.to_string())?;
+    compiled
+        .check_credentials(credentials)
+        .await
+        .map_err(|e| e.to_string())?;
     let options = ExecutionOptions {
         clock: Clock::virtual_at(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()),
         use_pin_data: false,
         trigger_items: expect.trigger_items,
         files: harness_files(),
+        credentials: credentials.cloned(),
         ..ExecutionOptions::default()
     };
     let outcome = compiled.run(options).await.map_err(|e| e.to_string())?;

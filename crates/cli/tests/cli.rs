@@ -380,3 +380,144 @@ fn run_executes_a_sub_workflow_fetched_from_a_url() {
         stderr(&out)
     );
 }
+
+const JWT_SECRET: &str = "jwt-secret-never-printed";
+
+/// Manual trigger -> Respond to Webhook signing `{sub}` with its `jwtAuth` credential, its
+/// response output on (so it signs under `sluice run` too).
+fn jwt_workflow(reference: Value) -> Value {
+    let respond = json!({"name": "Sign", "type": "n8n-nodes-base.respondToWebhook",
+        "typeVersion": 1.5, "position": [200, 0],
+        "parameters": {"respondWith": "jwt", "payload": "={{ {sub: 'u1'} }}",
+                       "enableResponseOutput": true},
+        "credentials": {"jwtAuth": reference}});
+    chain(vec![trigger(), respond])
+}
+
+fn credentials_file(dir: &Path) -> PathBuf {
+    write(
+        dir,
+        "credentials.json",
+        &json!([{"id": "7", "name": "Signer", "type": "jwtAuth",
+                 "data": {"keyType": "passphrase", "secret": JWT_SECRET, "algorithm": "HS256"},
+                 "createdAt": "2025-01-01T00:00:00.000Z", "isManaged": false}]),
+    )
+}
+
+#[test]
+fn run_takes_credentials_from_an_n8n_export_and_never_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = credentials_file(dir.path());
+    let run_data = dir.path().join("run.json");
+    // By id, and by name when the id is unknown.
+    for reference in [
+        json!({"id": "7", "name": "x"}),
+        json!({"id": "99", "name": "Signer"}),
+    ] {
+        let wf = write(dir.path(), "wf.json", &jwt_workflow(reference));
+        let out = sluice(&[
+            "run",
+            wf.to_str().unwrap(),
+            "--credentials",
+            creds.to_str().unwrap(),
+            "--run-data",
+            run_data.to_str().unwrap(),
+            "--profile",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let doc = std::fs::read_to_string(&run_data).unwrap();
+        let parsed: Value = serde_json::from_str(&doc).unwrap();
+        let token = &parsed["resultData"]["runData"]["Sign"][0]["data"]["main"][1][0]["json"]
+            ["response"]["body"]["token"];
+        assert!(
+            token.as_str().is_some_and(|t| t.split('.').count() == 3),
+            "{doc}"
+        );
+        for text in [doc, stdout(&out), stderr(&out)] {
+            assert!(!text.contains(JWT_SECRET));
+        }
+    }
+}
+
+#[test]
+fn a_missing_credential_fails_before_the_run_naming_node_and_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = credentials_file(dir.path());
+    let wf = write(
+        dir.path(),
+        "wf.json",
+        &jwt_workflow(json!({"id": "8", "name": "Elsewhere"})),
+    );
+    let out = sluice(&[
+        "run",
+        wf.to_str().unwrap(),
+        "--credentials",
+        creds.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("node 'Sign': the 'jwtAuth' credential \"Elsewhere\" (id 8) does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sluice(&["run", wf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "node 'Sign': the 'jwtAuth' credential \"Elsewhere\" (id 8) is not available"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let encrypted = write(
+        dir.path(),
+        "enc.json",
+        &json!([{"id": "1", "name": "E", "type": "jwtAuth", "data": "U2FsdGVkX1"}]),
+    );
+    let out = sluice(&[
+        "run",
+        wf.to_str().unwrap(),
+        "--credentials",
+        encrypted.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--decrypted"), "{}", stderr(&out));
+}
+
+#[test]
+fn credential_import_stores_an_export_encrypted_for_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = credentials_file(dir.path());
+    let data_dir = dir.path().join("data");
+    let import = || {
+        Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["credential", "import", creds.to_str().unwrap()])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env_remove("DB_TYPE")
+            .env_remove("N8N_ENCRYPTION_KEY")
+            .output()
+            .unwrap()
+    };
+    let out = import();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7\tjwtAuth\tSigner\n");
+    // Importing again replaces the credential with that id.
+    assert_eq!(import().status.code(), Some(0));
+    let db = std::fs::read(data_dir.join("database.sqlite")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&db).contains(JWT_SECRET));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = sluice_store::Store::open(sluice_store::StoreConfig::sqlite(data_dir.clone()))
+            .await
+            .unwrap();
+        let (kind, data) = store.credential_data("7").await.unwrap().unwrap();
+        assert_eq!(kind, "jwtAuth");
+        assert_eq!(data["secret"], JWT_SECRET);
+        store.close().await;
+    });
+}

@@ -1,19 +1,20 @@
 //! What a running node sees: its inputs, its parameters resolved per item, the clock, its own
-//! state across runs, the workflow's static data, and (through expressions) the rest of the
-//! execution.
+//! state across runs, the workflow's static data, its credentials, counters for its profile, and
+//! (through expressions) the rest of the execution.
 
-use crate::host::{credentials_unavailable, ExecutionHost};
+use crate::credentials::NodeCredentials;
+use crate::host::ExecutionHost;
 use crate::options::ExecutionOptions;
 use crate::params::Param;
 use crate::registry::Registry;
 use crate::run_data::RunData;
-use crate::NodeError;
+use crate::{Credentials, NodeError};
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
 use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
 use sluice_runtime::{Clock, Files};
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What nodes can see of the execution while one of them runs.
 pub(crate) struct Shared<'a> {
@@ -25,6 +26,8 @@ pub(crate) struct Shared<'a> {
     pub(crate) index: &'a HashMap<String, usize>,
     /// The workflow's static data (`getWorkflowStaticData`), shared by all nodes of the run.
     pub(crate) static_data: &'a Mutex<JsonObject>,
+    /// The execution's custom data (n8n's `customData`).
+    pub(crate) custom_data: &'a Mutex<JsonObject>,
     /// The node types the workflow was built with.
     pub(crate) registry: &'a Registry,
 }
@@ -48,6 +51,11 @@ impl Shared<'_> {
     }
 }
 
+/// n8n's limits on an execution's custom data.
+const CUSTOM_DATA_MAX_KEYS: usize = 10;
+const CUSTOM_DATA_KEY_MAX: usize = 50;
+const CUSTOM_DATA_VALUE_MAX: usize = 255;
+
 /// The context of one node run.
 pub struct ExecuteContext<'a> {
     pub(crate) shared: &'a Shared<'a>,
@@ -61,6 +69,9 @@ pub struct ExecuteContext<'a> {
     pub(crate) continue_on_fail: bool,
     pub(crate) state: Mutex<JsonObject>,
     pub(crate) logs: Mutex<Vec<String>>,
+    pub(crate) credentials: Arc<NodeCredentials>,
+    /// Named counters for this node run's profile, in first-use order.
+    pub(crate) counters: Mutex<Vec<(&'static str, u64)>>,
 }
 
 impl<'a> ExecuteContext<'a> {
@@ -135,11 +146,25 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.host.as_ref().map(|h| h.0.as_ref())
     }
 
-    /// The data of the stored credential `id` of type `kind`, from the host.
-    pub async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
-        match self.host() {
-            Some(host) => host.credential(kind, id).await,
-            None => Err(credentials_unavailable(kind)),
+    /// The `data` object of the credential of type `kind` this node references in its
+    /// `credentials` field (found by id, else by name). The error names the node and the
+    /// credential, never its data.
+    pub fn node_credential(&self, kind: &str) -> Result<Value, NodeError> {
+        self.credentials.get(&self.node.name, kind)
+    }
+
+    /// The credential source of this execution (for sub-workflows run in-process).
+    pub fn credential_source(&self) -> Option<&Credentials> {
+        self.shared.options.credentials.as_ref()
+    }
+
+    /// Add `n` to this node run's counter `counter` (`requests`, `bytesIn`, `rateLimitWaitMs`,
+    /// ...), recorded in the run's profile and shown by `sluice run --profile`.
+    pub fn count(&self, counter: &'static str, n: u64) {
+        let mut counters = self.counters.lock().expect("counters lock");
+        match counters.iter_mut().find(|(name, _)| *name == counter) {
+            Some((_, total)) => *total += n,
+            None => counters.push((counter, n)),
         }
     }
 
@@ -175,6 +200,25 @@ impl<'a> ExecuteContext<'a> {
     /// [`ExecuteContext::static_data_key`]). Changes are returned in the run's outcome.
     pub fn static_data(&self) -> MutexGuard<'_, JsonObject> {
         self.shared.static_data.lock().expect("static data lock")
+    }
+
+    /// Save `key` = `value` in the execution's custom data (n8n's `customData`, what the
+    /// Execution Data node sets), with n8n's limits: the key only of `A-Za-z0-9_` and cut to 50
+    /// characters, the value cut to 255, at most 10 keys (a new key beyond them is ignored).
+    pub fn set_custom_data(&self, key: &str, value: &str) -> Result<(), NodeError> {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(NodeError::new(format!(
+                "Custom data key can only contain characters \"A-Za-z0-9_\" (key \"{key}\")"
+            )));
+        }
+        let key: String = key.chars().take(CUSTOM_DATA_KEY_MAX).collect();
+        let mut data = self.shared.custom_data.lock().expect("custom data lock");
+        if !data.contains_key(&key) && data.len() >= CUSTOM_DATA_MAX_KEYS {
+            return Ok(());
+        }
+        let value: String = value.chars().take(CUSTOM_DATA_VALUE_MAX).collect();
+        data.insert(key, Value::String(value));
+        Ok(())
     }
 
     /// The key of `getWorkflowStaticData(kind)` in the static data: `global`, or `node:<name>`

@@ -1,11 +1,12 @@
 //! What a running execution may ask of the process that started it, without the engine knowing
 //! what that process is: Respond to Webhook hands its response to whoever waits for it (the
 //! server answers the HTTP request while the execution goes on) or writes chunks into a streamed
-//! answer, Execute Workflow runs a sub-workflow (loaded from the store, recorded as its own
-//! execution), and nodes that sign with a stored credential ask for its data. `sluice run`
-//! provides no host; `sluice serve` provides one per execution through [`ExecutionOptions::host`].
+//! answer, and Execute Workflow runs a sub-workflow (loaded from the store, recorded as its own
+//! execution). `sluice run` provides no host; `sluice serve` provides one per execution through
+//! [`ExecutionOptions::host`]. (Credentials come from [`ExecutionOptions::credentials`].)
 //!
 //! [`ExecutionOptions::host`]: crate::ExecutionOptions::host
+//! [`ExecutionOptions::credentials`]: crate::ExecutionOptions::credentials
 
 use crate::NodeError;
 use sluice_model::{Item, Value};
@@ -116,20 +117,8 @@ pub trait ExecutionHost: Send + Sync {
         false
     }
 
-    /// The data of the stored credential `id`, which must be of type `kind` (`jwtAuth`, ...).
-    async fn credential(&self, kind: &str, _id: &str) -> Result<Value, NodeError> {
-        Err(credentials_unavailable(kind))
-    }
-
     /// Run a sub-workflow; with `wait`, its last node's output items.
     async fn execute_workflow(&self, request: SubWorkflowRequest) -> Result<Vec<Item>, NodeError>;
-}
-
-/// Why a node cannot have a credential: no host that keeps credentials started the execution.
-pub(crate) fn credentials_unavailable(kind: &str) -> NodeError {
-    NodeError::new(format!(
-        "the '{kind}' credential is only available to workflows run by `sluice serve`"
-    ))
 }
 
 /// A shared [`ExecutionHost`] (cloneable, printable, so options stay `Clone + Debug`).

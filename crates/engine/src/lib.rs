@@ -6,6 +6,7 @@
 //! by (type, typeVersion).
 
 mod context;
+mod credentials;
 mod error;
 mod execution;
 mod host;
@@ -17,6 +18,7 @@ mod registry;
 mod run_data;
 
 pub use context::{ExecuteContext, ItemScope};
+pub use credentials::Credentials;
 pub use error::{EngineError, NodeError};
 pub use execution::{CompiledWorkflow, RunOutcome, RunStatus};
 pub use host::{

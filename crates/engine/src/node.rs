@@ -38,6 +38,13 @@ pub trait Node: Send + Sync {
         1
     }
 
+    /// The credential types this node will ask for with
+    /// [`ExecuteContext::node_credential`], so a missing one is reported before the run
+    /// ([`CompiledWorkflow::check_credentials`](crate::CompiledWorkflow::check_credentials)).
+    fn credential_types(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
     /// See [`RequiredInputs`]; only consulted for nodes with several connected inputs.
     fn required_inputs(&self) -> RequiredInputs {
         RequiredInputs::Any

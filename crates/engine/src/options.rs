@@ -2,6 +2,7 @@
 //! started it. Set by whoever starts an execution; read by the scheduler and by running nodes.
 
 use crate::host::Host;
+use crate::Credentials;
 use sluice_model::{Item, JsonObject};
 use sluice_runtime::{Clock, Files};
 
@@ -30,6 +31,8 @@ pub struct ExecutionOptions {
     pub start_node: Option<String>,
     /// The process that started the execution, for nodes that talk back to it (see [`Host`]).
     pub host: Option<Host>,
+    /// Where nodes' credentials come from (a file under `sluice run`, the store under `serve`).
+    pub credentials: Option<Credentials>,
     /// The workflow's static data (n8n's `staticData`: `global` and `node:<name>` keys) as the
     /// execution starts; `None` = the workflow file's `staticData` field.
     pub static_data: Option<JsonObject>,
@@ -50,6 +53,7 @@ impl Default for ExecutionOptions {
             max_node_runs: 1_000_000,
             start_node: None,
             host: None,
+            credentials: None,
             static_data: None,
         }
     }

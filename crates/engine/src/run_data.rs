@@ -1,5 +1,6 @@
 //! Run data: what every node run produced, in n8n's `resultData.runData` shape, plus the profile
-//! Sluice records on every run (items in/out, time, retries).
+//! Sluice records on every run (items in/out, time, retries, and the counters nodes add:
+//! requests, bytes, rate-limit waits, cache hits, rows written, ...).
 
 use indexmap::IndexMap;
 use serde::ser::{SerializeMap, Serializer};
@@ -15,6 +16,9 @@ pub struct NodeProfile {
     /// Wall time of the node run including retries, in nanoseconds.
     pub duration_ns: u64,
     pub retries: u32,
+    /// Counters the node added ([`ExecuteContext::count`](crate::ExecuteContext::count)).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub counters: IndexMap<&'static str, u64>,
 }
 
 /// The error a run ended with, as n8n records it.
@@ -132,6 +136,8 @@ pub struct NodeSummary {
     pub items_out: usize,
     pub total_ns: u64,
     pub retries: u32,
+    /// The node's counters summed over its runs.
+    pub counters: IndexMap<&'static str, u64>,
 }
 
 /// How the seed course grades a whole run: fast < 5 s, acceptable < 30 s, slow < 60 s, critical.
@@ -159,6 +165,12 @@ impl RunData {
                 items_out: runs.iter().map(|r| r.profile.items_out).sum(),
                 total_ns: runs.iter().map(|r| r.profile.duration_ns).sum(),
                 retries: runs.iter().map(|r| r.profile.retries).sum(),
+                counters: runs.iter().fold(IndexMap::new(), |mut sum, r| {
+                    for (name, n) in &r.profile.counters {
+                        *sum.entry(*name).or_default() += n;
+                    }
+                    sum
+                }),
             })
             .collect()
     }

@@ -127,8 +127,10 @@
           result = await userFn(context(payload, logs, i));
         } catch (e) {
           if (continueOnFail) {
+            // n8n's error item names the line only (`odd value 1 [line 2]`): the item is the
+            // one in its place, or the input item it is paired with on the error output.
             const line = lineOf(e);
-            const where = line === undefined ? ` [item ${i}]` : ` [line ${line}, for item ${i}]`;
+            const where = line === undefined ? "" : ` [line ${line}]`;
             out.push({ json: { error: String(e && e.message !== undefined ? e.message : e) + where }, pairedItem: { item: i } });
             continue;
           }

@@ -189,7 +189,7 @@ fn per_item_errors_become_error_items_when_continuing() {
     .unwrap();
     assert_eq!(
         out.items[1],
-        json!({"json": {"error": "no [line 2, for item 1]"}, "pairedItem": {"item": 1}})
+        json!({"json": {"error": "no [line 2]"}, "pairedItem": {"item": 1}})
     );
 }
 

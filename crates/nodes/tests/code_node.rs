@@ -305,3 +305,110 @@ async fn reading_static_data_changes_nothing() {
         "{error}"
     );
 }
+
+/// Three input items; the code throws on its line 2 for the item with `n` 1 (per item) or once
+/// for the whole run.
+const THROWS_FOR_ITEM_1: &str =
+    "if ($json.n === 1) {\n  throw new Error('odd value ' + $json.n);\n}\nreturn $json;";
+const THROWS_FOR_THE_RUN: &str =
+    "const n = $input.all().length;\nthrow new Error('odd value ' + n);";
+
+/// The Code node's outputs (the `json` of each item, per output) under `onError` `policy`.
+async fn code_outputs(mode: &str, js: &str, policy: &str) -> Vec<Vec<Value>> {
+    let mut wf = common::single_node_workflow(
+        CODE,
+        2.0,
+        json!({"mode": mode, "jsCode": js}),
+        json!([{"n": 0}, {"n": 1}, {"n": 2}]),
+    );
+    wf["nodes"][2]["onError"] = json!(policy);
+    let outcome = run_workflow(wf).await;
+    assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
+    let task = &outcome.run_data.runs("Node")[0];
+    let outputs = task.data.as_ref().expect("the node ran");
+    outputs
+        .iter()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| Value::Object((*i.json).clone()))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn per_item_errors_under_continue_carry_the_line_only() {
+    let regular = code_outputs(
+        "runOnceForEachItem",
+        THROWS_FOR_ITEM_1,
+        "continueRegularOutput",
+    )
+    .await;
+    assert_eq!(
+        regular,
+        vec![vec![
+            json!({"n": 0}),
+            json!({"error": "odd value 1 [line 2]"}),
+            json!({"n": 2})
+        ]]
+    );
+    let error_output = code_outputs(
+        "runOnceForEachItem",
+        THROWS_FOR_ITEM_1,
+        "continueErrorOutput",
+    )
+    .await;
+    assert_eq!(
+        error_output,
+        vec![
+            vec![json!({"n": 0}), json!({"n": 2})],
+            vec![json!({"n": 1, "error": "odd value 1 [line 2]"})]
+        ]
+    );
+}
+
+#[tokio::test]
+async fn whole_run_errors_under_continue_carry_the_line() {
+    let regular = code_outputs(
+        "runOnceForAllItems",
+        THROWS_FOR_THE_RUN,
+        "continueRegularOutput",
+    )
+    .await;
+    assert_eq!(
+        regular,
+        vec![vec![json!({"error": "odd value 3 [line 2]"})]]
+    );
+    // On the error output only the text is checked: which input item's fields join it is the
+    // engine's pairing, not the Code node's.
+    let error_output = code_outputs(
+        "runOnceForAllItems",
+        THROWS_FOR_THE_RUN,
+        "continueErrorOutput",
+    )
+    .await;
+    assert!(error_output[0].is_empty(), "{error_output:?}");
+    assert_eq!(error_output[1].len(), 1, "{error_output:?}");
+    assert_eq!(error_output[1][0]["error"], "odd value 3 [line 2]");
+}
+
+#[tokio::test]
+async fn errors_that_stop_the_run_name_the_line_and_the_item_in_per_item_mode() {
+    let each = node_error(
+        CODE,
+        2.0,
+        json!({"mode": "runOnceForEachItem", "jsCode": THROWS_FOR_ITEM_1}),
+        json!([{"n": 0}, {"n": 1}, {"n": 2}]),
+    )
+    .await;
+    assert_eq!(each, "odd value 1 [line 2, for item 1]");
+    let all = node_error(
+        CODE,
+        2.0,
+        code(THROWS_FOR_THE_RUN),
+        json!([{"n": 0}, {"n": 1}, {"n": 2}]),
+    )
+    .await;
+    assert_eq!(all, "odd value 3 [line 2]");
+}

@@ -468,3 +468,23 @@ async fn an_in_process_sub_workflow_is_built_with_the_callers_registry() {
         vec![json!({"a": 1, "stamped": true})]
     );
 }
+
+#[tokio::test]
+async fn a_url_source_builds_its_https_client_on_the_ring_provider() {
+    // Nothing listens on 127.0.0.1:9: the request fails to connect, after the TLS client (rustls
+    // on ring, with no provider compiled in by default) was built.
+    let outcome = run_node(
+        EXECUTE,
+        1.3,
+        json!({"source": "url", "workflowUrl": "https://127.0.0.1:9/sub.json"}),
+        json!([{"a": 1}]),
+    )
+    .await;
+    let error = outcome.error.expect("nothing listens").to_string();
+    assert!(
+        error.starts_with(
+            "node 'Node': cannot load the workflow from 'https://127.0.0.1:9/sub.json': error sending request"
+        ),
+        "{error}"
+    );
+}

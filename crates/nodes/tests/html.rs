@@ -1,4 +1,4 @@
-//! HTML v1-1.2: extracting content, templates and tables.
+//! HTML v1-1.2: extracting content, templates and tables; the legacy HTML Extract v1.
 
 mod common;
 
@@ -91,14 +91,18 @@ async fn returns_html_attributes_values_and_arrays() {
     );
 }
 
-#[tokio::test]
-async fn reads_html_from_binary_data() {
+/// One item with `<h1>Hi</h1>` in binary property `property`, through `node_type` with `params`.
+async fn extract_from_binary(
+    node_type: &str,
+    version: f64,
+    params: Value,
+    property: &str,
+) -> Value {
     let workflow = json!({
         "nodes": [
             {"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
-            {"name": "Node", "type": HTML, "typeVersion": 1.2, "position": [200, 0], "parameters": {
-                "operation": "extractHtmlContent", "sourceData": "binary",
-                "extractionValues": {"values": [{"key": "h", "cssSelector": "h1"}]}}}
+            {"name": "Node", "type": node_type, "typeVersion": version, "position": [200, 0],
+             "parameters": params}
         ],
         "connections": {"Trigger": {"main": [[{"node": "Node", "type": "main", "index": 0}]]}}
     });
@@ -106,7 +110,7 @@ async fn reads_html_from_binary_data() {
     let compiled =
         sluice_engine::CompiledWorkflow::build(workflow, &sluice_nodes::registry()).unwrap();
     let item: sluice_model::Item = serde_json::from_value(json!({
-        "json": {}, "binary": {"data": {"data": "PGgxPkhpPC9oMT4=", "mimeType": "text/html"}}
+        "json": {}, "binary": {property: {"data": "PGgxPkhpPC9oMT4=", "mimeType": "text/html"}}
     }))
     .unwrap();
     let outcome = compiled
@@ -117,7 +121,50 @@ async fn reads_html_from_binary_data() {
         })
         .await
         .unwrap();
-    assert_eq!(output(&outcome, "Node")[0]["json"], json!({"h": "HI"}));
+    output(&outcome, "Node")[0]["json"].clone()
+}
+
+#[tokio::test]
+async fn reads_html_from_binary_data() {
+    let params = json!({"operation": "extractHtmlContent", "sourceData": "binary",
+        "extractionValues": {"values": [{"key": "h", "cssSelector": "h1"}]}});
+    let out = extract_from_binary(HTML, 1.2, params, "data").await;
+    assert_eq!(out, json!({"h": "HI"}));
+}
+
+const HTML_EXTRACT: &str = "n8n-nodes-base.htmlExtract";
+
+#[tokio::test]
+async fn legacy_html_extract_takes_the_html_nodes_v1_extraction_parameters() {
+    let params = json!({"extractionValues": {"values": [
+        {"key": "items", "cssSelector": "li"},
+        {"key": "list", "cssSelector": "li", "returnArray": true},
+        {"key": "href", "cssSelector": "#link", "returnValue": "attribute", "attribute": "href"},
+        {"key": "p", "cssSelector": "p", "returnValue": "html"},
+        {"key": "choice", "cssSelector": "select", "returnValue": "value"},
+    ]}, "options": {"trimValues": true}});
+    let out = node_json(HTML_EXTRACT, 1.0, params, json!({"data": PAGE})).await;
+    assert_eq!(
+        out[0],
+        json!({"items": "onetwo", "list": ["one", "two"], "href": "https://x.test",
+               "p": "Hello   <b>big</b>\n world", "choice": "2"})
+    );
+    // From a binary property, named by `dataPropertyName` as in n8n's HTML Extract.
+    let params = json!({"sourceData": "binary", "dataPropertyName": "page",
+        "extractionValues": {"values": [{"key": "h", "cssSelector": "h1"}]}});
+    let out = extract_from_binary(HTML_EXTRACT, 1.0, params, "page").await;
+    assert_eq!(out, json!({"h": "Hi"}));
+    let error = node_error(
+        HTML_EXTRACT,
+        1.0,
+        json!({"dataPropertyName": "body", "extractionValues": {"values": [{"key": "k", "cssSelector": "p"}]}}),
+        json!({"data": PAGE}),
+    )
+    .await;
+    assert!(
+        error.contains("No property named 'body' exists!"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ async fn response_output_by_version() {
 }
 
 #[tokio::test]
-async fn jwt_needs_the_server_credential_store() {
+async fn jwt_needs_a_credential() {
     let mut workflow = common::single_node_workflow(
         RESPOND,
         1.5,
@@ -62,9 +62,12 @@ async fn jwt_needs_the_server_credential_store() {
     workflow["nodes"][2]["credentials"] = json!({"jwtAuth": {"id": "1", "name": "JWT"}});
     build(&workflow).unwrap();
     let outcome = common::run_workflow(workflow).await;
-    let error = outcome.error.expect("fails without a server").to_string();
+    let error = outcome
+        .error
+        .expect("fails without credentials")
+        .to_string();
     assert!(
-        error.contains("'jwtAuth' credential is only available to workflows run by `sluice serve`"),
+        error.contains("the 'jwtAuth' credential \"JWT\" (id 1) is not available"),
         "{error}"
     );
 }

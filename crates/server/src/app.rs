@@ -12,10 +12,11 @@ use crate::ServerConfig;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use sluice_engine::{
-    ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome, StreamChunk,
-    SubWorkflow, SubWorkflowRequest, WebhookResponse,
+    Credentials, ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome,
+    StreamChunk, SubWorkflow, SubWorkflowRequest, WebhookResponse,
 };
 use sluice_model::Item;
+use sluice_runtime::{CredentialRef, CredentialSource};
 use sluice_store::{ExecutionRow, Finished, NewExecution, Store};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -143,16 +144,17 @@ impl App {
         Ok(())
     }
 
-    /// The data of the stored credential `id`, which must be of type `kind`.
+    /// The data of the stored credential `id`, which must be of type `kind` (the same lookup
+    /// nodes get through [`ExecutionOptions::credentials`]).
     pub async fn credential(&self, kind: &str, id: &str) -> Result<Value, String> {
-        match self.store.credential_data(id).await {
-            Ok(Some((stored_kind, data))) if stored_kind == kind => Ok(data),
-            Ok(Some((stored_kind, _))) => Err(format!(
-                "credential {id} is of type '{stored_kind}', not '{kind}'"
-            )),
-            Ok(None) => Err(format!("the credential {id} does not exist")),
-            Err(e) => Err(format!("the credential {id} cannot be read: {e}")),
-        }
+        let reference = CredentialRef {
+            id: Some(id.to_string()),
+            name: None,
+        };
+        self.store
+            .find(kind, &reference)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Whether `key` is a valid API key (cached after the first check).
@@ -244,6 +246,7 @@ impl App {
             use_pin_data: false,
             allow_env_access: self.config.allow_env_access,
             host: Some(Host(host)),
+            credentials: Some(Credentials(self.store.clone())),
             static_data,
             ..ExecutionOptions::default()
         };
@@ -318,6 +321,10 @@ impl App {
             status: status.into(),
             data_json,
             keep,
+            custom_data: result
+                .as_ref()
+                .map(|outcome| outcome.custom_data.clone())
+                .unwrap_or_default(),
         };
         let id = row.id();
         if let Err(e) = self.store.finish_row(row, finished).await {
@@ -417,10 +424,6 @@ impl ExecutionHost for ExecHost {
 
     fn send_chunk(&self, chunk: StreamChunk) -> bool {
         self.stream.as_ref().is_some_and(|s| s.send(chunk).is_ok())
-    }
-
-    async fn credential(&self, kind: &str, id: &str) -> Result<Value, NodeError> {
-        self.app.credential(kind, id).await.map_err(NodeError::new)
     }
 
     async fn execute_workflow(&self, request: SubWorkflowRequest) -> Result<Vec<Item>, NodeError> {

@@ -1,5 +1,6 @@
-//! Runs Schedule Trigger and Cron nodes of active workflows: sleeps (on the server's clock) until
-//! the next tick of any rule, computed in the workflow's time zone, claims the tick in the store
+//! Runs Schedule Trigger, Cron and Interval nodes of active workflows: sleeps (on the server's
+//! clock) until the next tick of any rule, computed in the workflow's time zone (Interval: at
+//! multiples of its period since the Unix epoch), claims the tick in the store
 //! (so each tick runs once however many processes share the store), lets a weeks rule with an
 //! interval skip the weeks in between (its state is in the workflow's static data) and starts the
 //! execution.
@@ -10,7 +11,7 @@ use crate::routes::Routes;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
-use sluice_nodes::trigger::schedule::{take_weeks_tick, tick_item};
+use sluice_nodes::trigger::schedule::{take_weeks_tick, ScheduleRule, Timing};
 use sluice_store::StoreError;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,8 +22,8 @@ struct DueRule {
     workflow_id: String,
     node: String,
     /// Its index among the node's rules.
-    rule: usize,
-    every_weeks: Option<u64>,
+    index: usize,
+    rule: ScheduleRule,
 }
 
 /// The workflow's time zone (`settings.timezone`, default UTC).
@@ -43,28 +44,37 @@ fn next_occurrence(cron: &Cron, tz: Tz, after: DateTime<Utc>) -> Option<DateTime
         .map(|at| at.with_timezone(&Utc))
 }
 
+/// The first whole multiple of `period` since the Unix epoch after `after`.
+fn next_multiple(period: Duration, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let period = i64::try_from(period.as_millis()).ok().filter(|p| *p > 0)?;
+    let next = (after.timestamp_millis().div_euclid(period) + 1) * period;
+    DateTime::from_timestamp_millis(next)
+}
+
 /// The next tick after `after` among the active schedules, with the rules due at it.
 fn next_tick(routes: &Routes, after: DateTime<Utc>) -> Option<(DateTime<Utc>, Vec<DueRule>)> {
     let mut best: Option<(DateTime<Utc>, Vec<DueRule>)> = None;
     for target in &routes.schedules {
         let tz = timezone(&target.workflow);
         for (index, rule) in target.rules.iter().enumerate() {
-            let Ok(cron) = Cron::from_str(&rule.cron) else {
-                tracing::error!(
-                    "workflow {}: invalid cron '{}'",
-                    target.workflow.id,
-                    rule.cron
-                );
-                continue;
+            let next = match &rule.timing {
+                Timing::Every(period) => next_multiple(*period, after),
+                Timing::Cron(expr) => match Cron::from_str(expr) {
+                    Ok(cron) => next_occurrence(&cron, tz, after),
+                    Err(_) => {
+                        tracing::error!("workflow {}: invalid cron '{expr}'", target.workflow.id);
+                        continue;
+                    }
+                },
             };
-            let Some(at) = next_occurrence(&cron, tz, after) else {
+            let Some(at) = next else {
                 continue;
             };
             let due = DueRule {
                 workflow_id: target.workflow.id.clone(),
                 node: target.node.clone(),
-                rule: index,
-                every_weeks: rule.every_weeks,
+                index,
+                rule: rule.clone(),
             };
             match &mut best {
                 Some((b, list)) if at == *b => list.push(due),
@@ -120,7 +130,7 @@ async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
     };
     let tz = timezone(&wf);
     let local = at.with_timezone(&tz);
-    if let Some(interval) = due.every_weeks {
+    if let Some(interval) = due.rule.every_weeks {
         match weeks_due(app, &wf, &due, interval, local.date_naive()).await {
             Ok(true) => {}
             Ok(false) => return,
@@ -133,7 +143,7 @@ async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
     let start = Start {
         mode: "trigger",
         start_node: Some(due.node),
-        items: vec![tick_item(&local.fixed_offset(), tz.name())],
+        items: vec![due.rule.item(&local.fixed_offset(), tz.name())],
         resumable: true,
         retry_of: None,
         existing_id: None,
@@ -156,7 +166,7 @@ async fn weeks_due(
         Some(saved) => saved,
         None => wf.compiled.workflow().static_data_object(),
     };
-    if !take_weeks_tick(&mut data, &due.node, due.rule, interval, date) {
+    if !take_weeks_tick(&mut data, &due.node, due.index, interval, date) {
         return Ok(false);
     }
     app.store.save_workflow_static_data(&wf.id, &data).await?;
@@ -167,6 +177,21 @@ async fn weeks_due(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn interval_ticks_fall_on_multiples_of_the_period() {
+        let after = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 40).unwrap();
+        let ninety = Duration::from_secs(90);
+        assert_eq!(
+            next_multiple(ninety, after),
+            Utc.with_ymd_and_hms(2025, 3, 1, 0, 1, 30).single()
+        );
+        let on_a_tick = Utc.with_ymd_and_hms(2025, 3, 1, 0, 1, 30).unwrap();
+        assert_eq!(
+            next_multiple(ninety, on_a_tick),
+            Utc.with_ymd_and_hms(2025, 3, 1, 0, 3, 0).single()
+        );
+    }
 
     #[test]
     fn ticks_are_computed_in_the_workflow_time_zone() {

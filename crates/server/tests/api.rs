@@ -294,9 +294,41 @@ async fn odd_workflow_import(postgres: bool) {
     s.stop().await;
 }
 
+/// Execution Data's custom data is saved with the execution and returned as `customData`.
+async fn execution_custom_data(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let wf = json!({"name": "custom", "nodes": [
+        {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+        {"name": "Save", "type": "n8n-nodes-base.executionData", "typeVersion": 1.1, "position": [200, 0],
+         "parameters": {"dataToSave": {"values": [{"key": "order", "value": "={{ $json.order }}"}]}}}
+    ], "connections": {"Start": {"main": [[{"node": "Save", "type": "main", "index": 0}]]}},
+       "settings": {"executionOrder": "v1"}});
+    let (_, created) = s.api(Method::POST, "/workflows", Some(wf)).await;
+    let id = created["id"].as_str().unwrap();
+    let (status, run) = s
+        .api(
+            Method::POST,
+            &format!("/workflows/{id}/run"),
+            Some(json!({"data": [{"order": 42}]})),
+        )
+        .await;
+    assert_eq!(
+        (status, run["customData"].clone()),
+        (200, json!({"order": "42"})),
+        "{run}"
+    );
+    let execution_id = run["id"].as_str().unwrap();
+    let (_, got) = s
+        .api(Method::GET, &format!("/executions/{execution_id}"), None)
+        .await;
+    assert_eq!(got["customData"], json!({"order": "42"}));
+    s.stop().await;
+}
+
 on_both_backends!(
     health_and_auth,
     odd_workflow_import,
+    execution_custom_data,
     workflow_crud,
     run_and_executions,
     credentials

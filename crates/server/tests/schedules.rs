@@ -76,7 +76,46 @@ async fn every_two_weeks(postgres: bool) {
     s.stop().await;
 }
 
-on_both_backends!(every_two_weeks);
+/// The legacy Interval trigger every 90 seconds (on the virtual clock): each tick runs the
+/// workflow with one empty item. (When the ticks fall is `schedule::tests`.)
+async fn interval_every_ninety_seconds(postgres: bool) {
+    let start = Utc.with_ymd_and_hms(2025, 3, 2, 0, 0, 10).unwrap();
+    let s = TestServer::with(postgres, |c| c.clock = Clock::virtual_at(start)).await;
+    let id = s
+        .deploy(json!({"name": "interval", "nodes": [
+            {"name": "Interval", "type": "n8n-nodes-base.interval", "typeVersion": 1,
+             "position": [0, 0], "parameters": {"interval": 90}}
+        ], "connections": {}}))
+        .await;
+    s.wait_executions(&format!("workflowId={id}&status=success"), 3)
+        .await;
+    let (status, _) = s
+        .api(Method::POST, &format!("/workflows/{id}/deactivate"), None)
+        .await;
+    assert_eq!(status, 200);
+    let filter = ExecutionFilter {
+        workflow_id: Some(id.clone()),
+        ..Default::default()
+    };
+    let runs = s
+        .store
+        .list_executions(&filter, None, 250, true)
+        .await
+        .unwrap()
+        .data;
+    // A tick may still be running as the workflow is deactivated.
+    let done: Vec<_> = runs.iter().filter(|r| r.status != "running").collect();
+    assert!(done.len() >= 3, "{} runs done", done.len());
+    for run in done {
+        assert_eq!(run.mode, "trigger");
+        let task = &run.data.as_ref().unwrap()["resultData"]["runData"]["Interval"][0];
+        assert_eq!(task["data"]["main"][0][0]["json"], json!({}));
+        assert_eq!(task["data"]["main"][0].as_array().unwrap().len(), 1);
+    }
+    s.stop().await;
+}
+
+on_both_backends!(every_two_weeks, interval_every_ninety_seconds);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schedule_ticks_run_once_across_two_servers() {

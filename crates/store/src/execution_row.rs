@@ -125,12 +125,13 @@ impl Store {
         let mut state = row.state.lock().await;
         let stmt = match (&*state, finished.keep) {
             (RowState::Written(_), true) => Stmt::new(
-                "UPDATE executions SET status = $1, stopped_at = $2, data = $3 WHERE id = $4 \
-                 AND stopped_at IS NULL",
+                "UPDATE executions SET status = $1, stopped_at = $2, data = $3, custom_data = $4 \
+                 WHERE id = $5 AND stopped_at IS NULL",
                 vec![
-                    finished.status.into(),
+                    finished.status.as_str().into(),
                     now_ms().into(),
                     compress(&finished.data_json).into(),
+                    finished.custom_data_column().into(),
                     row.id.into(),
                 ],
             ),
@@ -140,17 +141,18 @@ impl Store {
             ),
             (RowState::Deferred { new, started_at }, true) => Stmt::new(
                 "INSERT INTO executions \
-                 (id, workflow_id, mode, status, retry_of, started_at, stopped_at, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 (id, workflow_id, mode, status, retry_of, started_at, stopped_at, data, \
+                 custom_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 vec![
                     row.id.into(),
                     new.workflow_id.as_str().into(),
                     new.mode.as_str().into(),
-                    finished.status.into(),
+                    finished.status.as_str().into(),
                     new.retry_of.into(),
                     (*started_at).into(),
                     now_ms().into(),
                     compress(&finished.data_json).into(),
+                    finished.custom_data_column().into(),
                 ],
             ),
             (RowState::Deferred { .. }, false) => {

@@ -19,6 +19,8 @@ pub struct ExecutionRecord {
     pub retry_of: Option<i64>,
     pub started_at: i64,
     pub stopped_at: Option<i64>,
+    /// n8n's `customData`: key/value strings the execution's nodes saved (Execution Data).
+    pub custom_data: serde_json::Map<String, Value>,
     /// Run data (`{resultData: ...}`) once finished; while running, what is needed to start
     /// it again (`{resume: ...}`) if it was accepted that way. Only loaded on request.
     pub data: Option<Value>,
@@ -38,6 +40,7 @@ impl ExecutionRecord {
             "workflowId": self.workflow_id,
             "waitTill": null,
             "status": self.status,
+            "customData": self.custom_data,
         });
         if let Some(data) = &self.data {
             json["data"] = data.clone();
@@ -56,6 +59,10 @@ impl ExecutionRecord {
             retry_of: next().int(),
             started_at: next().int().unwrap_or(0),
             stopped_at: next().int(),
+            custom_data: next()
+                .into_text()
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default(),
             data: None,
         };
         if with_data {
@@ -87,6 +94,15 @@ pub struct Finished {
     pub data_json: String,
     /// False when the saving policy says to drop it.
     pub keep: bool,
+    /// n8n's `customData` (empty: none).
+    pub custom_data: serde_json::Map<String, Value>,
+}
+
+impl Finished {
+    /// The `custom_data` column: JSON text, NULL when there is none.
+    pub(crate) fn custom_data_column(&self) -> Option<String> {
+        (!self.custom_data.is_empty()).then(|| Value::Object(self.custom_data.clone()).to_string())
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -110,7 +126,8 @@ impl ExecutionFilter {
     }
 }
 
-pub(crate) const COLUMNS: &str = "id, workflow_id, mode, status, retry_of, started_at, stopped_at";
+pub(crate) const COLUMNS: &str =
+    "id, workflow_id, mode, status, retry_of, started_at, stopped_at, custom_data";
 
 pub(crate) fn compress(json_text: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(json_text.as_bytes())

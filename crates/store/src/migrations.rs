@@ -49,6 +49,9 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE TABLE queue_workers (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL, \
          status TEXT NOT NULL)",
     ],
+    // An execution's custom data (n8n's `customData`, set by Execution Data nodes): a JSON
+    // object of strings; NULL = none.
+    &["ALTER TABLE executions ADD COLUMN custom_data TEXT"],
 ];
 
 pub async fn run(db: &dyn Db) -> Result<(), StoreError> {

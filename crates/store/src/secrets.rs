@@ -1,11 +1,12 @@
-//! Credentials (encrypted at rest, never handed out except decrypted to the server for the node
-//! that uses them) and API keys (stored as SHA-256 hashes).
+//! Credentials (encrypted at rest, never handed out except decrypted to the nodes that use them,
+//! through the [`CredentialSource`] lookup) and API keys (stored as SHA-256 hashes).
 
 use crate::sql::Val;
 use crate::{iso, now_ms, random_id, Store, StoreError};
 use rand::RngCore;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use sluice_runtime::{Credential, CredentialError, CredentialSource};
 
 /// A credential's public part.
 #[derive(Clone, Debug)]
@@ -68,6 +69,28 @@ impl Store {
         Ok(record)
     }
 
+    /// Store a credential under its own id, replacing the one with that id (as
+    /// `n8n import:credentials` does).
+    pub async fn import_credential(&self, credential: &Credential) -> Result<(), StoreError> {
+        let sealed = self.cipher.encrypt(credential.data.to_string().as_bytes());
+        self.db
+            .execute(
+                "INSERT INTO credentials (id, name, type, data, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO UPDATE SET \
+                 name = excluded.name, type = excluded.type, data = excluded.data, \
+                 updated_at = excluded.updated_at",
+                vec![
+                    credential.id.as_str().into(),
+                    credential.name.as_str().into(),
+                    credential.kind.as_str().into(),
+                    sealed.into(),
+                    now_ms().into(),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The deleted credential, if it existed.
     pub async fn delete_credential(
         &self,
@@ -102,20 +125,46 @@ impl Store {
         let rows = self
             .db
             .query(
-                "SELECT type, data FROM credentials WHERE id = $1",
+                "SELECT id, type, data FROM credentials WHERE id = $1",
                 vec![id.into()],
             )
             .await?;
-        let Some(row) = rows.into_iter().next() else {
-            return Ok(None);
-        };
+        rows.into_iter()
+            .next()
+            .map(|row| self.open_credential(row))
+            .transpose()
+    }
+
+    /// The type and decrypted data of the oldest credential of type `kind` named `name`.
+    pub async fn credential_data_by_name(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<(String, Value)>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT id, type, data FROM credentials WHERE type = $1 AND name = $2 \
+                 ORDER BY created_at, id LIMIT 1",
+                vec![kind.into(), name.into()],
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .map(|row| self.open_credential(row))
+            .transpose()
+    }
+
+    /// `(type, data)` of a `id, type, data` row.
+    fn open_credential(&self, row: Vec<Val>) -> Result<(String, Value), StoreError> {
         let mut it = row.into_iter();
+        let id = it.next().and_then(Val::into_text).unwrap_or_default();
         let kind = it.next().and_then(Val::into_text).unwrap_or_default();
         let sealed = it.next().and_then(Val::into_bytes).unwrap_or_default();
         let plain = self.cipher.decrypt(&sealed)?;
         let data = serde_json::from_slice(&plain)
             .map_err(|e| StoreError::Corrupt(format!("credential {id}: {e}")))?;
-        Ok(Some((kind, data)))
+        Ok((kind, data))
     }
 
     /// Create an API key; the key itself is only ever returned here.
@@ -144,4 +193,24 @@ impl Store {
             .await?
             .is_empty())
     }
+}
+
+/// `sluice serve`'s credentials: the store's, decrypted when a node asks.
+#[async_trait::async_trait]
+impl CredentialSource for Store {
+    async fn by_id(&self, id: &str) -> Result<Option<(String, Value)>, CredentialError> {
+        self.credential_data(id).await.map_err(unreadable)
+    }
+
+    async fn by_name(&self, kind: &str, name: &str) -> Result<Option<Value>, CredentialError> {
+        Ok(self
+            .credential_data_by_name(kind, name)
+            .await
+            .map_err(unreadable)?
+            .map(|(_, data)| data))
+    }
+}
+
+fn unreadable(e: StoreError) -> CredentialError {
+    CredentialError::Source(format!("the credentials cannot be read: {e}"))
 }

@@ -51,6 +51,7 @@ fn finished(status: &str) -> Finished {
         status: status.into(),
         data_json: json!({"resultData": {"runData": {"A": []}}}).to_string(),
         keep: true,
+        custom_data: Default::default(),
     }
 }
 
@@ -533,9 +534,45 @@ async fn workflow_changes_bump_the_version(postgres: bool) {
     f.finish().await;
 }
 
+/// n8n's `customData`, for finished rows written at once and rows written while running.
+async fn execution_custom_data(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let mut custom_data = serde_json::Map::new();
+    custom_data.insert("user".into(), json!("ada"));
+    let with_data = Finished {
+        custom_data,
+        ..finished("success")
+    };
+    let running = s.accept_execution(new_execution("A")).await.unwrap();
+    s.finish_execution(running, with_data.clone())
+        .await
+        .unwrap();
+    let deferred = s.defer_execution(new_execution("A")).await.unwrap();
+    s.finish_row(&deferred, with_data).await.unwrap();
+    let plain = s.accept_execution(new_execution("A")).await.unwrap();
+    s.finish_execution(plain, finished("success"))
+        .await
+        .unwrap();
+    for id in [running, deferred.id()] {
+        let got = s.get_execution(id, false).await.unwrap().unwrap();
+        assert_eq!(got.to_json()["customData"], json!({"user": "ada"}));
+    }
+    let got = s.get_execution(plain, false).await.unwrap().unwrap();
+    assert_eq!(got.to_json()["customData"], json!({}));
+    let listed = s
+        .list_executions(&Default::default(), None, 10, false)
+        .await
+        .unwrap();
+    assert_eq!(listed.data.len(), 3);
+    assert_eq!(listed.data[1].custom_data["user"], json!("ada"));
+    f.finish().await;
+}
+
 sluice_store::on_both_backends!(
     workflows_round_trip,
     execution_lifecycle,
+    execution_custom_data,
     resume_data_survives_reopen,
     concurrent_writes_are_all_kept,
     credentials_are_encrypted,

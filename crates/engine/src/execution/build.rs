@@ -2,7 +2,9 @@
 //! parameters, and the graph indexed (incoming connections, connected inputs per node), with
 //! warnings for what is odd about it (inputs a node lacks, defaulted versions, disabled triggers).
 
+use crate::credentials::NodeCredentials;
 use crate::registry::NodeKind;
+use crate::Credentials;
 use crate::{EngineError, Node, Param, Registry};
 use sluice_model::{LoadWarning, OnError, Value, Workflow};
 use std::collections::HashMap;
@@ -133,6 +135,29 @@ impl CompiledWorkflow {
     /// [`sluice_model::Loaded::warnings`] cover the file itself).
     pub fn warnings(&self) -> &[LoadWarning] {
         &self.warnings
+    }
+
+    /// Check, before running, that every credential the nodes will ask for (see
+    /// [`Node::credential_types`]) can be found in `credentials`; the error names the node and
+    /// the credential.
+    pub async fn check_credentials(
+        &self,
+        credentials: Option<&Credentials>,
+    ) -> Result<(), EngineError> {
+        for (def, built) in self.workflow.nodes.iter().zip(&self.nodes) {
+            let Some(node) = built.node.as_deref() else {
+                continue;
+            };
+            let kinds = node.credential_types();
+            if def.disabled || kinds.is_empty() {
+                continue;
+            }
+            let resolved = NodeCredentials::resolve(def, credentials).await;
+            for kind in kinds {
+                resolved.get(&def.name, kind).map_err(EngineError::Build)?;
+            }
+        }
+        Ok(())
     }
 
     /// n8n's start node: the first enabled trigger, else (in a workflow without triggers) the

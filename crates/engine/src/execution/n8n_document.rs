@@ -1,10 +1,11 @@
-//! The outcome in n8n's execution document shape (`{resultData: {runData, lastNodeExecuted,
-//! error?}, status}`), serialized straight from the run data.
+//! The outcome in n8n's execution document shape (`{resultData: {runData, metadata?,
+//! lastNodeExecuted, error?}, status}`), serialized straight from the run data.
 
 use super::outcome::RunOutcome;
 use crate::run_data::RunData;
 use serde::Serialize;
 use serde_json::Value;
+use sluice_model::JsonObject;
 
 impl RunOutcome {
     /// The run in n8n's shape: `{resultData: {runData, lastNodeExecuted, error?}, status}`.
@@ -22,6 +23,7 @@ impl RunOutcome {
         N8nRunDocument {
             result_data: N8nResultData {
                 run_data: &self.run_data,
+                metadata: (!self.custom_data.is_empty()).then_some(&self.custom_data),
                 last_node_executed: self.last_node.as_deref(),
                 error: self.error.as_ref().map(|e| N8nRunError {
                     message: &e.message,
@@ -48,6 +50,9 @@ struct N8nRunDocument<'a> {
 #[serde(rename_all = "camelCase")]
 struct N8nResultData<'a> {
     run_data: &'a RunData,
+    /// The custom data, where n8n keeps it in the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a JsonObject>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_node_executed: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]

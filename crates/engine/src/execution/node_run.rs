@@ -7,9 +7,11 @@ use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
 use crate::context::{ExecuteContext, Shared};
 use crate::run_data::{NodeProfile, TaskData, TaskError};
+use crate::credentials::{has_references, NodeCredentials};
 use crate::NodeError;
+use indexmap::IndexMap;
 use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, PairedItems};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 impl Run<'_> {
@@ -52,7 +54,14 @@ impl Run<'_> {
             .flatten();
         let policy = def.error_policy();
 
+        let runs = pinned.is_none() && !def.disabled && items_in > 0;
+        let credentials = if runs {
+            self.node_credentials(entry.node).await
+        } else {
+            Arc::default()
+        };
         let mut retries = 0u32;
+        let mut counters = IndexMap::new();
         let result: Result<Option<Vec<Vec<Item>>>, NodeError> = if let Some(pinned) = pinned {
             Ok(Some(vec![pinned.clone()]))
         } else if def.disabled {
@@ -70,6 +79,7 @@ impl Run<'_> {
                 states: &self.states,
                 index: &wf.index,
                 static_data: &self.static_data,
+                custom_data: &self.custom_data,
                 registry: &wf.registry,
             };
             let ctx = ExecuteContext {
@@ -83,6 +93,8 @@ impl Run<'_> {
                 continue_on_fail: policy != OnError::StopWorkflow,
                 state: Mutex::new(state),
                 logs: Mutex::new(Vec::new()),
+                credentials,
+                counters: Mutex::new(Vec::new()),
             };
             let tries = def.tries();
             let mut result = node.execute(&ctx).await;
@@ -95,6 +107,7 @@ impl Run<'_> {
             }
             let state = ctx.state.into_inner().expect("node state");
             let logs = ctx.logs.into_inner().expect("node logs");
+            counters.extend(ctx.counters.into_inner().expect("node counters"));
             self.states.insert(entry.node, state);
             self.logs
                 .extend(logs.into_iter().map(|l| (def.name.clone(), l)));
@@ -111,6 +124,7 @@ impl Run<'_> {
             items_out,
             duration_ns: wall.elapsed().as_nanos() as u64,
             retries,
+            counters: counters.clone(),
         };
         let execution_index = self.execution_index;
         self.execution_index += 1;
@@ -169,5 +183,20 @@ impl Run<'_> {
         self.run_data.push(&def.name, task);
         self.node_order.push(def.name.clone());
         self.schedule_children(entry.node, run_index)
+    }
+
+    /// The credentials node `node` references, resolved on its first run in this execution.
+    async fn node_credentials(&mut self, node: usize) -> Arc<NodeCredentials> {
+        if let Some(resolved) = self.credentials.get(&node) {
+            return resolved.clone();
+        }
+        let def = &self.wf.workflow.nodes[node];
+        let resolved = if has_references(def) {
+            Arc::new(NodeCredentials::resolve(def, self.options.credentials.as_ref()).await)
+        } else {
+            Arc::default()
+        };
+        self.credentials.insert(node, resolved.clone());
+        resolved
     }
 }

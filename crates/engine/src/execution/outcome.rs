@@ -1,4 +1,5 @@
-//! What one execution produced: its run data, status, error, node order, logs and static data.
+//! What one execution produced: its run data, status, error, node order, logs, static data and
+//! custom data.
 
 use crate::run_data::RunData;
 use crate::NodeError;
@@ -38,6 +39,8 @@ pub struct RunOutcome {
     pub static_data: JsonObject,
     /// True when nodes changed the static data the execution started with.
     pub static_data_changed: bool,
+    /// n8n's `customData`: key/value strings nodes saved with the execution (Execution Data).
+    pub custom_data: JsonObject,
 }
 
 impl RunOutcome {

@@ -4,13 +4,14 @@
 
 use super::build::CompiledWorkflow;
 use super::outcome::{RunOutcome, RunStatus};
+use crate::credentials::NodeCredentials;
 use crate::options::ExecutionOptions;
 use crate::run_data::RunData;
 use crate::{EngineError, NodeError};
 use indexmap::IndexMap;
 use sluice_model::{ExecutionOrder, Item, JsonObject, SourceRef};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// One pending node run.
@@ -56,6 +57,8 @@ impl CompiledWorkflow {
             logs: Vec::new(),
             execution_index: 0,
             static_data: Mutex::new(initial_static_data.clone()),
+            credentials: HashMap::new(),
+            custom_data: Mutex::new(JsonObject::new()),
         };
         run.stack.push_back(Entry {
             node: start,
@@ -68,6 +71,7 @@ impl CompiledWorkflow {
         let last_node = run.node_order.last().cloned();
         let static_data = run.static_data.into_inner().expect("static data");
         Ok(RunOutcome {
+            custom_data: run.custom_data.into_inner().expect("custom data"),
             static_data_changed: static_data != initial_static_data,
             static_data,
             status: if error.is_some() {
@@ -99,6 +103,9 @@ pub(super) struct Run<'w> {
     pub(super) logs: Vec<(String, String)>,
     pub(super) execution_index: usize,
     pub(super) static_data: Mutex<JsonObject>,
+    /// Each node's credentials, resolved on its first run.
+    pub(super) credentials: HashMap<usize, Arc<NodeCredentials>>,
+    pub(super) custom_data: Mutex<JsonObject>,
 }
 
 impl Run<'_> {

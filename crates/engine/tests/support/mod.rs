@@ -131,6 +131,22 @@ impl Node for Version {
     }
 }
 
+/// `test.useCredential`: one item `{user}` from its `testAuth` credential; counts 2 `requests`
+/// per input item and 10 `bytesIn`.
+struct UseCredential;
+#[async_trait::async_trait]
+impl Node for UseCredential {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        ctx.count("requests", 2 * ctx.main_input().len() as u64);
+        ctx.count("bytesIn", 10);
+        let data = ctx.node_credential("testAuth")?;
+        Ok(vec![vec![Item::from_value(json!({"user": data["user"]}))]])
+    }
+    fn credential_types(&self) -> Vec<&str> {
+        vec!["testAuth"]
+    }
+}
+
 fn int_param(params: &Param, name: &str, default: u64) -> u64 {
     params
         .at(name)
@@ -178,6 +194,9 @@ pub fn registry() -> Registry {
         kind: NodeKind::Regular,
         factory: |def, _| Ok(Box::new(Version(def.version()))),
     });
+    r.register(spec("test.useCredential", NodeKind::Regular, |_, _| {
+        Ok(Box::new(UseCredential))
+    }));
     r
 }
 

@@ -2,6 +2,7 @@
 //! Sluice's sandboxed QuickJS runtime (`sluice-js`) with the same variables expressions see (the
 //! payload comes from `sluice_expr::js_payload`); its return value becomes the output items.
 
+use crate::util::params::Reader;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_expr::PayloadItems;
 use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
@@ -44,16 +45,6 @@ struct JsNode {
     limits: Limits,
 }
 
-fn literal_string(params: &Param, name: &str) -> Result<Option<String>, NodeError> {
-    match params.path(name) {
-        None => Ok(None),
-        Some(p) => p
-            .literal_str()
-            .map(|s| Some(s.to_string()))
-            .ok_or_else(|| NodeError::new("must be a fixed string").with_parameter(name)),
-    }
-}
-
 fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
     Box::new(JsNode {
         item_is_json,
@@ -66,31 +57,34 @@ fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
 }
 
 fn build_code(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let language = literal_string(params, "language")?.unwrap_or_else(|| "javaScript".into());
+    let r = Reader::fixed(params);
+    let language = r.str_or("language", "javaScript")?;
     if language != "javaScript" {
         return Err(NodeError::new(format!(
             "language '{language}' is not supported; only JavaScript runs on Sluice"
         ))
         .with_parameter("language"));
     }
-    let mode = match literal_string(params, "mode")?.as_deref() {
-        None | Some("runOnceForAllItems") => CodeMode::AllItems,
-        Some("runOnceForEachItem") => CodeMode::EachItem,
-        Some(other) => {
-            return Err(NodeError::new(format!("unknown mode '{other}'")).with_parameter("mode"))
-        }
-    };
-    let code = literal_string(params, "jsCode")?.unwrap_or_default();
+    let mode = r.choice("mode", "runOnceForAllItems", |mode| match mode {
+        "runOnceForAllItems" => Some(CodeMode::AllItems),
+        "runOnceForEachItem" => Some(CodeMode::EachItem),
+        _ => None,
+    })?;
+    let code = r.str_or("jsCode", "")?.to_string();
     Ok(js_node(code, mode, false))
 }
 
 fn build_function(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let code = literal_string(params, "functionCode")?.unwrap_or_default();
+    let code = Reader::fixed(params)
+        .str_or("functionCode", "")?
+        .to_string();
     Ok(js_node(code, CodeMode::AllItems, false))
 }
 
 fn build_function_item(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let code = literal_string(params, "functionCode")?.unwrap_or_default();
+    let code = Reader::fixed(params)
+        .str_or("functionCode", "")?
+        .to_string();
     Ok(js_node(code, CodeMode::EachItem, true))
 }
 

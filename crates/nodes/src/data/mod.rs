@@ -1,11 +1,11 @@
-//! Data-format nodes: Date & Time, Crypto, XML, HTML, Markdown, Read Binary Files.
+//! Data-format nodes: Date & Time, Crypto, XML, HTML (and the legacy HTML Extract), Markdown,
+//! Read Binary Files.
 
 pub(crate) mod binary;
 mod crypto;
-pub(crate) mod date_time;
+mod date_time;
 mod html;
 mod markdown;
-pub(crate) mod params;
 mod read_binary_files;
 mod xml;
 
@@ -18,6 +18,7 @@ pub fn specs() -> Vec<NodeSpec> {
         read_binary_files::SPEC,
         xml::SPEC,
         html::SPEC,
+        html::EXTRACT_SPEC,
         markdown::SPEC,
     ]
 }

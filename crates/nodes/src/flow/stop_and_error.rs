@@ -1,7 +1,8 @@
 //! Stop and Error v1 (`n8n-nodes-base.stopAndError`): fails the node (and so the workflow, unless
 //! its error settings say otherwise) with a message, or with an error object given as JSON.
 
-use crate::data::params::{as_text, choice};
+use crate::util::params::Reader;
+use crate::util::values::as_text;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{NodeDef, Value};
 
@@ -18,7 +19,8 @@ struct StopAndError {
 }
 
 fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let object = choice(params, "errorType", "errorMessage", |t| match t {
+    let r = Reader::fixed(params);
+    let object = r.choice("errorType", "errorMessage", |t| match t {
         "errorMessage" => Some(false),
         "errorObject" => Some(true),
         _ => None,

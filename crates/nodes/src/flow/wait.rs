@@ -3,9 +3,9 @@
 //! tests on a virtual clock see the time pass without waiting. Resuming on a webhook call or a
 //! form submission is not supported yet (a build error).
 
-use crate::data::date_time::config::parse_zone;
-use crate::data::date_time::parse::parse_value;
-use crate::data::params::{as_number, as_text, choice};
+use crate::util::dates::{parse_value, parse_zone};
+use crate::util::params::Reader;
+use crate::util::values::{as_number, as_text};
 use chrono_tz::Tz;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::NodeDef;
@@ -31,7 +31,8 @@ struct Wait {
 }
 
 fn build(node: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
-    let resume = choice(params, "resume", "timeInterval", |r| match r {
+    let r = Reader::fixed(params);
+    let resume = r.choice("resume", "timeInterval", |r| match r {
         "timeInterval" if node.version() < 1.1 => Some(Resume::TimeInterval {
             default_amount: 1.0,
             default_unit: "hours",

@@ -20,6 +20,7 @@ pub fn specs() -> Vec<NodeSpec> {
         respond_to_webhook::SPEC,
         schedule::SCHEDULE_SPEC,
         schedule::CRON_SPEC,
+        schedule::INTERVAL_SPEC,
         execute_workflow::SPEC,
         execute_workflow::TRIGGER_SPEC,
         ERROR_TRIGGER_SPEC,

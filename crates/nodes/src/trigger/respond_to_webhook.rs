@@ -32,10 +32,8 @@ enum RespondWith {
     NoData,
     Redirect,
     Binary,
-    /// Sign `payload` with this `jwtAuth` credential.
-    Jwt {
-        credential_id: String,
-    },
+    /// Sign `payload` with the node's `jwtAuth` credential.
+    Jwt,
 }
 
 struct RespondToWebhook {
@@ -48,10 +46,7 @@ struct RespondToWebhook {
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let r = Reader::fixed(params);
-    let with = match def.parameters["respondWith"]
-        .as_str()
-        .unwrap_or("firstIncomingItem")
-    {
+    let with = match r.str_or("respondWith", "firstIncomingItem")? {
         "allIncomingItems" => RespondWith::AllIncomingItems,
         "firstIncomingItem" => RespondWith::FirstIncomingItem,
         "json" => RespondWith::Json,
@@ -59,9 +54,10 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
         "noData" => RespondWith::NoData,
         "redirect" => RespondWith::Redirect,
         "binary" => RespondWith::Binary,
-        "jwt" => RespondWith::Jwt {
-            credential_id: credential_id(def, "jwtAuth")?,
-        },
+        "jwt" => {
+            credential_id(def, "jwtAuth")?;
+            RespondWith::Jwt
+        }
         other => {
             return Err(
                 NodeError::new(format!("respondWith '{other}' is not supported"))
@@ -119,9 +115,9 @@ impl RespondToWebhook {
                 ResponseBody::Empty
             }
             RespondWith::Binary => binary_body(ctx, items)?,
-            RespondWith::Jwt { credential_id } => {
+            RespondWith::Jwt => {
                 let payload = json_param(ctx, "payload", "Payload")?;
-                let data = ctx.credential("jwtAuth", credential_id).await?;
+                let data = ctx.node_credential("jwtAuth")?;
                 let token = JwtCredential::from_data(&data)
                     .and_then(|c| c.sign(&payload, ctx.now().timestamp()))
                     .map_err(|e| NodeError::new(e.to_string()))?;
@@ -264,6 +260,13 @@ fn response_item(response: &WebhookResponse) -> Item {
 
 #[async_trait::async_trait]
 impl Node for RespondToWebhook {
+    fn credential_types(&self) -> Vec<&str> {
+        match self.with {
+            RespondWith::Jwt => vec!["jwtAuth"],
+            _ => Vec::new(),
+        }
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let mut outputs = vec![ctx.main_input().to_vec()];
         let host = ctx.host();

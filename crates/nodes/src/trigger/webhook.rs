@@ -4,6 +4,8 @@
 
 use super::ip_whitelist::IpWhitelist;
 use super::{credential_id, pass_through};
+use crate::util::params::Reader;
+use crate::util::values::as_text;
 use sluice_engine::{NodeError, NodeKind, NodeSpec};
 use sluice_model::{NodeDef, Value};
 
@@ -117,34 +119,23 @@ pub struct WebhookConfig {
     pub ignore_bots: bool,
 }
 
-fn str_param<'a>(params: &'a Value, key: &str) -> Option<&'a str> {
-    params.get(key).and_then(Value::as_str)
-}
-
 /// `{entries: [{name, value}]}` (also used by Respond to Webhook).
 pub fn header_entries(value: &Value) -> Vec<(String, String)> {
     value["entries"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|e| Some((e["name"].as_str()?.to_string(), text(&e["value"]))))
+        .filter_map(|e| Some((e["name"].as_str()?.to_string(), as_text(&e["value"]))))
         .collect()
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 impl WebhookConfig {
     pub fn from_node(def: &NodeDef) -> Result<Self, NodeError> {
         let p = &def.parameters;
+        let r = Reader::new(p);
         let options = &p["options"];
         let bad = |param: &str, message: String| NodeError::new(message).with_parameter(param);
-        let methods = if p["multipleMethods"].as_bool() == Some(true) {
+        let methods = if r.bool_or("multipleMethods", false)? {
             p["httpMethod"]
                 .as_array()
                 .map(|a| {
@@ -155,9 +146,9 @@ impl WebhookConfig {
                 })
                 .unwrap_or_else(|| vec!["GET".into(), "POST".into()])
         } else {
-            vec![str_param(p, "httpMethod").unwrap_or("GET").to_uppercase()]
+            vec![r.str_or("httpMethod", "GET")?.to_uppercase()]
         };
-        let path_text = str_param(p, "path").unwrap_or_default().trim_matches('/');
+        let path_text = r.str_or("path", "")?.trim_matches('/');
         if path_text.is_empty() || path_text.starts_with('=') {
             return Err(bad("path", "the webhook needs a fixed path".into()));
         }
@@ -169,7 +160,7 @@ impl WebhookConfig {
         }
         let credential =
             |kind: &str| credential_id(def, kind).map_err(|e| e.with_parameter("authentication"));
-        let auth = match str_param(p, "authentication").unwrap_or("none") {
+        let auth = match r.str_or("authentication", "none")? {
             "none" => Auth::None,
             "basicAuth" => Auth::Basic {
                 credential_id: credential("httpBasicAuth")?,
@@ -187,7 +178,7 @@ impl WebhookConfig {
                 ))
             }
         };
-        let response_mode = match str_param(p, "responseMode").unwrap_or("onReceived") {
+        let response_mode = match r.str_or("responseMode", "onReceived")? {
             "onReceived" => ResponseMode::OnReceived,
             "lastNode" => ResponseMode::LastNode,
             "responseNode" => ResponseMode::ResponseNode,
@@ -199,7 +190,7 @@ impl WebhookConfig {
                 ))
             }
         };
-        let response_data = match str_param(p, "responseData").unwrap_or("firstEntryJson") {
+        let response_data = match r.str_or("responseData", "firstEntryJson")? {
             "allEntries" => ResponseData::AllEntries,
             "firstEntryBinary" => ResponseData::FirstEntryBinary,
             "noData" => ResponseData::NoData,
@@ -241,19 +232,17 @@ impl WebhookConfig {
             response_mode,
             response_code,
             response_data,
-            received_body: str_param(options, "responseData").map(String::from),
-            no_response_body: options["noResponseBody"].as_bool() == Some(true),
-            response_content_type: str_param(options, "responseContentType").map(String::from),
+            received_body: r.text("options.responseData")?.map(String::from),
+            no_response_body: r.bool_or("options.noResponseBody", false)?,
+            response_content_type: r.text("options.responseContentType")?.map(String::from),
             response_headers: header_entries(&options["responseHeaders"]),
-            response_property_name: str_param(options, "responsePropertyName").map(String::from),
-            binary_property: str_param(options, "binaryPropertyName")
-                .unwrap_or("data")
-                .to_string(),
-            raw_body: options["rawBody"].as_bool() == Some(true)
-                || options["binaryData"].as_bool() == Some(true),
+            response_property_name: r.text("options.responsePropertyName")?.map(String::from),
+            binary_property: r.str_or("options.binaryPropertyName", "data")?.to_string(),
+            raw_body: r.bool_or("options.rawBody", false)?
+                || r.bool_or("options.binaryData", false)?,
             ip_whitelist,
             allowed_origins: AllowedOrigins::parse(fixed_option("allowedOrigins")?),
-            ignore_bots: options["ignoreBots"].as_bool() == Some(true),
+            ignore_bots: r.bool_or("options.ignoreBots", false)?,
         })
     }
 

@@ -30,7 +30,8 @@ impl<'a> Reader<'a> {
         Reader::Fixed(params)
     }
 
-    /// Parameters given as plain values (resolved, or an entry of a literal list).
+    /// Parameters as plain JSON: resolved for an item, an entry of a literal list, or a node's
+    /// own parameters read outside a build (the Webhook's config, which `sluice serve` reads).
     pub(crate) fn new(values: &'a Value) -> Self {
         Reader::Values(values)
     }
@@ -49,13 +50,18 @@ impl<'a> Reader<'a> {
         Ok(value.filter(|v| !v.is_null()))
     }
 
-    /// A text option (`mode`, `joinMode`, ...).
-    pub(crate) fn str_or(&self, path: &str, default: &'a str) -> Result<&'a str, NodeError> {
+    /// A text option without a default (`options.responseContentType`); `None` when absent.
+    pub(crate) fn text(&self, path: &str) -> Result<Option<&'a str>, NodeError> {
         match self.get(path)? {
-            None => Ok(default),
-            Some(Value::String(s)) => Ok(s),
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(wrong_type(path, "text", other)),
         }
+    }
+
+    /// A text option (`mode`, `joinMode`, ...).
+    pub(crate) fn str_or(&self, path: &str, default: &'a str) -> Result<&'a str, NodeError> {
+        Ok(self.text(path)?.unwrap_or(default))
     }
 
     /// A text option mapped through `parse`; values it does not know are errors.

@@ -1,6 +1,7 @@
-//! Value helpers the item-list transforms and Compare Datasets share on top of JavaScript's
-//! conversions ([`sluice_expr::json_js`]): "empty" checks, numbers for arithmetic, a hashable
-//! deep-equality key, and one total ordering used by Sort and by Summarize's min/max.
+//! Value helpers the nodes share on top of JavaScript's conversions ([`sluice_expr::json_js`]):
+//! text for messages and markup, "empty" checks, numbers for arithmetic (and for numbers typed as
+//! text in parameters), a hashable deep-equality key, and one total ordering used by Sort and by
+//! Summarize's min/max.
 
 use sluice_expr::json_js;
 use sluice_model::Value;
@@ -9,6 +10,16 @@ use std::cmp::Ordering;
 /// `String(value)` as JavaScript computes it (`None` is `undefined`).
 pub(crate) fn js_string(value: Option<&Value>) -> String {
     value.map_or_else(|| "undefined".into(), json_js::to_js_string)
+}
+
+/// The value as text the way the data nodes write it into messages, XML and HTML: strings as
+/// they are, `null` as empty text, anything else as its JSON text.
+pub(crate) fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 /// Missing, `null` or `""`: what Summarize leaves out unless "Include Empty Values" is on.

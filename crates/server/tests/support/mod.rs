@@ -72,6 +72,7 @@ impl TestServer {
                 let _ = rx.await;
             },
         ));
+        sluice_runtime::tls::use_ring_provider();
         TestServer {
             base,
             // A fresh connection per request: after an error answered before the body was read

@@ -1,6 +1,6 @@
 //! The Crypto v1 node's parameters, parsed once at build time.
 
-use crate::data::params::{choice, flag};
+use crate::util::params::Reader;
 use sluice_engine::{NodeError, Param};
 
 /// Digest algorithms for hash and hmac.
@@ -72,8 +72,8 @@ pub struct Config {
     pub encoding: Encoding,
 }
 
-fn encoding(params: &Param, default: &str) -> Result<Encoding, NodeError> {
-    choice(params, "encoding", default, |e| match e {
+fn encoding(r: &Reader<'_>, default: &str) -> Result<Encoding, NodeError> {
+    r.choice("encoding", default, |e| match e {
         "hex" => Some(Encoding::Hex),
         "base64" => Some(Encoding::Base64),
         _ => None,
@@ -82,26 +82,27 @@ fn encoding(params: &Param, default: &str) -> Result<Encoding, NodeError> {
 
 impl Config {
     pub fn parse(params: &Param) -> Result<Config, NodeError> {
-        let action = choice(params, "action", "hash", |a| {
+        let r = Reader::fixed(params);
+        let action = r.choice("action", "hash", |a| {
             matches!(a, "hash" | "hmac" | "sign" | "generate").then(|| a.to_string())
         })?;
         Ok(match action.as_str() {
             "hash" | "hmac" => Config {
                 action: Action::Hash {
-                    algorithm: choice(params, "type", "MD5", Algorithm::parse)?,
+                    algorithm: r.choice("type", "MD5", Algorithm::parse)?,
                     hmac: action == "hmac",
-                    binary: flag(params, "binaryData", false)?,
+                    binary: r.bool_or("binaryData", false)?,
                 },
-                encoding: encoding(params, "hex")?,
+                encoding: encoding(&r, "hex")?,
             },
             "sign" => Config {
                 action: Action::Sign {
-                    algorithm: choice(params, "algorithm", "RSA-SHA256", Algorithm::parse)?,
+                    algorithm: r.choice("algorithm", "RSA-SHA256", Algorithm::parse)?,
                 },
-                encoding: encoding(params, "hex")?,
+                encoding: encoding(&r, "hex")?,
             },
             _ => Config {
-                action: Action::Generate(choice(params, "encodingType", "uuid", |e| {
+                action: Action::Generate(r.choice("encodingType", "uuid", |e| {
                     Some(match e {
                         "uuid" => Generate::Uuid,
                         "ascii" => Generate::Ascii,

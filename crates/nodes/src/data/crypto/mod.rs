@@ -4,8 +4,9 @@
 
 mod config;
 
-use crate::data::{binary, params::as_number};
+use crate::data::binary;
 use crate::util::path::set_dotted;
+use crate::util::values::as_number;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use config::{Action, Algorithm, Config, Encoding, Generate};

@@ -2,7 +2,7 @@
 //! wall clock, time units (hours ... milliseconds) move the instant; rounding to a unit; the
 //! difference between two dates in chosen units; one part of a date.
 
-use super::parse::localize;
+use crate::util::dates::localize;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveTime, Timelike};
 use chrono_tz::Tz;
 pub use sluice_expr::calendar::Unit;

@@ -2,18 +2,14 @@
 //! actions (moment.js formats) and v2's seven operations (Luxon formats).
 
 use super::calc::Unit;
-use crate::data::params::{choice, flag};
+use crate::util::dates::parse_zone;
+use crate::util::params::Reader;
 use chrono_tz::Tz;
 use sluice_engine::{NodeError, Param};
 
-/// A time zone name as users write it (`US/Hawaii`, `utc`).
-pub fn parse_zone(name: &str) -> Option<Tz> {
-    Tz::from_str_insensitive(name.trim()).ok()
-}
-
 /// An optional literal time zone option; empty means unset.
-fn zone_option(params: &Param, path: &str) -> Result<Option<Tz>, NodeError> {
-    choice(params, path, "", |name| {
+fn zone_option(r: &Reader<'_>, path: &str) -> Result<Option<Tz>, NodeError> {
+    r.choice(path, "", |name| {
         Some(if name.is_empty() {
             None
         } else {
@@ -22,8 +18,8 @@ fn zone_option(params: &Param, path: &str) -> Result<Option<Tz>, NodeError> {
     })
 }
 
-fn unit(params: &Param, path: &str, default: &str) -> Result<Unit, NodeError> {
-    choice(params, path, default, Unit::parse)
+fn unit(r: &Reader<'_>, path: &str, default: &str) -> Result<Unit, NodeError> {
+    r.choice(path, default, Unit::parse)
 }
 
 /// Version 1.
@@ -43,25 +39,26 @@ pub enum V1 {
 
 impl V1 {
     pub fn parse(params: &Param) -> Result<V1, NodeError> {
-        let calculate = choice(params, "action", "format", |a| match a {
+        let r = Reader::fixed(params);
+        let calculate = r.choice("action", "format", |a| match a {
             "format" => Some(false),
             "calculate" => Some(true),
             _ => None,
         })?;
         Ok(if calculate {
             V1::Calculate {
-                sign: choice(params, "operation", "add", |o| match o {
+                sign: r.choice("operation", "add", |o| match o {
                     "add" => Some(1.0),
                     "subtract" => Some(-1.0),
                     _ => None,
                 })?,
-                unit: unit(params, "timeUnit", "days")?,
+                unit: unit(&r, "timeUnit", "days")?,
             }
         } else {
             V1::Format {
                 from_format_given: params.path("options.fromFormat").is_some(),
-                from_zone: zone_option(params, "options.fromTimezone")?,
-                to_zone: zone_option(params, "options.toTimezone")?,
+                from_zone: zone_option(&r, "options.fromTimezone")?,
+                to_zone: zone_option(&r, "options.toTimezone")?,
             }
         })
     }
@@ -101,7 +98,8 @@ pub struct V2 {
 
 impl V2 {
     pub fn parse(params: &Param) -> Result<V2, NodeError> {
-        let name = choice(params, "operation", "getCurrentDate", |op| {
+        let r = Reader::fixed(params);
+        let name = r.choice("operation", "getCurrentDate", |op| {
             Some(match op {
                 "getCurrentDate"
                 | "addToDate"
@@ -116,14 +114,14 @@ impl V2 {
         let (operation, default_output_field) = match name.as_str() {
             "getCurrentDate" => (
                 Operation::GetCurrentDate {
-                    include_time: flag(params, "includeTime", true)?,
+                    include_time: r.bool_or("includeTime", true)?,
                 },
                 "currentDate",
             ),
             "addToDate" | "subtractFromDate" => (
                 Operation::AddToDate {
                     sign: if name == "addToDate" { 1.0 } else { -1.0 },
-                    unit: unit(params, "timeUnit", "days")?,
+                    unit: unit(&r, "timeUnit", "days")?,
                 },
                 "newDate",
             ),
@@ -135,25 +133,25 @@ impl V2 {
             ),
             "roundDate" => (
                 Operation::RoundDate {
-                    up: choice(params, "mode", "roundDown", |m| match m {
+                    up: r.choice("mode", "roundDown", |m| match m {
                         "roundDown" => Some(false),
                         "roundUp" => Some(true),
                         _ => None,
                     })?,
-                    unit: unit(params, "toNearest", "day")?,
+                    unit: unit(&r, "toNearest", "day")?,
                 },
                 "roundedDate",
             ),
             "getTimeBetweenDates" => (
                 Operation::GetTimeBetweenDates {
-                    units: between_units(params)?,
-                    iso: flag(params, "options.isoString", false)?,
+                    units: between_units(&r)?,
+                    iso: r.bool_or("options.isoString", false)?,
                 },
                 "timeDifference",
             ),
             _ => (
                 Operation::ExtractDate {
-                    part: unit(params, "part", "month")?,
+                    part: unit(&r, "part", "month")?,
                 },
                 "datePart",
             ),
@@ -161,17 +159,17 @@ impl V2 {
         Ok(V2 {
             operation,
             default_output_field,
-            include_input_fields: flag(params, "options.includeInputFields", false)?,
+            include_input_fields: r.bool_or("options.includeInputFields", false)?,
         })
     }
 }
 
-fn between_units(params: &Param) -> Result<Vec<Unit>, NodeError> {
-    let Some(param) = params.path("units") else {
+fn between_units(r: &Reader<'_>) -> Result<Vec<Unit>, NodeError> {
+    let Some(units) = r.get("units")? else {
         return Ok(vec![Unit::Day]);
     };
     let bad = || NodeError::new("'units' must be a list of time units").with_parameter("units");
-    let list = param.literal().and_then(|v| v.as_array()).ok_or_else(bad)?;
+    let list = units.as_array().ok_or_else(bad)?;
     list.iter()
         .map(|u| u.as_str().and_then(Unit::parse).ok_or_else(bad))
         .collect()

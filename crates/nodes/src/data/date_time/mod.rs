@@ -8,14 +8,15 @@ pub(crate) mod config;
 mod format;
 pub(crate) mod parse;
 
-use crate::data::params::{as_number, as_text};
+use crate::util::dates::{parse_value, parse_zone, Parsed};
 use crate::util::path::set_dotted;
+use crate::util::values::{as_number, as_text};
 use calc::{add, between, extract, round, start_of, Unit};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use config::{parse_zone, Operation, V1, V2};
+use config::{Operation, V1, V2};
 use format::Dialect;
-use parse::{parse_value, parse_with_format, Parsed};
+use parse::parse_with_format;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 

@@ -1,6 +1,6 @@
 //! The HTML node's parameters, parsed once at build time.
 
-use crate::data::params::{choice, flag};
+use crate::util::params::Reader;
 use scraper::Selector;
 use sluice_engine::{NodeError, Param};
 
@@ -53,6 +53,9 @@ pub fn compile_selector(css: &str, path: &str) -> Result<Selector, NodeError> {
 pub struct Extract {
     /// Read the HTML from a binary property instead of a JSON field.
     pub binary: bool,
+    /// The parameter naming that binary property: `binaryPropertyName` (HTML), or
+    /// `dataPropertyName` (the legacy HTML Extract names the field and the property alike).
+    pub binary_property: &'static str,
     pub extractions: Vec<Extraction>,
     pub trim_values: bool,
     pub clean_up_text: bool,
@@ -72,7 +75,8 @@ pub enum Operation {
 
 impl Operation {
     pub fn parse(params: &Param, version: f64) -> Result<Operation, NodeError> {
-        let op = choice(params, "operation", "generateHtmlTemplate", |o| {
+        let r = Reader::fixed(params);
+        let op = r.choice("operation", "generateHtmlTemplate", |o| {
             matches!(
                 o,
                 "generateHtmlTemplate" | "extractHtmlContent" | "convertToHtmlTable"
@@ -82,25 +86,43 @@ impl Operation {
         Ok(match op.as_str() {
             "generateHtmlTemplate" => Operation::GenerateHtmlTemplate,
             "convertToHtmlTable" => Operation::ConvertToHtmlTable(Table {
-                capitalize: flag(params, "options.capitalize", false)?,
+                capitalize: r.bool_or("options.capitalize", false)?,
             }),
-            _ => Operation::ExtractHtmlContent(Extract {
-                binary: choice(params, "sourceData", "json", |s| match s {
-                    "json" => Some(false),
-                    "binary" => Some(true),
-                    _ => None,
-                })?,
-                extractions: params
-                    .at("extractionValues.values")
-                    .elements()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, entry)| extraction(entry, i))
-                    .collect::<Result<_, _>>()?,
-                trim_values: flag(params, "options.trimValues", false)?,
-                clean_up_text: flag(params, "options.cleanUpText", false)?,
-                readable_text: version >= 1.2,
-            }),
+            _ => Operation::ExtractHtmlContent(Extract::parse(
+                params,
+                "binaryPropertyName",
+                version >= 1.2,
+            )?),
+        })
+    }
+}
+
+impl Extract {
+    /// The extraction parameters the HTML node (extractHtmlContent) and the legacy HTML Extract
+    /// share.
+    pub fn parse(
+        params: &Param,
+        binary_property: &'static str,
+        readable_text: bool,
+    ) -> Result<Extract, NodeError> {
+        let r = Reader::fixed(params);
+        Ok(Extract {
+            binary: r.choice("sourceData", "json", |s| match s {
+                "json" => Some(false),
+                "binary" => Some(true),
+                _ => None,
+            })?,
+            binary_property,
+            extractions: params
+                .at("extractionValues.values")
+                .elements()
+                .iter()
+                .enumerate()
+                .map(|(i, entry)| extraction(entry, i))
+                .collect::<Result<_, _>>()?,
+            trim_values: r.bool_or("options.trimValues", false)?,
+            clean_up_text: r.bool_or("options.cleanUpText", false)?,
+            readable_text,
         })
     }
 }
@@ -110,18 +132,19 @@ fn extraction(entry: &Param, i: usize) -> Result<Extraction, NodeError> {
     Ok(Extraction {
         key: entry.at("key").clone(),
         selector: SelectorParam::new(entry.at("cssSelector"), &path("cssSelector"))?,
-        return_value: choice(entry, "returnValue", "text", |r| {
-            Some(match r {
-                "text" => ReturnValue::Text,
-                "html" => ReturnValue::Html,
-                "attribute" => ReturnValue::Attribute,
-                "value" => ReturnValue::Value,
-                _ => return None,
+        return_value: Reader::fixed(entry)
+            .choice("returnValue", "text", |r| {
+                Some(match r {
+                    "text" => ReturnValue::Text,
+                    "html" => ReturnValue::Html,
+                    "attribute" => ReturnValue::Attribute,
+                    "value" => ReturnValue::Value,
+                    _ => return None,
+                })
             })
-        })
-        .map_err(|e| e.with_parameter(path("returnValue")))?,
+            .map_err(|e| e.with_parameter(path("returnValue")))?,
         attribute: entry.at("attribute").clone(),
-        return_array: flag(entry, "returnArray", false)?,
+        return_array: Reader::fixed(entry).bool_or("returnArray", false)?,
         skip: SelectorParam::new(entry.at("skipSelectors"), &path("skipSelectors"))?,
     })
 }

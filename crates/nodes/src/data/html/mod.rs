@@ -1,12 +1,13 @@
 //! HTML (`n8n-nodes-base.html`, v1-1.2): extract content from HTML with CSS selectors (text,
 //! inner HTML, attributes or form values, from a JSON field or a binary file), render an HTML
-//! template, or turn all items into one HTML table.
+//! template, or turn all items into one HTML table. The legacy HTML Extract
+//! (`n8n-nodes-base.htmlExtract`, v1) is the extraction alone, with the same parameters.
 
 mod config;
 mod text;
 
 use crate::data::binary;
-use crate::data::params::as_text;
+use crate::util::values::as_text;
 use config::{compile_selector, Extract, Extraction, Operation, ReturnValue, SelectorParam, Table};
 use scraper::{ElementRef, Html, Selector};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
@@ -19,6 +20,22 @@ pub const SPEC: NodeSpec = NodeSpec {
     versions: &[1.0, 1.1, 1.2],
     kind: NodeKind::Regular,
     factory: build,
+};
+
+/// The legacy HTML Extract: HTML v1's extraction, its binary property named `dataPropertyName`.
+pub const EXTRACT_SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.htmlExtract",
+    versions: &[1.0],
+    kind: NodeKind::Regular,
+    factory: |_, params| {
+        Ok(Box::new(HtmlNode {
+            operation: Operation::ExtractHtmlContent(Extract::parse(
+                params,
+                "dataPropertyName",
+                false,
+            )?),
+        }))
+    },
 };
 
 struct HtmlNode {
@@ -78,7 +95,7 @@ fn source_html(
 ) -> Result<String, NodeError> {
     if extract.binary {
         let property = ctx
-            .param_str("binaryPropertyName", i)?
+            .param_str(extract.binary_property, i)?
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| "data".into());
         let bytes = binary::read(item, &property)?;

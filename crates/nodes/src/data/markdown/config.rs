@@ -1,7 +1,7 @@
 //! The Markdown node's parameters, parsed once at build time. Option names follow the libraries
 //! n8n configures: showdown (Markdown to HTML) and node-html-markdown (HTML to Markdown).
 
-use crate::data::params::{as_bool, as_number, choice, flag};
+use crate::util::params::{as_bool, Reader};
 use regex::Regex;
 use sluice_engine::{NodeError, Param};
 use sluice_model::Value;
@@ -41,22 +41,10 @@ pub enum Mode {
     ToMarkdown(ToMarkdown),
 }
 
-fn text(params: &Param, path: &str, default: &str) -> Result<String, NodeError> {
-    choice(params, path, default, |s| Some(s.to_string()))
-}
-
-fn number(params: &Param, path: &str, default: f64) -> Result<f64, NodeError> {
-    match params.path(path).and_then(Param::literal) {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => as_number(v).ok_or_else(|| {
-            NodeError::new(format!("'{path}' must be a number")).with_parameter(path)
-        }),
-    }
-}
-
 impl Mode {
     pub fn parse(params: &Param) -> Result<Mode, NodeError> {
-        let to_html = choice(params, "mode", "htmlToMarkdown", |m| match m {
+        let r = Reader::fixed(params);
+        let to_html = r.choice("mode", "htmlToMarkdown", |m| match m {
             "htmlToMarkdown" => Some(false),
             "markdownToHtml" => Some(true),
             _ => None,
@@ -64,60 +52,60 @@ impl Mode {
         let o = |name: &str| format!("options.{name}");
         Ok(if to_html {
             // `prefixHeaderId` is either a prefix or `true` (meaning "section").
-            let prefix = match params.path(&o("prefixHeaderId")).and_then(Param::literal) {
+            let prefix = match r.get(&o("prefixHeaderId"))? {
                 Some(Value::String(p)) => p.clone(),
                 Some(v) if as_bool(v) == Some(true) => "section".into(),
                 _ => String::new(),
             };
             Mode::ToHtml(ToHtml {
-                complete_document: flag(params, &o("completeHTMLDocument"), false)?,
-                header_ids: !flag(params, &o("noHeaderId"), false)?,
+                complete_document: r.bool_or(&o("completeHTMLDocument"), false)?,
+                header_ids: !r.bool_or(&o("noHeaderId"), false)?,
                 header_id_prefix: prefix,
-                gh_header_ids: flag(params, &o("ghCompatibleHeaderId"), false)?,
-                header_level_start: number(params, &o("headerLevelStart"), 1.0)?.clamp(1.0, 6.0)
-                    as u8,
-                tables: flag(params, &o("tables"), true)?,
-                strikethrough: flag(params, &o("strikethrough"), true)?,
-                tasklists: flag(params, &o("tasklists"), true)?,
-                simple_line_breaks: flag(params, &o("simpleLineBreaks"), false)?,
-                links_in_new_window: flag(params, &o("openLinksInNewWindow"), false)?,
+                gh_header_ids: r.bool_or(&o("ghCompatibleHeaderId"), false)?,
+                header_level_start: r.number_or(&o("headerLevelStart"), 1.0)?.clamp(1.0, 6.0) as u8,
+                tables: r.bool_or(&o("tables"), true)?,
+                strikethrough: r.bool_or(&o("strikethrough"), true)?,
+                tasklists: r.bool_or(&o("tasklists"), true)?,
+                simple_line_breaks: r.bool_or(&o("simpleLineBreaks"), false)?,
+                links_in_new_window: r.bool_or(&o("openLinksInNewWindow"), false)?,
             })
         } else {
             Mode::ToMarkdown(ToMarkdown {
-                bullet_marker: text(params, &o("bulletMarker"), "*")?,
-                em_delimiter: text(params, &o("emDelimiter"), "_")?,
-                strong_delimiter: text(params, &o("strongDelimiter"), "**")?,
-                code_fence: text(params, &o("codeFence"), "```")?,
-                fenced_code: text(params, &o("codeBlockStyle"), "fenced")? == "fenced",
-                max_newlines: number(params, &o("maxConsecutiveNewlines"), 3.0)?.max(1.0) as usize,
-                keep_data_images: flag(params, &o("keepDataImages"), false)?,
+                bullet_marker: r.str_or(&o("bulletMarker"), "*")?.to_string(),
+                em_delimiter: r.str_or(&o("emDelimiter"), "_")?.to_string(),
+                strong_delimiter: r.str_or(&o("strongDelimiter"), "**")?.to_string(),
+                code_fence: r.str_or(&o("codeFence"), "```")?.to_string(),
+                fenced_code: r.str_or(&o("codeBlockStyle"), "fenced")? == "fenced",
+                max_newlines: r.number_or(&o("maxConsecutiveNewlines"), 3.0)?.max(1.0) as usize,
+                keep_data_images: r.bool_or(&o("keepDataImages"), false)?,
                 // n8n hands this option to node-html-markdown as a string, which the library
                 // walks character by character: only one-letter element names (p, a, b, i ...)
                 // ever match. The fixtures pin that behaviour (`ignore: "h1"` ignores nothing).
-                ignore: text(params, &o("ignore"), "")?
+                ignore: r
+                    .str_or(&o("ignore"), "")?
+                    .to_string()
                     .chars()
                     .filter(char::is_ascii_alphanumeric)
                     .map(|c| c.to_ascii_lowercase().to_string())
                     .collect(),
-                text_replace: text_replace(params)?,
+                text_replace: text_replace(&r)?,
             })
         })
     }
 }
 
-fn text_replace(params: &Param) -> Result<Vec<(Regex, String)>, NodeError> {
-    params
-        .at("options.textReplace.values")
-        .elements()
+fn text_replace(r: &Reader<'_>) -> Result<Vec<(Regex, String)>, NodeError> {
+    r.list("options.textReplace.values")?
         .iter()
         .enumerate()
         .map(|(i, entry)| {
             let path = format!("options.textReplace.values[{i}].pattern");
-            let pattern = entry.at("pattern").literal_str().unwrap_or_default();
+            let entry = Reader::new(entry);
+            let pattern = entry.str_or("pattern", "")?;
             let regex = Regex::new(pattern).map_err(|e| {
                 NodeError::new(format!("invalid pattern '{pattern}': {e}")).with_parameter(&path)
             })?;
-            let replacement = entry.at("replacement").literal_str().unwrap_or_default();
+            let replacement = entry.str_or("replacement", "")?;
             Ok((regex, replacement.replace("$&", "${0}")))
         })
         .collect()

@@ -1,7 +1,7 @@
 //! The XML node's parameters, parsed once at build time. Option names and defaults follow the
 //! xml2js parser and builder options n8n exposes.
 
-use crate::data::params::{choice, flag};
+use crate::util::params::Reader;
 use sluice_engine::{NodeError, Param};
 
 /// How XML text becomes JSON (xml2js parser options).
@@ -37,40 +37,37 @@ pub enum Mode {
     ToXml(BuildOptions),
 }
 
-fn text(params: &Param, path: &str, default: &str) -> Result<String, NodeError> {
-    choice(params, path, default, |s| Some(s.to_string()))
-}
-
 impl Mode {
     pub fn parse(params: &Param) -> Result<Mode, NodeError> {
-        let to_xml = choice(params, "mode", "xmlToJson", |m| match m {
+        let r = Reader::fixed(params);
+        let to_xml = r.choice("mode", "xmlToJson", |m| match m {
             "xmlToJson" => Some(false),
             "jsonToxml" => Some(true),
             _ => None,
         })?;
         let o = |name: &str| format!("options.{name}");
         Ok(if to_xml {
-            let root = text(params, &o("rootName"), "root")?;
+            let root = r.str_or(&o("rootName"), "root")?.to_string();
             Mode::ToXml(BuildOptions {
-                attr_key: text(params, &o("attrkey"), "$")?,
-                char_key: text(params, &o("charkey"), "_")?,
-                headless: flag(params, &o("headless"), false)?,
+                attr_key: r.str_or(&o("attrkey"), "$")?.to_string(),
+                char_key: r.str_or(&o("charkey"), "_")?.to_string(),
+                headless: r.bool_or(&o("headless"), false)?,
                 root_name: (root != "root").then_some(root),
-                allow_surrogate_chars: flag(params, &o("allowSurrogateChars"), false)?,
-                cdata: flag(params, &o("cdata"), false)?,
+                allow_surrogate_chars: r.bool_or(&o("allowSurrogateChars"), false)?,
+                cdata: r.bool_or(&o("cdata"), false)?,
             })
         } else {
             Mode::ToJson(ParseOptions {
-                attr_key: text(params, &o("attrkey"), "$")?,
-                char_key: text(params, &o("charkey"), "_")?,
-                explicit_array: flag(params, &o("explicitArray"), false)?,
-                explicit_charkey: flag(params, &o("explicitCharkey"), false)?,
-                explicit_root: flag(params, &o("explicitRoot"), true)?,
-                ignore_attrs: flag(params, &o("ignoreAttrs"), false)?,
-                merge_attrs: flag(params, &o("mergeAttrs"), true)?,
-                normalize: flag(params, &o("normalize"), false)?,
-                normalize_tags: flag(params, &o("normalizeTags"), false)?,
-                trim: flag(params, &o("trim"), false)?,
+                attr_key: r.str_or(&o("attrkey"), "$")?.to_string(),
+                char_key: r.str_or(&o("charkey"), "_")?.to_string(),
+                explicit_array: r.bool_or(&o("explicitArray"), false)?,
+                explicit_charkey: r.bool_or(&o("explicitCharkey"), false)?,
+                explicit_root: r.bool_or(&o("explicitRoot"), true)?,
+                ignore_attrs: r.bool_or(&o("ignoreAttrs"), false)?,
+                merge_attrs: r.bool_or(&o("mergeAttrs"), true)?,
+                normalize: r.bool_or(&o("normalize"), false)?,
+                normalize_tags: r.bool_or(&o("normalizeTags"), false)?,
+                trim: r.bool_or(&o("trim"), false)?,
             })
         })
     }

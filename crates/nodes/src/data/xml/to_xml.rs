@@ -3,7 +3,7 @@
 //! pretty-printed with two spaces.
 
 use super::config::BuildOptions;
-use crate::data::params::as_text;
+use crate::util::values::as_text;
 use sluice_model::{JsonObject, Value};
 
 pub fn build(json: &JsonObject, options: &BuildOptions) -> String {

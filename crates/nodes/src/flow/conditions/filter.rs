@@ -4,7 +4,8 @@
 
 use super::coerce::{coerce, Typed, Validation, ValueType};
 use super::operator::{apply, Operation, RegexCache};
-use super::{literal, NodeSettings};
+use super::NodeSettings;
+use crate::util::params::Reader;
 use chrono_tz::Tz;
 use serde_json::Value;
 use sluice_engine::{ExecuteContext, NodeError, Param};
@@ -44,7 +45,7 @@ impl FilterConditions {
             );
         }
         let setting = |key: &str| {
-            literal(param, key).map_err(|e| NodeError {
+            Reader::fixed(param).get(key).map_err(|e| NodeError {
                 parameter: Some(format!("{path}.{key}")),
                 ..e
             })

@@ -3,6 +3,7 @@
 //! dateTime: [...]}` combined by all/any, with JavaScript's loose comparison semantics.
 
 use super::js;
+use crate::util::params::Reader;
 use chrono_tz::Tz;
 use serde_json::Value;
 use sluice_engine::{ExecuteContext, NodeError, Param};
@@ -250,7 +251,7 @@ impl Combine {
         all_name: &str,
         any_name: &str,
     ) -> Result<Combine, NodeError> {
-        match super::literal(params, path)? {
+        match Reader::fixed(params).get(path)? {
             None => Ok(Combine::All),
             Some(Value::String(s)) if s == all_name => Ok(Combine::All),
             Some(Value::String(s)) if s == any_name => Ok(Combine::Any),

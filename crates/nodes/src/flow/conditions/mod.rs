@@ -16,7 +16,7 @@ mod tests;
 pub use filter::FilterConditions;
 pub use legacy::{Combine, DataType, LegacyConditions, LegacyOp};
 
-use serde_json::Value;
+use crate::util::params::Reader;
 use sluice_engine::{ExecuteContext, NodeError, Param};
 use sluice_model::Item;
 
@@ -33,10 +33,11 @@ pub struct NodeSettings {
 impl NodeSettings {
     /// Read the overrides from the node's parameters.
     pub fn from_params(params: &Param, hint: &'static str) -> Result<Self, NodeError> {
-        let flag = |path| literal_bool(params, path).map(|b| b.unwrap_or(false));
+        let r = Reader::fixed(params);
         Ok(NodeSettings {
-            loose: flag("looseTypeValidation")? || flag("options.looseTypeValidation")?,
-            ignore_case: flag("options.ignoreCase")?,
+            loose: r.bool_or("looseTypeValidation", false)?
+                || r.bool_or("options.looseTypeValidation", false)?,
+            ignore_case: r.bool_or("options.ignoreCase", false)?,
             hint,
         })
     }
@@ -85,30 +86,4 @@ impl Conditions {
 /// The time zone naive dates are read in: the workflow's (UTC when unknown).
 pub fn timezone(ctx: &ExecuteContext<'_>) -> chrono_tz::Tz {
     js::zone(ctx.timezone())
-}
-
-/// The literal value at `path` (`None` when absent or null); expressions are refused because
-/// these settings shape the node at build time.
-pub(crate) fn literal<'a>(params: &'a Param, path: &str) -> Result<Option<&'a Value>, NodeError> {
-    match params.path(path) {
-        None => Ok(None),
-        Some(param) => match param.literal() {
-            Some(Value::Null) => Ok(None),
-            Some(value) => Ok(Some(value)),
-            None => {
-                Err(NodeError::new("this setting cannot be an expression").with_parameter(path))
-            }
-        },
-    }
-}
-
-/// A literal boolean at `path` (`None` when absent).
-pub(crate) fn literal_bool(params: &Param, path: &str) -> Result<Option<bool>, NodeError> {
-    match literal(params, path)? {
-        None => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => {
-            Err(NodeError::new(format!("expected true or false, got {other}")).with_parameter(path))
-        }
-    }
 }

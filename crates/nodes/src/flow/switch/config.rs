@@ -2,8 +2,9 @@
 //! the node has (n8n derives the output count from the parameters).
 
 use crate::flow::conditions::{
-    literal, literal_bool, DataType, FilterConditions, LegacyOp, NodeSettings, CONVERT_TYPES_HINT,
+    DataType, FilterConditions, LegacyOp, NodeSettings, CONVERT_TYPES_HINT,
 };
+use crate::util::params::Reader;
 use serde_json::Value;
 use sluice_engine::{NodeError, Param};
 use sluice_model::NodeDef;
@@ -43,8 +44,9 @@ pub struct LegacyRule {
 }
 
 pub fn parse(def: &NodeDef, params: &Param) -> Result<Config, NodeError> {
+    let r = Reader::fixed(params);
     let version = def.version();
-    let expression = match literal(params, "mode")? {
+    let expression = match r.get("mode")? {
         None => false,
         Some(Value::String(m)) if m == "rules" => false,
         Some(Value::String(m)) if m == "expression" => true,
@@ -81,7 +83,8 @@ pub fn parse(def: &NodeDef, params: &Param) -> Result<Config, NodeError> {
 }
 
 fn legacy_rules(params: &Param, version: f64) -> Result<Config, NodeError> {
-    let data_type = match literal(params, "dataType")? {
+    let r = Reader::fixed(params);
+    let data_type = match r.get("dataType")? {
         None => DataType::Number,
         Some(Value::String(name)) => DataType::parse(name).ok_or_else(|| {
             NodeError::new(format!("unknown data type '{name}'")).with_parameter("dataType")
@@ -130,7 +133,7 @@ fn legacy_rules(params: &Param, version: f64) -> Result<Config, NodeError> {
             })
         })
         .collect::<Result<Vec<_>, NodeError>>()?;
-    let fallback = match literal(params, "fallbackOutput")? {
+    let fallback = match r.get("fallbackOutput")? {
         None => None,
         Some(v) => match v.as_i64() {
             Some(-1) => None,
@@ -153,6 +156,7 @@ fn legacy_rules(params: &Param, version: f64) -> Result<Config, NodeError> {
 }
 
 fn filter_rules(params: &Param) -> Result<Config, NodeError> {
+    let r = Reader::fixed(params);
     let settings = NodeSettings::from_params(params, CONVERT_TYPES_HINT)?;
     let rules = params
         .at("rules.values")
@@ -164,7 +168,7 @@ fn filter_rules(params: &Param) -> Result<Config, NodeError> {
             FilterConditions::build(rule.at("conditions"), &path, &settings)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (fallback, outputs) = match literal(params, "options.fallbackOutput")? {
+    let (fallback, outputs) = match r.get("options.fallbackOutput")? {
         None => (None, rules.len()),
         Some(Value::String(s)) if s == "none" => (None, rules.len()),
         Some(Value::String(s)) if s == "extra" => (Some(rules.len()), rules.len() + 1),
@@ -183,7 +187,7 @@ fn filter_rules(params: &Param) -> Result<Config, NodeError> {
         routing: Routing::Rules {
             rules,
             fallback,
-            all_matching: literal_bool(params, "options.allMatchingOutputs")?.unwrap_or(false),
+            all_matching: r.bool_or("options.allMatchingOutputs", false)?,
         },
         outputs,
     })
@@ -191,7 +195,8 @@ fn filter_rules(params: &Param) -> Result<Config, NodeError> {
 
 /// A non-negative integer (or numeric string) at `path`.
 fn index(params: &Param, path: &str) -> Result<Option<usize>, NodeError> {
-    literal(params, path)?
+    let r = Reader::fixed(params);
+    r.get(path)?
         .map(|v| {
             as_index(v).ok_or_else(|| {
                 NodeError::new(format!("expected a non-negative whole number, got {v}"))

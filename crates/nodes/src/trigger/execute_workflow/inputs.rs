@@ -7,7 +7,7 @@
 //! As in n8n, the types are checked here, against the caller's copy of the schema; the
 //! trigger only keeps its declared fields.
 
-use crate::util::params::unsupported;
+use crate::util::params::{unsupported, Reader};
 use crate::util::types::FieldType;
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_expr::json_js;
@@ -34,17 +34,14 @@ impl WorkflowInputs {
     /// The mapping of a v1.2+ node whose schema declares fields; `None` (pass the input items
     /// on) before v1.2 or when the sub-workflow accepts all data (empty schema).
     pub fn parse(def: &NodeDef) -> Result<Option<WorkflowInputs>, NodeError> {
-        let mapper = &def.parameters["workflowInputs"];
-        let schema = mapper["schema"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let r = Reader::new(&def.parameters);
+        let schema = r.list("workflowInputs.schema")?;
         if def.version() < 1.2 || schema.is_empty() {
             return Ok(None);
         }
-        match mapper["mappingMode"].as_str() {
-            None | Some("defineBelow") => {}
-            Some(other) => return Err(unsupported("workflowInputs.mappingMode", other)),
+        match r.str_or("workflowInputs.mappingMode", "defineBelow")? {
+            "defineBelow" => {}
+            other => return Err(unsupported("workflowInputs.mappingMode", other)),
         }
         let id = |field: &Value| field["id"].as_str().unwrap_or_default().to_string();
         let (removed, kept): (Vec<&Value>, Vec<&Value>) = schema
@@ -60,8 +57,8 @@ impl WorkflowInputs {
                 })
                 .collect(),
             removed: removed.into_iter().map(id).collect(),
-            attempt_to_convert: mapper["attemptToConvertTypes"].as_bool() == Some(true),
-            check_strings: mapper["convertFieldsToString"].as_bool() == Some(true),
+            attempt_to_convert: r.bool_or("workflowInputs.attemptToConvertTypes", false)?,
+            check_strings: r.bool_or("workflowInputs.convertFieldsToString", false)?,
         }))
     }
 

@@ -122,6 +122,7 @@ async fn run_in_process(
             trigger_items: Some(request.items),
             clock: ctx.clock().clone(),
             files: ctx.files().clone(),
+            credentials: ctx.credential_source().cloned(),
             mode: "integrated".into(),
             ..ExecutionOptions::default()
         })

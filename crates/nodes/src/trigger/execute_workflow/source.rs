@@ -104,6 +104,7 @@ fn client() -> Result<&'static reqwest::Client, String> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
+            sluice_runtime::tls::use_ring_provider();
             reqwest::Client::builder()
                 .timeout(URL_TIMEOUT)
                 .build()

@@ -1,7 +1,7 @@
-//! Schedule Trigger (v1-1.3) and the legacy Cron node: their rules as cron expressions with a
-//! seconds field (the host computes fire times in the workflow's time zone and claims each tick
-//! in the store), the weeks-interval check of "every N weeks" rules (`weeks`), and the item a
-//! tick emits.
+//! Schedule Trigger (v1-1.3), the legacy Cron node and the legacy Interval trigger: their rules
+//! as cron expressions with a seconds field (the host computes fire times in the workflow's time
+//! zone and claims each tick in the store) or, for Interval, a fixed period; the weeks-interval
+//! check of "every N weeks" rules (`weeks`), and the item a tick emits.
 
 #[cfg(test)]
 mod tests;
@@ -10,9 +10,11 @@ mod weeks;
 pub use weeks::{take_weeks_tick, week_of_year};
 
 use super::pass_through;
+use crate::util::params::Reader;
 use chrono::{DateTime, Datelike, TimeZone, Timelike};
 use sluice_engine::{NodeError, NodeKind, NodeSpec};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
+use std::time::Duration;
 
 pub const SCHEDULE_SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.scheduleTrigger",
@@ -34,11 +36,32 @@ pub const CRON_SPEC: NodeSpec = NodeSpec {
     },
 };
 
+/// Interval (`n8n-nodes-base.interval`, v1): fires every `interval` `unit`s (seconds, minutes
+/// or hours) and emits one empty item.
+pub const INTERVAL_SPEC: NodeSpec = NodeSpec {
+    node_type: "n8n-nodes-base.interval",
+    versions: &[1.0],
+    kind: NodeKind::Trigger,
+    factory: |def, params| {
+        schedule_rules(def)?;
+        pass_through(def, params)
+    },
+};
+
+/// When a rule fires.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Timing {
+    /// A six-field cron expression (seconds first), in the workflow's time zone.
+    Cron(String),
+    /// Every so long, at whole multiples of the period since the Unix epoch, so that processes
+    /// sharing a store agree on the ticks (n8n counts from activation, per process).
+    Every(Duration),
+}
+
 /// One rule of a schedule node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScheduleRule {
-    /// When it may fire: a six-field cron expression (seconds first), in the workflow's time zone.
-    pub cron: String,
+    pub timing: Timing,
     /// For a weeks rule with `weeksInterval` > 1: its cron fires every week on the chosen days,
     /// and a tick runs only in weeks this many apart (see [`take_weeks_tick`]).
     pub every_weeks: Option<u64>,
@@ -47,15 +70,61 @@ pub struct ScheduleRule {
 impl ScheduleRule {
     fn cron(cron: String) -> Self {
         ScheduleRule {
-            cron,
+            timing: Timing::Cron(cron),
             every_weeks: None,
+        }
+    }
+
+    /// The item a tick at `at` emits: a schedule's readable date fields (see [`tick_item`]);
+    /// Interval's one empty item.
+    pub fn item<Tz: TimeZone>(&self, at: &DateTime<Tz>, timezone: &str) -> Item
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        match self.timing {
+            Timing::Cron(_) => tick_item(at, timezone),
+            Timing::Every(_) => Item::default(),
         }
     }
 }
 
 /// True for the node types this module schedules.
 pub fn is_schedule(def: &NodeDef) -> bool {
-    def.node_type == SCHEDULE_SPEC.node_type || def.node_type == CRON_SPEC.node_type
+    [
+        SCHEDULE_SPEC.node_type,
+        CRON_SPEC.node_type,
+        INTERVAL_SPEC.node_type,
+    ]
+    .contains(&def.node_type.as_str())
+}
+
+/// The longest period n8n's Interval accepts (JavaScript timers hold 2^31 - 1 ms).
+const MAX_INTERVAL_MS: u64 = 2_147_483_647;
+
+/// Interval's one rule: `interval` (default 1, at least 1) `unit`s (default seconds).
+fn interval_node_rule(p: &Value) -> Result<ScheduleRule, NodeError> {
+    let r = Reader::new(p);
+    let interval = r.number_or("interval", 1.0)?;
+    if interval < 1.0 {
+        return Err(
+            NodeError::new("The interval has to be set to at least 1 or higher!")
+                .with_parameter("interval"),
+        );
+    }
+    let unit_ms = r.choice("unit", "seconds", |unit| match unit {
+        "seconds" => Some(1_000.0),
+        "minutes" => Some(60_000.0),
+        "hours" => Some(3_600_000.0),
+        _ => None,
+    })?;
+    let ms = interval * unit_ms;
+    if ms > MAX_INTERVAL_MS as f64 {
+        return Err(NodeError::new("The interval value is too large.").with_parameter("interval"));
+    }
+    Ok(ScheduleRule {
+        timing: Timing::Every(Duration::from_millis(ms as u64)),
+        every_weeks: None,
+    })
 }
 
 fn num(v: &Value, key: &str, default: u64) -> u64 {
@@ -69,6 +138,9 @@ fn num(v: &Value, key: &str, default: u64) -> u64 {
 /// The node's rules, in order (a rule's index is where its weeks state is kept).
 pub fn schedule_rules(def: &NodeDef) -> Result<Vec<ScheduleRule>, NodeError> {
     let p = &def.parameters;
+    if def.node_type == INTERVAL_SPEC.node_type {
+        return Ok(vec![interval_node_rule(p)?]);
+    }
     if def.node_type == CRON_SPEC.node_type {
         return p["triggerTimes"]["item"]
             .as_array()
@@ -89,7 +161,7 @@ fn interval_rule(r: &Value) -> Result<ScheduleRule, NodeError> {
         _ => None,
     };
     Ok(ScheduleRule {
-        cron: interval_cron(r)?,
+        timing: Timing::Cron(interval_cron(r)?),
         every_weeks,
     })
 }
@@ -161,7 +233,7 @@ fn with_seconds(expr: &str) -> Result<String, NodeError> {
 }
 
 /// The item a tick at `at` emits (n8n's readable fields).
-pub fn tick_item<Tz: TimeZone>(at: &DateTime<Tz>, timezone: &str) -> Item
+fn tick_item<Tz: TimeZone>(at: &DateTime<Tz>, timezone: &str) -> Item
 where
     Tz::Offset: std::fmt::Display,
 {

@@ -55,19 +55,59 @@ fn weeks_rules_carry_their_interval() {
         rules,
         vec![
             ScheduleRule {
-                cron: "0 30 9 * * 1,3".into(),
+                timing: Timing::Cron("0 30 9 * * 1,3".into()),
                 every_weeks: Some(2)
             },
             ScheduleRule {
-                cron: "0 0 0 * * 5".into(),
+                timing: Timing::Cron("0 0 0 * * 5".into()),
                 every_weeks: None
             },
             ScheduleRule {
-                cron: "0 0 0 */2 * *".into(),
+                timing: Timing::Cron("0 0 0 */2 * *".into()),
                 every_weeks: None
             },
         ]
     );
+}
+
+fn interval(parameters: Value) -> Result<Vec<ScheduleRule>, NodeError> {
+    schedule_rules(
+        &serde_json::from_value(json!({"name": "Interval", "type": INTERVAL_SPEC.node_type,
+            "typeVersion": 1, "position": [0, 0], "parameters": parameters}))
+        .unwrap(),
+    )
+}
+
+#[test]
+fn interval_fires_every_n_seconds_minutes_or_hours() {
+    let every = |parameters| match interval(parameters).unwrap().as_slice() {
+        [ScheduleRule {
+            timing: Timing::Every(period),
+            every_weeks: None,
+        }] => period.as_millis(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(every(json!({})), 1_000);
+    assert_eq!(every(json!({"interval": 90})), 90_000);
+    assert_eq!(every(json!({"interval": 5, "unit": "minutes"})), 300_000);
+    assert_eq!(every(json!({"interval": "2", "unit": "hours"})), 7_200_000);
+    let error = |parameters| interval(parameters).unwrap_err().to_string();
+    assert_eq!(
+        error(json!({"interval": 0})),
+        "The interval has to be set to at least 1 or higher! [parameter 'interval']"
+    );
+    assert_eq!(
+        error(json!({"interval": 600, "unit": "hours"})),
+        "The interval value is too large. [parameter 'interval']"
+    );
+    assert_eq!(
+        error(json!({"unit": "days"})),
+        "unsupported value 'days' [parameter 'unit']"
+    );
+    // Its tick emits one empty item, not the schedule's date fields.
+    let rule = &interval(json!({})).unwrap()[0];
+    let at = chrono::Utc::now();
+    assert_eq!(rule.item(&at, "UTC"), Item::default());
 }
 
 #[test]
