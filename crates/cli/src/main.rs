@@ -8,6 +8,7 @@ mod check;
 mod compare;
 mod input;
 mod profile;
+mod queue_cmd;
 mod queue_mode;
 mod run;
 mod serve;
@@ -72,6 +73,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run queue mode's executions (EXECUTIONS_MODE=queue) enqueued by `sluice serve`.
     Worker(worker::WorkerArgs),
+    /// Queue mode's queue: stats and the dead-letter queue.
+    Queue(queue_cmd::QueueArgs),
     /// Manage REST API keys.
     Apikey(admin::ApikeyArgs),
     /// Import and list stored workflows.
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         Command::Check { paths } => check::check(&paths),
         Command::Serve(args) => serve::serve(args),
         Command::Worker(args) => worker::worker(args),
+        Command::Queue(args) => runtime.block_on(queue_cmd::queue(args)),
         Command::Apikey(args) => runtime.block_on(admin::apikey(args)),
         Command::Workflow(args) => runtime.block_on(admin::workflow(args)),
         Command::Credential(args) => runtime.block_on(admin::credential(args)),

@@ -27,6 +27,8 @@ pub async fn connect(store: &Store) -> Result<Arc<dyn Queue>, String> {
                 .into(),
         );
     }
+    // `QUEUE_BULL_REDIS_TLS`: rustls needs its crypto provider before the first connection.
+    sluice_runtime::tls::use_ring_provider();
     let lookup = |name: &str| std::env::var(name).ok();
     let redis = RedisConfig::from_lookup(lookup).map_err(|e| e.to_string())?;
     let config = QueueConfig::from_lookup(lookup).map_err(|e| e.to_string())?;

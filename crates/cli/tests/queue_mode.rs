@@ -242,3 +242,102 @@ fn queue_mode_refuses_sqlite_and_an_unreachable_redis() {
         "an error, not a hang"
     );
 }
+
+#[test]
+fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode() {
+    let bench: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/bench/webhook-respond.json"
+        ))
+        .expect("the shared benchmark workflow"),
+    )
+    .unwrap();
+    let setup = Setup::new("relay", bench);
+    let mut last_node = webhook_workflow("last", None);
+    last_node["nodes"][0]["parameters"]["responseMode"] = json!("lastNode");
+    import(setup.cmd("main"), setup.dir.path(), last_node, true);
+    let port = free_port();
+    let mut main = setup.cmd("main");
+    main.env("SLUICE_QUEUE_REPLY_TIMEOUT", "1");
+    let _main = Server(start(main, port));
+
+    // No worker yet: a clear timeout naming the execution, which stays queued.
+    let (status, body) = http(port, "POST", "/webhook/bench", "", "{\"amount\": 1}").unwrap();
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("No worker answered within 1 s"), "{body}");
+
+    let _worker = start_worker(setup.cmd("w"), 4);
+    for amount in [150, 7] {
+        let (status, body) = http(
+            port,
+            "POST",
+            "/webhook/bench",
+            "",
+            &format!("{{\"amount\": {amount}}}"),
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+            json!({"ok": true, "amount": amount})
+        );
+    }
+    let (status, body) = http(port, "POST", "/webhook/last", "", "{\"n\": 42}").unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["n"],
+        json!(42)
+    );
+    // The one that timed out ran once a worker came.
+    all_succeed_once(|| setup.cmd("main"), 4, Duration::from_secs(30));
+}
+
+/// `sluice queue ...` on the setup's queue; its standard output.
+fn queue_cli(mut cmd: Command, args: &[&str]) -> String {
+    let out = cmd.arg("queue").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_job_whose_worker_died_is_dead_lettered_past_the_stall_limit_and_replayed() {
+    let setup = Setup::new("dlq", webhook_workflow("crashy", Some(2.0)));
+    let no_stalls = || {
+        let mut cmd = setup.cmd("w");
+        cmd.env("QUEUE_WORKER_MAX_STALLED_COUNT", "0");
+        cmd
+    };
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    let mut doomed = start_worker(no_stalls(), 1);
+    post_all(port, "crashy", 1);
+    eventually("the worker took the job", || {
+        queue_cli(setup.cmd("main"), &["stats", "--json"]).contains("\"in_flight\": 1")
+    });
+    doomed.0.kill().unwrap();
+    doomed.0.wait().unwrap();
+    let _survivor = start_worker(no_stalls(), 1);
+    eventually("the job is dead-lettered", || {
+        !queue_cli(setup.cmd("main"), &["dlq", "list"]).is_empty()
+    });
+    let listed = queue_cli(setup.cmd("main"), &["dlq", "list"]);
+    assert!(listed.contains("stalled 1 times"), "{listed}");
+    let id = listed.split('\t').next().unwrap().to_string();
+    let shown = queue_cli(setup.cmd("main"), &["dlq", "show", &id]);
+    assert!(shown.contains("\"workflowId\": \"wf_crashy\""), "{shown}");
+    assert_eq!(
+        statuses(setup.cmd("main")),
+        vec![(id.clone(), "running".into())]
+    );
+    assert_eq!(
+        queue_cli(setup.cmd("main"), &["dlq", "replay", "--all"]).trim(),
+        id
+    );
+    all_succeed_once(|| setup.cmd("main"), 1, Duration::from_secs(30));
+    assert!(queue_cli(setup.cmd("main"), &["dlq", "list"]).is_empty());
+}

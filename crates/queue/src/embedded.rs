@@ -3,15 +3,18 @@
 //! Postgres. Every state change is one conditional UPDATE (a compare-and-set on the state and
 //! the reservation token), so processes sharing the database never both take a job. Waiting
 //! workers are woken at once by enqueues in this process and poll for the others' enqueues.
+//! Replies (webhook answers relayed by the worker) stay in memory: the embedded queue serves
+//! one process, which holds both the request and the worker.
 
 use crate::{
     order_score, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority, Queue,
-    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW,
+    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW, REPLY_TTL,
 };
 use sluice_store::{now_ms, Db, Row, Stmt, Store, Val};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// How often a waiting reservation looks for jobs enqueued by other processes.
@@ -25,6 +28,9 @@ pub struct EmbeddedQueue {
     enqueued: Notify,
     /// Orders jobs that share a score (first in, first out).
     seq: AtomicI64,
+    /// Replies not read yet, by job id, with when they expire.
+    replies: Mutex<HashMap<String, VecDeque<(Instant, String)>>>,
+    replied: Notify,
 }
 
 impl EmbeddedQueue {
@@ -34,6 +40,8 @@ impl EmbeddedQueue {
             config,
             enqueued: Notify::new(),
             seq: AtomicI64::new(now_ms() * 1000),
+            replies: Mutex::new(HashMap::new()),
+            replied: Notify::new(),
         }
     }
 
@@ -544,6 +552,46 @@ impl Queue for EmbeddedQueue {
             .into_iter()
             .filter_map(|r| r.into_iter().next().and_then(Val::into_text))
             .collect())
+    }
+
+    async fn reply(&self, id: &str, message: &str) -> Result<(), QueueError> {
+        let now = Instant::now();
+        let mut replies = self.replies.lock().expect("replies");
+        replies.retain(|_, queued| {
+            queued.retain(|(expires, _)| *expires > now);
+            !queued.is_empty()
+        });
+        replies
+            .entry(id.to_string())
+            .or_default()
+            .push_back((now + REPLY_TTL, message.to_string()));
+        drop(replies);
+        self.replied.notify_waiters();
+        Ok(())
+    }
+
+    async fn wait_reply(&self, id: &str, timeout: Duration) -> Result<Option<String>, QueueError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let replied = self.replied.notified();
+            tokio::pin!(replied);
+            replied.as_mut().enable();
+            let next = {
+                let mut replies = self.replies.lock().expect("replies");
+                let queued = replies.get_mut(id);
+                let next = queued.and_then(VecDeque::pop_front).map(|(_, m)| m);
+                if replies.get(id).is_some_and(VecDeque::is_empty) {
+                    replies.remove(id);
+                }
+                next
+            };
+            if next.is_some() {
+                return Ok(next);
+            }
+            if tokio::time::timeout_at(deadline, replied).await.is_err() {
+                return Ok(None);
+            }
+        }
     }
 
     async fn ping(&self) -> bool {

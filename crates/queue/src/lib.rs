@@ -352,6 +352,16 @@ pub trait Queue: Send + Sync {
     /// Forget the dead-lettered jobs; returns their ids.
     async fn purge_dead(&self) -> Result<Vec<String>, QueueError>;
 
+    /// Send `message` to whoever waits for replies about job `id` (a worker relaying a webhook
+    /// answer to the process holding the HTTP request). Kept a minute when nobody waits yet.
+    async fn reply(&self, id: &str, message: &str) -> Result<(), QueueError>;
+
+    /// The next reply about job `id`, waiting up to `timeout`; `None` when none came.
+    async fn wait_reply(&self, id: &str, timeout: Duration) -> Result<Option<String>, QueueError>;
+
     /// True when the backend answers (readiness).
     async fn ping(&self) -> bool;
 }
+
+/// How long a reply nobody has read yet is kept.
+pub const REPLY_TTL: Duration = Duration::from_secs(60);

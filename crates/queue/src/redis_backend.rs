@@ -9,8 +9,9 @@
 //! - `dead`: the dead-letter queue, by the time the job died.
 //! - `wake`: a list (at most 64 long) a waiting worker blocks on (BLPOP) and every enqueue
 //!   pushes to.
-//! - `dedup:<key>` (with a TTL), `done:<second>` (completions per second, for the rate), and
-//!   `workers` (their reports).
+//! - `dedup:<key>` (with a TTL), `done:<second>` (completions per second, for the rate),
+//!   `workers` (their reports), and `reply:<id>`: a list of replies about a job (webhook answers
+//!   a worker relays), read with BLPOP by the process holding the request.
 //!
 //! Ordinary commands share one `ConnectionManager` (multiplexed, reconnecting); the blocking
 //! BLPOP runs on connections of its own without a response timeout (redis-rs times out every
@@ -19,7 +20,7 @@
 
 use crate::{
     order_score, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority, Queue,
-    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW,
+    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW, REPLY_TTL,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncCommands, AsyncConnectionConfig, Client, Script};
@@ -166,6 +167,17 @@ impl RedisQueue {
 
     /// Block until something is enqueued or `timeout` passes, on a connection of its own.
     async fn wait_for_wake(&self, timeout: Duration) -> Result<(), QueueError> {
+        self.blocking_pop(&self.key("wake"), timeout)
+            .await
+            .map(drop)
+    }
+
+    /// BLPOP `key` for up to `timeout` on a connection of its own (taken from the pool).
+    async fn blocking_pop(
+        &self,
+        key: &str,
+        timeout: Duration,
+    ) -> Result<Option<String>, QueueError> {
         let pooled = self.blocking.lock().await.pop();
         let mut conn = match pooled {
             Some(conn) => conn,
@@ -180,12 +192,12 @@ impl RedisQueue {
             }
         };
         let seconds = timeout.as_secs_f64().max(0.01);
-        let result: Result<Option<[String; 2]>, _> = conn.blpop(self.key("wake"), seconds).await;
+        let result: Result<Option<[String; 2]>, _> = conn.blpop(key, seconds).await;
         // A connection that failed is dropped; a new one is made next time.
         if result.is_ok() {
             self.blocking.lock().await.push(conn);
         }
-        result.map(drop).map_err(Into::into)
+        Ok(result?.map(|[_, value]| value))
     }
 
     async fn try_reserve(
@@ -693,6 +705,24 @@ impl Queue for RedisQueue {
             .arg(&self.keys)
             .invoke_async(&mut self.conn.clone())
             .await?)
+    }
+
+    async fn reply(&self, id: &str, message: &str) -> Result<(), QueueError> {
+        let key = self.key(&format!("reply:{id}"));
+        let _: () = redis::pipe()
+            .atomic()
+            .rpush(&key, message)
+            .ignore()
+            .pexpire(&key, REPLY_TTL.as_millis() as i64)
+            .ignore()
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn wait_reply(&self, id: &str, timeout: Duration) -> Result<Option<String>, QueueError> {
+        self.blocking_pop(&self.key(&format!("reply:{id}")), timeout)
+            .await
     }
 
     async fn ping(&self) -> bool {

@@ -118,6 +118,7 @@ on_every_backend!(
     stats_count_jobs_per_state_and_list_workers,
     a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout,
     concurrent_workers_never_share_a_job,
+    replies_reach_the_waiter_in_order,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -537,4 +538,31 @@ async fn concurrent_workers_never_share_a_job(backend: Backend) {
     }
     let distinct: HashSet<_> = all.iter().collect();
     assert_eq!((all.len(), distinct.len()), (jobs, jobs));
+}
+
+async fn replies_reach_the_waiter_in_order(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    q.reply("7", "first").await.unwrap();
+    q.reply("7", "second").await.unwrap();
+    let short = Duration::from_millis(100);
+    assert_eq!(
+        q.wait_reply("7", short).await.unwrap().as_deref(),
+        Some("first")
+    );
+    assert_eq!(
+        q.wait_reply("7", short).await.unwrap().as_deref(),
+        Some("second")
+    );
+    assert_eq!(q.wait_reply("7", short).await.unwrap(), None);
+    assert_eq!(
+        q.wait_reply("8", short).await.unwrap(),
+        None,
+        "replies are per job"
+    );
+    let queue = f.queue.clone();
+    let waiting = tokio::spawn(async move { queue.wait_reply("9", Duration::from_secs(20)).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    q.reply("9", "late").await.unwrap();
+    assert_eq!(waiting.await.unwrap().unwrap().as_deref(), Some("late"));
 }

@@ -42,6 +42,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
             "/credentials/{id}",
             axum::routing::delete(delete_credential),
         )
+        .nest("/queue", crate::queue_api::router())
         .layer(axum::middleware::from_fn_with_state(app, require_api_key))
 }
 

@@ -19,6 +19,7 @@ mod body;
 mod deployed;
 mod error;
 mod metrics;
+mod queue_api;
 mod queued;
 mod recovery;
 mod routes;
@@ -30,6 +31,7 @@ mod webhook_request;
 mod webhook_stream;
 mod worker;
 
+pub use queue_api::{dead_job_json, purge_dead_jobs, replay_every_dead_job};
 pub use worker::{run as run_worker, WorkerConfig};
 
 use crate::app::App;
@@ -74,6 +76,9 @@ pub struct ServerConfig {
     /// Reverse proxies in front of the server whose `X-Forwarded-For` is trusted when a webhook's
     /// IP whitelist looks for the caller's address (`N8N_PROXY_HOPS`, default 0).
     pub proxy_hops: usize,
+    /// Queue mode: how long a webhook answered by Respond to Webhook or by its last node waits
+    /// for the worker's answer (`SLUICE_QUEUE_REPLY_TIMEOUT`, s, default 300).
+    pub queue_reply_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +94,7 @@ impl Default for ServerConfig {
             workflow_sync_interval: Duration::from_secs(2),
             clock: Clock::system(),
             proxy_hops: 0,
+            queue_reply_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -122,6 +128,9 @@ impl ServerConfig {
         }
         if let Some(interval) = seconds("SLUICE_WORKFLOW_SYNC_INTERVAL")? {
             config.workflow_sync_interval = interval;
+        }
+        if let Some(timeout) = seconds("SLUICE_QUEUE_REPLY_TIMEOUT")? {
+            config.queue_reply_timeout = timeout;
         }
         if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
             config.resume_on_start = v != "false";

@@ -7,12 +7,24 @@
 //! Enqueueing is idempotent (the job id is the execution id), so when Redis cannot be reached the
 //! enqueue is retried in the background with backoff, and crash recovery simply enqueues again
 //! what a dead process had accepted: nothing committed is lost.
+//!
+//! A webhook answered by Respond to Webhook (`responseNode`) or by its last node (`lastNode`) is
+//! enqueued too: the worker relays the answer, or the execution's end with the last node's
+//! items, through the queue's replies ([`Relay`]), and this process answers the HTTP request
+//! from it, or with a 504 naming the execution when none comes in time.
 
 use crate::app::{App, Start, Started};
 use crate::deployed::Deployed;
 use crate::error::ApiError;
+use crate::routes::WebhookTarget;
+use crate::webhook::{last_node_response, workflow_error};
+use axum::http::StatusCode;
+use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
+use sluice_engine::{ResponseBody, WebhookResponse};
+use sluice_model::Item;
+use sluice_nodes::trigger::webhook::ResponseMode;
 use sluice_queue::{NewJob, Priority, Queue};
 use sluice_store::{ExecutionRow, NewExecution};
 use std::sync::Arc;
@@ -24,6 +36,78 @@ use tokio::sync::oneshot;
 #[serde(rename_all = "camelCase")]
 pub struct JobPayload {
     pub workflow_id: String,
+    /// What the process holding the HTTP request waits for, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<ReplyKind>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReplyKind {
+    /// Respond to Webhook's answer, or the end when it never answers.
+    ResponseNode,
+    /// The end, with the last node's items.
+    LastNode,
+}
+
+/// A message a worker relays about a job.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Relay {
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: RelayedBody,
+    },
+    Done {
+        status: String,
+        #[serde(default)]
+        last_output: Vec<Item>,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum RelayedBody {
+    Empty,
+    Json { value: Value },
+    Text { text: String },
+    Binary { base64: String, mime_type: String },
+}
+
+impl Relay {
+    pub fn response(response: WebhookResponse) -> Relay {
+        let body = match response.body {
+            ResponseBody::Empty => RelayedBody::Empty,
+            ResponseBody::Json(value) => RelayedBody::Json { value },
+            ResponseBody::Text(text) => RelayedBody::Text { text },
+            ResponseBody::Binary { data, mime_type } => RelayedBody::Binary {
+                base64: base64::engine::general_purpose::STANDARD.encode(data),
+                mime_type,
+            },
+        };
+        Relay::Response {
+            status: response.status,
+            headers: response.headers,
+            body,
+        }
+    }
+}
+
+impl RelayedBody {
+    fn into_body(self) -> ResponseBody {
+        match self {
+            RelayedBody::Empty => ResponseBody::Empty,
+            RelayedBody::Json { value } => ResponseBody::Json(value),
+            RelayedBody::Text { text } => ResponseBody::Text(text),
+            RelayedBody::Binary { base64, mime_type } => ResponseBody::Binary {
+                data: base64::engine::general_purpose::STANDARD
+                    .decode(base64)
+                    .unwrap_or_default(),
+                mime_type,
+            },
+        }
+    }
 }
 
 /// Longest pause between two attempts to enqueue while the queue is unreachable.
@@ -61,6 +145,26 @@ impl App {
         wf: &Deployed,
         start: Start,
     ) -> Result<Started, ApiError> {
+        let id = self.enqueue_job(queue, wf, start, None).await?;
+        let (_, response) = oneshot::channel();
+        let (_, done) = oneshot::channel();
+        Ok(Started {
+            id,
+            row: Arc::new(ExecutionRow::written(id)),
+            response,
+            done,
+            chunks: None,
+        })
+    }
+
+    /// [`App::enqueue`], asking the worker for `reply`; returns the execution id.
+    async fn enqueue_job(
+        &self,
+        queue: Arc<dyn Queue>,
+        wf: &Deployed,
+        start: Start,
+        reply: Option<ReplyKind>,
+    ) -> Result<i64, ApiError> {
         let id = match start.existing_id {
             Some(id) => id,
             None => {
@@ -75,6 +179,7 @@ impl App {
         };
         let payload = JobPayload {
             workflow_id: wf.id.clone(),
+            reply,
         };
         let job = NewJob {
             priority: workflow_priority(wf),
@@ -87,15 +192,93 @@ impl App {
             tracing::error!("execution {id}: cannot enqueue it yet ({e}); retrying");
             tokio::spawn(enqueue_until_accepted(queue, job));
         }
-        let (_, response) = oneshot::channel();
-        let (_, done) = oneshot::channel();
-        Ok(Started {
-            id,
-            row: Arc::new(ExecutionRow::written(id)),
-            response,
-            done,
-            chunks: None,
-        })
+        Ok(id)
+    }
+
+    /// Queue mode's answer to a production webhook in `responseNode` or `lastNode` mode (`None`
+    /// for the other modes, which are handled as outside queue mode): enqueue the execution and
+    /// answer from what the worker relays.
+    pub(crate) async fn relayed_webhook(
+        &self,
+        target: &WebhookTarget,
+        item: Item,
+    ) -> Option<Result<WebhookResponse, ApiError>> {
+        let queue = self.queue.clone()?;
+        let reply = match target.config.response_mode {
+            ResponseMode::ResponseNode => ReplyKind::ResponseNode,
+            ResponseMode::LastNode => ReplyKind::LastNode,
+            ResponseMode::OnReceived | ResponseMode::Streaming => return None,
+        };
+        let start = Start {
+            mode: "webhook",
+            start_node: Some(target.node.clone()),
+            items: vec![item],
+            resumable: true,
+            retry_of: None,
+            existing_id: None,
+        };
+        Some(
+            async {
+                let id = self
+                    .enqueue_job(queue.clone(), &target.workflow, start, Some(reply))
+                    .await?;
+                self.await_relay(queue.as_ref(), id, target, reply).await
+            }
+            .await,
+        )
+    }
+
+    async fn await_relay(
+        &self,
+        queue: &dyn Queue,
+        id: i64,
+        target: &WebhookTarget,
+        reply: ReplyKind,
+    ) -> Result<WebhookResponse, ApiError> {
+        let timeout = self.config.queue_reply_timeout;
+        let message = queue
+            .wait_reply(&id.to_string(), timeout)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    format!(
+                        "No worker answered within {} s (queue mode); execution {id} is \
+                         still queued or running",
+                        timeout.as_secs()
+                    ),
+                )
+            })?;
+        let relay: Relay = serde_json::from_str(&message).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("execution {id}: unreadable answer from its worker: {e}"),
+            )
+        })?;
+        match (relay, reply) {
+            (
+                Relay::Response {
+                    status,
+                    headers,
+                    body,
+                },
+                _,
+            ) => Ok(WebhookResponse {
+                status,
+                headers,
+                body: body.into_body(),
+            }),
+            (Relay::Done { status, .. }, _) if status != "success" => Err(workflow_error()),
+            (Relay::Done { .. }, ReplyKind::ResponseNode) => Ok(WebhookResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: ResponseBody::Json(json!({"message": "Workflow executed successfully"})),
+            }),
+            (Relay::Done { last_output, .. }, ReplyKind::LastNode) => {
+                last_node_response(&target.config, &last_output)
+            }
+        }
     }
 }
 

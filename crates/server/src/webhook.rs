@@ -124,6 +124,11 @@ async fn respond(
     item: Item,
 ) -> Result<Response, ApiError> {
     let config = &target.config;
+    if !test {
+        if let Some(relayed) = app.relayed_webhook(target, item.clone()).await {
+            return Ok(into_http(relayed?, config.response_content_type.as_deref()));
+        }
+    }
     let mode = config.response_mode;
     let start = Start {
         mode: if test { "manual" } else { "webhook" },
@@ -186,11 +191,14 @@ async fn respond(
     Ok(into_http(response, config.response_content_type.as_deref()))
 }
 
-fn workflow_error() -> ApiError {
+pub(crate) fn workflow_error() -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Error in workflow")
 }
 
-fn last_node_response(config: &WebhookConfig, items: &[Item]) -> Result<WebhookResponse, ApiError> {
+pub(crate) fn last_node_response(
+    config: &WebhookConfig,
+    items: &[Item],
+) -> Result<WebhookResponse, ApiError> {
     let first_json = || {
         let json = items.first().map(|i| Value::Object((*i.json).clone()));
         let json = json.unwrap_or_else(|| Value::Object(JsonObject::new()));

@@ -9,7 +9,7 @@
 
 use crate::app::{App, Start};
 use crate::error::ApiError;
-use crate::queued::JobPayload;
+use crate::queued::{JobPayload, Relay, ReplyKind};
 use crate::recovery::mode_name;
 use crate::{health_router, metrics, sync, ServerConfig, Tasks};
 use sluice_model::Item;
@@ -294,7 +294,7 @@ async fn run_job(worker: &Worker, job: &Job) {
             }
         })
     };
-    let outcome = execute(&worker.app, job).await;
+    let outcome = execute(&worker.app, queue.as_ref(), job).await;
     heartbeat.abort();
     let acked = match outcome {
         Ok(status) => queue.ack(job, &status).await.map(drop),
@@ -318,8 +318,9 @@ async fn run_job(worker: &Worker, job: &Job) {
     }
 }
 
-/// Run the execution behind `job` to its end (committed); returns its status.
-async fn execute(app: &Arc<App>, job: &Job) -> Result<String, ApiError> {
+/// Run the execution behind `job` to its end (committed), relaying the webhook answer the job
+/// asks for; returns its status.
+async fn execute(app: &Arc<App>, queue: &dyn Queue, job: &Job) -> Result<String, ApiError> {
     let id: i64 = job
         .id
         .parse()
@@ -350,11 +351,36 @@ async fn execute(app: &Arc<App>, job: &Job) -> Result<String, ApiError> {
         existing_id: Some(id),
     };
     let mut started = app.start(wf, start).await?;
-    let status = match (&mut started.done).await {
-        Ok(outcome) => outcome.status.as_str().to_string(),
-        Err(_) => "error".to_string(),
+    let relay = |message: Relay| async move {
+        let text = serde_json::to_string(&message).expect("a relay message serializes");
+        if let Err(e) = queue.reply(&job.id, &text).await {
+            tracing::error!("job {}: cannot relay its webhook answer: {e}", job.id);
+        }
     };
+    let mut answered = false;
+    if payload.reply == Some(ReplyKind::ResponseNode) {
+        if let Ok(response) = (&mut started.response).await {
+            relay(Relay::response(response)).await;
+            answered = true;
+        }
+    }
+    let outcome = (&mut started.done).await.ok();
+    let status = outcome
+        .as_ref()
+        .map_or("error", |o| o.status.as_str())
+        .to_string();
     started.recorded(app).await?;
+    if let Some(kind) = payload.reply.filter(|_| !answered) {
+        let last_output = match (kind, &outcome) {
+            (ReplyKind::LastNode, Some(outcome)) => outcome.last_output().to_vec(),
+            _ => Vec::new(),
+        };
+        relay(Relay::Done {
+            status: status.clone(),
+            last_output,
+        })
+        .await;
+    }
     Ok(status)
 }
 
@@ -380,5 +406,58 @@ async fn report(worker: Arc<Worker>) {
             tracing::warn!("reporting this worker's status: {e}");
         }
         tokio::time::sleep(worker.config.report_interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn settings_follow_n8n_variables() {
+        let default = WorkerConfig::from_lookup(None, lookup(&[])).unwrap();
+        assert_eq!((default.concurrency, default.health_port), (10, None));
+        let flag = WorkerConfig::from_lookup(Some(3), lookup(&[])).unwrap();
+        assert_eq!(flag.concurrency, 3);
+        let env = WorkerConfig::from_lookup(
+            Some(3),
+            lookup(&[
+                ("N8N_CONCURRENCY_PRODUCTION_LIMIT", "20"),
+                ("QUEUE_WORKER_LOCK_DURATION", "60000"),
+                ("QUEUE_WORKER_LOCK_RENEW_TIME", "10000"),
+                ("QUEUE_WORKER_STALLED_INTERVAL", "30000"),
+                ("QUEUE_HEALTH_CHECK_ACTIVE", "true"),
+                ("QUEUE_HEALTH_CHECK_PORT", "5680"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(env.concurrency, 20, "the environment's limit wins");
+        assert_eq!(env.lease, Duration::from_secs(60));
+        assert_eq!(env.renew, Duration::from_secs(10));
+        assert_eq!(env.stalled_interval, Duration::from_secs(30));
+        assert_eq!(env.health_port, Some(5680));
+        let unlimited = WorkerConfig::from_lookup(
+            Some(4),
+            lookup(&[("N8N_CONCURRENCY_PRODUCTION_LIMIT", "-1")]),
+        )
+        .unwrap();
+        assert_eq!(unlimited.concurrency, 4, "-1 leaves it to --concurrency");
+        let bad = WorkerConfig::from_lookup(
+            None,
+            lookup(&[
+                ("QUEUE_WORKER_LOCK_DURATION", "1000"),
+                ("QUEUE_WORKER_LOCK_RENEW_TIME", "1000"),
+            ]),
+        );
+        assert!(bad.unwrap_err().contains("must be shorter"));
     }
 }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Queue mode. (a) No-op jobs/s through the Redis backend (enqueue + reserve + ack, 50 clients)
+# against `redis-benchmark -t lpush` (50 clients, no pipelining) on the same Redis, in this
+# script. (b) ../shared/bench/webhook-respond.json in queue mode (Postgres store, Redis queue):
+# main + 1 worker and main + 2 workers under wrk at 10 and 50 connections; idle worker RSS.
+# Needs the machine's Redis (127.0.0.1:6379) and Postgres (127.0.0.1:5432, database `test`).
+#
+#   bench/queue.sh [duration=20s] [jobs=20000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-20s}
+JOBS=${2:-20000}
+for tool in wrk redis-benchmark psql; do
+  command -v $tool >/dev/null || { echo "$tool is missing" >&2; exit 2; }
+done
+cargo build --release -q -p sluice-cli -p sluice-queue --example queue_throughput
+SLUICE=target/release/sluice
+WORK=$(mktemp -d)
+SCHEMA=bench_queue_$$
+PREFIX=sluice_bench_$$
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  psql -q -h 127.0.0.1 -U postgres test -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
+  redis-cli -h 127.0.0.1 EVAL "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end" 0 "$PREFIX:*" >/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# (a) queue operations against LPUSH.
+LPUSH=$(redis-benchmark -h 127.0.0.1 -t lpush -n 200000 -c 50 -q | awk '/LPUSH/ {print $2}')
+QUEUED=$(target/release/examples/queue_throughput "$JOBS" 50)
+echo "redis-benchmark -t lpush (50 clients, unpipelined): $LPUSH ops/s"
+echo "no-op jobs through the Redis queue (enqueue + reserve + ack, 50 clients): $QUEUED jobs/s"
+awk -v q="$QUEUED" -v l="$LPUSH" 'BEGIN {printf "ratio jobs/s : lpush ops/s = %.1f%% (each job is 3 scripted round trips)\n", 100*q/l}'
+
+# (b) webhooks in queue mode.
+cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"amount": 150}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+export DB_TYPE=postgresdb DB_POSTGRESDB_HOST=127.0.0.1 DB_POSTGRESDB_DATABASE=test \
+  DB_POSTGRESDB_USER=postgres DB_POSTGRESDB_SCHEMA=$SCHEMA N8N_ENCRYPTION_KEY=bench \
+  EXECUTIONS_MODE=queue SLUICE_REDIS_URL=redis://127.0.0.1:6379/ QUEUE_BULL_PREFIX=$PREFIX \
+  SLUICE_LOG=warn QUEUE_HEALTH_CHECK_ACTIVE=true N8N_LISTEN_ADDRESS=127.0.0.1
+SLUICE_DATA_DIR=$WORK/main $SLUICE workflow import ../shared/bench/webhook-respond.json --activate >/dev/null
+
+wait_url() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return; sleep 0.1; done; echo "$1 not up" >&2; exit 1; }
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# run CONNECTIONS -> "rps p99_ms"
+run() {
+  local out rps p99
+  out=$(wrk -t2 -c"$1" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:5697/webhook/bench")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
+  if grep -q "Non-2xx" <<<"$out"; then echo "c=$1: errors: $(grep Non-2xx <<<"$out")" >&2; fi
+  echo "$rps $p99"
+}
+
+SLUICE_DATA_DIR=$WORK/main $SLUICE serve --listen 127.0.0.1 --port 5697 & PIDS+=($!)
+wait_url http://127.0.0.1:5697/healthz
+QUEUE_HEALTH_CHECK_PORT=5695 SLUICE_DATA_DIR=$WORK/w1 $SLUICE worker --concurrency 10 & W1=$!; PIDS+=($W1)
+wait_url http://127.0.0.1:5695/healthz/readiness
+sleep 1
+IDLE_RSS=$(rss_mb $W1)
+curl -sf -XPOST -H 'content-type: application/json' -d '{"amount":150}' http://127.0.0.1:5697/webhook/bench >/dev/null
+declare -A R
+for c in 10 50; do R[w1_$c]=$(run $c); done
+QUEUE_HEALTH_CHECK_PORT=5696 SLUICE_DATA_DIR=$WORK/w2 $SLUICE worker --concurrency 10 & PIDS+=($!)
+wait_url http://127.0.0.1:5696/healthz/readiness
+for c in 10 50; do R[w2_$c]=$(run $c); done
+BUSY_RSS=$(rss_mb $W1)
+
+echo
+echo "| setup | c | req/s | p99 ms |"
+echo "|---|---|---|---|"
+for w in 1 2; do for c in 10 50; do
+  read -r rps p99 <<<"${R[w${w}_$c]}"
+  echo "| main + $w worker(s) | $c | $rps | $p99 |"
+done; done
+echo "worker RSS: idle $IDLE_RSS MB, after the runs $BUSY_RSS MB"
+read -r rps _ <<<"${R[w2_50]}"
+awk -v s="$rps" -v n="${N8N_RPS:-108}" 'BEGIN {printf "main + 2 workers at c=50 vs n8n queue mode (%s req/s): %.0fx\n", n, s/n}'

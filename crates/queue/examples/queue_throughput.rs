@@ -1,0 +1,80 @@
+//! No-op jobs through the Redis backend, for `bench/queue.sh`: `CLIENTS` producers enqueue
+//! `JOBS` jobs while as many consumers reserve and acknowledge them (each job: enqueue, reserve,
+//! ack, three round trips). Prints `jobs/s` when every job is acknowledged.
+//!
+//!   queue_throughput [JOBS=20000] [CLIENTS=50] [REDIS_URL=redis://127.0.0.1:6379/]
+
+use sluice_queue::{NewJob, Queue, QueueConfig, RedisConfig, RedisQueue};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let jobs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
+    let url = args
+        .next()
+        .unwrap_or_else(|| "redis://127.0.0.1:6379/".into());
+    let prefix = format!("sluice_bench_{}", std::process::id());
+    let queue = Arc::new(
+        RedisQueue::connect(
+            &RedisConfig {
+                url: url.clone(),
+                prefix: prefix.clone(),
+            },
+            QueueConfig::default(),
+        )
+        .await
+        .expect("Redis answers"),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (queue, next) = (queue.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= jobs {
+                    return;
+                }
+                queue
+                    .enqueue(NewJob::new(n.to_string(), "{}"))
+                    .await
+                    .unwrap();
+            }
+        }));
+        let (queue, acked) = (queue.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            let name = format!("bench-{c}");
+            while acked.load(Ordering::Relaxed) < jobs {
+                let reserved = queue
+                    .reserve(&name, Duration::from_secs(30), Duration::from_millis(200))
+                    .await
+                    .unwrap();
+                if let Some(job) = reserved {
+                    queue.ack(&job, "").await.unwrap();
+                    acked.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!("{:.0}", jobs as f64 / elapsed);
+    // Leave nothing behind.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::Script::new(
+        "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
+    )
+    .arg(format!("{prefix}:*"))
+    .invoke_async(&mut conn)
+    .await
+    .unwrap();
+}
