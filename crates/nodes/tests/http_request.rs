@@ -552,3 +552,38 @@ async fn the_rate_limit_is_never_exceeded() {
     }
     assert!(counter(&outcome, "rateLimitWaitMs") >= 600);
 }
+
+#[tokio::test]
+async fn the_cache_makes_one_call_for_many_items_asking_the_same() {
+    let (base, mock) = start().await;
+    let outcome = run(
+        workflow(
+            4.2,
+            json!({"url": format!("{base}/slow"), "options": {"cache": {"ttl": 60}}}),
+            100,
+            json!({}),
+        ),
+        None,
+    )
+    .await;
+    let out = jsons(&outcome);
+    assert_eq!(out.len(), 100);
+    assert_eq!(mock.seen().len(), 1, "one upstream call");
+    assert_eq!(out.iter().filter(|o| o["fromCache"] == true).count(), 99);
+    assert_eq!(counter(&outcome, "cacheHits"), 99);
+    assert_eq!(counter(&outcome, "cacheMisses"), 1);
+    // A key expression decides what counts as the same request.
+    let (base, mock) = start().await;
+    run(
+        workflow(
+            4.2,
+            json!({"url": format!("={base}/json?n={{{{ $json.n }}}}"),
+                   "options": {"cache": {"ttl": 60, "key": "={{ $json.n % 2 }}"}}}),
+            10,
+            json!({}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(mock.seen().len(), 2);
+}

@@ -51,7 +51,7 @@ impl<'c, 'a> Sender<'c, 'a> {
                     Some((kind, _)) => format!("credential\n{kind}\n{}", credential_key(ctx, kind)),
                     None => format!("node\n{}\n{}", ctx.workflow().id_string(), ctx.node().name),
                 }),
-                LimitScope::Host | LimitScope::Global => None,
+                LimitScope::Host => None,
             }?;
             Some(limiters().get(&key, limit.quota))
         });
@@ -198,9 +198,10 @@ impl<'c, 'a> Sender<'c, 'a> {
         let Some(limit) = self.config.rate_limit else {
             return;
         };
-        let limiter = match (&self.limiter, limit.scope) {
-            (Some(limiter), _) => limiter.clone(),
-            (None, _) => limiters().get(
+        // Node and credential buckets are known up front; host buckets depend on the URL.
+        let limiter = match &self.limiter {
+            Some(limiter) => limiter.clone(),
+            None => limiters().get(
                 &format!("host\n{}", url.host_str().unwrap_or_default()),
                 limit.quota,
             ),
