@@ -156,13 +156,11 @@ impl<'c, 'a> Sender<'c, 'a> {
                             "ERR_FR_REDIRECTION_FAILURE",
                         )
                     })?;
-                    if status == 303
-                        || (matches!(status, 301 | 302) && method != reqwest::Method::HEAD)
-                    {
-                        if method != reqwest::Method::GET {
-                            method = reqwest::Method::GET;
-                            body = None;
-                        }
+                    let to_get = status == 303
+                        || (matches!(status, 301 | 302) && method != reqwest::Method::HEAD);
+                    if to_get && method != reqwest::Method::GET {
+                        method = reqwest::Method::GET;
+                        body = None;
                     }
                     continue;
                 }
