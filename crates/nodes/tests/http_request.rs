@@ -534,21 +534,60 @@ async fn the_rate_limit_is_never_exceeded() {
             4.2,
             json!({"url": format!("{base}/json"),
                    "options": {"maxConcurrency": 50, "rateLimit": {"requests": 20, "per": 1000}}}),
-            15,
+            30,
             json!({}),
         ),
         None,
     )
     .await;
-    assert_eq!(jsons(&outcome).len(), 15);
+    assert_eq!(jsons(&outcome).len(), 30);
     let times: Vec<Instant> = mock.seen().iter().map(|s| s.at).collect();
-    // 20 per second, burst 1: starts at least 50 ms apart (timer slack of 5 ms allowed).
-    for pair in times.windows(2) {
-        assert!(
-            pair[1] - pair[0] >= Duration::from_millis(45),
-            "{:?}",
-            pair[1] - pair[0]
-        );
+    // 20 per second, burst 1: no second-long window holds more than 20 arrivals (one more
+    // allowed for a window that starts and ends on a slot), and the whole run keeps the rate.
+    for (i, start) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .take_while(|t| **t - *start < Duration::from_secs(1))
+            .count();
+        assert!(in_window <= 21, "{in_window} requests within a second");
     }
-    assert!(counter(&outcome, "rateLimitWaitMs") >= 600);
+    let span = *times.last().unwrap() - times[0];
+    let rate = (times.len() - 1) as f64 / span.as_secs_f64();
+    assert!(rate <= 20.0 * 1.05, "{rate:.2}/s");
+    assert!(counter(&outcome, "rateLimitWaitMs") >= 1000);
+}
+
+#[tokio::test]
+async fn the_cache_makes_one_call_for_many_items_asking_the_same() {
+    let (base, mock) = start().await;
+    let outcome = run(
+        workflow(
+            4.2,
+            json!({"url": format!("{base}/slow"), "options": {"cache": {"ttl": 60}}}),
+            100,
+            json!({}),
+        ),
+        None,
+    )
+    .await;
+    let out = jsons(&outcome);
+    assert_eq!(out.len(), 100);
+    assert_eq!(mock.seen().len(), 1, "one upstream call");
+    assert_eq!(out.iter().filter(|o| o["fromCache"] == true).count(), 99);
+    assert_eq!(counter(&outcome, "cacheHits"), 99);
+    assert_eq!(counter(&outcome, "cacheMisses"), 1);
+    // A key expression decides what counts as the same request.
+    let (base, mock) = start().await;
+    run(
+        workflow(
+            4.2,
+            json!({"url": format!("={base}/json?n={{{{ $json.n }}}}"),
+                   "options": {"cache": {"ttl": 60, "key": "={{ $json.n % 2 }}"}}}),
+            10,
+            json!({}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(mock.seen().len(), 2);
 }

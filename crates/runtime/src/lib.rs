@@ -4,10 +4,12 @@
 //! never call the system clock or file system directly, so tests (and `sluice test`) can run on a
 //! virtual clock, where a 42 s Wait returns at once but still reads as 42 s later, and with
 //! virtual files. Credentials: one lookup rule over a file (`sluice run`) or the store (`sluice
-//! serve`). HTTP: the process's pooled clients and the rate-limit buckets every execution shares.
+//! serve`). HTTP: the process's pooled clients, and the rate-limit buckets and response caches every
+//! execution shares.
 //! Database connections: one Postgres pool and one multiplexed Redis connection per credential
 //! per process.
 
+pub mod cache;
 mod clock;
 pub mod credentials;
 mod files;

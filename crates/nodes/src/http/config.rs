@@ -4,7 +4,7 @@
 //! plus Sluice's own options (`maxConcurrency`, `retry`, `rateLimit`). Values that may hold
 //! expressions stay as parameter paths and are resolved per item when the request is built.
 
-use crate::util::params::{unsupported, Reader};
+use crate::util::params::{unsupported as unknown, Reader};
 use sluice_engine::{NodeError, Param};
 use sluice_model::{NodeDef, Value};
 use sluice_runtime::http::ClientOptions;
@@ -116,13 +116,20 @@ pub(crate) enum LimitScope {
     Node,
     Credential,
     Host,
-    Global,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct RateLimitConfig {
     pub quota: sluice_runtime::rate_limit::Quota,
     pub scope: LimitScope,
+}
+
+/// Sluice's response cache (`options.cache`).
+#[derive(Clone, Debug)]
+pub(crate) struct CacheConfig {
+    pub ttl: Duration,
+    /// `options.cache.key`: an expression per item; by default the request itself.
+    pub key: Option<Param>,
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +151,7 @@ pub(crate) struct HttpConfig {
     pub max_concurrency: usize,
     pub retry: Option<RetryConfig>,
     pub rate_limit: Option<RateLimitConfig>,
+    pub cache: Option<CacheConfig>,
 }
 
 /// Ours: requests in flight per node run unless `options.maxConcurrency` says otherwise.
@@ -164,9 +172,10 @@ impl HttpConfig {
 
     /// v3 - v4.4.
     fn current(def: &NodeDef, params: &Param) -> Result<Self, NodeError> {
-        let specify = |path: &str| Reader::fixed(params).str_or(path, "keypair");
+        let r = Reader::fixed(params);
+        let specify = |path: &str| r.str_or(path, "keypair");
         let mut query = Vec::new();
-        if Reader::fixed(params).bool_or("sendQuery", false)? {
+        if r.bool_or("sendQuery", false)? {
             query.push(match specify("specifyQuery")? {
                 "json" => Pairs::Json {
                     path: "jsonQuery".into(),
@@ -176,7 +185,7 @@ impl HttpConfig {
             });
         }
         let mut headers = Vec::new();
-        if Reader::fixed(params).bool_or("sendHeaders", false)? {
+        if r.bool_or("sendHeaders", false)? {
             headers.push(match specify("specifyHeaders")? {
                 "json" => Pairs::Json {
                     path: "jsonHeaders".into(),
@@ -185,18 +194,18 @@ impl HttpConfig {
                 _ => Pairs::KeyPair("headerParameters.parameters".into()),
             });
         }
-        let body = if Reader::fixed(params).bool_or("sendBody", false)? {
+        let body = if r.bool_or("sendBody", false)? {
             Some(current_body(params)?)
         } else {
             None
         };
-        let auth = match Reader::fixed(params).str_or("authentication", "none")? {
+        let auth = match r.str_or("authentication", "none")? {
             "none" => AuthConfig::None,
             "genericCredentialType" => {
-                AuthConfig::Credential(generic_kind(Reader::fixed(params).str_or("genericAuthType", "")?)?)
+                AuthConfig::Credential(generic_kind(r.str_or("genericAuthType", "")?)?)
             }
             "predefinedCredentialType" => {
-                let kind = Reader::fixed(params).str_or("nodeCredentialType", "")?;
+                let kind = r.str_or("nodeCredentialType", "")?;
                 AuthConfig::Credential(generic_kind(kind).map_err(|_| {
                     NodeError::new(format!(
                         "the predefined credential type '{kind}' is not supported; use generic \
@@ -206,33 +215,33 @@ impl HttpConfig {
                     .with_parameter("nodeCredentialType")
                 })?)
             }
-            other => return Err(unsupported("authentication", other)),
+            other => return Err(unknown("authentication", other)),
         };
-        let r = "options.response.response";
-        let format = match Reader::fixed(params).str_or(&format!("{r}.responseFormat"), "autodetect")? {
+        let resp = "options.response.response";
+        let format = match r.str_or(&format!("{resp}.responseFormat"), "autodetect")? {
             "autodetect" => ResponseFormat::Autodetect,
             "json" => ResponseFormat::Json,
             "text" | "string" => ResponseFormat::Text,
             "file" => ResponseFormat::File,
-            other => return Err(unsupported(&format!("{r}.responseFormat"), other)),
+            other => return Err(unknown(&format!("{resp}.responseFormat"), other)),
         };
         let response = ResponseConfig {
             format,
-            full: Reader::fixed(params).bool_or(&format!("{r}.fullResponse"), false)?,
-            never_error: Reader::fixed(params).bool_or(&format!("{r}.neverError"), false)?,
-            property: Reader::fixed(params).str_or(&format!("{r}.outputPropertyName"), "data")?.to_string(),
+            full: r.bool_or(&format!("{resp}.fullResponse"), false)?,
+            never_error: r.bool_or(&format!("{resp}.neverError"), false)?,
+            property: r
+                .str_or(&format!("{resp}.outputPropertyName"), "data")?
+                .to_string(),
         };
         let redirect = "options.redirect.redirect";
         let follow_default = def.version() >= 4.0 || params.path(redirect).is_none();
         let pagination = pagination(params)?;
         let batching = match params.path("options.batching.batch") {
             Some(_) => {
-                let size = Reader::fixed(params).number_or("options.batching.batch.batchSize", 50.0)?;
+                let size = r.number_or("options.batching.batch.batchSize", 50.0)?;
                 (size > 0.0).then_some(Batching {
                     size: size as usize,
-                    interval: millis(Reader::fixed(params).number_or("options.batching.batch.batchInterval",
-                        1000.0,
-                    )?),
+                    interval: millis(r.number_or("options.batching.batch.batchInterval", 1000.0)?),
                 })
             }
             None => None,
@@ -246,17 +255,15 @@ impl HttpConfig {
             body,
             response,
             timeout: timeout(params, "options.timeout")?,
-            follow_redirects: Reader::fixed(params).bool_or(&format!("{redirect}.followRedirects"),
-                follow_default,
-            )?,
-            max_redirects: Reader::fixed(params).number_or(&format!("{redirect}.maxRedirects"), 21.0)? as u32,
+            follow_redirects: r.bool_or(&format!("{redirect}.followRedirects"), follow_default)?,
+            max_redirects: r.number_or(&format!("{redirect}.maxRedirects"), 21.0)? as u32,
             client: ClientOptions {
-                accept_invalid_certs: Reader::fixed(params).bool_or("options.allowUnauthorizedCerts", false)?,
+                accept_invalid_certs: r.bool_or("options.allowUnauthorizedCerts", false)?,
                 proxy: str_at(params, "options.proxy")
                     .filter(|p| !p.is_empty())
                     .map(String::from),
             },
-            array_format: match Reader::fixed(params).str_or("options.queryParameterArrays", "brackets")? {
+            array_format: match r.str_or("options.queryParameterArrays", "brackets")? {
                 "indices" => ArrayFormat::Indices,
                 "repeat" => ArrayFormat::Repeat,
                 _ => ArrayFormat::Brackets,
@@ -266,6 +273,7 @@ impl HttpConfig {
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             retry: None,
             rate_limit: None,
+            cache: None,
         };
         config.read_ours(params)?;
         Ok(config)
@@ -273,7 +281,8 @@ impl HttpConfig {
 
     /// v1 and v2.
     fn legacy(params: &Param) -> Result<Self, NodeError> {
-        let json = Reader::fixed(params).bool_or("jsonParameters", false)?;
+        let r = Reader::fixed(params);
+        let json = r.bool_or("jsonParameters", false)?;
         let pairs = |ui: &str, json_path: &str, label: &'static str| {
             if json {
                 Pairs::Json {
@@ -284,13 +293,13 @@ impl HttpConfig {
                 Pairs::KeyPair(format!("{ui}.parameter"))
             }
         };
-        let content = Reader::fixed(params).str_or("options.bodyContentType", "json")?;
+        let content = r.str_or("options.bodyContentType", "json")?;
         let kind = match content {
             "json" => BodyKind::Json,
             "form-urlencoded" => BodyKind::Form,
             "multipart-form-data" => BodyKind::Multipart,
             "raw" => BodyKind::Raw,
-            other => return Err(unsupported("options.bodyContentType", other)),
+            other => return Err(unknown("options.bodyContentType", other)),
         };
         let body = BodyConfig {
             fields: (kind != BodyKind::Raw)
@@ -300,7 +309,7 @@ impl HttpConfig {
             binary_property_path: None,
             kind,
         };
-        let auth = match Reader::fixed(params).str_or("authentication", "none")? {
+        let auth = match r.str_or("authentication", "none")? {
             "none" => AuthConfig::None,
             "basicAuth" => AuthConfig::Credential("httpBasicAuth".into()),
             "headerAuth" => AuthConfig::Credential("httpHeaderAuth".into()),
@@ -313,11 +322,11 @@ impl HttpConfig {
                 )
             }
         };
-        let format = match Reader::fixed(params).str_or("responseFormat", "json")? {
+        let format = match r.str_or("responseFormat", "json")? {
             "json" => ResponseFormat::Json,
             "string" => ResponseFormat::Text,
             "file" => ResponseFormat::File,
-            other => return Err(unsupported("responseFormat", other)),
+            other => return Err(unknown("responseFormat", other)),
         };
         let mut config = HttpConfig {
             method_path: "requestMethod",
@@ -336,15 +345,15 @@ impl HttpConfig {
             body: Some(body),
             response: ResponseConfig {
                 format,
-                full: Reader::fixed(params).bool_or("options.fullResponse", false)?,
-                never_error: Reader::fixed(params).bool_or("options.ignoreResponseCode", false)?,
-                property: Reader::fixed(params).str_or("dataPropertyName", "data")?.to_string(),
+                full: r.bool_or("options.fullResponse", false)?,
+                never_error: r.bool_or("options.ignoreResponseCode", false)?,
+                property: r.str_or("dataPropertyName", "data")?.to_string(),
             },
             timeout: timeout(params, "options.timeout")?,
-            follow_redirects: Reader::fixed(params).bool_or("options.followRedirect", true)?,
+            follow_redirects: r.bool_or("options.followRedirect", true)?,
             max_redirects: 21,
             client: ClientOptions {
-                accept_invalid_certs: Reader::fixed(params).bool_or("allowUnauthorizedCerts", false)?,
+                accept_invalid_certs: r.bool_or("allowUnauthorizedCerts", false)?,
                 proxy: str_at(params, "options.proxy")
                     .filter(|p| !p.is_empty())
                     .map(String::from),
@@ -355,6 +364,7 @@ impl HttpConfig {
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             retry: None,
             rate_limit: None,
+            cache: None,
         };
         config.read_ours(params)?;
         Ok(config)
@@ -362,9 +372,8 @@ impl HttpConfig {
 
     /// Sluice's own options (n8n ignores options it does not know).
     fn read_ours(&mut self, params: &Param) -> Result<(), NodeError> {
-        let concurrency = Reader::fixed(params).number_or("options.maxConcurrency",
-            DEFAULT_MAX_CONCURRENCY as f64,
-        )?;
+        let r = Reader::fixed(params);
+        let concurrency = r.number_or("options.maxConcurrency", DEFAULT_MAX_CONCURRENCY as f64)?;
         if concurrency < 1.0 {
             return Err(
                 NodeError::new("must be at least 1").with_parameter("options.maxConcurrency")
@@ -373,32 +382,59 @@ impl HttpConfig {
         self.max_concurrency = concurrency as usize;
         if params.path("options.retry").is_some() {
             self.retry = Some(RetryConfig {
-                max_retries: Reader::fixed(params).number_or("options.retry.maxRetries", 3.0)? as u32,
-                base: millis(Reader::fixed(params).number_or("options.retry.baseDelay", 500.0)?),
-                max_delay: millis(Reader::fixed(params).number_or("options.retry.maxDelay", 30_000.0)?),
+                max_retries: r.number_or("options.retry.maxRetries", 3.0)? as u32,
+                base: millis(r.number_or("options.retry.baseDelay", 500.0)?),
+                max_delay: millis(r.number_or("options.retry.maxDelay", 30_000.0)?),
+            });
+        }
+        if params.path("options.cache").is_some() {
+            match r.str_or("options.cache.store", "memory")? {
+                "memory" => {}
+                other => {
+                    return Err(NodeError::new(format!(
+                        "cache store '{other}' is not supported: use 'memory' (one cache per \
+                         process)"
+                    ))
+                    .with_parameter("options.cache.store"))
+                }
+            }
+            let ttl = r.number_or("options.cache.ttl", 60.0)?;
+            if ttl <= 0.0 {
+                return Err(NodeError::new("must be more than 0 seconds")
+                    .with_parameter("options.cache.ttl"));
+            }
+            self.cache = Some(CacheConfig {
+                ttl: Duration::from_secs_f64(ttl),
+                key: params.path("options.cache.key").cloned(),
             });
         }
         if params.path("options.rateLimit").is_some() {
-            let requests = Reader::fixed(params).number_or("options.rateLimit.requests", 0.0)?;
-            let per = Reader::fixed(params).number_or("options.rateLimit.per", 1000.0)?;
+            let requests = r.number_or("options.rateLimit.requests", 0.0)?;
+            let per = r.number_or("options.rateLimit.per", 1000.0)?;
             if requests < 1.0 || per <= 0.0 {
                 return Err(
                     NodeError::new("needs `requests` >= 1 and `per` > 0 (milliseconds)")
                         .with_parameter("options.rateLimit"),
                 );
             }
-            let scope = match Reader::fixed(params).str_or("options.rateLimit.scope", "node")? {
+            let scope = match r.str_or("options.rateLimit.scope", "node")? {
                 "node" => LimitScope::Node,
                 "credential" => LimitScope::Credential,
                 "host" => LimitScope::Host,
-                "global" => LimitScope::Global,
-                other => return Err(unsupported("options.rateLimit.scope", other)),
+                "global" => {
+                    return Err(NodeError::new(
+                        "scope 'global' (one bucket in Redis for every process) is not \
+                         supported yet: use 'node', 'credential' or 'host' (per process)",
+                    )
+                    .with_parameter("options.rateLimit.scope"))
+                }
+                other => return Err(unknown("options.rateLimit.scope", other)),
             };
             self.rate_limit = Some(RateLimitConfig {
                 quota: sluice_runtime::rate_limit::Quota {
                     requests: requests as u32,
                     per: millis(per),
-                    burst: Reader::fixed(params).number_or("options.rateLimit.burst", 1.0)?.max(1.0) as u32,
+                    burst: r.number_or("options.rateLimit.burst", 1.0)?.max(1.0) as u32,
                 },
                 scope,
             });
@@ -424,8 +460,9 @@ fn generic_kind(kind: &str) -> Result<String, NodeError> {
 }
 
 fn current_body(params: &Param) -> Result<BodyConfig, NodeError> {
-    let content = Reader::fixed(params).str_or("contentType", "json")?;
-    let specify = Reader::fixed(params).str_or("specifyBody", "keypair")?;
+    let r = Reader::fixed(params);
+    let content = r.str_or("contentType", "json")?;
+    let specify = r.str_or("specifyBody", "keypair")?;
     let fields = |json_label: &'static str| match specify {
         "json" => Some(Pairs::Json {
             path: "jsonBody".into(),
@@ -468,36 +505,36 @@ fn current_body(params: &Param) -> Result<BodyConfig, NodeError> {
             content_type_path: Some("rawContentType".into()),
             ..none
         },
-        other => return Err(unsupported("contentType", other)),
+        other => return Err(unknown("contentType", other)),
     })
 }
 
 fn pagination(params: &Param) -> Result<Option<PaginationConfig>, NodeError> {
+    let r = Reader::fixed(params);
     let base = "options.pagination.pagination";
     if params.path(base).is_none() {
         return Ok(None);
     }
     let at = |key: &str| format!("{base}.{key}");
-    let mode = match Reader::fixed(params).str_or(&at("paginationMode"),
-        "updateAParameterInEachRequest",
-    )? {
+    let mode = match r.str_or(&at("paginationMode"), "updateAParameterInEachRequest")? {
         "off" => return Ok(None),
         "updateAParameterInEachRequest" => PaginationMode::UpdateParameters,
         "responseContainsNextURL" => PaginationMode::NextUrl,
-        other => return Err(unsupported(&at("paginationMode"), other)),
+        other => return Err(unknown(&at("paginationMode"), other)),
     };
-    let complete_when = match Reader::fixed(params).str_or(&at("paginationCompleteWhen"), "responseIsEmpty")? {
+    let complete_when = match r.str_or(&at("paginationCompleteWhen"), "responseIsEmpty")? {
         "responseIsEmpty" => CompleteWhen::ResponseIsEmpty,
         "receiveSpecificStatusCodes" => CompleteWhen::StatusCodes,
         "other" => CompleteWhen::Expression,
-        other => return Err(unsupported(&at("paginationCompleteWhen"), other)),
+        other => return Err(unknown(&at("paginationCompleteWhen"), other)),
     };
     let status_codes = match params.at(&at("statusCodesWhenComplete")).literal() {
         Some(Value::String(s)) => s.split(',').filter_map(|c| c.trim().parse().ok()).collect(),
         Some(Value::Number(n)) => n.as_u64().map(|c| c as u16).into_iter().collect(),
         _ => Vec::new(),
     };
-    let max_requests = Reader::fixed(params).bool_or(&at("limitPagesFetched"), false)?
+    let max_requests = r
+        .bool_or(&at("limitPagesFetched"), false)?
         .then(|| params.path(&at("maxRequests")).cloned())
         .map(|p| p.unwrap_or(Param::Literal(Value::from(100))));
     Ok(Some(PaginationConfig {
@@ -506,7 +543,7 @@ fn pagination(params: &Param) -> Result<Option<PaginationConfig>, NodeError> {
         complete_when,
         status_codes,
         max_requests,
-        interval: millis(Reader::fixed(params).number_or(&at("requestInterval"), 0.0)?),
+        interval: millis(r.number_or(&at("requestInterval"), 0.0)?),
     }))
 }
 
@@ -515,9 +552,10 @@ fn millis(ms: f64) -> Duration {
 }
 
 fn timeout(params: &Param, path: &str) -> Result<Option<Duration>, NodeError> {
+    let r = Reader::fixed(params);
     Ok(match params.path(path) {
         Some(_) => {
-            let ms = Reader::fixed(params).number_or(path, 0.0)?;
+            let ms = r.number_or(path, 0.0)?;
             (ms > 0.0).then(|| millis(ms))
         }
         None => None,

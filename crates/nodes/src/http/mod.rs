@@ -1,8 +1,9 @@
 //! HTTP Request (typeVersion 1-4.4): one request per input item (or one series of pages per
 //! item with pagination), on the process's pooled HTTP client. Unlike n8n, which fires every
 //! request of a node at once, at most `options.maxConcurrency` (16) are in flight; n8n's
-//! batching (`options.batching`) still spaces batches out, and Sluice's `options.rateLimit` and
-//! `options.retry` shape the traffic further. Outputs follow n8n item for item, in input order.
+//! batching (`options.batching`) still spaces batches out, and Sluice's `options.rateLimit`,
+//! `options.retry` and `options.cache` (one call for every item asking the same thing) shape the
+//! traffic further. Outputs follow n8n item for item, in input order.
 
 mod auth;
 mod config;
@@ -17,10 +18,13 @@ mod tests;
 use config::HttpConfig;
 use errors::Failure;
 use futures_util::stream::{self, StreamExt};
+use response::Reply;
 use send::Sender;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef};
+use sluice_runtime::cache::{Lookup, TtlCache};
 use sluice_runtime::http::Http;
+use std::sync::OnceLock;
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.httpRequest",
@@ -121,10 +125,80 @@ impl HttpRequest {
         if let Some(pagination) = &config.pagination {
             return pagination::paginate(sender, config, pagination, spec, index).await;
         }
-        let reply = sender.send(&spec).await?;
+        let (reply, lookup) = match &config.cache {
+            Some(cache) => cached(sender, cache, &spec, index).await?,
+            None => (sender.send(&spec).await?, None),
+        };
         if !(200..300).contains(&reply.status) && !config.response.never_error {
             return Err(Failure::status(reply.status, &reply.text()));
         }
-        response::to_items(&config.response, &reply, index)
+        let mut items = response::to_items(&config.response, &reply, index)?;
+        if lookup == Some(Lookup::Hit) {
+            for item in &mut items {
+                item.json_mut().insert("fromCache".into(), true.into());
+            }
+        }
+        Ok(items)
+    }
+}
+
+/// The process's cached responses (successful ones only), by node and request.
+fn reply_cache() -> &'static TtlCache<Reply> {
+    static CACHE: OnceLock<TtlCache<Reply>> = OnceLock::new();
+    CACHE.get_or_init(TtlCache::default)
+}
+
+/// What was fetched but is not kept: an error status, or a failure.
+enum NotCached {
+    Reply(Reply),
+    Failed(Failure),
+}
+
+/// `spec`'s reply from the cache, or fetched once for every item asking the same.
+async fn cached(
+    sender: &Sender<'_, '_>,
+    cache: &config::CacheConfig,
+    spec: &request::RequestSpec,
+    index: usize,
+) -> Result<(Reply, Option<Lookup>), Failure> {
+    let ctx = sender.ctx;
+    let request_key = match &cache.key {
+        Some(key) => sluice_expr::json_js::to_js_string(
+            &ctx.resolve(key, index).map_err(Failure::from_node_error)?,
+        ),
+        None => spec.to_json().to_string(),
+    };
+    let key = format!(
+        "{}\n{}\n{:?}\n{request_key}",
+        ctx.workflow().id_string(),
+        ctx.node().name,
+        ctx.node().credentials
+    );
+    let fetched = reply_cache()
+        .get_or_fill(&key, cache.ttl, || async {
+            match sender.send(spec).await {
+                Ok(reply) if (200..300).contains(&reply.status) => Ok(reply),
+                Ok(reply) => Err(NotCached::Reply(reply)),
+                Err(failure) => Err(NotCached::Failed(failure)),
+            }
+        })
+        .await;
+    match fetched {
+        Ok((reply, lookup)) => {
+            ctx.count(
+                if lookup == Lookup::Hit {
+                    "cacheHits"
+                } else {
+                    "cacheMisses"
+                },
+                1,
+            );
+            Ok((reply, Some(lookup)))
+        }
+        Err(NotCached::Reply(reply)) => {
+            ctx.count("cacheMisses", 1);
+            Ok((reply, Some(Lookup::Miss)))
+        }
+        Err(NotCached::Failed(failure)) => Err(failure),
     }
 }

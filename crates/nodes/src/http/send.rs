@@ -51,7 +51,7 @@ impl<'c, 'a> Sender<'c, 'a> {
                     Some((kind, _)) => format!("credential\n{kind}\n{}", credential_key(ctx, kind)),
                     None => format!("node\n{}\n{}", ctx.workflow().id_string(), ctx.node().name),
                 }),
-                LimitScope::Host | LimitScope::Global => None,
+                LimitScope::Host => None,
             }?;
             Some(limiters().get(&key, limit.quota))
         });
@@ -156,13 +156,11 @@ impl<'c, 'a> Sender<'c, 'a> {
                             "ERR_FR_REDIRECTION_FAILURE",
                         )
                     })?;
-                    if status == 303
-                        || (matches!(status, 301 | 302) && method != reqwest::Method::HEAD)
-                    {
-                        if method != reqwest::Method::GET {
-                            method = reqwest::Method::GET;
-                            body = None;
-                        }
+                    let to_get = status == 303
+                        || (matches!(status, 301 | 302) && method != reqwest::Method::HEAD);
+                    if to_get && method != reqwest::Method::GET {
+                        method = reqwest::Method::GET;
+                        body = None;
                     }
                     continue;
                 }
@@ -198,9 +196,10 @@ impl<'c, 'a> Sender<'c, 'a> {
         let Some(limit) = self.config.rate_limit else {
             return;
         };
-        let limiter = match (&self.limiter, limit.scope) {
-            (Some(limiter), _) => limiter.clone(),
-            (None, _) => limiters().get(
+        // Node and credential buckets are known up front; host buckets depend on the URL.
+        let limiter = match &self.limiter {
+            Some(limiter) => limiter.clone(),
+            None => limiters().get(
                 &format!("host\n{}", url.host_str().unwrap_or_default()),
                 limit.quota,
             ),
