@@ -521,3 +521,64 @@ fn credential_import_stores_an_export_encrypted_for_serve() {
         store.close().await;
     });
 }
+
+/// A Set node whose one assignment is `value`.
+fn set_node(value: &str) -> Value {
+    json!({"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4,
+           "position": [200, 0], "parameters": {"assignments": {"assignments": [
+               {"id": "1", "name": "x", "value": value, "type": "number"}]}, "options": {}}})
+}
+
+#[test]
+fn hostile_nesting_is_a_clear_error_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = 100_000;
+    for (what, code) in [
+        (
+            "parentheses",
+            format!("{}1{}", "(".repeat(deep), ")".repeat(deep)),
+        ),
+        (
+            "brackets",
+            format!("{}1{}", "[".repeat(deep), "]".repeat(deep)),
+        ),
+    ] {
+        let wf = chain(vec![trigger(), set_node(&format!("={{{{ {code} }}}}"))]);
+        let out = sluice(&["run", write(dir.path(), "deep.json", &wf).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(
+                "node 'Set': invalid expression syntax: expression nests deeper than 256 levels \
+                 [parameter 'assignments.assignments[0].value']"
+            ),
+            "{what}: {}",
+            stderr(&out)
+        );
+    }
+
+    // A long `1+1+...` chain is too deep for the native evaluator; QuickJS runs it.
+    let sum = format!("={{{{ {}1 }}}}", "1+".repeat(deep));
+    let wf = chain(vec![trigger(), set_node(&sum)]);
+    let out = sluice(&["run", write(dir.path(), "sum.json", &wf).to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(items, json!([{"x": deep + 1}]));
+
+    // JSON nested past serde_json's limit of 128 levels in the workflow file itself.
+    let nested = format!("{}{}", "[".repeat(deep), "]".repeat(deep));
+    let file = dir.path().join("nested.json");
+    let text = serde_json::to_string(&chain(vec![trigger(), noop("Pass")]))
+        .unwrap()
+        .replace(
+            "\"parameters\":{}",
+            &format!("\"parameters\":{{\"x\":{nested}}}"),
+        );
+    std::fs::write(&file, text).unwrap();
+    let out = sluice(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("recursion limit exceeded"),
+        "{}",
+        stderr(&out)
+    );
+}

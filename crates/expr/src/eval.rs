@@ -11,7 +11,7 @@ use crate::luxon::Zone;
 use crate::methods;
 use crate::numfmt::js_number_to_string;
 use crate::value::*;
-use crate::{ExprError, Scope};
+use crate::{ExprError, Scope, MAX_NESTING};
 use serde_json::Value;
 use sluice_model::JsonObject;
 use std::cell::RefCell;
@@ -28,11 +28,19 @@ type Locals<'a> = Vec<(&'a str, Slot<'a>)>;
 /// Deepest nesting of arrow-function calls before we report a stack overflow.
 const MAX_DEPTH: u32 = 256;
 
+/// Deepest recursion of [`Ctx::eval`], summed over nested calls. One expression's tree is at most
+/// about [`MAX_NESTING`] deep (the parser sees to it), but a recursive arrow function evaluates
+/// its body again at every call; this bounds the stack the evaluator can use in all.
+const MAX_EVAL_DEPTH: u32 = 2 * MAX_NESTING as u32;
+
 /// Evaluation state for one template evaluation.
 pub struct Ctx<'a> {
     pub scope: &'a dyn Scope,
     locals: Locals<'a>,
+    /// Arrow-function calls in progress.
     depth: u32,
+    /// [`Ctx::eval`] calls in progress.
+    eval_depth: u32,
 }
 
 /// An arrow function with the local slots it closes over.
@@ -50,6 +58,11 @@ enum Flow<'a> {
 
 fn type_error(msg: impl Into<String>) -> ExprError {
     ExprError::eval(msg)
+}
+
+/// JavaScript's message for recursion past the stack.
+fn stack_exceeded() -> ExprError {
+    type_error("Maximum call stack size exceeded")
 }
 
 /// Human-readable name of a callee, for "x is not a function".
@@ -81,6 +94,7 @@ impl<'a> Ctx<'a> {
             scope,
             locals: Vec::new(),
             depth: 0,
+            eval_depth: 0,
         }
     }
 
@@ -97,7 +111,26 @@ impl<'a> Ctx<'a> {
             .map(|(_, s)| s)
     }
 
+    /// Runs one step of the evaluator's recursion (an expression, a block, a pattern), counted
+    /// against [`MAX_EVAL_DEPTH`].
+    fn deeper<T>(
+        &mut self,
+        step: impl FnOnce(&mut Self) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        if self.eval_depth >= MAX_EVAL_DEPTH {
+            return Err(stack_exceeded());
+        }
+        self.eval_depth += 1;
+        let result = step(self);
+        self.eval_depth -= 1;
+        result
+    }
+
     pub fn eval(&mut self, e: &'a Expr) -> Result<Val<'a>, ExprError> {
+        self.deeper(|ctx| ctx.eval_node(e))
+    }
+
+    fn eval_node(&mut self, e: &'a Expr) -> Result<Val<'a>, ExprError> {
         Ok(match e {
             Expr::Undefined => Val::Undefined,
             Expr::Js(chunk) => chunk.eval(self.scope)?,
@@ -413,7 +446,7 @@ impl<'a> Ctx<'a> {
 
     fn call_closure(&mut self, c: &Closure<'a>, args: Vec<Val<'a>>) -> Result<Val<'a>, ExprError> {
         if self.depth >= MAX_DEPTH {
-            return Err(type_error("Maximum call stack size exceeded"));
+            return Err(stack_exceeded());
         }
         let saved = std::mem::replace(&mut self.locals, c.captured.clone());
         self.depth += 1;
@@ -451,6 +484,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn bind(&mut self, pattern: &'a Pattern, v: Val<'a>) -> Result<(), ExprError> {
+        self.deeper(|ctx| ctx.bind_at_level(pattern, v))
+    }
+
+    fn bind_at_level(&mut self, pattern: &'a Pattern, v: Val<'a>) -> Result<(), ExprError> {
         match pattern {
             Pattern::Name(n) => {
                 self.locals.push((n, Rc::new(RefCell::new(v))));
@@ -501,7 +538,7 @@ impl<'a> Ctx<'a> {
 
     fn exec_block(&mut self, stmts: &'a [Stmt]) -> Result<Flow<'a>, ExprError> {
         let mark = self.locals.len();
-        let result = self.exec_stmts(stmts);
+        let result = self.deeper(|ctx| ctx.exec_stmts(stmts));
         self.locals.truncate(mark);
         result
     }

@@ -4,7 +4,7 @@
 //! `}}` that closes a chunk requires knowing where strings, template literals, regex literals and
 //! object-literal braces begin and end.
 
-use crate::ExprError;
+use crate::{nests_too_deep, ExprError, MAX_NESTING};
 use std::sync::Arc;
 
 /// One token kind.
@@ -62,6 +62,8 @@ pub struct Lexer<'s> {
     src: &'s str,
     pos: usize,
     regex_allowed: bool,
+    /// Template literals open around the current position (`${` inside `${`...).
+    templates: usize,
 }
 
 pub fn syntax(msg: impl Into<String>) -> ExprError {
@@ -82,6 +84,7 @@ impl<'s> Lexer<'s> {
             src,
             pos,
             regex_allowed: true,
+            templates: 0,
         }
     }
 
@@ -318,6 +321,16 @@ impl<'s> Lexer<'s> {
     }
 
     fn template(&mut self) -> Result<Tok, ExprError> {
+        if self.templates >= MAX_NESTING {
+            return Err(nests_too_deep());
+        }
+        self.templates += 1;
+        let result = self.template_at_level();
+        self.templates -= 1;
+        result
+    }
+
+    fn template_at_level(&mut self) -> Result<Tok, ExprError> {
         let start = self.pos;
         self.pos += 1;
         let mut quasis = Vec::new();

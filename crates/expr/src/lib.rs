@@ -34,6 +34,17 @@ pub use numfmt::js_number_to_string;
 pub use scope::{ExecutionInfo, PrevNode, Scope, WorkflowInfo};
 pub use template::{Engine, Template};
 
+/// Deepest nesting an expression may have: brackets, operators (a chain `1+1+...` nests one
+/// level per operator), member accesses and calls, template literals, statements and patterns.
+/// The parser rejects deeper code, so the evaluator and the expression tree's destructor, which
+/// recurse over it, stay far from the end of a thread's stack (2 MiB for worker threads).
+pub const MAX_NESTING: usize = 256;
+
+/// The error for code nested deeper than [`MAX_NESTING`].
+pub(crate) fn nests_too_deep() -> ExprError {
+    ExprError::Syntax(format!("expression nests deeper than {MAX_NESTING} levels"))
+}
+
 /// Why an expression could not be parsed or evaluated. The engine adds node, parameter and item.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ExprError {

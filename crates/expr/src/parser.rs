@@ -3,11 +3,14 @@
 //! Covers the JavaScript expression grammar n8n users write in `{{ }}`: operators, member and
 //! optional chains, calls, `new`, literals (including template and regex literals), spread, arrow
 //! functions with expression or block bodies (`const`/`let`, `if`, `for..of`, `return`).
+//!
+//! Nesting is counted as it is parsed, so code nested deeper than [`MAX_NESTING`] is a syntax
+//! error instead of a stack overflow here, in the evaluator or when the tree is dropped.
 
 use crate::ast::*;
 use crate::jsregex::JsRegex;
 use crate::lexer::{syntax, tokenize, Tok, Token};
-use crate::ExprError;
+use crate::{nests_too_deep, ExprError, MAX_NESTING};
 use std::sync::Arc;
 
 /// Parses one chunk of code (the text between `{{` and `}}`). Empty code is `undefined`.
@@ -17,6 +20,7 @@ pub fn parse_chunk(src: &str) -> Result<Expr, ExprError> {
         toks: tokenize(src)?,
         i: 0,
         scopes: Vec::new(),
+        depth: 0,
     };
     if p.at_eof() {
         return Ok(Expr::Undefined);
@@ -35,6 +39,9 @@ struct Parser {
     i: usize,
     /// Names bound by enclosing arrow functions and blocks, innermost last.
     scopes: Vec<Vec<Arc<str>>>,
+    /// Nesting levels entered so far: recursive rules and operator chains, which make the tree
+    /// one level deeper per operator.
+    depth: usize,
 }
 
 fn binary_prec(p: &str) -> Option<(u8, BinOrLog)> {
@@ -91,6 +98,38 @@ fn assign_op(p: &str) -> Option<Option<AssignOp>> {
 }
 
 impl Parser {
+    /// Goes one nesting level deeper; fails past [`MAX_NESTING`].
+    fn nest(&mut self) -> Result<(), ExprError> {
+        if self.depth >= MAX_NESTING {
+            return Err(nests_too_deep());
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Runs a rule one nesting level deeper.
+    fn nested<T>(
+        &mut self,
+        rule: impl FnOnce(&mut Self) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        self.nest()?;
+        let result = rule(self);
+        self.depth -= 1;
+        result
+    }
+
+    /// Runs a rule that may nest several levels (one per operator of a chain) and returns to
+    /// the current level afterwards.
+    fn chain<T>(
+        &mut self,
+        rule: impl FnOnce(&mut Self) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        let level = self.depth;
+        let result = rule(self);
+        self.depth = level;
+        result
+    }
+
     fn peek(&self) -> &Tok {
         &self.toks[self.i].tok
     }
@@ -208,6 +247,10 @@ impl Parser {
     }
 
     fn assignment(&mut self) -> Result<Expr, ExprError> {
+        self.nested(Self::assignment_at_level)
+    }
+
+    fn assignment_at_level(&mut self) -> Result<Expr, ExprError> {
         if self.arrow_ahead() {
             return self.arrow();
         }
@@ -240,6 +283,10 @@ impl Parser {
     }
 
     fn binary(&mut self, min_prec: u8) -> Result<Expr, ExprError> {
+        self.chain(|p| p.binary_chain(min_prec))
+    }
+
+    fn binary_chain(&mut self, min_prec: u8) -> Result<Expr, ExprError> {
         let mut lhs = self.unary()?;
         loop {
             let (prec, op) = match self.peek() {
@@ -255,6 +302,7 @@ impl Parser {
                 break;
             }
             self.i += 1;
+            self.nest()?;
             // `**` is right-associative: its right side is parsed at the same level.
             let rhs = self.binary(if prec == 12 { prec } else { prec + 1 })?;
             lhs = match op {
@@ -266,6 +314,10 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
+        self.nested(Self::unary_at_level)
+    }
+
+    fn unary_at_level(&mut self) -> Result<Expr, ExprError> {
         let op = match self.peek() {
             Tok::Punct("!") => Some(UnOp::Not),
             Tok::Punct("-") => Some(UnOp::Neg),
@@ -315,6 +367,10 @@ impl Parser {
     }
 
     fn postfix(&mut self) -> Result<Expr, ExprError> {
+        self.chain(Self::postfix_chain)
+    }
+
+    fn postfix_chain(&mut self) -> Result<Expr, ExprError> {
         let mut e = if self.eat_word("new") {
             let callee = self.member_only()?;
             let args = if self.eat("(") {
@@ -326,11 +382,14 @@ impl Parser {
         } else {
             self.primary()?
         };
+        // Each access or call wraps the tree built so far: one level deeper.
         loop {
             if self.eat(".") {
+                self.nest()?;
                 let name = self.ident_name()?;
                 e = member(e, name);
             } else if self.eat("?.") {
+                self.nest()?;
                 // Member access on null/undefined already yields undefined, so `?.` needs no
                 // separate evaluation rule.
                 if self.eat("(") {
@@ -344,6 +403,7 @@ impl Parser {
                     e = Expr::Member(Box::new(e), name);
                 }
             } else if self.eat("[") {
+                self.nest()?;
                 let idx = self.expression()?;
                 self.expect("]")?;
                 e = match idx {
@@ -351,6 +411,7 @@ impl Parser {
                     idx => Expr::Index(Box::new(e), Box::new(idx)),
                 };
             } else if self.eat("(") {
+                self.nest()?;
                 e = Expr::Call(Box::new(e), self.arguments()?);
             } else {
                 return Ok(e);
@@ -360,8 +421,13 @@ impl Parser {
 
     /// The callee of `new`: a primary with member accesses but no calls.
     fn member_only(&mut self) -> Result<Expr, ExprError> {
+        self.chain(Self::member_chain)
+    }
+
+    fn member_chain(&mut self) -> Result<Expr, ExprError> {
         let mut e = self.primary()?;
         while self.eat(".") {
+            self.nest()?;
             let name = self.ident_name()?;
             e = Expr::Member(Box::new(e), name);
         }
@@ -582,6 +648,10 @@ impl Parser {
     }
 
     fn pattern(&mut self) -> Result<Pattern, ExprError> {
+        self.nested(Self::pattern_at_level)
+    }
+
+    fn pattern_at_level(&mut self) -> Result<Pattern, ExprError> {
         if self.eat("[") {
             let mut elems = Vec::new();
             while !self.eat("]") {
@@ -670,6 +740,10 @@ impl Parser {
     }
 
     fn statement(&mut self) -> Result<Option<Stmt>, ExprError> {
+        self.nested(Self::statement_at_level)
+    }
+
+    fn statement_at_level(&mut self) -> Result<Option<Stmt>, ExprError> {
         if self.eat(";") {
             return Ok(None);
         }

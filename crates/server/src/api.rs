@@ -129,6 +129,15 @@ fn with_warnings(mut json: Value, warnings: Vec<String>) -> Value {
     json
 }
 
+/// Adds why an active workflow is not served (it failed to build or its webhook clashes), as
+/// `activationError`.
+fn with_activation_error(app: &App, id: &str, mut json: Value) -> Value {
+    if let Some(error) = app.routes().rejection(id) {
+        json["activationError"] = error.into();
+    }
+    json
+}
+
 async fn list_workflows(State(app): State<Arc<App>>, Query(params): Params) -> ApiResult {
     let (limit, cursor) = page(&params)?;
     let filter = WorkflowFilter {
@@ -151,7 +160,8 @@ async fn create_workflow(State(app): State<Arc<App>>, body: Body) -> ApiResult {
 
 async fn get_workflow(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
     let record = app.store.get_workflow(&id).await?;
-    Ok(Json(record.ok_or_else(|| not_found(&id))?.to_json()))
+    let json = record.ok_or_else(|| not_found(&id))?.to_json();
+    Ok(Json(with_activation_error(&app, &id, json)))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -174,7 +184,8 @@ async fn update_workflow(
     if existing.active {
         app.reload().await?;
     }
-    Ok(Json(with_warnings(record.to_json(), warnings)))
+    let json = with_activation_error(&app, &id, record.to_json());
+    Ok(Json(with_warnings(json, warnings)))
 }
 
 async fn delete_workflow(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {

@@ -127,18 +127,24 @@ impl App {
         self.routes.read().expect("routes lock").clone()
     }
 
-    /// Rebuild the webhook and schedule tables from the active workflows.
+    /// Rebuild the webhook and schedule tables from the active workflows. One that cannot be
+    /// built, or whose webhook clashes with another's, is logged and left out (the others are
+    /// served); the API shows why on the workflow.
     pub async fn reload(&self) -> Result<(), ApiError> {
-        let mut deployed = Vec::new();
+        let mut routes = Routes::default();
         for record in self.store.active_workflows().await? {
-            match self.deploy(&record.id, &record.data) {
-                Ok(d) => deployed.push(d),
-                Err(e) => {
-                    tracing::error!("workflow {} cannot be activated: {}", record.id, e.message)
-                }
+            let added = self
+                .deploy(&record.id, &record.data)
+                .and_then(|d| routes.add(d).map_err(ApiError::bad_request));
+            if let Err(e) = added {
+                tracing::error!(
+                    "workflow {} cannot be activated, not serving it: {}",
+                    record.id,
+                    e.message
+                );
+                routes.reject(record.id, e.message);
             }
         }
-        let routes = Routes::build(deployed).map_err(ApiError::bad_request)?;
         *self.routes.write().expect("routes lock") = Arc::new(routes);
         self.routes_changed.notify_waiters();
         Ok(())

@@ -27,6 +27,8 @@ pub struct Routes {
     dynamic: Vec<Arc<WebhookTarget>>,
     pub schedules: Vec<ScheduleTarget>,
     workflows: HashMap<String, Arc<Deployed>>,
+    /// Active workflows that could not be built or routed, with why: they are not served.
+    rejected: HashMap<String, String>,
 }
 
 impl Routes {
@@ -39,14 +41,19 @@ impl Routes {
         Ok(routes)
     }
 
-    fn add(&mut self, wf: Arc<Deployed>) -> Result<(), String> {
+    /// Add one workflow's webhooks and schedules, or nothing when one of them is invalid or
+    /// its method and path is taken.
+    pub fn add(&mut self, wf: Arc<Deployed>) -> Result<(), String> {
+        let mut schedules = Vec::new();
+        let mut exact = HashMap::new();
+        let mut dynamic = Vec::new();
         for def in &wf.compiled.workflow().nodes {
             if def.disabled {
                 continue;
             }
             if schedule::is_schedule(def) {
                 let rules = schedule::schedule_rules(def).map_err(|e| e.to_string())?;
-                self.schedules.push(ScheduleTarget {
+                schedules.push(ScheduleTarget {
                     workflow: wf.clone(),
                     node: def.name.clone(),
                     rules,
@@ -63,23 +70,36 @@ impl Routes {
                 config,
             });
             if !target.config.is_static() {
-                self.dynamic.push(target);
+                dynamic.push(target);
                 continue;
             }
             let path = target.config.path.join("/");
             for method in &target.config.methods {
-                if let Some(other) = self.exact.get(&(method.clone(), path.clone())) {
+                let key = (method.clone(), path.clone());
+                if let Some(other) = self.exact.get(&key).or_else(|| exact.get(&key)) {
                     return Err(format!(
                         "webhook {method} /{path} of workflow {} is already used by workflow {}",
                         wf.id, other.workflow.id
                     ));
                 }
-                self.exact
-                    .insert((method.clone(), path.clone()), target.clone());
+                exact.insert(key, target.clone());
             }
         }
+        self.schedules.extend(schedules);
+        self.exact.extend(exact);
+        self.dynamic.extend(dynamic);
         self.workflows.insert(wf.id.clone(), wf);
         Ok(())
+    }
+
+    /// Record that the active workflow `id` is not served, and why.
+    pub fn reject(&mut self, id: String, error: String) {
+        self.rejected.insert(id, error);
+    }
+
+    /// Why the active workflow `id` is not served, if it is not.
+    pub fn rejection(&self, id: &str) -> Option<&str> {
+        self.rejected.get(id).map(String::as_str)
     }
 
     pub fn workflow(&self, id: &str) -> Option<Arc<Deployed>> {

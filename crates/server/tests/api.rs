@@ -5,7 +5,7 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sluice_store::on_both_backends;
-use support::{webhook_workflow, TestServer};
+use support::{webhook_workflow, TestDb, TestServer};
 
 fn manual_workflow(name: &str) -> Value {
     json!({"name": name, "nodes": [
@@ -325,8 +325,58 @@ async fn execution_custom_data(postgres: bool) {
     s.stop().await;
 }
 
+/// Active workflows in the store that cannot be built (imported with `sluice workflow import
+/// --activate`, or stored by another version): the server starts, says which and why, and
+/// serves the others.
+async fn unbuildable_active_workflows_are_skipped(postgres: bool) {
+    let db = TestDb::new(postgres, "server_test").await;
+    let store = db.open().await;
+    let mut unknown_node = webhook_workflow("unknown-node", "lastNode", json!({}));
+    unknown_node["nodes"][1]["type"] = json!("n8n-nodes-base.doesNotExist");
+    let mut deep_expression = webhook_workflow("deep-expression", "lastNode", json!({}));
+    let deep = 100_000;
+    deep_expression["nodes"][1]["parameters"]["assignments"]["assignments"][1]["value"] = json!(
+        format!("={{{{ {}1{} }}}}", "(".repeat(deep), ")".repeat(deep))
+    );
+    let mut ids = Vec::new();
+    for wf in [
+        unknown_node,
+        deep_expression,
+        webhook_workflow("good", "lastNode", json!({})),
+    ] {
+        let id = store.put_workflow(None, wf).await.unwrap().id;
+        store.set_workflow_active(&id, true).await.unwrap();
+        ids.push(id);
+    }
+
+    let s = TestServer::on(&db, |_| {}).await;
+    let (status, body) = s.post("/webhook/good", json!({"amount": 3})).await;
+    assert_eq!((status, body), (200, json!({"ok": true, "amount": 3})));
+    for path in ["unknown-node", "deep-expression"] {
+        let (status, _) = s.post(&format!("/webhook/{path}"), json!({})).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (_, bad) = s
+        .api(Method::GET, &format!("/workflows/{}", ids[1]), None)
+        .await;
+    assert_eq!(
+        bad["activationError"],
+        json!(
+            "node 'Set': invalid expression syntax: expression nests deeper than 256 levels \
+               [parameter 'assignments.assignments[1].value']"
+        ),
+        "{bad}"
+    );
+    let (_, good) = s
+        .api(Method::GET, &format!("/workflows/{}", ids[2]), None)
+        .await;
+    assert!(good.get("activationError").is_none(), "{good}");
+    s.stop().await;
+}
+
 on_both_backends!(
     health_and_auth,
+    unbuildable_active_workflows_are_skipped,
     odd_workflow_import,
     execution_custom_data,
     workflow_crud,
