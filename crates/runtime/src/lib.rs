@@ -13,11 +13,11 @@ pub mod cache;
 mod clock;
 pub mod credentials;
 mod files;
-pub mod tls;
 pub mod http;
-pub mod rate_limit;
 pub mod postgres;
+pub mod rate_limit;
 pub mod redis;
+pub mod tls;
 
 pub use clock::Clock;
 pub use credentials::{
