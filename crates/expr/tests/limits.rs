@@ -25,10 +25,9 @@ fn nest(open: &str, middle: &str, close: &str, n: usize) -> String {
 fn parse_and_eval(code: String) -> Result<Value, String> {
     on_worker_stack(move || {
         let template = Template::parse(&format!("{{{{ {code} }}}}")).map_err(|e| e.to_string())?;
-        let result = template
+        template
             .evaluate(&TestScope::new(sample()))
-            .map_err(|e| e.to_string());
-        result
+            .map_err(|e| e.to_string())
     })
 }
 

@@ -34,14 +34,14 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (queue, next) = (queue.clone(), next.clone());
+        let (producer, next) = (queue.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= jobs {
                     return;
                 }
-                queue
+                producer
                     .enqueue(NewJob::new(n.to_string(), "{}"))
                     .await
                     .unwrap();

@@ -10,7 +10,8 @@ use sluice_model::{JsonObject, Value};
 /// One item's failure.
 #[derive(Clone, Debug)]
 pub(crate) struct Failure {
-    pub error: NodeError,
+    /// Boxed: a `Result<_, Failure>` stays small on the hot path.
+    pub error: Box<NodeError>,
     /// The error object of an error item; `None` for a plain `{error: message}` item.
     pub object: Option<JsonObject>,
 }
@@ -19,14 +20,14 @@ impl Failure {
     /// A failure reported as `{error: message}`.
     pub fn item(message: impl Into<String>) -> Self {
         Failure {
-            error: NodeError::new(message),
+            error: Box::new(NodeError::new(message)),
             object: None,
         }
     }
 
     pub fn from_node_error(error: NodeError) -> Self {
         Failure {
-            error,
+            error: Box::new(error),
             object: None,
         }
     }
@@ -43,7 +44,7 @@ impl Failure {
         );
         object.insert("context".into(), Value::Object(JsonObject::new()));
         Failure {
-            error,
+            error: Box::new(error),
             object: Some(object),
         }
     }
@@ -57,7 +58,7 @@ impl Failure {
         object.insert("code".into(), code.into());
         object.insert("context".into(), Value::Object(JsonObject::new()));
         Failure {
-            error,
+            error: Box::new(error),
             object: Some(object),
         }
     }
@@ -91,7 +92,7 @@ impl Failure {
         object.insert("statusCode".into(), status.into());
         object.insert("isAxiosError".into(), true.into());
         Failure {
-            error,
+            error: Box::new(error),
             object: Some(object),
         }
     }

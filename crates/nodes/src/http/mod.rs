@@ -104,7 +104,7 @@ impl Node for HttpRequest {
                     json.insert("error".into(), failure.error_value());
                     out.push(Item::new(json).paired_to(i));
                 }
-                Err(failure) => return Err(failure.error.with_item(i)),
+                Err(failure) => return Err((*failure.error).with_item(i)),
             }
         }
         Ok(vec![out])
