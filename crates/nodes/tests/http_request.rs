@@ -26,11 +26,9 @@ const SECRET: &str = "s3cret-do-not-print";
 #[derive(Clone, Debug)]
 struct Seen {
     at: Instant,
-    method: String,
     path: String,
     query: String,
     headers: HeaderMap,
-    body: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -60,11 +58,9 @@ async fn handle(
     mock.max_in_flight.fetch_max(now, Ordering::SeqCst);
     mock.seen.lock().unwrap().push(Seen {
         at: Instant::now(),
-        method: method.to_string(),
         path: path.clone(),
         query: uri.query().unwrap_or_default().to_string(),
         headers: headers.clone(),
-        body: body.to_vec(),
     });
     let hit = {
         let mut hits = mock.hits.lock().unwrap();
