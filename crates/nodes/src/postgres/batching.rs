@@ -53,6 +53,38 @@ pub(super) struct Unit {
     pub pairing: Pairing,
 }
 
+impl Unit {
+    /// One item's own statements (wrapped in `EXPLAIN ANALYZE` when `explain`), whose rows are
+    /// that item's output.
+    pub(super) fn for_item(
+        index: usize,
+        mut statements: Statements,
+        explain: bool,
+        success_when_empty: bool,
+    ) -> Unit {
+        if explain {
+            for (sql, _) in &mut statements {
+                *sql = super::explain::wrap(sql);
+            }
+        }
+        Unit {
+            statements,
+            pairing: Pairing::Item {
+                index,
+                success_when_empty,
+            },
+        }
+    }
+}
+
+/// One group per item whose statements were resolved, for operations that run item by item.
+pub(super) fn one_group_per_resolved_item<T>(items: &[Option<T>]) -> Vec<Vec<usize>> {
+    (0..items.len())
+        .filter(|i| items[*i].is_some())
+        .map(|i| vec![i])
+        .collect()
+}
+
 /// An operation whose items run in groups.
 pub(super) trait Operation: Send + Sync {
     /// The statements for these items (one group, or one item of it).

@@ -2,7 +2,7 @@
 //! `options.queryReplacement` (v1: the item fields named in `additionalFields.queryParams`).
 //! Items' statements are pipelined; a statement used by every item is prepared once.
 
-use super::batching::{Operation, Pairing, Statements, Unit};
+use super::batching::{one_group_per_resolved_item, Operation, Statements, Unit};
 use super::config::Config;
 use super::sql::{split_statements, TextParam};
 use sluice_engine::{ExecuteContext, NodeError};
@@ -101,28 +101,14 @@ impl ExecuteQuery {
 
     /// One group per item that resolved.
     pub(super) fn groups(&self) -> Vec<Vec<usize>> {
-        (0..self.items.len())
-            .filter(|i| self.items[*i].is_some())
-            .map(|i| vec![i])
-            .collect()
+        one_group_per_resolved_item(&self.items)
     }
 }
 
 impl Operation for ExecuteQuery {
     fn unit(&self, items: &[usize]) -> Unit {
         let index = items[0];
-        let mut statements = self.items[index].clone().unwrap_or_default();
-        if self.explain {
-            for (sql, _) in &mut statements {
-                *sql = super::explain::wrap(sql);
-            }
-        }
-        Unit {
-            statements,
-            pairing: Pairing::Item {
-                index,
-                success_when_empty: true,
-            },
-        }
+        let statements = self.items[index].clone().unwrap_or_default();
+        Unit::for_item(index, statements, self.explain, true)
     }
 }

@@ -2,7 +2,7 @@
 //! conditions (run in SQL, values sent as parameters), sort and limit. deleteTable truncates,
 //! deletes the matching rows or drops the table.
 
-use super::batching::{Operation, Pairing, Unit};
+use super::batching::{one_group_per_resolved_item, Operation, Unit};
 use super::config::{Config, DeleteCommand, Operation as Kind};
 use super::sql::{column_list, ident, TextParam};
 use sluice_engine::{ExecuteContext, NodeError};
@@ -141,28 +141,14 @@ impl PerItem {
     }
 
     pub(super) fn groups(&self) -> Vec<Vec<usize>> {
-        (0..self.items.len())
-            .filter(|i| self.items[*i].is_some())
-            .map(|i| vec![i])
-            .collect()
+        one_group_per_resolved_item(&self.items)
     }
 }
 
 impl Operation for PerItem {
     fn unit(&self, items: &[usize]) -> Unit {
         let index = items[0];
-        let mut statements: Vec<_> = self.items[index].iter().cloned().collect();
-        if self.explain {
-            for (sql, _) in &mut statements {
-                *sql = super::explain::wrap(sql);
-            }
-        }
-        Unit {
-            statements,
-            pairing: Pairing::Item {
-                index,
-                success_when_empty: !self.returns_rows,
-            },
-        }
+        let statements = self.items[index].iter().cloned().collect();
+        Unit::for_item(index, statements, self.explain, !self.returns_rows)
     }
 }
