@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 # (a) queue operations against LPUSH.
-LPUSH=$(redis-benchmark -h 127.0.0.1 -t lpush -n 200000 -c 50 -q | awk '/LPUSH/ {print $2}')
+LPUSH=$(redis-benchmark -h 127.0.0.1 -t lpush -n 200000 -c 50 -q | tr '\r' '\n' | awk '/requests per second/ {print $2}')
 QUEUED=$(target/release/examples/queue_throughput "$JOBS" 50)
 echo "redis-benchmark -t lpush (50 clients, unpipelined): $LPUSH ops/s"
 echo "no-op jobs through the Redis queue (enqueue + reserve + ack, 50 clients): $QUEUED jobs/s"
