@@ -29,13 +29,25 @@ pub fn init_logging() {
         .init();
 }
 
-pub fn serve(args: ServeArgs) -> u8 {
+/// Run a long-lived process (`serve`, `worker`) on a multi-threaded runtime with logging on; an
+/// error ends it with one line on stderr and exit code 2.
+pub fn run_process(process: impl std::future::Future<Output = Result<(), String>>) -> u8 {
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let result = runtime.block_on(async {
+    match runtime.block_on(process) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            BAD_INPUT
+        }
+    }
+}
+
+pub fn serve(args: ServeArgs) -> u8 {
+    run_process(async {
         let config = sluice_server::ServerConfig::from_env(args.port)?;
         let store = args.store.open().await?;
         let queue = if crate::queue_mode::enabled()? {
@@ -54,14 +66,7 @@ pub fn serve(args: ServeArgs) -> u8 {
             eprintln!("queue mode: executions are enqueued for `sluice worker` processes");
         }
         sluice_server::serve_with(listener, store, config, queue, shutdown_signal()).await
-    });
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            BAD_INPUT
-        }
-    }
+    })
 }
 
 pub async fn shutdown_signal() {

@@ -2,8 +2,7 @@
 //! SIGINT/SIGTERM, on a multi-threaded runtime.
 
 use crate::admin::StoreArgs;
-use crate::input::BAD_INPUT;
-use crate::serve::{init_logging, shutdown_signal};
+use crate::serve::{run_process, shutdown_signal};
 use clap::Args;
 
 #[derive(Args)]
@@ -19,12 +18,7 @@ pub struct WorkerArgs {
 }
 
 pub fn worker(args: WorkerArgs) -> u8 {
-    init_logging();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let result = runtime.block_on(async {
+    run_process(async {
         if !crate::queue_mode::enabled()? {
             return Err("sluice worker runs in queue mode only: set EXECUTIONS_MODE=queue".into());
         }
@@ -42,12 +36,5 @@ pub fn worker(args: WorkerArgs) -> u8 {
             None => None,
         };
         sluice_server::run_worker(store, queue, server, config, health, shutdown_signal()).await
-    });
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            BAD_INPUT
-        }
-    }
+    })
 }
