@@ -97,19 +97,9 @@ fn webhook_workflow(path: &str, wait_seconds: Option<f64>) -> serde_json::Value 
 }
 
 /// Every execution's status, by id (through the CLI, so no server is needed).
-fn statuses(cmd: Command) -> Vec<(String, String)> {
-    let mut cmd = cmd;
-    let out = cmd
-        .args(["execution", "list", "--limit", "10000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+fn statuses(mut cmd: Command) -> Vec<(String, String)> {
+    cmd.args(["execution", "list", "--limit", "10000"]);
+    stdout_of(cmd)
         .lines()
         .filter_map(|line| {
             let mut cols = line.split_whitespace();
@@ -295,13 +285,8 @@ fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode()
 
 /// `sluice queue ...` on the setup's queue; its standard output.
 fn queue_cli(mut cmd: Command, args: &[&str]) -> String {
-    let out = cmd.arg("queue").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    cmd.arg("queue").args(args);
+    stdout_of(cmd)
 }
 
 #[test]

@@ -21,17 +21,12 @@ fn kill_9_during_accepted_executions_loses_nothing() {
     ], "connections": {"Webhook": {"main": [[{"node": "Wait", "type": "main", "index": 0}]]}}});
     let file = dir.path().join("wf.json");
     std::fs::write(&file, workflow.to_string()).unwrap();
-    let out = sluice(dir.path())
+    let mut import = sluice(dir.path());
+    import
         .args(["workflow", "import"])
         .arg(&file)
-        .arg("--activate")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg("--activate");
+    stdout_of(import);
     let key = String::from_utf8(
         sluice(dir.path())
             .args(["apikey", "create"])

@@ -101,12 +101,18 @@ pub fn import(
     if activate {
         cmd.arg("--activate");
     }
+    stdout_of(cmd);
+}
+
+/// Runs `cmd`, which must succeed (its stderr is the failure message); its standard output.
+pub fn stdout_of(mut cmd: Command) -> String {
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// An API GET on `port`, as JSON.
