@@ -173,27 +173,33 @@ impl HttpConfig {
     /// v3 - v4.4.
     fn current(def: &NodeDef, params: &Param) -> Result<Self, NodeError> {
         let r = Reader::fixed(params);
-        let specify = |path: &str| r.str_or(path, "keypair");
-        let mut query = Vec::new();
-        if r.bool_or("sendQuery", false)? {
-            query.push(match specify("specifyQuery")? {
+        // Query parameters or headers when `send` is on: key/value pairs, or one JSON object.
+        let pairs = |send: &str, specify: &str, json_path: &str, label, pairs_path: &str| {
+            if !r.bool_or(send, false)? {
+                return Ok::<_, NodeError>(Vec::new());
+            }
+            Ok(vec![match r.str_or(specify, "keypair")? {
                 "json" => Pairs::Json {
-                    path: "jsonQuery".into(),
-                    label: "JSON Query Parameters",
+                    path: json_path.into(),
+                    label,
                 },
-                _ => Pairs::KeyPair("queryParameters.parameters".into()),
-            });
-        }
-        let mut headers = Vec::new();
-        if r.bool_or("sendHeaders", false)? {
-            headers.push(match specify("specifyHeaders")? {
-                "json" => Pairs::Json {
-                    path: "jsonHeaders".into(),
-                    label: "JSON Headers",
-                },
-                _ => Pairs::KeyPair("headerParameters.parameters".into()),
-            });
-        }
+                _ => Pairs::KeyPair(pairs_path.into()),
+            }])
+        };
+        let query = pairs(
+            "sendQuery",
+            "specifyQuery",
+            "jsonQuery",
+            "JSON Query Parameters",
+            "queryParameters.parameters",
+        )?;
+        let headers = pairs(
+            "sendHeaders",
+            "specifyHeaders",
+            "jsonHeaders",
+            "JSON Headers",
+            "headerParameters.parameters",
+        )?;
         let body = if r.bool_or("sendBody", false)? {
             Some(current_body(params)?)
         } else {
