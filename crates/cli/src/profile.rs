@@ -1,5 +1,6 @@
 //! The per-node profile of a run, as a table or JSON on stderr, with the counters nodes add
-//! (requests, bytes, rate-limit waits, cache hits, rows written, ...).
+//! (requests, bytes, rate-limit waits, cache hits, rows written, ...) and the hints they leave
+//! (a sequential scan of a large table, ...).
 
 use crate::ProfileFormat;
 use sluice_engine::{classify_duration, RunOutcome};
@@ -27,6 +28,7 @@ pub fn print(outcome: &RunOutcome, format: ProfileFormat) {
                         "sharePercent": (share(n.total_ns) * 10.0).round() / 10.0,
                         "retries": n.retries,
                         "counters": n.counters,
+                        "hints": n.hints,
                     })
                 })
                 .collect();
@@ -61,6 +63,11 @@ pub fn print(outcome: &RunOutcome, format: ProfileFormat) {
                     share(n.total_ns),
                     counters.join(" ")
                 )
+            }
+            for n in &nodes {
+                for hint in &n.hints {
+                    eprintln!("hint: {}: {hint}", n.node);
+                }
             }
             eprintln!(
                 "total {} (nodes {}), status {status}, execution {}",

@@ -1,5 +1,7 @@
 //! The `sluice` binary end to end: exit codes, messages, outputs of run / test / check.
 
+mod support;
+
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -285,47 +287,13 @@ fn the_example_workflow_routes_orders() {
     );
 }
 
-/// A tiny HTTP/1.1 server on a random 127.0.0.1 port: GET of a path in `routes` answers its
-/// (status, body), anything else 404. It serves until the test process ends.
-fn http_server(routes: Vec<(&'static str, u16, String)>) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut header = String::new();
-            while reader.read_line(&mut header).unwrap() > 2 {
-                header.clear();
-            }
-            let path = request_line.split(' ').nth(1).unwrap_or_default();
-            let (status, body) = routes
-                .iter()
-                .find(|(route, ..)| *route == path)
-                .map_or((404, String::new()), |(_, status, body)| {
-                    (*status, body.clone())
-                });
-            let reason = if status == 200 { "OK" } else { "Not Found" };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n\
-                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    base
-}
-
 #[test]
 fn run_executes_a_sub_workflow_fetched_from_a_url() {
     let sub = json!({"name": "sub", "nodes": [
         {"name": "In", "type": "n8n-nodes-base.executeWorkflowTrigger", "typeVersion": 1.1,
          "position": [0, 0], "parameters": {"workflowInputs": {"values": [{"name": "who"}]}}}
     ], "connections": {}});
-    let base = http_server(vec![
+    let (base, _) = support::http_stub(vec![
         ("/sub.json", 200, sub.to_string()),
         ("/broken.json", 200, "{\"nodes\": [".into()),
     ]);

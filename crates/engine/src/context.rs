@@ -72,6 +72,8 @@ pub struct ExecuteContext<'a> {
     pub(crate) credentials: Arc<NodeCredentials>,
     /// Named counters for this node run's profile, in first-use order.
     pub(crate) counters: Mutex<Vec<(&'static str, u64)>>,
+    /// Hints for this node run's profile.
+    pub(crate) hints: Mutex<Vec<String>>,
 }
 
 impl<'a> ExecuteContext<'a> {
@@ -165,6 +167,16 @@ impl<'a> ExecuteContext<'a> {
         match counters.iter_mut().find(|(name, _)| *name == counter) {
             Some((_, total)) => *total += n,
             None => counters.push((counter, n)),
+        }
+    }
+
+    /// Note in this node run's profile something that makes it slow and what would help (a
+    /// sequential scan of a large table, say); shown by `sluice run --profile`.
+    pub fn profile_hint(&self, hint: impl Into<String>) {
+        let hint = hint.into();
+        let mut hints = self.hints.lock().expect("hints lock");
+        if !hints.contains(&hint) {
+            hints.push(hint);
         }
     }
 

@@ -19,6 +19,10 @@ pub struct NodeProfile {
     /// Counters the node added ([`ExecuteContext::count`](crate::ExecuteContext::count)).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub counters: IndexMap<&'static str, u64>,
+    /// What the node noticed that makes it slow, with what would help
+    /// ([`ExecuteContext::profile_hint`](crate::ExecuteContext::profile_hint)).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
 }
 
 /// The error a run ended with, as n8n records it.
@@ -138,6 +142,8 @@ pub struct NodeSummary {
     pub retries: u32,
     /// The node's counters summed over its runs.
     pub counters: IndexMap<&'static str, u64>,
+    /// The hints of its runs, each once.
+    pub hints: Vec<String>,
 }
 
 /// How the seed course grades a whole run: fast < 5 s, acceptable < 30 s, slow < 60 s, critical.
@@ -170,6 +176,14 @@ impl RunData {
                         *sum.entry(*name).or_default() += n;
                     }
                     sum
+                }),
+                hints: runs.iter().fold(Vec::new(), |mut all, r| {
+                    for hint in &r.profile.hints {
+                        if !all.contains(hint) {
+                            all.push(hint.clone());
+                        }
+                    }
+                    all
                 }),
             })
             .collect()

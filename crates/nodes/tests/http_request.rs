@@ -1,7 +1,7 @@
 //! HTTP Request against a local server (axum on 127.0.0.1, started per test) that records every
 //! request with its arrival time and counts requests in flight: parameters and bodies as sent,
 //! authentication from credentials, response formats, n8n's error items, and Sluice's options
-//! (bounded concurrency, retries honouring Retry-After, rate limits).
+//! (bounded concurrency, retries honouring Retry-After, rate limits, the circuit breaker).
 
 mod common;
 
@@ -94,6 +94,7 @@ async fn handle(
             .into_response(),
         "busy" => axum::Json(json!({"finally": true})).into_response(),
         "broken" => (StatusCode::INTERNAL_SERVER_ERROR, "it broke").into_response(),
+        "storm" => (StatusCode::SERVICE_UNAVAILABLE, "down for now").into_response(),
         "token" => {
             let form = String::from_utf8_lossy(&body).to_string();
             if form.contains("grant_type=client_credentials") {
@@ -586,4 +587,52 @@ async fn the_cache_makes_one_call_for_many_items_asking_the_same() {
     )
     .await;
     assert_eq!(mock.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn a_503_storm_opens_the_breaker_and_a_probe_closes_it() {
+    let (base, mock) = start().await;
+    let storm = |path: &str, reset_ms: u64| {
+        workflow(
+            4.2,
+            json!({"url": format!("{base}/{path}"),
+                   "options": {"maxConcurrency": 1,
+                               "circuitBreaker": {"failures": 3, "resetAfter": reset_ms}}}),
+            10,
+            json!({"onError": "continueRegularOutput"}),
+        )
+    };
+    let outcome = run(storm("storm", 60_000), None).await;
+    let out = jsons(&outcome);
+    assert_eq!(out.len(), 10);
+    assert_eq!(mock.seen().len(), 3, "the host sees only the failures that open it");
+    assert_eq!(out[2]["error"]["statusCode"], 503);
+    let refused = out[3]["error"].as_str().unwrap();
+    assert!(
+        refused.starts_with("The circuit breaker for 127.0.0.1:")
+            && refused.contains("is open after 3 consecutive failed requests"),
+        "{refused}"
+    );
+    assert_eq!(counter(&outcome, "circuitOpen"), 7);
+
+    // A short reset: after it, one probe goes through; its success closes the breaker.
+    let (base, mock) = start().await;
+    let storm = |path: &str| {
+        workflow(
+            4.2,
+            json!({"url": format!("{base}/{path}"),
+                   "options": {"maxConcurrency": 1,
+                               "circuitBreaker": {"failures": 2, "resetAfter": 150}}}),
+            4,
+            json!({"onError": "continueRegularOutput"}),
+        )
+    };
+    run(storm("storm"), None).await;
+    assert_eq!(mock.seen().len(), 2);
+    let still_open = run(storm("json"), None).await;
+    assert!(jsons(&still_open)[0]["error"].is_string());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let recovered = run(storm("json"), None).await;
+    assert_eq!(jsons(&recovered), vec![json!({"ok": true}); 4]);
+    assert_eq!(mock.seen().len(), 6);
 }

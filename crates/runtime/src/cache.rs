@@ -1,6 +1,8 @@
 //! Response caches shared by every execution of the process: entries live for a fixed time and
 //! are filled once however many callers ask at the same moment (single flight): the first caller
-//! runs the request, the others wait for its answer. A failed fill caches nothing.
+//! runs the request, the others wait for its answer. A failed fill caches nothing. A fill says
+//! how long its value lives, so a value read from a shared store (Redis) expires here when it
+//! expires there.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,11 +11,19 @@ use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 struct Entry<T> {
-    created: Instant,
-    value: OnceCell<T>,
+    /// The value and when it expires.
+    value: OnceCell<(T, Instant)>,
 }
 
-/// A cache of `T` by key with one time-to-live per lookup.
+/// What a fill produced: the value, how long to keep it, and whether it was itself found in a
+/// cache (a shared store) rather than fetched.
+pub struct Filled<T> {
+    pub value: T,
+    pub ttl: Duration,
+    pub lookup: Lookup,
+}
+
+/// A cache of `T` by key; each value lives as long as its fill says.
 pub struct TtlCache<T> {
     entries: Mutex<HashMap<String, Arc<Entry<T>>>>,
 }
@@ -34,44 +44,37 @@ pub enum Lookup {
 }
 
 impl<T: Clone> TtlCache<T> {
-    /// The value under `key` if it is younger than `ttl`, else the one `fill` produces (stored
-    /// when it succeeds). Concurrent callers of one key share one `fill`.
-    pub async fn get_or_fill<E, F, Fut>(
-        &self,
-        key: &str,
-        ttl: Duration,
-        fill: F,
-    ) -> Result<(T, Lookup), E>
+    /// The value under `key` if it has not expired, else the one `fill` produces (kept when
+    /// it succeeds). Concurrent callers of one key share one `fill`; they see a hit, the caller
+    /// that filled sees the fill's own lookup.
+    pub async fn get_or_fill<E, F, Fut>(&self, key: &str, fill: F) -> Result<(T, Lookup), E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
+        Fut: Future<Output = Result<Filled<T>, E>>,
     {
         let entry = {
             let mut entries = self.entries.lock().expect("cache entries");
             let now = Instant::now();
-            entries.retain(|_, e| now.duration_since(e.created) < ttl || e.value.get().is_none());
+            entries.retain(|_, e| e.value.get().is_none_or(|(_, expires)| *expires > now));
             entries
                 .entry(key.to_string())
                 .or_insert_with(|| {
                     Arc::new(Entry {
-                        created: now,
                         value: OnceCell::new(),
                     })
                 })
                 .clone()
         };
-        let mut filled = false;
-        let value = entry
+        let mut lookup = Lookup::Hit;
+        let (value, _) = entry
             .value
-            .get_or_try_init(|| {
-                filled = true;
-                fill()
+            .get_or_try_init(|| async {
+                let filled = fill().await?;
+                lookup = filled.lookup;
+                Ok((filled.value, Instant::now() + filled.ttl))
             })
             .await?;
-        Ok((
-            value.clone(),
-            if filled { Lookup::Miss } else { Lookup::Hit },
-        ))
+        Ok((value.clone(), lookup))
     }
 }
 
@@ -80,16 +83,24 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    fn fetched(value: u32, ttl: Duration) -> Filled<u32> {
+        Filled {
+            value,
+            ttl,
+            lookup: Lookup::Miss,
+        }
+    }
+
     #[tokio::test]
     async fn concurrent_callers_share_one_fill() {
         let cache = TtlCache::<u32>::default();
         let fills = AtomicUsize::new(0);
         let ask = || async {
             cache
-                .get_or_fill("k", Duration::from_secs(60), || async {
+                .get_or_fill("k", || async {
                     fills.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(20)).await;
-                    Ok::<_, ()>(7)
+                    Ok::<_, ()>(fetched(7, Duration::from_secs(60)))
                 })
                 .await
                 .unwrap()
@@ -106,24 +117,46 @@ mod tests {
         let cache = TtlCache::<u32>::default();
         let ttl = Duration::from_millis(30);
         let failed = cache
-            .get_or_fill("k", ttl, || async { Err::<u32, _>("down") })
+            .get_or_fill("k", || async { Err::<Filled<u32>, _>("down") })
             .await;
         assert!(failed.is_err());
         let (v, first) = cache
-            .get_or_fill("k", ttl, || async { Ok::<_, ()>(1) })
+            .get_or_fill("k", || async { Ok::<_, ()>(fetched(1, ttl)) })
             .await
             .unwrap();
         assert_eq!((v, first), (1, Lookup::Miss));
         let (_, second) = cache
-            .get_or_fill("k", ttl, || async { Ok::<_, ()>(2) })
+            .get_or_fill("k", || async { Ok::<_, ()>(fetched(2, ttl)) })
             .await
             .unwrap();
         assert_eq!(second, Lookup::Hit);
         tokio::time::sleep(Duration::from_millis(40)).await;
         let (v, third) = cache
-            .get_or_fill("k", ttl, || async { Ok::<_, ()>(3) })
+            .get_or_fill("k", || async { Ok::<_, ()>(fetched(3, ttl)) })
             .await
             .unwrap();
         assert_eq!((v, third), (3, Lookup::Miss));
+    }
+
+    #[tokio::test]
+    async fn a_value_lives_as_long_as_its_fill_says() {
+        let cache = TtlCache::<u32>::default();
+        let from_store = || async {
+            Ok::<_, ()>(Filled {
+                value: 9,
+                ttl: Duration::from_millis(10),
+                lookup: Lookup::Hit,
+            })
+        };
+        assert_eq!(
+            cache.get_or_fill("k", from_store).await.unwrap(),
+            (9, Lookup::Hit)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (v, _) = cache
+            .get_or_fill("k", || async { Ok::<_, ()>(fetched(4, Duration::from_secs(9))) })
+            .await
+            .unwrap();
+        assert_eq!(v, 4, "the short-lived value expired");
     }
 }

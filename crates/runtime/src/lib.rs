@@ -4,12 +4,14 @@
 //! never call the system clock or file system directly, so tests (and `sluice test`) can run on a
 //! virtual clock, where a 42 s Wait returns at once but still reads as 42 s later, and with
 //! virtual files. Credentials: one lookup rule over a file (`sluice run`) or the store (`sluice
-//! serve`). HTTP: the process's pooled clients, and the rate-limit buckets and response caches every
-//! execution shares.
+//! serve`). HTTP: the process's pooled clients, and the rate-limit buckets, response caches and
+//! circuit breakers every execution shares (global buckets and shared caches on the process's
+//! Redis, for every process).
 //! Database connections: one Postgres pool and one multiplexed Redis connection per credential
 //! per process.
 
 pub mod cache;
+pub mod circuit;
 mod clock;
 pub mod credentials;
 mod files;

@@ -2,9 +2,13 @@
 //! per bucket, no timers): `requests` per `per` with up to `burst` at once. A caller reserves a
 //! slot and is told how long to wait before using it, so waits can run on any clock and callers
 //! that reserve together are spaced out, never bunched.
+//!
+//! Local buckets live in the process ([`limiters`]); a global bucket ([`reserve_global`]) is
+//! the same algorithm run as one Lua script on the process's Redis, on Redis's clock, so every
+//! process that names the bucket shares its rate.
 
 use crate::http::Keyed;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How fast a bucket lets requests through.
@@ -61,14 +65,56 @@ pub struct Limiters(Keyed<RateLimiter>);
 impl Limiters {
     /// The bucket for `key` at `quota` (a changed quota gets a fresh bucket).
     pub fn get(&self, key: &str, quota: Quota) -> Arc<RateLimiter> {
-        let full = format!(
-            "{key}\n{}/{}ms/{}",
-            quota.requests,
-            quota.per.as_millis(),
-            quota.burst
-        );
-        self.0.get_or_insert_with(&full, || RateLimiter::new(quota))
+        self.0
+            .get_or_insert_with(&bucket_key(key, quota), || RateLimiter::new(quota))
     }
+}
+
+/// The bucket's name with its quota (a changed quota gets a fresh bucket).
+fn bucket_key(key: &str, quota: Quota) -> String {
+    format!(
+        "{key}\n{}/{}ms/{}",
+        quota.requests,
+        quota.per.as_millis(),
+        quota.burst
+    )
+}
+
+/// GCRA on Redis's clock: KEYS[1] holds the theoretical arrival time in ms; ARGV are the
+/// emission interval and the burst tolerance in ms. Returns the wait before sending, in ms.
+static GLOBAL_GCRA: LazyLock<::redis::Script> = LazyLock::new(|| {
+    ::redis::Script::new(
+        r"
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+        local emission = tonumber(ARGV[1])
+        local tolerance = tonumber(ARGV[2])
+        local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+        if tat < now then tat = now end
+        local start = tat - tolerance
+        if start < now then start = now end
+        local next_tat = tat + emission
+        redis.call('SET', KEYS[1], string.format('%.3f', next_tat), 'PX',
+            math.ceil(next_tat - now) + 1000)
+        return string.format('%.3f', start - now)
+        ",
+    )
+});
+
+/// Reserve the next slot of the global bucket `bucket` (shared by every process on the
+/// process's Redis); returns how long to wait before sending.
+pub async fn reserve_global(bucket: &str, quota: Quota) -> Result<Duration, String> {
+    let (redis, mut connection) = crate::redis::process_redis()?;
+    let key = redis.key(&format!("ratelimit:{}", bucket_key(bucket, quota)));
+    let wait_ms: String = GLOBAL_GCRA
+        .key(key)
+        .arg(quota.emission_ms())
+        .arg(quota.tolerance_ms())
+        .invoke_async(&mut connection)
+        .await
+        .map_err(|e| format!("Redis at {}: {e}", redis.display_url()))?;
+    let wait_ms: f64 = wait_ms.parse().unwrap_or(0.0);
+    Ok(Duration::from_secs_f64(wait_ms.max(0.0) / 1000.0))
 }
 
 /// The process-wide [`Limiters`].
@@ -107,5 +153,24 @@ mod tests {
         });
         let waits: Vec<u128> = (0..3).map(|_| ms(limiter.reserve(5.0))).collect();
         assert_eq!(waits, vec![0, 10, 20]);
+    }
+
+    #[tokio::test]
+    async fn the_global_bucket_spaces_requests_like_a_local_one() {
+        let quota = Quota {
+            requests: 10,
+            per: Duration::from_secs(1),
+            burst: 2,
+        };
+        // A fresh bucket name per run: the shared Redis outlives the test.
+        let bucket = format!("test-{}", std::process::id());
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            waits.push(reserve_global(&bucket, quota).await.expect("redis").as_millis());
+        }
+        // Two at once, then one every 100 ms (less the few ms the calls themselves took).
+        assert_eq!(&waits[..2], &[0, 0]);
+        assert!((90..=100).contains(&waits[2]), "{waits:?}");
+        assert!((190..=200).contains(&waits[3]), "{waits:?}");
     }
 }

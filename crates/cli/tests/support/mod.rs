@@ -6,6 +6,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub fn sluice(dir: &std::path::Path) -> Command {
@@ -129,4 +130,45 @@ pub fn eventually(what: &str, check: impl Fn() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Requests a stub saw: path and arrival time.
+pub type Hits = Arc<Mutex<Vec<(String, Instant)>>>;
+
+/// A tiny HTTP/1.1 server on a random 127.0.0.1 port: a request for a path in `routes` gets its
+/// (status, body) as JSON, anything else 404; every request is recorded in the returned
+/// [`Hits`]. It serves until the test process ends.
+pub fn http_stub(routes: Vec<(&'static str, u16, String)>) -> (String, Hits) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hits: Hits = Arc::default();
+    let seen = hits.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut header = String::new();
+            while reader.read_line(&mut header).unwrap() > 2 {
+                header.clear();
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or_default();
+            seen.lock().unwrap().push((path.to_string(), Instant::now()));
+            let (status, body) = routes
+                .iter()
+                .find(|(route, ..)| *route == path)
+                .map_or((404, String::new()), |(_, status, body)| {
+                    (*status, body.clone())
+                });
+            let reason = if status == 200 { "OK" } else { "Not Found" };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (base, hits)
 }

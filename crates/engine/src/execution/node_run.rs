@@ -62,6 +62,7 @@ impl Run<'_> {
         };
         let mut retries = 0u32;
         let mut counters = IndexMap::new();
+        let mut hints = Vec::new();
         let result: Result<Option<Vec<Vec<Item>>>, NodeError> = if let Some(pinned) = pinned {
             Ok(Some(vec![pinned.clone()]))
         } else if def.disabled {
@@ -95,6 +96,7 @@ impl Run<'_> {
                 logs: Mutex::new(Vec::new()),
                 credentials,
                 counters: Mutex::new(Vec::new()),
+                hints: Mutex::new(Vec::new()),
             };
             let tries = def.tries();
             let mut result = node.execute(&ctx).await;
@@ -108,6 +110,7 @@ impl Run<'_> {
             let state = ctx.state.into_inner().expect("node state");
             let logs = ctx.logs.into_inner().expect("node logs");
             counters.extend(ctx.counters.into_inner().expect("node counters"));
+            hints = ctx.hints.into_inner().expect("node hints");
             self.states.insert(entry.node, state);
             self.logs
                 .extend(logs.into_iter().map(|l| (def.name.clone(), l)));
@@ -125,6 +128,7 @@ impl Run<'_> {
             duration_ns: wall.elapsed().as_nanos() as u64,
             retries,
             counters: counters.clone(),
+            hints: hints.clone(),
         };
         let execution_index = self.execution_index;
         self.execution_index += 1;

@@ -7,6 +7,7 @@
 use crate::util::params::{unsupported as unknown, Reader};
 use sluice_engine::{NodeError, Param};
 use sluice_model::{NodeDef, Value};
+use sluice_runtime::circuit::BreakerPolicy;
 use sluice_runtime::http::ClientOptions;
 use std::time::Duration;
 
@@ -111,23 +112,36 @@ pub(crate) struct RetryConfig {
     pub max_delay: Duration,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum LimitScope {
     Node,
     Credential,
     Host,
+    /// One bucket on the process's Redis shared by every process: `options.rateLimit.bucket`,
+    /// else the request's host.
+    Global { bucket: Option<String> },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct RateLimitConfig {
     pub quota: sluice_runtime::rate_limit::Quota,
     pub scope: LimitScope,
+}
+
+/// Where cached responses live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheStore {
+    /// In the process.
+    Memory,
+    /// On the process's Redis, shared by every process (and in memory in front of it).
+    Redis,
 }
 
 /// Sluice's response cache (`options.cache`).
 #[derive(Clone, Debug)]
 pub(crate) struct CacheConfig {
     pub ttl: Duration,
+    pub store: CacheStore,
     /// `options.cache.key`: an expression per item; by default the request itself.
     pub key: Option<Param>,
 }
@@ -152,6 +166,7 @@ pub(crate) struct HttpConfig {
     pub retry: Option<RetryConfig>,
     pub rate_limit: Option<RateLimitConfig>,
     pub cache: Option<CacheConfig>,
+    pub circuit_breaker: Option<BreakerPolicy>,
 }
 
 /// Ours: requests in flight per node run unless `options.maxConcurrency` says otherwise.
@@ -280,6 +295,7 @@ impl HttpConfig {
             retry: None,
             rate_limit: None,
             cache: None,
+            circuit_breaker: None,
         };
         config.read_ours(params)?;
         Ok(config)
@@ -371,6 +387,7 @@ impl HttpConfig {
             retry: None,
             rate_limit: None,
             cache: None,
+            circuit_breaker: None,
         };
         config.read_ours(params)?;
         Ok(config)
@@ -394,16 +411,11 @@ impl HttpConfig {
             });
         }
         if params.path("options.cache").is_some() {
-            match r.str_or("options.cache.store", "memory")? {
-                "memory" => {}
-                other => {
-                    return Err(NodeError::new(format!(
-                        "cache store '{other}' is not supported: use 'memory' (one cache per \
-                         process)"
-                    ))
-                    .with_parameter("options.cache.store"))
-                }
-            }
+            let store = match r.str_or("options.cache.store", "memory")? {
+                "memory" => CacheStore::Memory,
+                "redis" => CacheStore::Redis,
+                other => return Err(unknown("options.cache.store", other)),
+            };
             let ttl = r.number_or("options.cache.ttl", 60.0)?;
             if ttl <= 0.0 {
                 return Err(NodeError::new("must be more than 0 seconds")
@@ -411,6 +423,7 @@ impl HttpConfig {
             }
             self.cache = Some(CacheConfig {
                 ttl: Duration::from_secs_f64(ttl),
+                store,
                 key: params.path("options.cache.key").cloned(),
             });
         }
@@ -427,13 +440,12 @@ impl HttpConfig {
                 "node" => LimitScope::Node,
                 "credential" => LimitScope::Credential,
                 "host" => LimitScope::Host,
-                "global" => {
-                    return Err(NodeError::new(
-                        "scope 'global' (one bucket in Redis for every process) is not \
-                         supported yet: use 'node', 'credential' or 'host' (per process)",
-                    )
-                    .with_parameter("options.rateLimit.scope"))
-                }
+                "global" => LimitScope::Global {
+                    bucket: r
+                        .text("options.rateLimit.bucket")?
+                        .filter(|b| !b.is_empty())
+                        .map(String::from),
+                },
                 other => return Err(unknown("options.rateLimit.scope", other)),
             };
             self.rate_limit = Some(RateLimitConfig {
@@ -443,6 +455,17 @@ impl HttpConfig {
                     burst: r.number_or("options.rateLimit.burst", 1.0)?.max(1.0) as u32,
                 },
                 scope,
+            });
+        }
+        if params.path("options.circuitBreaker").is_some() {
+            let failures = r.number_or("options.circuitBreaker.failures", 5.0)?;
+            if failures < 1.0 {
+                return Err(NodeError::new("must be at least 1")
+                    .with_parameter("options.circuitBreaker.failures"));
+            }
+            self.circuit_breaker = Some(BreakerPolicy {
+                failures: failures as u32,
+                reset_after: millis(r.number_or("options.circuitBreaker.resetAfter", 30_000.0)?),
             });
         }
         Ok(())

@@ -12,6 +12,7 @@ mod pagination;
 mod request;
 mod response;
 mod send;
+mod shared_cache;
 #[cfg(test)]
 mod tests;
 
@@ -22,7 +23,7 @@ use response::Reply;
 use send::Sender;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef};
-use sluice_runtime::cache::{Lookup, TtlCache};
+use sluice_runtime::cache::{Filled, Lookup, TtlCache};
 use sluice_runtime::http::Http;
 use std::sync::OnceLock;
 
@@ -175,12 +176,21 @@ async fn cached(
         ctx.node().credentials
     );
     let fetched = reply_cache()
-        .get_or_fill(&key, cache.ttl, || async {
-            match sender.send(spec).await {
-                Ok(reply) if (200..300).contains(&reply.status) => Ok(reply),
-                Ok(reply) => Err(NotCached::Reply(reply)),
-                Err(failure) => Err(NotCached::Failed(failure)),
+        .get_or_fill(&key, || async {
+            if cache.store == config::CacheStore::Redis {
+                if let Some((value, ttl)) = shared_cache::get(&key).await.map_err(NotCached::Failed)? {
+                    return Ok(Filled { value, ttl, lookup: Lookup::Hit });
+                }
             }
+            let reply = match sender.send(spec).await {
+                Ok(reply) if (200..300).contains(&reply.status) => reply,
+                Ok(reply) => return Err(NotCached::Reply(reply)),
+                Err(failure) => return Err(NotCached::Failed(failure)),
+            };
+            if cache.store == config::CacheStore::Redis {
+                shared_cache::put(&key, &reply, cache.ttl).await.map_err(NotCached::Failed)?;
+            }
+            Ok(Filled { value: reply, ttl: cache.ttl, lookup: Lookup::Miss })
         })
         .await;
     match fetched {

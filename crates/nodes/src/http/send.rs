@@ -1,8 +1,9 @@
-//! Sending one request: the rate limit first, then authentication, then the request itself on
-//! the process's pooled client with redirects followed hop by hop (each hop counted), and
-//! Sluice's per-item retries with exponential backoff and jitter that honour `Retry-After` on
-//! 429 and 503. Every request adds to the node run's `requests`, `bytesOut` and `bytesIn`
-//! counters; waits add to `rateLimitWaitMs`, retries to `retries`.
+//! Sending one request: the host's circuit breaker first (an open one refuses at once), then
+//! the rate limit, authentication, and the request itself on the process's pooled client with
+//! redirects followed hop by hop (each hop counted), and Sluice's per-item retries with
+//! exponential backoff and jitter that honour `Retry-After` on 429 and 503. Every request adds
+//! to the node run's `requests`, `bytesOut` and `bytesIn` counters; waits add to
+//! `rateLimitWaitMs`, retries to `retries`, refusals of an open breaker to `circuitOpen`.
 
 use super::auth;
 use super::config::{HttpConfig, LimitScope, ResponseFormat};
@@ -12,8 +13,9 @@ use super::response::Reply;
 use rand::Rng;
 use sluice_engine::ExecuteContext;
 use sluice_model::Value;
+use sluice_runtime::circuit::{breakers, Permit};
 use sluice_runtime::http::Http;
-use sluice_runtime::rate_limit::{limiters, RateLimiter};
+use sluice_runtime::rate_limit::{limiters, reserve_global, RateLimiter};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,8 +42,8 @@ impl<'c, 'a> Sender<'c, 'a> {
         client: reqwest::Client,
         credential: Option<(String, Value)>,
     ) -> Self {
-        let limiter = config.rate_limit.and_then(|limit| {
-            let key = match limit.scope {
+        let limiter = config.rate_limit.as_ref().and_then(|limit| {
+            let key = match &limit.scope {
                 LimitScope::Node => Some(format!(
                     "node\n{}\n{}",
                     ctx.workflow().id_string(),
@@ -51,7 +53,7 @@ impl<'c, 'a> Sender<'c, 'a> {
                     Some((kind, _)) => format!("credential\n{kind}\n{}", credential_key(ctx, kind)),
                     None => format!("node\n{}\n{}", ctx.workflow().id_string(), ctx.node().name),
                 }),
-                LimitScope::Host => None,
+                LimitScope::Host | LimitScope::Global { .. } => None,
             }?;
             Some(limiters().get(&key, limit.quota))
         });
@@ -68,7 +70,14 @@ impl<'c, 'a> Sender<'c, 'a> {
     pub async fn send(&self, spec: &RequestSpec) -> Result<Reply, Failure> {
         let mut attempt = 0u32;
         loop {
+            let permit = self.breaker_permit(&spec.url)?;
             let result = self.send_once(spec).await;
+            if let Some(permit) = permit {
+                match &result {
+                    Ok(reply) if reply.status < 500 => permit.succeeded(),
+                    _ => permit.failed(),
+                }
+            }
             let Some(retry) = self.config.retry else {
                 return result;
             };
@@ -93,11 +102,37 @@ impl<'c, 'a> Sender<'c, 'a> {
         }
     }
 
+    /// Leave to try the host of `url` from its circuit breaker, when the node has one; an open
+    /// breaker is a failure that is not retried.
+    fn breaker_permit(&self, url: &str) -> Result<Option<Permit>, Failure> {
+        let Some(policy) = self.config.circuit_breaker else {
+            return Ok(None);
+        };
+        let url = parse_url(url)?;
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        match breakers().get(&host, policy).permit() {
+            Ok(permit) => Ok(Some(permit)),
+            Err(refused) => {
+                self.ctx.count("circuitOpen", 1);
+                Err(Failure::item(format!(
+                    "The circuit breaker for {host} is open after {} consecutive failed \
+                     requests: no request is sent to it for another {:.1} s",
+                    refused.failures,
+                    refused.retry_in.as_secs_f64()
+                )))
+            }
+        }
+    }
+
     /// One attempt: rate limit, authentication, request and its redirects.
     async fn send_once(&self, spec: &RequestSpec) -> Result<Reply, Failure> {
         let mut spec = spec.clone();
         let mut url = parse_url(&spec.url)?;
-        self.wait_for_rate_limit(&url).await;
+        self.wait_for_rate_limit(&url).await?;
         if let Some((kind, data)) = &self.credential {
             auth::apply(kind, data, &mut spec, &self.client).await?;
         }
@@ -192,24 +227,32 @@ impl<'c, 'a> Sender<'c, 'a> {
         }
     }
 
-    async fn wait_for_rate_limit(&self, url: &reqwest::Url) {
-        let Some(limit) = self.config.rate_limit else {
-            return;
+    async fn wait_for_rate_limit(&self, url: &reqwest::Url) -> Result<(), Failure> {
+        let Some(limit) = &self.config.rate_limit else {
+            return Ok(());
         };
-        // Node and credential buckets are known up front; host buckets depend on the URL.
-        let limiter = match &self.limiter {
-            Some(limiter) => limiter.clone(),
-            None => limiters().get(
-                &format!("host\n{}", url.host_str().unwrap_or_default()),
-                limit.quota,
-            ),
+        let host = url.host_str().unwrap_or_default();
+        let wait = match (&limit.scope, &self.limiter) {
+            (LimitScope::Global { bucket }, _) => {
+                let bucket = bucket.clone().unwrap_or_else(|| format!("host:{host}"));
+                reserve_global(&bucket, limit.quota).await.map_err(|e| {
+                    Failure::item(format!("The global rate limit cannot be checked: {e}"))
+                })?
+            }
+            // Node and credential buckets are known up front; host buckets depend on the URL.
+            (_, Some(limiter)) => self.reserve(limiter),
+            (_, None) => self.reserve(&limiters().get(&format!("host\n{host}"), limit.quota)),
         };
-        let now_ms = self.ctx.now().timestamp_micros() as f64 / 1000.0;
-        let wait = limiter.reserve(now_ms);
         if !wait.is_zero() {
             self.ctx.count("rateLimitWaitMs", wait.as_millis() as u64);
             self.ctx.clock().sleep(wait).await;
         }
+        Ok(())
+    }
+
+    /// A slot of a local bucket, on the execution's clock.
+    fn reserve(&self, limiter: &RateLimiter) -> Duration {
+        limiter.reserve(self.ctx.now().timestamp_micros() as f64 / 1000.0)
     }
 }
 

@@ -169,6 +169,13 @@ impl Node for Postgres {
                 Piece::Failed(index, error) => return Err(error.with_item(index)),
             }
         }
+        if config.explain {
+            for item in &out {
+                for hint in explain::scan_hints(&item.json) {
+                    ctx.profile_hint(hint);
+                }
+            }
+        }
         Ok(vec![out])
     }
 }
