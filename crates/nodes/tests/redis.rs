@@ -250,3 +250,93 @@ async fn unreachable_server_is_a_clear_error() {
     );
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+/// A private TLS-only redis-server on a free port with a fresh self-signed certificate; killed
+/// (and its directory removed) when dropped.
+struct TlsRedis {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tls_redis() -> TlsRedis {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj"])
+        .arg("/CN=localhost")
+        .args(["-keyout", &path("key.pem"), "-out", &path("cert.pem")])
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("redis-server")
+        .args(["--port", "0", "--tls-port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--tls-cert-file", &path("cert.pem"), "--tls-key-file", &path("key.pem")])
+        .args(["--tls-auth-clients", "no", "--save", "", "--appendonly", "no"])
+        .args(["--dir", &path("")])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "TLS redis did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    TlsRedis {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn ssl_credentials_connect_over_tls() {
+    let server = tls_redis();
+    let credential = |verify: bool| {
+        json!({"host": "127.0.0.1", "port": server.port, "database": 0, "ssl": true,
+               "disableTlsVerification": !verify})
+    };
+    let key = unique("sluice-tls");
+    let outcome = run_with_credential(
+        REDIS,
+        1.0,
+        json!({"operation": "incr", "key": key}),
+        json!([{}, {}]),
+        "redis",
+        credential(false),
+        json!({}),
+    )
+    .await;
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    let out: Vec<Value> = output(&outcome, "Node")
+        .into_iter()
+        .map(|mut item| item["json"].take())
+        .collect();
+    assert_eq!(out, vec![json!({ &key: 1 }), json!({ &key: 2 })]);
+    // The self-signed certificate is refused when it is checked.
+    let checked = run_with_credential(
+        REDIS,
+        1.0,
+        json!({"operation": "incr", "key": key}),
+        json!([{}]),
+        "redis",
+        credential(true),
+        json!({}),
+    )
+    .await;
+    assert!(checked.error.is_some());
+}
