@@ -11,12 +11,11 @@
 //! - `independently`: no transaction around groups; a failing item does not stop the others.
 
 use super::config::Batching;
-use super::copy::Staged;
 use super::decode::row_to_json;
 use super::sql::TextParam;
 use deadpool_postgres::ClientWrapper;
 use futures_util::stream::FuturesOrdered;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use sluice_engine::NodeError;
 use sluice_model::{Item, JsonObject, PairedItem, Value};
 use std::collections::HashMap;
@@ -48,11 +47,9 @@ pub(super) enum Pairing {
 /// SQL statements with their parameters, run in order.
 pub(super) type Statements = Vec<(String, Vec<TextParam>)>;
 
-/// Statements run together (after their rows are staged, for bulk writes), and how their rows
-/// become output items.
+/// Statements run together, and how their rows become output items.
 pub(super) struct Unit {
     pub statements: Statements,
-    pub staged: Option<Staged>,
     pub pairing: Pairing,
 }
 
@@ -72,7 +69,6 @@ impl Unit {
         }
         Unit {
             statements,
-            staged: None,
             pairing: Pairing::Item {
                 index,
                 success_when_empty,
@@ -223,20 +219,6 @@ impl Runner<'_> {
         };
         'units: for group in groups {
             let unit = op.unit(group);
-            if unit.staged.is_some() {
-                // Staging uses the connection alone: after everything before, before the rest.
-                while let Some(result) = pending.next().await {
-                    results.push(result);
-                    if stopped(&results) {
-                        break 'units;
-                    }
-                }
-                results.push(self.unit(unit).await);
-                if stopped(&results) {
-                    break 'units;
-                }
-                continue;
-            }
             let alone = unit.statements.len() > 1;
             let mut statements = Vec::with_capacity(unit.statements.len());
             for (sql, params) in unit.statements {
@@ -293,15 +275,8 @@ impl Runner<'_> {
         results
     }
 
-    /// One unit on its own (its rows staged first, when it has any).
+    /// One unit on its own.
     async fn unit(&self, unit: Unit) -> Result<Vec<Item>, tokio_postgres::Error> {
-        if let Some(staged) = unit.staged {
-            self.client.batch_execute(&staged.prepare).await?;
-            let sink = self.client.copy_in(&staged.copy).await?;
-            futures_util::pin_mut!(sink);
-            sink.send(bytes::Bytes::from(staged.rows)).await?;
-            sink.finish().await?;
-        }
         let mut statements = Vec::with_capacity(unit.statements.len());
         for (sql, params) in unit.statements {
             statements.push((self.client.prepare_cached(&sql).await?, params));

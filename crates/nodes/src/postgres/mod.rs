@@ -1,12 +1,11 @@
 //! The Postgres node (`postgres` typeVersion 1-2.6): executeQuery, insert, upsert, update,
 //! select and deleteTable with n8n's parameters and output shapes, on the process's connection
-//! pool for the node's credential. Writes go in bulk (a COPY and one statement per chunk of
-//! items, see `write`), other operations pipeline one statement per item; `batching` gives each
+//! pool for the node's credential. Writes go in bulk (one statement per chunk of items, see
+//! `write`), other operations pipeline one statement per item; `batching` gives each
 //! `queryBatching` mode n8n's results and failure semantics.
 
 mod batching;
 mod config;
-mod copy;
 mod decode;
 mod execute_query;
 mod explain;
@@ -22,7 +21,7 @@ use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, Node
 use sluice_model::{NodeDef, Value};
 use sluice_runtime::postgres::{postgres_connection, PostgresCredential};
 use sql::{qualified, TextParam};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use write::Write;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -73,14 +72,14 @@ impl Postgres {
     }
 }
 
-/// The columns of `table` (which must exist) and their types.
+/// The column names of `table` (which must exist).
 async fn table_columns(
     client: &deadpool_postgres::ClientWrapper,
     table: &str,
-) -> Result<HashMap<String, String>, NodeError> {
+) -> Result<HashSet<String>, NodeError> {
     let statement = client
         .prepare_cached(
-            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute \
+            "SELECT attname::text FROM pg_catalog.pg_attribute \
              WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
         )
         .await
@@ -89,10 +88,7 @@ async fn table_columns(
         .query(&statement, &[&TextParam(Some(table.to_string()))])
         .await
         .map_err(|e| pg_error(&e).with_parameter("table"))?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
-        .collect())
+    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
 }
 
 #[async_trait::async_trait]

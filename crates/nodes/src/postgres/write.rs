@@ -1,16 +1,16 @@
-//! insert, upsert and update in bulk: items with the same columns are sent a chunk at a time by
-//! `COPY` into a staging table (see `copy`), and one statement per chunk writes them from there:
-//! `INSERT ... SELECT`, `INSERT ... ON CONFLICT DO UPDATE` (upsert) and `UPDATE ... FROM`
-//! (update). Items whose key repeats within a chunk start a new chunk, so later items win as
-//! they do when n8n runs one statement per item.
+//! insert, upsert and update in bulk: items with the same columns are sent a chunk at a time as
+//! one JSON parameter that Postgres expands into rows of the table's own types
+//! (`json_populate_recordset`), so one prepared statement per column set writes thousands of
+//! rows per round trip: `INSERT ... SELECT`, `INSERT ... ON CONFLICT DO UPDATE` (upsert) and
+//! `UPDATE ... FROM` (update). Items whose key repeats within a chunk start a new chunk, so
+//! later items win as they do when n8n runs one statement per item.
 
 use super::batching::{Operation, Pairing, Unit};
 use super::config::{Config, Mapping, Operation as Kind};
-use super::copy::{stage, stage_name, ORDINAL};
-use super::sql::{column_list, ident};
+use super::sql::{column_list, ident, TextParam};
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_model::{JsonObject, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Most rows sent in one statement.
 const CHUNK_ROWS: usize = 2000;
@@ -18,8 +18,6 @@ const CHUNK_ROWS: usize = 2000;
 pub(super) struct Write {
     kind: Kind,
     table: String,
-    /// The table's columns and their types (`format_type`).
-    column_types: HashMap<String, String>,
     /// Per input item: its row (`None` when it failed to resolve).
     rows: Vec<Option<JsonObject>>,
     matching: Vec<String>,
@@ -77,13 +75,13 @@ impl Write {
         ctx: &ExecuteContext<'_>,
         config: &Config,
         table: String,
-        table_columns: &HashMap<String, String>,
+        table_columns: &HashSet<String>,
         failures: &mut Vec<(usize, NodeError)>,
     ) -> Write {
         let rows = (0..ctx.main_input().len())
             .map(|index| {
                 let row = item_row(ctx, config, index).and_then(|row| {
-                    if let Some(unknown) = row.keys().find(|c| !table_columns.contains_key(*c)) {
+                    if let Some(unknown) = row.keys().find(|c| !table_columns.contains(*c)) {
                         return Err(NodeError::new(format!(
                             "column '{unknown}' does not exist in table {table}"
                         ))
@@ -109,7 +107,6 @@ impl Write {
         Write {
             kind: config.operation,
             table,
-            column_types: table_columns.clone(),
             rows,
             matching: config.matching.clone(),
             output_columns: config.output_columns.clone(),
@@ -149,11 +146,10 @@ impl Write {
         groups
     }
 
-    /// The statement moving the rows staged in `stage` into the table.
-    fn sql(&self, columns: &[String], stage: &str) -> String {
+    fn sql(&self, columns: &[String]) -> String {
         let table = &self.table;
         let list = column_list(columns, "");
-        let ordinal = ident(ORDINAL);
+        let source = format!("json_populate_recordset(NULL::{table}, $1)");
         let returning = column_list(&self.output_columns, "");
         match self.kind {
             Kind::Update => {
@@ -175,8 +171,8 @@ impl Write {
                     .map(|m| format!("target.{} = source.{}", ident(m), ident(m)))
                     .collect();
                 format!(
-                    "UPDATE {table} AS target SET {set} FROM {stage} AS source \
-                     WHERE {} RETURNING source.{ordinal}, {}",
+                    "UPDATE {table} AS target SET {set} FROM {source} WITH ORDINALITY AS source \
+                     WHERE {} RETURNING source.ordinality, {}",
                     matches.join(" AND "),
                     column_list(&self.output_columns, "target.")
                 )
@@ -194,7 +190,7 @@ impl Write {
                     set.join(", ")
                 };
                 format!(
-                    "INSERT INTO {table} ({list}) SELECT {list} FROM {stage} ORDER BY {ordinal} \
+                    "INSERT INTO {table} ({list}) SELECT {list} FROM {source} \
                      ON CONFLICT ({}) DO UPDATE SET {set} RETURNING {returning}",
                     column_list(&self.matching, "")
                 )
@@ -206,8 +202,8 @@ impl Write {
                     ""
                 };
                 format!(
-                    "INSERT INTO {table} ({list}) SELECT {list} FROM {stage} ORDER BY \
-                     {ordinal}{conflict} RETURNING {returning}"
+                    "INSERT INTO {table} ({list}) SELECT {list} FROM {source}{conflict} \
+                     RETURNING {returning}"
                 )
             }
         }
@@ -224,16 +220,9 @@ impl Operation for Write {
             .first()
             .map(|r| r.keys().cloned().collect())
             .unwrap_or_default();
-        let stage_table = stage_name(&self.table, &columns, &self.column_types);
+        let json = serde_json::to_string(&rows).expect("rows serialise");
         Unit {
-            statements: vec![(self.sql(&columns, &stage_table), Vec::new())],
-            staged: Some(stage(
-                &self.table,
-                &stage_table,
-                &columns,
-                &self.column_types,
-                &rows,
-            )),
+            statements: vec![(self.sql(&columns), vec![TextParam(Some(json))])],
             pairing: match self.kind {
                 Kind::Update => Pairing::Ordinal(items.to_vec()),
                 _ => Pairing::Positional(items.to_vec()),
