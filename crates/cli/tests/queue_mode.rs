@@ -714,3 +714,103 @@ fn a_webhook_process_serves_production_webhooks_only() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_streamed_webhook_answer_is_relayed_chunk_by_chunk_from_the_worker() {
+    let respond = |name: &str, x: i64, parameters: serde_json::Value| {
+        json!({"name": name, "type": "n8n-nodes-base.respondToWebhook", "typeVersion": 1.5,
+               "position": [x, 0], "parameters": parameters})
+    };
+    let streaming = |path: &str, last: serde_json::Value| {
+        json!({"id": format!("wf_{path}"), "name": path, "settings": {"executionOrder": "v1"},
+            "nodes": [
+                {"name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+                 "position": [0, 0], "parameters": {"httpMethod": "POST", "path": path,
+                 "responseMode": "streaming", "options": {}}},
+                respond("First", 200, json!({"respondWith": "text",
+                    "responseBody": "={{ 'got ' + $json.body.amount }}"})),
+                last],
+            "connections": {
+                "Webhook": {"main": [[{"node": "First", "type": "main", "index": 0}]]},
+                "First": {"main": [[{"node": "Second", "type": "main", "index": 0}]]}}})
+    };
+    let setup = Setup::new(
+        "stream",
+        streaming(
+            "progress",
+            respond(
+                "Second",
+                400,
+                json!({"respondWith": "json", "responseBody": "{\"done\": true}"}),
+            ),
+        ),
+    );
+    let broken = streaming(
+        "broken",
+        json!({"name": "Second", "type": "n8n-nodes-base.stopAndError", "typeVersion": 1,
+               "position": [400, 0], "parameters": {"errorMessage": "boom"}}),
+    );
+    import(setup.cmd("main"), setup.dir.path(), broken, true);
+    let port = free_port();
+    let mut main = setup.cmd("main");
+    main.env("SLUICE_QUEUE_REPLY_TIMEOUT", "1");
+    let _main = Server(start(main, port));
+    let stream = |path: &str| -> Vec<(String, String, String)> {
+        let (status, body) = http(port, "POST", path, "", "{\"amount\": 5}").unwrap();
+        assert_eq!(status, 200, "{body}");
+        body.lines()
+            .filter(|line| line.starts_with('{'))
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+                (
+                    text(&line["type"]),
+                    text(&line["metadata"]["nodeName"]),
+                    text(&line["content"]),
+                )
+            })
+            .collect()
+    };
+    let line = |kind: &str, node: &str, content: &str| (kind.into(), node.into(), content.into());
+
+    // No worker: the stream ends with an error line, so it did not run here.
+    let waited = stream("/webhook/progress");
+    assert_eq!(waited.len(), 1, "{waited:?}");
+    assert!(
+        waited[0].2.starts_with("No worker answered within 1 s"),
+        "{waited:?}"
+    );
+
+    let _worker = start_worker(setup.cmd("w"), 2);
+    assert_eq!(
+        stream("/webhook/progress"),
+        vec![
+            line("begin", "First", ""),
+            line("item", "First", "got 5"),
+            line("end", "First", ""),
+            line("begin", "Second", ""),
+            line("item", "Second", "{\"done\":true}"),
+            line("end", "Second", ""),
+        ]
+    );
+    assert_eq!(
+        stream("/webhook/broken"),
+        vec![
+            line("begin", "First", ""),
+            line("item", "First", "got 5"),
+            line("end", "First", ""),
+            line("error", "", "Error in workflow"),
+        ]
+    );
+    eventually("all three ended", || {
+        statuses(setup.cmd("main"))
+            .iter()
+            .all(|(_, s)| s != "running")
+    });
+    let mut ended: Vec<String> = statuses(setup.cmd("main"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    ended.sort();
+    assert_eq!(ended, vec!["error", "success", "success"]);
+}

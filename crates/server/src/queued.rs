@@ -16,15 +16,18 @@
 //! A webhook answered by Respond to Webhook (`responseNode`) or by its last node (`lastNode`) is
 //! enqueued too: the worker relays the answer, or the execution's end with the last node's
 //! items, through the queue's replies ([`Relay`]), and this process answers the HTTP request
-//! from it, or with a 504 naming the execution when none comes in time.
+//! from it, or with a 504 naming the execution when none comes in time. A streaming webhook
+//! (`responseMode: streaming`) is enqueued as well and its lines relayed one by one.
 
 use crate::app::{App, Start, Started};
 use crate::deployed::Deployed;
 use crate::error::ApiError;
 use crate::routes::WebhookTarget;
 use crate::webhook::{last_node_response, workflow_error};
+use crate::webhook_stream::{error_line, streamed};
 use crate::Overflow;
 use axum::http::StatusCode;
+use axum::response::Response;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -61,6 +64,8 @@ pub enum ReplyKind {
     ResponseNode,
     /// The end, with the last node's items.
     LastNode,
+    /// The chunks of a streamed answer, then the end.
+    Streaming,
 }
 
 /// A message a worker relays about a job.
@@ -72,6 +77,8 @@ pub enum Relay {
         headers: Vec<(String, String)>,
         body: RelayedBody,
     },
+    /// One line of a streamed answer.
+    Chunk { line: String },
     Done {
         status: String,
         #[serde(default)]
@@ -261,8 +268,8 @@ impl App {
     }
 
     /// Queue mode's answer to a production webhook in `responseNode` or `lastNode` mode (`None`
-    /// for the other modes, which are handled as outside queue mode): enqueue the execution and
-    /// answer from what the worker relays.
+    /// for `onReceived`, answered as outside queue mode, and `streaming`, see
+    /// [`App::relayed_stream`]): enqueue the execution and answer from what the worker relays.
     pub(crate) async fn relayed_webhook(
         &self,
         target: &WebhookTarget,
@@ -275,15 +282,7 @@ impl App {
             ResponseMode::LastNode => ReplyKind::LastNode,
             ResponseMode::OnReceived | ResponseMode::Streaming => return None,
         };
-        let start = Start {
-            mode: "webhook",
-            start_node: Some(target.node.clone()),
-            items: vec![item],
-            resumable: true,
-            retry_of: None,
-            existing_id: None,
-            priority,
-        };
+        let start = webhook_start(target, item, priority);
         Some(
             async {
                 let id = self
@@ -293,6 +292,50 @@ impl App {
             }
             .await,
         )
+    }
+
+    /// Queue mode's answer to a production webhook in `streaming` mode: enqueue the execution
+    /// and stream the lines its worker relays, ended by its end (an error line when it failed,
+    /// or when no worker answers within the reply timeout).
+    pub(crate) async fn relayed_stream(
+        &self,
+        target: &WebhookTarget,
+        item: Item,
+        priority: Option<Priority>,
+    ) -> Result<Response, ApiError> {
+        let queue = self
+            .queue
+            .clone()
+            .ok_or_else(|| ApiError::not_found("this server does not run in queue mode"))?;
+        let start = webhook_start(target, item, priority);
+        let id = self
+            .enqueue_job(
+                queue.clone(),
+                &target.workflow,
+                start,
+                Some(ReplyKind::Streaming),
+            )
+            .await?;
+        let timeout = self.config.queue_reply_timeout;
+        let lines = futures_util::stream::unfold(Some(queue), move |queue| async move {
+            let queue = queue?;
+            let line = match queue.wait_reply(&id.to_string(), timeout).await {
+                Ok(Some(text)) => match serde_json::from_str::<Relay>(&text) {
+                    Ok(Relay::Chunk { line }) => return Some((line, Some(queue))),
+                    Ok(Relay::Done { status, .. }) if status == "success" => return None,
+                    Ok(_) => error_line("Error in workflow"),
+                    Err(e) => error_line(&format!("unreadable answer from its worker: {e}")),
+                },
+                Ok(None) => error_line(&format!(
+                    "No worker answered within {} s (queue mode); execution {id} is still \
+                     queued or running",
+                    timeout.as_secs()
+                )),
+                Err(e) => error_line(&e.to_string()),
+            };
+            Some((line, None))
+        });
+        Ok(streamed(lines))
     }
 
     async fn await_relay(
@@ -337,15 +380,34 @@ impl App {
                 body: body.into_body(),
             }),
             (Relay::Done { status, .. }, _) if status != "success" => Err(workflow_error()),
-            (Relay::Done { .. }, ReplyKind::ResponseNode) => Ok(WebhookResponse {
+            (Relay::Done { last_output, .. }, ReplyKind::LastNode) => {
+                last_node_response(&target.config, &last_output)
+            }
+            (Relay::Done { .. }, _) => Ok(WebhookResponse {
                 status: 200,
                 headers: Vec::new(),
                 body: ResponseBody::Json(json!({"message": "Workflow executed successfully"})),
             }),
-            (Relay::Done { last_output, .. }, ReplyKind::LastNode) => {
-                last_node_response(&target.config, &last_output)
-            }
+            (Relay::Chunk { .. }, _) => Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "execution {id}: its worker streamed an answer this webhook does not stream"
+                ),
+            )),
         }
+    }
+}
+
+/// How a production webhook's execution whose answer a worker relays starts.
+fn webhook_start(target: &WebhookTarget, item: Item, priority: Option<Priority>) -> Start {
+    Start {
+        mode: "webhook",
+        start_node: Some(target.node.clone()),
+        items: vec![item],
+        resumable: true,
+        retry_of: None,
+        existing_id: None,
+        priority,
     }
 }
 

@@ -143,6 +143,9 @@ async fn respond(
     priority: Option<Priority>,
 ) -> Result<Response, ApiError> {
     let config = &target.config;
+    if !test && config.response_mode == ResponseMode::Streaming && app.queue.is_some() {
+        return app.relayed_stream(target, item, priority).await;
+    }
     if !test {
         if let Some(relayed) = app.relayed_webhook(target, item.clone(), priority).await {
             return Ok(into_http(relayed?, config.response_content_type.as_deref()));

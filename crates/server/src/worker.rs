@@ -379,13 +379,23 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<St
         existing_id: Some(id),
         priority: None,
     };
-    let mut started = app.start(wf, start).await?;
+    let streamed = payload.reply == Some(ReplyKind::Streaming);
+    let mut started = app.start_with(wf, start, streamed).await?;
     let relay = |message: Relay| async move {
         let text = serde_json::to_string(&message).expect("a relay message serializes");
         if let Err(e) = queue.reply(&job.id, &text).await {
             tracing::error!("job {}: cannot relay its webhook answer: {e}", job.id);
         }
     };
+    // The chunks end when the execution does.
+    if let Some(chunks) = started.chunks.as_mut() {
+        while let Some(chunk) = chunks.recv().await {
+            relay(Relay::Chunk {
+                line: chunk.to_line(),
+            })
+            .await;
+        }
+    }
     let mut answered = false;
     if payload.reply == Some(ReplyKind::ResponseNode) {
         if let Ok(response) = (&mut started.response).await {
