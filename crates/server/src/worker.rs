@@ -414,9 +414,12 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<St
             .await?
             .map_or_else(|| "error".into(), |r| r.status),
     };
-    if status == "error" {
-        if let Some(policy) = retry_policy {
-            retry::schedule(app, queue, id, resume, &payload, job.rank, policy).await?;
+    // The execution ended either way: a retry that cannot be scheduled is logged, not a reason
+    // to run this job again.
+    if let Some(policy) = retry_policy.filter(|_| status == "error") {
+        let scheduled = retry::schedule(app, queue, id, resume, &payload, job.rank, policy).await;
+        if let Err(e) = scheduled {
+            tracing::error!("execution {id}: cannot schedule its retry: {}", e.message);
         }
     }
     if let Some(kind) = payload.reply.filter(|_| !answered) {
