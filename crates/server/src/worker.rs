@@ -3,6 +3,10 @@
 //! from the execution row in the store under its id, extends the job's lease while it runs, and
 //! acknowledges it once the end is committed. An execution found already finished (its job ran
 //! before, on a worker that died before acknowledging) is acknowledged without running again.
+//! A lease extension that finds the job canceled stops the run (see `stop`); a webhook's answer
+//! (or its streamed lines) is relayed to the process holding the request; a failed execution of
+//! a workflow with `settings.retryFailedExecutions` is followed by its retry (see `retry`).
+//! While the queue is away the worker backs off and keeps trying to record its jobs' ends.
 //! Every worker also takes back the jobs of workers that died (`reap`) and reports its status.
 //! On shutdown it takes no new jobs, lets running ones finish within the graceful timeout, and
 //! hands the rest back to the queue.

@@ -57,6 +57,19 @@ async fn stop_a_running_execution(postgres: bool) {
         "stopped by its runner"
     );
     assert_eq!(s.execution(&run["id"]).await["status"], "canceled");
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "sluice_executions_total{{workflow_id=\"{id}\",status=\"canceled\"}} 1"
+        )),
+        "{metrics}"
+    );
     let (status, again) = s.api(Method::POST, &stop, None).await;
     assert_eq!(status, 409, "{again}");
     assert!(again["message"]
