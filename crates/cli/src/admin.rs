@@ -123,6 +123,9 @@ enum ExecutionCommand {
     },
     /// Print one execution with its run data as JSON.
     Show { id: i64 },
+    /// Stop a queued or running execution (queue mode: through the queue; a worker running it
+    /// stops at its next lease extension); prints `id<TAB>status` once it ended.
+    Stop { id: i64 },
 }
 
 /// Open the store, run `f`, close the store; errors become one line and exit code 2.
@@ -274,6 +277,16 @@ pub async fn execution(args: ExecutionArgs) -> u8 {
                     "{}",
                     serde_json::to_string_pretty(&record.to_json()).expect("json")
                 );
+            }
+            ExecutionCommand::Stop { id } => {
+                let queue = match crate::queue_mode::enabled()? {
+                    true => Some(crate::queue_mode::connect(&s).await?),
+                    false => None,
+                };
+                let record = sluice_server::stop_execution(&s, queue.as_deref(), id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{}\t{}", record.id, record.status);
             }
         }
         Ok(())

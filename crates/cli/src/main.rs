@@ -71,6 +71,8 @@ enum Command {
     },
     /// Run the server: REST API, webhooks, schedules, execution history.
     Serve(serve::ServeArgs),
+    /// Serve production webhooks only and enqueue their executions (EXECUTIONS_MODE=queue).
+    Webhook(serve::ServeArgs),
     /// Run queue mode's executions (EXECUTIONS_MODE=queue) enqueued by `sluice serve`.
     Worker(worker::WorkerArgs),
     /// Queue mode's queue: stats and the dead-letter queue.
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         }
         Command::Check { paths } => check::check(&paths),
         Command::Serve(args) => serve::serve(args),
+        Command::Webhook(args) => serve::webhook(args),
         Command::Worker(args) => worker::worker(args),
         Command::Queue(args) => runtime.block_on(queue_cmd::queue(args)),
         Command::Apikey(args) => runtime.block_on(admin::apikey(args)),

@@ -1,6 +1,7 @@
-//! `sluice serve`: open the store and run the server until SIGINT/SIGTERM, on a multi-threaded
-//! runtime (the rest of the CLI runs single-threaded); in queue mode (`EXECUTIONS_MODE=queue`)
-//! with the Redis queue the workers read.
+//! `sluice serve` and `sluice webhook`: open the store and run the server until SIGINT/SIGTERM,
+//! on a multi-threaded runtime (the rest of the CLI runs single-threaded); in queue mode
+//! (`EXECUTIONS_MODE=queue`) with the Redis queue the workers read. `sluice webhook` is the
+//! webhook-only process of queue mode.
 
 use crate::admin::StoreArgs;
 use crate::input::BAD_INPUT;
@@ -48,25 +49,54 @@ pub fn run_process(process: impl std::future::Future<Output = Result<(), String>
 
 pub fn serve(args: ServeArgs) -> u8 {
     run_process(async {
-        let config = sluice_server::ServerConfig::from_env(args.port)?;
-        let store = args.store.open().await?;
-        let queue = if crate::queue_mode::enabled()? {
-            Some(crate::queue_mode::connect(&store).await?)
-        } else {
-            None
+        let queue_mode = crate::queue_mode::enabled()?;
+        let (listener, store, config) = open(&args).await?;
+        let queue = match queue_mode {
+            true => Some(crate::queue_mode::connect(&store).await?),
+            false => None,
         };
-        let listener = tokio::net::TcpListener::bind((args.listen.as_str(), args.port))
-            .await
-            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.listen, args.port))?;
-        eprintln!(
-            "sluice listening on http://{}",
-            listener.local_addr().map_err(|e| e.to_string())?
-        );
         if queue.is_some() {
             eprintln!("queue mode: executions are enqueued for `sluice worker` processes");
         }
         sluice_server::serve_with(listener, store, config, queue, shutdown_signal()).await
     })
+}
+
+/// `sluice webhook`: production webhooks only, in queue mode (see
+/// `sluice_server::serve_webhooks`).
+pub fn webhook(args: ServeArgs) -> u8 {
+    run_process(async {
+        if !crate::queue_mode::enabled()? {
+            return Err("sluice webhook runs in queue mode only: set EXECUTIONS_MODE=queue".into());
+        }
+        let (listener, store, config) = open(&args).await?;
+        let queue = crate::queue_mode::connect(&store).await?;
+        eprintln!("webhook process: serving /webhook/* only; executions go to the queue");
+        sluice_server::serve_webhooks(listener, store, config, queue, shutdown_signal()).await
+    })
+}
+
+/// The settings, the store and the listening socket of a server process.
+async fn open(
+    args: &ServeArgs,
+) -> Result<
+    (
+        tokio::net::TcpListener,
+        std::sync::Arc<sluice_store::Store>,
+        sluice_server::ServerConfig,
+    ),
+    String,
+> {
+    let config = sluice_server::ServerConfig::from_env(args.port)?;
+    let store = args.store.open().await?;
+    let listener = tokio::net::TcpListener::bind((args.listen.as_str(), args.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.listen, args.port))?;
+    eprintln!(
+        "sluice listening on http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    Ok((listener, store, config))
 }
 
 pub async fn shutdown_signal() {

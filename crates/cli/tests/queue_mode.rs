@@ -54,8 +54,12 @@ fn queued(dir: &Path, schema: &str, prefix: &RedisPrefix) -> Command {
 }
 
 /// A worker with its health server on a free port, once it is ready.
-fn start_worker(mut cmd: Command, concurrency: usize) -> Server {
-    let port = free_port();
+fn start_worker(cmd: Command, concurrency: usize) -> Server {
+    start_worker_on(cmd, concurrency, free_port())
+}
+
+/// A worker with its health server on `port`, once it is ready.
+fn start_worker_on(mut cmd: Command, concurrency: usize, port: u16) -> Server {
     let child = cmd
         .args(["worker", "--concurrency", &concurrency.to_string()])
         .env("QUEUE_HEALTH_CHECK_ACTIVE", "true")
@@ -325,4 +329,488 @@ fn a_job_whose_worker_died_is_dead_lettered_past_the_stall_limit_and_replayed() 
     );
     all_succeed_once(|| setup.cmd("main"), 1, Duration::from_secs(30));
     assert!(queue_cli(setup.cmd("main"), &["dlq", "list"]).is_empty());
+}
+
+/// An API key for the setup's store.
+fn api_key(setup: &Setup) -> String {
+    let mut cmd = setup.cmd("main");
+    cmd.args(["apikey", "create"]);
+    stdout_of(cmd).trim().to_string()
+}
+
+#[test]
+fn stopping_a_queued_or_a_running_execution_cancels_it() {
+    let setup = Setup::new("stop", webhook_workflow("stoppable", Some(60.0)));
+    let key = api_key(&setup);
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    let stop = |id: &str| {
+        http(
+            port,
+            "POST",
+            &format!("/api/v1/executions/{id}/stop"),
+            &key,
+            "",
+        )
+    };
+
+    // Queued: no worker runs yet.
+    post_all(port, "stoppable", 1);
+    let queued = statuses(setup.cmd("main"))[0].0.clone();
+    let (status, body) = stop(&queued).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let stopped: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(stopped["status"], "canceled", "{body}");
+    let (status, body) = stop(&queued).unwrap();
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("already ended (status canceled)"), "{body}");
+    let (status, body) = stop("987654321").unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("\"message\":\"execution 987654321 not found\""),
+        "{body}"
+    );
+
+    // Running on a worker: stopped from the command line.
+    let health = free_port();
+    let _worker = start_worker_on(setup.cmd("w"), 2, health);
+    post_all(port, "stoppable", 1);
+    eventually("the worker runs it", || {
+        queue_cli(setup.cmd("main"), &["stats", "--json"]).contains("\"in_flight\": 1")
+    });
+    let running = statuses(setup.cmd("main"))
+        .into_iter()
+        .find(|(_, s)| s == "running")
+        .expect("a running execution")
+        .0;
+    let mut cmd = setup.cmd("main");
+    cmd.args(["execution", "stop", &running]);
+    assert_eq!(stdout_of(cmd).trim(), format!("{running}\tcanceled"));
+    // The worker dropped the run (its Wait had a minute to go).
+    eventually("the worker stopped running it", || {
+        http(health, "GET", "/metrics", "", "")
+            .is_some_and(|(_, m)| m.contains("sluice_executions_in_flight 0"))
+    });
+    let mut all = statuses(setup.cmd("main"));
+    all.sort();
+    let mut expected = vec![(queued, "canceled".into()), (running, "canceled".into())];
+    expected.sort();
+    assert_eq!(all, expected, "the queued one never ran");
+    let mut again = setup.cmd("main");
+    again.args(["execution", "stop", &expected[0].0]);
+    let out = again.output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already ended"));
+}
+
+/// A redis-server of the test's own on `port`, keeping its data in `dir` (append-only file), so
+/// it can be stopped and started again without touching the machine's Redis.
+struct PrivateRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    server: Option<Server>,
+}
+
+impl PrivateRedis {
+    fn start() -> PrivateRedis {
+        let mut redis = PrivateRedis {
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            server: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn answers(&self) -> bool {
+        Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "PING"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("PONG"))
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--appendonly", "yes", "--save", ""])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        self.server = Some(Server(child));
+        eventually("the private Redis answers", || self.answers());
+    }
+
+    /// A clean shutdown (the append-only file is flushed), as a restart does.
+    fn stop(&mut self) {
+        let _ = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "SHUTDOWN"])
+            .output();
+        if let Some(mut server) = self.server.take() {
+            server.0.wait().unwrap();
+        }
+    }
+}
+
+fn ready(port: u16) -> Option<u16> {
+    http(port, "GET", "/healthz/readiness", "", "").map(|(status, _)| status)
+}
+
+#[test]
+fn a_redis_restart_under_load_loses_no_accepted_execution() {
+    let mut redis = PrivateRedis::start();
+    let setup = Setup::new("restart", webhook_workflow("steady", Some(0.05)));
+    let url = redis.url();
+    let cmd = |name: &str| {
+        let mut cmd = setup.cmd(name);
+        cmd.env("SLUICE_REDIS_URL", &url);
+        cmd
+    };
+    let port = free_port();
+    let _main = Server(start(cmd("main"), port));
+    let health = free_port();
+    let _worker = start_worker_on(cmd("w"), 8, health);
+    let accepted = 150;
+    let poster = std::thread::spawn(move || {
+        for n in 0..accepted {
+            post_all(port, "steady", 1);
+            if n % 5 == 0 {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    redis.stop();
+    eventually("the main reports not ready", || ready(port) == Some(503));
+    eventually("the worker reports not ready", || {
+        ready(health) == Some(503)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    redis.restart();
+    eventually("the main is ready again", || ready(port) == Some(200));
+    eventually("the worker is ready again", || ready(health) == Some(200));
+    poster.join().unwrap();
+    let cmd = || cmd("main");
+    all_succeed_once(cmd, accepted, Duration::from_secs(90));
+}
+
+/// A time the API printed, in ms.
+fn ms(iso: &serde_json::Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(iso.as_str().expect("a time"))
+        .expect("an RFC 3339 time")
+        .timestamp_millis()
+}
+
+#[test]
+fn a_failed_execution_is_retried_with_growing_delays_then_stays_failed() {
+    let workflow = json!({"id": "wf_fails", "name": "fails",
+        "settings": {"executionOrder": "v1", "retryFailedExecutions":
+            {"maxRetries": 2, "initialDelayMs": 400, "maxDelayMs": 5000}},
+        "nodes": [
+            {"name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+             "position": [0, 0], "parameters": {"httpMethod": "POST", "path": "fails",
+             "responseMode": "onReceived", "options": {}}},
+            {"name": "Fail", "type": "n8n-nodes-base.stopAndError", "typeVersion": 1,
+             "position": [200, 0], "parameters": {"errorMessage": "always"}}],
+        "connections": {"Webhook": {"main": [[{"node": "Fail", "type": "main", "index": 0}]]}}});
+    let setup = Setup::new("retry", workflow);
+    let key = api_key(&setup);
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    let _worker = start_worker(setup.cmd("w"), 2);
+    post_all(port, "fails", 1);
+    eventually("the original and two retries failed", || {
+        let list = statuses(setup.cmd("main"));
+        list.len() == 3 && list.iter().all(|(_, s)| s == "error")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut executions = get(port, &key, "/executions")["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(executions.len(), 3, "no third retry: {executions:?}");
+    executions.sort_by_key(|e| e["id"].as_str().unwrap().parse::<i64>().unwrap());
+    let modes: Vec<_> = executions.iter().map(|e| e["mode"].clone()).collect();
+    assert_eq!(
+        modes,
+        vec![json!("webhook"), json!("retry"), json!("retry")]
+    );
+    for pair in executions.windows(2) {
+        assert_eq!(
+            pair[1]["retryOf"], pair[0]["id"],
+            "each retries the one before"
+        );
+    }
+    // Exponential with jitter: the n-th retry waits between half and all of 400 ms × 2^(n-1).
+    for (n, pair) in executions.windows(2).enumerate() {
+        let waited = ms(&pair[1]["stoppedAt"]) - ms(&pair[0]["stoppedAt"]);
+        let full = 400 << n;
+        assert!(waited >= full / 2, "retry {} came after {waited} ms", n + 1);
+    }
+}
+
+/// A POST with `headers` (`Name: value\r\n` lines); returns (status, the whole response).
+fn post_with(port: u16, path: &str, headers: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, text)
+}
+
+fn stats(setup: &Setup) -> serde_json::Value {
+    serde_json::from_str(&queue_cli(setup.cmd("main"), &["stats", "--json"])).unwrap()
+}
+
+#[test]
+fn a_full_queue_rejects_webhooks_with_429_or_lets_them_wait_for_room() {
+    let setup = Setup::new("bounded", webhook_workflow("bounded", None));
+    let main = |overflow: &str, timeout: &str| {
+        let mut cmd = setup.cmd("main");
+        cmd.env("SLUICE_QUEUE_MAX_DEPTH", "2")
+            .env("SLUICE_QUEUE_OVERFLOW", overflow)
+            .env("SLUICE_QUEUE_OVERFLOW_TIMEOUT", timeout);
+        let port = free_port();
+        (Server(start(cmd, port)), port)
+    };
+    let (_rejecting, reject) = main("reject", "1");
+    let (_impatient, impatient) = main("wait", "0.5");
+    let (_patient, patient) = main("wait", "30");
+    post_all(reject, "bounded", 2);
+
+    let (status, response) = post_with(reject, "/webhook/bounded", "", "{}");
+    assert_eq!(status, 429, "{response}");
+    assert!(
+        response.to_ascii_lowercase().contains("retry-after: 1\r\n"),
+        "{response}"
+    );
+    assert!(
+        response.contains(
+            "{\"message\":\"the queue is full (2 executions waiting); try again later\"}"
+        ),
+        "{response}"
+    );
+    let started = Instant::now();
+    let (status, _) = post_with(impatient, "/webhook/bounded", "", "{}");
+    assert_eq!(status, 429);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "it waited first"
+    );
+    assert_eq!(
+        statuses(setup.cmd("main")).len(),
+        2,
+        "nothing half-accepted"
+    );
+
+    let waiting = std::thread::spawn(move || post_with(patient, "/webhook/bounded", "", "{}"));
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(!waiting.is_finished(), "it waits for room");
+    let _worker = start_worker(setup.cmd("w"), 2);
+    let (status, response) = waiting.join().unwrap();
+    assert_eq!(status, 200, "{response}");
+    all_succeed_once(|| setup.cmd("main"), 3, Duration::from_secs(30));
+}
+
+#[test]
+fn a_webhook_s_priority_header_overrides_the_workflow_s_in_the_queue() {
+    let mut workflow = webhook_workflow("ranked", None);
+    workflow["settings"]["priority"] = json!("low");
+    let setup = Setup::new("priority", workflow);
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    post_all(port, "ranked", 1);
+    for priority in ["high", "5"] {
+        let header = format!("X-Sluice-Priority: {priority}\r\n");
+        let (status, response) = post_with(port, "/webhook/ranked", &header, "{}");
+        assert_eq!(status, 200, "{response}");
+    }
+    let (status, response) =
+        post_with(port, "/webhook/ranked", "X-Sluice-Priority: soon\r\n", "{}");
+    assert_eq!(status, 400, "{response}");
+    assert!(
+        response.contains(
+            "X-Sluice-Priority: expected high, normal, low or a number from 0 to 100, not 'soon'"
+        ),
+        "{response}"
+    );
+    let stats = stats(&setup);
+    assert_eq!(
+        (
+            stats["waiting_high"].clone(),
+            stats["waiting_normal"].clone(),
+            stats["waiting_low"].clone()
+        ),
+        (json!(2), json!(0), json!(1)),
+        "{stats}"
+    );
+    assert_eq!(
+        statuses(setup.cmd("main")).len(),
+        3,
+        "the refused request added nothing"
+    );
+}
+
+#[test]
+fn a_webhook_process_serves_production_webhooks_only() {
+    let setup = Setup::new("hookonly", webhook_workflow("front", None));
+    let every_second = json!({"id": "wf_ticks", "name": "ticks", "nodes": [
+        {"name": "Schedule", "type": "n8n-nodes-base.scheduleTrigger", "typeVersion": 1.2,
+         "position": [0, 0], "parameters": {"rule": {"interval": [
+             {"field": "seconds", "secondsInterval": 1}]}}}], "connections": {}});
+    import(setup.cmd("main"), setup.dir.path(), every_second, true);
+    let key = api_key(&setup);
+    let port = free_port();
+    let child = setup
+        .cmd("hook")
+        .args([
+            "webhook",
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _hook = Server(child);
+    eventually("the webhook process answers", || ready(port) == Some(200));
+    let _worker = start_worker(setup.cmd("w"), 2);
+    post_all(port, "front", 3);
+    let (status, body) = http(port, "GET", "/api/v1/workflows", &key, "").unwrap();
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "{\"message\":\"not found\"}")
+    );
+    let (status, _) = http(port, "POST", "/webhook-test/front", "", "{}").unwrap();
+    assert_eq!(status, 404, "no test webhooks");
+    // Two seconds of an every-second schedule: a main process would have run it.
+    std::thread::sleep(Duration::from_secs(2));
+    all_succeed_once(|| setup.cmd("main"), 3, Duration::from_secs(30));
+
+    let out = sluice(setup.dir.path())
+        .args(["webhook", "--port", &free_port().to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("sluice webhook runs in queue mode only: set EXECUTIONS_MODE=queue"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_streamed_webhook_answer_is_relayed_chunk_by_chunk_from_the_worker() {
+    let respond = |name: &str, x: i64, parameters: serde_json::Value| {
+        json!({"name": name, "type": "n8n-nodes-base.respondToWebhook", "typeVersion": 1.5,
+               "position": [x, 0], "parameters": parameters})
+    };
+    let streaming = |path: &str, last: serde_json::Value| {
+        json!({"id": format!("wf_{path}"), "name": path, "settings": {"executionOrder": "v1"},
+            "nodes": [
+                {"name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+                 "position": [0, 0], "parameters": {"httpMethod": "POST", "path": path,
+                 "responseMode": "streaming", "options": {}}},
+                respond("First", 200, json!({"respondWith": "text",
+                    "responseBody": "={{ 'got ' + $json.body.amount }}"})),
+                last],
+            "connections": {
+                "Webhook": {"main": [[{"node": "First", "type": "main", "index": 0}]]},
+                "First": {"main": [[{"node": "Second", "type": "main", "index": 0}]]}}})
+    };
+    let setup = Setup::new(
+        "stream",
+        streaming(
+            "progress",
+            respond(
+                "Second",
+                400,
+                json!({"respondWith": "json", "responseBody": "{\"done\": true}"}),
+            ),
+        ),
+    );
+    let broken = streaming(
+        "broken",
+        json!({"name": "Second", "type": "n8n-nodes-base.stopAndError", "typeVersion": 1,
+               "position": [400, 0], "parameters": {"errorMessage": "boom"}}),
+    );
+    import(setup.cmd("main"), setup.dir.path(), broken, true);
+    let port = free_port();
+    let mut main = setup.cmd("main");
+    main.env("SLUICE_QUEUE_REPLY_TIMEOUT", "1");
+    let _main = Server(start(main, port));
+    let stream = |path: &str| -> Vec<(String, String, String)> {
+        let (status, body) = http(port, "POST", path, "", "{\"amount\": 5}").unwrap();
+        assert_eq!(status, 200, "{body}");
+        body.lines()
+            .filter(|line| line.starts_with('{'))
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+                (
+                    text(&line["type"]),
+                    text(&line["metadata"]["nodeName"]),
+                    text(&line["content"]),
+                )
+            })
+            .collect()
+    };
+    let line = |kind: &str, node: &str, content: &str| (kind.into(), node.into(), content.into());
+
+    // No worker: the stream ends with an error line, so it did not run here.
+    let waited = stream("/webhook/progress");
+    assert_eq!(waited.len(), 1, "{waited:?}");
+    assert!(
+        waited[0].2.starts_with("No worker answered within 1 s"),
+        "{waited:?}"
+    );
+
+    let _worker = start_worker(setup.cmd("w"), 2);
+    assert_eq!(
+        stream("/webhook/progress"),
+        vec![
+            line("begin", "First", ""),
+            line("item", "First", "got 5"),
+            line("end", "First", ""),
+            line("begin", "Second", ""),
+            line("item", "Second", "{\"done\":true}"),
+            line("end", "Second", ""),
+        ]
+    );
+    assert_eq!(
+        stream("/webhook/broken"),
+        vec![
+            line("begin", "First", ""),
+            line("item", "First", "got 5"),
+            line("end", "First", ""),
+            line("error", "", "Error in workflow"),
+        ]
+    );
+    eventually("all three ended", || {
+        statuses(setup.cmd("main"))
+            .iter()
+            .all(|(_, s)| s != "running")
+    });
+    let mut ended: Vec<String> = statuses(setup.cmd("main"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    ended.sort();
+    assert_eq!(ended, vec!["error", "success", "success"]);
 }

@@ -89,6 +89,17 @@ impl EmbeddedQueue {
         }
     }
 
+    /// Whether the queue knows job `id` (in any state).
+    async fn known(&self, id: &str) -> Result<bool, QueueError> {
+        let count = self
+            .count(
+                "SELECT COUNT(*) FROM queue_jobs WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        Ok(count > 0)
+    }
+
     async fn count(&self, sql: &str, params: Vec<Val>) -> Result<i64, QueueError> {
         Ok(self
             .db
@@ -118,6 +129,14 @@ fn job(row: Row) -> Job {
 impl Queue for EmbeddedQueue {
     async fn enqueue(&self, new: NewJob) -> Result<Enqueued, QueueError> {
         let now = now_ms();
+        // Counted before the insert: processes sharing the database may overshoot the bound by
+        // the enqueues they make at the same moment (Redis checks it atomically).
+        if let Some(max) = new.max_waiting {
+            let depth = self.depth().await?;
+            if depth >= max && !self.known(&new.id).await? {
+                return Err(QueueError::Full(depth));
+            }
+        }
         if let Some((key, ttl)) = &new.dedup {
             let counts = self
                 .db
@@ -454,6 +473,16 @@ impl Queue for EmbeddedQueue {
             }
         }
         Ok(stats)
+    }
+
+    async fn depth(&self) -> Result<u64, QueueError> {
+        let waiting = self
+            .count(
+                "SELECT COUNT(*) FROM queue_jobs WHERE state = 'waiting'",
+                vec![],
+            )
+            .await?;
+        Ok(waiting.max(0) as u64)
     }
 
     async fn report_worker(&self, status: &WorkerStatus) -> Result<(), QueueError> {

@@ -15,9 +15,11 @@
 //! goes first, and a low-priority job that has waited `(rank difference) × aging_step` goes
 //! before a high-priority one that has just arrived: no priority starves.
 
+mod backoff;
 mod embedded;
 mod redis_backend;
 
+pub use backoff::{retry_delay, Backoff};
 pub use embedded::EmbeddedQueue;
 pub use redis_backend::{RedisConfig, RedisQueue};
 
@@ -110,6 +112,9 @@ pub struct NewJob {
     /// A job with the same key enqueued within the TTL is not added (the first one's id is
     /// returned).
     pub dedup: Option<(String, Duration)>,
+    /// Refuse the job ([`QueueError::Full`]) when this many jobs already wait (ready or
+    /// delayed): a bounded queue.
+    pub max_waiting: Option<u64>,
 }
 
 impl NewJob {
@@ -120,6 +125,7 @@ impl NewJob {
             priority: Priority::Normal,
             delay: Duration::ZERO,
             dedup: None,
+            max_waiting: None,
         }
     }
 }
@@ -338,6 +344,10 @@ pub trait Queue: Send + Sync {
     async fn reap(&self) -> Result<Vec<String>, QueueError>;
 
     async fn stats(&self) -> Result<Stats, QueueError>;
+
+    /// Jobs waiting, ready or delayed (what [`NewJob::max_waiting`] bounds); cheaper than
+    /// [`Queue::stats`].
+    async fn depth(&self) -> Result<u64, QueueError>;
 
     /// Record a worker's status (shown by [`Queue::stats`] while it keeps reporting); a report
     /// with `state == "gone"` removes it.

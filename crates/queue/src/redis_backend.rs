@@ -251,6 +251,10 @@ static ENQUEUE: LazyLock<Script> = lua!(
     r"
 local id, now, ready_at = ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[6])
 if redis.call('EXISTS', job(id)) == 1 then return {'0', id} end
+if ARGV[10] ~= '' then
+  local depth = redis.call('ZCARD', p .. ':waiting') + redis.call('ZCARD', p .. ':delayed')
+  if depth >= tonumber(ARGV[10]) then return {'full', tostring(depth)} end
+end
 if ARGV[8] ~= '' then
   local holder = redis.call('GET', p .. ':dedup:' .. ARGV[8])
   if holder then return {'0', holder} end
@@ -454,10 +458,15 @@ impl Queue for RedisQueue {
             .arg(self.order(ready_at, rank))
             .arg(dedup_key)
             .arg(ttl)
+            .arg(new.max_waiting.map_or(String::new(), |m| m.to_string()))
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(match reply.first().map(String::as_str) {
             Some("1") => Enqueued::Added,
+            Some("full") => {
+                let depth = reply.get(1).and_then(|d| d.parse().ok()).unwrap_or(0);
+                return Err(QueueError::Full(depth));
+            }
             _ => Enqueued::Duplicate(reply.get(1).cloned().unwrap_or(new.id)),
         })
     }
@@ -626,6 +635,15 @@ impl Queue for RedisQueue {
             jobs_per_second: done.iter().flatten().sum::<u64>() as f64 / RATE_WINDOW.as_secs_f64(),
             workers,
         })
+    }
+
+    async fn depth(&self) -> Result<u64, QueueError> {
+        let (waiting, delayed): (u64, u64) = redis::pipe()
+            .zcard(self.key("waiting"))
+            .zcard(self.key("delayed"))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(waiting + delayed)
     }
 
     async fn report_worker(&self, status: &WorkerStatus) -> Result<(), QueueError> {

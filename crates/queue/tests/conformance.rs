@@ -5,7 +5,7 @@
 
 use sluice_queue::{
     Canceled, EmbeddedQueue, Enqueued, Lease, Nack, Nacked, NewJob, Priority, Queue, QueueConfig,
-    RedisConfig, RedisQueue, WorkerStatus,
+    QueueError, RedisConfig, RedisQueue, WorkerStatus,
 };
 use sluice_store::testing::TestDb;
 use std::collections::HashSet;
@@ -119,6 +119,7 @@ on_every_backend!(
     a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout,
     concurrent_workers_never_share_a_job,
     replies_reach_the_waiter_in_order,
+    a_bounded_enqueue_is_refused_while_the_queue_is_full,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -565,4 +566,40 @@ async fn replies_reach_the_waiter_in_order(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     q.reply("9", "late").await.unwrap();
     assert_eq!(waiting.await.unwrap().unwrap().as_deref(), Some("late"));
+}
+
+async fn a_bounded_enqueue_is_refused_while_the_queue_is_full(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let q = f.queue.as_ref();
+    let bounded = |id: &str| NewJob {
+        max_waiting: Some(2),
+        ..job(id)
+    };
+    q.enqueue(bounded("1")).await.unwrap();
+    let delayed = NewJob {
+        delay: Duration::from_secs(60),
+        ..bounded("2")
+    };
+    q.enqueue(delayed).await.unwrap();
+    assert_eq!(q.depth().await.unwrap(), 2, "delayed jobs wait too");
+    assert!(matches!(
+        q.enqueue(bounded("3")).await,
+        Err(QueueError::Full(2))
+    ));
+    assert_eq!(
+        q.enqueue(bounded("1")).await.unwrap(),
+        Enqueued::Duplicate("1".into()),
+        "a job already there is a duplicate, not refused"
+    );
+    assert_eq!(q.enqueue(job("unbounded")).await.unwrap(), Enqueued::Added);
+    assert_eq!(q.depth().await.unwrap(), 3);
+    take(q).await.unwrap();
+    take(q).await.unwrap();
+    assert_eq!(
+        q.enqueue(bounded("3")).await.unwrap(),
+        Enqueued::Added,
+        "room again"
+    );
+    assert!(take(q).await.is_some(), "the refused job was not kept");
+    assert!(take(q).await.is_none());
 }

@@ -37,6 +37,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
             get(get_execution).delete(delete_execution),
         )
         .route("/executions/{id}/retry", post(retry_execution))
+        .route("/executions/{id}/stop", post(stop_execution))
         .route("/credentials", post(create_credential))
         .route(
             "/credentials/{id}",
@@ -260,6 +261,7 @@ async fn run_workflow(
         resumable: false,
         retry_of: None,
         existing_id: None,
+        priority: None,
     };
     finish_started(&app, wf, start, flag(&params, "wait")?.unwrap_or(true)).await
 }
@@ -350,8 +352,15 @@ async fn retry_execution(State(app): State<Arc<App>>, Path(id): Path<String>) ->
         resumable: false,
         retry_of: Some(record.id),
         existing_id: None,
+        priority: None,
     };
     finish_started(&app, wf, start, true).await
+}
+
+/// Stop a running or queued execution (see `stop`); answers the execution as it ended.
+async fn stop_execution(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    let record = crate::stop::stop_in(&app, execution_id(&id)?).await?;
+    Ok(Json(record.to_json()))
 }
 
 async fn create_credential(State(app): State<Arc<App>>, body: Body) -> ApiResult {

@@ -8,6 +8,7 @@ use crate::deployed::Deployed;
 use crate::error::ApiError;
 use crate::metrics;
 use crate::routes::Routes;
+use crate::stop::{canceled_data, CANCELED};
 use crate::ServerConfig;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
@@ -18,7 +19,7 @@ use sluice_engine::{
 use sluice_model::Item;
 use sluice_runtime::{CredentialRef, CredentialSource};
 use sluice_store::{ExecutionRow, Finished, NewExecution, Store};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -43,6 +44,9 @@ pub struct Start {
     pub retry_of: Option<i64>,
     /// Run under this already-accepted id (crash recovery) instead of accepting a new one.
     pub existing_id: Option<i64>,
+    /// Queue mode: the job's priority, instead of the workflow's (a webhook's
+    /// `X-Sluice-Priority`).
+    pub priority: Option<sluice_queue::Priority>,
 }
 
 /// A started execution.
@@ -84,6 +88,8 @@ pub struct App {
     api_keys: Mutex<HashSet<String>>,
     /// Queue mode: where executions that a worker can run go (see `queued`).
     pub queue: Option<Arc<dyn sluice_queue::Queue>>,
+    /// The executions running in this process, each with the switch that cancels it.
+    cancels: Mutex<HashMap<i64, oneshot::Sender<()>>>,
 }
 
 impl App {
@@ -102,7 +108,15 @@ impl App {
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
             api_keys: Mutex::new(HashSet::new()),
+            cancels: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Cancel the execution `id` if it runs in this process: it stops at its next await and
+    /// ends as `canceled`. False when it does not run here.
+    pub fn cancel_running(&self, id: i64) -> bool {
+        let cancel = self.cancels.lock().expect("cancels").remove(&id);
+        cancel.is_some_and(|switch| switch.send(()).is_ok())
     }
 
     /// Build a workflow from its stored JSON (400 naming the problem when it cannot be built).
@@ -261,19 +275,29 @@ impl App {
         let app = self.clone();
         let mode = start.mode;
         let running_row = row.clone();
+        let (cancel, canceled) = oneshot::channel();
+        self.cancels.lock().expect("cancels").insert(id, cancel);
         tokio::spawn(async move {
             let run = wf.compiled.run(options);
             tokio::pin!(run);
-            let result = tokio::select! {
-                biased;
-                result = &mut run => result,
-                () = tokio::time::sleep(LIST_AS_RUNNING_AFTER) => {
-                    if let Err(e) = app.store.write_running(&running_row).await {
-                        tracing::error!("execution {id}: cannot record it as running: {e}");
+            let run_to_end = async {
+                tokio::select! {
+                    biased;
+                    result = &mut run => result,
+                    () = tokio::time::sleep(LIST_AS_RUNNING_AFTER) => {
+                        if let Err(e) = app.store.write_running(&running_row).await {
+                            tracing::error!("execution {id}: cannot record it as running: {e}");
+                        }
+                        run.await
                     }
-                    run.await
                 }
             };
+            // Dropping the run at its next await is what cancels it.
+            let result = tokio::select! {
+                result = run_to_end => Some(result),
+                Ok(()) = canceled => None,
+            };
+            app.cancels.lock().expect("cancels").remove(&id);
             app.finish(&wf, &running_row, mode, result, done_tx).await;
         });
         Ok(Started {
@@ -290,27 +314,30 @@ impl App {
         wf: &Deployed,
         row: &ExecutionRow,
         mode: &str,
-        result: Result<RunOutcome, sluice_engine::EngineError>,
+        result: Option<Result<RunOutcome, sluice_engine::EngineError>>,
         done: oneshot::Sender<RunOutcome>,
     ) {
         let (status, data_json, message, last_node) = match &result {
-            Ok(outcome) => (
+            Some(Ok(outcome)) => (
                 outcome.status.as_str(),
                 outcome.to_n8n_json_text(),
                 outcome.error.as_ref().map(ToString::to_string),
                 outcome.last_node.clone(),
             ),
-            Err(e) => (
+            Some(Err(e)) => (
                 "error",
                 json!({"resultData": {"runData": {}, "error": {"message": e.to_string()}}})
                     .to_string(),
                 Some(e.to_string()),
                 None,
             ),
+            // Canceled: no error workflow, as in n8n.
+            None => (CANCELED, canceled_data(), None, None),
         };
+        let result = result.and_then(Result::ok);
         // As n8n: saved after the execution when it changed, except for manual runs and
         // workflows that are not stored (sub-workflows from a file or parameter).
-        if let Ok(outcome) = &result {
+        if let Some(outcome) = &result {
             if outcome.static_data_changed && mode != "manual" && !wf.id.is_empty() {
                 if let Err(e) = self
                     .store
@@ -322,7 +349,7 @@ impl App {
             }
         }
         let settings = &wf.compiled.workflow().settings.extra;
-        let keep = self.store.config().saving.keeps(status, mode, settings);
+        let keep = status == CANCELED || self.store.config().saving.keeps(status, mode, settings);
         let finished = Finished {
             status: status.into(),
             data_json,
@@ -336,12 +363,12 @@ impl App {
         if let Err(e) = self.store.finish_row(row, finished).await {
             tracing::error!("execution {id}: cannot record its end: {e}");
         }
-        wf.metrics.execution_finished(status, result.as_ref().ok());
+        wf.metrics.execution_finished(status, result.as_ref());
         if let Some(message) = message {
             self.run_error_workflow(wf, id, mode, &message, last_node)
                 .await;
         }
-        if let Ok(outcome) = result {
+        if let Some(outcome) = result {
             let _ = done.send(outcome);
         }
         if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
@@ -384,6 +411,7 @@ impl App {
                     resumable: false,
                     retry_of: None,
                     existing_id: None,
+                    priority: None,
                 };
                 self.start(target, start).await.map(|_| ())
             }
@@ -445,6 +473,7 @@ impl ExecutionHost for ExecHost {
             resumable: false,
             retry_of: None,
             existing_id: None,
+            priority: None,
         };
         let started = self
             .app

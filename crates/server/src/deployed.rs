@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::metrics::WorkflowMetrics;
+use crate::retry::RetryPolicy;
 use serde_json::Value;
 use sluice_engine::{CompiledWorkflow, Registry};
 use sluice_model::{LoadWarning, Workflow};
@@ -20,6 +21,8 @@ pub struct Deployed {
     pub metrics: WorkflowMetrics,
     /// What is odd about the workflow's file (it runs the way n8n would run it).
     pub warnings: Vec<LoadWarning>,
+    /// Queue mode: how its failed executions are retried (`settings.retryFailedExecutions`).
+    pub retry: Option<RetryPolicy>,
 }
 
 impl Deployed {
@@ -33,6 +36,8 @@ impl Deployed {
         let metrics = WorkflowMetrics::new(id, workflow.nodes.iter().map(|n| n.name.as_str()));
         let compiled = CompiledWorkflow::build(workflow, registry)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let retry = RetryPolicy::from_settings(&compiled.workflow().settings.extra)
+            .map_err(ApiError::bad_request)?;
         let mut warnings = loaded.warnings;
         warnings.extend_from_slice(compiled.warnings());
         Ok(Arc::new(Deployed {
@@ -42,6 +47,7 @@ impl Deployed {
             uses_static_data: json.to_string().contains("getWorkflowStaticData"),
             compiled,
             metrics,
+            retry,
         }))
     }
 }

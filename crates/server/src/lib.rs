@@ -22,8 +22,10 @@ mod metrics;
 mod queue_api;
 mod queued;
 mod recovery;
+mod retry;
 mod routes;
 mod schedule;
+mod stop;
 mod sync;
 mod webhook;
 mod webhook_guard;
@@ -32,6 +34,7 @@ mod webhook_stream;
 mod worker;
 
 pub use queue_api::{dead_job_json, purge_dead_jobs, replay_every_dead_job};
+pub use stop::{stop_execution, StopError};
 pub use worker::{run as run_worker, WorkerConfig};
 
 use crate::app::App;
@@ -79,6 +82,21 @@ pub struct ServerConfig {
     /// Queue mode: how long a webhook answered by Respond to Webhook or by its last node waits
     /// for the worker's answer (`SLUICE_QUEUE_REPLY_TIMEOUT`, s, default 300).
     pub queue_reply_timeout: Duration,
+    /// Queue mode: at most this many webhook executions wait in the queue
+    /// (`SLUICE_QUEUE_MAX_DEPTH`; default unbounded); see [`Overflow`].
+    pub queue_max_depth: Option<u64>,
+    /// What a webhook finds when the queue is full (`SLUICE_QUEUE_OVERFLOW`).
+    pub queue_overflow: Overflow,
+}
+
+/// What a webhook request meets when the queue holds `queue_max_depth` jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// `reject` (default): 429 with `Retry-After`; nothing is accepted.
+    Reject,
+    /// `wait`: the request waits for room up to this long (`SLUICE_QUEUE_OVERFLOW_TIMEOUT`, s,
+    /// default 30), then is rejected as above.
+    Wait(Duration),
 }
 
 impl Default for ServerConfig {
@@ -95,6 +113,8 @@ impl Default for ServerConfig {
             clock: Clock::system(),
             proxy_hops: 0,
             queue_reply_timeout: Duration::from_secs(300),
+            queue_max_depth: None,
+            queue_overflow: Overflow::Reject,
         }
     }
 }
@@ -132,6 +152,21 @@ impl ServerConfig {
         if let Some(timeout) = seconds("SLUICE_QUEUE_REPLY_TIMEOUT")? {
             config.queue_reply_timeout = timeout;
         }
+        match number("SLUICE_QUEUE_MAX_DEPTH")? {
+            Some(0) => return Err("SLUICE_QUEUE_MAX_DEPTH: must be at least 1".into()),
+            depth => config.queue_max_depth = depth,
+        }
+        config.queue_overflow = match std::env::var("SLUICE_QUEUE_OVERFLOW").as_deref() {
+            Err(_) | Ok("reject") => Overflow::Reject,
+            Ok("wait") => Overflow::Wait(
+                seconds("SLUICE_QUEUE_OVERFLOW_TIMEOUT")?.unwrap_or(Duration::from_secs(30)),
+            ),
+            Ok(other) => {
+                return Err(format!(
+                    "SLUICE_QUEUE_OVERFLOW: expected 'reject' or 'wait', not '{other}'"
+                ))
+            }
+        };
         if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
             config.resume_on_start = v != "false";
         }
@@ -185,6 +220,48 @@ pub async fn serve_with(
     queue: Option<Arc<dyn sluice_queue::Queue>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
+    run_server(listener, store, config, queue, Role::Main, shutdown).await
+}
+
+/// `sluice webhook`: a webhook-only process in queue mode, as n8n's: it serves the production
+/// webhooks of the active workflows (and health and metrics), enqueues their executions and
+/// relays the workers' answers; no API, no test webhooks, no schedules, no pruning: those are
+/// the main process's. Run several behind a load balancer.
+pub async fn serve_webhooks(
+    listener: TcpListener,
+    store: Arc<Store>,
+    config: ServerConfig,
+    queue: Arc<dyn sluice_queue::Queue>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    run_server(
+        listener,
+        store,
+        config,
+        Some(queue),
+        Role::Webhook,
+        shutdown,
+    )
+    .await
+}
+
+/// What a server process does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Everything: API, webhooks, schedules, pruning.
+    Main,
+    /// Production webhooks only (`sluice webhook`).
+    Webhook,
+}
+
+async fn run_server(
+    listener: TcpListener,
+    store: Arc<Store>,
+    config: ServerConfig,
+    queue: Option<Arc<dyn sluice_queue::Queue>>,
+    role: Role,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     metrics::start_upkeep();
     let app = App::new(store.clone(), config, queue);
     recovery::register(&app).await.map_err(|e| e.message)?;
@@ -192,13 +269,15 @@ pub async fn serve_with(
     let version = store.workflows_version().await.map_err(|e| e.to_string())?;
     app.reload().await.map_err(|e| e.message)?;
     recovery::recover(&app).await.map_err(|e| e.message)?;
-    let background = Tasks(vec![
-        tokio::spawn(schedule::run(app.clone())),
-        tokio::spawn(prune(app.clone())),
+    let mut background = Tasks(vec![
         tokio::spawn(recovery::watch(app.clone())),
         tokio::spawn(sync::run(app.clone(), version)),
     ]);
-    let router = router(app.clone());
+    if role == Role::Main {
+        background.0.push(tokio::spawn(schedule::run(app.clone())));
+        background.0.push(tokio::spawn(prune(app.clone())));
+    }
+    let router = router(app.clone(), role);
     // The peer address is for webhooks' IP whitelists.
     axum::serve(
         listener,
@@ -219,8 +298,8 @@ pub async fn serve_with(
     Ok(())
 }
 
-fn router(app: Arc<App>) -> Router {
-    Router::new()
+fn router(app: Arc<App>, role: Role) -> Router {
+    let mut router = Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/healthz/readiness", get(readiness))
         .route(
@@ -229,9 +308,13 @@ fn router(app: Arc<App>) -> Router {
                 metrics::render(app.queue.as_deref()).await
             }),
         )
-        .route("/webhook/{*path}", any(webhook::production))
-        .route("/webhook-test/{*path}", any(webhook::test))
-        .nest("/api/v1", api::router(app.clone()))
+        .route("/webhook/{*path}", any(webhook::production));
+    if role == Role::Main {
+        router = router
+            .route("/webhook-test/{*path}", any(webhook::test))
+            .nest("/api/v1", api::router(app.clone()));
+    }
+    router
         .fallback(|| async { ApiError::not_found("not found") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -57,6 +57,7 @@ pub fn start_upkeep() {
 pub struct WorkflowMetrics {
     succeeded: Counter,
     failed: Counter,
+    canceled: Counter,
     duration: Histogram,
     /// Per node name: its duration histogram and items counter.
     nodes: HashMap<String, (Histogram, Counter)>,
@@ -69,6 +70,7 @@ impl WorkflowMetrics {
         WorkflowMetrics {
             succeeded: executions("success"),
             failed: executions("error"),
+            canceled: executions("canceled"),
             duration: metrics::histogram!("sluice_execution_duration_seconds", "workflow_id" => workflow_id.to_string()),
             nodes: node_names
                 .map(|name| {
@@ -86,6 +88,7 @@ impl WorkflowMetrics {
         metrics::gauge!("sluice_executions_in_flight").decrement(1.0);
         match status {
             "success" => &self.succeeded,
+            crate::stop::CANCELED => &self.canceled,
             _ => &self.failed,
         }
         .increment(1);

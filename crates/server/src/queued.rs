@@ -8,25 +8,34 @@
 //! enqueue is retried in the background with backoff, and crash recovery simply enqueues again
 //! what a dead process had accepted: nothing committed is lost.
 //!
+//! Fresh webhook executions meet the queue's bound (`SLUICE_QUEUE_MAX_DEPTH`): when it is full
+//! the request is refused with a 429 (or waits for room, `SLUICE_QUEUE_OVERFLOW=wait`) and
+//! nothing of it stays in the store. A request's `X-Sluice-Priority` overrides the workflow's
+//! `settings.priority`.
+//!
 //! A webhook answered by Respond to Webhook (`responseNode`) or by its last node (`lastNode`) is
 //! enqueued too: the worker relays the answer, or the execution's end with the last node's
 //! items, through the queue's replies ([`Relay`]), and this process answers the HTTP request
-//! from it, or with a 504 naming the execution when none comes in time.
+//! from it, or with a 504 naming the execution when none comes in time. A streaming webhook
+//! (`responseMode: streaming`) is enqueued as well and its lines relayed one by one.
 
 use crate::app::{App, Start, Started};
 use crate::deployed::Deployed;
 use crate::error::ApiError;
 use crate::routes::WebhookTarget;
 use crate::webhook::{last_node_response, workflow_error};
+use crate::webhook_stream::{error_line, streamed};
+use crate::Overflow;
 use axum::http::StatusCode;
+use axum::response::Response;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sluice_engine::{ResponseBody, WebhookResponse};
 use sluice_model::Item;
 use sluice_nodes::trigger::webhook::ResponseMode;
-use sluice_queue::{NewJob, Priority, Queue};
-use sluice_store::{ExecutionRow, NewExecution};
+use sluice_queue::{Backoff, NewJob, Priority, Queue, QueueError};
+use sluice_store::{ExecutionRow, NewExecution, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -39,6 +48,13 @@ pub struct JobPayload {
     /// What the process holding the HTTP request waits for, if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<ReplyKind>,
+    /// Which retry of a failed execution this is (0: not a retry; see `retry`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +64,8 @@ pub enum ReplyKind {
     ResponseNode,
     /// The end, with the last node's items.
     LastNode,
+    /// The chunks of a streamed answer, then the end.
+    Streaming,
 }
 
 /// A message a worker relays about a job.
@@ -59,6 +77,8 @@ pub enum Relay {
         headers: Vec<(String, String)>,
         body: RelayedBody,
     },
+    /// One line of a streamed answer.
+    Chunk { line: String },
     Done {
         status: String,
         #[serde(default)]
@@ -110,6 +130,9 @@ impl RelayedBody {
     }
 }
 
+/// The `Retry-After` of a webhook refused because the queue is full.
+const RETRY_AFTER_SECONDS: u64 = 1;
+
 /// Longest pause between two attempts to enqueue while the queue is unreachable.
 const MAX_ENQUEUE_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -157,7 +180,8 @@ impl App {
         })
     }
 
-    /// [`App::enqueue`], asking the worker for `reply`; returns the execution id.
+    /// [`App::enqueue`], asking the worker for `reply`; returns the execution id. A fresh
+    /// webhook execution meets the queue's bound (`queue_max_depth`) and its overflow policy.
     async fn enqueue_job(
         &self,
         queue: Arc<dyn Queue>,
@@ -165,43 +189,92 @@ impl App {
         start: Start,
         reply: Option<ReplyKind>,
     ) -> Result<i64, ApiError> {
-        let id = match start.existing_id {
-            Some(id) => id,
-            None => {
-                let new = NewExecution {
-                    workflow_id: wf.id.clone(),
-                    mode: start.mode.into(),
-                    retry_of: start.retry_of,
-                    resume: Some(json!({ "items": start.items, "startNode": start.start_node })),
-                };
-                self.store.accept_execution(new).await?
-            }
-        };
         let payload = JobPayload {
             workflow_id: wf.id.clone(),
             reply,
+            retry: 0,
         };
         let job = NewJob {
-            priority: workflow_priority(wf),
+            priority: start.priority.unwrap_or_else(|| workflow_priority(wf)),
             ..NewJob::new(
-                id.to_string(),
+                "",
                 serde_json::to_string(&payload).expect("a job payload serializes"),
             )
         };
-        if let Err(e) = queue.enqueue(job.clone()).await {
-            tracing::error!("execution {id}: cannot enqueue it yet ({e}); retrying");
-            tokio::spawn(enqueue_until_accepted(queue, job));
+        if let Some(id) = start.existing_id {
+            let job = NewJob {
+                id: id.to_string(),
+                ..job
+            };
+            submit(queue, job)
+                .await
+                .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+            return Ok(id);
         }
-        Ok(id)
+        let new = NewExecution {
+            workflow_id: wf.id.clone(),
+            mode: start.mode.into(),
+            retry_of: start.retry_of,
+            resume: Some(json!({ "items": start.items, "startNode": start.start_node })),
+        };
+        let bound = self
+            .config
+            .queue_max_depth
+            .filter(|_| start.mode == "webhook");
+        let Some(max) = bound else {
+            return admit(self.store.clone(), queue, new, job).await;
+        };
+        let job = NewJob {
+            max_waiting: Some(max),
+            ..job
+        };
+        let patience = match self.config.queue_overflow {
+            Overflow::Reject => Duration::ZERO,
+            Overflow::Wait(timeout) => timeout,
+        };
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut backoff = Backoff::new(Duration::from_millis(20), Duration::from_millis(500));
+        loop {
+            // A task of its own: a client that leaves half-way leaves nothing half-accepted.
+            let admitted = tokio::spawn(admit(
+                self.store.clone(),
+                queue.clone(),
+                new.clone(),
+                job.clone(),
+            ));
+            let error = match admitted.await {
+                Ok(admitted) => match admitted {
+                    Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => e,
+                    admitted => return admitted,
+                },
+                Err(e) => {
+                    return Err(ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        e.to_string(),
+                    ))
+                }
+            };
+            // Wait for room (cheaply: the depth, not a full admission, each time).
+            loop {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(error);
+                }
+                tokio::time::sleep(backoff.pause()).await;
+                if !matches!(queue.depth().await, Ok(depth) if depth >= max) {
+                    break;
+                }
+            }
+        }
     }
 
     /// Queue mode's answer to a production webhook in `responseNode` or `lastNode` mode (`None`
-    /// for the other modes, which are handled as outside queue mode): enqueue the execution and
-    /// answer from what the worker relays.
+    /// for `onReceived`, answered as outside queue mode, and `streaming`, see
+    /// [`App::relayed_stream`]): enqueue the execution and answer from what the worker relays.
     pub(crate) async fn relayed_webhook(
         &self,
         target: &WebhookTarget,
         item: Item,
+        priority: Option<Priority>,
     ) -> Option<Result<WebhookResponse, ApiError>> {
         let queue = self.queue.clone()?;
         let reply = match target.config.response_mode {
@@ -209,14 +282,7 @@ impl App {
             ResponseMode::LastNode => ReplyKind::LastNode,
             ResponseMode::OnReceived | ResponseMode::Streaming => return None,
         };
-        let start = Start {
-            mode: "webhook",
-            start_node: Some(target.node.clone()),
-            items: vec![item],
-            resumable: true,
-            retry_of: None,
-            existing_id: None,
-        };
+        let start = webhook_start(target, item, priority);
         Some(
             async {
                 let id = self
@@ -226,6 +292,50 @@ impl App {
             }
             .await,
         )
+    }
+
+    /// Queue mode's answer to a production webhook in `streaming` mode: enqueue the execution
+    /// and stream the lines its worker relays, ended by its end (an error line when it failed,
+    /// or when no worker answers within the reply timeout).
+    pub(crate) async fn relayed_stream(
+        &self,
+        target: &WebhookTarget,
+        item: Item,
+        priority: Option<Priority>,
+    ) -> Result<Response, ApiError> {
+        let queue = self
+            .queue
+            .clone()
+            .ok_or_else(|| ApiError::not_found("this server does not run in queue mode"))?;
+        let start = webhook_start(target, item, priority);
+        let id = self
+            .enqueue_job(
+                queue.clone(),
+                &target.workflow,
+                start,
+                Some(ReplyKind::Streaming),
+            )
+            .await?;
+        let timeout = self.config.queue_reply_timeout;
+        let lines = futures_util::stream::unfold(Some(queue), move |queue| async move {
+            let queue = queue?;
+            let line = match queue.wait_reply(&id.to_string(), timeout).await {
+                Ok(Some(text)) => match serde_json::from_str::<Relay>(&text) {
+                    Ok(Relay::Chunk { line }) => return Some((line, Some(queue))),
+                    Ok(Relay::Done { status, .. }) if status == "success" => return None,
+                    Ok(_) => error_line("Error in workflow"),
+                    Err(e) => error_line(&format!("unreadable answer from its worker: {e}")),
+                },
+                Ok(None) => error_line(&format!(
+                    "No worker answered within {} s (queue mode); execution {id} is still \
+                     queued or running",
+                    timeout.as_secs()
+                )),
+                Err(e) => error_line(&e.to_string()),
+            };
+            Some((line, None))
+        });
+        Ok(streamed(lines))
     }
 
     async fn await_relay(
@@ -270,23 +380,88 @@ impl App {
                 body: body.into_body(),
             }),
             (Relay::Done { status, .. }, _) if status != "success" => Err(workflow_error()),
-            (Relay::Done { .. }, ReplyKind::ResponseNode) => Ok(WebhookResponse {
+            (Relay::Done { last_output, .. }, ReplyKind::LastNode) => {
+                last_node_response(&target.config, &last_output)
+            }
+            (Relay::Done { .. }, _) => Ok(WebhookResponse {
                 status: 200,
                 headers: Vec::new(),
                 body: ResponseBody::Json(json!({"message": "Workflow executed successfully"})),
             }),
-            (Relay::Done { last_output, .. }, ReplyKind::LastNode) => {
-                last_node_response(&target.config, &last_output)
-            }
+            (Relay::Chunk { .. }, _) => Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "execution {id}: its worker streamed an answer this webhook does not stream"
+                ),
+            )),
         }
+    }
+}
+
+/// How a production webhook's execution whose answer a worker relays starts.
+fn webhook_start(target: &WebhookTarget, item: Item, priority: Option<Priority>) -> Start {
+    Start {
+        mode: "webhook",
+        start_node: Some(target.node.clone()),
+        items: vec![item],
+        resumable: true,
+        retry_of: None,
+        existing_id: None,
+        priority,
+    }
+}
+
+/// Accept the execution `new` in the store and enqueue it as `job` (its id set); when the
+/// queue is full, take it out of the store again and answer 429.
+async fn admit(
+    store: Arc<Store>,
+    queue: Arc<dyn Queue>,
+    new: NewExecution,
+    job: NewJob,
+) -> Result<i64, ApiError> {
+    let id = store.accept_execution(new).await?;
+    let job = NewJob {
+        id: id.to_string(),
+        ..job
+    };
+    match submit(queue, job).await {
+        Err(QueueError::Full(depth)) => {
+            store.delete_execution(id).await?;
+            Err(ApiError::too_many_requests(
+                format!("the queue is full ({depth} executions waiting); try again later"),
+                RETRY_AFTER_SECONDS,
+            ))
+        }
+        _ => Ok(id),
+    }
+}
+
+/// Enqueue `job`; when the queue cannot be reached, keep trying in the background (the
+/// execution is committed already). Only a full queue is an error.
+pub(crate) async fn submit(queue: Arc<dyn Queue>, job: NewJob) -> Result<(), QueueError> {
+    match queue.enqueue(job.clone()).await {
+        Err(QueueError::Full(depth)) => Err(QueueError::Full(depth)),
+        Err(e) => {
+            tracing::error!(
+                "execution {}: cannot enqueue it yet ({e}); retrying",
+                job.id
+            );
+            let job = NewJob {
+                max_waiting: None,
+                ..job
+            };
+            tokio::spawn(enqueue_until_accepted(queue, job));
+            Ok(())
+        }
+        Ok(_) => Ok(()),
     }
 }
 
 /// Enqueue `job` again and again, with growing pauses, until the queue takes it.
 async fn enqueue_until_accepted(queue: Arc<dyn Queue>, job: NewJob) {
-    let mut pause = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), MAX_ENQUEUE_BACKOFF);
     loop {
-        tokio::time::sleep(pause).await;
+        tokio::time::sleep(backoff.pause()).await;
         match queue.enqueue(job.clone()).await {
             Ok(_) => {
                 tracing::info!("execution {}: enqueued", job.id);
@@ -294,6 +469,5 @@ async fn enqueue_until_accepted(queue: Arc<dyn Queue>, job: NewJob) {
             }
             Err(e) => tracing::warn!("execution {}: still cannot enqueue it: {e}", job.id),
         }
-        pause = (pause * 2).min(MAX_ENQUEUE_BACKOFF);
     }
 }

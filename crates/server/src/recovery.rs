@@ -74,6 +74,7 @@ async fn resume(app: &Arc<App>, record: &ExecutionRecord) -> Result<bool, ApiErr
         resumable: true,
         retry_of: None,
         existing_id: Some(record.id),
+        priority: None,
     };
     app.start(wf, start).await?;
     Ok(true)

@@ -147,6 +147,7 @@ async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
         resumable: true,
         retry_of: None,
         existing_id: None,
+        priority: None,
     };
     if let Err(e) = app.start(wf, start).await {
         tracing::error!("schedule {key}: {}", e.message);

@@ -9,13 +9,14 @@ use crate::routes::{Routes, WebhookTarget};
 use crate::webhook_request::{trigger_item, WebhookRequest};
 use crate::{webhook_guard, webhook_stream};
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{json, Value};
 use sluice_engine::{ResponseBody, RunStatus, WebhookResponse};
 use sluice_model::{Item, JsonObject};
 use sluice_nodes::trigger::webhook::{ResponseData, ResponseMode, WebhookConfig};
+use sluice_queue::Priority;
 use std::sync::Arc;
 
 pub async fn production(
@@ -99,6 +100,7 @@ async fn accept(
     if target.config.ip_whitelist.is_some() || target.config.ignore_bots {
         webhook_guard::admit(&target.config, peer.ip(), &headers, app.config.proxy_hops)?;
     }
+    let priority = request_priority(&headers)?;
     let bytes = read_body(body, app.config.payload_size_max).await?;
     let jwt_payload = webhook_guard::authenticate(app, &target.config, &headers).await?;
     let mut item = trigger_item(&target.config, &headers, &uri, params, &bytes)?;
@@ -114,7 +116,23 @@ async fn accept(
         "executionMode".into(),
         if test { "test" } else { "production" }.into(),
     );
-    respond(app, target, test, item).await
+    respond(app, target, test, item, priority).await
+}
+
+/// The header that sets a queued execution's priority, over the workflow's setting.
+const PRIORITY_HEADER: &str = "x-sluice-priority";
+
+/// The request's `X-Sluice-Priority` (`high`, `normal`, `low` or a rank from 0 to 100).
+fn request_priority(headers: &HeaderMap) -> Result<Option<Priority>, ApiError> {
+    let Some(value) = headers.get(PRIORITY_HEADER) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    Priority::parse(&text).map(Some).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "X-Sluice-Priority: expected high, normal, low or a number from 0 to 100, not '{text}'"
+        ))
+    })
 }
 
 async fn respond(
@@ -122,10 +140,14 @@ async fn respond(
     target: &WebhookTarget,
     test: bool,
     item: Item,
+    priority: Option<Priority>,
 ) -> Result<Response, ApiError> {
     let config = &target.config;
+    if !test && config.response_mode == ResponseMode::Streaming && app.queue.is_some() {
+        return app.relayed_stream(target, item, priority).await;
+    }
     if !test {
-        if let Some(relayed) = app.relayed_webhook(target, item.clone()).await {
+        if let Some(relayed) = app.relayed_webhook(target, item.clone(), priority).await {
             return Ok(into_http(relayed?, config.response_content_type.as_deref()));
         }
     }
@@ -137,6 +159,7 @@ async fn respond(
         resumable: mode == ResponseMode::OnReceived,
         retry_of: None,
         existing_id: None,
+        priority,
     };
     let streamed = mode == ResponseMode::Streaming;
     let mut started = app

@@ -3,6 +3,10 @@
 //! from the execution row in the store under its id, extends the job's lease while it runs, and
 //! acknowledges it once the end is committed. An execution found already finished (its job ran
 //! before, on a worker that died before acknowledging) is acknowledged without running again.
+//! A lease extension that finds the job canceled stops the run (see `stop`); a webhook's answer
+//! (or its streamed lines) is relayed to the process holding the request; a failed execution of
+//! a workflow with `settings.retryFailedExecutions` is followed by its retry (see `retry`).
+//! While the queue is away the worker backs off and keeps trying to record its jobs' ends.
 //! Every worker also takes back the jobs of workers that died (`reap`) and reports its status.
 //! On shutdown it takes no new jobs, lets running ones finish within the graceful timeout, and
 //! hands the rest back to the queue.
@@ -11,9 +15,10 @@ use crate::app::{App, Start};
 use crate::error::ApiError;
 use crate::queued::{JobPayload, Relay, ReplyKind};
 use crate::recovery::mode_name;
+use crate::retry;
 use crate::{health_router, metrics, sync, ServerConfig, Tasks};
 use sluice_model::Item;
-use sluice_queue::{Job, Lease, Nack, Queue, WorkerStatus};
+use sluice_queue::{Backoff, Job, Lease, Nack, Queue, WorkerStatus};
 use sluice_store::{now_ms, Store};
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,6 +26,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// Longest pause between two attempts to reach the queue.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// How long a worker keeps trying to record a job's end while the queue is away.
+const RECORD_END_FOR: Duration = Duration::from_secs(60);
 
 /// Worker settings (n8n's variable names where n8n has one).
 #[derive(Clone, Debug)]
@@ -195,7 +206,7 @@ pub async fn run(
         let _ = stop.send(true);
     });
     let slots = Arc::new(Semaphore::new(config.concurrency));
-    let mut pause = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), MAX_BACKOFF);
     // A reservation is never dropped half-way (its job would stall): the wait is short and the
     // shutdown is checked between two.
     while !*stopping.borrow() {
@@ -208,7 +219,7 @@ pub async fn run(
             .await
         {
             Ok(Some(job)) => {
-                pause = Duration::from_millis(100);
+                backoff.reset();
                 worker
                     .running
                     .lock()
@@ -223,9 +234,9 @@ pub async fn run(
             }
             Ok(None) => {}
             Err(e) => {
+                let pause = backoff.pause();
                 tracing::error!("reserving a job: {e} (retrying in {pause:?})");
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
     }
@@ -272,14 +283,19 @@ async fn run_job(worker: &Worker, job: &Job) {
     let queue = &worker.queue;
     let heartbeat = {
         let (queue, job, config) = (queue.clone(), job.clone(), worker.config.clone());
+        let app = worker.app.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(config.renew).await;
                 match queue.extend(&job, config.lease).await {
                     Ok(Lease::Held) => {}
+                    // Until the run is found (it may not have started yet): this task ends
+                    // with the job.
                     Ok(Lease::Canceled) => {
-                        tracing::info!("job {}: canceled while running", job.id);
-                        return;
+                        if job.id.parse().is_ok_and(|id| app.cancel_running(id)) {
+                            tracing::info!("job {}: canceled while running; stopped it", job.id);
+                            return;
+                        }
                     }
                     Ok(Lease::Lost) => {
                         tracing::warn!(
@@ -294,33 +310,48 @@ async fn run_job(worker: &Worker, job: &Job) {
             }
         })
     };
-    let outcome = execute(&worker.app, queue.as_ref(), job).await;
+    let outcome = execute(&worker.app, queue, job).await;
     heartbeat.abort();
-    let acked = match outcome {
-        Ok(status) => queue.ack(job, &status).await.map(drop),
-        Err(e) => {
-            tracing::error!("job {}: {}", job.id, e.message);
-            queue
-                .nack(
-                    job,
-                    Nack::Retry {
-                        delay: Duration::from_secs(1),
-                        error: e.message,
-                    },
-                )
-                .await
-                .map(drop)
-        }
-    };
-    worker.completed.fetch_add(1, Ordering::Relaxed);
-    if let Err(e) = acked {
-        tracing::error!("job {}: cannot record its end in the queue: {e}", job.id);
+    if let Err(e) = &outcome {
+        tracing::error!("job {}: {}", job.id, e.message);
     }
+    // While the queue is away (Redis restarting) the end is recorded again with growing pauses;
+    // past the deadline the lease runs out and another worker finds the execution ended.
+    let mut backoff = Backoff::new(Duration::from_millis(100), MAX_BACKOFF);
+    let deadline = tokio::time::Instant::now() + RECORD_END_FOR;
+    loop {
+        let recorded = match &outcome {
+            Ok(status) => queue.ack(job, status).await.map(drop),
+            Err(e) => {
+                let retry = Nack::Retry {
+                    delay: Duration::from_secs(1),
+                    error: e.message.clone(),
+                };
+                queue.nack(job, retry).await.map(drop)
+            }
+        };
+        match recorded {
+            Ok(()) => break,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                let pause = backoff.pause();
+                tracing::warn!(
+                    "job {}: cannot record its end yet ({e}); again in {pause:?}",
+                    job.id
+                );
+                tokio::time::sleep(pause).await;
+            }
+            Err(e) => {
+                tracing::error!("job {}: cannot record its end in the queue: {e}", job.id);
+                break;
+            }
+        }
+    }
+    worker.completed.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Run the execution behind `job` to its end (committed), relaying the webhook answer the job
 /// asks for; returns its status.
-async fn execute(app: &Arc<App>, queue: &dyn Queue, job: &Job) -> Result<String, ApiError> {
+async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<String, ApiError> {
     let id: i64 = job
         .id
         .parse()
@@ -342,6 +373,7 @@ async fn execute(app: &Arc<App>, queue: &dyn Queue, job: &Job) -> Result<String,
             ApiError::bad_request(format!("execution {id} has no trigger items to start from"))
         })?;
     let wf = app.load(&payload.workflow_id).await?;
+    let retry_policy = wf.retry;
     let start = Start {
         mode: mode_name(&record.mode),
         start_node: resume.and_then(|r| r["startNode"].as_str().map(String::from)),
@@ -349,14 +381,25 @@ async fn execute(app: &Arc<App>, queue: &dyn Queue, job: &Job) -> Result<String,
         resumable: true,
         retry_of: record.retry_of,
         existing_id: Some(id),
+        priority: None,
     };
-    let mut started = app.start(wf, start).await?;
+    let streamed = payload.reply == Some(ReplyKind::Streaming);
+    let mut started = app.start_with(wf, start, streamed).await?;
     let relay = |message: Relay| async move {
         let text = serde_json::to_string(&message).expect("a relay message serializes");
         if let Err(e) = queue.reply(&job.id, &text).await {
             tracing::error!("job {}: cannot relay its webhook answer: {e}", job.id);
         }
     };
+    // The chunks end when the execution does.
+    if let Some(chunks) = started.chunks.as_mut() {
+        while let Some(chunk) = chunks.recv().await {
+            relay(Relay::Chunk {
+                line: chunk.to_line(),
+            })
+            .await;
+        }
+    }
     let mut answered = false;
     if payload.reply == Some(ReplyKind::ResponseNode) {
         if let Ok(response) = (&mut started.response).await {
@@ -365,11 +408,24 @@ async fn execute(app: &Arc<App>, queue: &dyn Queue, job: &Job) -> Result<String,
         }
     }
     let outcome = (&mut started.done).await.ok();
-    let status = outcome
-        .as_ref()
-        .map_or("error", |o| o.status.as_str())
-        .to_string();
     started.recorded(app).await?;
+    // No outcome: it was canceled, or failed to run; the store has how it ended.
+    let status = match &outcome {
+        Some(outcome) => outcome.status.as_str().to_string(),
+        None => app
+            .store
+            .get_execution(id, false)
+            .await?
+            .map_or_else(|| "error".into(), |r| r.status),
+    };
+    // The execution ended either way: a retry that cannot be scheduled is logged, not a reason
+    // to run this job again.
+    if let Some(policy) = retry_policy.filter(|_| status == "error") {
+        let scheduled = retry::schedule(app, queue, id, resume, &payload, job.rank, policy).await;
+        if let Err(e) = scheduled {
+            tracing::error!("execution {id}: cannot schedule its retry: {}", e.message);
+        }
+    }
     if let Some(kind) = payload.reply.filter(|_| !answered) {
         let last_output = match (kind, &outcome) {
             (ReplyKind::LastNode, Some(outcome)) => outcome.last_output().to_vec(),

@@ -17,6 +17,75 @@ fn manual_workflow(name: &str) -> Value {
        "settings": {"executionOrder": "v1"}, "x-extra": {"kept": true}})
 }
 
+/// `POST /executions/{id}/stop` on an execution running in the server: it is dropped and ends
+/// `canceled` (the Wait had a minute to go); stopping it again is a conflict.
+async fn stop_a_running_execution(postgres: bool) {
+    let s = TestServer::start(postgres).await;
+    let id = s
+        .deploy(
+            json!({"name": "waits", "settings": {"executionOrder": "v1"}, "nodes": [
+            {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+             "position": [0, 0], "parameters": {}},
+            {"name": "Wait", "type": "n8n-nodes-base.wait", "typeVersion": 1.1,
+             "position": [200, 0], "parameters": {"resume": "timeInterval", "amount": 60,
+             "unit": "seconds"}}],
+            "connections": {"Start": {"main": [[{"node": "Wait", "type": "main", "index": 0}]]}}}),
+        )
+        .await;
+    let (status, run) = s
+        .api(
+            Method::POST,
+            &format!("/workflows/{id}/run?wait=false"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, run["status"].clone()),
+        (200, json!("running")),
+        "{run}"
+    );
+    let stop = format!("/executions/{}/stop", run["id"].as_str().unwrap());
+    let started = std::time::Instant::now();
+    let (status, stopped) = s.api(Method::POST, &stop, None).await;
+    assert_eq!(
+        (status, stopped["status"].clone()),
+        (200, json!("canceled")),
+        "{stopped}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "stopped by its runner"
+    );
+    assert_eq!(s.execution(&run["id"]).await["status"], "canceled");
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "sluice_executions_total{{workflow_id=\"{id}\",status=\"canceled\"}} 1"
+        )),
+        "{metrics}"
+    );
+    let (status, again) = s.api(Method::POST, &stop, None).await;
+    assert_eq!(status, 409, "{again}");
+    assert!(again["message"]
+        .as_str()
+        .unwrap()
+        .contains("already ended (status canceled)"));
+    let (status, unknown) = s.api(Method::POST, "/executions/424242/stop", None).await;
+    assert_eq!(
+        (status, unknown),
+        (404, json!({"message": "execution 424242 not found"}))
+    );
+    let (status, _) = s.api(Method::POST, "/executions/abc/stop", None).await;
+    assert_eq!(status, 400);
+    s.stop().await;
+}
+
 async fn health_and_auth(postgres: bool) {
     let s = TestServer::start(postgres).await;
     let health = s
@@ -381,6 +450,7 @@ on_both_backends!(
     execution_custom_data,
     workflow_crud,
     run_and_executions,
+    stop_a_running_execution,
     credentials
 );
 
