@@ -188,7 +188,7 @@ fn check_names_each_missed_target() {
 #[test]
 fn bad_input_is_refused_before_sending() {
     assert_eq!(run(&["not a url"]), 2);
-    assert_eq!(run(&["https://127.0.0.1:1/hook"]), 2);
+    assert_eq!(run(&["ftp://127.0.0.1:1/hook"]), 2);
     assert_eq!(
         run(&[
             "http://127.0.0.1:1/hook",

@@ -6,6 +6,8 @@ use serde_json::{json, Value};
 use sluice_devtools::{UpstreamArgs, UpstreamServer};
 
 async fn start(flags: &[&str]) -> String {
+    // The test's reqwest client, like Sluice's, needs the ring provider.
+    sluice_runtime::tls::use_ring_provider();
     let argv = ["upstream", "--port", "0"].iter().chain(flags);
     let server = UpstreamServer::bind(UpstreamArgs::try_parse_from(argv).unwrap())
         .await

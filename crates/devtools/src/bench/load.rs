@@ -75,6 +75,7 @@ pub fn start(
     run_start: Instant,
     samples: UnboundedSender<Sample>,
 ) -> Result<(), String> {
+    sluice_runtime::tls::use_ring_provider();
     let client = Client::builder()
         .no_proxy()
         .timeout(plan.timeout)

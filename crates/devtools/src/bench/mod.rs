@@ -28,7 +28,7 @@ const TARGET_MISSED: u8 = 1;
 /// Flags of `sluice bench`.
 #[derive(Parser, Debug)]
 pub struct BenchArgs {
-    /// The URL to load (http://), e.g. http://127.0.0.1:5678/webhook/orders.
+    /// The URL to load, e.g. http://127.0.0.1:5678/webhook/orders.
     pub url: String,
     /// Open loop: requests per second, sent at fixed intervals whatever the answers take
     /// (`--connections` then caps the requests in flight, default 256).

@@ -111,9 +111,9 @@ impl Plan {
 
 fn parse_url(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("bad URL '{text}': {e}"))?;
-    if url.scheme() != "http" {
+    if !["http", "https"].contains(&url.scheme()) {
         return Err(format!(
-            "bad URL '{text}': only http:// URLs can be benchmarked"
+            "bad URL '{text}': expected an http:// or https:// URL"
         ));
     }
     Ok(url)
