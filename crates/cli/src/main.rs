@@ -85,6 +85,10 @@ enum Command {
     Credential(admin::CredentialArgs),
     /// List, count and show stored executions.
     Execution(admin::ExecutionArgs),
+    /// Load a webhook with requests and report throughput, latency, errors and process usage.
+    Bench(Box<sluice_devtools::BenchArgs>),
+    /// Development tools: `dev upstream` serves stand-in external APIs.
+    Dev(sluice_devtools::DevArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +123,8 @@ fn main() -> ExitCode {
         Command::Workflow(args) => runtime.block_on(admin::workflow(args)),
         Command::Credential(args) => runtime.block_on(admin::credential(args)),
         Command::Execution(args) => runtime.block_on(admin::execution(args)),
+        Command::Bench(args) => sluice_devtools::bench(*args),
+        Command::Dev(args) => sluice_devtools::dev(args),
     };
     ExitCode::from(code)
 }

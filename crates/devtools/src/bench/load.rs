@@ -1,0 +1,170 @@
+//! Sending the load over pooled keep-alive HTTP/1.1 connections, in an open loop (fixed send
+//! times; latency counts from the time a request was due, so a slow server cannot hide its
+//! stalls by delaying our sends: no coordinated omission) or a closed loop (N workers, each
+//! waiting for its answer). Every answer becomes a `Sample` for the recorder.
+
+use super::plan::{Mode, Plan};
+use bytes::Bytes;
+use reqwest::Client;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Semaphore;
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Status(u16),
+    Timeout,
+    ConnectError,
+    OtherError,
+}
+
+impl Outcome {
+    fn of_error(error: &reqwest::Error) -> Outcome {
+        if error.is_timeout() {
+            Outcome::Timeout
+        } else if error.is_connect() {
+            Outcome::ConnectError
+        } else {
+            Outcome::OtherError
+        }
+    }
+
+    /// A status of 400 or more, or no answer at all.
+    pub fn is_error(self) -> bool {
+        !matches!(self, Outcome::Status(status) if status < 400)
+    }
+
+    /// The status code, or what went wrong, as the report names it.
+    pub fn label(self) -> String {
+        match self {
+            Outcome::Status(status) => status.to_string(),
+            Outcome::Timeout => "timeout".into(),
+            Outcome::ConnectError => "connect error".into(),
+            Outcome::OtherError => "other error".into(),
+        }
+    }
+}
+
+/// One answered (or failed) request.
+pub struct Sample {
+    /// When it ended, since the start of the run.
+    pub ended_after: Duration,
+    /// From the time it was due (open loop) or sent (closed loop) to its end.
+    pub latency: Duration,
+    pub outcome: Outcome,
+}
+
+impl Sample {
+    fn ended_now(run_start: Instant, due: Instant, outcome: Outcome) -> Sample {
+        let now = Instant::now();
+        Sample {
+            ended_after: now - run_start,
+            latency: now - due,
+            outcome,
+        }
+    }
+}
+
+/// Start sending `plan`'s load from `run_start`; samples go to `samples`, which closes when the
+/// last request has ended.
+pub fn start(
+    plan: Arc<Plan>,
+    run_start: Instant,
+    samples: UnboundedSender<Sample>,
+) -> Result<(), String> {
+    sluice_runtime::tls::use_ring_provider();
+    let client = Client::builder()
+        .no_proxy()
+        .timeout(plan.timeout)
+        .pool_max_idle_per_host(plan.mode.connections())
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    match plan.mode {
+        Mode::Open { rate, connections } => {
+            tokio::spawn(open_loop(
+                client,
+                plan,
+                rate,
+                connections,
+                run_start,
+                samples,
+            ));
+        }
+        Mode::Closed { connections } => closed_loop(client, plan, connections, run_start, samples),
+    }
+    Ok(())
+}
+
+async fn send(client: &Client, plan: &Plan, body: Bytes) -> Outcome {
+    let request = client
+        .request(plan.method.clone(), plan.url.clone())
+        .headers(plan.headers.clone())
+        .body(body);
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match response.bytes().await {
+                Ok(_) => Outcome::Status(status),
+                Err(e) => Outcome::of_error(&e),
+            }
+        }
+        Err(e) => Outcome::of_error(&e),
+    }
+}
+
+async fn open_loop(
+    client: Client,
+    plan: Arc<Plan>,
+    rate: f64,
+    connections: usize,
+    run_start: Instant,
+    samples: UnboundedSender<Sample>,
+) {
+    let slots = Arc::new(Semaphore::new(connections));
+    let mut rng = fastrand::Rng::new();
+    for index in 0..Plan::open_loop_requests(rate, plan.duration) {
+        let due = run_start + Duration::from_secs_f64(index as f64 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let slot = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore is never closed");
+        let body = plan.body.render(index + 1, &mut rng);
+        let (client, plan, samples) = (client.clone(), plan.clone(), samples.clone());
+        tokio::spawn(async move {
+            let outcome = send(&client, &plan, body).await;
+            drop(slot);
+            let _ = samples.send(Sample::ended_now(run_start, due, outcome));
+        });
+    }
+}
+
+fn closed_loop(
+    client: Client,
+    plan: Arc<Plan>,
+    connections: usize,
+    run_start: Instant,
+    samples: UnboundedSender<Sample>,
+) {
+    let deadline = run_start + plan.duration;
+    let sent = Arc::new(AtomicU64::new(0));
+    for _ in 0..connections {
+        let (client, plan, samples, sent) =
+            (client.clone(), plan.clone(), samples.clone(), sent.clone());
+        tokio::spawn(async move {
+            let mut rng = fastrand::Rng::new();
+            while Instant::now() < deadline {
+                let body = plan
+                    .body
+                    .render(sent.fetch_add(1, Ordering::Relaxed) + 1, &mut rng);
+                let started = Instant::now();
+                let outcome = send(&client, &plan, body).await;
+                let _ = samples.send(Sample::ended_now(run_start, started, outcome));
+            }
+        });
+    }
+}

@@ -1,0 +1,214 @@
+//! `sluice bench` against a tiny in-process server that fails every 4th request number: the
+//! counts in the JSON report, both loops, `--check` and bad input (never speeds).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use clap::Parser;
+use serde_json::Value;
+use sluice_devtools::{bench, BenchArgs};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Numbers (`{"n": ...}`) the server received.
+type Received = Arc<Mutex<Vec<u64>>>;
+
+async fn hook(State(received): State<Received>, Json(body): Json<Value>) -> StatusCode {
+    let n = body["n"].as_u64().expect("a request number");
+    received.lock().unwrap().push(n);
+    match n % 4 {
+        0 => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::OK,
+    }
+}
+
+/// Start the server on its own thread; returns its webhook URL and what it receives.
+fn start_server() -> (String, Received) {
+    let received = Received::default();
+    let router = Router::new()
+        .route("/hook", post(hook))
+        .with_state(received.clone());
+    let (bound, address) = std::sync::mpsc::channel::<SocketAddr>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            bound.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    (format!("http://{}/hook", address.recv().unwrap()), received)
+}
+
+fn run(args: &[&str]) -> u8 {
+    bench(BenchArgs::try_parse_from(["bench"].iter().chain(args)).unwrap())
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.sum()
+}
+
+const TEMPLATE: &str = r#"{"n": {{n}}, "id": "{{uuid}}"}"#;
+
+#[test]
+fn closed_loop_counts_every_request() {
+    let (url, received) = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let pid = std::process::id().to_string();
+    let json_arg = json.to_str().unwrap();
+    let args = [
+        "--connections",
+        "2",
+        "--duration",
+        "2s",
+        "--body-template",
+        TEMPLATE,
+        "--json",
+        json_arg,
+        "--pid",
+        &pid,
+    ];
+    assert_eq!(run(&[&[url.as_str()][..], &args[..]].concat()), 0);
+
+    let report = read_json(&json);
+    let requests = report["requests"].as_u64().unwrap();
+    let mut numbers = received.lock().unwrap().clone();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (1..=requests).collect::<Vec<_>>(),
+        "each request numbered once"
+    );
+    let failed = numbers.iter().filter(|&&n| n % 4 == 0).count() as u64;
+    assert_eq!(report["mode"], "closed");
+    assert_eq!(report["connections"], 2);
+    assert_eq!(report["errors"], failed);
+    assert_eq!(report["statusCodes"]["500"], failed);
+    assert_eq!(report["statusCodes"]["200"], requests - failed);
+    let per_second = report["perSecond"].as_array().unwrap();
+    assert_eq!(
+        sum(per_second.iter().map(|s| s["requests"].as_u64().unwrap())),
+        requests
+    );
+    assert_eq!(
+        sum(per_second.iter().map(|s| s["errors"].as_u64().unwrap())),
+        failed
+    );
+    let process = &report["processes"][0];
+    assert_eq!(process["pid"], std::process::id());
+    assert!(!process["samples"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn open_loop_sends_rate_times_duration() {
+    let (url, received) = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let (json, html) = (dir.path().join("r.json"), dir.path().join("r.html"));
+    let args = [
+        url.as_str(),
+        "--rate",
+        "50",
+        "--duration",
+        "2s",
+        "--body-template",
+        TEMPLATE,
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    assert_eq!(run(&args), 0);
+
+    assert_eq!(received.lock().unwrap().len(), 100);
+    let report = read_json(&json);
+    assert_eq!(report["mode"], "open");
+    assert_eq!(report["requests"], 100);
+    assert_eq!(
+        report["statusCodes"],
+        serde_json::json!({"200": 75, "500": 25})
+    );
+    assert_eq!(report["errorRate"], 0.25);
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("<svg") && html.contains("Throughput") && html.contains("Error rate"));
+    assert!(!html.contains("<script"), "self-contained, no script");
+}
+
+#[test]
+fn check_names_each_missed_target() {
+    let (url, _) = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let base = [
+        url.as_str(),
+        "--rate",
+        "20",
+        "--duration",
+        "1s",
+        "--body-template",
+        TEMPLATE,
+    ];
+    let missing = [
+        "--check",
+        "--target-error-rate",
+        "0.1%",
+        "--target-throughput",
+        "1000000",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    assert_eq!(run(&[&base[..], &missing[..]].concat()), 1);
+    let missed = read_json(&json)["check"]["missed"].clone();
+    let missed: Vec<&str> = missed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(missed.len(), 2, "{missed:?}");
+    assert!(missed[0].starts_with("throughput"), "{missed:?}");
+    assert!(missed[1].starts_with("error rate 25.000%"), "{missed:?}");
+
+    // 5 of 20 fail: a 30% error budget is met.
+    assert_eq!(
+        run(&[&base[..], &["--check", "--target-error-rate", "30%"][..]].concat()),
+        0
+    );
+}
+
+#[test]
+fn bad_input_is_refused_before_sending() {
+    assert_eq!(run(&["not a url"]), 2);
+    assert_eq!(run(&["ftp://127.0.0.1:1/hook"]), 2);
+    assert_eq!(
+        run(&[
+            "http://127.0.0.1:1/hook",
+            "--body",
+            "/nonexistent/body.json"
+        ]),
+        2
+    );
+    assert_eq!(
+        run(&["http://127.0.0.1:1/hook", "--body-template", "{{what}}"]),
+        2
+    );
+    assert_eq!(run(&["http://127.0.0.1:1/hook", "--header", "no colon"]), 2);
+    assert_eq!(run(&["http://127.0.0.1:1/hook", "--check"]), 2);
+    assert_eq!(run(&["http://127.0.0.1:1/hook", "--target-p99-ms", "5"]), 2);
+    assert_eq!(
+        run(&["http://127.0.0.1:1/hook", "--check", "--target-rss-mb", "5"]),
+        2
+    );
+    assert!(
+        BenchArgs::try_parse_from(["bench", "http://127.0.0.1:1/", "--duration", "10x"]).is_err()
+    );
+}
