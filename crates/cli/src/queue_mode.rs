@@ -30,7 +30,7 @@ pub async fn connect(store: &Store) -> Result<Arc<dyn Queue>, String> {
     // `QUEUE_BULL_REDIS_TLS`: rustls needs its crypto provider before the first connection.
     sluice_runtime::tls::use_ring_provider();
     let lookup = |name: &str| std::env::var(name).ok();
-    let redis = RedisConfig::from_lookup(lookup).map_err(|e| e.to_string())?;
+    let redis = RedisConfig::from_lookup(lookup)?;
     let config = QueueConfig::from_lookup(lookup).map_err(|e| e.to_string())?;
     let queue = RedisQueue::connect(&redis, config)
         .await

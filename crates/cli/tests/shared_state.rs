@@ -36,7 +36,10 @@ fn run_command(file: &Path) -> Command {
     cmd.arg("run")
         .arg(file)
         .env("SLUICE_REDIS_URL", "redis://127.0.0.1:6379/")
-        .env("QUEUE_BULL_PREFIX", format!("test-shared-{}", std::process::id()));
+        .env(
+            "QUEUE_BULL_PREFIX",
+            format!("test-shared-{}", std::process::id()),
+        );
     cmd
 }
 
@@ -97,7 +100,11 @@ fn the_redis_cache_answers_a_second_process() {
     let file = write(dir.path(), &workflow);
     let first = support::stdout_of(run_command(&file));
     let second = support::stdout_of(run_command(&file));
-    assert_eq!(hits.lock().unwrap().len(), 1, "one upstream call for both processes");
+    assert_eq!(
+        hits.lock().unwrap().len(),
+        1,
+        "one upstream call for both processes"
+    );
     let items = |text: &str| -> Vec<Value> { serde_json::from_str(text).unwrap() };
     let from_cache = |items: &[Value]| {
         items

@@ -605,7 +605,11 @@ async fn a_503_storm_opens_the_breaker_and_a_probe_closes_it() {
     let outcome = run(storm("storm", 60_000), None).await;
     let out = jsons(&outcome);
     assert_eq!(out.len(), 10);
-    assert_eq!(mock.seen().len(), 3, "the host sees only the failures that open it");
+    assert_eq!(
+        mock.seen().len(),
+        3,
+        "the host sees only the failures that open it"
+    );
     assert_eq!(out[2]["error"]["statusCode"], 503);
     let refused = out[3]["error"].as_str().unwrap();
     assert!(

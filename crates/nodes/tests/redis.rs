@@ -271,7 +271,9 @@ fn tls_redis() -> TlsRedis {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+        ])
         .arg("/CN=localhost")
         .args(["-keyout", &path("key.pem"), "-out", &path("cert.pem")])
         .stderr(Stdio::null())
@@ -284,16 +286,38 @@ fn tls_redis() -> TlsRedis {
         .unwrap()
         .port();
     let child = Command::new("redis-server")
-        .args(["--port", "0", "--tls-port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--tls-cert-file", &path("cert.pem"), "--tls-key-file", &path("key.pem")])
-        .args(["--tls-auth-clients", "no", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .args([
+            "--tls-cert-file",
+            &path("cert.pem"),
+            "--tls-key-file",
+            &path("key.pem"),
+        ])
+        .args([
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .args(["--dir", &path("")])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server runs");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "TLS redis did not start");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "TLS redis did not start"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     TlsRedis {

@@ -29,74 +29,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-/// How to reach Redis, and the key prefix.
-#[derive(Clone, Debug)]
-pub struct RedisConfig {
-    pub url: String,
-    /// Keys start with `<prefix>:sluice:` (`QUEUE_BULL_PREFIX`, default `bull`).
-    pub prefix: String,
-}
-
-impl RedisConfig {
-    /// From `SLUICE_REDIS_URL`, or n8n's `QUEUE_BULL_REDIS_HOST`, `_PORT`, `_DB`, `_USERNAME`,
-    /// `_PASSWORD` and `_TLS`; the prefix from `QUEUE_BULL_PREFIX`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, QueueError> {
-        let prefix = lookup("QUEUE_BULL_PREFIX").unwrap_or_else(|| "bull".into());
-        if let Some(url) = lookup("SLUICE_REDIS_URL") {
-            return Ok(RedisConfig { url, prefix });
-        }
-        let host = lookup("QUEUE_BULL_REDIS_HOST").unwrap_or_else(|| "localhost".into());
-        let number = |name: &str, default: u32| -> Result<u32, QueueError> {
-            lookup(name).map_or(Ok(default), |v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| QueueError::Config(format!("{name}: not a number: '{v}'")))
-            })
-        };
-        let port = number("QUEUE_BULL_REDIS_PORT", 6379)?;
-        let db = number("QUEUE_BULL_REDIS_DB", 0)?;
-        let tls = matches!(
-            lookup("QUEUE_BULL_REDIS_TLS").as_deref(),
-            Some("true" | "1")
-        );
-        let user = lookup("QUEUE_BULL_REDIS_USERNAME").unwrap_or_default();
-        let password = lookup("QUEUE_BULL_REDIS_PASSWORD");
-        let auth = match (user.is_empty(), password) {
-            (true, None) => String::new(),
-            (_, password) => format!(
-                "{}:{}@",
-                percent_encode(&user),
-                percent_encode(password.as_deref().unwrap_or(""))
-            ),
-        };
-        let scheme = if tls { "rediss" } else { "redis" };
-        Ok(RedisConfig {
-            url: format!("{scheme}://{auth}{host}:{port}/{db}"),
-            prefix,
-        })
-    }
-
-    /// The URL without its password (for messages).
-    pub fn display_url(&self) -> String {
-        match (self.url.find("://"), self.url.rfind('@')) {
-            (Some(scheme), Some(at)) => {
-                format!("{}***{}", &self.url[..scheme + 3], &self.url[at..])
-            }
-            _ => self.url.clone(),
-        }
-    }
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub use sluice_runtime::redis::RedisConfig;
 
 /// How long connecting may take before Redis is reported unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -748,42 +681,5 @@ impl Queue for RedisQueue {
             .query_async::<String>(&mut self.conn.clone())
             .await
             .is_ok()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn n8n_variables_make_the_url() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        let plain = RedisConfig::from_lookup(env(&[])).unwrap();
-        assert_eq!(plain.url, "redis://localhost:6379/0");
-        assert_eq!(plain.prefix, "bull");
-        let full = RedisConfig::from_lookup(env(&[
-            ("QUEUE_BULL_REDIS_HOST", "redis.internal"),
-            ("QUEUE_BULL_REDIS_PORT", "6380"),
-            ("QUEUE_BULL_REDIS_DB", "2"),
-            ("QUEUE_BULL_REDIS_USERNAME", "n8n"),
-            ("QUEUE_BULL_REDIS_PASSWORD", "p@ss word"),
-            ("QUEUE_BULL_REDIS_TLS", "true"),
-            ("QUEUE_BULL_PREFIX", "acme"),
-        ]))
-        .unwrap();
-        assert_eq!(full.url, "rediss://n8n:p%40ss%20word@redis.internal:6380/2");
-        assert_eq!(full.display_url(), "rediss://***@redis.internal:6380/2");
-        assert_eq!(full.prefix, "acme");
-        let url = RedisConfig::from_lookup(env(&[("SLUICE_REDIS_URL", "redis://h:1/3")])).unwrap();
-        assert_eq!(url.url, "redis://h:1/3");
-        let bad = RedisConfig::from_lookup(env(&[("QUEUE_BULL_REDIS_PORT", "x")]));
-        assert!(bad.is_err());
     }
 }

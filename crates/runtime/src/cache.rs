@@ -154,7 +154,9 @@ mod tests {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
         let (v, _) = cache
-            .get_or_fill("k", || async { Ok::<_, ()>(fetched(4, Duration::from_secs(9))) })
+            .get_or_fill("k", || async {
+                Ok::<_, ()>(fetched(4, Duration::from_secs(9)))
+            })
             .await
             .unwrap();
         assert_eq!(v, 4, "the short-lived value expired");

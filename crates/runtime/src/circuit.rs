@@ -18,8 +18,12 @@ pub struct BreakerPolicy {
 
 #[derive(Debug)]
 enum State {
-    Closed { consecutive_failures: u32 },
-    Open { until: Instant },
+    Closed {
+        consecutive_failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
     /// One probe is in flight; everyone else is refused until it reports.
     HalfOpen,
 }

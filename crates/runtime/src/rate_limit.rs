@@ -166,7 +166,12 @@ mod tests {
         let bucket = format!("test-{}", std::process::id());
         let mut waits = Vec::new();
         for _ in 0..4 {
-            waits.push(reserve_global(&bucket, quota).await.expect("redis").as_millis());
+            waits.push(
+                reserve_global(&bucket, quota)
+                    .await
+                    .expect("redis")
+                    .as_millis(),
+            );
         }
         // Two at once, then one every 100 ms (less the few ms the calls themselves took).
         assert_eq!(&waits[..2], &[0, 0]);

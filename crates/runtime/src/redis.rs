@@ -182,10 +182,10 @@ impl RedisCredential {
 /// A lazily connecting manager on `client` with the timeouts every shared connection uses.
 fn manager(client: ::redis::Client) -> Result<ConnectionManager, String> {
     let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            // Large pipelines (a whole node run's items) may take longer than the 500 ms default.
-            .set_response_timeout(Some(Duration::from_secs(60)))
-            .set_number_of_retries(1);
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        // Large pipelines (a whole node run's items) may take longer than the 500 ms default.
+        .set_response_timeout(Some(Duration::from_secs(60)))
+        .set_number_of_retries(1);
     ConnectionManager::new_lazy_with_config(client, config).map_err(|e| e.to_string())
 }
 
@@ -207,7 +207,9 @@ fn connections() -> &'static Mutex<Connections> {
 /// The shared connection for `credential` (cheap to clone; it connects on first use). Call it
 /// inside a Tokio runtime.
 pub fn redis_connection(credential: &RedisCredential) -> Result<ConnectionManager, String> {
-    shared_connection(Server::Credential(credential.clone()), || credential.connect())
+    shared_connection(Server::Credential(credential.clone()), || {
+        credential.connect()
+    })
 }
 
 fn shared_connection(

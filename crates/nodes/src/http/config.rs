@@ -119,7 +119,9 @@ pub(crate) enum LimitScope {
     Host,
     /// One bucket on the process's Redis shared by every process: `options.rateLimit.bucket`,
     /// else the request's host.
-    Global { bucket: Option<String> },
+    Global {
+        bucket: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

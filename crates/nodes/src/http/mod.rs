@@ -178,8 +178,14 @@ async fn cached(
     let fetched = reply_cache()
         .get_or_fill(&key, || async {
             if cache.store == config::CacheStore::Redis {
-                if let Some((value, ttl)) = shared_cache::get(&key).await.map_err(NotCached::Failed)? {
-                    return Ok(Filled { value, ttl, lookup: Lookup::Hit });
+                if let Some((value, ttl)) =
+                    shared_cache::get(&key).await.map_err(NotCached::Failed)?
+                {
+                    return Ok(Filled {
+                        value,
+                        ttl,
+                        lookup: Lookup::Hit,
+                    });
                 }
             }
             let reply = match sender.send(spec).await {
@@ -188,9 +194,15 @@ async fn cached(
                 Err(failure) => return Err(NotCached::Failed(failure)),
             };
             if cache.store == config::CacheStore::Redis {
-                shared_cache::put(&key, &reply, cache.ttl).await.map_err(NotCached::Failed)?;
+                shared_cache::put(&key, &reply, cache.ttl)
+                    .await
+                    .map_err(NotCached::Failed)?;
             }
-            Ok(Filled { value: reply, ttl: cache.ttl, lookup: Lookup::Miss })
+            Ok(Filled {
+                value: reply,
+                ttl: cache.ttl,
+                lookup: Lookup::Miss,
+            })
         })
         .await;
     match fetched {

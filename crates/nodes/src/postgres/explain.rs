@@ -77,8 +77,10 @@ mod tests {
         })));
         assert_eq!(
             hints,
-            vec!["sequential scan of table orders read 50000 rows to return 3; filter \
-                  (customer_id = 7): an index on the filtered columns would avoid it"]
+            vec![
+                "sequential scan of table orders read 50000 rows to return 3; filter \
+                  (customer_id = 7): an index on the filtered columns would avoid it"
+            ]
         );
         let small = scan_hints(&item(json!({
             "Node Type": "Seq Scan", "Relation Name": "t", "Actual Rows": 10, "Actual Loops": 1
