@@ -675,20 +675,8 @@ fn a_webhook_process_serves_production_webhooks_only() {
     import(setup.cmd("main"), setup.dir.path(), every_second, true);
     let key = api_key(&setup);
     let port = free_port();
-    let child = setup
-        .cmd("hook")
-        .args([
-            "webhook",
-            "--listen",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _hook = Server(child);
-    eventually("the webhook process answers", || ready(port) == Some(200));
+    let _hook = Server(start_as(setup.cmd("hook"), "webhook", port));
+    eventually("the webhook process is ready", || ready(port) == Some(200));
     let _worker = start_worker(setup.cmd("w"), 2);
     post_all(port, "front", 3);
     let (status, body) = http(port, "GET", "/api/v1/workflows", &key, "").unwrap();

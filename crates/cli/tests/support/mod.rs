@@ -35,10 +35,15 @@ pub fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> Optio
 }
 
 /// `sluice serve` as `cmd` would run it, on `port`, once it answers.
-pub fn start(mut cmd: Command, port: u16) -> Child {
+pub fn start(cmd: Command, port: u16) -> Child {
+    start_as(cmd, "serve", port)
+}
+
+/// `sluice <subcommand>` (`serve`, `webhook`) as `cmd` would run it, on `port`, once it answers.
+pub fn start_as(mut cmd: Command, subcommand: &str, port: u16) -> Child {
     let child = cmd
         .args([
-            "serve",
+            subcommand,
             "--listen",
             "127.0.0.1",
             "--port",
