@@ -35,7 +35,12 @@ pub fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> Optio
 }
 
 /// `sluice serve` as `cmd` would run it, on `port`, once it answers.
-pub fn start(mut cmd: Command, port: u16) -> Child {
+pub fn start(cmd: Command, port: u16) -> Child {
+    start_logging_to(cmd, port, Stdio::null())
+}
+
+/// [`start`], its log (standard error) going to `log`.
+pub fn start_logging_to(mut cmd: Command, port: u16, log: impl Into<Stdio>) -> Child {
     let child = cmd
         .args([
             "serve",
@@ -44,7 +49,7 @@ pub fn start(mut cmd: Command, port: u16) -> Child {
             "--port",
             &port.to_string(),
         ])
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
