@@ -165,6 +165,8 @@ fn no_secret_reaches_logs_run_data_metrics_or_api_answers() {
     let (_, metrics) = http(port, "GET", "/metrics", "", "").unwrap();
     assert!(metrics.contains("sluice_"), "{metrics}");
     let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("registered as process"), "no log captured: {log}");
+    assert!(log.contains("DEBUG"), "the log is not at debug level");
 
     for (place, text) in [
         ("the API answers", &answers),
