@@ -17,37 +17,87 @@ const OAUTH_TOKEN: &str = "oauth-token-c4e7a2";
 fn credentials(stub: &str) -> Vec<(&'static str, &'static str, Value, Vec<String>)> {
     let custom = json!({"headers": {"X-Custom": "custom-secret-8a1f"}, "qs": {"sig": "custom-qs-secret-9d2e"}});
     vec![
-        ("httpBasicAuth", "basic", json!({"user": "basic-user", "password": "basic-secret-3c9b"}),
-         vec!["basic-secret-3c9b".into(), base64("basic-user:basic-secret-3c9b")]),
-        ("httpHeaderAuth", "header", json!({"name": "X-Api-Key", "value": "header-secret-71fe"}),
-         vec!["header-secret-71fe".into()]),
-        ("httpQueryAuth", "query", json!({"name": "api_key", "value": "query-secret-2b6d"}),
-         vec!["query-secret-2b6d".into()]),
-        ("httpBearerAuth", "bearer", json!({"token": "bearer-secret-e04a"}),
-         vec!["bearer-secret-e04a".into()]),
-        ("httpCustomAuth", "custom", json!({"json": custom.to_string()}),
-         vec!["custom-secret-8a1f".into(), "custom-qs-secret-9d2e".into()]),
-        ("oAuth2Api", "oauth", json!({"grantType": "clientCredentials",
+        (
+            "httpBasicAuth",
+            "basic",
+            json!({"user": "basic-user", "password": "basic-secret-3c9b"}),
+            vec![
+                "basic-secret-3c9b".into(),
+                base64("basic-user:basic-secret-3c9b"),
+            ],
+        ),
+        (
+            "httpHeaderAuth",
+            "header",
+            json!({"name": "X-Api-Key", "value": "header-secret-71fe"}),
+            vec!["header-secret-71fe".into()],
+        ),
+        (
+            "httpQueryAuth",
+            "query",
+            json!({"name": "api_key", "value": "query-secret-2b6d"}),
+            vec!["query-secret-2b6d".into()],
+        ),
+        (
+            "httpBearerAuth",
+            "bearer",
+            json!({"token": "bearer-secret-e04a"}),
+            vec!["bearer-secret-e04a".into()],
+        ),
+        (
+            "httpCustomAuth",
+            "custom",
+            json!({"json": custom.to_string()}),
+            vec!["custom-secret-8a1f".into(), "custom-qs-secret-9d2e".into()],
+        ),
+        (
+            "oAuth2Api",
+            "oauth",
+            json!({"grantType": "clientCredentials",
             "accessTokenUrl": format!("{stub}/token"), "clientId": "client",
             "clientSecret": "oauth-client-secret-5f3c", "scope": "read", "authentication": "header"}),
-         vec!["oauth-client-secret-5f3c".into(), OAUTH_TOKEN.into(),
-              base64("client:oauth-client-secret-5f3c")]),
-        ("oAuth2Api", "oauth-failing", json!({"grantType": "clientCredentials",
+            vec![
+                "oauth-client-secret-5f3c".into(),
+                OAUTH_TOKEN.into(),
+                base64("client:oauth-client-secret-5f3c"),
+            ],
+        ),
+        (
+            "oAuth2Api",
+            "oauth-failing",
+            json!({"grantType": "clientCredentials",
             "accessTokenUrl": format!("{stub}/no-token"), "clientId": "client2",
             "clientSecret": "oauth-failing-secret-0b8e", "scope": "read", "authentication": "body"}),
-         vec!["oauth-failing-secret-0b8e".into()]),
-        ("postgres", "pg", json!({"host": "127.0.0.1", "port": 5432, "database": "test",
+            vec!["oauth-failing-secret-0b8e".into()],
+        ),
+        (
+            "postgres",
+            "pg",
+            json!({"host": "127.0.0.1", "port": 5432, "database": "test",
             "user": "postgres", "password": "pg-secret-6d0a"}),
-         vec!["pg-secret-6d0a".into()]),
-        ("postgres", "pg-down", json!({"host": "127.0.0.1", "port": 1, "database": "test",
+            vec!["pg-secret-6d0a".into()],
+        ),
+        (
+            "postgres",
+            "pg-down",
+            json!({"host": "127.0.0.1", "port": 1, "database": "test",
             "user": "postgres", "password": "pg-down-secret-93c1"}),
-         vec!["pg-down-secret-93c1".into()]),
-        ("redis", "redis", json!({"host": "127.0.0.1", "port": 6379, "database": 0,
+            vec!["pg-down-secret-93c1".into()],
+        ),
+        (
+            "redis",
+            "redis",
+            json!({"host": "127.0.0.1", "port": 6379, "database": 0,
             "user": "", "password": "redis-secret-4e2f"}),
-         vec!["redis-secret-4e2f".into()]),
-        ("redis", "redis-down", json!({"host": "127.0.0.1", "port": 1, "database": 0,
+            vec!["redis-secret-4e2f".into()],
+        ),
+        (
+            "redis",
+            "redis-down",
+            json!({"host": "127.0.0.1", "port": 1, "database": 0,
             "user": "", "password": "redis-down-secret-a7b3"}),
-         vec!["redis-down-secret-a7b3".into()]),
+            vec!["redis-down-secret-a7b3".into()],
+        ),
     ]
 }
 
@@ -58,8 +108,10 @@ fn base64(text: &str) -> String {
 
 /// One node per credential, all fed by the trigger, each failing into its output.
 fn workflow(created: &[(&str, String, String)]) -> Value {
-    let mut nodes = vec![json!({"name": "Start", "type": "n8n-nodes-base.manualTrigger",
-        "typeVersion": 1, "position": [0, 0], "parameters": {}})];
+    let mut nodes = vec![
+        json!({"name": "Start", "type": "n8n-nodes-base.manualTrigger",
+        "typeVersion": 1, "position": [0, 0], "parameters": {}}),
+    ];
     let mut targets = Vec::new();
     for (i, (kind, name, id)) in created.iter().enumerate() {
         let (node_type, version, parameters) = match *kind {
@@ -123,8 +175,14 @@ fn no_secret_reaches_logs_run_data_metrics_or_api_answers() {
 
     let mut answers = String::new();
     let mut call = |method: &str, path: &str, body: &Value| -> Value {
-        let (status, text) = http(port, method, &format!("/api/v1{path}"), &api_key, &body.to_string())
-            .expect("the server answers");
+        let (status, text) = http(
+            port,
+            method,
+            &format!("/api/v1{path}"),
+            &api_key,
+            &body.to_string(),
+        )
+        .expect("the server answers");
         answers += &text;
         assert!(status < 500, "{method} {path}: {status} {text}");
         serde_json::from_str(&text).unwrap_or(Value::Null)
@@ -132,7 +190,11 @@ fn no_secret_reaches_logs_run_data_metrics_or_api_answers() {
     let mut secrets = vec![api_key.clone(), ENCRYPTION_KEY.to_string()];
     let mut created = Vec::new();
     for (kind, name, data, values) in credentials(&stub) {
-        let answer = call("POST", "/credentials", &json!({"name": name, "type": kind, "data": data}));
+        let answer = call(
+            "POST",
+            "/credentials",
+            &json!({"name": name, "type": kind, "data": data}),
+        );
         let id = answer["id"].as_str().expect("credential id").to_string();
         created.push((kind, name.to_string(), id));
         secrets.extend(values);
@@ -145,7 +207,11 @@ fn no_secret_reaches_logs_run_data_metrics_or_api_answers() {
         {"url": format!("{stub}/missing"), "sql": "SELECT nope FROM no_such_table_sluice"}]});
     let run = call("POST", &format!("/workflows/{id}/run"), &items);
     let execution = run["id"].as_str().expect("execution id").to_string();
-    let full = call("GET", &format!("/executions/{execution}?includeData=true"), &Value::Null);
+    let full = call(
+        "GET",
+        &format!("/executions/{execution}?includeData=true"),
+        &Value::Null,
+    );
     let run_data = &full["data"]["resultData"]["runData"];
     assert_eq!(
         run_data.as_object().map_or(0, |m| m.len()),
@@ -158,14 +224,25 @@ fn no_secret_reaches_logs_run_data_metrics_or_api_answers() {
     call("GET", "/executions?includeData=true", &Value::Null);
     call("GET", &format!("/workflows/{id}"), &Value::Null);
     call("GET", "/workflows", &Value::Null);
-    call("POST", &format!("/executions/{execution}/retry"), &Value::Null);
+    call(
+        "POST",
+        &format!("/executions/{execution}/retry"),
+        &Value::Null,
+    );
     for (_, _, credential) in &created {
-        call("DELETE", &format!("/credentials/{credential}"), &Value::Null);
+        call(
+            "DELETE",
+            &format!("/credentials/{credential}"),
+            &Value::Null,
+        );
     }
     let (_, metrics) = http(port, "GET", "/metrics", "", "").unwrap();
     assert!(metrics.contains("sluice_"), "{metrics}");
     let log = std::fs::read_to_string(&log_path).unwrap();
-    assert!(log.contains("registered as process"), "no log captured: {log}");
+    assert!(
+        log.contains("registered as process"),
+        "no log captured: {log}"
+    );
     assert!(log.contains("DEBUG"), "the log is not at debug level");
 
     for (place, text) in [

@@ -455,7 +455,8 @@ fn with_engine<T>(
         if collect {
             engine.runtime.run_gc();
         }
-        if clean != Ok(true) || matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_))) {
+        if clean != Ok(true) || matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_)))
+        {
             *slot = None;
         }
         result

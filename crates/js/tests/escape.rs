@@ -27,8 +27,12 @@ fn error_of(code: &str) -> JsError {
 }
 
 fn output_of(code: &str) -> Value {
-    let items = run(code, CodeMode::AllItems, json!([{"json": {"a": 1}}, {"json": {"a": 2}}]))
-        .unwrap_or_else(|e| panic!("`{code}`: {e}"));
+    let items = run(
+        code,
+        CodeMode::AllItems,
+        json!([{"json": {"a": 1}}, {"json": {"a": 2}}]),
+    )
+    .unwrap_or_else(|e| panic!("`{code}`: {e}"));
     items[0]["json"].clone()
 }
 
@@ -68,10 +72,15 @@ fn prototype_pollution_and_replaced_builtins_do_not_reach_the_next_run() {
     assert_innocent();
     // The names objects may override on themselves are accessors that refuse the prototype.
     let err = error_of("Object.prototype.toString = () => 'hacked'; return [];");
-    assert!(err.to_string().contains("Cannot assign to read only property 'toString'"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Cannot assign to read only property 'toString'"),
+        "{err}"
+    );
     assert_innocent();
     // Strict code is told.
-    let err = error_of("(function () { 'use strict'; Object.prototype.polluted = 1; })(); return [];");
+    let err =
+        error_of("(function () { 'use strict'; Object.prototype.polluted = 1; })(); return [];");
     assert!(matches!(err, JsError::Thrown { .. }), "{err}");
     assert!(err.to_string().contains("not extensible"), "{err}");
     assert_innocent();
@@ -147,7 +156,10 @@ fn the_function_constructor_reaches_no_process() {
 fn modules_and_timers_are_clear_errors() {
     for (code, message) in [
         ("require('fs');", "Module 'fs' is disallowed"),
-        ("require('child_process');", "Module 'child_process' is disallowed"),
+        (
+            "require('child_process');",
+            "Module 'child_process' is disallowed",
+        ),
         ("await import('fs');", "fs"),
         ("setTimeout(() => {}, 10);", "setTimeout is not defined"),
         ("setInterval(() => {}, 10);", "setInterval is not defined"),

@@ -62,7 +62,11 @@ pub(crate) fn next_time(
         Timing::Every(period) => Ok(next_multiple(*period, after)),
         // croner takes an empty list element (`,5`) as a field no time matches, and would
         // search for thousands of years before giving up.
-        Timing::Cron(expr) if expr.split_whitespace().any(|f| f.split(',').any(str::is_empty)) => {
+        Timing::Cron(expr)
+            if expr
+                .split_whitespace()
+                .any(|f| f.split(',').any(str::is_empty)) =>
+        {
             Err(format!("invalid cron '{expr}': empty list element"))
         }
         Timing::Cron(expr) => Cron::from_str(expr)

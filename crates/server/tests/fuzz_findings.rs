@@ -8,7 +8,10 @@ use sluice_nodes::trigger::schedule::schedule_rules;
 use std::time::{Duration, Instant};
 
 /// The next tick of each rule of a `node_type` node with `parameters`, each within a second.
-fn next_ticks(node_type: &str, parameters: serde_json::Value) -> Vec<Result<Option<String>, String>> {
+fn next_ticks(
+    node_type: &str,
+    parameters: serde_json::Value,
+) -> Vec<Result<Option<String>, String>> {
     let def: NodeDef = serde_json::from_value(json!({"name": "S", "type": node_type,
         "typeVersion": 1, "position": [0, 0], "parameters": parameters}))
     .unwrap();
@@ -20,7 +23,11 @@ fn next_ticks(node_type: &str, parameters: serde_json::Value) -> Vec<Result<Opti
         .map(|rule| {
             let started = Instant::now();
             let next = sluice_server::fuzzing::next_time(&rule.timing, chrono_tz::UTC, after);
-            assert!(started.elapsed() < Duration::from_secs(1), "{rule:?} took {:?}", started.elapsed());
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "{rule:?} took {:?}",
+                started.elapsed()
+            );
             next.map(|at| at.map(|at| at.to_rfc3339()))
         })
         .collect()
@@ -28,9 +35,18 @@ fn next_ticks(node_type: &str, parameters: serde_json::Value) -> Vec<Result<Opti
 
 #[test]
 fn a_cron_rule_that_never_matches_is_answered_at_once() {
-    let ticks = next_ticks("n8n-nodes-base.cron", json!({"triggerTimes": {"item": [
+    let ticks = next_ticks(
+        "n8n-nodes-base.cron",
+        json!({"triggerTimes": {"item": [
         {"mod e": "everyWeek", "hour": 14, "minute": 130, "weekday": "4"},
-        {"mode": "custom", "cronExpression": ", * * * * *"}]}}));
+        {"mode": "custom", "cronExpression": ", * * * * *"}]}}),
+    );
     assert!(ticks.iter().all(Result::is_err), "{ticks:?}");
-    assert!(ticks[1].as_ref().unwrap_err().contains("empty list element"), "{ticks:?}");
+    assert!(
+        ticks[1]
+            .as_ref()
+            .unwrap_err()
+            .contains("empty list element"),
+        "{ticks:?}"
+    );
 }

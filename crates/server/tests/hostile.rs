@@ -112,7 +112,9 @@ fn the_route_list_is_read_from_the_sources() {
         ("GET", "/metrics"),
     ] {
         assert!(
-            routes.iter().any(|(m, p)| (m.as_str(), p.as_str()) == expected),
+            routes
+                .iter()
+                .any(|(m, p)| (m.as_str(), p.as_str()) == expected),
             "{expected:?} missing from {routes:?}"
         );
     }
@@ -120,7 +122,9 @@ fn the_route_list_is_read_from_the_sources() {
 
 async fn every_api_route_refuses_callers_without_the_key(postgres: bool) {
     let s = TestServer::start(postgres).await;
-    let workflow = s.deploy(webhook_workflow("walk", "onReceived", json!({}))).await;
+    let workflow = s
+        .deploy(webhook_workflow("walk", "onReceived", json!({})))
+        .await;
     let (status, run) = s
         .api(Method::POST, &format!("/workflows/{workflow}/run"), None)
         .await;
@@ -188,7 +192,11 @@ async fn every_api_route_refuses_callers_without_the_key(postgres: bool) {
             );
         }
     }
-    assert_eq!(snapshot(&s).await, before, "a refused request changed the store");
+    assert_eq!(
+        snapshot(&s).await,
+        before,
+        "a refused request changed the store"
+    );
     s.stop().await;
 }
 
@@ -218,7 +226,9 @@ async fn raw_get(s: &TestServer, path: &str) -> (u16, String) {
 
 async fn webhook_paths_cannot_escape_to_other_routes(postgres: bool) {
     let s = TestServer::start(postgres).await;
-    let id = s.deploy(webhook_workflow("inside", "onReceived", json!({}))).await;
+    let id = s
+        .deploy(webhook_workflow("inside", "onReceived", json!({})))
+        .await;
     let (status, _) = s.post("/webhook/inside", json!({"amount": 1})).await;
     assert_eq!(status, 200);
     for path in [
@@ -256,10 +266,14 @@ async fn webhook_paths_cannot_escape_to_other_routes(postgres: bool) {
 
 async fn a_deleted_workflow_is_gone_at_once(postgres: bool) {
     let s = TestServer::start(postgres).await;
-    let id = s.deploy(webhook_workflow("doomed", "onReceived", json!({}))).await;
+    let id = s
+        .deploy(webhook_workflow("doomed", "onReceived", json!({})))
+        .await;
     let (status, _) = s.post("/webhook/doomed", json!({"amount": 1})).await;
     assert_eq!(status, 200);
-    let (status, body) = s.api(Method::DELETE, &format!("/workflows/{id}"), None).await;
+    let (status, body) = s
+        .api(Method::DELETE, &format!("/workflows/{id}"), None)
+        .await;
     assert_eq!(status, 200, "{body}");
     // No waiting: the very next requests see it gone.
     let (status, body) = s.post("/webhook/doomed", json!({"amount": 1})).await;

@@ -159,7 +159,9 @@ pub fn http_stub(routes: Vec<(&'static str, u16, String)>) -> (String, Hits) {
                 header.clear();
             }
             let path = request_line.split(' ').nth(1).unwrap_or_default();
-            seen.lock().unwrap().push((path.to_string(), Instant::now()));
+            seen.lock()
+                .unwrap()
+                .push((path.to_string(), Instant::now()));
             let (status, body) = routes
                 .iter()
                 .find(|(route, ..)| *route == path)
