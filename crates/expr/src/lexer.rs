@@ -139,6 +139,10 @@ impl<'s> Lexer<'s> {
                 .char_indices()
                 .find(|&(_, ch)| !is_ident_part(ch))
                 .map_or(self.rest().len(), |(i, _)| i);
+            if len == 0 {
+                // A backslash that starts no identifier (`\:`) would otherwise never be consumed.
+                return Err(syntax(format!("unexpected character '{c}'")));
+            }
             let name = &self.rest()[..len];
             self.pos += len;
             Tok::Ident(Arc::from(name))
