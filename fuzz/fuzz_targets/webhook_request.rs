@@ -50,9 +50,10 @@ fuzz_target!(|data: &[u8]| {
     let mut params = JsonObject::new();
     config().matches(&segments, &mut params);
     let uri = format!("/webhook/x?{}", String::from_utf8_lossy(query));
-    let mut request = http::Request::builder()
-        .method("POST")
-        .header("content-type", CONTENT_TYPES[kind as usize % CONTENT_TYPES.len()]);
+    let mut request = http::Request::builder().method("POST").header(
+        "content-type",
+        CONTENT_TYPES[kind as usize % CONTENT_TYPES.len()],
+    );
     if let Ok(value) = http::HeaderValue::from_bytes(header) {
         request = request.header("x-fuzz", value);
     }
