@@ -18,3 +18,10 @@ fn answered_quickly(source: &str) {
 fn a_garbled_template_with_nested_braces_is_answered_quickly() {
     answered_quickly("{{ IS $toda.{{{{ {a\\: 5{b: 1}}1ytoISO }\0}( }}z)");
 }
+
+#[test]
+fn a_number_followed_by_a_non_ascii_letter_is_a_syntax_error() {
+    answered_quickly("{{n={{ [[,21,[3\u{51b}ll]],undul $to\0\u{14}O()l]],] } }}");
+    let error = Template::parse("{{ 3\u{51b} }}").unwrap_err().to_string();
+    assert!(error.contains("invalid number '3\u{51b}'"), "{error}");
+}
