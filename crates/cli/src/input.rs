@@ -34,31 +34,7 @@ pub fn load_items(path: &Path) -> Result<Vec<Item>, String> {
             e.column()
         )
     })?;
-    load_items_value(value).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Items from a JSON array of objects; an object with only a `json` key is taken as an item.
-pub fn load_items_value(value: serde_json::Value) -> Result<Vec<Item>, String> {
-    let values = match value {
-        serde_json::Value::Array(values) => values,
-        obj @ serde_json::Value::Object(_) => vec![obj],
-        _ => return Err("input must be a JSON array of objects".into()),
-    };
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            serde_json::Value::Object(mut obj) => Ok(match obj.remove("json") {
-                Some(serde_json::Value::Object(json)) if obj.is_empty() => Item::new(json),
-                Some(json) => {
-                    obj.insert("json".into(), json);
-                    Item::new(obj)
-                }
-                None => Item::new(obj),
-            }),
-            _ => Err(format!("input item {i} is not a JSON object")),
-        })
-        .collect()
+    sluice_model::items_from_value(value).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Workflow files under the given paths: files as given, directories searched for `*.json`

@@ -7,7 +7,7 @@
 //! provides the test-only nodes and the fake file `/test/binary.data`.
 
 use crate::compare::first_difference;
-use crate::input::{load_credentials, load_items_value, read_text, workflow_files, BAD_INPUT};
+use crate::input::{load_credentials, read_text, workflow_files, BAD_INPUT};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunStatus};
@@ -77,7 +77,7 @@ fn expectations(workflow: &mut Workflow) -> Result<Expectations, String> {
     let trigger_items = extra
         .get("trigger")
         .and_then(|t| t.get("input"))
-        .map(|input| load_items_value(input.clone()))
+        .map(|input| sluice_model::items_from_value(input.clone()))
         .transpose()?;
     Ok(Expectations {
         pins,

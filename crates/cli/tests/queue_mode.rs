@@ -675,7 +675,12 @@ fn a_webhook_process_serves_production_webhooks_only() {
     import(setup.cmd("main"), setup.dir.path(), every_second, true);
     let key = api_key(&setup);
     let port = free_port();
-    let _hook = Server(start_as(setup.cmd("hook"), "webhook", port));
+    let _hook = Server(start_process(
+        setup.cmd("hook"),
+        "webhook",
+        port,
+        Stdio::null(),
+    ));
     eventually("the webhook process is ready", || ready(port) == Some(200));
     let _worker = start_worker(setup.cmd("w"), 2);
     post_all(port, "front", 3);

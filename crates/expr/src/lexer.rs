@@ -139,6 +139,10 @@ impl<'s> Lexer<'s> {
                 .char_indices()
                 .find(|&(_, ch)| !is_ident_part(ch))
                 .map_or(self.rest().len(), |(i, _)| i);
+            if len == 0 {
+                // A backslash that starts no identifier (`\:`) would otherwise never be consumed.
+                return Err(syntax(format!("unexpected character '{c}'")));
+            }
             let name = &self.rest()[..len];
             self.pos += len;
             Tok::Ident(Arc::from(name))
@@ -218,10 +222,10 @@ impl<'s> Lexer<'s> {
         if self.rest().starts_with('n') {
             self.pos += 1; // BigInt suffix: treated as a plain number
         }
-        if self.peek().is_some_and(is_ident_start) {
+        if let Some(c) = self.peek().filter(|&c| is_ident_start(c)) {
             return Err(syntax(format!(
                 "invalid number '{}'",
-                &self.src[self.pos - len..self.pos + 1]
+                &self.src[self.pos - len..self.pos + c.len_utf8()]
             )));
         }
         Ok(Tok::Num(n))

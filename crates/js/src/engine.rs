@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 const INTL: &str = include_str!("intl.js");
 const LUXON: &str = include_str!("../vendor/luxon/luxon.min.js");
 const PRELUDE: &str = include_str!("prelude.js");
+const HARDEN: &str = include_str!("harden.js");
 /// Name QuickJS reports in stack traces for user code.
 const CODE_FILE: &str = "code";
 /// Message of a thrown `null`.
@@ -138,9 +139,11 @@ impl Engine {
             ctx.eval::<(), _>(LUXON)
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))?;
-            ctx.eval::<(), _>(PRELUDE)
-                .catch(&ctx)
-                .map_err(|e| thrown(e, None))?;
+            for script in [PRELUDE, HARDEN] {
+                ctx.eval::<(), _>(script)
+                    .catch(&ctx)
+                    .map_err(|e| thrown(e, None))?;
+            }
             Ok(())
         })?;
         Ok(Engine {
@@ -211,6 +214,29 @@ impl Engine {
             eval.call((f, payload, item_index))
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))
+        })
+    }
+
+    /// Leave nothing of a run for the next one: run the promise callbacks it left queued (under
+    /// its deadline, so an endless chain of them is a timeout) and remove the globals it added.
+    /// False when the runtime could not be cleaned and must be replaced.
+    fn settle(&self) -> Result<bool, JsError> {
+        while self.runtime.is_job_pending() {
+            let deadline = self.deadline.load(Ordering::Relaxed);
+            if self.epoch.elapsed().as_nanos() as u64 > deadline {
+                return Err(JsError::Thrown {
+                    message: "interrupted".into(),
+                    line: None,
+                    item: None,
+                });
+            }
+            if self.runtime.execute_pending_job().is_err() {
+                return Ok(false);
+            }
+        }
+        self.context.with(|ctx| {
+            let reset: Function = ctx.globals().get("__sluiceReset").map_err(internal)?;
+            reset.call::<_, bool>(()).map_err(internal)
         })
     }
 
@@ -420,12 +446,17 @@ fn with_engine<T>(
         }
         let engine = slot.as_mut().expect("engine");
         engine.arm(limits);
-        let result = f(engine).map_err(|e| engine.classify(e, limits));
+        let outcome = f(engine);
+        let clean = engine.settle();
+        let result = outcome
+            .and_then(|value| clean.as_ref().map(|_| value).map_err(Clone::clone))
+            .map_err(|e| engine.classify(e, limits));
         engine.deadline.store(0, Ordering::Relaxed);
         if collect {
             engine.runtime.run_gc();
         }
-        if matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_))) {
+        if clean != Ok(true) || matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_)))
+        {
             *slot = None;
         }
         result

@@ -3,7 +3,9 @@
 //! One QuickJS runtime per thread, created on first use with luxon and Sluice's prelude loaded;
 //! each distinct code string is compiled once and cached. The sandbox has no file system, network
 //! or process access (QuickJS has none unless added; `require` only knows `luxon`), a memory limit
-//! and a CPU-time limit per run. Data crosses the boundary as JSON text, which QuickJS parses in C.
+//! and a CPU-time limit per run. The runtime is shared by every run on its thread, so its built-ins
+//! are frozen and each run's added globals and queued promise callbacks are cleared after it
+//! (`harden.js`). Data crosses the boundary as JSON text, which QuickJS parses in C.
 
 mod engine;
 

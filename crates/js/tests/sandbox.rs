@@ -1,34 +1,11 @@
 //! Code runs, returns items in n8n's accepted shapes, reports errors with lines, and is sandboxed.
 
+mod common;
+
+use common::{payload, run, run_with};
 use serde_json::{json, Value};
 use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
 use std::time::Duration;
-
-fn payload(items: Value) -> String {
-    json!({"items": items, "nodes": {}, "nodeNames": [], "workflow": {"id": "1", "name": "t", "active": false},
-           "execution": {"id": "1", "mode": "test"}, "runIndex": 0, "prevNode": null, "vars": {},
-           "now": "2025-01-01T00:00:00.000+00:00", "tz": "UTC", "params": {}}).to_string()
-}
-
-fn run(code: &str, mode: CodeMode, items: Value) -> Result<Vec<Value>, JsError> {
-    run_with(code, mode, items, Limits::default())
-}
-
-fn run_with(
-    code: &str,
-    mode: CodeMode,
-    items: Value,
-    limits: Limits,
-) -> Result<Vec<Value>, JsError> {
-    run_code::<Value>(&CodeRequest {
-        code,
-        mode,
-        payload: payload(items),
-        limits,
-        continue_on_fail: false,
-    })
-    .map(|o| o.items)
-}
 
 #[test]
 fn all_items_mode_accepts_n8n_return_shapes() {

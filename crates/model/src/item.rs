@@ -186,6 +186,31 @@ impl<'de> Deserialize<'de> for Item {
     }
 }
 
+/// Items from a JSON array of objects (`sluice run --input`, `sluice test`'s trigger input); an
+/// object with only a `json` key is taken as an item.
+pub fn items_from_value(value: Value) -> Result<Vec<Item>, String> {
+    let values = match value {
+        Value::Array(values) => values,
+        obj @ Value::Object(_) => vec![obj],
+        _ => return Err("input must be a JSON array of objects".into()),
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Object(mut obj) => Ok(match obj.remove("json") {
+                Some(Value::Object(json)) if obj.is_empty() => Item::new(json),
+                Some(json) => {
+                    obj.insert("json".into(), json);
+                    Item::new(obj)
+                }
+                None => Item::new(obj),
+            }),
+            _ => Err(format!("input item {i} is not a JSON object")),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,41 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// Entry points for the fuzz targets in `fuzz/`: the server's readings of untrusted input,
+/// without a running server.
+#[doc(hidden)]
+pub mod fuzzing {
+    use sluice_model::{Item, JsonObject};
+    use sluice_nodes::trigger::schedule::Timing;
+    use sluice_nodes::trigger::webhook::WebhookConfig;
+
+    /// The Webhook trigger's item for `request` (headers, query string, body), as `/webhook/*`
+    /// builds it; an error is the message the caller would get.
+    pub fn webhook_item(
+        config: &WebhookConfig,
+        request: &axum::http::Request<Vec<u8>>,
+        params: JsonObject,
+    ) -> Result<Item, String> {
+        crate::webhook_request::trigger_item(
+            config,
+            request.headers(),
+            request.uri(),
+            params,
+            request.body(),
+        )
+        .map_err(|e| e.message)
+    }
+
+    /// When `timing` next fires after `after` in `tz`, as the scheduler computes it.
+    pub fn next_time(
+        timing: &Timing,
+        tz: chrono_tz::Tz,
+        after: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+        crate::schedule::next_time(timing, tz, after)
+    }
+}
+
 /// Server settings (n8n's variable names where n8n has one).
 #[derive(Clone, Debug)]
 pub struct ServerConfig {

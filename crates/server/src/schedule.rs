@@ -51,24 +51,43 @@ fn next_multiple(period: Duration, after: DateTime<Utc>) -> Option<DateTime<Utc>
     DateTime::from_timestamp_millis(next)
 }
 
+/// The first time after `after` that `timing` fires in time zone `tz` (none when it never
+/// does again); an error names an invalid cron expression.
+pub(crate) fn next_time(
+    timing: &Timing,
+    tz: Tz,
+    after: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, String> {
+    match timing {
+        Timing::Every(period) => Ok(next_multiple(*period, after)),
+        // croner takes an empty list element (`,5`) as a field no time matches, and would
+        // search for thousands of years before giving up.
+        Timing::Cron(expr)
+            if expr
+                .split_whitespace()
+                .any(|f| f.split(',').any(str::is_empty)) =>
+        {
+            Err(format!("invalid cron '{expr}': empty list element"))
+        }
+        Timing::Cron(expr) => Cron::from_str(expr)
+            .map(|cron| next_occurrence(&cron, tz, after))
+            .map_err(|_| format!("invalid cron '{expr}'")),
+    }
+}
+
 /// The next tick after `after` among the active schedules, with the rules due at it.
 fn next_tick(routes: &Routes, after: DateTime<Utc>) -> Option<(DateTime<Utc>, Vec<DueRule>)> {
     let mut best: Option<(DateTime<Utc>, Vec<DueRule>)> = None;
     for target in &routes.schedules {
         let tz = timezone(&target.workflow);
         for (index, rule) in target.rules.iter().enumerate() {
-            let next = match &rule.timing {
-                Timing::Every(period) => next_multiple(*period, after),
-                Timing::Cron(expr) => match Cron::from_str(expr) {
-                    Ok(cron) => next_occurrence(&cron, tz, after),
-                    Err(_) => {
-                        tracing::error!("workflow {}: invalid cron '{expr}'", target.workflow.id);
-                        continue;
-                    }
-                },
-            };
-            let Some(at) = next else {
-                continue;
+            let at = match next_time(&rule.timing, tz, after) {
+                Ok(Some(at)) => at,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!("workflow {}: {e}", target.workflow.id);
+                    continue;
+                }
             };
             let due = DueRule {
                 workflow_id: target.workflow.id.clone(),

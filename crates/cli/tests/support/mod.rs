@@ -36,11 +36,17 @@ pub fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> Optio
 
 /// `sluice serve` as `cmd` would run it, on `port`, once it answers.
 pub fn start(cmd: Command, port: u16) -> Child {
-    start_as(cmd, "serve", port)
+    start_process(cmd, "serve", port, Stdio::null())
 }
 
-/// `sluice <subcommand>` (`serve`, `webhook`) as `cmd` would run it, on `port`, once it answers.
-pub fn start_as(mut cmd: Command, subcommand: &str, port: u16) -> Child {
+/// `sluice <subcommand>` (`serve`, `webhook`) as `cmd` would run it, on `port`, once it
+/// answers; its log (standard error) goes to `log`.
+pub fn start_process(
+    mut cmd: Command,
+    subcommand: &str,
+    port: u16,
+    log: impl Into<Stdio>,
+) -> Child {
     let child = cmd
         .args([
             subcommand,
@@ -49,7 +55,7 @@ pub fn start_as(mut cmd: Command, subcommand: &str, port: u16) -> Child {
             "--port",
             &port.to_string(),
         ])
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
