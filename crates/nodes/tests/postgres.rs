@@ -8,6 +8,7 @@ use common::databases::{fresh_schema, postgres, postgres_credential, run_with_cr
 use common::output;
 use serde_json::{json, Value};
 use sluice_engine::RunOutcome;
+use sluice_store::testing::PrivatePostgres;
 
 const POSTGRES: &str = "n8n-nodes-base.postgres";
 
@@ -518,90 +519,12 @@ async fn explain_returns_the_plan_instead_of_the_rows() {
     assert_eq!(plan["Actual Rows"], 60);
 }
 
-/// A private Postgres cluster with password authentication on a free port, stopped on drop.
-struct PasswordCluster {
-    dir: std::path::PathBuf,
-    bin: std::path::PathBuf,
-    port: u16,
-}
-
-impl PasswordCluster {
-    const PASSWORD: &'static str = "right-password";
-
-    fn start() -> PasswordCluster {
-        let version = std::fs::read_dir("/usr/lib/postgresql")
-            .expect("Postgres server binaries under /usr/lib/postgresql")
-            .next()
-            .unwrap()
-            .unwrap();
-        let bin = version.path().join("bin");
-        let dir = std::env::temp_dir().join(common::databases::unique("sluice_pg_cluster"));
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::write(dir.join("pw"), Self::PASSWORD).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let as_postgres = |args: &[&str]| {
-            let status = std::process::Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .args(args)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success(), "{args:?}");
-        };
-        std::process::Command::new("chown")
-            .args(["-R", "postgres"])
-            .arg(&dir)
-            .status()
-            .unwrap();
-        let data = dir.join("data");
-        let (data, pw, socket) = (
-            data.to_str().unwrap(),
-            dir.join("pw").to_str().unwrap().to_string(),
-            dir.to_str().unwrap(),
-        );
-        as_postgres(&[
-            bin.join("initdb").to_str().unwrap(),
-            "-D",
-            data,
-            "-U",
-            "postgres",
-            "--auth=scram-sha-256",
-            &format!("--pwfile={pw}"),
-        ]);
-        as_postgres(&[
-            bin.join("pg_ctl").to_str().unwrap(),
-            "-D",
-            data,
-            "-w",
-            "-o",
-            &format!("-p {port} -k {socket} -c listen_addresses=127.0.0.1"),
-            "start",
-        ]);
-        PasswordCluster { dir, bin, port }
-    }
-}
-
-impl Drop for PasswordCluster {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(self.bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .stdout(std::process::Stdio::null())
-            .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+/// The password of the private cluster in the test below.
+const CLUSTER_PASSWORD: &str = "right-password";
 
 #[tokio::test]
 async fn wrong_password_is_a_clear_error_without_the_password() {
-    let cluster = PasswordCluster::start();
+    let cluster = PrivatePostgres::start(Some(CLUSTER_PASSWORD));
     let credential = |password: &str| {
         json!({"host": "127.0.0.1", "port": cluster.port, "database": "postgres",
                "user": "postgres", "password": password})
@@ -618,7 +541,7 @@ async fn wrong_password_is_a_clear_error_without_the_password() {
             json!({}),
         )
     };
-    let ok = rows(&run_as(PasswordCluster::PASSWORD).await);
+    let ok = rows(&run_as(CLUSTER_PASSWORD).await);
     assert_eq!(ok, vec![json!({"one": 1})]);
     let text = run_as("wrong-secret")
         .await

@@ -9,11 +9,13 @@
 
 use crate::executions::compress;
 use crate::sql::Stmt;
+use crate::writer::patiently;
 use crate::{now_ms, Finished, NewExecution, Store, StoreError};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+use std::sync::Arc;
 
 /// The commit of a queued write, awaitable by several callers.
-type Commit = Shared<BoxFuture<'static, Result<(), String>>>;
+type Commit = Shared<BoxFuture<'static, Result<(), Arc<StoreError>>>>;
 
 /// One execution's row, from acceptance to its end.
 pub struct ExecutionRow {
@@ -94,10 +96,13 @@ impl Store {
     /// Make sure the row is in the database: queue it if it is still deferred, then wait for
     /// the commit of whatever was queued for it.
     pub async fn commit_row(&self, row: &ExecutionRow) -> Result<(), StoreError> {
-        self.queued_commit(row)
-            .await?
-            .await
-            .map_err(StoreError::Backend)
+        patiently(async {
+            self.queued_commit(row)
+                .await?
+                .await
+                .map_err(|e| e.duplicate())
+        })
+        .await
     }
 
     async fn queued_commit(&self, row: &ExecutionRow) -> Result<Commit, StoreError> {
@@ -171,9 +176,6 @@ impl Store {
 
     async fn queue(&self, stmts: Vec<Stmt>) -> Result<Commit, StoreError> {
         let commit = self.writer.queue_acked(stmts).await?;
-        Ok(commit
-            .map(|r| r.map_err(|e| e.to_string()))
-            .boxed()
-            .shared())
+        Ok(commit.map(|r| r.map_err(Arc::new)).boxed().shared())
     }
 }

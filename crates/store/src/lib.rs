@@ -58,28 +58,90 @@ pub enum StoreError {
     Decrypt,
     #[error("the store is closed")]
     Closed,
+    /// The database cannot be reached or cannot take writes right now (a restart, a full disk,
+    /// a lock held too long): worth trying again later; the API answers 503.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
+impl StoreError {
+    /// Whether trying again later can succeed (see [`StoreError::Unavailable`]).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Io(_))
+    }
+
+    /// The same error as a new value (errors are not `Clone`: an I/O error cannot be).
+    pub fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
+            StoreError::Closed => StoreError::Closed,
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        use rusqlite::ErrorCode::*;
+        match e.sqlite_error_code() {
+            Some(DiskFull | DatabaseBusy | DatabaseLocked | SystemIoFailure | CannotOpen) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Backend(e.to_string()),
+        }
     }
+}
+
+/// SQLSTATE classes and codes of errors that pass: connection exceptions (08), insufficient
+/// resources such as a full disk or too many connections (53), the server shutting down or
+/// starting (57P01-57P03), serialization failures and deadlocks (40001, 40P01).
+fn is_transient_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || ["57P01", "57P02", "57P03", "40001", "40P01"].contains(&code)
+}
+
+/// A client error that is no server error: the connection failed, closed or timed out (the
+/// error kinds are not public; their messages are).
+fn is_connection_failure(e: &tokio_postgres::Error) -> bool {
+    let message = e.to_string();
+    e.is_closed()
+        || [
+            "error connecting",
+            "error communicating",
+            "connection closed",
+            "timeout",
+        ]
+        .iter()
+        .any(|start| message.starts_with(start))
 }
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Backend(
-            e.as_db_error()
-                .map_or_else(|| e.to_string(), ToString::to_string),
-        )
+        match e.as_db_error() {
+            Some(db) if is_transient_sqlstate(db.code().code()) => {
+                StoreError::Unavailable(db.to_string())
+            }
+            Some(db) => StoreError::Backend(db.to_string()),
+            None if is_connection_failure(&e) => StoreError::Unavailable(e.to_string()),
+            None => StoreError::Backend(e.to_string()),
+        }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::Backend(e.to_string())
+        use deadpool_postgres::PoolError;
+        match e {
+            PoolError::Backend(e) => e.into(),
+            PoolError::Timeout(_) => {
+                StoreError::Unavailable("no database connection became free in time".into())
+            }
+            PoolError::Closed => StoreError::Closed,
+            other => StoreError::Unavailable(other.to_string()),
+        }
     }
 }
 

@@ -21,6 +21,11 @@ pub struct PostgresConfig {
     pub pool_size: usize,
 }
 
+/// How long opening (or checking) a connection may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a query may wait for a free connection of the pool.
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Postgres {
     pool: Pool,
 }
@@ -43,7 +48,16 @@ impl Postgres {
         cfg.dbname = Some(config.database.clone());
         cfg.user = Some(config.user.clone());
         cfg.password = config.password.clone();
-        cfg.pool = Some(deadpool_postgres::PoolConfig::new(config.pool_size.max(1)));
+        // Bounded waits, so a database that is away gives an error to answer 503 with, not a
+        // request that hangs.
+        let mut pool = deadpool_postgres::PoolConfig::new(config.pool_size.max(1));
+        pool.timeouts = deadpool_postgres::Timeouts {
+            wait: Some(POOL_WAIT),
+            create: Some(CONNECT_TIMEOUT),
+            recycle: Some(CONNECT_TIMEOUT),
+        };
+        cfg.pool = Some(pool);
+        cfg.connect_timeout = Some(CONNECT_TIMEOUT);
         let bootstrap = cfg
             .create_pool(Some(Runtime::Tokio1), NoTls)
             .map_err(|e| StoreError::Config(e.to_string()))?;

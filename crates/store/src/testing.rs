@@ -152,6 +152,144 @@ async fn drop_stale(prefix: &str) {
     }
 }
 
+/// A Postgres cluster of a test's own: `initdb` in a temp dir, served on a free port of
+/// 127.0.0.1 (trust auth, or a password), so a test can stop and start it, or give it settings,
+/// without touching the machine's server. Stopped (immediately) and removed when dropped.
+/// The server binaries are found under `/usr/lib/postgresql/*/bin`; run as root, the server runs
+/// as the `postgres` user (Postgres refuses root).
+pub struct PrivatePostgres {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    pub port: u16,
+}
+
+impl PrivatePostgres {
+    /// A new cluster, running; with `password`, the `postgres` user needs it (scram-sha-256).
+    pub fn start(password: Option<&str>) -> PrivatePostgres {
+        let version = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("Postgres server binaries under /usr/lib/postgresql")
+            .flatten()
+            .next()
+            .expect("a Postgres version under /usr/lib/postgresql");
+        let dir = std::env::temp_dir().join(format!(
+            "sluice_pg_cluster_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir(&dir).expect("a cluster directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let cluster = PrivatePostgres {
+            dir,
+            bin: version.path().join("bin"),
+            port,
+        };
+        let mut initdb = vec![
+            "-D".to_string(),
+            cluster.data(),
+            "-U".into(),
+            "postgres".into(),
+        ];
+        if let Some(password) = password {
+            let file = cluster.dir.join("pw");
+            std::fs::write(&file, password).expect("the password file");
+            initdb.push("--auth=scram-sha-256".into());
+            initdb.push(format!("--pwfile={}", file.display()));
+        } else {
+            initdb.push("--auth=trust".into());
+        }
+        let _ = std::process::Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(&cluster.dir)
+            .status();
+        cluster.run("initdb", &initdb);
+        cluster.start_again();
+        cluster
+    }
+
+    /// Start the (stopped) server again on the same port and data.
+    pub fn start_again(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-w", "-o", &options, "start"],
+        );
+    }
+
+    /// Stop the server the way a restart does (`pg_ctl stop -m fast`: sessions are ended).
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-w", "-m", "fast", "stop"]);
+    }
+
+    /// Settings for a store in `schema` of its `postgres` database.
+    pub fn config(&self, schema: &str) -> PostgresConfig {
+        PostgresConfig {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            database: "postgres".into(),
+            user: "postgres".into(),
+            password: None,
+            schema: schema.into(),
+            pool_size: 4,
+        }
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    /// A server binary's command, run as `postgres` when this process is root.
+    fn command(&self, binary: &str) -> std::process::Command {
+        let program = self.bin.join(binary);
+        let mut command = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            std::process::Command::new(program)
+        };
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    }
+
+    /// Run a server binary; it must succeed.
+    fn run(&self, binary: &str, args: &[impl AsRef<std::ffi::OsStr>]) {
+        let status = self
+            .command(binary)
+            .args(args)
+            .status()
+            .unwrap_or_else(|e| panic!("{binary} runs: {e}"));
+        assert!(status.success(), "{binary} failed ({status})");
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().next())
+            == Some("0")
+    })
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Runs each named `async fn name(postgres: bool)` of a test file as two tests, `sqlite::name`
 /// and `postgres::name`, so every behaviour is checked on both stores.
 #[macro_export]

@@ -16,9 +16,15 @@ enum Msg {
     Close,
 }
 
-/// Attempts for a queued write before it is given up (and logged); the database may be
-/// restarting.
-const WRITE_ATTEMPTS: u32 = 5;
+/// How long a write is retried while the database is unavailable (restarting, disk full)
+/// before it is given up and logged. Callers answering a client wait less (see
+/// [`CALLER_PATIENCE`]); the end of an execution already accepted keeps being retried.
+const RETRY_UNAVAILABLE_FOR: Duration = Duration::from_secs(300);
+
+/// How long a caller that answers a client waits for its write while the database is
+/// unavailable; then it hears [`StoreError::Unavailable`] (a 503) and the write is kept
+/// trying in the background.
+pub const CALLER_PATIENCE: Duration = Duration::from_secs(3);
 
 pub struct Writer {
     tx: mpsc::Sender<Msg>,
@@ -35,9 +41,10 @@ impl Writer {
         }
     }
 
-    /// Queue statements and wait until they are committed.
+    /// Queue statements and wait until they are committed; an unavailable database is an
+    /// error after [`CALLER_PATIENCE`].
     pub async fn commit(&self, stmts: Vec<Stmt>) -> Result<(), StoreError> {
-        self.queue_acked(stmts).await?.await
+        patiently(async { self.queue_acked(stmts).await?.await }).await
     }
 
     /// Queue statements; the returned future resolves once they are committed.
@@ -92,37 +99,69 @@ async fn run(db: Arc<dyn Db>, mut rx: mpsc::Receiver<Msg>, batch_size: usize) {
     }
 }
 
-async fn write_batch(db: &dyn Db, batch: Vec<(Vec<Stmt>, Ack)>) {
-    let all: Vec<Stmt> = batch.iter().flat_map(|(s, _)| s.iter().cloned()).collect();
-    if all.is_empty() {
-        ack_all(batch);
-        return;
+/// Commit a batch in one transaction. When that fails, the database may be away (then the whole
+/// batch is tried again with growing pauses) or one write may be bad (then each write is tried
+/// on its own, so one bad write does not sink the others).
+async fn write_batch(db: &dyn Db, mut batch: Vec<(Vec<Stmt>, Ack)>) {
+    let give_up_at = tokio::time::Instant::now() + RETRY_UNAVAILABLE_FOR;
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let all: Vec<Stmt> = batch.iter().flat_map(|(s, _)| s.iter().cloned()).collect();
+        if all.is_empty() {
+            return ack_all(batch);
+        }
+        let error = match db.transaction(all).await {
+            Ok(_) => return ack_all(batch),
+            Err(e) if e.is_unavailable() => e,
+            Err(_) => {
+                batch = write_each(db, batch).await;
+                if batch.is_empty() {
+                    return;
+                }
+                StoreError::Unavailable("a write was interrupted".into())
+            }
+        };
+        if tokio::time::Instant::now() >= give_up_at {
+            tracing::error!("execution writes given up: {error}");
+            for (_, ack) in batch {
+                let _ = ack.send(Err(error.duplicate()));
+            }
+            return;
+        }
+        tracing::warn!("execution writes wait for the database: {error}");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
     }
-    if db.transaction(all).await.is_ok() {
-        ack_all(batch);
-        return;
-    }
-    // Something in the batch failed: write each caller's statements on their own, so one bad
-    // write does not sink the others, and retry each a few times.
+}
+
+/// Commit each write of `batch` on its own; returns those that met an unavailable database.
+async fn write_each(db: &dyn Db, batch: Vec<(Vec<Stmt>, Ack)>) -> Vec<(Vec<Stmt>, Ack)> {
+    let mut unavailable = Vec::new();
     for (stmts, ack) in batch {
-        let mut attempt = 1;
-        loop {
-            match db.transaction(stmts.clone()).await.map(|_| ()) {
-                Err(e) if attempt < WRITE_ATTEMPTS => {
-                    tracing::warn!("execution write failed (attempt {attempt}): {e}");
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
-                    attempt += 1;
+        match db.transaction(stmts.clone()).await {
+            Err(e) if e.is_unavailable() => unavailable.push((stmts, ack)),
+            result => {
+                if let Err(e) = &result {
+                    tracing::error!("execution write failed: {e}");
                 }
-                result => {
-                    if let Err(e) = &result {
-                        tracing::error!("execution write failed: {e}");
-                    }
-                    let _ = ack.send(result);
-                    break;
-                }
+                let _ = ack.send(result.map(drop));
             }
         }
     }
+    unavailable
+}
+
+/// Wait for a queued write as a caller answering a client does: at most [`CALLER_PATIENCE`].
+pub async fn patiently<T>(
+    committed: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(CALLER_PATIENCE, committed)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "the write was not committed in time".into(),
+            ))
+        })
 }
 
 fn ack_all(batch: Vec<(Vec<Stmt>, Ack)>) {
