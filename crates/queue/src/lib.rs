@@ -332,6 +332,20 @@ pub trait Queue: Send + Sync {
     /// twice). True when this call recorded it.
     async fn ack(&self, job: &Job, result: &str) -> Result<bool, QueueError>;
 
+    /// [`Queue::ack`] `job`, then lease the next ready job to `worker` without waiting: a worker
+    /// that finished a job takes the next in the same step (one round trip on Redis instead of
+    /// two). Returns whether this call recorded the result, and the next job if one was ready.
+    async fn ack_and_reserve(
+        &self,
+        job: &Job,
+        result: &str,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<(bool, Option<Job>), QueueError> {
+        let recorded = self.ack(job, result).await?;
+        Ok((recorded, self.reserve(worker, lease, Duration::ZERO).await?))
+    }
+
     async fn nack(&self, job: &Job, nack: Nack) -> Result<Nacked, QueueError>;
 
     async fn cancel(&self, id: &str) -> Result<Canceled, QueueError>;

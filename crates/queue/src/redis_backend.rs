@@ -147,36 +147,43 @@ impl RedisQueue {
             .arg(now + lease.as_millis() as i64)
             .invoke_async(&mut self.conn.clone())
             .await?;
-        if reply.first().map(String::as_str) != Some("1") {
-            // Nothing ready; when the next delayed job is due, if any.
-            return Ok(Err(reply.get(1).and_then(|t| t.parse().ok())));
-        }
-        let field = |i: usize| reply.get(i).cloned().unwrap_or_default();
-        let number = |i: usize| field(i).parse::<i64>().unwrap_or(0);
-        Ok(Ok(Job {
-            id: field(1),
-            payload: field(2),
-            rank: number(3),
-            token: number(4),
-            stalls: number(5),
-            failures: number(6),
-            enqueued_at: number(7),
-        }))
+        Ok(leased(&reply))
     }
 }
 
+/// A job from a `reserve_job` reply, or when the next delayed job is due (if any).
+fn leased(reply: &[String]) -> Result<Job, Option<i64>> {
+    if reply.first().map(String::as_str) != Some("1") {
+        return Err(reply.get(1).and_then(|t| t.parse().ok()));
+    }
+    let field = |i: usize| reply.get(i).cloned().unwrap_or_default();
+    let number = |i: usize| field(i).parse::<i64>().unwrap_or(0);
+    Ok(Job {
+        id: field(1),
+        payload: field(2),
+        rank: number(3),
+        token: number(4),
+        stalls: number(5),
+        failures: number(6),
+        enqueued_at: number(7),
+    })
+}
+
 /// Lua: the scripts' shared names. `ARGV[1]` is always the key prefix.
+const PRELUDE: &str = "local p = ARGV[1]
+local function job(id) return p .. ':job:' .. id end
+local function wake() redis.call('LPUSH', p .. ':wake', 1) redis.call('LTRIM', p .. ':wake', 0, 63) end
+";
+
+/// A script: the prelude, then `parts`.
+fn script(parts: &[&str]) -> Script {
+    Script::new(&[&[PRELUDE], parts].concat().join("\n"))
+}
+
+/// A script of one body after the prelude.
 macro_rules! lua {
     ($body:expr) => {
-        LazyLock::new(|| {
-            Script::new(concat!(
-                "local p = ARGV[1]\n",
-                "local function job(id) return p .. ':job:' .. id end\n",
-                "local function wake() redis.call('LPUSH', p .. ':wake', 1) ",
-                "redis.call('LTRIM', p .. ':wake', 0, 63) end\n",
-                $body
-            ))
-        })
+        LazyLock::new(|| script(&[$body]))
     };
 }
 
@@ -206,29 +213,70 @@ return {'1', id}
 "
 );
 
-static RESERVE: LazyLock<Script> = lua!(
-    r"
-local worker, now, lease_until = ARGV[2], ARGV[3], ARGV[4]
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. ':delayed', '-inf', now, 'LIMIT', 0, 100)) do
+/// Lua: lease the first waiting job (moving due delayed jobs to `waiting` first). Returns
+/// `{'1', id, payload, rank, token, stalls, failures, enqueued_at}`, or `{'0', next_due?}`.
+const RESERVE_JOB: &str = r"
+local function reserve_job(worker, now, lease_until)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. ':delayed', '-inf', now, 'LIMIT', 0, 100)) do
+    redis.call('ZREM', p .. ':delayed', id)
+    local order = redis.call('HGET', job(id), 'order')
+    if order then redis.call('ZADD', p .. ':waiting', order, id) end
+  end
+  local first = redis.call('ZRANGE', p .. ':waiting', 0, 0)
+  if #first == 0 then
+    local next = redis.call('ZRANGE', p .. ':delayed', 0, 0, 'WITHSCORES')
+    if #next == 0 then return {'0'} end
+    return {'0', next[2]}
+  end
+  local id = first[1]
+  redis.call('ZREM', p .. ':waiting', id)
+  local token = redis.call('HINCRBY', job(id), 'token', 1)
+  redis.call('HSET', job(id), 'state', 'active', 'worker', worker)
+  redis.call('ZADD', p .. ':active', lease_until, id)
+  local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures', 'enqueued_at')
+  return {'1', id, f[1], f[2], tostring(token), f[3], f[4], f[5]}
+end
+";
+
+/// Lua: record a job's result once (1), or nothing when it already ended (0).
+const ACK_JOB: &str = r"
+local function ack_job(id, result, now, retention, second)
+  local state = redis.call('HGET', job(id), 'state')
+  if state ~= 'active' and state ~= 'waiting' then return 0 end
+  redis.call('ZREM', p .. ':active', id)
+  redis.call('ZREM', p .. ':waiting', id)
   redis.call('ZREM', p .. ':delayed', id)
-  local order = redis.call('HGET', job(id), 'order')
-  if order then redis.call('ZADD', p .. ':waiting', order, id) end
+  redis.call('HSET', job(id), 'state', 'done', 'result', result, 'finished_at', now)
+  redis.call('HDEL', job(id), 'worker')
+  redis.call('PEXPIRE', job(id), retention)
+  local done = p .. ':done:' .. second
+  redis.call('INCR', done)
+  redis.call('EXPIRE', done, 60)
+  return 1
 end
-local first = redis.call('ZRANGE', p .. ':waiting', 0, 0)
-if #first == 0 then
-  local next = redis.call('ZRANGE', p .. ':delayed', 0, 0, 'WITHSCORES')
-  if #next == 0 then return {'0'} end
-  return {'0', next[2]}
-end
-local id = first[1]
-redis.call('ZREM', p .. ':waiting', id)
-local token = redis.call('HINCRBY', job(id), 'token', 1)
-redis.call('HSET', job(id), 'state', 'active', 'worker', worker)
-redis.call('ZADD', p .. ':active', lease_until, id)
-local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures', 'enqueued_at')
-return {'1', id, f[1], f[2], tostring(token), f[3], f[4], f[5]}
-"
-);
+";
+
+static RESERVE: LazyLock<Script> =
+    LazyLock::new(|| script(&[RESERVE_JOB, "return reserve_job(ARGV[2], ARGV[3], ARGV[4])"]));
+
+static ACK: LazyLock<Script> = LazyLock::new(|| {
+    script(&[
+        ACK_JOB,
+        "return ack_job(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])",
+    ])
+});
+
+/// `ACK` then `RESERVE`: `{recorded, <RESERVE's reply>...}`.
+static ACK_AND_RESERVE: LazyLock<Script> = LazyLock::new(|| {
+    script(&[
+        ACK_JOB,
+        RESERVE_JOB,
+        "local recorded = ack_job(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+local reply = reserve_job(ARGV[7], ARGV[4], ARGV[8])
+table.insert(reply, 1, tostring(recorded))
+return reply",
+    ])
+});
 
 static EXTEND: LazyLock<Script> = lua!(
     r"
@@ -240,24 +288,6 @@ if f[1] == 'active' and f[2] == ARGV[3] then
   return 1
 end
 return 0
-"
-);
-
-static ACK: LazyLock<Script> = lua!(
-    r"
-local id, now = ARGV[2], ARGV[4]
-local state = redis.call('HGET', job(id), 'state')
-if state ~= 'active' and state ~= 'waiting' then return 0 end
-redis.call('ZREM', p .. ':active', id)
-redis.call('ZREM', p .. ':waiting', id)
-redis.call('ZREM', p .. ':delayed', id)
-redis.call('HSET', job(id), 'state', 'done', 'result', ARGV[3], 'finished_at', now)
-redis.call('HDEL', job(id), 'worker')
-redis.call('PEXPIRE', job(id), ARGV[5])
-local second = p .. ':done:' .. ARGV[6]
-redis.call('INCR', second)
-redis.call('EXPIRE', second, 60)
-return 1
 "
 );
 
@@ -458,6 +488,30 @@ impl Queue for RedisQueue {
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(recorded == 1)
+    }
+
+    async fn ack_and_reserve(
+        &self,
+        job: &Job,
+        result: &str,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<(bool, Option<Job>), QueueError> {
+        let now = now_ms();
+        let reply: Vec<String> = ACK_AND_RESERVE
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(&job.id)
+            .arg(result)
+            .arg(now)
+            .arg(self.config.retention.as_millis() as i64)
+            .arg(now / 1000)
+            .arg(worker)
+            .arg(now + lease.as_millis() as i64)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        let recorded = reply.first().map(String::as_str) == Some("1");
+        Ok((recorded, leased(&reply[1.min(reply.len())..]).ok()))
     }
 
     async fn nack(&self, job: &Job, nack: Nack) -> Result<Nacked, QueueError> {

@@ -120,6 +120,7 @@ on_every_backend!(
     concurrent_workers_never_share_a_job,
     replies_reach_the_waiter_in_order,
     a_bounded_enqueue_is_refused_while_the_queue_is_full,
+    an_ack_takes_the_next_ready_job_in_priority_order,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -602,4 +603,34 @@ async fn a_bounded_enqueue_is_refused_while_the_queue_is_full(backend: Backend) 
     );
     assert!(take(q).await.is_some(), "the refused job was not kept");
     assert!(take(q).await.is_none());
+}
+
+async fn an_ack_takes_the_next_ready_job_in_priority_order(backend: Backend) {
+    let f = Fixture::new(backend, |c| c.aging_step = Duration::from_secs(3600)).await;
+    let q = f.queue.as_ref();
+    q.enqueue(job("1")).await.unwrap();
+    let first = take(q).await.expect("a job");
+    q.enqueue(with_priority("low", Priority::Low))
+        .await
+        .unwrap();
+    q.enqueue(with_priority("high", Priority::High))
+        .await
+        .unwrap();
+    let (recorded, next) = q
+        .ack_and_reserve(&first, "done", "w1", LEASE)
+        .await
+        .unwrap();
+    assert!(recorded);
+    assert_eq!(q.result("1").await.unwrap().as_deref(), Some("done"));
+    let next = next.expect("the next job");
+    assert_eq!(next.id, "high");
+    assert!(
+        q.extend(&next, LEASE).await.unwrap() == Lease::Held,
+        "the next job is leased"
+    );
+    let (_, last) = q.ack_and_reserve(&next, "done", "w1", LEASE).await.unwrap();
+    let last = last.expect("the low job");
+    assert_eq!(last.id, "low");
+    let (_, none) = q.ack_and_reserve(&last, "done", "w1", LEASE).await.unwrap();
+    assert!(none.is_none(), "nothing left to take");
 }

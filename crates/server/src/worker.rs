@@ -22,7 +22,7 @@ use sluice_queue::{Backoff, Job, Lease, Nack, Queue, WorkerStatus};
 use sluice_store::{now_ms, Store};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -136,6 +136,8 @@ struct Worker {
     completed: AtomicU64,
     /// Jobs running now, by id.
     running: Mutex<HashMap<String, Job>>,
+    /// Set once shutdown starts: a finished job then no longer takes the next one.
+    stopping: AtomicBool,
 }
 
 impl Worker {
@@ -182,6 +184,7 @@ pub async fn run(
         config: config.clone(),
         completed: AtomicU64::new(0),
         running: Mutex::new(HashMap::new()),
+        stopping: AtomicBool::new(false),
     });
     let mut background = Tasks(vec![
         tokio::spawn(sync::run(app.clone(), version)),
@@ -220,15 +223,19 @@ pub async fn run(
         {
             Ok(Some(job)) => {
                 backoff.reset();
-                worker
-                    .running
-                    .lock()
-                    .expect("running jobs")
-                    .insert(job.id.clone(), job.clone());
                 let worker = worker.clone();
+                // The slot runs jobs back to back while the queue hands over the next one.
                 tokio::spawn(async move {
-                    run_job(&worker, &job).await;
-                    worker.running.lock().expect("running jobs").remove(&job.id);
+                    let mut next = Some(job);
+                    while let Some(job) = next {
+                        worker
+                            .running
+                            .lock()
+                            .expect("running jobs")
+                            .insert(job.id.clone(), job.clone());
+                        next = run_job(&worker, &job).await;
+                        worker.running.lock().expect("running jobs").remove(&job.id);
+                    }
                     drop(slot);
                 });
             }
@@ -240,6 +247,7 @@ pub async fn run(
             }
         }
     }
+    worker.stopping.store(true, Ordering::Relaxed);
     tracing::info!("worker {id} stopping: waiting for running jobs");
     let _ = queue.report_worker(&worker.report("stopping")).await;
     let all = u32::try_from(config.concurrency).unwrap_or(u32::MAX);
@@ -279,7 +287,9 @@ fn hostname() -> String {
 }
 
 /// Run one job with its lease kept alive, then acknowledge it (or hand it back on failure).
-async fn run_job(worker: &Worker, job: &Job) {
+/// Unless the worker is stopping, the acknowledgement reserves the next ready job, returned
+/// here for the same slot to run.
+async fn run_job(worker: &Worker, job: &Job) -> Option<Job> {
     let queue = &worker.queue;
     let heartbeat = {
         let (queue, job, config) = (queue.clone(), job.clone(), worker.config.clone());
@@ -319,8 +329,16 @@ async fn run_job(worker: &Worker, job: &Job) {
     // past the deadline the lease runs out and another worker finds the execution ended.
     let mut backoff = Backoff::new(Duration::from_millis(100), MAX_BACKOFF);
     let deadline = tokio::time::Instant::now() + RECORD_END_FOR;
+    let mut next = None;
     loop {
         let recorded = match &outcome {
+            Ok(status) if !worker.stopping.load(Ordering::Relaxed) => {
+                let worker_id = worker.status.lock().expect("worker status").id.clone();
+                queue
+                    .ack_and_reserve(job, status, &worker_id, worker.config.lease)
+                    .await
+                    .map(|(_, reserved)| next = reserved)
+            }
             Ok(status) => queue.ack(job, status).await.map(drop),
             Err(e) => {
                 let retry = Nack::Retry {
@@ -347,6 +365,7 @@ async fn run_job(worker: &Worker, job: &Job) {
         }
     }
     worker.completed.fetch_add(1, Ordering::Relaxed);
+    next
 }
 
 /// Run the execution behind `job` to its end (committed), relaying the webhook answer the job
