@@ -2,7 +2,8 @@
 # Queue mode. (a) No-op jobs/s through the Redis backend (enqueue + reserve + ack, 50 clients)
 # against `redis-benchmark -t lpush` (50 clients, no pipelining) on the same Redis, in this
 # script. (b) ../shared/bench/webhook-respond.json in queue mode (Postgres store, Redis queue):
-# main + 1 worker and main + 2 workers under wrk at 10 and 50 connections; idle worker RSS.
+# main + 1 worker and main + 2 workers under `sluice bench` (closed loop) at 10 and 50
+# connections; idle worker RSS.
 # Needs the machine's Redis (127.0.0.1:6379) and Postgres (127.0.0.1:5432, database `test`).
 #
 #   bench/queue.sh [duration=20s] [jobs=20000]
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
 JOBS=${2:-20000}
-for tool in wrk redis-benchmark psql; do
+for tool in redis-benchmark psql python3; do
   command -v $tool >/dev/null || { echo "$tool is missing" >&2; exit 2; }
 done
 cargo build --release -q -p sluice-cli -p sluice-queue --example queue_throughput
@@ -36,11 +37,6 @@ echo "no-op jobs through the Redis queue (enqueue, ack + reserve next; 50 client
 awk -v q="$QUEUED" -v l="$LPUSH" 'BEGIN {printf "ratio jobs/s : lpush ops/s = %.1f%% (each job: an enqueue and an ack that reserves the next, 2 scripted round trips)\n", 100*q/l}'
 
 # (b) webhooks in queue mode.
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"amount": 150}'
-wrk.headers["Content-Type"] = "application/json"
-LUA
 export DB_TYPE=postgresdb DB_POSTGRESDB_HOST=127.0.0.1 DB_POSTGRESDB_DATABASE=test \
   DB_POSTGRESDB_USER=postgres DB_POSTGRESDB_SCHEMA=$SCHEMA N8N_ENCRYPTION_KEY=bench \
   EXECUTIONS_MODE=queue SLUICE_REDIS_URL=redis://127.0.0.1:6379/ QUEUE_BULL_PREFIX=$PREFIX \
@@ -51,12 +47,12 @@ wait_url() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return; sleep
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 # run CONNECTIONS -> "rps p99_ms"
 run() {
-  local out rps p99
-  out=$(wrk -t2 -c"$1" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:5697/webhook/bench")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
-  if grep -q "Non-2xx" <<<"$out"; then echo "c=$1: errors: $(grep Non-2xx <<<"$out")" >&2; fi
-  echo "$rps $p99"
+  local report=$WORK/bench-$1.json
+  $SLUICE bench http://127.0.0.1:5697/webhook/bench --connections "$1" --duration "$DURATION" \
+    --body-template '{"amount": 150}' --json "$report" >/dev/null
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); e=r['errors']
+if e: print(f'c=$1: {e} errors: {r[\"statusCodes\"]}', file=sys.stderr)
+print(round(r['throughput']), r['latencyMs']['p99'])" "$report"
 }
 
 SLUICE_DATA_DIR=$WORK/main $SLUICE serve --listen 127.0.0.1 --port 5697 & PIDS+=($!)
