@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestScope;
+use common::{same, TestScope};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sluice_expr::{Engine, Template};
@@ -77,14 +77,6 @@ fn expression() -> impl Strategy<Value = String> {
                 .prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
         ]
     })
-}
-
-/// Equal as n8n would print them: numbers by value (so 2 == 2.0 and -0 == 0).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
 }
 
 proptest! {

@@ -183,3 +183,11 @@ pub fn check(cases: &[(&str, Value)]) {
         assert_eq!(&got, expected, "{code}");
     }
 }
+
+/// Equal as n8n would print them: numbers by value (so 2 == 2.0 and -0 == 0).
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
