@@ -72,8 +72,12 @@ pub async fn run(args: RunArgs<'_>) -> u8 {
         eprintln!("[{node}] {line}");
     }
     if let Some(path) = run_data {
-        let text = serde_json::to_string_pretty(&outcome.to_n8n_json()).expect("run data");
-        if let Err(e) = std::fs::write(path, text) {
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            outcome.write_n8n_json_pretty(&mut out)?;
+            out.flush()
+        });
+        if let Err(e) = written {
             eprintln!("error: {}: cannot write run data: {e}", path.display());
             return BAD_INPUT;
         }

@@ -19,6 +19,12 @@ impl RunOutcome {
         serde_json::to_string(&self.n8n_document()).unwrap_or_default()
     }
 
+    /// The same document pretty-printed straight into `out` (`sluice run --run-data`): neither
+    /// a `Value` tree nor the whole text is held in memory.
+    pub fn write_n8n_json_pretty(&self, out: impl std::io::Write) -> serde_json::Result<()> {
+        serde_json::to_writer_pretty(out, &self.n8n_document())
+    }
+
     fn n8n_document(&self) -> N8nRunDocument<'_> {
         N8nRunDocument {
             result_data: N8nResultData {
