@@ -1,5 +1,6 @@
 //! `cargo bench -p sluice-expr`: ns per item for common expressions over 1,000,000 items on the
-//! native evaluator, and `$json.amount > 100` forced through QuickJS beside it (100,000 items)
+//! native evaluator (as a field value, and `$json.amount > 100` also as an IF condition reads
+//! it), and `$json.amount > 100` forced through QuickJS beside it (100,000 items)
 //! with the ratio between the two.
 
 #[path = "../tests/common/mod.rs"]
@@ -11,9 +12,18 @@ use std::time::Instant;
 
 const ITEMS: usize = 1_000_000;
 
+/// How a benchmark reads the template's result.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    /// `evaluate`: the JSON value a field gets.
+    Value,
+    /// `evaluate_truthy`: the boolean an IF or Filter condition needs, no JSON value built.
+    Condition,
+}
+
 /// Evaluate `src` over `items` items with `engine`; prints and returns ns per item (`None` when
 /// filtered out: `cargo bench -p sluice-expr -- WORD` runs only the names containing WORD).
-fn bench(name: &str, src: &str, engine: Engine, items: usize) -> Option<f64> {
+fn bench(name: &str, src: &str, engine: Engine, items: usize, read: Read) -> Option<f64> {
     if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with("--")) {
         if !name.contains(&filter) {
             return None;
@@ -32,7 +42,11 @@ fn bench(name: &str, src: &str, engine: Engine, items: usize) -> Option<f64> {
     let start = Instant::now();
     for i in 0..items {
         scope.index = i % 1000;
-        if template.evaluate(&scope).expect("evaluate").as_bool() == Some(true) {
+        let true_ = match read {
+            Read::Value => template.evaluate(&scope).expect("evaluate").as_bool() == Some(true),
+            Read::Condition => template.evaluate_truthy(&scope).expect("evaluate"),
+        };
+        if true_ {
             truthy += 1;
         }
     }
@@ -42,7 +56,7 @@ fn bench(name: &str, src: &str, engine: Engine, items: usize) -> Option<f64> {
 }
 
 fn native(name: &str, src: &str) -> Option<f64> {
-    bench(name, src, Engine::Native, ITEMS)
+    bench(name, src, Engine::Native, ITEMS, Read::Value)
 }
 
 fn main() {
@@ -53,6 +67,14 @@ fn main() {
         "{{ $json.amount > 100 }}",
         Engine::QuickJs,
         ITEMS / 10,
+        Read::Value,
+    );
+    bench(
+        "$json.amount > 100 as a condition",
+        "{{ $json.amount > 100 }}",
+        Engine::Native,
+        ITEMS,
+        Read::Condition,
     );
     if let (Some(fast), Some(quickjs)) = (fast, quickjs) {
         println!(

@@ -172,7 +172,7 @@ fn leased(reply: &[String]) -> Result<Job, Option<i64>> {
 /// Lua: the scripts' shared names. `ARGV[1]` is always the key prefix.
 const PRELUDE: &str = "local p = ARGV[1]
 local function job(id) return p .. ':job:' .. id end
-local function wake() redis.call('LPUSH', p .. ':wake', 1) redis.call('LTRIM', p .. ':wake', 0, 63) end
+local function wake() if redis.call('LPUSH', p .. ':wake', 1) > 64 then redis.call('LTRIM', p .. ':wake', 0, 63) end end
 ";
 
 /// A script: the prelude, then `parts`.
@@ -222,14 +222,13 @@ local function reserve_job(worker, now, lease_until)
     local order = redis.call('HGET', job(id), 'order')
     if order then redis.call('ZADD', p .. ':waiting', order, id) end
   end
-  local first = redis.call('ZRANGE', p .. ':waiting', 0, 0)
+  local first = redis.call('ZPOPMIN', p .. ':waiting')
   if #first == 0 then
     local next = redis.call('ZRANGE', p .. ':delayed', 0, 0, 'WITHSCORES')
     if #next == 0 then return {'0'} end
     return {'0', next[2]}
   end
   local id = first[1]
-  redis.call('ZREM', p .. ':waiting', id)
   local token = redis.call('HINCRBY', job(id), 'token', 1)
   redis.call('HSET', job(id), 'state', 'active', 'worker', worker)
   redis.call('ZADD', p .. ':active', lease_until, id)
@@ -242,16 +241,19 @@ end
 const ACK_JOB: &str = r"
 local function ack_job(id, result, now, retention, second)
   local state = redis.call('HGET', job(id), 'state')
-  if state ~= 'active' and state ~= 'waiting' then return 0 end
-  redis.call('ZREM', p .. ':active', id)
-  redis.call('ZREM', p .. ':waiting', id)
-  redis.call('ZREM', p .. ':delayed', id)
+  if state == 'active' then
+    redis.call('ZREM', p .. ':active', id)
+  elseif state == 'waiting' then
+    redis.call('ZREM', p .. ':waiting', id)
+    redis.call('ZREM', p .. ':delayed', id)
+  else
+    return 0
+  end
   redis.call('HSET', job(id), 'state', 'done', 'result', result, 'finished_at', now)
   redis.call('HDEL', job(id), 'worker')
   redis.call('PEXPIRE', job(id), retention)
   local done = p .. ':done:' .. second
-  redis.call('INCR', done)
-  redis.call('EXPIRE', done, 60)
+  if redis.call('INCR', done) == 1 then redis.call('EXPIRE', done, 60) end
   return 1
 end
 ";
