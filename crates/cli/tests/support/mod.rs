@@ -1,10 +1,12 @@
 //! Helpers for tests that run `sluice` as processes: commands on a temp data directory or a
-//! Postgres schema, one-shot HTTP requests, and servers killed when dropped.
+//! Postgres schema (in queue mode with a Redis key prefix of their own), workers, one-shot HTTP
+//! requests, and servers killed when dropped.
 
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -136,7 +138,12 @@ pub fn get(port: u16, key: &str, path: &str) -> serde_json::Value {
 
 /// Poll `check` until it holds (another process acts in its own time); 20 s at most.
 pub fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    eventually_within(what, Duration::from_secs(20), check)
+}
+
+/// Poll `check` until it holds, for `within` at most.
+pub fn eventually_within(what: &str, within: Duration, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
@@ -184,4 +191,79 @@ pub fn http_stub(routes: Vec<(&'static str, u16, String)>) -> (String, Hits) {
         }
     });
     (base, hits)
+}
+
+/// Deletes a test's Redis keys when dropped (also when the test panics).
+pub struct RedisPrefix(pub String);
+
+impl RedisPrefix {
+    pub fn new(name: &str) -> RedisPrefix {
+        RedisPrefix(format!(
+            "sluice_cli_{name}_{}_{}",
+            std::process::id(),
+            sluice_store::now_ms()
+        ))
+    }
+}
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let _ = Command::new("redis-cli")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "EVAL",
+                "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
+                "0",
+                &format!("{}:*", self.0),
+            ])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+/// `sluice` in queue mode on `schema` and the Redis keys under `prefix`, with short leases.
+pub fn queued(dir: &Path, schema: &str, prefix: &RedisPrefix) -> Command {
+    let mut cmd = on_postgres(dir, schema);
+    cmd.env("EXECUTIONS_MODE", "queue")
+        .env("SLUICE_REDIS_URL", "redis://127.0.0.1:6379/")
+        .env("QUEUE_BULL_PREFIX", &prefix.0)
+        .env("QUEUE_WORKER_LOCK_DURATION", "1500")
+        .env("QUEUE_WORKER_LOCK_RENEW_TIME", "300")
+        .env("QUEUE_WORKER_STALLED_INTERVAL", "300");
+    cmd
+}
+
+/// A worker with its health server on a free port, once it is ready.
+pub fn start_worker(cmd: Command, concurrency: usize) -> Server {
+    start_worker_on(cmd, concurrency, free_port())
+}
+
+/// A worker with its health server on `port`, once it is ready.
+pub fn start_worker_on(mut cmd: Command, concurrency: usize, port: u16) -> Server {
+    let child = cmd
+        .args(["worker", "--concurrency", &concurrency.to_string()])
+        .env("QUEUE_HEALTH_CHECK_ACTIVE", "true")
+        .env("QUEUE_HEALTH_CHECK_PORT", port.to_string())
+        .env("N8N_LISTEN_ADDRESS", "127.0.0.1")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let worker = Server(child);
+    eventually("the worker is ready", || {
+        http(port, "GET", "/healthz/readiness", "", "").is_some_and(|(s, _)| s == 200)
+    });
+    worker
+}
+
+/// Every execution's status, by id (through the CLI, so no server is needed).
+pub fn statuses(mut cmd: Command) -> Vec<(String, String)> {
+    cmd.args(["execution", "list", "--limit", "10000"]);
+    stdout_of(cmd)
+        .lines()
+        .filter_map(|line| {
+            let mut cols = line.split_whitespace();
+            Some((cols.next()?.to_string(), cols.next()?.to_string()))
+        })
+        .collect()
 }
