@@ -217,6 +217,7 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
     let senders: Vec<_> = (0..4)
         .map(|sender| {
             std::thread::spawn(move || {
+                let mut ids = Vec::new();
                 for n in (sender..ORDERS).step_by(4) {
                     let (status, body) =
                         http(port, "POST", "/webhook/orders", "", &order(n).to_string())
@@ -224,19 +225,19 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
                     assert_eq!(status, 202, "order {n}: {body}");
                     let answer: Value = serde_json::from_str(&body).unwrap();
                     assert_eq!(answer["orderId"], format!("e2e-{n}"));
-                    assert!(answer["executionId"]
-                        .as_str()
-                        .is_some_and(|id| !id.is_empty()));
+                    ids.push(answer["executionId"].as_str().unwrap().to_string());
                 }
+                ids
             })
         })
         .collect();
     std::thread::sleep(Duration::from_millis(400));
     workers[0].0.kill().unwrap(); // SIGKILL while it runs orders
     workers[0].0.wait().unwrap();
-    for sender in senders {
-        sender.join().unwrap();
-    }
+    let execution_ids: Vec<String> = senders
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
 
     let notified =
         || database.query("SELECT count(*) FROM orders WHERE notified_at IS NOT NULL")[0].clone();
@@ -285,6 +286,19 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         stats["notificationsReceived"].as_u64().unwrap() >= ORDERS as u64,
         "{stats}"
     );
+
+    // `sluice profile ID` reads an order's execution from the store, with its workflow.
+    let mut profile = cmd("main");
+    profile.args(["profile", &execution_ids[ORDERS - 1]]);
+    let table = stdout_of(profile);
+    for line in [
+        "Customer ",
+        "Upsert line items ",
+        "hint: ",
+        "the slowest node: ",
+    ] {
+        assert!(table.contains(line), "{line} in {table}");
+    }
 
     let executions = statuses(cmd("main"));
     let failed: Vec<_> = executions.iter().filter(|(_, s)| s != "success").collect();
