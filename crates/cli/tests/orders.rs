@@ -8,7 +8,6 @@ mod support;
 use serde_json::{json, Value};
 use sluice_store::testing::TestSchema;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::*;
 
@@ -19,95 +18,6 @@ fn example(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/orders")
         .join(file)
-}
-
-/// `psql` on `database` (as postgres on 127.0.0.1), unaligned: the output's lines.
-fn psql(database: &str, args: &[&str]) -> Vec<String> {
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-At",
-            "-v",
-            "ON_ERROR_STOP=1",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-/// A database of its own with `schema.sql` applied, dropped when the test ends.
-struct OrdersDatabase(String);
-
-impl OrdersDatabase {
-    fn new() -> OrdersDatabase {
-        let name = format!(
-            "orders_e2e_{}_{}",
-            std::process::id(),
-            sluice_store::now_ms()
-        );
-        psql("postgres", &["-c", &format!("CREATE DATABASE {name}")]);
-        let db = OrdersDatabase(name);
-        psql(
-            &db.0,
-            &["-q", "-f", example("schema.sql").to_str().unwrap()],
-        );
-        db
-    }
-
-    fn query(&self, sql: &str) -> Vec<String> {
-        psql(&self.0, &["-F", "|", "-c", sql])
-    }
-}
-
-impl Drop for OrdersDatabase {
-    fn drop(&mut self) {
-        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0);
-        let _ = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qc",
-                &drop,
-            ])
-            .status();
-    }
-}
-
-/// `sluice dev upstream` on a free port with `args`; its base URL.
-fn start_upstream(args: &[&str]) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["dev", "upstream", "--listen", "127.0.0.1", "--port", "0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    (Server(child), line.trim().to_string())
 }
 
 /// Order `n`: a customer among the first 50, one to three lines, every shipping method.
@@ -161,7 +71,7 @@ fn expected_totals(order: &Value) -> [String; 4] {
 
 #[test]
 fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_worker_dies() {
-    let database = OrdersDatabase::new();
+    let database = TestDatabase::new("orders_e2e", &example("schema.sql"), &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime.block_on(TestSchema::new("cli_orders"));
     let dir = tempfile::tempdir().unwrap();
@@ -176,11 +86,8 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         cmd
     };
 
-    let credentials = std::fs::read_to_string(example("credentials.json"))
-        .unwrap()
-        .replace("sluice_orders", &database.0);
-    let credentials_file = dir.path().join("credentials.json");
-    std::fs::write(&credentials_file, credentials).unwrap();
+    let credentials_file =
+        database.credentials(&example("credentials.json"), "sluice_orders", dir.path());
     let mut import = cmd("main");
     import.args(["credential", "import"]).arg(&credentials_file);
     stdout_of(import);

@@ -213,7 +213,8 @@ fn filter_after_fetch(graph: &Graph, report: &Report, node: &NodeReport) -> Opti
     if graph.kind(&node.name) != "filter" {
         return None;
     }
-    let (items_in, kept) = (node.items_in(), node.items_out());
+    let kept: u64 = node.runs.iter().map(|r| r.first_output_items).sum();
+    let items_in = node.items_in();
     if items_in < MANY_ITEMS || kept * 2 > items_in {
         return None;
     }
@@ -396,6 +397,7 @@ mod tests {
         RunReport {
             items_in,
             items_out,
+            first_output_items: items_out,
             duration_ns: ms * 1_000_000,
             ..RunReport::default()
         }

@@ -25,6 +25,8 @@ pub struct RunReport {
     pub duration_ns: u64,
     pub items_in: u64,
     pub items_out: u64,
+    /// Items on the first output (what a Filter keeps, an IF's true branch).
+    pub first_output_items: u64,
     pub retries: u64,
     pub counters: Vec<(String, u64)>,
     pub hints: Vec<String>,
@@ -255,6 +257,7 @@ fn run_from_task(task: &TaskData) -> RunReport {
         duration_ns: p.duration_ns,
         items_in: p.items_in as u64,
         items_out: p.items_out as u64,
+        first_output_items: task.output(0).len() as u64,
         retries: u64::from(p.retries),
         counters: p
             .counters
@@ -287,6 +290,9 @@ fn run_from_json(task: &Value) -> RunReport {
             .unwrap_or_else(|| number(&task["executionTime"]) * 1_000_000),
         items_in: number(&p["itemsIn"]),
         items_out: number(&p["itemsOut"]),
+        first_output_items: task["data"]["main"][0]
+            .as_array()
+            .map_or(0, |items| items.len() as u64),
         retries: number(&p["retries"]),
         counters: p["counters"]
             .as_object()

@@ -6,7 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -266,4 +266,99 @@ pub fn statuses(mut cmd: Command) -> Vec<(String, String)> {
             Some((cols.next()?.to_string(), cols.next()?.to_string()))
         })
         .collect()
+}
+
+/// `psql` on `database` (as postgres on 127.0.0.1), unaligned: the output's lines.
+pub fn psql(database: &str, args: &[&str]) -> Vec<String> {
+    let out = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A Postgres database of its own with `schema` applied (`psql` arguments `args` set its
+/// variables), dropped when the test ends.
+pub struct TestDatabase(pub String);
+
+impl TestDatabase {
+    pub fn new(name: &str, schema: &Path, args: &[&str]) -> TestDatabase {
+        let name = format!("{name}_{}_{}", std::process::id(), sluice_store::now_ms());
+        psql("postgres", &["-c", &format!("CREATE DATABASE {name}")]);
+        let db = TestDatabase(name);
+        let mut apply = vec!["-q", "-f", schema.to_str().unwrap()];
+        apply.extend_from_slice(args);
+        psql(&db.0, &apply);
+        db
+    }
+
+    /// The rows of `sql`, columns separated by `|`.
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        psql(&self.0, &["-F", "|", "-c", sql])
+    }
+
+    /// `file` (a credentials export naming the database `placeholder`) rewritten to name this
+    /// database, written into `dir`.
+    pub fn credentials(&self, file: &Path, placeholder: &str, dir: &Path) -> PathBuf {
+        let text = std::fs::read_to_string(file).unwrap();
+        let path = dir.join("credentials.json");
+        std::fs::write(&path, text.replace(placeholder, &self.0)).unwrap();
+        path
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0);
+        let _ = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+                &drop,
+            ])
+            .status();
+    }
+}
+
+/// `sluice dev upstream` on a free port with `args`; its base URL.
+pub fn start_upstream(args: &[&str]) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["dev", "upstream", "--listen", "127.0.0.1", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (Server(child), line.trim().to_string())
 }
