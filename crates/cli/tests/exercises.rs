@@ -26,6 +26,25 @@ fn sluice_against(upstream: &str) -> Command {
     cmd
 }
 
+/// A fresh database with the example's `schema.sql` (psql variables `vars`) and its
+/// credentials file rewritten to name it, in `dir`.
+fn example_database(example_dir: &str, vars: &str, dir: &Path) -> (TestDatabase, PathBuf) {
+    let schema = example(&format!("{example_dir}/schema.sql"));
+    let name = format!("exercise_{}", example_dir.replace('-', "_"));
+    let db = TestDatabase::new(&name, &schema, &["-v", vars]);
+    let credentials_file = example(&format!("{example_dir}/credentials.json"));
+    let credentials = db.credentials(&credentials_file, "sluice_exercises", dir);
+    (db, credentials)
+}
+
+/// Runs `cmd`, which must succeed: its standard output as JSON, and its standard error.
+fn run_ok(mut cmd: Command) -> (Value, String) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
 fn json_of(cmd: Command) -> Value {
     serde_json::from_str(&stdout_of(cmd)).unwrap()
 }
@@ -37,26 +56,14 @@ fn upstream_stats(upstream: &str) -> Value {
 
 #[test]
 fn batch_processing_reads_records_in_batches_of_100_and_reports_per_batch() {
-    let schema = example("batch-processing/schema.sql");
-    let db = TestDatabase::new("exercise_batch", &schema, &["-v", "records=1000"]);
     let dir = tempfile::tempdir().unwrap();
-    let credentials = db.credentials(
-        &example("batch-processing/credentials.json"),
-        "sluice_exercises",
-        dir.path(),
-    );
+    let (db, credentials) = example_database("batch-processing", "records=1000", dir.path());
     let mut run = Command::new(env!("CARGO_BIN_EXE_sluice"));
     run.arg("run")
         .arg(example("batch-processing/workflow.json"))
         .arg("--credentials")
         .arg(&credentials);
-    let out = run.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (report, stderr) = run_ok(run);
     let report = &report[0];
     assert_eq!(report["records"], 1000);
     assert_eq!(
@@ -68,7 +75,7 @@ fn batch_processing_reads_records_in_batches_of_100_and_reports_per_batch() {
     assert!(batches
         .iter()
         .all(|b| b["records"] == 100 && b["ms"].as_i64().unwrap() >= 0));
-    let progress = String::from_utf8_lossy(&out.stderr);
+    let progress = &stderr;
     assert!(
         progress.contains("[Process batch] batch 10: 100 records (1000/1000)"),
         "{progress}"
@@ -91,15 +98,9 @@ fn rate_limiter_makes_1000_calls_within_100_a_minute_time_scaled_without_a_429()
     std::fs::write(&file, workflow).unwrap();
     let mut run = sluice_against(&upstream);
     run.arg("run").arg(&file).args(["--profile", "json"]);
-    let out = run.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (report, stderr) = run_ok(run);
     assert_eq!(report[0]["answered"], 1000, "{report}");
-    let profile: Value = serde_json::from_slice(&out.stderr).unwrap();
+    let profile: Value = serde_json::from_str(&stderr).unwrap();
     let call = &profile["nodes"][2];
     assert_eq!(call["node"], "Call API (100/min)");
     assert!(
@@ -116,14 +117,8 @@ fn rate_limiter_makes_1000_calls_within_100_a_minute_time_scaled_without_a_429()
 
 #[test]
 fn the_slow_workflow_s_profile_names_its_bottlenecks_and_the_optimised_twin_has_none() {
-    let schema = example("optimisation/schema.sql");
-    let db = TestDatabase::new("exercise_opt", &schema, &["-v", "orders=500"]);
     let dir = tempfile::tempdir().unwrap();
-    let credentials = db.credentials(
-        &example("optimisation/credentials.json"),
-        "sluice_exercises",
-        dir.path(),
-    );
+    let (db, credentials) = example_database("optimisation", "orders=500", dir.path());
     let (_upstream, upstream) = start_upstream(&["--latency-ms", "2"]);
     let profile = |workflow: &str| {
         let mut cmd = sluice_against(&upstream);

@@ -268,20 +268,18 @@ pub fn statuses(mut cmd: Command) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `psql` on `database` (as postgres on 127.0.0.1), unaligned: the output's lines.
+/// `psql` on `database` as postgres on 127.0.0.1, stopping at the first error.
+fn psql_command(database: &str) -> Command {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-h", "127.0.0.1", "-U", "postgres", "-d", database]);
+    cmd.args(["-v", "ON_ERROR_STOP=1"]);
+    cmd
+}
+
+/// `psql` on `database`, unaligned: the output's lines.
 pub fn psql(database: &str, args: &[&str]) -> Vec<String> {
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-At",
-            "-v",
-            "ON_ERROR_STOP=1",
-        ])
+    let out = psql_command(database)
+        .arg("-At")
         .args(args)
         .output()
         .unwrap();
@@ -330,18 +328,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0);
-        let _ = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qc",
-                &drop,
-            ])
-            .status();
+        let _ = psql_command("postgres").args(["-qc", &drop]).status();
     }
 }
 
