@@ -85,6 +85,8 @@ enum Command {
     Credential(admin::CredentialArgs),
     /// List, count and show stored executions.
     Execution(admin::ExecutionArgs),
+    /// Where an execution's time went: per-node table, hints, HTML timeline (`--html`).
+    Profile(Box<profile::ProfileArgs>),
     /// Load a webhook with requests and report throughput, latency, errors and process usage.
     Bench(Box<sluice_devtools::BenchArgs>),
     /// Development tools: `dev upstream` serves stand-in external APIs.
@@ -123,6 +125,7 @@ fn main() -> ExitCode {
         Command::Workflow(args) => runtime.block_on(admin::workflow(args)),
         Command::Credential(args) => runtime.block_on(admin::credential(args)),
         Command::Execution(args) => runtime.block_on(admin::execution(args)),
+        Command::Profile(args) => runtime.block_on(profile::profile(*args)),
         Command::Bench(args) => sluice_devtools::bench(*args),
         Command::Dev(args) => sluice_devtools::dev(args),
     };

@@ -2,7 +2,9 @@
 
 use crate::input::{load_credentials, load_items, load_workflow, BAD_INPUT};
 use crate::{profile, ProfileFormat};
-use sluice_engine::{CompiledWorkflow, Credentials, EngineError, ExecutionOptions, RunStatus};
+use sluice_engine::{
+    CompiledWorkflow, Credentials, EngineError, ExecutionOptions, RunOutcome, RunStatus,
+};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::sync::Arc;
 pub const WORKFLOW_FAILED: u8 = 1;
 
 /// What `sluice run` was given.
+#[derive(Clone, Copy)]
 pub struct RunArgs<'a> {
     pub workflow: &'a Path,
     pub input: Option<&'a Path>,
@@ -19,14 +22,15 @@ pub struct RunArgs<'a> {
     pub credentials: Option<&'a Path>,
 }
 
-pub async fn run(args: RunArgs<'_>) -> u8 {
+/// Load, check and run the workflow `args` names; on failure to get that far, the message is
+/// printed and the exit code returned.
+pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
     let RunArgs {
         workflow: workflow_path,
         input,
-        run_data,
-        profile: profile_format,
         credentials,
-    } = args;
+        ..
+    } = *args;
     let prepared = async {
         let loaded = load_workflow(workflow_path)?;
         let trigger_items = input.map(load_items).transpose()?;
@@ -48,7 +52,7 @@ pub async fn run(args: RunArgs<'_>) -> u8 {
         Ok(p) => p,
         Err(message) => {
             eprintln!("error: {message}");
-            return BAD_INPUT;
+            return Err(BAD_INPUT);
         }
     };
     let options = ExecutionOptions {
@@ -57,17 +61,29 @@ pub async fn run(args: RunArgs<'_>) -> u8 {
         credentials,
         ..ExecutionOptions::default()
     };
-    let outcome = match compiled.run(options).await {
-        Ok(outcome) => outcome,
+    match compiled.run(options).await {
+        Ok(outcome) => Ok(outcome),
         Err(e @ EngineError::NoStartNode) => {
             eprintln!("error: {}: {e}", workflow_path.display());
-            return BAD_INPUT;
+            Err(BAD_INPUT)
         }
         Err(e) => {
             eprintln!("error: {e}");
-            return WORKFLOW_FAILED;
+            Err(WORKFLOW_FAILED)
         }
+    }
+}
+
+pub async fn run(args: RunArgs<'_>) -> u8 {
+    let outcome = match execute(&args).await {
+        Ok(outcome) => outcome,
+        Err(code) => return code,
     };
+    let RunArgs {
+        run_data,
+        profile: profile_format,
+        ..
+    } = args;
     for (node, line) in &outcome.logs {
         eprintln!("[{node}] {line}");
     }

@@ -119,6 +119,83 @@ fn run_writes_run_data_and_prints_the_profile() {
 }
 
 #[test]
+fn profile_runs_a_workflow_or_reads_run_data_and_gives_hints_and_a_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = json!({"name": "Shape", "type": "n8n-nodes-base.code", "typeVersion": 2,
+        "position": [200, 0], "parameters": {"mode": "runOnceForEachItem",
+        "jsCode": "return { json: { label: 'order ' + $json.id } };"}});
+    let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), code]));
+    let html = dir.path().join("profile.html");
+    let out = sluice(&[
+        "profile",
+        wf.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains("items in") && table.contains("status fast"),
+        "{table}"
+    );
+    assert!(
+        table.contains("hint: Shape: it builds each item from the item's own fields"),
+        "{table}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("<title>Shape run 0:"),
+        "{page}"
+    );
+
+    let run_data = dir.path().join("run.json");
+    let out = sluice(&[
+        "run",
+        wf.to_str().unwrap(),
+        "--run-data",
+        run_data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args = ["profile", run_data.to_str().unwrap(), "--format", "json"];
+    let without_workflow: Value = serde_json::from_str(&stdout(&sluice(&args))).unwrap();
+    let kinds = |doc: &Value| -> Vec<String> {
+        doc["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        kinds(&without_workflow),
+        ["slowest-node"],
+        "node types need the workflow"
+    );
+    assert_eq!(without_workflow["nodes"][1]["node"], "Shape");
+    let with_workflow: Value = serde_json::from_str(&stdout(&sluice(&[
+        "profile",
+        run_data.to_str().unwrap(),
+        "--format",
+        "json",
+        "--workflow",
+        wf.to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert!(
+        kinds(&with_workflow).contains(&"code-to-expression".to_string()),
+        "{with_workflow}"
+    );
+
+    let out = sluice(&["profile", "/no/such/run.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/no/such/run.json: cannot read file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn bad_input_exits_2_saying_what_and_where() {
     let dir = tempfile::tempdir().unwrap();
     let out = sluice(&["run", "/no/such/workflow.json"]);

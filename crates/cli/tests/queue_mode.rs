@@ -7,73 +7,9 @@ mod support;
 
 use serde_json::json;
 use sluice_store::testing::TestSchema;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
-
-/// Deletes a test's Redis keys when dropped (also when the test panics).
-struct RedisPrefix(String);
-
-impl RedisPrefix {
-    fn new(name: &str) -> RedisPrefix {
-        RedisPrefix(format!(
-            "sluice_cli_{name}_{}_{}",
-            std::process::id(),
-            sluice_store::now_ms()
-        ))
-    }
-}
-
-impl Drop for RedisPrefix {
-    fn drop(&mut self) {
-        let _ = Command::new("redis-cli")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "EVAL",
-                "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
-                "0",
-                &format!("{}:*", self.0),
-            ])
-            .stdout(Stdio::null())
-            .status();
-    }
-}
-
-/// `sluice` in queue mode on `schema` and the Redis keys under `prefix`, with short leases.
-fn queued(dir: &Path, schema: &str, prefix: &RedisPrefix) -> Command {
-    let mut cmd = on_postgres(dir, schema);
-    cmd.env("EXECUTIONS_MODE", "queue")
-        .env("SLUICE_REDIS_URL", "redis://127.0.0.1:6379/")
-        .env("QUEUE_BULL_PREFIX", &prefix.0)
-        .env("QUEUE_WORKER_LOCK_DURATION", "1500")
-        .env("QUEUE_WORKER_LOCK_RENEW_TIME", "300")
-        .env("QUEUE_WORKER_STALLED_INTERVAL", "300");
-    cmd
-}
-
-/// A worker with its health server on a free port, once it is ready.
-fn start_worker(cmd: Command, concurrency: usize) -> Server {
-    start_worker_on(cmd, concurrency, free_port())
-}
-
-/// A worker with its health server on `port`, once it is ready.
-fn start_worker_on(mut cmd: Command, concurrency: usize, port: u16) -> Server {
-    let child = cmd
-        .args(["worker", "--concurrency", &concurrency.to_string()])
-        .env("QUEUE_HEALTH_CHECK_ACTIVE", "true")
-        .env("QUEUE_HEALTH_CHECK_PORT", port.to_string())
-        .env("N8N_LISTEN_ADDRESS", "127.0.0.1")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let worker = Server(child);
-    eventually("the worker is ready", || {
-        http(port, "GET", "/healthz/readiness", "", "").is_some_and(|(s, _)| s == 200)
-    });
-    worker
-}
 
 /// A webhook answered on receipt, whose execution takes `wait_ms` or no time.
 fn webhook_workflow(path: &str, wait_seconds: Option<f64>) -> serde_json::Value {
@@ -98,18 +34,6 @@ fn webhook_workflow(path: &str, wait_seconds: Option<f64>) -> serde_json::Value 
     }
     json!({"id": format!("wf_{path}"), "name": path, "settings": {"executionOrder": "v1"},
            "nodes": nodes, "connections": connections})
-}
-
-/// Every execution's status, by id (through the CLI, so no server is needed).
-fn statuses(mut cmd: Command) -> Vec<(String, String)> {
-    cmd.args(["execution", "list", "--limit", "10000"]);
-    stdout_of(cmd)
-        .lines()
-        .filter_map(|line| {
-            let mut cols = line.split_whitespace();
-            Some((cols.next()?.to_string(), cols.next()?.to_string()))
-        })
-        .collect()
 }
 
 /// POST `count` webhooks to `path`; every one must be accepted.

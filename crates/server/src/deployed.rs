@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use crate::metrics::WorkflowMetrics;
+use crate::priority::WorkflowPriority;
 use crate::retry::RetryPolicy;
 use serde_json::Value;
 use sluice_engine::{CompiledWorkflow, Registry};
@@ -23,6 +24,8 @@ pub struct Deployed {
     pub warnings: Vec<LoadWarning>,
     /// Queue mode: how its failed executions are retried (`settings.retryFailedExecutions`).
     pub retry: Option<RetryPolicy>,
+    /// Queue mode: where its executions wait in the queue (`settings.priority`).
+    pub priority: WorkflowPriority,
 }
 
 impl Deployed {
@@ -38,6 +41,8 @@ impl Deployed {
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let retry = RetryPolicy::from_settings(&compiled.workflow().settings.extra)
             .map_err(ApiError::bad_request)?;
+        let priority = WorkflowPriority::from_settings(&compiled.workflow().settings.extra)
+            .map_err(ApiError::bad_request)?;
         let mut warnings = loaded.warnings;
         warnings.extend_from_slice(compiled.warnings());
         Ok(Arc::new(Deployed {
@@ -48,6 +53,7 @@ impl Deployed {
             compiled,
             metrics,
             retry,
+            priority,
         }))
     }
 }

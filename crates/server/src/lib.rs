@@ -19,6 +19,7 @@ mod body;
 mod deployed;
 mod error;
 mod metrics;
+mod priority;
 mod queue_api;
 mod queued;
 mod recovery;

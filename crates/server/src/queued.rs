@@ -136,23 +136,6 @@ const RETRY_AFTER_SECONDS: u64 = 1;
 /// Longest pause between two attempts to enqueue while the queue is unreachable.
 const MAX_ENQUEUE_BACKOFF: Duration = Duration::from_secs(10);
 
-/// The priority of a workflow's executions: `settings.priority` (`high`, `normal`, `low` or a
-/// rank from 0, most urgent, to 100), normal otherwise.
-pub fn workflow_priority(wf: &Deployed) -> Priority {
-    let settings = &wf.compiled.workflow().settings.extra;
-    match settings.get("priority") {
-        Some(serde_json::Value::String(text)) => Priority::parse(text),
-        Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|r| {
-            u8::try_from(r)
-                .ok()
-                .filter(|r| *r <= 100)
-                .map(Priority::Rank)
-        }),
-        _ => None,
-    }
-    .unwrap_or(Priority::Normal)
-}
-
 impl App {
     /// The queue `start` goes to, or `None` when it runs in this process.
     pub(crate) fn queue_for(&self, start: &Start) -> Option<Arc<dyn Queue>> {
@@ -195,7 +178,9 @@ impl App {
             retry: 0,
         };
         let job = NewJob {
-            priority: start.priority.unwrap_or_else(|| workflow_priority(wf)),
+            priority: start
+                .priority
+                .unwrap_or_else(|| wf.priority.of(&wf.id, start.items.first())),
             ..NewJob::new(
                 "",
                 serde_json::to_string(&payload).expect("a job payload serializes"),

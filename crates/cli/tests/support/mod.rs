@@ -1,10 +1,12 @@
 //! Helpers for tests that run `sluice` as processes: commands on a temp data directory or a
-//! Postgres schema, one-shot HTTP requests, and servers killed when dropped.
+//! Postgres schema (in queue mode with a Redis key prefix of their own), workers, one-shot HTTP
+//! requests, and servers killed when dropped.
 
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -136,7 +138,12 @@ pub fn get(port: u16, key: &str, path: &str) -> serde_json::Value {
 
 /// Poll `check` until it holds (another process acts in its own time); 20 s at most.
 pub fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    eventually_within(what, Duration::from_secs(20), check)
+}
+
+/// Poll `check` until it holds, for `within` at most.
+pub fn eventually_within(what: &str, within: Duration, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
@@ -184,4 +191,161 @@ pub fn http_stub(routes: Vec<(&'static str, u16, String)>) -> (String, Hits) {
         }
     });
     (base, hits)
+}
+
+/// Deletes a test's Redis keys when dropped (also when the test panics).
+pub struct RedisPrefix(pub String);
+
+impl RedisPrefix {
+    pub fn new(name: &str) -> RedisPrefix {
+        RedisPrefix(format!(
+            "sluice_cli_{name}_{}_{}",
+            std::process::id(),
+            sluice_store::now_ms()
+        ))
+    }
+}
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let _ = Command::new("redis-cli")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "EVAL",
+                "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
+                "0",
+                &format!("{}:*", self.0),
+            ])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+/// `sluice` in queue mode on `schema` and the Redis keys under `prefix`, with short leases.
+pub fn queued(dir: &Path, schema: &str, prefix: &RedisPrefix) -> Command {
+    let mut cmd = on_postgres(dir, schema);
+    cmd.env("EXECUTIONS_MODE", "queue")
+        .env("SLUICE_REDIS_URL", "redis://127.0.0.1:6379/")
+        .env("QUEUE_BULL_PREFIX", &prefix.0)
+        .env("QUEUE_WORKER_LOCK_DURATION", "1500")
+        .env("QUEUE_WORKER_LOCK_RENEW_TIME", "300")
+        .env("QUEUE_WORKER_STALLED_INTERVAL", "300");
+    cmd
+}
+
+/// A worker with its health server on a free port, once it is ready.
+pub fn start_worker(cmd: Command, concurrency: usize) -> Server {
+    start_worker_on(cmd, concurrency, free_port())
+}
+
+/// A worker with its health server on `port`, once it is ready.
+pub fn start_worker_on(mut cmd: Command, concurrency: usize, port: u16) -> Server {
+    let child = cmd
+        .args(["worker", "--concurrency", &concurrency.to_string()])
+        .env("QUEUE_HEALTH_CHECK_ACTIVE", "true")
+        .env("QUEUE_HEALTH_CHECK_PORT", port.to_string())
+        .env("N8N_LISTEN_ADDRESS", "127.0.0.1")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let worker = Server(child);
+    eventually("the worker is ready", || {
+        http(port, "GET", "/healthz/readiness", "", "").is_some_and(|(s, _)| s == 200)
+    });
+    worker
+}
+
+/// Every execution's status, by id (through the CLI, so no server is needed).
+pub fn statuses(mut cmd: Command) -> Vec<(String, String)> {
+    cmd.args(["execution", "list", "--limit", "10000"]);
+    stdout_of(cmd)
+        .lines()
+        .filter_map(|line| {
+            let mut cols = line.split_whitespace();
+            Some((cols.next()?.to_string(), cols.next()?.to_string()))
+        })
+        .collect()
+}
+
+/// `psql` on `database` as postgres on 127.0.0.1, stopping at the first error.
+fn psql_command(database: &str) -> Command {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-h", "127.0.0.1", "-U", "postgres", "-d", database]);
+    cmd.args(["-v", "ON_ERROR_STOP=1"]);
+    cmd
+}
+
+/// `psql` on `database`, unaligned: the output's lines.
+pub fn psql(database: &str, args: &[&str]) -> Vec<String> {
+    let out = psql_command(database)
+        .arg("-At")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A Postgres database of its own with `schema` applied (`psql` arguments `args` set its
+/// variables), dropped when the test ends.
+pub struct TestDatabase(pub String);
+
+impl TestDatabase {
+    pub fn new(name: &str, schema: &Path, args: &[&str]) -> TestDatabase {
+        let name = format!("{name}_{}_{}", std::process::id(), sluice_store::now_ms());
+        psql("postgres", &["-c", &format!("CREATE DATABASE {name}")]);
+        let db = TestDatabase(name);
+        let mut apply = vec!["-q", "-f", schema.to_str().unwrap()];
+        apply.extend_from_slice(args);
+        psql(&db.0, &apply);
+        db
+    }
+
+    /// The rows of `sql`, columns separated by `|`.
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        psql(&self.0, &["-F", "|", "-c", sql])
+    }
+
+    /// `file` (a credentials export naming the database `placeholder`) rewritten to name this
+    /// database, written into `dir`.
+    pub fn credentials(&self, file: &Path, placeholder: &str, dir: &Path) -> PathBuf {
+        let text = std::fs::read_to_string(file).unwrap();
+        let path = dir.join("credentials.json");
+        std::fs::write(&path, text.replace(placeholder, &self.0)).unwrap();
+        path
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.0);
+        let _ = psql_command("postgres").args(["-qc", &drop]).status();
+    }
+}
+
+/// `sluice dev upstream` on a free port with `args`; its base URL.
+pub fn start_upstream(args: &[&str]) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["dev", "upstream", "--listen", "127.0.0.1", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (Server(child), line.trim().to_string())
 }

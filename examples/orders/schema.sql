@@ -1,0 +1,54 @@
+-- The orders example's tables, in the database its `postgres` credential names.
+-- Idempotent: run it again at any time (scripts/start.sh does, on every start).
+
+CREATE TABLE IF NOT EXISTS orders (
+    id              text PRIMARY KEY,            -- the order id from the intake; upserts match on it
+    customer_id     bigint NOT NULL,
+    customer_email  text,
+    customer_name   text,
+    country         text,
+    shipping        text NOT NULL,
+    item_count      integer NOT NULL,
+    subtotal        numeric(12,2) NOT NULL,
+    discount        numeric(12,2) NOT NULL,
+    tax             numeric(12,2) NOT NULL,
+    shipping_fee    numeric(12,2) NOT NULL,
+    total           numeric(12,2) NOT NULL,
+    status          text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    processed_at    timestamptz,
+    notify_claim    text,                        -- the notifier execution that is sending it
+    notify_claimed_at timestamptz,
+    notified_at     timestamptz
+);
+
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id    text NOT NULL REFERENCES orders (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    line_no     integer NOT NULL,
+    sku         text NOT NULL,
+    quantity    integer NOT NULL,
+    unit_price  numeric(12,2) NOT NULL,
+    line_total  numeric(12,2) NOT NULL,
+    PRIMARY KEY (order_id, line_no)
+);
+
+-- The indexes the course recommends for the queries orders get: by customer, by status, by
+-- time, and status with time together (the notifier's "what is not sent yet, oldest first").
+CREATE INDEX IF NOT EXISTS idx_orders_customer_id ON orders (customer_id);
+CREATE INDEX IF NOT EXISTS idx_orders_status ON orders (status);
+CREATE INDEX IF NOT EXISTS idx_orders_created_at ON orders (created_at);
+CREATE INDEX IF NOT EXISTS idx_orders_status_created ON orders (status, created_at);
+-- Only the orders still to notify: stays small however many orders there are.
+CREATE INDEX IF NOT EXISTS idx_orders_unnotified ON orders (processed_at) WHERE notified_at IS NULL;
+
+-- Business rules, read by the processing workflow and cached in Redis with a TTL.
+CREATE TABLE IF NOT EXISTS order_rules (
+    name  text PRIMARY KEY,
+    value jsonb NOT NULL
+);
+
+INSERT INTO order_rules (name, value) VALUES
+    ('taxRates', '{"US": 0.07, "DE": 0.19, "FR": 0.2, "GB": 0.2, "JP": 0.1, "default": 0.2}'),
+    ('volumeDiscounts', '[{"minSubtotal": 500, "percent": 5}, {"minSubtotal": 1000, "percent": 8}]'),
+    ('shippingFees', '{"express": 15, "standard": 5, "economy": 0}')
+ON CONFLICT (name) DO NOTHING;
