@@ -133,6 +133,25 @@ impl RedisQueue {
         Ok(result?.map(|[_, value]| value))
     }
 
+    /// `script` (ACK or ACK_AND_RESERVE) with the acknowledgement's arguments, `ARGV[1..=6]`.
+    fn ack_invocation<'a>(
+        &self,
+        script: &'a Script,
+        job: &Job,
+        result: &str,
+        now: i64,
+    ) -> redis::ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .arg(&self.keys)
+            .arg(&job.id)
+            .arg(result)
+            .arg(now)
+            .arg(self.config.retention.as_millis() as i64)
+            .arg(now / 1000);
+        invocation
+    }
+
     async fn try_reserve(
         &self,
         worker: &str,
@@ -478,15 +497,8 @@ impl Queue for RedisQueue {
     }
 
     async fn ack(&self, job: &Job, result: &str) -> Result<bool, QueueError> {
-        let now = now_ms();
-        let recorded: i64 = ACK
-            .prepare_invoke()
-            .arg(&self.keys)
-            .arg(&job.id)
-            .arg(result)
-            .arg(now)
-            .arg(self.config.retention.as_millis() as i64)
-            .arg(now / 1000)
+        let recorded: i64 = self
+            .ack_invocation(&ACK, job, result, now_ms())
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(recorded == 1)
@@ -500,14 +512,8 @@ impl Queue for RedisQueue {
         lease: Duration,
     ) -> Result<(bool, Option<Job>), QueueError> {
         let now = now_ms();
-        let reply: Vec<String> = ACK_AND_RESERVE
-            .prepare_invoke()
-            .arg(&self.keys)
-            .arg(&job.id)
-            .arg(result)
-            .arg(now)
-            .arg(self.config.retention.as_millis() as i64)
-            .arg(now / 1000)
+        let reply: Vec<String> = self
+            .ack_invocation(&ACK_AND_RESERVE, job, result, now)
             .arg(worker)
             .arg(now + lease.as_millis() as i64)
             .invoke_async(&mut self.conn.clone())
