@@ -143,12 +143,8 @@ fn a_postgres_restart_under_webhook_load_loses_no_answered_execution() {
         cmd
     };
     import(cmd(), dir.path(), echo_workflow(), true);
-    let key = stdout_of({
-        let mut c = cmd();
-        c.args(["apikey", "create"]);
-        c
-    });
-    let key = key.trim();
+    let key = api_key(cmd());
+    let key = key.as_str();
     let port = free_port();
     let _server = Server(start(cmd(), port));
 
@@ -206,12 +202,8 @@ fn a_full_disk_under_sqlite_answers_503_and_recovers_once_space_frees() {
     let data = disk.path().join("data");
     std::fs::create_dir(&data).unwrap();
     import(sluice(&data), &data, echo_workflow(), true);
-    let key = stdout_of({
-        let mut c = sluice(&data);
-        c.args(["apikey", "create"]);
-        c
-    });
-    let key = key.trim();
+    let key = api_key(sluice(&data));
+    let key = key.as_str();
     let port = free_port();
     let _server = Server(start(sluice(&data), port));
 
@@ -239,4 +231,10 @@ fn a_full_disk_under_sqlite_answers_503_and_recovers_once_space_frees() {
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .unwrap();
     assert_eq!(integrity, "ok", "the database is not corrupt");
+}
+
+/// A new API key, made by `cmd` (`sluice` on the store under test).
+fn api_key(mut cmd: Command) -> String {
+    cmd.args(["apikey", "create"]);
+    stdout_of(cmd).trim().to_string()
 }
