@@ -37,7 +37,8 @@ enum DlqCommand {
     List,
     /// Print one dead job as JSON.
     Show { id: String },
-    /// Put a dead job (or all of them) back in the queue.
+    /// Put a dead job (or all of them) back to work: one that stalled as it is, one that failed
+    /// after its retries as a new execution of the same items.
     Replay {
         #[arg(required_unless_present = "all")]
         id: Option<String>,
@@ -126,14 +127,14 @@ async fn run(
                 );
             }
             DlqCommand::Replay { id: Some(id), .. } => {
-                if !queue.replay(&id).await.map_err(|e| e.to_string())? {
-                    return Err(format!("job {id} is not in the dead-letter queue"));
-                }
-                println!("{id}");
+                let replayed = sluice_server::replay_dead_job(store, queue, &id)
+                    .await?
+                    .ok_or_else(|| format!("job {id} is not in the dead-letter queue"))?;
+                print_replayed(&replayed);
             }
             DlqCommand::Replay { id: None, .. } => {
-                for id in sluice_server::replay_every_dead_job(queue).await? {
-                    println!("{id}");
+                for replayed in sluice_server::replay_every_dead_job(store, queue).await? {
+                    print_replayed(&replayed);
                 }
             }
             DlqCommand::Purge => {
@@ -144,4 +145,13 @@ async fn run(
         },
     }
     Ok(())
+}
+
+/// One line per replayed job: its id, and the new execution's when it failed for good.
+fn print_replayed(replayed: &sluice_server::Replayed) {
+    if replayed.execution == replayed.job {
+        println!("{}", replayed.job);
+    } else {
+        println!("{}\tas execution {}", replayed.job, replayed.execution);
+    }
 }

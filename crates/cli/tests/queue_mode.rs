@@ -431,7 +431,7 @@ fn ms(iso: &serde_json::Value) -> i64 {
 }
 
 #[test]
-fn a_failed_execution_is_retried_with_growing_delays_then_stays_failed() {
+fn a_failed_execution_is_retried_with_growing_delays_then_dead_lettered_and_replayed() {
     let workflow = json!({"id": "wf_fails", "name": "fails",
         "settings": {"executionOrder": "v1", "retryFailedExecutions":
             {"maxRetries": 2, "initialDelayMs": 400, "maxDelayMs": 5000}},
@@ -476,6 +476,35 @@ fn a_failed_execution_is_retried_with_growing_delays_then_stays_failed() {
         let full = 400 << n;
         assert!(waited >= full / 2, "retry {} came after {waited} ms", n + 1);
     }
+    // The last retry failed too: its job is dead-lettered with the reason, its execution failed.
+    let last = executions[2]["id"].as_str().unwrap().to_string();
+    let listed = queue_cli(setup.cmd("main"), &["dlq", "list"]);
+    let fields: Vec<&str> = listed.trim().split('\t').collect();
+    assert_eq!(fields[0], last, "{listed}");
+    assert!(
+        fields[4].starts_with("failed after 2 retries: ") && fields[4].contains("always"),
+        "{listed}"
+    );
+    // A replay repeats it as a new execution with the workflow's retries ahead of it again.
+    let replayed = queue_cli(setup.cmd("main"), &["dlq", "replay", &last]);
+    let (job, new) = replayed
+        .trim()
+        .split_once("\tas execution ")
+        .expect(&replayed);
+    assert_eq!(job, last);
+    eventually("the replay and its two retries failed", || {
+        let list = statuses(setup.cmd("main"));
+        list.len() == 6 && list.iter().all(|(_, s)| s == "error")
+    });
+    let replay = get(port, &key, &format!("/executions/{new}"));
+    assert_eq!(
+        (&replay["mode"], &replay["retryOf"]),
+        (&json!("retry"), &json!(last))
+    );
+    eventually("the replay's last retry is dead-lettered in turn", || {
+        let listed = queue_cli(setup.cmd("main"), &["dlq", "list"]);
+        listed.lines().count() == 1 && !listed.starts_with(&format!("{last}\t"))
+    });
 }
 
 /// A POST with `headers` (`Name: value\r\n` lines); returns (status, the whole response).

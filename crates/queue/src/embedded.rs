@@ -261,6 +261,12 @@ impl Queue for EmbeddedQueue {
 
     async fn nack(&self, job: &Job, nack: Nack) -> Result<Nacked, QueueError> {
         let now = now_ms();
+        let nack = match nack {
+            Nack::Retry { error, .. } if job.failures + 1 > self.config.max_failures => {
+                Nack::Bury { error }
+            }
+            other => other,
+        };
         let (sql, params, outcome) = match nack {
             Nack::Release => (
                 "UPDATE queue_jobs SET state = 'waiting', worker = NULL, lease_until = NULL \
@@ -268,7 +274,7 @@ impl Queue for EmbeddedQueue {
                 vec![job.id.as_str().into(), job.token.into()],
                 Nacked::Requeued,
             ),
-            Nack::Retry { error, .. } if job.failures + 1 > self.config.max_failures => (
+            Nack::Bury { error } => (
                 "UPDATE queue_jobs SET state = 'dead', failures = failures + 1, error = $3, \
                  finished_at = $4, worker = NULL, lease_until = NULL \
                  WHERE id = $1 AND state = 'active' AND token = $2",
@@ -567,6 +573,17 @@ impl Queue for EmbeddedQueue {
             self.enqueued.notify_waiters();
         }
         Ok(updated > 0)
+    }
+
+    async fn forget_dead(&self, id: &str) -> Result<bool, QueueError> {
+        let deleted = self
+            .db
+            .execute(
+                "DELETE FROM queue_jobs WHERE id = $1 AND state = 'dead'",
+                vec![id.into()],
+            )
+            .await?;
+        Ok(deleted > 0)
     }
 
     async fn purge_dead(&self) -> Result<Vec<String>, QueueError> {

@@ -170,6 +170,9 @@ pub enum Nack {
     /// It failed: run it again after `delay`, or dead-letter it once it failed more than
     /// `max_failures` times.
     Retry { delay: Duration, error: String },
+    /// It failed for good (its retries are spent): dead-letter it now, whatever `max_failures`
+    /// says.
+    Bury { error: String },
     /// Hand it back untouched (a worker shutting down): another worker takes it at once.
     Release,
 }
@@ -372,6 +375,9 @@ pub trait Queue: Send + Sync {
 
     /// Put a dead-lettered job back in the queue (counts reset). False when it is not dead.
     async fn replay(&self, id: &str) -> Result<bool, QueueError>;
+
+    /// Forget one dead-lettered job (it was replayed as a new job). False when it is not dead.
+    async fn forget_dead(&self, id: &str) -> Result<bool, QueueError>;
 
     /// Forget the dead-lettered jobs; returns their ids.
     async fn purge_dead(&self) -> Result<Vec<String>, QueueError>;

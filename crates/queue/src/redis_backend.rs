@@ -327,7 +327,7 @@ if ARGV[4] == 'release' then
 end
 local failures = redis.call('HINCRBY', job(id), 'failures', 1)
 redis.call('HSET', job(id), 'error', ARGV[6])
-if failures > tonumber(ARGV[7]) then
+if ARGV[4] == 'bury' or failures > tonumber(ARGV[7]) then
   redis.call('HSET', job(id), 'state', 'dead', 'finished_at', now)
   redis.call('ZADD', p .. ':dead', now, id)
   return 2
@@ -392,6 +392,16 @@ redis.call('HSET', job(id), 'state', 'waiting', 'stalls', 0, 'failures', 0, 'ord
 redis.call('HDEL', job(id), 'error', 'finished_at')
 redis.call('ZADD', p .. ':waiting', ARGV[3], id)
 wake()
+return 1
+"
+);
+
+static FORGET_DEAD: LazyLock<Script> = lua!(
+    r"
+local id = ARGV[2]
+if redis.call('HGET', job(id), 'state') ~= 'dead' then return 0 end
+redis.call('ZREM', p .. ':dead', id)
+redis.call('DEL', job(id))
 return 1
 "
 );
@@ -529,6 +539,9 @@ impl Queue for RedisQueue {
         match nack {
             Nack::Release => {
                 invocation.arg("release").arg(now);
+            }
+            Nack::Bury { error } => {
+                invocation.arg("bury").arg(now).arg(error);
             }
             Nack::Retry { delay, error } => {
                 let ready_at = now + delay.as_millis() as i64;
@@ -710,6 +723,16 @@ impl Queue for RedisQueue {
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(replayed == 1)
+    }
+
+    async fn forget_dead(&self, id: &str) -> Result<bool, QueueError> {
+        let forgotten: i64 = FORGET_DEAD
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(id)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(forgotten == 1)
     }
 
     async fn purge_dead(&self) -> Result<Vec<String>, QueueError> {

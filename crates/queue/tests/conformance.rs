@@ -113,6 +113,7 @@ on_every_backend!(
     extending_the_lease_keeps_the_job,
     a_job_that_stalls_too_often_is_dead_lettered_and_can_be_replayed,
     failures_are_retried_with_their_delay_then_dead_lettered,
+    a_buried_job_is_dead_lettered_at_once_and_can_be_forgotten,
     a_released_job_is_taken_again_at_once,
     canceling_stops_a_waiting_or_running_job,
     stats_count_jobs_per_state_and_list_workers,
@@ -395,6 +396,37 @@ async fn failures_are_retried_with_their_delay_then_dead_lettered(backend: Backe
     let dead = q.dead_jobs().await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].failures, dead[0].error.as_str()), (3, "boom 2"));
+}
+
+async fn a_buried_job_is_dead_lettered_at_once_and_can_be_forgotten(backend: Backend) {
+    let f = Fixture::new(backend, |c| c.max_failures = 5).await;
+    let q = f.queue.as_ref();
+    q.enqueue(job("spent")).await.unwrap();
+    q.enqueue(job("kept")).await.unwrap();
+    let got = take(q).await.unwrap();
+    let bury = Nack::Bury {
+        error: "failed after 3 retries".into(),
+    };
+    assert_eq!(q.nack(&got, bury).await.unwrap(), Nacked::DeadLettered);
+    let dead = q.dead_jobs().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (
+            dead[0].id.as_str(),
+            dead[0].failures,
+            dead[0].error.as_str()
+        ),
+        ("spent", 1, "failed after 3 retries")
+    );
+    assert!(
+        !q.forget_dead("kept").await.unwrap(),
+        "a waiting job is not dead"
+    );
+    assert!(q.forget_dead("spent").await.unwrap());
+    assert!(!q.forget_dead("spent").await.unwrap());
+    assert!(q.dead_jobs().await.unwrap().is_empty());
+    assert_eq!(q.stats().await.unwrap().dead, 0);
+    assert_eq!(take(q).await.expect("the other job waits").id, "kept");
 }
 
 async fn a_released_job_is_taken_again_at_once(backend: Backend) {

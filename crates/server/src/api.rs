@@ -336,10 +336,12 @@ async fn retry_execution(State(app): State<Arc<App>>, Path(id): Path<String>) ->
         return Err(ApiError::bad_request("the execution is still running"));
     }
     let wf = app.load(&record.workflow_id).await?;
-    let start_node = wf.compiled.start_node().unwrap_or_default().to_string();
-    let data = record.data.unwrap_or_default();
-    let started_with = &data["resultData"]["runData"][&start_node][0]["data"]["main"][0];
-    let items: Vec<Item> = serde_json::from_value(started_with.clone()).unwrap_or_default();
+    let items: Vec<Item> = record
+        .data
+        .as_ref()
+        .and_then(crate::retry::started_with)
+        .and_then(|(_, items)| serde_json::from_value(items).ok())
+        .unwrap_or_default();
     let items = if items.is_empty() {
         vec![Item::default()]
     } else {

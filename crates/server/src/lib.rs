@@ -35,6 +35,7 @@ mod webhook_stream;
 mod worker;
 
 pub use queue_api::{dead_job_json, purge_dead_jobs, replay_every_dead_job};
+pub use retry::{replay_dead_job, Replayed};
 pub use stop::{stop_execution, StopError};
 pub use worker::{run as run_worker, WorkerConfig};
 

@@ -1,9 +1,10 @@
 //! Queue mode's part of `/api/v1` (and the functions `sluice queue` shares with it): the queue's
-//! stats, and the dead-letter queue: list, show, replay one or all, purge. Purging marks the
+//! stats, and the dead-letter queue: list, show, replay one or all (see `retry`), purge. Purging marks the
 //! purged executions crashed in the store, so none stays "running" for ever.
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::retry::{replay_dead_job, Replayed};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -48,15 +49,24 @@ pub fn dead_job_json(job: &DeadJob) -> Value {
     })
 }
 
-/// Replay every dead-lettered job; returns their ids.
-pub async fn replay_every_dead_job(queue: &dyn Queue) -> Result<Vec<String>, String> {
+/// Replay every dead-lettered job (see [`replay_dead_job`]).
+pub async fn replay_every_dead_job(
+    store: &Store,
+    queue: &dyn Queue,
+) -> Result<Vec<Replayed>, String> {
     let mut replayed = Vec::new();
     for job in queue.dead_jobs().await.map_err(|e| e.to_string())? {
-        if queue.replay(&job.id).await.map_err(|e| e.to_string())? {
-            replayed.push(job.id);
-        }
+        replayed.extend(replay_dead_job(store, queue, &job.id).await?);
     }
     Ok(replayed)
+}
+
+/// The API's answer to a replay.
+fn replayed_json(replayed: &[Replayed]) -> Value {
+    json!({
+        "replayed": replayed.iter().map(|r| &r.job).collect::<Vec<_>>(),
+        "executions": replayed.iter().map(|r| &r.execution).collect::<Vec<_>>(),
+    })
 }
 
 /// Forget the dead-lettered jobs and mark their executions crashed; returns their ids.
@@ -95,19 +105,18 @@ async fn show(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult 
 }
 
 async fn replay(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
-    if !queue(&app)?.replay(&id).await.map_err(unavailable)? {
-        return Err(ApiError::not_found(format!(
-            "job {id} is not in the dead-letter queue"
-        )));
-    }
-    Ok(Json(json!({"replayed": [id]})))
+    let replayed = replay_dead_job(&app.store, queue(&app)?, &id)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?
+        .ok_or_else(|| ApiError::not_found(format!("job {id} is not in the dead-letter queue")))?;
+    Ok(Json(replayed_json(&[replayed])))
 }
 
 async fn replay_all(State(app): State<Arc<App>>) -> ApiResult {
-    let replayed = replay_every_dead_job(queue(&app)?)
+    let replayed = replay_every_dead_job(&app.store, queue(&app)?)
         .await
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
-    Ok(Json(json!({ "replayed": replayed })))
+    Ok(Json(replayed_json(&replayed)))
 }
 
 async fn purge(State(app): State<Arc<App>>) -> ApiResult {

@@ -8,7 +8,9 @@
 //! same trigger items (mode `retry`, `retryOf` the failed one) and enqueues it delayed: the delay
 //! doubles from `initialDelayMs` with every retry, up to `maxDelayMs`, with jitter (see
 //! [`sluice_queue::retry_delay`]) so executions that failed together do not all come back
-//! together. After `maxRetries` retries the last one stays failed. Each attempt is an execution
+//! together. After `maxRetries` retries the last one stays failed and its job goes to the
+//! dead-letter queue (`sluice queue dlq replay` starts it afresh; see [`replay_dead_job`]).
+//! `maxRetries: 0` sends a failed execution there at once. Each attempt is an execution
 //! of its own (as n8n's retries are), so every attempt's run data is kept; the delay waits in the
 //! queue, durable, not in a process.
 
@@ -16,9 +18,10 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::queued::{submit, JobPayload};
 use axum::http::StatusCode;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
+use sluice_engine::RunOutcome;
 use sluice_queue::{NewJob, Priority, Queue};
-use sluice_store::NewExecution;
+use sluice_store::{NewExecution, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,26 +90,15 @@ pub(crate) async fn schedule(
     let Some(delay) = policy.delay(next) else {
         return Ok(None);
     };
-    let new = NewExecution {
-        workflow_id: payload.workflow_id.clone(),
-        mode: "retry".into(),
-        retry_of: Some(failed),
+    let attempt = Attempt {
+        workflow_id: &payload.workflow_id,
+        retry_of: failed,
         resume: resume.cloned(),
-    };
-    let id = app.store.accept_execution(new).await?;
-    let retry = JobPayload {
-        workflow_id: payload.workflow_id.clone(),
-        reply: None,
         retry: next,
-    };
-    let job = NewJob {
-        priority: Priority::Rank(rank.clamp(0, 100) as u8),
+        rank,
         delay,
-        ..NewJob::new(
-            id.to_string(),
-            serde_json::to_string(&retry).expect("a job payload serializes"),
-        )
     };
+    let (id, job) = attempt.accept(&app.store).await?;
     submit(queue.clone(), job)
         .await
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
@@ -114,10 +106,141 @@ pub(crate) async fn schedule(
     Ok(Some(id))
 }
 
+/// A new execution that repeats an ended one from the items it started with.
+struct Attempt<'a> {
+    workflow_id: &'a str,
+    retry_of: i64,
+    /// `{items, startNode}`: what it starts from.
+    resume: Option<Value>,
+    /// Which retry it is (0: a fresh start with the workflow's retries all ahead of it).
+    retry: u32,
+    rank: i64,
+    delay: Duration,
+}
+
+impl Attempt<'_> {
+    /// Accept the execution in the store; returns its id and the job that runs it.
+    async fn accept(self, store: &Store) -> Result<(i64, NewJob), StoreError> {
+        let new = NewExecution {
+            workflow_id: self.workflow_id.to_string(),
+            mode: "retry".into(),
+            retry_of: Some(self.retry_of),
+            resume: self.resume,
+        };
+        let id = store.accept_execution(new).await?;
+        let payload = JobPayload {
+            workflow_id: self.workflow_id.to_string(),
+            reply: None,
+            retry: self.retry,
+        };
+        let job = NewJob {
+            priority: Priority::Rank(self.rank.clamp(0, 100) as u8),
+            delay: self.delay,
+            ..NewJob::new(
+                id.to_string(),
+                serde_json::to_string(&payload).expect("a job payload serializes"),
+            )
+        };
+        Ok((id, job))
+    }
+}
+
+/// A dead-lettered job put back to work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replayed {
+    /// The dead job.
+    pub job: String,
+    /// The execution that now waits in the queue: the job's own when it never ended (it
+    /// stalled), a new one repeating it when it failed for good.
+    pub execution: String,
+}
+
+/// Replay dead-lettered job `id`: a job that stalled goes back to the queue as it is; the job of
+/// an execution that failed after its retries becomes a new execution (mode `retry`, `retryOf`
+/// the failed one) from the items the failed one started with, with the workflow's retries all
+/// ahead of it. `None` when `id` is not in the dead-letter queue.
+pub async fn replay_dead_job(
+    store: &Store,
+    queue: &dyn Queue,
+    id: &str,
+) -> Result<Option<Replayed>, String> {
+    let dead_jobs = queue.dead_jobs().await.map_err(|e| e.to_string())?;
+    let Some(dead) = dead_jobs.into_iter().find(|job| job.id == id) else {
+        return Ok(None);
+    };
+    let ended = match id.parse::<i64>() {
+        Ok(execution) => store
+            .get_execution(execution, true)
+            .await
+            .map_err(|e| format!("execution {id}: {e}"))?
+            .filter(|record| record.stopped_at.is_some()),
+        Err(_) => None,
+    };
+    let Some(record) = ended else {
+        let replayed = queue.replay(id).await.map_err(|e| e.to_string())?;
+        return Ok(replayed.then(|| Replayed {
+            job: id.to_string(),
+            execution: id.to_string(),
+        }));
+    };
+    let payload: JobPayload = serde_json::from_str(&dead.payload)
+        .map_err(|e| format!("job {id}: unreadable payload: {e}"))?;
+    let (start_node, items) = record
+        .data
+        .as_ref()
+        .and_then(started_with)
+        .ok_or_else(|| format!("execution {id}: its run data has no start node to repeat"))?;
+    let attempt = Attempt {
+        workflow_id: &payload.workflow_id,
+        retry_of: record.id,
+        resume: Some(json!({ "items": items, "startNode": start_node })),
+        retry: 0,
+        rank: dead.rank,
+        delay: Duration::ZERO,
+    };
+    let (execution, job) = attempt
+        .accept(store)
+        .await
+        .map_err(|e| format!("execution {id}: cannot accept its replay: {e}"))?;
+    if let Err(e) = queue.enqueue(job).await {
+        // Not left "running" with no job to run it.
+        let _ = store.mark_crashed(execution).await;
+        return Err(format!("job {id}: cannot enqueue its replay: {e}"));
+    }
+    queue.forget_dead(id).await.map_err(|e| e.to_string())?;
+    tracing::info!("dead job {id} replayed as execution {execution}");
+    Ok(Some(Replayed {
+        job: id.to_string(),
+        execution: execution.to_string(),
+    }))
+}
+
+/// The start node of a finished execution's run data (`{resultData: {runData}}`) and the items
+/// it emitted: the node run first (`executionIndex` 0).
+pub(crate) fn started_with(data: &Value) -> Option<(String, Value)> {
+    let runs = data["resultData"]["runData"].as_object()?;
+    runs.iter().find_map(|(node, tasks)| {
+        let first = &tasks[0];
+        (first["executionIndex"].as_u64() == Some(0))
+            .then(|| (node.clone(), first["data"]["main"][0].clone()))
+    })
+}
+
+/// Why an execution whose retries are spent goes to the dead-letter queue.
+pub(crate) fn spent_message(payload: &JobPayload, outcome: Option<&RunOutcome>) -> String {
+    let cause = outcome
+        .and_then(|o| o.error.as_ref())
+        .map_or_else(|| "it did not finish".to_string(), |e| e.to_string());
+    match payload.retry {
+        0 => format!("failed: {cause}"),
+        1 => format!("failed after 1 retry: {cause}"),
+        n => format!("failed after {n} retries: {cause}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn settings(value: Value) -> Map<String, Value> {
         json!({ SETTING: value }).as_object().unwrap().clone()

@@ -332,14 +332,22 @@ async fn run_job(worker: &Worker, job: &Job) -> Option<Job> {
     let mut next = None;
     loop {
         let recorded = match &outcome {
-            Ok(status) if !worker.stopping.load(Ordering::Relaxed) => {
+            Ok(Ended {
+                bury: Some(error), ..
+            }) => {
+                let bury = Nack::Bury {
+                    error: error.clone(),
+                };
+                queue.nack(job, bury).await.map(drop)
+            }
+            Ok(Ended { status, .. }) if !worker.stopping.load(Ordering::Relaxed) => {
                 let worker_id = worker.status.lock().expect("worker status").id.clone();
                 queue
                     .ack_and_reserve(job, status, &worker_id, worker.config.lease)
                     .await
                     .map(|(_, reserved)| next = reserved)
             }
-            Ok(status) => queue.ack(job, status).await.map(drop),
+            Ok(Ended { status, .. }) => queue.ack(job, status).await.map(drop),
             Err(e) => {
                 let retry = Nack::Retry {
                     delay: Duration::from_secs(1),
@@ -368,9 +376,18 @@ async fn run_job(worker: &Worker, job: &Job) -> Option<Job> {
     next
 }
 
+/// How the execution behind a job ended.
+struct Ended {
+    /// The execution's status in the store.
+    status: String,
+    /// Why the job goes to the dead-letter queue instead of being acknowledged: the execution
+    /// failed and its workflow's retries are spent.
+    bury: Option<String>,
+}
+
 /// Run the execution behind `job` to its end (committed), relaying the webhook answer the job
-/// asks for; returns its status.
-async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<String, ApiError> {
+/// asks for.
+async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<Ended, ApiError> {
     let id: i64 = job
         .id
         .parse()
@@ -383,7 +400,10 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<St
         .await?
         .ok_or_else(|| ApiError::not_found(format!("execution {id} is not in the store")))?;
     if record.stopped_at.is_some() {
-        return Ok(record.status);
+        return Ok(Ended {
+            status: record.status,
+            bury: None,
+        });
     }
     let resume = record.data.as_ref().map(|d| &d["resume"]);
     let items = resume
@@ -439,10 +459,12 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<St
     };
     // The execution ended either way: a retry that cannot be scheduled is logged, not a reason
     // to run this job again.
+    let mut bury = None;
     if let Some(policy) = retry_policy.filter(|_| status == "error") {
-        let scheduled = retry::schedule(app, queue, id, resume, &payload, job.rank, policy).await;
-        if let Err(e) = scheduled {
-            tracing::error!("execution {id}: cannot schedule its retry: {}", e.message);
+        match retry::schedule(app, queue, id, resume, &payload, job.rank, policy).await {
+            Ok(Some(_)) => {}
+            Ok(None) => bury = Some(retry::spent_message(&payload, outcome.as_ref())),
+            Err(e) => tracing::error!("execution {id}: cannot schedule its retry: {}", e.message),
         }
     }
     if let Some(kind) = payload.reply.filter(|_| !answered) {
@@ -456,7 +478,7 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<St
         })
         .await;
     }
-    Ok(status)
+    Ok(Ended { status, bury })
 }
 
 /// Take back the jobs of dead workers every stalled interval (until the task is dropped).

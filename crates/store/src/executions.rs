@@ -159,11 +159,13 @@ impl Store {
         Ok(ids.next().expect("non-empty id block"))
     }
 
-    /// Mark an execution that can no longer finish as crashed (waits for the commit).
+    /// Mark an execution that can no longer finish as crashed (waits for the commit); one that
+    /// ended already keeps how it ended.
     pub async fn mark_crashed(&self, id: i64) -> Result<(), StoreError> {
         self.writer
             .commit(vec![Stmt::new(
-                "UPDATE executions SET status = 'crashed', stopped_at = $1 WHERE id = $2",
+                "UPDATE executions SET status = 'crashed', stopped_at = $1 \
+                 WHERE id = $2 AND stopped_at IS NULL",
                 vec![now_ms().into(), id.into()],
             )])
             .await
