@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Postgres node bulk writes against psql's \copy of the same rows, in the same script.
 # 100k items (id bigint, name text, amount numeric, active boolean, created timestamptz) go into
-# an empty table: by `psql \copy` (CSV, the baseline), by the Postgres node's insert, and by its
+# an empty table: by `psql \copy` (CSV, the baseline), by the Postgres node's insert (bulk
+# statements returning the rows, and with `options.copyRows`: COPY, no rows back), and by its
 # upsert over the same ids (every row conflicts and is updated). Prints rows/s per method (node
 # time from `sluice run --profile json`, the COPY's from psql's own timing) and the ratios.
 #
@@ -38,7 +39,8 @@ with open(f"{work}/items.csv", "w", newline="") as f:
 json.dump([{"id": "pg", "name": "Local Postgres", "type": "postgres",
             "data": {"host": "127.0.0.1", "port": 5432, "database": "test", "user": "postgres",
                      "password": "", "ssl": "disable"}}], open(f"{work}/credentials.json", "w"))
-for operation in ("insert", "upsert"):
+for name, operation, options in (("insert", "insert", {}), ("upsert", "upsert", {}),
+                                 ("copy", "insert", {"copyRows": True})):
     json.dump({
         "nodes": [
             {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
@@ -51,12 +53,12 @@ for operation in ("insert", "upsert"):
                  "table": {"__rl": True, "mode": "list", "value": "items"},
                  "columns": {"mappingMode": "autoMapInputData", "value": {},
                              "matchingColumns": ["id"]},
-                 "options": {}}}],
+                 "options": options}}],
         "connections": {"Start": {"main": [[{"node": "Postgres", "type": "main", "index": 0}]]}},
-        "settings": {"executionOrder": "v1"}}, open(f"{work}/{operation}.json", "w"))
+        "settings": {"executionOrder": "v1"}}, open(f"{work}/{name}.json", "w"))
 PY
 
-copy_s=(); insert_s=(); upsert_s=(); wall_s=()
+copy_s=(); insert_s=(); upsert_s=(); wall_s=(); copy_rows_s=(); copy_wall_s=()
 node_seconds() {
   python3 -c 'import json,sys
 doc = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
@@ -75,20 +77,29 @@ for _ in $(seq "$runs"); do
   insert_s+=("$(node_seconds "$work/profile.json")"); wall_s+=("$(cat "$work/time")")
   test "$(psql_run -tA -c "SELECT count(*) FROM $schema.items")" = "$rows"
 
+  psql_run -c "TRUNCATE $schema.items"
+  /usr/bin/time -f '%e' -o "$work/time" "$bin" run "$work/copy.json" --input "$work/items.json" \
+    --credentials "$work/credentials.json" --profile json >/dev/null 2>"$work/profile.json"
+  copy_rows_s+=("$(node_seconds "$work/profile.json")"); copy_wall_s+=("$(cat "$work/time")")
+  test "$(psql_run -tA -c "SELECT count(*) FROM $schema.items")" = "$rows"
+
   "$bin" run "$work/upsert.json" --input "$work/items.json" \
     --credentials "$work/credentials.json" --profile json >/dev/null 2>"$work/profile.json"
   upsert_s+=("$(node_seconds "$work/profile.json")")
 done
 
-python3 - "$rows" "${copy_s[*]}" "${insert_s[*]}" "${upsert_s[*]}" "${wall_s[*]}" <<'PY'
+python3 - "$rows" "${copy_s[*]}" "${insert_s[*]}" "${upsert_s[*]}" "${wall_s[*]}" \
+  "${copy_rows_s[*]}" "${copy_wall_s[*]}" <<'PY'
 import sys, statistics as st
 n = int(sys.argv[1])
-copy, insert, upsert, wall = (sorted(map(float, a.split())) for a in sys.argv[2:6])
+copy, insert, upsert, wall, copy_rows, copy_wall = (sorted(map(float, a.split())) for a in sys.argv[2:8])
 rate = lambda xs: n / st.median(xs)
 print(f"{n} rows, median of {len(copy)} runs")
 print(f"  psql \\copy (CSV)     {rate(copy):>10,.0f} rows/s")
 print(f"  Postgres insert      {rate(insert):>10,.0f} rows/s  = {rate(insert) / rate(copy) * 100:.0f}% of COPY"
       f"  (whole sluice run: {st.median(wall):.2f} s)")
+print(f"  insert, copyRows     {rate(copy_rows):>10,.0f} rows/s  = {rate(copy_rows) / rate(copy) * 100:.0f}% of COPY"
+      f"  (whole sluice run: {st.median(copy_wall):.2f} s)")
 print(f"  Postgres upsert      {rate(upsert):>10,.0f} rows/s  = {rate(upsert) / rate(copy) * 100:.0f}% of COPY"
       f"  (every row conflicts)")
 PY

@@ -147,6 +147,131 @@ async fn bulk_insert_of_many_items_keeps_every_row_in_order() {
 }
 
 #[tokio::test]
+async fn copy_rows_inserts_through_copy_and_outputs_the_rows_as_sent() {
+    let schema = fresh_schema(ORDERS).await;
+    let mut input = vec![
+        json!({"name": "a \"quoted\", with comma\nand newline", "amount": 12.5,
+               "big": "9007199254740993", "placed": "2024-01-02T03:04:05.678Z",
+               "day": "2024-02-29", "data": {"k": [1, "x\"y"]}, "ok": true, "score": 0.25,
+               "tags": ["x", "y \"z\" \\", null]}),
+        json!({"name": "", "amount": null, "big": null, "placed": null, "day": null,
+               "data": null, "ok": false, "score": -1, "tags": []}),
+    ];
+    input.extend((0..60_000).map(|i| json!({"name": format!("n{i}"), "amount": i})));
+    let outcome = run(
+        json!({"schema": rl(&schema), "table": rl("orders"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}},
+               "options": {"copyRows": true}}),
+        Value::Array(input.clone()),
+    )
+    .await;
+    let out = rows(&outcome);
+    assert_eq!(out.len(), 60_002, "one item per row sent");
+    assert_eq!(out[0], input[0]);
+    assert_eq!(out[60_001], input[60_001]);
+    assert_eq!(paired(&outcome)[50_500], json!({"item": 50_500}));
+    assert_eq!(count(&schema, "orders").await, 60_002);
+    let stored = postgres()
+        .await
+        .query(
+            &format!(
+                "SELECT name, amount::text, big, placed = '2024-01-02T03:04:05.678Z', day::text, \
+                 data, ok, score, tags FROM {schema}.orders ORDER BY id LIMIT 2"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let first = &stored[0];
+    assert_eq!(
+        first.get::<_, String>(0),
+        "a \"quoted\", with comma\nand newline"
+    );
+    assert_eq!(first.get::<_, String>(1), "12.50");
+    assert_eq!(first.get::<_, i64>(2), 9007199254740993);
+    assert!(first.get::<_, bool>(3));
+    assert_eq!(first.get::<_, String>(4), "2024-02-29");
+    assert_eq!(first.get::<_, Value>(5), json!({"k": [1, "x\"y"]}));
+    assert!(first.get::<_, bool>(6));
+    assert_eq!(
+        first.get::<_, Vec<Option<String>>>(8),
+        vec![Some("x".into()), Some("y \"z\" \\".into()), None]
+    );
+    let second = &stored[1];
+    assert_eq!(
+        second.get::<_, String>(0),
+        "",
+        "an empty string stays empty"
+    );
+    assert_eq!(second.get::<_, Option<String>>(1), None, "null is NULL");
+    assert_eq!(second.get::<_, Option<Value>>(5), None);
+    assert_eq!(second.get::<_, f64>(7), -1.0);
+    assert_eq!(second.get::<_, Vec<String>>(8), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn copy_rows_finds_the_failing_item_and_is_refused_where_it_cannot_work() {
+    let schema = fresh_schema(ORDERS).await;
+    let copy = |options: Value| {
+        json!({"schema": rl(&schema), "table": rl("orders"),
+               "columns": {"mappingMode": "autoMapInputData", "value": {}},
+               "options": options})
+    };
+    let outcome = run(
+        copy(json!({"copyRows": true})),
+        json!([{"name": "a"}, {"name": "b", "amount": "lots"}, {"name": "c"}]),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(
+        text.contains("invalid input syntax for type numeric") && text.contains("item 1"),
+        "{text}"
+    );
+    assert_eq!(
+        count(&schema, "orders").await,
+        0,
+        "single mode undoes it all"
+    );
+    let independently = run_pg(
+        copy(json!({"copyRows": true, "queryBatching": "independently"})),
+        json!([{"name": "a"}, {"name": "a"}, {"name": "b"}]),
+        json!({"onError": "continueRegularOutput"}),
+    )
+    .await;
+    assert_eq!(
+        rows(&independently),
+        vec![
+            json!({"name": "a"}),
+            duplicate_error(),
+            json!({"name": "b"})
+        ]
+    );
+    for (options, why) in [
+        (
+            json!({"copyRows": true, "skipOnConflict": true}),
+            "ON CONFLICT",
+        ),
+        (
+            json!({"copyRows": true, "outputColumns": ["name"]}),
+            "outputColumns",
+        ),
+    ] {
+        let workflow = common::single_node_workflow(POSTGRES, 2.5, copy(options), json!([]));
+        let error = sluice_engine::CompiledWorkflow::build(
+            serde_json::from_value(workflow).unwrap(),
+            &sluice_nodes::registry(),
+        )
+        .err()
+        .expect("refused when the workflow is built")
+        .to_string();
+        assert!(
+            error.contains("options.copyRows") && error.contains(why),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn insert_of_an_unknown_column_names_the_column_and_item() {
     let schema = fresh_schema(ORDERS).await;
     let outcome = run(

@@ -15,7 +15,7 @@ use super::decode::row_to_json;
 use super::sql::TextParam;
 use deadpool_postgres::ClientWrapper;
 use futures_util::stream::FuturesOrdered;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use sluice_engine::NodeError;
 use sluice_model::{Item, JsonObject, PairedItem, Value};
 use std::collections::HashMap;
@@ -42,6 +42,8 @@ pub(super) enum Pairing {
     Positional(Vec<usize>),
     /// The first column is the 1-based position of the row's item in the list.
     Ordinal(Vec<usize>),
+    /// No rows come back (`COPY`): these are the output.
+    AsSent(Vec<Item>),
 }
 
 /// SQL statements with their parameters, run in order.
@@ -51,6 +53,8 @@ pub(super) type Statements = Vec<(String, Vec<TextParam>)>;
 pub(super) struct Unit {
     pub statements: Statements,
     pub pairing: Pairing,
+    /// The data of a `COPY ... FROM STDIN`, the unit's one statement.
+    pub copy_data: Option<Vec<u8>>,
 }
 
 impl Unit {
@@ -73,6 +77,7 @@ impl Unit {
                 index,
                 success_when_empty,
             },
+            copy_data: None,
         }
     }
 }
@@ -133,6 +138,7 @@ pub(super) struct Runner<'c> {
 struct Prepared {
     statements: Vec<(tokio_postgres::Statement, Vec<TextParam>)>,
     pairing: Pairing,
+    copy_data: Option<Vec<u8>>,
 }
 
 impl Runner<'_> {
@@ -140,6 +146,14 @@ impl Runner<'_> {
         &self,
         prepared: Prepared,
     ) -> Result<Vec<Item>, tokio_postgres::Error> {
+        if let Some(data) = prepared.copy_data {
+            let (statement, _) = &prepared.statements[0];
+            let sink = self.client.copy_in(statement).await?;
+            futures_util::pin_mut!(sink);
+            sink.send(bytes::Bytes::from(data)).await?;
+            sink.finish().await?;
+            return Ok(self.pair(&prepared.pairing, Vec::new()));
+        }
         let mut rows = Vec::new();
         for (statement, params) in &prepared.statements {
             let params: Vec<&(dyn ToSql + Sync)> =
@@ -196,6 +210,7 @@ impl Runner<'_> {
                 numbered.sort_by_key(|(index, _)| *index);
                 numbered.into_iter().map(|(_, item)| item).collect()
             }
+            Pairing::AsSent(items) => items.clone(),
         }
     }
 
@@ -219,7 +234,7 @@ impl Runner<'_> {
         };
         'units: for group in groups {
             let unit = op.unit(group);
-            let alone = unit.statements.len() > 1;
+            let alone = unit.statements.len() > 1 || unit.copy_data.is_some();
             let mut statements = Vec::with_capacity(unit.statements.len());
             for (sql, params) in unit.statements {
                 let statement = match prepared.get(&sql) {
@@ -251,6 +266,7 @@ impl Runner<'_> {
             pending.push_back(self.execute_prepared(Prepared {
                 statements,
                 pairing: unit.pairing,
+                copy_data: unit.copy_data,
             }));
             if alone || pending.len() >= PIPELINE_DEPTH {
                 while let Some(result) = pending.next().await {
@@ -284,6 +300,7 @@ impl Runner<'_> {
         self.execute_prepared(Prepared {
             statements,
             pairing: unit.pairing,
+            copy_data: unit.copy_data,
         })
         .await
     }

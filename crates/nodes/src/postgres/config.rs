@@ -65,6 +65,8 @@ pub(super) struct Config {
     pub output_columns: Vec<String>,
     pub large_numbers_as_text: bool,
     pub skip_on_conflict: bool,
+    /// Ours, `options.copyRows`: insert with `COPY ... FROM STDIN` and output the rows as sent.
+    pub copy_rows: bool,
     pub replace_empty_strings: bool,
     pub return_all: bool,
     pub limit: Param,
@@ -175,6 +177,24 @@ impl Config {
                 "numbers" => false,
                 other => return Err(unknown("options.largeNumbersOutput", other)),
             };
+        let copy_rows = Reader::fixed(params).bool_or("options.copyRows", false)?;
+        let output_columns = names(params, "options.outputColumns")?;
+        let skip_on_conflict = Reader::fixed(params).bool_or("options.skipOnConflict", false)?;
+        if copy_rows {
+            let refused = if operation != Operation::Insert {
+                Some("works with the insert operation only")
+            } else if skip_on_conflict {
+                Some("cannot skip conflicting rows (COPY has no ON CONFLICT)")
+            } else if !output_columns.is_empty() {
+                Some("outputs the rows as sent, so options.outputColumns cannot pick columns")
+            } else {
+                None
+            };
+            if let Some(why) = refused {
+                return Err(NodeError::new(format!("options.copyRows {why}"))
+                    .with_parameter("options.copyRows"));
+            }
+        }
         Ok(Config {
             operation,
             batching,
@@ -185,9 +205,10 @@ impl Config {
             query_param_fields: Vec::new(),
             mapping,
             matching,
-            output_columns: names(params, "options.outputColumns")?,
+            output_columns,
             large_numbers_as_text,
-            skip_on_conflict: Reader::fixed(params).bool_or("options.skipOnConflict", false)?,
+            skip_on_conflict,
+            copy_rows,
             replace_empty_strings: Reader::fixed(params)
                 .bool_or("options.replaceEmptyStrings", false)?,
             return_all: Reader::fixed(params).bool_or("returnAll", false)?,
@@ -276,6 +297,7 @@ impl Config {
             output_columns: names(params, "returnFields")?,
             large_numbers_as_text: true,
             skip_on_conflict: false,
+            copy_rows: false,
             replace_empty_strings: false,
             return_all: true,
             limit: none.clone(),

@@ -72,14 +72,23 @@ impl Postgres {
     }
 }
 
-/// The column names of `table` (which must exist).
+/// The columns of a table a write goes to.
+#[derive(Debug, Default)]
+pub(super) struct TableColumns {
+    pub names: HashSet<String>,
+    /// The columns of an array type (`COPY` spells their values `{...}`, not as JSON).
+    pub arrays: HashSet<String>,
+}
+
+/// The columns of `table` (which must exist).
 async fn table_columns(
     client: &deadpool_postgres::ClientWrapper,
     table: &str,
-) -> Result<HashSet<String>, NodeError> {
+) -> Result<TableColumns, NodeError> {
     let statement = client
         .prepare_cached(
-            "SELECT attname::text FROM pg_catalog.pg_attribute \
+            "SELECT attname::text, t.typcategory = 'A' FROM pg_catalog.pg_attribute \
+             JOIN pg_catalog.pg_type t ON t.oid = atttypid \
              WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
         )
         .await
@@ -88,7 +97,15 @@ async fn table_columns(
         .query(&statement, &[&TextParam(Some(table.to_string()))])
         .await
         .map_err(|e| pg_error(&e).with_parameter("table"))?;
-    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+    let mut columns = TableColumns::default();
+    for row in rows {
+        let name: String = row.get(0);
+        if row.get::<_, bool>(1) {
+            columns.arrays.insert(name.clone());
+        }
+        columns.names.insert(name);
+    }
+    Ok(columns)
 }
 
 #[async_trait::async_trait]

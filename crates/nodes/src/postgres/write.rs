@@ -4,16 +4,26 @@
 //! rows per round trip: `INSERT ... SELECT`, `INSERT ... ON CONFLICT DO UPDATE` (upsert) and
 //! `UPDATE ... FROM` (update). Items whose key repeats within a chunk start a new chunk, so
 //! later items win as they do when n8n runs one statement per item.
+//!
+//! With `options.copyRows` (ours) an insert sends its rows as CSV through `COPY ... FROM STDIN`,
+//! Postgres' fastest way in, in chunks of [`COPY_CHUNK_ROWS`]; nothing comes back, so the output
+//! is the rows as sent. Values reach Postgres as text and take the column's type there, as with
+//! `json_populate_recordset`: objects and arrays as JSON text (for json/jsonb columns), `null` as
+//! NULL, an empty string as an empty string.
 
 use super::batching::{Operation, Pairing, Unit};
 use super::config::{Config, Mapping, Operation as Kind};
 use super::sql::{column_list, ident, TextParam};
+use super::TableColumns;
 use sluice_engine::{ExecuteContext, NodeError};
-use sluice_model::{JsonObject, Value};
+use sluice_model::{Item, JsonObject, PairedItem, Value};
 use std::collections::HashSet;
 
 /// Most rows sent in one statement.
 const CHUNK_ROWS: usize = 2000;
+
+/// Most rows sent in one `COPY` (a few MB of CSV).
+const COPY_CHUNK_ROWS: usize = 50_000;
 
 pub(super) struct Write {
     kind: Kind,
@@ -23,6 +33,9 @@ pub(super) struct Write {
     matching: Vec<String>,
     output_columns: Vec<String>,
     skip_on_conflict: bool,
+    copy_rows: bool,
+    /// The table's columns of an array type.
+    array_columns: HashSet<String>,
 }
 
 /// The row item `index` writes: column -> value.
@@ -75,13 +88,13 @@ impl Write {
         ctx: &ExecuteContext<'_>,
         config: &Config,
         table: String,
-        table_columns: &HashSet<String>,
+        table_columns: &TableColumns,
         failures: &mut Vec<(usize, NodeError)>,
     ) -> Write {
         let rows = (0..ctx.main_input().len())
             .map(|index| {
                 let row = item_row(ctx, config, index).and_then(|row| {
-                    if let Some(unknown) = row.keys().find(|c| !table_columns.contains(*c)) {
+                    if let Some(unknown) = row.keys().find(|c| !table_columns.names.contains(*c)) {
                         return Err(NodeError::new(format!(
                             "column '{unknown}' does not exist in table {table}"
                         ))
@@ -111,11 +124,19 @@ impl Write {
             matching: config.matching.clone(),
             output_columns: config.output_columns.clone(),
             skip_on_conflict: config.skip_on_conflict,
+            copy_rows: config.copy_rows,
+            array_columns: table_columns.arrays.clone(),
         }
     }
 
-    /// Consecutive items with the same columns, at most [`CHUNK_ROWS`] each, no key twice.
+    /// Consecutive items with the same columns, at most [`CHUNK_ROWS`] (or
+    /// [`COPY_CHUNK_ROWS`]) each, no key twice.
     pub(super) fn groups(&self) -> Vec<Vec<usize>> {
+        let chunk_rows = if self.copy_rows {
+            COPY_CHUNK_ROWS
+        } else {
+            CHUNK_ROWS
+        };
         let mut groups: Vec<Vec<usize>> = Vec::new();
         let mut columns: Vec<&String> = Vec::new();
         let mut keys: HashSet<String> = HashSet::new();
@@ -130,7 +151,7 @@ impl Write {
                     .collect::<Vec<_>>()
                     .join("\u{1f}")
             });
-            let fits = groups.last().is_some_and(|g| g.len() < CHUNK_ROWS)
+            let fits = groups.last().is_some_and(|g| g.len() < chunk_rows)
                 && these == columns
                 && key.as_ref().is_none_or(|k| !keys.contains(k));
             if !fits {
@@ -220,6 +241,9 @@ impl Operation for Write {
             .first()
             .map(|r| r.keys().cloned().collect())
             .unwrap_or_default();
+        if self.copy_rows {
+            return self.copy_unit(items, &rows, &columns);
+        }
         let json = serde_json::to_string(&rows).expect("rows serialise");
         Unit {
             statements: vec![(self.sql(&columns), vec![TextParam(Some(json))])],
@@ -227,6 +251,99 @@ impl Operation for Write {
                 Kind::Update => Pairing::Ordinal(items.to_vec()),
                 _ => Pairing::Positional(items.to_vec()),
             },
+            copy_data: None,
         }
+    }
+}
+
+impl Write {
+    /// `rows` (of `items`, all with `columns`) as one `COPY ... FROM STDIN` in CSV.
+    fn copy_unit(&self, items: &[usize], rows: &[&JsonObject], columns: &[String]) -> Unit {
+        let mut csv = Vec::with_capacity(rows.len() * columns.len() * 16);
+        for row in rows {
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    csv.push(b',');
+                }
+                let value = row.get(column).unwrap_or(&Value::Null);
+                match value {
+                    Value::Array(elements) if self.array_columns.contains(column) => {
+                        let mut literal = String::new();
+                        write_array_literal(&mut literal, elements);
+                        write_csv_field(&mut csv, &Value::String(literal));
+                    }
+                    _ => write_csv_field(&mut csv, value),
+                }
+            }
+            csv.push(b'\n');
+        }
+        let sent = items
+            .iter()
+            .filter_map(|&index| {
+                let row = self.rows[index].as_ref()?;
+                let mut item = Item::new(row.clone());
+                item.paired_item = smallvec::smallvec![PairedItem::new(index)];
+                Some(item)
+            })
+            .collect();
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN (FORMAT csv)",
+            self.table,
+            column_list(columns, "")
+        );
+        Unit {
+            statements: vec![(sql, Vec::new())],
+            pairing: Pairing::AsSent(sent),
+            copy_data: Some(csv),
+        }
+    }
+}
+
+/// A JSON array as a Postgres array literal: `{"a","b"}`, `{{1,2},{3,4}}`, `{NULL}`.
+fn write_array_literal(literal: &mut String, elements: &[Value]) {
+    literal.push('{');
+    for (i, element) in elements.iter().enumerate() {
+        if i > 0 {
+            literal.push(',');
+        }
+        match element {
+            Value::Null => literal.push_str("NULL"),
+            Value::Array(inner) => write_array_literal(literal, inner),
+            Value::String(text) => quote_array_element(literal, text),
+            other => quote_array_element(literal, &other.to_string()),
+        }
+    }
+    literal.push('}');
+}
+
+fn quote_array_element(literal: &mut String, text: &str) {
+    literal.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            literal.push('\\');
+        }
+        literal.push(c);
+    }
+    literal.push('"');
+}
+
+/// One CSV field in Postgres' `COPY` reading: unquoted empty is NULL, every text is quoted.
+fn write_csv_field(csv: &mut Vec<u8>, value: &Value) {
+    let quoted = |csv: &mut Vec<u8>, text: &str| {
+        csv.push(b'"');
+        for byte in text.bytes() {
+            if byte == b'"' {
+                csv.push(b'"');
+            }
+            csv.push(byte);
+        }
+        csv.push(b'"');
+    };
+    match value {
+        Value::Null => {}
+        Value::String(text) => quoted(csv, text),
+        Value::Bool(b) => csv.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => csv.extend_from_slice(n.to_string().as_bytes()),
+        other => quoted(csv, &other.to_string()),
     }
 }
