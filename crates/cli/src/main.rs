@@ -93,8 +93,27 @@ enum Command {
     Dev(sluice_devtools::DevArgs),
 }
 
+/// A command whose output goes to a pipe ends quietly when the reader goes away
+/// (`sluice execution list | head`), as Unix tools do, instead of panicking on the next print.
+/// The long-running processes keep Rust's default (the signal ignored): a client that hangs up
+/// is an error on its socket, never the end of the process. Sockets are written with
+/// `MSG_NOSIGNAL`, so this affects standard output and error only.
+fn end_quietly_when_stdout_closes(command: &Command) {
+    let long_running = matches!(
+        command,
+        Command::Serve(_) | Command::Webhook(_) | Command::Worker(_) | Command::Dev(_)
+    );
+    if !long_running {
+        // SAFETY: restoring a signal's default disposition before any thread is started.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    end_quietly_when_stdout_closes(&cli.command);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

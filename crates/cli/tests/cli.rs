@@ -627,3 +627,32 @@ fn hostile_nesting_is_a_clear_error_not_a_stack_overflow() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_reader_that_hangs_up_early_ends_run_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<Value> = (0..20_000)
+        .map(|i| json!({"id": i, "amount": 500 + i % 1000, "note": "x".repeat(40)}))
+        .collect();
+    let input = write(dir.path(), "items.json", &Value::Array(items));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["run", &repo_file("examples/route-orders.json"), "--input"])
+        .arg(&input)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little, then hang up as `| head` does.
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+}
