@@ -6,7 +6,7 @@ use rquickjs::{CatchResultExt, CaughtError, Context, Function, Persistent, Promi
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -104,11 +104,22 @@ struct Engine {
     runtime: Runtime,
     /// Deadline as nanoseconds after `epoch`; 0 = none.
     deadline: Arc<AtomicU64>,
+    /// Set when a promise callback ran out of memory during the run: QuickJS turns that into a
+    /// rejected promise nobody may be waiting for, not into an error of the run.
+    callback_out_of_memory: Arc<AtomicBool>,
     epoch: Instant,
 }
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static ENGINES_BUILT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many runtimes this thread has built. Building one (loading luxon and the prelude,
+/// freezing the built-ins) costs milliseconds, so a thread builds one and keeps it; it is
+/// replaced only after a run hit a limit or left globals it cannot remove.
+pub fn engines_built() -> u64 {
+    ENGINES_BUILT.with(std::cell::Cell::get)
 }
 
 impl Engine {
@@ -118,6 +129,20 @@ impl Engine {
         let deadline = Arc::new(AtomicU64::new(0));
         let epoch = Instant::now();
         let watched = deadline.clone();
+        let callback_out_of_memory = Arc::new(AtomicBool::new(false));
+        let out_of_memory = callback_out_of_memory.clone();
+        runtime.set_host_promise_rejection_tracker(Some(Box::new(
+            move |_ctx, _promise, reason, handled| {
+                let exhausted = reason.is_null()
+                    || reason
+                        .as_object()
+                        .and_then(|error| error.get::<_, String>("message").ok())
+                        .is_some_and(|message| message.contains("out of memory"));
+                if !handled && exhausted {
+                    out_of_memory.store(true, Ordering::Relaxed);
+                }
+            },
+        )));
         runtime.set_interrupt_handler(Some(Box::new(move || {
             let d = watched.load(Ordering::Relaxed);
             d != 0 && epoch.elapsed().as_nanos() as u64 > d
@@ -150,6 +175,7 @@ impl Engine {
             runtime,
             context,
             deadline,
+            callback_out_of_memory,
             epoch,
             compiled: HashMap::new(),
         })
@@ -161,6 +187,7 @@ impl Engine {
         // Collect only when a run has allocated a good share of its limit: collecting every
         // few hundred KB rescans the whole growing heap while code builds large outputs.
         self.runtime.set_gc_threshold(limits.memory_bytes / 4);
+        self.callback_out_of_memory.store(false, Ordering::Relaxed);
         let deadline = self.epoch.elapsed() + limits.cpu_time;
         self.deadline
             .store(deadline.as_nanos() as u64, Ordering::Relaxed);
@@ -221,18 +248,29 @@ impl Engine {
     /// its deadline, so an endless chain of them is a timeout) and remove the globals it added.
     /// False when the runtime could not be cleaned and must be replaced.
     fn settle(&self) -> Result<bool, JsError> {
-        while self.runtime.is_job_pending() {
+        let interrupted = || {
             let deadline = self.deadline.load(Ordering::Relaxed);
-            if self.epoch.elapsed().as_nanos() as u64 > deadline {
-                return Err(JsError::Thrown {
-                    message: "interrupted".into(),
-                    line: None,
-                    item: None,
-                });
+            (self.epoch.elapsed().as_nanos() as u64 > deadline).then(|| JsError::Thrown {
+                message: "interrupted".into(),
+                line: None,
+                item: None,
+            })
+        };
+        while self.runtime.is_job_pending() {
+            if let Some(timeout) = interrupted() {
+                return Err(timeout);
             }
             if self.runtime.execute_pending_job().is_err() {
-                return Ok(false);
+                // A callback stopped by the interrupt handler is the run's timeout.
+                return interrupted().map_or(Ok(false), Err);
             }
+        }
+        if self.callback_out_of_memory.load(Ordering::Relaxed) {
+            return Err(JsError::Thrown {
+                message: THROWN_NULL.into(),
+                line: None,
+                item: None,
+            });
         }
         self.context.with(|ctx| {
             let reset: Function = ctx.globals().get("__sluiceReset").map_err(internal)?;
@@ -443,6 +481,7 @@ fn with_engine<T>(
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(Engine::new()?);
+            ENGINES_BUILT.with(|built| built.set(built.get() + 1));
         }
         let engine = slot.as_mut().expect("engine");
         engine.arm(limits);

@@ -10,5 +10,6 @@
 mod engine;
 
 pub use engine::{
-    check_expression, eval_expression, run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits,
+    check_expression, engines_built, eval_expression, run_code, CodeMode, CodeOutput, CodeRequest,
+    JsError, Limits,
 };

@@ -193,3 +193,43 @@ fn expressions_evaluate_per_item_with_n8n_type_error_rule() {
     );
     assert!(err.is_err());
 }
+
+#[test]
+fn a_thread_keeps_its_runtime_across_runs_until_one_leaves_a_global_behind() {
+    // Each test runs on its own thread: the first run builds this thread's runtime.
+    run("return [];", CodeMode::AllItems, json!([])).unwrap();
+    let built = sluice_js::engines_built();
+    for i in 0..20 {
+        let mode = if i % 2 == 0 {
+            CodeMode::AllItems
+        } else {
+            CodeMode::EachItem
+        };
+        let out = run(
+            "globalThis.scratch = 1; return {json: {n: $input.first().json.n + 1}};",
+            mode,
+            json!([{"json": {"n": i}}]),
+        )
+        .unwrap();
+        assert_eq!(out[0]["json"]["n"], json!(i + 1));
+    }
+    assert_eq!(
+        sluice_js::engines_built(),
+        built,
+        "runs that leave only removable globals reuse the runtime"
+    );
+    run(
+        "Object.defineProperty(globalThis, 'stuck', {value: 1, configurable: false}); return [];",
+        CodeMode::AllItems,
+        json!([]),
+    )
+    .unwrap();
+    let out = run(
+        "return [{json: {stuck: typeof stuck}}];",
+        CodeMode::AllItems,
+        json!([]),
+    )
+    .unwrap();
+    assert_eq!(out[0]["json"]["stuck"], "undefined", "a fresh runtime");
+    assert_eq!(sluice_js::engines_built(), built + 1);
+}
