@@ -3,7 +3,8 @@
 # MINUTES minutes, while a schedule fires every second and fails into an error workflow. After
 # each minute it samples the server's RSS, open file descriptors and threads and the minute's
 # p99; at the end it compares the last minute with the first: RSS within 10%, no descriptor or
-# thread growth, p99 at most twice the first minute's. Exit 1 when one of them is missed.
+# thread growth (beyond two threads of tokio's on-demand blocking pool), p99 at most twice the
+# first minute's. Exit 1 when one of them is missed.
 #
 #   bench/soak.sh [minutes=10] [rate=half of the measured capacity]
 set -euo pipefail
@@ -81,8 +82,10 @@ verdict "RSS ${RSS[last]} MB within 10% of minute 1's ${RSS[1]} MB" \
   "$(awk -v a="${RSS[1]}" -v b="${RSS[last]}" 'BEGIN {print (b <= a * 1.1) ? 1 : 0}')"
 verdict "open descriptors ${FDS[last]} <= minute 1's ${FDS[1]} + 8" \
   "$([ "${FDS[last]}" -le $((FDS[1] + 8)) ] && echo 1 || echo 0)"
-verdict "threads ${THREADS[last]} <= minute 1's ${THREADS[1]}" \
-  "$([ "${THREADS[last]}" -le "${THREADS[1]}" ] && echo 1 || echo 0)"
+# tokio's blocking pool starts threads on demand and ends them after 10 s idle: a thread or two
+# more at one sample is load, not a leak.
+verdict "threads ${THREADS[last]} <= minute 1's ${THREADS[1]} + 2" \
+  "$([ "${THREADS[last]}" -le $((THREADS[1] + 2)) ] && echo 1 || echo 0)"
 verdict "p99 ${P99[last]} ms <= 2x minute 1's ${P99[1]} ms" \
   "$(awk -v a="${P99[1]}" -v b="${P99[last]}" 'BEGIN {print (b <= 2 * a || b <= 5) ? 1 : 0}')"
 exit $FAILED
