@@ -469,9 +469,15 @@ pub fn run_code<I: DeserializeOwned>(request: &CodeRequest) -> Result<CodeOutput
     with_engine(request.limits, true, |engine| engine.run(request))
 }
 
+/// How long a Code run must take for a full garbage collection after it (see [`with_engine`]).
+const COLLECT_AFTER: Duration = Duration::from_millis(5);
+
 /// Run `f` on this thread's engine under `limits`; a runtime that hit a limit is replaced.
-/// `collect` runs the garbage collector afterwards (after Code runs, which may leave large
-/// garbage; not after each expression, where a full collection would cost more than the work).
+/// `collect` runs the garbage collector afterwards when the run took [`COLLECT_AFTER`] or more
+/// (after Code runs, which may leave large garbage; not after each expression, where a full
+/// collection would cost more than the work). A full collection walks the whole heap, luxon
+/// included (~0.2 ms): after every short run it was most of a small Code node's time, and the
+/// little garbage short runs leave is collected by QuickJS's own allocation threshold.
 fn with_engine<T>(
     limits: Limits,
     collect: bool,
@@ -484,6 +490,7 @@ fn with_engine<T>(
             ENGINES_BUILT.with(|built| built.set(built.get() + 1));
         }
         let engine = slot.as_mut().expect("engine");
+        let started = Instant::now();
         engine.arm(limits);
         let outcome = f(engine);
         let clean = engine.settle();
@@ -491,7 +498,7 @@ fn with_engine<T>(
             .and_then(|value| clean.as_ref().map(|_| value).map_err(Clone::clone))
             .map_err(|e| engine.classify(e, limits));
         engine.deadline.store(0, Ordering::Relaxed);
-        if collect {
+        if collect && started.elapsed() >= COLLECT_AFTER {
             engine.runtime.run_gc();
         }
         if clean != Ok(true) || matches!(result, Err(JsError::Timeout(_) | JsError::OutOfMemory(_)))
