@@ -760,3 +760,38 @@ fn a_streamed_webhook_answer_is_relayed_chunk_by_chunk_from_the_worker() {
     ended.sort();
     assert_eq!(ended, vec!["error", "success", "success"]);
 }
+
+#[test]
+fn jobs_another_store_left_in_redis_fail_the_request_instead_of_hanging_it() {
+    let setup = Setup::new("stale", webhook_workflow("stale", None));
+    // Jobs a reset database's executions left behind under the same prefix.
+    for id in 1..=3 {
+        let stale = Command::new("redis-cli")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "HSET",
+                &format!("{}:sluice:job:{id}", setup.prefix.0),
+            ])
+            .args(["state", "done", "payload", "{}", "result", "success"])
+            .status()
+            .unwrap();
+        assert!(stale.success());
+    }
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    let _worker = start_worker(setup.cmd("w"), 1);
+    let started = std::time::Instant::now();
+    let (status, answer) = post_with(port, "/webhook/stale", "", r#"{"n": 1}"#);
+    assert_eq!(status, 500, "{answer}");
+    assert!(
+        answer.contains("already holds a job for execution id 1")
+            && answer.contains("QUEUE_BULL_PREFIX"),
+        "{answer}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        statuses(setup.cmd("main")),
+        vec![("1".into(), "crashed".into())]
+    );
+}

@@ -34,7 +34,7 @@ use serde_json::{json, Value};
 use sluice_engine::{ResponseBody, WebhookResponse};
 use sluice_model::Item;
 use sluice_nodes::trigger::webhook::ResponseMode;
-use sluice_queue::{Backoff, NewJob, Priority, Queue, QueueError};
+use sluice_queue::{Backoff, Enqueued, NewJob, Priority, Queue, QueueError};
 use sluice_store::{ExecutionRow, NewExecution, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -417,13 +417,25 @@ async fn admit(
                 RETRY_AFTER_SECONDS,
             ))
         }
+        // A new execution's id the queue knows already: its jobs come from another store (the
+        // database was reset, or another one uses the same prefix). Nothing would ever run it.
+        Ok(Enqueued::Duplicate(known)) if known == id.to_string() => {
+            store.mark_crashed(id).await?;
+            let message = format!(
+                "the queue already holds a job for execution id {id} that this store did not \
+                 make: Redis keeps jobs from another database (reset, or sharing \
+                 QUEUE_BULL_PREFIX); use a prefix of its own or clear the old one"
+            );
+            tracing::error!("{message}");
+            Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message))
+        }
         _ => Ok(id),
     }
 }
 
 /// Enqueue `job`; when the queue cannot be reached, keep trying in the background (the
-/// execution is committed already). Only a full queue is an error.
-pub(crate) async fn submit(queue: Arc<dyn Queue>, job: NewJob) -> Result<(), QueueError> {
+/// execution is committed already; counted as added). Only a full queue is an error.
+pub(crate) async fn submit(queue: Arc<dyn Queue>, job: NewJob) -> Result<Enqueued, QueueError> {
     match queue.enqueue(job.clone()).await {
         Err(QueueError::Full(depth)) => Err(QueueError::Full(depth)),
         Err(e) => {
@@ -436,9 +448,9 @@ pub(crate) async fn submit(queue: Arc<dyn Queue>, job: NewJob) -> Result<(), Que
                 ..job
             };
             tokio::spawn(enqueue_until_accepted(queue, job));
-            Ok(())
+            Ok(Enqueued::Added)
         }
-        Ok(_) => Ok(()),
+        Ok(enqueued) => Ok(enqueued),
     }
 }
 
