@@ -177,6 +177,25 @@ impl BinaryData {
         Ok(bytes)
     }
 
+    /// `entry` kept the way this store keeps data: inline data written to a file of execution
+    /// `execution_id` in filesystem mode (for data that arrived inline, like a webhook upload);
+    /// unchanged otherwise.
+    pub fn adopt(
+        &self,
+        execution_id: &str,
+        entry: &Map<String, Value>,
+    ) -> io::Result<Map<String, Value>> {
+        if self.root.is_none() || entry.contains_key("id") {
+            return Ok(entry.clone());
+        }
+        let mut reader = self.open(entry)?;
+        let mut metadata = entry.clone();
+        metadata.remove("data");
+        self.store_with(execution_id, metadata, |out| {
+            io::copy(&mut reader, out).map(drop)
+        })
+    }
+
     /// Remove the files of execution `execution_id` (nothing to do in memory mode).
     pub fn delete_execution(&self, execution_id: &str) -> io::Result<()> {
         let Some(root) = &self.root else {
@@ -251,6 +270,49 @@ impl<W: Write> Write for CountingWriter<W> {
     }
 }
 
+/// n8n's metadata of a file: its MIME type, coarse type, extension (from the name, else the MIME
+/// type) and name when it has one.
+pub fn metadata(file_name: Option<&str>, mime_type: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("mimeType".into(), Value::String(mime_type.to_string()));
+    if let Some(kind) = file_type(mime_type) {
+        out.insert("fileType".into(), Value::String(kind.into()));
+    }
+    let extension = match file_name {
+        Some(name) => Path::new(name).extension().and_then(|e| e.to_str()),
+        None => mime_guess::get_mime_extensions_str(mime_type).and_then(|e| e.first().copied()),
+    };
+    if let Some(ext) = extension {
+        out.insert("fileExtension".into(), Value::String(ext.to_string()));
+    }
+    if let Some(name) = file_name {
+        out.insert("fileName".into(), Value::String(name.to_string()));
+    }
+    out
+}
+
+/// The MIME type of a file name by its extension (`application/octet-stream` when unknown).
+pub fn mime_type_of(file_name: &str) -> String {
+    mime_guess::from_path(file_name)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_string()
+}
+
+/// n8n's coarse file type for a MIME type.
+pub fn file_type(mime_type: &str) -> Option<&'static str> {
+    Some(match mime_type {
+        "application/json" => "json",
+        "application/pdf" => "pdf",
+        "text/html" => "html",
+        m if m.starts_with("image/") => "image",
+        m if m.starts_with("audio/") => "audio",
+        m if m.starts_with("video/") => "video",
+        m if m.starts_with("text/") => "text",
+        _ => return None,
+    })
+}
+
 /// Sizes as n8n shows them: `4 B`, `1.5 kB`, `12.3 MB` (decimal units, 3 significant digits).
 pub fn pretty_bytes(size: usize) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
@@ -314,6 +376,14 @@ mod tests {
         assert_eq!(entry["data"], "filesystem-v2");
         assert_eq!(store.read(&entry).unwrap(), b"bytes");
         assert_eq!(store.executions_on_disk().unwrap(), vec!["42".to_string()]);
+        let mut inline = Map::new();
+        inline.insert("data".into(), "aGk=".into());
+        let adopted = store.adopt("42", &inline).unwrap();
+        assert_eq!(store.read(&adopted).unwrap(), b"hi");
+        assert!(adopted["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("filesystem-v2:executions/42/"));
         store.delete_execution("42").unwrap();
         assert!(store.read(&entry).is_err());
         assert!(store.executions_on_disk().unwrap().is_empty());

@@ -6,9 +6,8 @@
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_model::{Item, JsonObject, Value};
 use std::io::{Read, Write};
-use std::path::Path;
 
-pub use sluice_runtime::binary_data::pretty_bytes;
+pub use sluice_runtime::binary_data::{file_type, metadata, mime_type_of, pretty_bytes};
 
 /// Binary property `property` of `item`, or n8n's error when it has none.
 pub fn property<'a>(item: &'a Item, property: &str) -> Result<&'a JsonObject, NodeError> {
@@ -43,35 +42,6 @@ pub fn read(ctx: &ExecuteContext<'_>, item: &Item, name: &str) -> Result<Vec<u8>
     Ok(bytes)
 }
 
-/// n8n's metadata of a file: its MIME type, coarse type, extension (from the name, else the MIME
-/// type) and name when it has one.
-pub fn metadata(file_name: Option<&str>, mime_type: &str) -> JsonObject {
-    let mut out = JsonObject::new();
-    out.insert("mimeType".into(), Value::String(mime_type.to_string()));
-    if let Some(kind) = file_type(mime_type) {
-        out.insert("fileType".into(), Value::String(kind.into()));
-    }
-    let extension = match file_name {
-        Some(name) => Path::new(name).extension().and_then(|e| e.to_str()),
-        None => mime_guess::get_mime_extensions_str(mime_type).and_then(|e| e.first().copied()),
-    };
-    if let Some(ext) = extension {
-        out.insert("fileExtension".into(), Value::String(ext.to_string()));
-    }
-    if let Some(name) = file_name {
-        out.insert("fileName".into(), Value::String(name.to_string()));
-    }
-    out
-}
-
-/// The MIME type of a file name by its extension (`application/octet-stream` when unknown).
-pub fn mime_type_of(file_name: &str) -> String {
-    mime_guess::from_path(file_name)
-        .first_or_octet_stream()
-        .essence_str()
-        .to_string()
-}
-
 /// A binary property holding `bytes` described by `metadata`.
 pub fn store(
     ctx: &ExecuteContext<'_>,
@@ -90,18 +60,4 @@ pub fn store_with(
     ctx.binary_data()
         .store_with(ctx.execution_id(), metadata, write)
         .map_err(|e| NodeError::new(format!("could not store binary data: {e}")))
-}
-
-/// n8n's coarse file type for a MIME type.
-pub fn file_type(mime_type: &str) -> Option<&'static str> {
-    Some(match mime_type {
-        "application/json" => "json",
-        "application/pdf" => "pdf",
-        "text/html" => "html",
-        m if m.starts_with("image/") => "image",
-        m if m.starts_with("audio/") => "audio",
-        m if m.starts_with("video/") => "video",
-        m if m.starts_with("text/") => "text",
-        _ => return None,
-    })
 }
