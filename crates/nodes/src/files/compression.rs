@@ -59,7 +59,7 @@ fn failed(what: &str, e: impl std::fmt::Display) -> NodeError {
 
 /// The file name of binary property `property` (the property's name when it has none).
 fn file_name_of(item: &Item, property: &str) -> Result<String, NodeError> {
-    Ok(binary::property(item, property)?
+    Ok(binary::property(item, property, "binaryPropertyName")?
         .get("fileName")
         .and_then(Value::as_str)
         .unwrap_or(property)
@@ -81,8 +81,11 @@ fn compress(
             for property in properties {
                 zip.start_file(file_name_of(item, property)?, options)
                     .map_err(|e| failed("could not write the zip file", e))?;
-                std::io::copy(&mut binary::open(ctx, item, property)?, &mut zip)
-                    .map_err(|e| failed("could not write the zip file", e))?;
+                std::io::copy(
+                    &mut binary::open(ctx, item, property, "binaryPropertyName")?,
+                    &mut zip,
+                )
+                .map_err(|e| failed("could not write the zip file", e))?;
             }
             let bytes = zip
                 .finish()
@@ -103,7 +106,7 @@ fn compress(
             let prefix = text_param(ctx, "outputPrefix", i, "data")?;
             for (n, property) in properties.iter().enumerate() {
                 let file_name = format!("{}.gz", file_name_of(item, property)?);
-                let mut reader = binary::open(ctx, item, property)?;
+                let mut reader = binary::open(ctx, item, property, "binaryPropertyName")?;
                 let entry = binary::store_with(
                     ctx,
                     binary::metadata(Some(&file_name), "application/gzip"),
@@ -139,12 +142,12 @@ fn decompress(
         Ok(())
     };
     for property in properties {
-        let entry = binary::property(item, property)?;
+        let entry = binary::property(item, property, "binaryPropertyName")?;
         let text = |key: &str| entry.get(key).and_then(Value::as_str).unwrap_or_default();
         let is_gzip = text("fileExtension") == "gz"
             || text("mimeType") == "application/gzip"
             || text("fileName").ends_with(".gz");
-        let bytes = binary::read(ctx, item, property)?;
+        let bytes = binary::read(ctx, item, property, "binaryPropertyName")?;
         if is_gzip {
             let mut plain = Vec::new();
             GzDecoder::new(bytes.as_slice())

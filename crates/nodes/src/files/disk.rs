@@ -182,8 +182,8 @@ fn write_file(
     }
     let property = text_param(ctx, "dataPropertyName", i, "data")?;
     let append = flag_param(ctx, "options.append", i, false)?;
-    let entry = binary::property(item, &property)?;
-    let mut reader = binary::open(ctx, item, &property)?;
+    let entry = binary::property(item, &property, "dataPropertyName")?;
+    let mut reader = binary::open(ctx, item, &property, "dataPropertyName")?;
     ctx.files()
         .write_with(Path::new(&file_name), append, |out| {
             std::io::copy(&mut reader, out).map(drop)

@@ -122,7 +122,7 @@ fn extract_value(
     property: &str,
     i: usize,
 ) -> Result<Value, NodeError> {
-    let bytes = binary::read(ctx, item, property)?;
+    let bytes = binary::read(ctx, item, property, "binaryPropertyName")?;
     if let Operation::Base64 = operation {
         return Ok(Value::String(
             base64::engine::general_purpose::STANDARD.encode(bytes),

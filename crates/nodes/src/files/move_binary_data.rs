@@ -49,7 +49,7 @@ impl Node for MoveBinaryData {
 
 fn binary_to_json(ctx: &ExecuteContext<'_>, i: usize, item: &Item) -> Result<Item, NodeError> {
     let source = text_param(ctx, "sourceKey", i, "data")?;
-    let bytes = binary::read(ctx, item, &source).map_err(|e| e.with_parameter("sourceKey"))?;
+    let bytes = binary::read(ctx, item, &source, "sourceKey")?;
     let encoding_name = text_param(ctx, "options.encoding", i, "utf8")?;
     let text = if flag_param(ctx, "options.keepAsBase64", i, false)? || encoding_name == "base64" {
         base64::engine::general_purpose::STANDARD.encode(&bytes)

@@ -57,12 +57,13 @@ impl Node for SpreadsheetFile {
             let format = match self.read_format {
                 Some(format) => format,
                 None => {
-                    TableFormat::detect(binary::property(item, &property)?).ok_or_else(|| {
-                        NodeError::new(format!(
+                    TableFormat::detect(binary::property(item, &property, "binaryPropertyName")?)
+                        .ok_or_else(|| {
+                            NodeError::new(format!(
                             "cannot tell the spreadsheet format of binary property '{property}'"
                         ))
-                        .with_parameter("fileFormat")
-                    })?
+                            .with_parameter("fileFormat")
+                        })?
                 }
             };
             let mut options = read_options(ctx, i)?;

@@ -479,7 +479,7 @@ pub fn read_items(
     options: &ReadOptions,
     i: usize,
 ) -> Result<Vec<Item>, NodeError> {
-    let reader = binary::open(ctx, item, property)?;
+    let reader = binary::open(ctx, item, property, "binaryPropertyName")?;
     if format == TableFormat::Csv {
         return rows_to_items(csv_rows(reader, &options.csv)?, &options.rows, i);
     }

@@ -348,7 +348,7 @@ fn binary_of(
     item: &Item,
     property: &str,
 ) -> Result<(Vec<u8>, String, String), NodeError> {
-    let data = binary::read(ctx, item, property)?;
+    let data = binary::read(ctx, item, property, "inputDataFieldName")?;
     let entry = item.binary.as_ref().and_then(|b| b.get(property));
     let text = |key: &str| {
         entry

@@ -9,34 +9,45 @@ use std::io::{Read, Write};
 
 pub use sluice_runtime::binary_data::{file_type, metadata, mime_type_of, pretty_bytes};
 
-/// Binary property `property` of `item`, or n8n's error when it has none.
-pub fn property<'a>(item: &'a Item, property: &str) -> Result<&'a JsonObject, NodeError> {
+/// Binary property `property` of `item`, or n8n's error (naming `parameter`, the parameter that
+/// chose the property) when it has none.
+pub fn property<'a>(
+    item: &'a Item,
+    property: &str,
+    parameter: &str,
+) -> Result<&'a JsonObject, NodeError> {
     item.binary
         .as_ref()
         .and_then(|b| b.get(property))
         .and_then(Value::as_object)
         .ok_or_else(|| {
             NodeError::new(format!("This operation expects the node's input data to contain a binary file '{property}', but none was found"))
-                .with_parameter("binaryPropertyName")
+                .with_parameter(parameter)
         })
 }
 
-/// A reader over the bytes of binary property `name` of `item`.
+/// A reader over the bytes of binary property `name` of `item` (chosen by `parameter`).
 pub fn open<'a>(
     ctx: &ExecuteContext<'_>,
     item: &'a Item,
     name: &str,
+    parameter: &str,
 ) -> Result<Box<dyn Read + Send + 'a>, NodeError> {
-    let entry = property(item, name)?;
+    let entry = property(item, name, parameter)?;
     ctx.binary_data()
         .open(entry)
         .map_err(|e| NodeError::new(format!("binary property '{name}' cannot be read: {e}")))
 }
 
-/// The bytes of binary property `name` of `item`.
-pub fn read(ctx: &ExecuteContext<'_>, item: &Item, name: &str) -> Result<Vec<u8>, NodeError> {
+/// The bytes of binary property `name` of `item` (chosen by `parameter`).
+pub fn read(
+    ctx: &ExecuteContext<'_>,
+    item: &Item,
+    name: &str,
+    parameter: &str,
+) -> Result<Vec<u8>, NodeError> {
     let mut bytes = Vec::new();
-    open(ctx, item, name)?
+    open(ctx, item, name, parameter)?
         .read_to_end(&mut bytes)
         .map_err(|e| NodeError::new(format!("binary property '{name}' cannot be read: {e}")))?;
     Ok(bytes)

@@ -73,7 +73,7 @@ impl Crypto {
                     let property = ctx
                         .param_str("binaryPropertyName", i)?
                         .unwrap_or_else(|| "data".into());
-                    binary::read(ctx, item, &property)?
+                    binary::read(ctx, item, &property, "binaryPropertyName")?
                 } else {
                     text("value")?.into_bytes()
                 };
