@@ -61,6 +61,8 @@ struct Expectations {
     pins: Vec<(String, Vec<Item>)>,
     /// Compare binary data too (n8n's `assertBinaryData`); otherwise only `json`.
     compare_binary: bool,
+    /// Nodes whose binary `data` and `fileSize` are not compared.
+    bytes_not_compared: Vec<String>,
     node_order: Option<Vec<String>>,
     error: Option<String>,
     trigger_items: Option<Vec<Item>>,
@@ -92,6 +94,7 @@ fn expectations(workflow: &mut Workflow) -> Result<Expectations, String> {
     Ok(Expectations {
         pins,
         compare_binary: false,
+        bytes_not_compared: Vec::new(),
         node_order,
         error,
         trigger_items,
@@ -127,6 +130,7 @@ async fn run_one(
     if let Some(fixture) = &fixture {
         fixture.apply(&mut workflow, &mut expect.pins)?;
         expect.compare_binary = fixture.compare_binary;
+        expect.bytes_not_compared = fixture.bytes_not_compared.clone();
     }
     // `fixture` (and its temporary folder) lives until the run is judged.
     judge(workflow, expect, registry, credentials)
@@ -178,6 +182,11 @@ async fn judge(
         }
     }
     for (node, pinned) in &expect.pins {
+        let binary = match expect.compare_binary {
+            false => Binary::Dropped,
+            true if expect.bytes_not_compared.contains(node) => Binary::WithoutBytes,
+            true => Binary::Compared,
+        };
         let runs = outcome.run_data.runs(node);
         if runs.is_empty() {
             return Err(format!("node '{node}' did not run"));
@@ -188,17 +197,14 @@ async fn judge(
                     Value::Array(
                         run.output(0)
                             .iter()
-                            .map(|item| normalize(item, expect.compare_binary))
+                            .map(|item| normalize(item, binary))
                             .collect(),
                     )
                 })
                 .collect(),
         );
         let expected = Value::Array(vec![Value::Array(
-            pinned
-                .iter()
-                .map(|item| normalize(item, expect.compare_binary))
-                .collect(),
+            pinned.iter().map(|item| normalize(item, binary)).collect(),
         )]);
         if let Some(diff) = first_difference(&expected, &actual, &format!("$['{node}']")) {
             return Err(diff);
@@ -212,11 +218,22 @@ fn harness_files() -> Files {
     Files::with_virtual([(PathBuf::from("/test/binary.data"), b"test".to_vec())])
 }
 
-/// An item as the harness compares it: `json`, and with `binary` its binary properties without
-/// the `directory` and `bytes` n8n's harness removes (pairedItem and an empty binary dropped).
-fn normalize(item: &Item, binary: bool) -> Value {
+/// How much of an item's binary data is compared.
+#[derive(Clone, Copy, PartialEq)]
+enum Binary {
+    Dropped,
+    Compared,
+    /// Everything but the bytes (`data`) and their size.
+    WithoutBytes,
+}
+
+/// An item as the harness compares it: `json`, and the binary properties as `binary` says,
+/// without the `directory` and `bytes` n8n's harness removes (pairedItem and an empty binary
+/// dropped).
+fn normalize(item: &Item, binary: Binary) -> Value {
     let mut out = serde_json::json!({ "json": &*item.json });
-    if let Some(map) = item.binary.as_deref().filter(|m| binary && !m.is_empty()) {
+    let compared = binary != Binary::Dropped;
+    if let Some(map) = item.binary.as_deref().filter(|m| compared && !m.is_empty()) {
         let entries = map
             .iter()
             .map(|(name, entry)| {
@@ -224,6 +241,10 @@ fn normalize(item: &Item, binary: bool) -> Value {
                 if let Some(fields) = entry.as_object_mut() {
                     fields.remove("directory");
                     fields.remove("bytes");
+                    if binary == Binary::WithoutBytes {
+                        fields.remove("data");
+                        fields.remove("fileSize");
+                    }
                 }
                 (name.clone(), entry)
             })

@@ -48,9 +48,7 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
         "toText" => Operation::Text,
         "toBinary" => Operation::Base64,
         other => Operation::Table(
-            TableFormat::parse(other)
-                .filter(|f| matches!(f, TableFormat::Csv | TableFormat::Xlsx))
-                .ok_or_else(|| unsupported("operation", other))?,
+            TableFormat::parse(other).ok_or_else(|| unsupported("operation", other))?,
         ),
     };
     Ok(Box::new(ConvertToFile { operation }))

@@ -9,9 +9,13 @@ mod convert_to_file;
 mod disk;
 mod encoding;
 mod extract_from_file;
+mod html_table;
 mod move_binary_data;
+mod ods;
+mod rtf_table;
 mod spreadsheet_file;
 mod table;
+mod xls;
 
 use sluice_engine::{ExecuteContext, NodeError, NodeSpec};
 use sluice_model::{Item, JsonObject, PairedItem, Value};

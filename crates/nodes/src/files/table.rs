@@ -1,9 +1,12 @@
 //! Tables in files, shared by Extract From File, Convert to File and Spreadsheet File: rows read
-//! from CSV (streamed record by record) or from a spreadsheet (XLSX, XLS, ODS through calamine)
+//! from CSV (streamed record by record), from a spreadsheet (XLSX, XLS, ODS through calamine) or
+//! from an HTML or RTF table
 //! become items with n8n's row options (header row, empty cells, first line, row limit, A1
-//! range); items become CSV (streamed) or XLSX (rust_xlsxwriter) with a header of every key.
+//! range); items become CSV (streamed), XLSX (rust_xlsxwriter), XLS, ODS, HTML or RTF with a
+//! header of every key.
 
 use crate::files::encoding::{self, UTF8_BOM};
+use crate::files::{html_table, ods, rtf_table, xls};
 use crate::util::binary;
 use crate::util::values::{as_text, is_empty};
 use sluice_engine::{ExecuteContext, NodeError};
@@ -122,14 +125,21 @@ pub fn csv_rows<'a>(
 
 fn csv_cell(field: &str, numbers: bool) -> Value {
     if field.is_empty() {
+        Value::Null
+    } else if numbers {
+        typed_text(field)
+    } else {
+        Value::String(field.to_string())
+    }
+}
+
+/// A cell's text typed the way spreadsheet readers type untyped text: numbers as numbers, empty
+/// as an empty cell, the rest as text.
+pub fn typed_text(text: &str) -> Value {
+    if text.is_empty() {
         return Value::Null;
     }
-    if numbers {
-        if let Some(n) = numeric(field) {
-            return n;
-        }
-    }
-    Value::String(field.to_string())
+    numeric(text).unwrap_or_else(|| Value::String(text.to_string()))
 }
 
 /// Numeric text as a JSON number (integers stay integers).
@@ -404,6 +414,8 @@ pub enum TableFormat {
     Xlsx,
     Xls,
     Ods,
+    Html,
+    Rtf,
 }
 
 impl TableFormat {
@@ -414,6 +426,8 @@ impl TableFormat {
             "xlsx" => TableFormat::Xlsx,
             "xls" => TableFormat::Xls,
             "ods" => TableFormat::Ods,
+            "html" => TableFormat::Html,
+            "rtf" => TableFormat::Rtf,
             _ => return None,
         })
     }
@@ -436,6 +450,8 @@ impl TableFormat {
                 }
                 "application/vnd.ms-excel" => Some(TableFormat::Xls),
                 "application/vnd.oasis.opendocument.spreadsheet" => Some(TableFormat::Ods),
+                "text/html" => Some(TableFormat::Html),
+                "application/rtf" | "text/rtf" => Some(TableFormat::Rtf),
                 _ => None,
             })
     }
@@ -446,6 +462,8 @@ impl TableFormat {
             TableFormat::Xlsx => "xlsx",
             TableFormat::Xls => "xls",
             TableFormat::Ods => "ods",
+            TableFormat::Html => "html",
+            TableFormat::Rtf => "rtf",
         }
     }
 
@@ -457,6 +475,8 @@ impl TableFormat {
             }
             TableFormat::Xls => "application/vnd.ms-excel",
             TableFormat::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+            TableFormat::Html => "text/html",
+            TableFormat::Rtf => "application/rtf",
         }
     }
 }
@@ -488,7 +508,11 @@ pub fn read_items(
     reader
         .read_to_end(&mut bytes)
         .map_err(|e| NodeError::new(format!("binary property '{property}' cannot be read: {e}")))?;
-    let rows = sheet_rows(bytes, options.sheet_name.as_deref(), options.cells_as_text)?;
+    let rows = match format {
+        TableFormat::Html => html_table::read(&String::from_utf8_lossy(&bytes)),
+        TableFormat::Rtf => rtf_table::read(&String::from_utf8_lossy(&bytes)),
+        _ => sheet_rows(bytes, options.sheet_name.as_deref(), options.cells_as_text)?,
+    };
     rows_to_items(rows.into_iter().map(Ok), &options.rows, i)
 }
 
@@ -516,12 +540,39 @@ pub fn write_items(
             let bytes = write_xlsx(items, &options.sheet_name, options.header_row)?;
             binary::store(ctx, &bytes, metadata)
         }
-        TableFormat::Xls | TableFormat::Ods => Err(NodeError::new(format!(
-            "writing {} files is not supported yet; use xlsx or csv",
-            format.extension()
-        ))
-        .with_parameter("fileFormat")),
+        TableFormat::Xls | TableFormat::Ods | TableFormat::Html | TableFormat::Rtf => {
+            let rows = grid(items, options.header_row);
+            let bytes = match format {
+                TableFormat::Xls => xls::write(&rows, &options.sheet_name)?,
+                TableFormat::Ods => ods::write(&rows, &options.sheet_name)?,
+                TableFormat::Html => html_table::write(&rows),
+                _ => rtf_table::write(&rows),
+            };
+            binary::store(ctx, &bytes, metadata)
+        }
     }
+}
+
+/// `items` as rows of cells under a header of every key (without it when `header_row` is off).
+fn grid(items: &[Item], header_row: bool) -> Vec<Row> {
+    let columns = columns(items);
+    let mut rows = Vec::with_capacity(items.len() + 1);
+    if header_row {
+        rows.push(columns.iter().map(|c| Value::String(c.clone())).collect());
+    }
+    for item in items {
+        rows.push(
+            columns
+                .iter()
+                .map(|c| match item.json.get(c) {
+                    None => Value::Null,
+                    Some(v @ (Value::Array(_) | Value::Object(_))) => Value::String(v.to_string()),
+                    Some(v) => v.clone(),
+                })
+                .collect(),
+        );
+    }
+    rows
 }
 
 #[cfg(test)]
