@@ -1,10 +1,10 @@
 //! Convert to File (`convertToFile` v1, v1.1): items become a file in a binary property. Tables
 //! (CSV, XLSX) and JSON in `once` mode take every item into one file; JSON in `each` mode, text
-//! and base64 (`toBinary`) make one file per item.
+//! base64 (`toBinary`) and iCalendar events (`iCal`) make one file per item.
 
-use crate::files::encoding;
 use crate::files::extract_from_file::single_byte;
 use crate::files::table::{self, TableFormat, WriteOptions};
+use crate::files::{encoding, ical};
 use crate::files::{file_item, flag_param, per_item, text_param};
 use crate::util::binary;
 use crate::util::params::{unsupported, Reader};
@@ -29,6 +29,8 @@ enum Operation {
     },
     Text,
     Base64,
+    /// One iCalendar event per item.
+    ICal,
 }
 
 struct ConvertToFile {
@@ -47,6 +49,7 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
         },
         "toText" => Operation::Text,
         "toBinary" => Operation::Base64,
+        "iCal" => Operation::ICal,
         other => Operation::Table(
             TableFormat::parse(other).ok_or_else(|| unsupported("operation", other))?,
         ),
@@ -144,6 +147,34 @@ impl Node for ConvertToFile {
                     ctx,
                     &bytes,
                     binary::metadata(file_name.as_deref(), &mime_type),
+                )?;
+                Ok(vec![file_item(ctx, entry, i..i + 1)?])
+            })?,
+            Operation::ICal => per_item(ctx, |i, _| {
+                let fields = match ctx.param("additionalFields", i)? {
+                    Value::Object(fields) => fields,
+                    _ => Default::default(),
+                };
+                let event = ical::Event {
+                    title: text_param(ctx, "title", i, "")?,
+                    start: text_param(ctx, "start", i, "")?,
+                    end: text_param(ctx, "end", i, "")?,
+                    all_day: flag_param(ctx, "allDay", i, false)?,
+                    fields,
+                    now: ctx.now(),
+                };
+                let bytes = ical::write(&event)?;
+                let file_name = event
+                    .fields
+                    .get("fileName")
+                    .and_then(Value::as_str)
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or("event.ics")
+                    .to_string();
+                let entry = binary::store(
+                    ctx,
+                    &bytes,
+                    binary::metadata(Some(&file_name), "text/calendar"),
                 )?;
                 Ok(vec![file_item(ctx, entry, i..i + 1)?])
             })?,

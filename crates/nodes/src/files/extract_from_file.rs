@@ -1,9 +1,10 @@
 //! Extract From File (`extractFromFile` v1): a binary property becomes items. Tables (CSV,
-//! XLSX, XLS, ODS) give one item per row; text, JSON (an array, an object or NDJSON lines) and
-//! the raw bytes as base64 give one item holding the value under `destinationKey`.
+//! XLSX, XLS, ODS, HTML, RTF) give one item per row; text, JSON (an array, an object or NDJSON
+//! lines), an iCalendar file's events and the raw bytes as base64 give one item holding the
+//! value under `destinationKey`.
 
-use crate::files::encoding;
 use crate::files::table::{self, CellRange, CsvOptions, ReadOptions, RowOptions, TableFormat};
+use crate::files::{encoding, ical};
 use crate::files::{flag_param, number_param, per_item, text_param};
 use crate::util::binary;
 use crate::util::params::unsupported;
@@ -25,6 +26,8 @@ enum Operation {
     Text,
     Json,
     Base64,
+    /// An iCalendar file's events.
+    Ics,
 }
 
 struct ExtractFromFile {
@@ -36,6 +39,7 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let operation = match name {
         "text" => Operation::Text,
         "fromJson" => Operation::Json,
+        "fromIcs" => Operation::Ics,
         "binaryToPropery" | "binaryToProperty" => Operation::Base64,
         other => Operation::Table(
             TableFormat::parse(other).ok_or_else(|| unsupported("operation", other))?,
@@ -139,6 +143,7 @@ fn extract_value(
     );
     match operation {
         Operation::Json => parse_json(&text, property),
+        Operation::Ics => Ok(ical::read(&text)),
         _ => Ok(Value::String(text)),
     }
 }

@@ -10,6 +10,7 @@ mod disk;
 mod encoding;
 mod extract_from_file;
 mod html_table;
+mod ical;
 mod move_binary_data;
 mod ods;
 mod rtf_table;
