@@ -3,6 +3,7 @@
 
 use crate::input::{load_credentials, load_workflow, read_text, BAD_INPUT};
 use clap::{Args, Subcommand};
+use sluice_runtime::{BinaryData, BinaryDataMode};
 use sluice_store::{ExecutionFilter, Store, StoreConfig, WorkflowFilter};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,15 +18,36 @@ pub struct StoreArgs {
 
 impl StoreArgs {
     pub async fn open(&self) -> Result<Arc<Store>, String> {
-        let dir = self.data_dir.clone().unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default()
-                .join(".sluice")
-        });
-        let config = StoreConfig::from_env(dir).map_err(|e| e.to_string())?;
+        let config =
+            StoreConfig::from_env(data_dir(self.data_dir.clone())).map_err(|e| e.to_string())?;
         Store::open(config).await.map_err(|e| e.to_string())
     }
+
+    /// The binary data store of processes using this store: files under the data directory
+    /// unless `N8N_DEFAULT_BINARY_DATA_MODE` says otherwise.
+    pub fn binary_data(&self) -> Result<BinaryData, String> {
+        binary_data(self.data_dir.clone(), BinaryDataMode::Filesystem)
+    }
+}
+
+/// The data directory: the one given, else `~/.sluice`.
+fn data_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(".sluice")
+    })
+}
+
+/// The binary data store `N8N_DEFAULT_BINARY_DATA_MODE` asks for (`fallback` when unset), with
+/// files under the data directory.
+pub fn binary_data(
+    given_dir: Option<PathBuf>,
+    fallback: BinaryDataMode,
+) -> Result<BinaryData, String> {
+    let mode = BinaryDataMode::from_env(fallback)?;
+    Ok(BinaryData::for_mode(mode, &data_dir(given_dir)))
 }
 
 #[derive(Args)]

@@ -6,6 +6,7 @@
 mod admin;
 mod check;
 mod compare;
+mod fixture;
 mod input;
 mod profile;
 mod queue_cmd;

@@ -5,6 +5,7 @@ use crate::{profile, ProfileFormat};
 use sluice_engine::{
     CompiledWorkflow, Credentials, EngineError, ExecutionOptions, RunOutcome, RunStatus,
 };
+use sluice_runtime::BinaryDataMode;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -46,22 +47,39 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
             .check_credentials(credentials.as_ref())
             .await
             .map_err(|e| format!("{}: {e}", workflow_path.display()))?;
-        Ok::<_, String>((compiled, trigger_items, credentials))
+        // In memory unless N8N_DEFAULT_BINARY_DATA_MODE=filesystem (files under SLUICE_DATA_DIR).
+        let binary_data = crate::admin::binary_data(
+            std::env::var_os("SLUICE_DATA_DIR").map(Into::into),
+            BinaryDataMode::Memory,
+        )?;
+        Ok::<_, String>((compiled, trigger_items, credentials, binary_data))
     };
-    let (compiled, trigger_items, credentials) = match prepared.await {
+    let (compiled, trigger_items, credentials, binary_data) = match prepared.await {
         Ok(p) => p,
         Err(message) => {
             eprintln!("error: {message}");
             return Err(BAD_INPUT);
         }
     };
+    // `sluice run` keeps no execution, so binary files it writes (in filesystem mode, under an
+    // id of their own) go when the run ends.
+    let execution_id = match binary_data.mode() {
+        BinaryDataMode::Memory => ExecutionOptions::default().execution_id,
+        BinaryDataMode::Filesystem => format!("run-{}", std::process::id()),
+    };
     let options = ExecutionOptions {
         trigger_items,
         allow_env_access: env_access_allowed(),
         credentials,
+        binary_data: binary_data.clone(),
+        execution_id: execution_id.clone(),
         ..ExecutionOptions::default()
     };
-    match compiled.run(options).await {
+    let result = compiled.run(options).await;
+    if let Err(e) = binary_data.delete_execution(&execution_id) {
+        eprintln!("warning: cannot remove the run's binary data: {e}");
+    }
+    match result {
         Ok(outcome) => Ok(outcome),
         Err(e @ EngineError::NoStartNode) => {
             eprintln!("error: {}: {e}", workflow_path.display());

@@ -87,7 +87,8 @@ async fn open(
     ),
     String,
 > {
-    let config = sluice_server::ServerConfig::from_env(args.port)?;
+    let mut config = sluice_server::ServerConfig::from_env(args.port)?;
+    config.binary_data = args.store.binary_data()?;
     let store = args.store.open().await?;
     let listener = tokio::net::TcpListener::bind((args.listen.as_str(), args.port))
         .await

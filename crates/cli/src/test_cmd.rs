@@ -5,8 +5,15 @@
 //! to its pins (pairedItem and binary dropped, key order ignored); `nodeExecutionOrder` and
 //! `expectedError`, when given, must match; otherwise the run must succeed. Like n8n's harness it
 //! provides the test-only nodes and the fake file `/test/binary.data`.
+//!
+//! n8n's file-node tests keep their expectations beside the workflow instead: `X.json` with
+//! `X.expected.json` (see `fixture`) sets parameters to paths in the fixture's folder and a fresh
+//! temporary folder, and may compare binary data too. A JSON file under a folder that is not a
+//! workflow (an input file of such a test) is skipped; a workflow with nothing to compare passes
+//! when it runs successfully.
 
 use crate::compare::first_difference;
+use crate::fixture;
 use crate::input::{load_credentials, read_text, workflow_files, BAD_INPUT};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
@@ -32,13 +39,14 @@ pub async fn test(paths: &[PathBuf], credentials: Option<&Path>) -> u8 {
     };
     let registry = sluice_nodes::registry();
     let (mut passed, mut failed) = (0usize, 0usize);
-    for file in &files {
+    for file in files.iter().filter(|f| !fixture::is_expectation_file(f)) {
         match run_one(file, &registry, credentials.as_ref()).await {
             Ok(()) => {
                 passed += 1;
                 println!("PASS {}", file.display());
             }
-            Err(why) => {
+            Err(Failure::NotAWorkflow) => {}
+            Err(Failure::Mismatch(why)) => {
                 failed += 1;
                 println!("FAIL {}: {why}", file.display());
             }
@@ -51,6 +59,10 @@ pub async fn test(paths: &[PathBuf], credentials: Option<&Path>) -> u8 {
 /// The expectations a test file carries besides its pins.
 struct Expectations {
     pins: Vec<(String, Vec<Item>)>,
+    /// Compare binary data too (n8n's `assertBinaryData`); otherwise only `json`.
+    compare_binary: bool,
+    /// Nodes whose binary `data` and `fileSize` are not compared.
+    bytes_not_compared: Vec<String>,
     node_order: Option<Vec<String>>,
     error: Option<String>,
     trigger_items: Option<Vec<Item>>,
@@ -60,7 +72,7 @@ fn expectations(workflow: &mut Workflow) -> Result<Expectations, String> {
     let pins: Vec<(String, Vec<Item>)> = workflow
         .pin_data
         .take()
-        .ok_or("no pinData: nothing to compare")?
+        .unwrap_or_default()
         .into_iter()
         .collect();
     let extra = &workflow.extra;
@@ -81,20 +93,57 @@ fn expectations(workflow: &mut Workflow) -> Result<Expectations, String> {
         .transpose()?;
     Ok(Expectations {
         pins,
+        compare_binary: false,
+        bytes_not_compared: Vec::new(),
         node_order,
         error,
         trigger_items,
     })
 }
 
+/// Why a file did not pass.
+enum Failure {
+    /// A JSON file found in a folder that is not a workflow (an input file): not a test.
+    NotAWorkflow,
+    Mismatch(String),
+}
+
+impl From<String> for Failure {
+    fn from(why: String) -> Self {
+        Failure::Mismatch(why)
+    }
+}
+
 async fn run_one(
     file: &Path,
     registry: &sluice_engine::Registry,
     credentials: Option<&Credentials>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let text = read_text(file)?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if value.get("nodes").is_none() {
+        return Err(Failure::NotAWorkflow);
+    }
     let mut workflow = Workflow::from_json_str(&text).map_err(|e| e.to_string())?;
-    let expect = expectations(&mut workflow)?;
+    let fixture = fixture::Fixture::beside(file)?;
+    let mut expect = expectations(&mut workflow)?;
+    if let Some(fixture) = &fixture {
+        fixture.apply(&mut workflow, &mut expect.pins)?;
+        expect.compare_binary = fixture.compare_binary;
+        expect.bytes_not_compared = fixture.bytes_not_compared.clone();
+    }
+    // `fixture` (and its temporary folder) lives until the run is judged.
+    judge(workflow, expect, registry, credentials)
+        .await
+        .map_err(Failure::Mismatch)
+}
+
+async fn judge(
+    workflow: Workflow,
+    expect: Expectations,
+    registry: &sluice_engine::Registry,
+    credentials: Option<&Credentials>,
+) -> Result<(), String> {
     let compiled = CompiledWorkflow::build(workflow, registry).map_err(|e| e.to_string())?;
     compiled
         .check_credentials(credentials)
@@ -133,16 +182,30 @@ async fn run_one(
         }
     }
     for (node, pinned) in &expect.pins {
+        let binary = match expect.compare_binary {
+            false => Binary::Dropped,
+            true if expect.bytes_not_compared.contains(node) => Binary::WithoutBytes,
+            true => Binary::Compared,
+        };
         let runs = outcome.run_data.runs(node);
         if runs.is_empty() {
             return Err(format!("node '{node}' did not run"));
         }
         let actual = Value::Array(
             runs.iter()
-                .map(|run| Value::Array(run.output(0).iter().map(normalize).collect()))
+                .map(|run| {
+                    Value::Array(
+                        run.output(0)
+                            .iter()
+                            .map(|item| normalize(item, binary))
+                            .collect(),
+                    )
+                })
                 .collect(),
         );
-        let expected = Value::Array(vec![Value::Array(pinned.iter().map(normalize).collect())]);
+        let expected = Value::Array(vec![Value::Array(
+            pinned.iter().map(|item| normalize(item, binary)).collect(),
+        )]);
         if let Some(diff) = first_difference(&expected, &actual, &format!("$['{node}']")) {
             return Err(diff);
         }
@@ -155,7 +218,38 @@ fn harness_files() -> Files {
     Files::with_virtual([(PathBuf::from("/test/binary.data"), b"test".to_vec())])
 }
 
-/// An item as the harness compares it: `json` only (pairedItem and binary dropped).
-fn normalize(item: &Item) -> Value {
-    serde_json::json!({ "json": &*item.json })
+/// How much of an item's binary data is compared.
+#[derive(Clone, Copy, PartialEq)]
+enum Binary {
+    Dropped,
+    Compared,
+    /// Everything but the bytes (`data`) and their size.
+    WithoutBytes,
+}
+
+/// An item as the harness compares it: `json`, and the binary properties as `binary` says,
+/// without the `directory` and `bytes` n8n's harness removes (pairedItem and an empty binary
+/// dropped).
+fn normalize(item: &Item, binary: Binary) -> Value {
+    let mut out = serde_json::json!({ "json": &*item.json });
+    let compared = binary != Binary::Dropped;
+    if let Some(map) = item.binary.as_deref().filter(|m| compared && !m.is_empty()) {
+        let entries = map
+            .iter()
+            .map(|(name, entry)| {
+                let mut entry = entry.clone();
+                if let Some(fields) = entry.as_object_mut() {
+                    fields.remove("directory");
+                    fields.remove("bytes");
+                    if binary == Binary::WithoutBytes {
+                        fields.remove("data");
+                        fields.remove("fileSize");
+                    }
+                }
+                (name.clone(), entry)
+            })
+            .collect();
+        out["binary"] = Value::Object(entries);
+    }
+    out
 }

@@ -24,7 +24,8 @@ pub fn worker(args: WorkerArgs) -> u8 {
         }
         let lookup = |name: &str| std::env::var(name).ok();
         let config = sluice_server::WorkerConfig::from_lookup(args.concurrency, lookup)?;
-        let server = sluice_server::ServerConfig::from_env(5678)?;
+        let mut server = sluice_server::ServerConfig::from_env(5678)?;
+        server.binary_data = args.store.binary_data()?;
         let store = args.store.open().await?;
         let queue = crate::queue_mode::connect(&store).await?;
         let health = match config.health_port {

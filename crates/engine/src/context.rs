@@ -12,7 +12,7 @@ use crate::{Credentials, NodeError};
 use chrono::{DateTime, FixedOffset, Utc};
 use sluice_expr::{ExecutionInfo, ExprError, PrevNode, Scope, WorkflowInfo};
 use sluice_model::{Item, JsonObject, NodeDef, SourceRef, Value, Workflow};
-use sluice_runtime::{Clock, Files};
+use sluice_runtime::{BinaryData, Clock, Files};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -186,6 +186,15 @@ impl<'a> ExecuteContext<'a> {
 
     pub fn files(&self) -> &Files {
         &self.shared.options.files
+    }
+
+    pub fn binary_data(&self) -> &BinaryData {
+        &self.shared.options.binary_data
+    }
+
+    /// The id of the running execution (binary data is kept per execution).
+    pub fn execution_id(&self) -> &str {
+        &self.shared.options.execution_id
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -4,7 +4,7 @@
 use crate::host::Host;
 use crate::Credentials;
 use sluice_model::{Item, JsonObject};
-use sluice_runtime::{Clock, Files};
+use sluice_runtime::{BinaryData, Clock, Files};
 
 /// How one execution runs.
 #[derive(Clone, Debug)]
@@ -12,6 +12,8 @@ pub struct ExecutionOptions {
     pub clock: Clock,
     /// File access for nodes that read files.
     pub files: Files,
+    /// Where nodes keep the bytes of binary properties (memory or files on disk).
+    pub binary_data: BinaryData,
     pub execution_id: String,
     /// n8n's execution mode: `manual`, `trigger`, `webhook`, ...
     pub mode: String,
@@ -43,6 +45,7 @@ impl Default for ExecutionOptions {
         ExecutionOptions {
             clock: Clock::system(),
             files: Files::default(),
+            binary_data: BinaryData::memory(),
             execution_id: "1".into(),
             mode: "manual".into(),
             allow_env_access: false,

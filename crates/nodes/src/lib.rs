@@ -4,6 +4,7 @@
 pub mod code;
 pub mod core;
 pub mod data;
+pub mod files;
 pub mod flow;
 pub mod http;
 pub mod postgres;
@@ -22,6 +23,7 @@ pub fn registry() -> Registry {
         .chain(flow::specs())
         .chain(transform::specs())
         .chain(data::specs())
+        .chain(files::specs())
         .chain(code::specs())
         .chain(http::specs())
         .chain(trigger::specs())

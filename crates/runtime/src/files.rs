@@ -1,7 +1,10 @@
 //! File access for nodes: the real file system, with optional virtual files layered on top.
+//! Files are read and written through readers and writers so large ones are never held whole.
 //! `sluice test` uses the layer to provide the files n8n's node test harness fakes.
 
 use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -42,6 +45,36 @@ impl Files {
             Some(bytes) => Ok(bytes.clone()),
             None => std::fs::read(path),
         }
+    }
+
+    /// A buffered reader over a file, for reading it in pieces.
+    pub fn open(&self, path: &Path) -> std::io::Result<Box<dyn Read + Send + '_>> {
+        match self.virtual_files.get(path) {
+            Some(bytes) => Ok(Box::new(bytes.as_slice())),
+            None => Ok(Box::new(BufReader::new(File::open(path)?))),
+        }
+    }
+
+    /// Write what `write` writes to the real file `path` (created with its folders), replacing
+    /// it or, with `append`, adding to its end.
+    pub fn write_with(
+        &self,
+        path: &Path,
+        append: bool,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)?;
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
     }
 }
 

@@ -7,9 +7,11 @@
 //! serve`). HTTP: the process's pooled clients, and the rate-limit buckets, response caches and
 //! circuit breakers every execution shares (global buckets and shared caches on the process's
 //! Redis, for every process).
+//! Binary data: items' files inline in memory or on disk under the data directory.
 //! Database connections: one Postgres pool and one multiplexed Redis connection per credential
 //! per process.
 
+pub mod binary_data;
 pub mod cache;
 pub mod circuit;
 mod clock;
@@ -21,6 +23,7 @@ pub mod rate_limit;
 pub mod redis;
 pub mod tls;
 
+pub use binary_data::{BinaryData, BinaryDataMode};
 pub use clock::Clock;
 pub use credentials::{
     Credential, CredentialError, CredentialRef, CredentialSet, CredentialSource,

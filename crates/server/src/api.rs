@@ -322,6 +322,16 @@ async fn delete_execution(State(app): State<Arc<App>>, Path(id): Path<String>) -
         .await?
         .ok_or_else(|| ApiError::not_found(format!("execution {id} not found")))?;
     app.store.delete_execution(record.id).await?;
+    if let Err(e) = app
+        .config
+        .binary_data
+        .delete_execution(&record.id.to_string())
+    {
+        tracing::error!(
+            "execution {}: cannot remove its binary data: {e}",
+            record.id
+        );
+    }
     Ok(Json(record.to_json()))
 }
 

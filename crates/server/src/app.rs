@@ -10,14 +10,15 @@ use crate::metrics;
 use crate::routes::Routes;
 use crate::stop::{canceled_data, CANCELED};
 use crate::ServerConfig;
+use axum::http::StatusCode;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
 use sluice_engine::{
     Credentials, ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome,
     StreamChunk, SubWorkflow, SubWorkflowRequest, WebhookResponse,
 };
-use sluice_model::Item;
-use sluice_runtime::{CredentialRef, CredentialSource};
+use sluice_model::{Item, JsonObject};
+use sluice_runtime::{BinaryDataMode, CredentialRef, CredentialSource};
 use sluice_store::{ExecutionRow, Finished, NewExecution, Store};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -110,6 +111,44 @@ impl App {
             api_keys: Mutex::new(HashSet::new()),
             cancels: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The trigger items with their inline binary data (a webhook upload) kept the way this
+    /// process keeps binary data: on disk for execution `id` in filesystem mode.
+    fn adopt_binary_data(&self, id: i64, items: Vec<Item>) -> Result<Vec<Item>, ApiError> {
+        let store = &self.config.binary_data;
+        if store.mode() == BinaryDataMode::Memory {
+            return Ok(items);
+        }
+        items
+            .into_iter()
+            .map(|mut item| {
+                if let Some(map) = &item.binary {
+                    let mut adopted = JsonObject::new();
+                    for (name, entry) in map.iter() {
+                        let kept = match entry.as_object() {
+                            Some(entry) => {
+                                Value::Object(store.adopt(&id.to_string(), entry).map_err(|e| {
+                                    ApiError::new(
+                                        StatusCode::INTERNAL_SERVER_ERROR,
+                                        format!("cannot keep binary property '{name}': {e}"),
+                                    )
+                                })?)
+                            }
+                            None => entry.clone(),
+                        };
+                        adopted.insert(name.clone(), kept);
+                    }
+                    item.binary = Some(Arc::new(adopted));
+                }
+                Ok(item)
+            })
+            .collect()
+    }
+
+    /// True while execution `id` runs in this process.
+    pub fn is_running(&self, id: i64) -> bool {
+        self.cancels.lock().expect("cancels").contains_key(&id)
     }
 
     /// Cancel the execution `id` if it runs in this process: it stops at its next await and
@@ -258,10 +297,12 @@ impl App {
             responder: Mutex::new(Some(respond_tx)),
             stream,
         });
+        let trigger_items = self.adopt_binary_data(id, start.items)?;
         let options = ExecutionOptions {
             execution_id: id.to_string(),
             mode: start.mode.into(),
-            trigger_items: Some(start.items),
+            trigger_items: Some(trigger_items),
+            binary_data: self.config.binary_data.clone(),
             start_node: start.start_node,
             use_pin_data: false,
             allow_env_access: self.config.allow_env_access,

@@ -19,6 +19,7 @@ mod body;
 mod deployed;
 mod error;
 mod metrics;
+mod multipart;
 mod priority;
 mod queue_api;
 mod queued;
@@ -45,7 +46,7 @@ use axum::extract::State;
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
-use sluice_runtime::Clock;
+use sluice_runtime::{BinaryData, Clock};
 use sluice_store::Store;
 use std::future::Future;
 use std::sync::Arc;
@@ -124,6 +125,10 @@ pub struct ServerConfig {
     pub queue_max_depth: Option<u64>,
     /// What a webhook finds when the queue is full (`SLUICE_QUEUE_OVERFLOW`).
     pub queue_overflow: Overflow,
+    /// Where executions keep binary data (`N8N_DEFAULT_BINARY_DATA_MODE`; `sluice serve` keeps
+    /// it in files under its data directory); an execution's files go when it is deleted or
+    /// pruned.
+    pub binary_data: BinaryData,
 }
 
 /// What a webhook request meets when the queue holds `queue_max_depth` jobs.
@@ -152,6 +157,7 @@ impl Default for ServerConfig {
             queue_reply_timeout: Duration::from_secs(300),
             queue_max_depth: None,
             queue_overflow: Overflow::Reject,
+            binary_data: BinaryData::memory(),
         }
     }
 }
@@ -406,6 +412,37 @@ async fn prune(app: Arc<App>) {
             Ok(n) => tracing::info!("pruned {n} executions"),
             Err(e) => tracing::error!("pruning: {e}"),
         }
+        if let Err(e) = prune_binary_data(&app).await {
+            tracing::error!("pruning binary data: {e}");
+        }
         tokio::time::sleep(app.config.prune_interval).await;
     }
+}
+
+/// Remove the binary data files of executions the store no longer has (pruned or deleted),
+/// leaving those of executions running here, whose rows may not be written yet.
+async fn prune_binary_data(app: &App) -> Result<(), String> {
+    let binary_data = &app.config.binary_data;
+    for name in binary_data
+        .executions_on_disk()
+        .map_err(|e| e.to_string())?
+    {
+        let Ok(id) = name.parse::<i64>() else {
+            continue;
+        };
+        if app.is_running(id) {
+            continue;
+        }
+        let stored = app
+            .store
+            .get_execution(id, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        if stored.is_none() {
+            binary_data
+                .delete_execution(&name)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }

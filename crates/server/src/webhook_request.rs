@@ -4,14 +4,15 @@
 
 use crate::body::parse_json;
 use crate::error::ApiError;
+use crate::multipart;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::{header, HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use serde_json::Value;
 use sluice_model::{Item, JsonObject};
 use sluice_nodes::trigger::webhook::WebhookConfig;
+use sluice_runtime::binary_data::{self, BinaryData};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -50,7 +51,8 @@ impl<S: Send + Sync> FromRequest<S> for WebhookRequest {
     }
 }
 
-/// `{headers, params, query, body}` (+ binary for non-JSON/form bodies and with `rawBody`).
+/// `{headers, params, query, body}` (+ binary for non-JSON/form bodies and with `rawBody`, and
+/// the files of a multipart form).
 pub fn trigger_item(
     config: &WebhookConfig,
     headers: &HeaderMap,
@@ -74,16 +76,18 @@ pub fn trigger_item(
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    let content_type = headers
+    let full_content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+        .unwrap_or("");
+    let content_type = full_content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let mut binary = None;
+    let mut binary_map = JsonObject::new();
+    let mut whole_body_as_file = config.raw_body;
     let body = if bytes.is_empty() {
         Value::Object(JsonObject::new())
     } else if content_type == "application/json" || content_type.ends_with("+json") {
@@ -97,32 +101,27 @@ pub fn trigger_item(
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect(),
         )
+    } else if content_type == "multipart/form-data" {
+        whole_body_as_file = false;
+        form_body(config, full_content_type, bytes, &mut binary_map)?
     } else if content_type.starts_with("text/") || content_type.ends_with("/xml") {
-        binary = config.raw_body.then_some(());
         Value::String(String::from_utf8_lossy(bytes).into_owned())
     } else {
-        binary = Some(());
+        whole_body_as_file = true;
         Value::Object(JsonObject::new())
     };
-    let binary = binary.or(config.raw_body.then_some(())).map(|()| {
-        let mut file = JsonObject::new();
-        file.insert(
-            "data".into(),
-            base64::engine::general_purpose::STANDARD
-                .encode(bytes)
-                .into(),
-        );
+    if whole_body_as_file {
         let mime = if content_type.is_empty() {
             "application/octet-stream"
         } else {
             &content_type
         };
-        file.insert("mimeType".into(), mime.into());
-        file.insert("fileSize".into(), bytes.len().into());
-        let mut map = JsonObject::new();
-        map.insert(config.binary_property.clone(), Value::Object(file));
-        Arc::new(map)
-    });
+        binary_map.insert(
+            config.binary_property.clone(),
+            Value::Object(inline_file(bytes, None, mime)),
+        );
+    }
+    let binary = (!binary_map.is_empty()).then(|| Arc::new(binary_map));
     let mut json = JsonObject::new();
     json.insert("headers".into(), Value::Object(header_map));
     json.insert("params".into(), Value::Object(params));
@@ -131,4 +130,54 @@ pub fn trigger_item(
     let mut item = Item::new(json);
     item.binary = binary;
     Ok(item)
+}
+
+/// A file as an inline binary property; the execution's binary data store adopts it when it
+/// starts (see `App::start`), so in filesystem mode it ends up on disk.
+fn inline_file(bytes: &[u8], file_name: Option<&str>, mime_type: &str) -> JsonObject {
+    BinaryData::memory()
+        .store("", bytes, binary_data::metadata(file_name, mime_type))
+        .expect("writing to memory does not fail")
+}
+
+/// A `multipart/form-data` body: text fields as the body (a field sent twice as a list), files
+/// into `binary_map`.
+fn form_body(
+    config: &WebhookConfig,
+    content_type: &str,
+    bytes: &[u8],
+    binary_map: &mut JsonObject,
+) -> Result<Value, ApiError> {
+    let bad = |e: String| ApiError::bad_request(format!("Failed to parse request body: {e}"));
+    let boundary = multipart::boundary(content_type)
+        .ok_or_else(|| bad("multipart/form-data without a boundary".into()))?;
+    let mut fields = JsonObject::new();
+    for part in multipart::parse(bytes, &boundary).map_err(bad)? {
+        match &part.file_name {
+            Some(file_name) => {
+                let property = if config.number_files {
+                    format!("{}{}", config.binary_property, binary_map.len())
+                } else {
+                    part.name.clone()
+                };
+                let mime_type = part
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| binary_data::mime_type_of(file_name));
+                let file = inline_file(part.data, Some(file_name), &mime_type);
+                binary_map.insert(property, Value::Object(file));
+            }
+            None => {
+                let text = Value::String(String::from_utf8_lossy(part.data).into_owned());
+                match fields.get_mut(&part.name) {
+                    Some(Value::Array(values)) => values.push(text),
+                    Some(first) => *first = Value::Array(vec![first.take(), text]),
+                    None => {
+                        fields.insert(part.name.clone(), text);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Value::Object(fields))
 }

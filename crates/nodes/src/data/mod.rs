@@ -1,12 +1,9 @@
-//! Data-format nodes: Date & Time, Crypto, XML, HTML (and the legacy HTML Extract), Markdown,
-//! Read Binary Files.
+//! Data-format nodes: Date & Time, Crypto, XML, HTML (and the legacy HTML Extract), Markdown.
 
-pub(crate) mod binary;
 mod crypto;
 mod date_time;
 mod html;
 mod markdown;
-mod read_binary_files;
 mod xml;
 
 use sluice_engine::NodeSpec;
@@ -15,7 +12,6 @@ pub fn specs() -> Vec<NodeSpec> {
     vec![
         date_time::SPEC,
         crypto::SPEC,
-        read_binary_files::SPEC,
         xml::SPEC,
         html::SPEC,
         html::EXTRACT_SPEC,

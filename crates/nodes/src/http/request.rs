@@ -3,7 +3,7 @@
 //! or follow redirects by rebuilding it.
 
 use super::config::{ArrayFormat, BodyConfig, BodyKind, HttpConfig, Pairs};
-use crate::data::binary;
+use crate::util::binary;
 use base64::Engine;
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_expr::json_js;
@@ -295,7 +295,7 @@ fn build_body(
                 let name = json_js::to_js_string(&entry["name"]);
                 if entry["parameterType"] == "formBinaryData" {
                     let property = entry["inputDataFieldName"].as_str().unwrap_or("data");
-                    let (data, file_name, mime_type) = binary_of(item, property)?;
+                    let (data, file_name, mime_type) = binary_of(ctx, item, property)?;
                     parts.push(Part::File {
                         name,
                         data,
@@ -315,7 +315,7 @@ fn build_body(
                 .as_deref()
                 .unwrap_or("inputDataFieldName");
             let property = ctx.param_str(path, index)?.unwrap_or_else(|| "data".into());
-            let (data, _, mime_type) = binary_of(item, &property)?;
+            let (data, _, mime_type) = binary_of(ctx, item, &property)?;
             Ok(Body::Bytes {
                 data,
                 content_type: Some(mime_type),
@@ -343,8 +343,12 @@ fn build_body(
 }
 
 /// Bytes, file name and MIME type of binary property `property`.
-fn binary_of(item: &Item, property: &str) -> Result<(Vec<u8>, String, String), NodeError> {
-    let data = binary::read(item, property)?;
+fn binary_of(
+    ctx: &ExecuteContext<'_>,
+    item: &Item,
+    property: &str,
+) -> Result<(Vec<u8>, String, String), NodeError> {
+    let data = binary::read(ctx, item, property, "inputDataFieldName")?;
     let entry = item.binary.as_ref().and_then(|b| b.get(property));
     let text = |key: &str| {
         entry

@@ -4,7 +4,7 @@
 
 use super::config::{ResponseConfig, ResponseFormat};
 use super::errors::Failure;
-use crate::data::binary::{file_type, pretty_bytes};
+use crate::util::binary::{file_type, pretty_bytes};
 use base64::Engine;
 use sluice_model::{Item, JsonObject, Value};
 

@@ -110,6 +110,9 @@ pub struct WebhookConfig {
     pub response_property_name: Option<String>,
     /// Non-JSON/form bodies (and all bodies with `rawBody`) go to this binary property.
     pub binary_property: String,
+    /// Multipart uploads: with `binaryPropertyName` set, file `n` goes to property
+    /// `<binaryPropertyName><n>`; otherwise to its form field's name.
+    pub number_files: bool,
     pub raw_body: bool,
     /// `ipWhitelist`: only these clients may call (403 for others).
     pub ip_whitelist: Option<IpWhitelist>,
@@ -238,6 +241,7 @@ impl WebhookConfig {
             response_headers: header_entries(&options["responseHeaders"]),
             response_property_name: r.text("options.responsePropertyName")?.map(String::from),
             binary_property: r.str_or("options.binaryPropertyName", "data")?.to_string(),
+            number_files: r.text("options.binaryPropertyName")?.is_some(),
             raw_body: r.bool_or("options.rawBody", false)?
                 || r.bool_or("options.binaryData", false)?,
             ip_whitelist,

@@ -2,6 +2,7 @@
 //! (`String(v)`, `Number(v)`, truthiness, ...) are not here: they live in
 //! [`sluice_expr::json_js`], next to the expression evaluator that defines them.
 
+pub(crate) mod binary;
 pub(crate) mod dates;
 pub(crate) mod fields;
 pub(crate) mod params;

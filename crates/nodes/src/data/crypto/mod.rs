@@ -4,7 +4,7 @@
 
 mod config;
 
-use crate::data::binary;
+use crate::util::binary;
 use crate::util::path::set_dotted;
 use crate::util::values::as_number;
 use base64::engine::general_purpose::STANDARD;
@@ -73,7 +73,7 @@ impl Crypto {
                     let property = ctx
                         .param_str("binaryPropertyName", i)?
                         .unwrap_or_else(|| "data".into());
-                    binary::read(item, &property)?
+                    binary::read(ctx, item, &property, "binaryPropertyName")?
                 } else {
                     text("value")?.into_bytes()
                 };

@@ -6,7 +6,7 @@
 mod config;
 mod text;
 
-use crate::data::binary;
+use crate::util::binary;
 use crate::util::values::as_text;
 use config::{compile_selector, Extract, Extraction, Operation, ReturnValue, SelectorParam, Table};
 use scraper::{ElementRef, Html, Selector};
@@ -98,7 +98,7 @@ fn source_html(
             .param_str(extract.binary_property, i)?
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| "data".into());
-        let bytes = binary::read(item, &property)?;
+        let bytes = binary::read(ctx, item, &property, extract.binary_property)?;
         return Ok(String::from_utf8_lossy(&bytes).into_owned());
     }
     let field = ctx

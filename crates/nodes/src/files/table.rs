@@ -1,0 +1,632 @@
+//! Tables in files, shared by Extract From File, Convert to File and Spreadsheet File: rows read
+//! from CSV (streamed record by record), from a spreadsheet (XLSX, XLS, ODS through calamine) or
+//! from an HTML or RTF table
+//! become items with n8n's row options (header row, empty cells, first line, row limit, A1
+//! range); items become CSV (streamed), XLSX (rust_xlsxwriter), XLS, ODS, HTML or RTF with a
+//! header of every key.
+
+use crate::files::encoding::{self, UTF8_BOM};
+use crate::files::{html_table, ods, rtf_table, xls};
+use crate::util::binary;
+use crate::util::values::{as_text, is_empty};
+use sluice_engine::{ExecuteContext, NodeError};
+use sluice_model::{Item, JsonObject, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+
+/// One row of cells; `Value::Null` is an empty cell.
+pub type Row = Vec<Value>;
+
+/// How CSV text is parsed.
+pub struct CsvOptions {
+    pub delimiter: u8,
+    pub encoding: &'static encoding_rs::Encoding,
+    /// Drop a leading UTF-8 byte order mark; when false it stays in the first header.
+    pub strip_bom: bool,
+    /// Numeric text becomes numbers (the legacy Spreadsheet File v1 reads).
+    pub numbers: bool,
+}
+
+/// How rows become items.
+#[derive(Default)]
+pub struct RowOptions {
+    pub header_row: bool,
+    pub include_empty_cells: bool,
+    /// Rows before this one (0-based) are skipped (n8n's 1-based `fromLine` minus one).
+    pub first_row: usize,
+    pub max_rows: Option<usize>,
+    pub range: Option<CellRange>,
+}
+
+/// An A1-style range (`A2:B3`), 0-based and inclusive.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CellRange {
+    pub first_row: usize,
+    pub first_col: usize,
+    pub last_row: usize,
+    pub last_col: usize,
+}
+
+impl CellRange {
+    /// `A2:B3`, or one cell `C4`; `None` when it is not A1 notation.
+    pub fn parse(text: &str) -> Option<CellRange> {
+        let (from, to) = text.split_once(':').unwrap_or((text, text));
+        let (first_row, first_col) = cell(from.trim())?;
+        let (last_row, last_col) = cell(to.trim())?;
+        Some(CellRange {
+            first_row,
+            first_col,
+            last_row,
+            last_col,
+        })
+    }
+}
+
+/// `B3` as (row 2, column 1).
+fn cell(text: &str) -> Option<(usize, usize)> {
+    let text = text.replace('$', "");
+    let split = text.find(|c: char| c.is_ascii_digit())?;
+    let (letters, digits) = text.split_at(split);
+    if letters.is_empty() || !letters.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let col = letters
+        .to_ascii_uppercase()
+        .bytes()
+        .fold(0usize, |acc, b| acc * 26 + (b - b'A' + 1) as usize);
+    let row: usize = digits.parse().ok()?;
+    (row > 0).then(|| (row - 1, col - 1))
+}
+
+/// The rows of CSV read from `reader`, one record at a time.
+pub fn csv_rows<'a>(
+    reader: impl Read + 'a,
+    options: &CsvOptions,
+) -> Result<Box<dyn Iterator<Item = Result<Row, NodeError>> + 'a>, NodeError> {
+    let mut reader = BufReader::new(reader);
+    let input: Box<dyn Read + 'a> = if options.encoding == encoding_rs::UTF_8 {
+        Box::new(reader)
+    } else {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| NodeError::new(format!("could not read the file: {e}")))?;
+        let text = encoding::decode(&bytes, options.encoding, options.strip_bom);
+        Box::new(std::io::Cursor::new(text.into_bytes()))
+    };
+    let mut input = BufReader::new(input);
+    // The csv crate always drops a leading BOM; n8n keeps it in the first header unless asked.
+    let keep_bom = !options.strip_bom
+        && input
+            .fill_buf()
+            .map(|b| b.starts_with(UTF8_BOM))
+            .unwrap_or(false);
+    let records = csv::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input)
+        .into_records();
+    let numbers = options.numbers;
+    let mut first = true;
+    Ok(Box::new(records.map(move |record| {
+        let record = record.map_err(|e| NodeError::new(format!("invalid CSV: {e}")))?;
+        let mut row: Row = record
+            .iter()
+            .map(|field| csv_cell(field, numbers))
+            .collect();
+        if std::mem::take(&mut first) && keep_bom {
+            if let Some(Value::String(s)) = row.first_mut() {
+                s.insert(0, '\u{feff}');
+            }
+        }
+        Ok(row)
+    })))
+}
+
+fn csv_cell(field: &str, numbers: bool) -> Value {
+    if field.is_empty() {
+        Value::Null
+    } else if numbers {
+        typed_text(field)
+    } else {
+        Value::String(field.to_string())
+    }
+}
+
+/// A cell's text typed the way spreadsheet readers type untyped text: numbers as numbers, empty
+/// as an empty cell, the rest as text.
+pub fn typed_text(text: &str) -> Value {
+    if text.is_empty() {
+        return Value::Null;
+    }
+    numeric(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// Numeric text as a JSON number (integers stay integers).
+fn numeric(text: &str) -> Option<Value> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.starts_with('+') || trimmed.ends_with('.') {
+        return None;
+    }
+    if let Ok(n) = trimmed.parse::<i64>() {
+        return Some(Value::from(n));
+    }
+    let f: f64 = trimmed.parse().ok().filter(|f: &f64| f.is_finite())?;
+    serde_json::Number::from_f64(f).map(Value::Number)
+}
+
+/// The rows of a sheet of an XLSX, XLS or ODS file (`sheet` by name, else the first), with
+/// cells at their absolute positions.
+pub fn sheet_rows(
+    bytes: Vec<u8>,
+    sheet: Option<&str>,
+    cells_as_text: bool,
+) -> Result<Vec<Row>, NodeError> {
+    use calamine::Reader as _;
+    let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| NodeError::new(format!("not a spreadsheet file: {e}")))?;
+    let range = match sheet.filter(|s| !s.is_empty()) {
+        Some(name) => workbook.worksheet_range(name).map_err(|e| {
+            NodeError::new(format!("sheet '{name}': {e}")).with_parameter("options.sheetName")
+        })?,
+        None => workbook
+            .worksheet_range_at(0)
+            .ok_or_else(|| NodeError::new("the spreadsheet has no sheets"))?
+            .map_err(|e| NodeError::new(format!("could not read the spreadsheet: {e}")))?,
+    };
+    let (start_row, start_col) = range
+        .start()
+        .map(|(r, c)| (r as usize, c as usize))
+        .unwrap_or((0, 0));
+    let mut rows = vec![Row::new(); start_row];
+    for cells in range.rows() {
+        let mut row = vec![Value::Null; start_col];
+        row.extend(cells.iter().map(|c| sheet_cell(c, cells_as_text)));
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn sheet_cell(cell: &calamine::Data, cells_as_text: bool) -> Value {
+    use calamine::Data;
+    let value = match cell {
+        Data::Empty => return Value::Null,
+        Data::Int(i) => Value::from(*i),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(*f as i64),
+        Data::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        Data::String(s) => Value::String(s.clone()),
+        Data::Bool(b) => Value::Bool(*b),
+        Data::DateTime(d) => {
+            let (year, month, day, hour, minute, second, milli) = d.to_ymd_hms_milli();
+            Value::String(format!(
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z"
+            ))
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::String(s.clone()),
+        Data::Error(e) => Value::String(format!("#{e:?}")),
+    };
+    match value {
+        Value::String(_) | Value::Null => value,
+        other if cells_as_text => Value::String(as_text(&other)),
+        other => other,
+    }
+}
+
+/// Items from rows: keyed by the header row, or `{row: [...]}` without one.
+pub fn rows_to_items(
+    rows: impl Iterator<Item = Result<Row, NodeError>>,
+    options: &RowOptions,
+    paired_to: usize,
+) -> Result<Vec<Item>, NodeError> {
+    let mut header: Option<Vec<String>> = None;
+    let mut items = Vec::new();
+    for (index, row) in rows.enumerate() {
+        let row = row?;
+        if index < options.first_row {
+            continue;
+        }
+        let row = match &options.range {
+            Some(range) if index < range.first_row => continue,
+            Some(range) if index > range.last_row => break,
+            Some(range) => row
+                .into_iter()
+                .skip(range.first_col)
+                .take(range.last_col + 1 - range.first_col)
+                .collect(),
+            None => row,
+        };
+        if row.iter().all(|v| is_empty(Some(v))) {
+            continue;
+        }
+        if options.header_row && header.is_none() {
+            header = Some(row.iter().map(as_text).collect());
+            continue;
+        }
+        if options.max_rows.is_some_and(|max| items.len() >= max) {
+            break;
+        }
+        let mut json = JsonObject::new();
+        match &header {
+            Some(keys) => {
+                for (i, key) in keys.iter().enumerate() {
+                    let value = row.get(i).cloned().unwrap_or(Value::Null);
+                    if is_empty(Some(&value)) {
+                        if options.include_empty_cells {
+                            json.insert(key.clone(), Value::String(String::new()));
+                        }
+                    } else {
+                        json.insert(key.clone(), value);
+                    }
+                }
+            }
+            None => {
+                let cells = row
+                    .into_iter()
+                    .map(|v| {
+                        if v.is_null() {
+                            Value::String(String::new())
+                        } else {
+                            v
+                        }
+                    })
+                    .collect();
+                json.insert("row".into(), Value::Array(cells));
+            }
+        }
+        items.push(Item::new(json).paired_to(paired_to));
+    }
+    Ok(items)
+}
+
+/// The columns of a table of `items`: every key, in the order they first appear.
+pub fn columns(items: &[Item]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for item in items {
+        for key in item.json.keys() {
+            if seen.insert(key.as_str()) {
+                out.push(key.clone());
+            }
+        }
+    }
+    out
+}
+
+/// A cell's text in a written file (objects and arrays as JSON).
+fn cell_text(value: Option<&Value>) -> String {
+    value.map(as_text).unwrap_or_default()
+}
+
+/// Write `items` as CSV to `out` the way n8n does: a UTF-8 byte order mark, a header of every
+/// key (unless `header_row` is off), `\n` between records and none after the last.
+pub fn write_csv(
+    items: &[Item],
+    delimiter: u8,
+    header_row: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    out.write_all(UTF8_BOM)?;
+    let columns = columns(items);
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(HeldBackNewline::new(out));
+    if header_row {
+        writer.write_record(&columns)?;
+    }
+    for item in items {
+        writer.write_record(columns.iter().map(|c| cell_text(item.json.get(c))))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Passes bytes on, holding back a trailing `\n` until more follows, so the last record has no
+/// line end.
+struct HeldBackNewline<W> {
+    inner: W,
+    pending: bool,
+}
+
+impl<W> HeldBackNewline<W> {
+    fn new(inner: W) -> Self {
+        HeldBackNewline {
+            inner,
+            pending: false,
+        }
+    }
+}
+
+impl<W: Write> Write for HeldBackNewline<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if std::mem::take(&mut self.pending) {
+            self.inner.write_all(b"\n")?;
+        }
+        let (body, held) = match buf.strip_suffix(b"\n") {
+            Some(body) => (body, true),
+            None => (buf, false),
+        };
+        self.inner.write_all(body)?;
+        self.pending = held;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// `items` as an XLSX workbook with one sheet named `sheet_name`.
+pub fn write_xlsx(
+    items: &[Item],
+    sheet_name: &str,
+    header_row: bool,
+) -> Result<Vec<u8>, NodeError> {
+    let failed =
+        |e: rust_xlsxwriter::XlsxError| NodeError::new(format!("could not write XLSX: {e}"));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name).map_err(|e| {
+        NodeError::new(format!("invalid sheet name: {e}")).with_parameter("options.sheetName")
+    })?;
+    let columns = columns(items);
+    let mut row = 0u32;
+    if header_row {
+        for (col, name) in columns.iter().enumerate() {
+            sheet.write_string(row, col as u16, name).map_err(failed)?;
+        }
+        row += 1;
+    }
+    for item in items {
+        for (col, name) in columns.iter().enumerate() {
+            let col = col as u16;
+            match item.json.get(name) {
+                None | Some(Value::Null) => {}
+                Some(Value::Number(n)) => {
+                    sheet
+                        .write_number(row, col, n.as_f64().unwrap_or(0.0))
+                        .map_err(failed)?;
+                }
+                Some(Value::Bool(b)) => {
+                    sheet.write_boolean(row, col, *b).map_err(failed)?;
+                }
+                Some(other) => {
+                    sheet
+                        .write_string(row, col, cell_text(Some(other)))
+                        .map_err(failed)?;
+                }
+            }
+        }
+        row += 1;
+    }
+    workbook.save_to_buffer().map_err(failed)
+}
+
+/// The file formats of tables.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TableFormat {
+    Csv,
+    Xlsx,
+    Xls,
+    Ods,
+    Html,
+    Rtf,
+}
+
+impl TableFormat {
+    /// A format by n8n's operation / `fileFormat` name or a file extension.
+    pub fn parse(name: &str) -> Option<TableFormat> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "csv" => TableFormat::Csv,
+            "xlsx" => TableFormat::Xlsx,
+            "xls" => TableFormat::Xls,
+            "ods" => TableFormat::Ods,
+            "html" => TableFormat::Html,
+            "rtf" => TableFormat::Rtf,
+            _ => return None,
+        })
+    }
+
+    /// The format of a binary property by its extension, name or MIME type (Spreadsheet File's
+    /// autodetection).
+    pub fn detect(entry: &JsonObject) -> Option<TableFormat> {
+        let text = |key: &str| entry.get(key).and_then(Value::as_str);
+        text("fileExtension")
+            .and_then(TableFormat::parse)
+            .or_else(|| {
+                text("fileName")
+                    .and_then(|n| n.rsplit_once('.'))
+                    .and_then(|(_, ext)| TableFormat::parse(ext))
+            })
+            .or_else(|| match text("mimeType")? {
+                "text/csv" | "text/plain" => Some(TableFormat::Csv),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+                    Some(TableFormat::Xlsx)
+                }
+                "application/vnd.ms-excel" => Some(TableFormat::Xls),
+                "application/vnd.oasis.opendocument.spreadsheet" => Some(TableFormat::Ods),
+                "text/html" => Some(TableFormat::Html),
+                "application/rtf" | "text/rtf" => Some(TableFormat::Rtf),
+                _ => None,
+            })
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "csv",
+            TableFormat::Xlsx => "xlsx",
+            TableFormat::Xls => "xls",
+            TableFormat::Ods => "ods",
+            TableFormat::Html => "html",
+            TableFormat::Rtf => "rtf",
+        }
+    }
+
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "text/csv",
+            TableFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+            TableFormat::Xls => "application/vnd.ms-excel",
+            TableFormat::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+            TableFormat::Html => "text/html",
+            TableFormat::Rtf => "application/rtf",
+        }
+    }
+}
+
+/// How a table is read from a file.
+pub struct ReadOptions {
+    pub csv: CsvOptions,
+    pub rows: RowOptions,
+    pub sheet_name: Option<String>,
+    /// Spreadsheet cells as their text (`rawData` / `readAsString`).
+    pub cells_as_text: bool,
+}
+
+/// The items of the table in binary property `property` of `item` (input item `i`).
+pub fn read_items(
+    ctx: &ExecuteContext<'_>,
+    item: &Item,
+    property: &str,
+    format: TableFormat,
+    options: &ReadOptions,
+    i: usize,
+) -> Result<Vec<Item>, NodeError> {
+    let reader = binary::open(ctx, item, property, "binaryPropertyName")?;
+    if format == TableFormat::Csv {
+        return rows_to_items(csv_rows(reader, &options.csv)?, &options.rows, i);
+    }
+    let mut bytes = Vec::new();
+    let mut reader = reader;
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| NodeError::new(format!("binary property '{property}' cannot be read: {e}")))?;
+    let rows = match format {
+        TableFormat::Html => html_table::read(&String::from_utf8_lossy(&bytes)),
+        TableFormat::Rtf => rtf_table::read(&String::from_utf8_lossy(&bytes)),
+        _ => sheet_rows(bytes, options.sheet_name.as_deref(), options.cells_as_text)?,
+    };
+    rows_to_items(rows.into_iter().map(Ok), &options.rows, i)
+}
+
+/// How items are written as a table.
+pub struct WriteOptions {
+    pub delimiter: u8,
+    pub header_row: bool,
+    pub sheet_name: String,
+}
+
+/// The binary property holding `items` as a `format` file named `file_name`.
+pub fn write_items(
+    ctx: &ExecuteContext<'_>,
+    items: &[Item],
+    format: TableFormat,
+    file_name: &str,
+    options: &WriteOptions,
+) -> Result<JsonObject, NodeError> {
+    let metadata = binary::metadata(Some(file_name), format.mime_type());
+    match format {
+        TableFormat::Csv => binary::store_with(ctx, metadata, |out| {
+            write_csv(items, options.delimiter, options.header_row, out)
+        }),
+        TableFormat::Xlsx => {
+            let bytes = write_xlsx(items, &options.sheet_name, options.header_row)?;
+            binary::store(ctx, &bytes, metadata)
+        }
+        TableFormat::Xls | TableFormat::Ods | TableFormat::Html | TableFormat::Rtf => {
+            let rows = grid(items, options.header_row);
+            let bytes = match format {
+                TableFormat::Xls => xls::write(&rows, &options.sheet_name)?,
+                TableFormat::Ods => ods::write(&rows, &options.sheet_name)?,
+                TableFormat::Html => html_table::write(&rows),
+                _ => rtf_table::write(&rows),
+            };
+            binary::store(ctx, &bytes, metadata)
+        }
+    }
+}
+
+/// `items` as rows of cells under a header of every key (without it when `header_row` is off).
+fn grid(items: &[Item], header_row: bool) -> Vec<Row> {
+    let columns = columns(items);
+    let mut rows = Vec::with_capacity(items.len() + 1);
+    if header_row {
+        rows.push(columns.iter().map(|c| Value::String(c.clone())).collect());
+    }
+    for item in items {
+        rows.push(
+            columns
+                .iter()
+                .map(|c| match item.json.get(c) {
+                    None => Value::Null,
+                    Some(v @ (Value::Array(_) | Value::Object(_))) => Value::String(v.to_string()),
+                    Some(v) => v.clone(),
+                })
+                .collect(),
+        );
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn csv(text: &str, strip_bom: bool, numbers: bool) -> Vec<Row> {
+        let options = CsvOptions {
+            delimiter: b',',
+            encoding: encoding_rs::UTF_8,
+            strip_bom,
+            numbers,
+        };
+        csv_rows(text.as_bytes(), &options)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn ranges_in_a1_notation() {
+        let range = CellRange::parse("A2:B3").unwrap();
+        assert_eq!(
+            (
+                range.first_row,
+                range.first_col,
+                range.last_row,
+                range.last_col
+            ),
+            (1, 0, 2, 1)
+        );
+        assert_eq!(CellRange::parse("AA10").unwrap().first_col, 26);
+        assert!(CellRange::parse("2:3").is_none());
+    }
+
+    #[test]
+    fn csv_keeps_or_strips_the_bom_and_types_numbers_on_request() {
+        assert_eq!(
+            csv("\u{feff}a,b\n1,x", false, false)[0][0],
+            json!("\u{feff}a")
+        );
+        assert_eq!(csv("\u{feff}a,b\n1,x", true, false)[0][0], json!("a"));
+        assert_eq!(csv("a,b\n1,x", true, true)[1], vec![json!(1), json!("x")]);
+    }
+
+    #[test]
+    fn csv_output_has_a_bom_and_no_final_newline() {
+        let items = vec![
+            Item::new(json!({"A": 1, "B": "x,y"}).as_object().unwrap().clone()),
+            Item::new(json!({"A": 2, "C": true}).as_object().unwrap().clone()),
+        ];
+        let mut out = Vec::new();
+        write_csv(&items, b',', true, &mut out).unwrap();
+        assert_eq!(out, "\u{feff}A,B,C\n1,\"x,y\",\n2,,true".as_bytes());
+    }
+}

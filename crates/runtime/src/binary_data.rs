@@ -1,0 +1,400 @@
+//! Where the bytes of items' binary properties live.
+//!
+//! Items carry binary data in n8n's shape: `binary.<property> = {mimeType, fileName,
+//! fileExtension, fileSize, ..., data, id?}`. n8n's `default` (memory) mode keeps the bytes
+//! inline as base64 in `data`; its `filesystem` mode writes them to a file under the data
+//! directory and puts a reference in `id` (`filesystem-v2:executions/<execution>/<uuid>`), so a
+//! large file costs no memory and an item passed from node to node shares the one file (items
+//! share their `binary` map, never copy it). Files are grouped per execution so that deleting or
+//! pruning an execution removes its files (`delete_execution`, `prune_executions`).
+//! `N8N_DEFAULT_BINARY_DATA_MODE` chooses the mode; `sluice run` defaults to memory,
+//! `sluice serve` to filesystem.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::read::DecoderReader;
+use base64::write::EncoderStringWriter;
+use serde_json::{Map, Value};
+use std::io::{self, Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The `id` prefix and `data` marker of a binary property kept on disk.
+const FILESYSTEM_PREFIX: &str = "filesystem-v2";
+
+/// How binary data is kept (n8n's `N8N_DEFAULT_BINARY_DATA_MODE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryDataMode {
+    /// Inline base64 in the item (n8n's `default`).
+    Memory,
+    /// Files under the data directory, referenced by `id`.
+    Filesystem,
+}
+
+impl BinaryDataMode {
+    /// `N8N_DEFAULT_BINARY_DATA_MODE` when set (`default`/`memory` or `filesystem`), else
+    /// `fallback`.
+    pub fn from_env(fallback: BinaryDataMode) -> Result<BinaryDataMode, String> {
+        match std::env::var("N8N_DEFAULT_BINARY_DATA_MODE") {
+            Ok(value) => BinaryDataMode::parse(&value),
+            Err(_) => Ok(fallback),
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<BinaryDataMode, String> {
+        match value {
+            "default" | "memory" => Ok(BinaryDataMode::Memory),
+            "filesystem" => Ok(BinaryDataMode::Filesystem),
+            other => Err(format!(
+                "N8N_DEFAULT_BINARY_DATA_MODE: unsupported mode '{other}' (default, memory or filesystem)"
+            )),
+        }
+    }
+}
+
+/// The binary data store of a process, shared by every execution.
+#[derive(Clone, Debug)]
+pub struct BinaryData {
+    /// `None` in memory mode; the folder holding `executions/<id>/<uuid>` files otherwise.
+    root: Option<PathBuf>,
+}
+
+impl Default for BinaryData {
+    fn default() -> Self {
+        BinaryData::memory()
+    }
+}
+
+impl BinaryData {
+    pub fn memory() -> BinaryData {
+        BinaryData { root: None }
+    }
+
+    /// Files under `root` (usually `<data dir>/binaryData`).
+    pub fn filesystem(root: impl Into<PathBuf>) -> BinaryData {
+        BinaryData {
+            root: Some(root.into()),
+        }
+    }
+
+    /// The store for `mode`, with files under `<data_dir>/binaryData`.
+    pub fn for_mode(mode: BinaryDataMode, data_dir: &Path) -> BinaryData {
+        match mode {
+            BinaryDataMode::Memory => BinaryData::memory(),
+            BinaryDataMode::Filesystem => BinaryData::filesystem(data_dir.join("binaryData")),
+        }
+    }
+
+    pub fn mode(&self) -> BinaryDataMode {
+        match self.root {
+            None => BinaryDataMode::Memory,
+            Some(_) => BinaryDataMode::Filesystem,
+        }
+    }
+
+    /// Store `bytes` for execution `execution_id`: `metadata` (mimeType, fileName, ...) plus
+    /// `fileSize` and the data or its reference.
+    pub fn store(
+        &self,
+        execution_id: &str,
+        bytes: &[u8],
+        metadata: Map<String, Value>,
+    ) -> io::Result<Map<String, Value>> {
+        self.store_with(execution_id, metadata, |out| out.write_all(bytes))
+    }
+
+    /// Store what `write` writes, without holding it in memory in filesystem mode.
+    pub fn store_with(
+        &self,
+        execution_id: &str,
+        mut metadata: Map<String, Value>,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<Map<String, Value>> {
+        let size = match &self.root {
+            None => {
+                let mut counted = CountingWriter::new(EncoderStringWriter::new(&STANDARD));
+                write(&mut counted)?;
+                let size = counted.count;
+                metadata.insert("data".into(), Value::String(counted.inner.into_inner()));
+                size
+            }
+            Some(root) => {
+                let relative = format!(
+                    "executions/{}/{}",
+                    safe_segment(execution_id),
+                    uuid::Uuid::new_v4()
+                );
+                let path = root.join(&relative);
+                std::fs::create_dir_all(path.parent().expect("a file under executions/"))?;
+                let mut counted =
+                    CountingWriter::new(io::BufWriter::new(std::fs::File::create(&path)?));
+                write(&mut counted)?;
+                counted.inner.flush()?;
+                metadata.insert("data".into(), Value::String(FILESYSTEM_PREFIX.into()));
+                metadata.insert(
+                    "id".into(),
+                    Value::String(format!("{FILESYSTEM_PREFIX}:{relative}")),
+                );
+                counted.count
+            }
+        };
+        metadata.insert("fileSize".into(), Value::String(pretty_bytes(size)));
+        Ok(metadata)
+    }
+
+    /// A reader over the bytes of a binary property: its file, or its base64 decoded as read.
+    pub fn open<'a>(&self, entry: &'a Map<String, Value>) -> io::Result<Box<dyn Read + Send + 'a>> {
+        if let Some(id) = entry.get("id").and_then(Value::as_str) {
+            if let Some(relative) = id
+                .strip_prefix(FILESYSTEM_PREFIX)
+                .and_then(|r| r.strip_prefix(':'))
+            {
+                let root = self.root.as_ref().ok_or_else(|| {
+                    invalid(format!("binary data '{id}' is on disk, but this process keeps binary data in memory (N8N_DEFAULT_BINARY_DATA_MODE)"))
+                })?;
+                if relative
+                    .split('/')
+                    .any(|segment| segment == ".." || segment.is_empty())
+                {
+                    return Err(invalid(format!("invalid binary data id '{id}'")));
+                }
+                let file = std::fs::File::open(root.join(relative))?;
+                return Ok(Box::new(io::BufReader::new(file)));
+            }
+        }
+        let data = entry
+            .get("data")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("the binary property has neither data nor a known id".into()))?;
+        Ok(Box::new(DecoderReader::new(
+            Cursor::new(data.as_bytes()),
+            &STANDARD,
+        )))
+    }
+
+    /// All bytes of a binary property.
+    pub fn read(&self, entry: &Map<String, Value>) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.open(entry)?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// `entry` kept the way this store keeps data: inline data written to a file of execution
+    /// `execution_id` in filesystem mode (for data that arrived inline, like a webhook upload);
+    /// unchanged otherwise.
+    pub fn adopt(
+        &self,
+        execution_id: &str,
+        entry: &Map<String, Value>,
+    ) -> io::Result<Map<String, Value>> {
+        if self.root.is_none() || entry.contains_key("id") {
+            return Ok(entry.clone());
+        }
+        let mut reader = self.open(entry)?;
+        let mut metadata = entry.clone();
+        metadata.remove("data");
+        self.store_with(execution_id, metadata, |out| {
+            io::copy(&mut reader, out).map(drop)
+        })
+    }
+
+    /// Remove the files of execution `execution_id` (nothing to do in memory mode).
+    pub fn delete_execution(&self, execution_id: &str) -> io::Result<()> {
+        let Some(root) = &self.root else {
+            return Ok(());
+        };
+        match std::fs::remove_dir_all(root.join("executions").join(safe_segment(execution_id))) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// The executions that have files on disk, for pruning those whose execution is gone.
+    pub fn executions_on_disk(&self) -> io::Result<Vec<String>> {
+        let Some(root) = &self.root else {
+            return Ok(Vec::new());
+        };
+        let dir = match std::fs::read_dir(root.join("executions")) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut ids = Vec::new();
+        for entry in dir {
+            if let Some(name) = entry?.file_name().to_str() {
+                ids.push(name.to_string());
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// An execution id as one path segment (ids are numbers or simple names; anything else is
+/// replaced so no id escapes the folder).
+fn safe_segment(execution_id: &str) -> String {
+    execution_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// Counts the bytes written through it (for `fileSize`).
+struct CountingWriter<W> {
+    inner: W,
+    count: usize,
+}
+
+impl<W> CountingWriter<W> {
+    fn new(inner: W) -> Self {
+        CountingWriter { inner, count: 0 }
+    }
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.count += written;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// n8n's metadata of a file: its MIME type, coarse type, extension (from the name, else the MIME
+/// type) and name when it has one.
+pub fn metadata(file_name: Option<&str>, mime_type: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("mimeType".into(), Value::String(mime_type.to_string()));
+    if let Some(kind) = file_type(mime_type) {
+        out.insert("fileType".into(), Value::String(kind.into()));
+    }
+    let extension = match file_name {
+        Some(name) => Path::new(name).extension().and_then(|e| e.to_str()),
+        None => mime_guess::get_mime_extensions_str(mime_type).and_then(|e| e.first().copied()),
+    };
+    if let Some(ext) = extension {
+        out.insert("fileExtension".into(), Value::String(ext.to_string()));
+    }
+    if let Some(name) = file_name {
+        out.insert("fileName".into(), Value::String(name.to_string()));
+    }
+    out
+}
+
+/// The MIME type of a file name by its extension (`application/octet-stream` when unknown).
+pub fn mime_type_of(file_name: &str) -> String {
+    mime_guess::from_path(file_name)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_string()
+}
+
+/// n8n's coarse file type for a MIME type.
+pub fn file_type(mime_type: &str) -> Option<&'static str> {
+    Some(match mime_type {
+        "application/json" => "json",
+        "application/pdf" => "pdf",
+        "text/html" => "html",
+        m if m.starts_with("image/") => "image",
+        m if m.starts_with("audio/") => "audio",
+        m if m.starts_with("video/") => "video",
+        m if m.starts_with("text/") => "text",
+        _ => return None,
+    })
+}
+
+/// Sizes as n8n shows them: `4 B`, `1.5 kB`, `12.3 MB` (decimal units, 3 significant digits).
+pub fn pretty_bytes(size: usize) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = size as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        return format!("{size} B");
+    }
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let rounded = format!("{value:.digits$}");
+    let trimmed = if rounded.contains('.') {
+        rounded
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        rounded
+    };
+    format!("{trimmed} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(pretty_bytes(4), "4 B");
+        assert_eq!(pretty_bytes(1045), "1.04 kB");
+        assert_eq!(pretty_bytes(1500), "1.5 kB");
+        assert_eq!(pretty_bytes(12_345_678), "12.3 MB");
+    }
+
+    #[test]
+    fn memory_mode_keeps_base64_inline() {
+        let store = BinaryData::memory();
+        let entry = store.store("1", b"hello", Map::new()).unwrap();
+        assert_eq!(entry["data"], "aGVsbG8=");
+        assert_eq!(entry["fileSize"], "5 B");
+        assert!(entry.get("id").is_none());
+        assert_eq!(store.read(&entry).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn filesystem_mode_writes_one_file_per_property_and_deletes_it_with_the_execution() {
+        let root = std::env::temp_dir().join(format!("sluice-binary-{}", std::process::id()));
+        let store = BinaryData::filesystem(&root);
+        let entry = store.store("42", b"bytes", Map::new()).unwrap();
+        let id = entry["id"].as_str().unwrap();
+        assert!(id.starts_with("filesystem-v2:executions/42/"), "{id}");
+        assert_eq!(entry["data"], "filesystem-v2");
+        assert_eq!(store.read(&entry).unwrap(), b"bytes");
+        assert_eq!(store.executions_on_disk().unwrap(), vec!["42".to_string()]);
+        let mut inline = Map::new();
+        inline.insert("data".into(), "aGk=".into());
+        let adopted = store.adopt("42", &inline).unwrap();
+        assert_eq!(store.read(&adopted).unwrap(), b"hi");
+        assert!(adopted["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("filesystem-v2:executions/42/"));
+        store.delete_execution("42").unwrap();
+        assert!(store.read(&entry).is_err());
+        assert!(store.executions_on_disk().unwrap().is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn ids_cannot_leave_the_store() {
+        let store = BinaryData::filesystem("/tmp/sluice-binary-escape");
+        let mut entry = Map::new();
+        entry.insert("id".into(), "filesystem-v2:../../etc/passwd".into());
+        assert!(store.read(&entry).is_err());
+    }
+}
