@@ -2,10 +2,13 @@
 
 use chrono::Offset;
 use rquickjs::context::EvalOptions;
-use rquickjs::{CatchResultExt, CaughtError, Context, Function, Persistent, Promise, Runtime};
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Persistent, Promise, Runtime, Value,
+};
 use serde::de::DeserializeOwned;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -105,6 +108,9 @@ struct Engine {
     /// Deadline as nanoseconds after `epoch`; 0 = none.
     deadline: Arc<AtomicU64>,
     epoch: Instant,
+    /// A promise of this run was rejected for lack of memory (a promise callback that runs out
+    /// of memory rejects its promise instead of failing the run).
+    rejected_out_of_memory: Rc<Cell<bool>>,
 }
 
 thread_local! {
@@ -122,6 +128,15 @@ impl Engine {
             let d = watched.load(Ordering::Relaxed);
             d != 0 && epoch.elapsed().as_nanos() as u64 > d
         })));
+        let rejected_out_of_memory = Rc::new(Cell::new(false));
+        let flag = rejected_out_of_memory.clone();
+        runtime.set_host_promise_rejection_tracker(Some(Box::new(
+            move |_ctx, _promise, reason: Value, handled| {
+                if !handled && is_out_of_memory(&reason) {
+                    flag.set(true);
+                }
+            },
+        )));
         context.with(|ctx| -> Result<(), JsError> {
             let globals = ctx.globals();
             globals
@@ -151,6 +166,7 @@ impl Engine {
             context,
             deadline,
             epoch,
+            rejected_out_of_memory,
             compiled: HashMap::new(),
         })
     }
@@ -161,6 +177,7 @@ impl Engine {
         // Collect only when a run has allocated a good share of its limit: collecting every
         // few hundred KB rescans the whole growing heap while code builds large outputs.
         self.runtime.set_gc_threshold(limits.memory_bytes / 4);
+        self.rejected_out_of_memory.set(false);
         let deadline = self.epoch.elapsed() + limits.cpu_time;
         self.deadline
             .store(deadline.as_nanos() as u64, Ordering::Relaxed);
@@ -218,8 +235,8 @@ impl Engine {
     }
 
     /// Leave nothing of a run for the next one: run the promise callbacks it left queued (under
-    /// its deadline, so an endless chain of them is a timeout) and remove the globals it added.
-    /// False when the runtime could not be cleaned and must be replaced.
+    /// its limits, so an endless chain of them is a timeout or out of memory) and remove the
+    /// globals it added. False when the runtime could not be cleaned and must be replaced.
     fn settle(&self) -> Result<bool, JsError> {
         while self.runtime.is_job_pending() {
             let deadline = self.deadline.load(Ordering::Relaxed);
@@ -230,9 +247,17 @@ impl Engine {
                     item: None,
                 });
             }
-            if self.runtime.execute_pending_job().is_err() {
-                return Ok(false);
+            if let Err(job) = self.runtime.execute_pending_job() {
+                // Promise jobs catch what code throws: a job fails only on a limit.
+                return job.0.with(|ctx| Err(caught_exception(&ctx)));
             }
+        }
+        if self.rejected_out_of_memory.get() {
+            return Err(JsError::Thrown {
+                message: "out of memory in a promise callback".into(),
+                line: None,
+                item: None,
+            });
         }
         self.context.with(|ctx| {
             let reset: Function = ctx.globals().get("__sluiceReset").map_err(internal)?;
@@ -325,6 +350,24 @@ fn compile<'js>(
         .map_err(|e| thrown(e, None))?;
     cache.insert(key, Persistent::save(ctx, f.clone()));
     Ok(f)
+}
+
+/// QuickJS's allocation failure: its "out of memory" error, or `null` when the heap was too full
+/// to build even that.
+fn is_out_of_memory(reason: &Value<'_>) -> bool {
+    reason.is_null()
+        || reason
+            .as_object()
+            .and_then(|error| error.get::<_, String>("message").ok())
+            .is_some_and(|message| message.contains("out of memory"))
+}
+
+/// The exception pending on `ctx`.
+fn caught_exception(ctx: &Ctx<'_>) -> JsError {
+    match Err::<(), _>(rquickjs::Error::Exception).catch(ctx) {
+        Err(caught) => thrown(caught, None),
+        Ok(()) => internal("exception without a value"),
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> JsError {

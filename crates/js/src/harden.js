@@ -79,5 +79,6 @@
     return clean;
   };
   defineProperty(globalThis, "__sluiceReset", { value: freeze(reset), writable: false, configurable: false });
+  baseline.add("__sluiceReset");
   if (!isFrozen(Object.prototype)) throw new Error("the sandbox could not freeze the built-ins");
 })();
