@@ -1,11 +1,13 @@
 //! The per-thread QuickJS runtime, the compile cache and one Code-node run.
 
+use crate::convert::{from_js, ConvertError};
+use crate::payload::{CodeOutput, OutputError, Payload};
 use chrono::Offset;
 use rquickjs::context::EvalOptions;
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Persistent, Promise, Runtime, Value,
+    CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Promise, Runtime,
+    Value,
 };
-use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -54,25 +56,21 @@ pub enum CodeMode {
 pub struct CodeRequest<'a> {
     pub code: &'a str,
     pub mode: CodeMode,
-    /// The payload the prelude reads, as JSON text: `{items, nodes, workflow,
-    /// execution, runIndex, prevNode, vars, now, tz, params, staticData?}`.
-    pub payload: String,
+    /// The variables the code sees.
+    pub payload: Payload,
     /// Per-item mode only: a failing item becomes `{error}` instead of failing the run.
     pub continue_on_fail: bool,
     pub limits: Limits,
 }
 
-/// What the code returned: items in n8n's `{json, binary?, pairedItem?}` shape, and its logs.
-/// Generic so callers deserialize straight into their own item type.
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CodeOutput<I> {
-    pub items: Vec<I>,
-    pub logs: Vec<String>,
-    /// The payload's `staticData` (`{global?, node?}`) after the code ran, with the changes
-    /// made through `$getWorkflowStaticData`; `None` when the payload carried none.
-    #[serde(default)]
-    pub static_data: Option<serde_json::Map<String, serde_json::Value>>,
+/// What an expression chunk evaluated to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpressionValue {
+    Undefined,
+    /// `NaN` or `±Infinity`, which JSON cannot hold (nested ones are `null`, as in
+    /// `JSON.stringify`).
+    NonFinite(f64),
+    Json(serde_json::Value),
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -183,41 +181,34 @@ impl Engine {
             .store(deadline.as_nanos() as u64, Ordering::Relaxed);
     }
 
-    fn run<I: DeserializeOwned>(
-        &mut self,
-        request: &CodeRequest,
-    ) -> Result<CodeOutput<I>, JsError> {
+    fn run(&mut self, request: CodeRequest) -> Result<CodeOutput, JsError> {
         let mode = match request.mode {
             CodeMode::AllItems => "all",
             CodeMode::EachItem => "each",
         };
         let compiled = &mut self.compiled;
-        let result = self.context.with(|ctx| -> Result<String, JsError> {
+        self.context.with(|ctx| {
             let user = compile(&ctx, compiled, "async function", request.code, "")?;
             let run: Function = ctx.globals().get("__sluiceRun").map_err(internal)?;
+            let payload = payload_to_js(&ctx, request.payload)?;
             let promise: Promise = run
-                .call((
-                    user,
-                    request.payload.as_str(),
-                    mode,
-                    request.continue_on_fail,
-                ))
+                .call((user, payload, mode, request.continue_on_fail))
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))?;
-            promise
-                .finish::<String>()
-                .catch(&ctx)
-                .map_err(|e| thrown(e, None))
-        });
-        serde_json::from_str(&result?).map_err(internal)
+            let result: Object = promise.finish().catch(&ctx).map_err(|e| thrown(e, None))?;
+            CodeOutput::from_js(result).map_err(|e| match e {
+                OutputError::Convert(e) => conversion_failed(&ctx, e),
+                OutputError::Shape(message) => internal(message),
+            })
+        })
     }
 
     fn eval(
         &mut self,
         source: &str,
-        payload: &str,
+        payload: Payload,
         item_index: usize,
-    ) -> Result<Option<String>, JsError> {
+    ) -> Result<ExpressionValue, JsError> {
         let compiled = &mut self.compiled;
         self.context.with(|ctx| {
             let f = compile(
@@ -228,9 +219,20 @@ impl Engine {
                 "expr:",
             )?;
             let eval: Function = ctx.globals().get("__sluiceEval").map_err(internal)?;
-            eval.call((f, payload, item_index))
+            let payload = payload_to_js(&ctx, payload)?;
+            let value: Value = eval
+                .call((f, payload, item_index))
                 .catch(&ctx)
-                .map_err(|e| thrown(e, None))
+                .map_err(|e| thrown(e, None))?;
+            if let Some(f) = value.as_float().filter(|f| !f.is_finite()) {
+                return Ok(ExpressionValue::NonFinite(f));
+            }
+            Ok(
+                match from_js(value).map_err(|e| conversion_failed(&ctx, e))? {
+                    None => ExpressionValue::Undefined,
+                    Some(json) => ExpressionValue::Json(json),
+                },
+            )
         })
     }
 
@@ -352,6 +354,24 @@ fn compile<'js>(
     Ok(f)
 }
 
+fn payload_to_js<'js>(ctx: &Ctx<'js>, payload: Payload) -> Result<Object<'js>, JsError> {
+    payload.into_js(ctx).map_err(|e| conversion_failed(ctx, e))
+}
+
+/// A value that could not cross: what a getter or `toJSON` threw, or why the value cannot be
+/// JSON (circular, too deep).
+fn conversion_failed(ctx: &Ctx<'_>, error: ConvertError) -> JsError {
+    match error {
+        ConvertError::Js(rquickjs::Error::Exception) => caught_exception(ctx),
+        ConvertError::Js(e) => internal(e),
+        other => JsError::Thrown {
+            message: other.to_string(),
+            line: None,
+            item: None,
+        },
+    }
+}
+
 /// QuickJS's allocation failure: its "out of memory" error, or `null` when the heap was too full
 /// to build even that.
 fn is_out_of_memory(reason: &Value<'_>) -> bool {
@@ -452,26 +472,22 @@ fn expression_body(source: &str) -> String {
 }
 
 /// Evaluate one expression chunk (JavaScript source) for item `item_index` of the payload's items
-/// (the same payload shape as [`CodeRequest::payload`]). A `TypeError` yields `undefined`, as in
-/// n8n. Returns the value as JSON, `None` for `undefined`.
+/// (the same payload as [`CodeRequest::payload`]). A `TypeError` yields `undefined`, as in n8n.
 pub fn eval_expression(
     source: &str,
-    payload: &str,
+    payload: Payload,
     item_index: usize,
     limits: Limits,
-) -> Result<Option<serde_json::Value>, JsError> {
+) -> Result<ExpressionValue, JsError> {
     with_engine(limits, false, |engine| {
         engine.eval(source, payload, item_index)
-    })
-    .and_then(|text| {
-        text.map(|t| serde_json::from_str(&t).map_err(internal))
-            .transpose()
     })
 }
 
 /// Run user code on this thread's QuickJS runtime. A runtime that hit a limit is replaced.
-pub fn run_code<I: DeserializeOwned>(request: &CodeRequest) -> Result<CodeOutput<I>, JsError> {
-    with_engine(request.limits, true, |engine| engine.run(request))
+pub fn run_code(request: CodeRequest) -> Result<CodeOutput, JsError> {
+    let limits = request.limits;
+    with_engine(limits, true, |engine| engine.run(request))
 }
 
 /// Run `f` on this thread's engine under `limits`; a runtime that hit a limit is replaced.
