@@ -14,10 +14,15 @@ use rquickjs::function::This;
 use rquickjs::object::Property;
 use rquickjs::{Atom, Ctx, Filter, Object, Type, Value};
 use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
 
 /// Deepest nesting of objects and arrays a value may have in either direction: what
 /// `serde_json`'s parser accepts, so a value a Code node returns can be stored and read back.
 pub const MAX_DEPTH: usize = 128;
+
+/// Distinct object keys a [`Reader`] keeps as Rust strings: items share a few keys, and
+/// reading a key from QuickJS costs two copies where a kept one costs one.
+const KEPT_KEYS: usize = 4096;
 
 /// Why a value could not cross.
 #[derive(Debug, thiserror::Error)]
@@ -96,21 +101,23 @@ fn deeper(depth: usize) -> Result<usize, ConvertError> {
 /// `value` as `JSON.stringify` would print it, parsed; `None` where it prints nothing
 /// (`undefined`, a function, a symbol).
 pub fn from_js<'js>(value: Value<'js>) -> Result<Option<Json>, ConvertError> {
-    Reader::new(value.ctx())?.read(value, Key::Root, true)
+    Reader::new(value.ctx())?.read_value(value)
 }
 
 /// Reads values; the objects being read (the path from the root) catch circular structures.
-struct Reader<'js> {
+/// One reader reading many values (a Code node's items) keeps their keys' Rust strings.
+pub struct Reader<'js> {
     ctx: Ctx<'js>,
     to_json: Atom<'js>,
     ancestors: Vec<Value<'js>>,
+    keys: HashMap<Atom<'js>, String>,
 }
 
 /// Where a value sits in its parent: the argument `toJSON` gets, and the name in error messages.
 #[derive(Clone, Copy)]
 enum Key<'a, 'js> {
     Root,
-    Name(&'a rquickjs::String<'js>),
+    Name(&'a Atom<'js>),
     Index(usize),
 }
 
@@ -118,7 +125,7 @@ impl<'js> Key<'_, 'js> {
     fn to_js(self, ctx: &Ctx<'js>) -> Result<Value<'js>, ConvertError> {
         let text = match self {
             Key::Root => String::new(),
-            Key::Name(name) => return Ok(name.clone().into_value()),
+            Key::Name(name) => return Ok(name.to_value()?),
             Key::Index(i) => i.to_string(),
         };
         Ok(rquickjs::String::from_str(ctx.clone(), &text)?.into_value())
@@ -137,12 +144,30 @@ impl<'js> Key<'_, 'js> {
 }
 
 impl<'js> Reader<'js> {
-    fn new(ctx: &Ctx<'js>) -> Result<Self, ConvertError> {
+    pub fn new(ctx: &Ctx<'js>) -> Result<Self, ConvertError> {
         Ok(Reader {
             ctx: ctx.clone(),
             to_json: Atom::from_str(ctx.clone(), "toJSON")?,
             ancestors: Vec::new(),
+            keys: HashMap::new(),
         })
+    }
+
+    /// Like [`from_js`], keeping the keys it met for the next values.
+    pub fn read_value(&mut self, value: Value<'js>) -> Result<Option<Json>, ConvertError> {
+        self.read(value, Key::Root, true)
+    }
+
+    /// `key` as a Rust string.
+    fn key_text(&mut self, key: Atom<'js>) -> Result<String, ConvertError> {
+        if let Some(text) = self.keys.get(&key) {
+            return Ok(text.clone());
+        }
+        let text = key.to_js_string()?.to_string()?;
+        if self.keys.len() < KEPT_KEYS {
+            self.keys.insert(key, text.clone());
+        }
+        Ok(text)
     }
 
     /// `call_to_json` is false for what a `toJSON` returned, which is not asked again.
@@ -207,10 +232,10 @@ impl<'js> Reader<'js> {
             Json::Array(values)
         } else {
             let mut map = Map::new();
-            for entry in object.own_props::<rquickjs::String, Value>(Filter::default()) {
+            for entry in object.own_props::<Atom, Value>(Filter::default()) {
                 let (name, element) = entry?;
                 if let Some(v) = self.read(element, Key::Name(&name), true)? {
-                    map.insert(name.to_string()?, v);
+                    map.insert(self.key_text(name)?, v);
                 }
             }
             Json::Object(map)

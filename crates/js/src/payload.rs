@@ -5,8 +5,8 @@
 //! reads them (`$input.all()`, `items`, `$json`, ...), so code that never looks at its input
 //! (a generator, an expression reading only `$now`) does not pay for it.
 
-use crate::convert::{from_js, object_to_js, to_js, ConvertError};
-use rquickjs::{Ctx, Exception, Function, Object, Value};
+use crate::convert::{object_to_js, to_js, ConvertError, Reader};
+use rquickjs::{Atom, Ctx, Exception, Function, Object};
 use serde_json::{Map, Value as Json};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -156,29 +156,40 @@ impl From<rquickjs::Error> for OutputError {
 impl CodeOutput {
     /// Read the prelude's `{items, logs, staticData}`. Only an item's `json`, `binary` and
     /// `pairedItem` are read; its other keys are ignored, as n8n does.
-    pub(crate) fn from_js(result: Object<'_>) -> Result<CodeOutput, OutputError> {
+    pub(crate) fn from_js<'js>(result: Object<'js>) -> Result<CodeOutput, OutputError> {
+        let ctx = result.ctx();
+        let mut reader = Reader::new(ctx)?;
+        let [json, binary, paired_item] =
+            ["json", "binary", "pairedItem"].map(|key| Atom::from_str(ctx.clone(), key));
+        let (json, binary, paired_item) = (json?, binary?, paired_item?);
         let returned: rquickjs::Array = result.get("items")?;
         let mut items = Vec::with_capacity(returned.len());
         for (index, item) in returned.iter::<Object>().enumerate() {
             let item = item?;
-            let object_at = |key: &str, value: Value<'_>| match from_js(value)? {
-                None | Some(Json::Null) => Ok(None),
-                Some(Json::Object(map)) => Ok(Some(map)),
-                Some(_) => Err(OutputError::Shape(format!(
-                    "item {index}: `{key}` must be an object"
-                ))),
+            let mut object_at = |key: &Atom<'js>| -> Result<_, OutputError> {
+                match reader.read_value(item.get(key.clone())?)? {
+                    None | Some(Json::Null) => Ok(None),
+                    Some(Json::Object(map)) => Ok(Some(map)),
+                    Some(_) => Err(OutputError::Shape(format!(
+                        "item {index}: `{}` must be an object",
+                        key.to_string()?
+                    ))),
+                }
+            };
+            let json = object_at(&json)?.unwrap_or_default();
+            let binary = object_at(&binary)?;
+            let paired_item = match reader.read_value(item.get(paired_item.clone())?)? {
+                None | Some(Json::Null) => None,
+                Some(paired) => Some(paired),
             };
             items.push(OutputItem {
-                json: object_at("json", item.get("json")?)?.unwrap_or_default(),
-                binary: object_at("binary", item.get("binary")?)?,
-                paired_item: match from_js(item.get("pairedItem")?)? {
-                    None | Some(Json::Null) => None,
-                    Some(paired) => Some(paired),
-                },
+                json,
+                binary,
+                paired_item,
             });
         }
         let logs: Vec<String> = result.get("logs")?;
-        let static_data = match from_js(result.get("staticData")?)? {
+        let static_data = match reader.read_value(result.get("staticData")?)? {
             Some(Json::Object(map)) => Some(map),
             _ => None,
         };
