@@ -90,9 +90,19 @@ impl Set {
         i: usize,
         input: &JsonObject,
     ) -> Result<JsonObject, NodeError> {
+        // Room for the fields the node adds: a map grown by one insert would double its capacity.
+        let added = match &self.config.content {
+            Content::Fields(fields) => fields.len(),
+            Content::Json(_) => 0,
+        };
+        let copy = || {
+            let mut json = JsonObject::with_capacity(input.len() + added);
+            json.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
+            json
+        };
         Ok(match &self.config.base {
-            Base::Nothing => JsonObject::new(),
-            Base::Everything => input.clone(),
+            Base::Nothing => JsonObject::with_capacity(added),
+            Base::Everything => copy(),
             Base::Selected(fields) => {
                 let mut json = JsonObject::new();
                 for name in self.field_list(ctx, i, fields)?.iter() {
@@ -103,7 +113,7 @@ impl Set {
                 json
             }
             Base::Except(fields) => {
-                let mut json = input.clone();
+                let mut json = copy();
                 for name in self.field_list(ctx, i, fields)?.iter() {
                     name.unset(&mut json);
                 }
