@@ -161,23 +161,35 @@ pub fn payload(
         .collect();
     let workflow = scope.workflow();
     let execution = scope.execution();
-    let metadata = json!({
-        "workflow": {"id": workflow.id, "name": workflow.name, "active": workflow.active},
-        "execution": {"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url},
-        "runIndex": scope.run_index(),
-        "prevNode": scope.prev_node().map_or(
-            Value::Null,
-            |p| json!({"name": p.name, "outputIndex": p.output_index, "runIndex": p.run_index}),
+    let prev_node = scope.prev_node().map_or(
+        Value::Null,
+        |p| json!({"name": p.name, "outputIndex": p.output_index, "runIndex": p.run_index}),
+    );
+    let metadata = [
+        (
+            "workflow",
+            json!({"id": workflow.id, "name": workflow.name, "active": workflow.active}),
         ),
-        "vars": scope.vars(),
-        "now": scope.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
-        "tz": scope.timezone(),
-        "params": scope.node_parameters(scope.current_node()),
-        "itemIsJson": item_is_json,
-    });
-    let Value::Object(metadata) = metadata else {
-        unreachable!("json! of an object literal is an object")
-    };
+        (
+            "execution",
+            json!({"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url}),
+        ),
+        ("runIndex", json!(scope.run_index())),
+        ("prevNode", prev_node),
+        ("vars", json!(scope.vars())),
+        (
+            "now",
+            json!(scope
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)),
+        ),
+        ("tz", json!(scope.timezone())),
+        ("params", json!(scope.node_parameters(scope.current_node()))),
+        ("itemIsJson", json!(item_is_json)),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect();
     Payload {
         items,
         item_offset,

@@ -21,15 +21,12 @@ pub fn payload(items: Value) -> Payload {
                 .map(Arc::new),
         })
         .collect();
-    let Value::Object(metadata) = json!({"workflow": {"id": "1", "name": "t", "active": false},
+    let metadata = json!({"workflow": {"id": "1", "name": "t", "active": false},
         "execution": {"id": "1", "mode": "test"}, "runIndex": 0, "prevNode": null, "vars": {},
-        "now": "2025-01-01T00:00:00.000+00:00", "tz": "UTC", "params": {}, "itemIsJson": false})
-    else {
-        unreachable!()
-    };
+        "now": "2025-01-01T00:00:00.000+00:00", "tz": "UTC", "params": {}, "itemIsJson": false});
     Payload {
         items,
-        metadata,
+        metadata: metadata.as_object().cloned().expect("an object"),
         ..Payload::default()
     }
 }
