@@ -1,8 +1,8 @@
 //! Values cross between QuickJS and Rust as values, not as JSON text.
 //!
-//! Printing items as JSON in one runtime and parsing the text in the other cost most of a Code
-//! node's time on large outputs (the text is built, copied and scanned once more than the values
-//! themselves). Here `serde_json` values become QuickJS values directly ([`to_js`]) and values
+//! Printing items as JSON text in one runtime and parsing the text in the other builds, copies
+//! and scans every value one more time than needed; on large outputs that was a large share of a
+//! Code node's time. Here `serde_json` values become QuickJS values directly ([`to_js`]) and values
 //! code returns are read directly into `serde_json` ([`from_js`]), with `JSON.stringify`'s rules,
 //! which are what n8n's items go through: `undefined`, functions and symbols are dropped from
 //! objects (and become `null` in arrays), `NaN` and `±Infinity` become `null`, objects with a
