@@ -127,7 +127,13 @@
   // Evaluates one compiled expression chunk for item `itemIndex`; Rust reads the value.
   globalThis.__sluiceEval = function (exprFn, payload, itemIndex) {
     payload.input = lazyInput(payload);
-    return exprFn(context(payload, [], itemIndex));
+    try {
+      return exprFn(context(payload, [], itemIndex));
+    } finally {
+      // The input's closures refer back to the payload: without this cycle the payload is freed
+      // when the evaluation ends rather than at the next garbage collection.
+      payload.input = undefined;
+    }
   };
 
   // Runs the compiled user function over the payload; returns `{items, logs, staticData}`, which
