@@ -5,14 +5,12 @@
 
 use crate::value::Val;
 use crate::{ExprError, Scope};
-use serde::Serialize;
 use serde_json::{json, Value};
-use sluice_js::{check_expression, eval_expression, JsError, Limits};
+use sluice_js::{
+    check_expression, eval_expression, ExpressionValue, JsError, Limits, NodeData, Payload,
+    PayloadItem,
+};
 use sluice_model::{Item, JsonObject};
-use std::collections::BTreeMap;
-
-/// How the prelude marks a NaN or ±Infinity result, which JSON cannot carry.
-const SPECIAL_NUMBER: &str = "__sluiceNumber";
 
 /// One chunk compiled for QuickJS.
 #[derive(Debug)]
@@ -45,23 +43,15 @@ impl JsChunk {
             PayloadItems::Current
         };
         let payload = payload(scope, &self.referenced, items, false, None);
-        let value = eval_expression(
-            &self.source,
-            &payload,
-            scope.item_index(),
-            Limits::default(),
-        )
-        .map_err(|e| match e {
+        let value = eval_expression(&self.source, payload, scope.item_index(), Limits::default())
+            .map_err(|e| match e {
             JsError::Thrown { message, .. } => ExprError::eval(message),
             other => ExprError::eval(other.to_string()),
         })?;
         Ok(match value {
-            None => Val::Undefined,
-            Some(Value::Object(map)) if map.len() == 1 && map.contains_key(SPECIAL_NUMBER) => {
-                let text = map[SPECIAL_NUMBER].as_str().unwrap_or("NaN");
-                Val::Num(text.parse().unwrap_or(f64::NAN))
-            }
-            Some(v) => Val::from_owned_json(v),
+            ExpressionValue::Undefined => Val::Undefined,
+            ExpressionValue::NonFinite(n) => Val::Num(n),
+            ExpressionValue::Json(v) => Val::from_owned_json(v),
         })
     }
 }
@@ -112,60 +102,14 @@ pub enum PayloadItems {
     Current,
 }
 
-#[derive(Serialize)]
-struct ItemView<'a> {
-    json: &'a JsonObject,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    binary: Option<&'a JsonObject>,
-}
-
-fn view(item: &Item) -> ItemView<'_> {
-    ItemView {
-        json: &item.json,
-        binary: item.binary.as_deref(),
+fn payload_item(item: &Item) -> PayloadItem {
+    PayloadItem {
+        json: item.json.clone(),
+        binary: item.binary.clone(),
     }
 }
 
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Paired {
-    Item(#[serde(serialize_with = "serialize_item")] Item),
-    Error { error: String },
-}
-
-fn serialize_item<S: serde::Serializer>(item: &Item, s: S) -> Result<S::Ok, S::Error> {
-    view(item).serialize(s)
-}
-
-#[derive(Serialize)]
-struct NodeData<'a> {
-    executed: bool,
-    all: Vec<ItemView<'a>>,
-    paired: Vec<Paired>,
-    params: Option<&'a Value>,
-    context: Option<JsonObject>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Payload<'a> {
-    items: Vec<ItemView<'a>>,
-    item_offset: usize,
-    nodes: BTreeMap<&'a str, NodeData<'a>>,
-    workflow: Value,
-    execution: Value,
-    run_index: usize,
-    prev_node: Value,
-    vars: Option<&'a JsonObject>,
-    now: String,
-    tz: &'a str,
-    params: Option<&'a Value>,
-    item_is_json: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    static_data: Option<&'a JsonObject>,
-}
-
-/// The JSON text `sluice_js` reads: the input items, the referenced nodes' data (all items, and
+/// What `sluice_js` gives the code: the input items, the referenced nodes' data (all items, and
 /// the item paired with each input item), workflow and execution metadata. `static_data` is what
 /// `$getWorkflowStaticData('global' | 'node')` returns (`{global?, node?}`); the Code node passes
 /// it and reads the changed object back from the output.
@@ -174,72 +118,85 @@ pub fn payload(
     referenced: &[String],
     items: PayloadItems,
     item_is_json: bool,
-    static_data: Option<&JsonObject>,
-) -> String {
+    static_data: Option<JsonObject>,
+) -> Payload {
     let input = scope.input_items();
     let (items, item_offset) = match items {
-        PayloadItems::All => (input.iter().map(view).collect(), 0),
+        PayloadItems::All => (input.iter().map(payload_item).collect(), 0),
         PayloadItems::Current => (
-            scope.item().map(view).into_iter().collect(),
+            scope.item().map(payload_item).into_iter().collect(),
             scope.item_index(),
         ),
     };
-    let mut nodes = BTreeMap::new();
-    for name in referenced {
-        let Some(params) = scope.node_parameters(name) else {
-            continue;
-        };
-        let executed = scope.node_executed(name);
-        let all = scope
-            .node_items(name, None, None)
-            .map(|items| items.iter().map(view).collect())
-            .unwrap_or_default();
-        let paired = if executed {
-            (0..input.len())
-                .map(|i| match scope.paired_item_at(name, i) {
-                    Ok(item) => Paired::Item(item.clone()),
-                    Err(e) => Paired::Error {
-                        error: e.to_string(),
-                    },
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        nodes.insert(
-            name.as_str(),
-            NodeData {
+    let nodes = referenced
+        .iter()
+        .filter_map(|name| {
+            let params = scope.node_parameters(name)?;
+            let executed = scope.node_executed(name);
+            let all = scope
+                .node_items(name, None, None)
+                .map(|items| items.iter().map(payload_item).collect())
+                .unwrap_or_default();
+            let paired = if executed {
+                (0..input.len())
+                    .map(|i| {
+                        scope
+                            .paired_item_at(name, i)
+                            .map(payload_item)
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let data = NodeData {
                 executed,
                 all,
                 paired,
-                params: Some(params),
+                params: params.clone(),
                 context: scope.node_context(name),
-            },
-        );
-    }
+            };
+            Some((name.clone(), data))
+        })
+        .collect();
     let workflow = scope.workflow();
     let execution = scope.execution();
-    let payload = Payload {
+    let prev_node = scope.prev_node().map_or(
+        Value::Null,
+        |p| json!({"name": p.name, "outputIndex": p.output_index, "runIndex": p.run_index}),
+    );
+    let metadata = [
+        (
+            "workflow",
+            json!({"id": workflow.id, "name": workflow.name, "active": workflow.active}),
+        ),
+        (
+            "execution",
+            json!({"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url}),
+        ),
+        ("runIndex", json!(scope.run_index())),
+        ("prevNode", prev_node),
+        ("vars", json!(scope.vars())),
+        (
+            "now",
+            json!(scope
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)),
+        ),
+        ("tz", json!(scope.timezone())),
+        ("params", json!(scope.node_parameters(scope.current_node()))),
+        ("itemIsJson", json!(item_is_json)),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect();
+    Payload {
         items,
         item_offset,
         nodes,
-        workflow: json!({"id": workflow.id, "name": workflow.name, "active": workflow.active}),
-        execution: json!({"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url}),
-        run_index: scope.run_index(),
-        prev_node: scope.prev_node().map_or(
-            Value::Null,
-            |p| json!({"name": p.name, "outputIndex": p.output_index, "runIndex": p.run_index}),
-        ),
-        vars: scope.vars(),
-        now: scope
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
-        tz: scope.timezone(),
-        params: scope.node_parameters(scope.current_node()),
-        item_is_json,
+        metadata,
         static_data,
-    };
-    serde_json::to_string(&payload).expect("payload serialises")
+    }
 }
 
 #[cfg(test)]

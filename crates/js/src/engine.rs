@@ -1,12 +1,17 @@
 //! The per-thread QuickJS runtime, the compile cache and one Code-node run.
 
+use crate::convert::{from_js, ConvertError};
+use crate::payload::{CodeOutput, OutputError, Payload};
 use chrono::Offset;
 use rquickjs::context::EvalOptions;
-use rquickjs::{CatchResultExt, CaughtError, Context, Function, Persistent, Promise, Runtime};
-use serde::de::DeserializeOwned;
-use std::cell::RefCell;
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Object, Persistent, Promise, Runtime,
+    Value,
+};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,25 +56,21 @@ pub enum CodeMode {
 pub struct CodeRequest<'a> {
     pub code: &'a str,
     pub mode: CodeMode,
-    /// The payload the prelude reads, as JSON text: `{items, nodes, workflow,
-    /// execution, runIndex, prevNode, vars, now, tz, params, staticData?}`.
-    pub payload: String,
+    /// The variables the code sees.
+    pub payload: Payload,
     /// Per-item mode only: a failing item becomes `{error}` instead of failing the run.
     pub continue_on_fail: bool,
     pub limits: Limits,
 }
 
-/// What the code returned: items in n8n's `{json, binary?, pairedItem?}` shape, and its logs.
-/// Generic so callers deserialize straight into their own item type.
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CodeOutput<I> {
-    pub items: Vec<I>,
-    pub logs: Vec<String>,
-    /// The payload's `staticData` (`{global?, node?}`) after the code ran, with the changes
-    /// made through `$getWorkflowStaticData`; `None` when the payload carried none.
-    #[serde(default)]
-    pub static_data: Option<serde_json::Map<String, serde_json::Value>>,
+/// What an expression chunk evaluated to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpressionValue {
+    Undefined,
+    /// `NaN` or `±Infinity`, which JSON cannot hold (nested ones are `null`, as in
+    /// `JSON.stringify`).
+    NonFinite(f64),
+    Json(serde_json::Value),
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -104,10 +105,10 @@ struct Engine {
     runtime: Runtime,
     /// Deadline as nanoseconds after `epoch`; 0 = none.
     deadline: Arc<AtomicU64>,
-    /// Set when a promise callback ran out of memory during the run: QuickJS turns that into a
-    /// rejected promise nobody may be waiting for, not into an error of the run.
-    callback_out_of_memory: Arc<AtomicBool>,
     epoch: Instant,
+    /// A promise of this run was rejected for lack of memory (a promise callback that runs out
+    /// of memory rejects its promise instead of failing the run).
+    rejected_out_of_memory: Rc<Cell<bool>>,
 }
 
 thread_local! {
@@ -129,24 +130,19 @@ impl Engine {
         let deadline = Arc::new(AtomicU64::new(0));
         let epoch = Instant::now();
         let watched = deadline.clone();
-        let callback_out_of_memory = Arc::new(AtomicBool::new(false));
-        let out_of_memory = callback_out_of_memory.clone();
-        runtime.set_host_promise_rejection_tracker(Some(Box::new(
-            move |_ctx, _promise, reason, handled| {
-                let exhausted = reason.is_null()
-                    || reason
-                        .as_object()
-                        .and_then(|error| error.get::<_, String>("message").ok())
-                        .is_some_and(|message| message.contains("out of memory"));
-                if !handled && exhausted {
-                    out_of_memory.store(true, Ordering::Relaxed);
-                }
-            },
-        )));
         runtime.set_interrupt_handler(Some(Box::new(move || {
             let d = watched.load(Ordering::Relaxed);
             d != 0 && epoch.elapsed().as_nanos() as u64 > d
         })));
+        let rejected_out_of_memory = Rc::new(Cell::new(false));
+        let flag = rejected_out_of_memory.clone();
+        runtime.set_host_promise_rejection_tracker(Some(Box::new(
+            move |_ctx, _promise, reason: Value, handled| {
+                if !handled && is_out_of_memory(&reason) {
+                    flag.set(true);
+                }
+            },
+        )));
         context.with(|ctx| -> Result<(), JsError> {
             let globals = ctx.globals();
             globals
@@ -175,8 +171,8 @@ impl Engine {
             runtime,
             context,
             deadline,
-            callback_out_of_memory,
             epoch,
+            rejected_out_of_memory,
             compiled: HashMap::new(),
         })
     }
@@ -187,47 +183,40 @@ impl Engine {
         // Collect only when a run has allocated a good share of its limit: collecting every
         // few hundred KB rescans the whole growing heap while code builds large outputs.
         self.runtime.set_gc_threshold(limits.memory_bytes / 4);
-        self.callback_out_of_memory.store(false, Ordering::Relaxed);
+        self.rejected_out_of_memory.set(false);
         let deadline = self.epoch.elapsed() + limits.cpu_time;
         self.deadline
             .store(deadline.as_nanos() as u64, Ordering::Relaxed);
     }
 
-    fn run<I: DeserializeOwned>(
-        &mut self,
-        request: &CodeRequest,
-    ) -> Result<CodeOutput<I>, JsError> {
+    fn run(&mut self, request: CodeRequest) -> Result<CodeOutput, JsError> {
         let mode = match request.mode {
             CodeMode::AllItems => "all",
             CodeMode::EachItem => "each",
         };
         let compiled = &mut self.compiled;
-        let result = self.context.with(|ctx| -> Result<String, JsError> {
+        self.context.with(|ctx| {
             let user = compile(&ctx, compiled, "async function", request.code, "")?;
             let run: Function = ctx.globals().get("__sluiceRun").map_err(internal)?;
+            let payload = payload_to_js(&ctx, request.payload)?;
             let promise: Promise = run
-                .call((
-                    user,
-                    request.payload.as_str(),
-                    mode,
-                    request.continue_on_fail,
-                ))
+                .call((user, payload, mode, request.continue_on_fail))
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))?;
-            promise
-                .finish::<String>()
-                .catch(&ctx)
-                .map_err(|e| thrown(e, None))
-        });
-        serde_json::from_str(&result?).map_err(internal)
+            let result: Object = promise.finish().catch(&ctx).map_err(|e| thrown(e, None))?;
+            CodeOutput::from_js(result).map_err(|e| match e {
+                OutputError::Convert(e) => conversion_failed(&ctx, e),
+                OutputError::Shape(message) => internal(message),
+            })
+        })
     }
 
     fn eval(
         &mut self,
         source: &str,
-        payload: &str,
+        payload: Payload,
         item_index: usize,
-    ) -> Result<Option<String>, JsError> {
+    ) -> Result<ExpressionValue, JsError> {
         let compiled = &mut self.compiled;
         self.context.with(|ctx| {
             let f = compile(
@@ -238,36 +227,44 @@ impl Engine {
                 "expr:",
             )?;
             let eval: Function = ctx.globals().get("__sluiceEval").map_err(internal)?;
-            eval.call((f, payload, item_index))
+            let payload = payload_to_js(&ctx, payload)?;
+            let value: Value = eval
+                .call((f, payload, item_index))
                 .catch(&ctx)
-                .map_err(|e| thrown(e, None))
+                .map_err(|e| thrown(e, None))?;
+            if let Some(f) = value.as_float().filter(|f| !f.is_finite()) {
+                return Ok(ExpressionValue::NonFinite(f));
+            }
+            Ok(
+                match from_js(value).map_err(|e| conversion_failed(&ctx, e))? {
+                    None => ExpressionValue::Undefined,
+                    Some(json) => ExpressionValue::Json(json),
+                },
+            )
         })
     }
 
     /// Leave nothing of a run for the next one: run the promise callbacks it left queued (under
-    /// its deadline, so an endless chain of them is a timeout) and remove the globals it added.
-    /// False when the runtime could not be cleaned and must be replaced.
+    /// its limits, so an endless chain of them is a timeout or out of memory) and remove the
+    /// globals it added. False when the runtime could not be cleaned and must be replaced.
     fn settle(&self) -> Result<bool, JsError> {
-        let interrupted = || {
-            let deadline = self.deadline.load(Ordering::Relaxed);
-            (self.epoch.elapsed().as_nanos() as u64 > deadline).then(|| JsError::Thrown {
-                message: "interrupted".into(),
-                line: None,
-                item: None,
-            })
-        };
         while self.runtime.is_job_pending() {
-            if let Some(timeout) = interrupted() {
-                return Err(timeout);
+            let deadline = self.deadline.load(Ordering::Relaxed);
+            if self.epoch.elapsed().as_nanos() as u64 > deadline {
+                return Err(JsError::Thrown {
+                    message: "interrupted".into(),
+                    line: None,
+                    item: None,
+                });
             }
-            if self.runtime.execute_pending_job().is_err() {
-                // A callback stopped by the interrupt handler is the run's timeout.
-                return interrupted().map_or(Ok(false), Err);
+            if let Err(job) = self.runtime.execute_pending_job() {
+                // Promise jobs catch what code throws: a job fails only on a limit.
+                return job.0.with(|ctx| Err(caught_exception(&ctx)));
             }
         }
-        if self.callback_out_of_memory.load(Ordering::Relaxed) {
+        if self.rejected_out_of_memory.get() {
             return Err(JsError::Thrown {
-                message: THROWN_NULL.into(),
+                message: "out of memory in a promise callback".into(),
                 line: None,
                 item: None,
             });
@@ -365,6 +362,42 @@ fn compile<'js>(
     Ok(f)
 }
 
+fn payload_to_js<'js>(ctx: &Ctx<'js>, payload: Payload) -> Result<Object<'js>, JsError> {
+    payload.into_js(ctx).map_err(|e| conversion_failed(ctx, e))
+}
+
+/// A value that could not cross: what a getter or `toJSON` threw, or why the value cannot be
+/// JSON (circular, too deep).
+fn conversion_failed(ctx: &Ctx<'_>, error: ConvertError) -> JsError {
+    match error {
+        ConvertError::Js(rquickjs::Error::Exception) => caught_exception(ctx),
+        ConvertError::Js(e) => internal(e),
+        other => JsError::Thrown {
+            message: other.to_string(),
+            line: None,
+            item: None,
+        },
+    }
+}
+
+/// QuickJS's allocation failure: its "out of memory" error, or `null` when the heap was too full
+/// to build even that.
+fn is_out_of_memory(reason: &Value<'_>) -> bool {
+    reason.is_null()
+        || reason
+            .as_object()
+            .and_then(|error| error.get::<_, String>("message").ok())
+            .is_some_and(|message| message.contains("out of memory"))
+}
+
+/// The exception pending on `ctx`.
+fn caught_exception(ctx: &Ctx<'_>) -> JsError {
+    match Err::<(), _>(rquickjs::Error::Exception).catch(ctx) {
+        Err(caught) => thrown(caught, None),
+        Ok(()) => internal("exception without a value"),
+    }
+}
+
 fn internal(e: impl std::fmt::Display) -> JsError {
     JsError::Thrown {
         message: format!("internal JavaScript error: {e}"),
@@ -447,26 +480,22 @@ fn expression_body(source: &str) -> String {
 }
 
 /// Evaluate one expression chunk (JavaScript source) for item `item_index` of the payload's items
-/// (the same payload shape as [`CodeRequest::payload`]). A `TypeError` yields `undefined`, as in
-/// n8n. Returns the value as JSON, `None` for `undefined`.
+/// (the same payload as [`CodeRequest::payload`]). A `TypeError` yields `undefined`, as in n8n.
 pub fn eval_expression(
     source: &str,
-    payload: &str,
+    payload: Payload,
     item_index: usize,
     limits: Limits,
-) -> Result<Option<serde_json::Value>, JsError> {
+) -> Result<ExpressionValue, JsError> {
     with_engine(limits, false, |engine| {
         engine.eval(source, payload, item_index)
-    })
-    .and_then(|text| {
-        text.map(|t| serde_json::from_str(&t).map_err(internal))
-            .transpose()
     })
 }
 
 /// Run user code on this thread's QuickJS runtime. A runtime that hit a limit is replaced.
-pub fn run_code<I: DeserializeOwned>(request: &CodeRequest) -> Result<CodeOutput<I>, JsError> {
-    with_engine(request.limits, true, |engine| engine.run(request))
+pub fn run_code(request: CodeRequest) -> Result<CodeOutput, JsError> {
+    let limits = request.limits;
+    with_engine(limits, true, |engine| engine.run(request))
 }
 
 /// How long a Code run must take for a full garbage collection after it (see [`with_engine`]).

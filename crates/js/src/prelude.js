@@ -1,5 +1,6 @@
 // Sluice's JavaScript prelude: the n8n Code-node environment built over one payload per node run.
-// Evaluated once per QuickJS runtime, after luxon.
+// Evaluated once per QuickJS runtime, after luxon. The payload comes from Rust as an object
+// (`payload.rs`); its input items are converted when first read, through `payload.inputItem(i)`.
 (function () {
   "use strict";
   const { DateTime, Duration, Interval } = luxon;
@@ -54,18 +55,35 @@
     throw new Error(`Cannot find module '${name}'`);
   }
 
+  // The input items of one run, each converted once, when first read.
+  function lazyInput(payload) {
+    const count = payload.itemCount;
+    const converted = [];
+    let all;
+    const at = (i) => {
+      if (!(i >= 0 && i < count)) return undefined;
+      return converted[i] === undefined ? (converted[i] = payload.inputItem(i)) : converted[i];
+    };
+    return {
+      count,
+      at,
+      all: () => all || (all = Array.from({ length: count }, (_, i) => at(i))),
+    };
+  }
+
   function context(payload, logs, itemIndex) {
-    const items = payload.items;
+    const input = payload.input;
     // An expression that does not read the whole input gets only its own item.
-    const current = items[(itemIndex === undefined ? 0 : itemIndex) - (payload.itemOffset || 0)];
+    const currentIndex = (itemIndex === undefined ? 0 : itemIndex) - payload.itemOffset;
+    const current = () => input.at(currentIndex);
     const $ = (name) => nodeProxy(payload, name, itemIndex);
     const $node = () => new Proxy({}, { get: (_, name) => typeof name === "string" ? nodeProxy(payload, name, itemIndex) : undefined });
     const now = () => DateTime.fromISO(payload.now).setZone(payload.tz || "UTC");
     const $input = {
-      all: () => items,
-      first: () => items[0],
-      last: () => items[items.length - 1],
-      get item() { return current; },
+      all: input.all,
+      first: () => input.at(0),
+      last: () => input.at(input.count - 1),
+      get item() { return current(); },
       get params() { return payload.params; },
     };
     // `staticData` holds `{global, node}` (this node's) when the caller passed the workflow's
@@ -84,8 +102,10 @@
     console.info = console.warn = console.error = console.debug = console.log;
     // Getters: compiled code binds only the names it uses, so unused ones cost nothing.
     return {
-      $input, items, $json: current ? current.json : undefined, $binary: current ? current.binary : undefined,
-      $, get $node() { return $node(); }, $items: (name) => name === undefined ? items : $(name).all(),
+      $input, get items() { return input.all(); },
+      get $json() { const c = current(); return c ? c.json : undefined; },
+      get $binary() { const c = current(); return c ? c.binary : undefined; },
+      $, get $node() { return $node(); }, $items: (name) => name === undefined ? input.all() : $(name).all(),
       $workflow: payload.workflow, $execution: payload.execution, $runIndex: payload.runIndex,
       $itemIndex: itemIndex === undefined ? 0 : itemIndex, $prevNode: payload.prevNode, $vars: payload.vars || {},
       get $env() { return new Proxy({}, { get: () => { throw new Error("access to env vars denied"); } }); },
@@ -94,34 +114,36 @@
       $min: Math.min, $max: Math.max,
       DateTime, Duration, Interval, console, require, $getWorkflowStaticData,
       // The legacy Function Item node's `item` is the JSON; the Code node's is the whole item.
-      item: current && payload.itemIsJson ? current.json : current,
+      get item() { const c = current(); return c && payload.itemIsJson ? c.json : c; },
     };
   }
 
-  // Runs the compiled user function over the payload; returns the output as JSON text.
   // "code:LINE" of the first user frame, as n8n's " [line N" suffix.
   function lineOf(e) {
     const m = e && typeof e.stack === "string" && /code:(\d+)/.exec(e.stack);
     return m ? Number(m[1]) - 1 : undefined;
   }
 
-  // Evaluates one compiled expression chunk for item `itemIndex`; returns JSON text, or undefined
-  // when the value is undefined (or a function).
-  globalThis.__sluiceEval = function (exprFn, payloadText, itemIndex) {
-    const payload = JSON.parse(payloadText);
-    const value = exprFn(context(payload, [], itemIndex));
-    if (value === undefined || typeof value === "function") return undefined;
-    // JSON has no NaN or Infinity; keep them so templates can print them.
-    if (typeof value === "number" && !isFinite(value)) return JSON.stringify({ __sluiceNumber: String(value) });
-    return JSON.stringify(value);
+  // Evaluates one compiled expression chunk for item `itemIndex`; Rust reads the value.
+  globalThis.__sluiceEval = function (exprFn, payload, itemIndex) {
+    payload.input = lazyInput(payload);
+    try {
+      return exprFn(context(payload, [], itemIndex));
+    } finally {
+      // The input's closures refer back to the payload: without this cycle the payload is freed
+      // when the evaluation ends rather than at the next garbage collection.
+      payload.input = undefined;
+    }
   };
 
-  globalThis.__sluiceRun = async function (userFn, payloadText, mode, continueOnFail) {
-    const payload = JSON.parse(payloadText);
+  // Runs the compiled user function over the payload; returns `{items, logs, staticData}`, which
+  // Rust reads.
+  globalThis.__sluiceRun = async function (userFn, payload, mode, continueOnFail) {
+    payload.input = lazyInput(payload);
     const logs = [];
     const out = [];
     if (mode === "each") {
-      for (let i = 0; i < payload.items.length; i++) {
+      for (let i = 0; i < payload.input.count; i++) {
         let result;
         try {
           result = await userFn(context(payload, logs, i));
@@ -151,6 +173,6 @@
         (Array.isArray(result) ? result : [result]).forEach((value, i) => out.push(toItem(value, i)));
       }
     }
-    return JSON.stringify({ items: out, logs, staticData: payload.staticData });
+    return { items: out, logs, staticData: payload.staticData };
   };
 })();

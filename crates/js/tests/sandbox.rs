@@ -4,7 +4,7 @@ mod common;
 
 use common::{payload, run, run_with};
 use serde_json::{json, Value};
-use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
+use sluice_js::{run_code, CodeMode, CodeRequest, ExpressionValue, JsError, Limits};
 use std::time::Duration;
 
 #[test]
@@ -143,7 +143,7 @@ fn no_file_system_network_or_process() {
 
 #[test]
 fn console_log_is_captured() {
-    let out = run_code::<Value>(&CodeRequest {
+    let out = run_code(CodeRequest {
         code: "console.log('hello', {a: 1}); return [];",
         mode: CodeMode::AllItems,
         payload: payload(json!([])),
@@ -156,7 +156,7 @@ fn console_log_is_captured() {
 
 #[test]
 fn per_item_errors_become_error_items_when_continuing() {
-    let out = run_code::<Value>(&CodeRequest {
+    let out = run_code(CodeRequest {
         code: "if ($json.bad) {\n  throw new Error('no');\n}\nreturn $json;",
         mode: CodeMode::EachItem,
         payload: payload(json!([{"json": {"bad": false}}, {"json": {"bad": true}}])),
@@ -165,7 +165,7 @@ fn per_item_errors_become_error_items_when_continuing() {
     })
     .unwrap();
     assert_eq!(
-        out.items[1],
+        serde_json::to_value(&out.items[1]).unwrap(),
         json!({"json": {"error": "no [line 2]"}, "pairedItem": {"item": 1}})
     );
 }
@@ -174,24 +174,105 @@ fn per_item_errors_become_error_items_when_continuing() {
 fn expressions_evaluate_per_item_with_n8n_type_error_rule() {
     let items = json!([{"json": {"amount": 150, "tags": ["a", "b"]}}, {"json": {"amount": 5}}]);
     let eval = |src: &str, i: usize| {
-        sluice_js::eval_expression(src, &payload(items.clone()), i, Limits::default()).unwrap()
+        sluice_js::eval_expression(src, payload(items.clone()), i, Limits::default()).unwrap()
     };
-    assert_eq!(eval("$json.amount > 100", 0), Some(json!(true)));
-    assert_eq!(eval("$json.amount > 100", 1), Some(json!(false)));
-    assert_eq!(eval("$input.all().length + $itemIndex", 1), Some(json!(3)));
+    let json = |v: Value| ExpressionValue::Json(v);
+    assert_eq!(eval("$json.amount > 100", 0), json(json!(true)));
+    assert_eq!(eval("$json.amount > 100", 1), json(json!(false)));
+    assert_eq!(eval("$input.all().length + $itemIndex", 1), json(json!(3)));
     assert_eq!(
         eval("$json.tags.map(t => t.toUpperCase())", 0),
-        Some(json!(["A", "B"]))
+        json(json!(["A", "B"]))
     );
+    assert_eq!(eval("1 / 0", 0), ExpressionValue::NonFinite(f64::INFINITY));
+    assert_eq!(eval("[1 / 0, undefined]", 0), json(json!([null, null])));
     // A TypeError in member access is undefined, not an error.
-    assert_eq!(eval("$json.missing.deep", 0), None);
+    assert_eq!(eval("$json.missing.deep", 0), ExpressionValue::Undefined);
     let err = sluice_js::eval_expression(
         "(() => { throw new Error('x') })()",
-        &payload(items),
+        payload(items),
         0,
         Limits::default(),
     );
     assert!(err.is_err());
+}
+
+#[test]
+fn returned_values_follow_json_stringify() {
+    let out = run(
+        "return [{json: {gone: undefined, f() {}, nan: NaN, at: new Date(0), \
+          when: DateTime.fromISO('2024-01-02T03:04:05Z', {zone: 'utc'}), list: [undefined], \
+          big: 2 ** 53, '日本': 1}}];",
+        CodeMode::AllItems,
+        json!([]),
+    )
+    .unwrap();
+    assert_eq!(
+        out[0]["json"],
+        json!({"nan": null, "at": "1970-01-01T00:00:00.000Z", "when": "2024-01-02T03:04:05.000Z",
+               "list": [null], "big": 9_007_199_254_740_992_i64, "日本": 1})
+    );
+}
+
+#[test]
+fn circular_and_too_deep_outputs_are_clear_errors() {
+    let err = run(
+        "const o = {}; o.self = o; return [{json: o}];",
+        CodeMode::AllItems,
+        json!([]),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("circular structure to JSON: property 'self'"),
+        "{err}"
+    );
+    let err = run(
+        "let o = {}; for (let i = 0; i < 1000; i++) o = {o}; return [{json: o}];",
+        CodeMode::AllItems,
+        json!([]),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("nests deeper than"), "{err}");
+}
+
+#[test]
+fn input_items_are_converted_only_when_read() {
+    // An input item too deep to reach JavaScript fails only the code that reads it.
+    let mut deep = json!(1);
+    for _ in 0..200 {
+        deep = json!({ "d": deep });
+    }
+    let items = json!([{"json": {"a": 1}}, {"json": deep}]);
+    let out = run(
+        "return [{json: {n: 1}}];",
+        CodeMode::AllItems,
+        items.clone(),
+    )
+    .unwrap();
+    assert_eq!(out[0]["json"], json!({"n": 1}));
+    let out = run(
+        "return [{json: $input.first().json}];",
+        CodeMode::AllItems,
+        items.clone(),
+    )
+    .unwrap();
+    assert_eq!(out[0]["json"], json!({"a": 1}));
+    let err = run("return $input.all();", CodeMode::AllItems, items).unwrap_err();
+    assert!(err.to_string().contains("nests deeper than"), "{err}");
+}
+
+#[test]
+fn input_items_keep_their_identity_within_a_run() {
+    let out = run(
+        "$input.first().json.seen = true; \
+         return [{json: {same: $input.all()[0] === items[0] && $input.last() === items[1], \
+                         seen: $input.all()[0].json.seen}}];",
+        CodeMode::AllItems,
+        json!([{"json": {"a": 1}}, {"json": {"a": 2}}]),
+    )
+    .unwrap();
+    assert_eq!(out[0]["json"], json!({"same": true, "seen": true}));
 }
 
 #[test]

@@ -113,6 +113,22 @@ enum PairedItemOrIndex {
     One(PairedItem),
 }
 
+impl From<PairedItemRepr> for PairedItems {
+    fn from(repr: PairedItemRepr) -> Self {
+        match repr {
+            PairedItemRepr::Index(i) => smallvec::smallvec![PairedItem::new(i)],
+            PairedItemRepr::One(p) => smallvec::smallvec![p],
+            PairedItemRepr::Many(v) => v.into_iter().map(PairedItem::from).collect(),
+        }
+    }
+}
+
+/// An item's `pairedItem` in any of the forms n8n writes: an index, `{item, input?}`, or a list
+/// of them.
+pub fn paired_items_from_value(value: Value) -> Result<PairedItems, serde_json::Error> {
+    PairedItemRepr::deserialize(value).map(PairedItems::from)
+}
+
 impl From<PairedItemOrIndex> for PairedItem {
     fn from(p: PairedItemOrIndex) -> Self {
         match p {
@@ -172,12 +188,7 @@ impl<'de> Deserialize<'de> for Item {
             Some(Value::Object(m)) => m,
             Some(_) => return Err(de::Error::custom("item `json` must be an object")),
         };
-        let paired_item = match raw.paired_item {
-            None => PairedItems::new(),
-            Some(PairedItemRepr::Index(i)) => smallvec::smallvec![PairedItem::new(i)],
-            Some(PairedItemRepr::One(p)) => smallvec::smallvec![p],
-            Some(PairedItemRepr::Many(v)) => v.into_iter().map(PairedItem::from).collect(),
-        };
+        let paired_item = raw.paired_item.map(PairedItems::from).unwrap_or_default();
         Ok(Item {
             json: Arc::new(json),
             binary: raw.binary.map(Arc::new),

@@ -7,7 +7,9 @@ mod item;
 mod load;
 mod workflow;
 
-pub use item::{items_from_value, Item, JsonObject, PairedItem, PairedItems, SourceRef};
+pub use item::{
+    items_from_value, paired_items_from_value, Item, JsonObject, PairedItem, PairedItems, SourceRef,
+};
 pub use load::{LoadError, LoadWarning, Loaded, NodeField};
 pub use serde_json::Value;
 pub use workflow::{

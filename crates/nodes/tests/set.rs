@@ -251,6 +251,26 @@ async fn v3_4_include_other_fields() {
 }
 
 #[tokio::test]
+async fn v3_4_expression_names_values_and_field_lists_are_resolved_per_item() {
+    // Literal names, lists and values are parsed once when the node is built; expressions
+    // beside them still change from item to item.
+    let list = json!([
+        {"id": "1", "name": "={{ 'by_' + $json.name }}.age", "value": "={{ $json.age }}", "type": "number"},
+        {"id": "2", "name": "fixed.path", "value": "7", "type": "number"}
+    ]);
+    let extra = json!({"includeOtherFields": true, "include": "selected",
+                       "includeFields": "={{ $json.name == 'Ada' ? 'address.city' : 'age' }}"});
+    let out = node_json(SET, 3.4, assignments(list, extra), people()).await;
+    assert_eq!(
+        out,
+        [
+            json!({"address": {"city": "London"}, "by_Ada": {"age": 36}, "fixed": {"path": 7}}),
+            json!({"age": 85, "by_Grace": {"age": 85}, "fixed": {"path": 7}})
+        ]
+    );
+}
+
+#[tokio::test]
 async fn v3_4_dot_notation_can_be_disabled() {
     let list = json!([{"id": "1", "name": "a.b", "value": "1", "type": "number"}]);
     let out = node_json(

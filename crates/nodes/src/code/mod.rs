@@ -5,8 +5,9 @@
 use crate::util::params::Reader;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_expr::PayloadItems;
-use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits};
-use sluice_model::{Item, JsonObject, NodeDef};
+use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits, OutputItem};
+use sluice_model::{paired_items_from_value, Item, JsonObject, NodeDef};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub fn specs() -> Vec<NodeSpec> {
@@ -111,26 +112,52 @@ impl Node for JsNode {
                 &self.referenced,
                 PayloadItems::All,
                 self.item_is_json,
-                static_data.as_ref(),
+                static_data,
             ),
             limits: self.limits,
             continue_on_fail: ctx.continue_on_fail(),
         };
-        let output = match run_code::<Item>(&request) {
+        let output = match run_code(request).and_then(|output| {
+            let items = output
+                .items
+                .into_iter()
+                .enumerate()
+                .map(into_item)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((items, output.logs, output.static_data))
+        }) {
             Ok(output) => output,
             Err(e) if ctx.continue_on_fail() => {
                 return Ok(vec![vec![ctx.error_item(&to_node_error(e), 0)]]);
             }
             Err(e) => return Err(to_node_error(e)),
         };
-        for line in output.logs {
+        let (items, logs, static_data) = output;
+        for line in logs {
             ctx.log(line);
         }
-        if let Some(changed) = output.static_data {
+        if let Some(changed) = static_data {
             static_data_out(ctx, changed);
         }
-        Ok(vec![output.items])
+        Ok(vec![items])
     }
+}
+
+/// Item `index` of the code's output.
+fn into_item((index, output): (usize, OutputItem)) -> Result<Item, JsError> {
+    let paired_item = match output.paired_item {
+        Some(value) => paired_items_from_value(value).map_err(|e| JsError::Thrown {
+            message: format!("the pairedItem of item {index} is not valid: {e}"),
+            line: None,
+            item: None,
+        })?,
+        None => Default::default(),
+    };
+    Ok(Item {
+        json: Arc::new(output.json),
+        binary: output.binary.map(Arc::new),
+        paired_item,
+    })
 }
 
 /// What `$getWorkflowStaticData` reads: `{global, node}` from the engine's `global` and

@@ -2,6 +2,7 @@
 //! they hold expressions.
 
 use crate::util::params::Reader;
+use crate::util::path::FieldPath;
 use sluice_engine::NodeError;
 use sluice_model::Value;
 
@@ -39,13 +40,13 @@ pub(super) struct Config {
     pub value_is_json: bool,
     /// Seconds to live (`expire` on, `ttl`).
     pub ttl: Option<i64>,
-    pub property_name: String,
+    /// Where `get` writes the value (`propertyName`, through dot notation unless it is off).
+    pub property: FieldPath,
     pub key_pattern: String,
     pub get_values: bool,
     /// push and pop: the list; publish: the channel.
     pub list: String,
     pub tail: bool,
-    pub dot_notation: bool,
 }
 
 pub(super) fn parse(r: &Reader<'_>) -> Result<Config, NodeError> {
@@ -107,15 +108,17 @@ pub(super) fn parse(r: &Reader<'_>) -> Result<Config, NodeError> {
         value,
         value_is_json: r.bool_or("valueIsJSON", true)?,
         ttl,
-        property_name: match r.get("propertyName")? {
-            None => "propertyName".into(),
-            Some(_) => text("propertyName")?,
-        },
+        property: FieldPath::new(
+            &match r.get("propertyName")? {
+                None => "propertyName".into(),
+                Some(_) => text("propertyName")?,
+            },
+            r.bool_or("options.dotNotation", true)?,
+        ),
         key_pattern: text("keyPattern")?,
         get_values: r.bool_or("getValues", true)?,
         list,
         tail: r.bool_or("tail", false)?,
-        dot_notation: r.bool_or("options.dotNotation", true)?,
     };
     Ok(config)
 }

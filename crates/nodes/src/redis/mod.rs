@@ -7,7 +7,7 @@
 mod config;
 
 use crate::util::params::Parsed;
-use crate::util::path;
+
 use config::{Config, KeyType, Operation};
 use redis::{Cmd, RedisResult, Value as RedisValue};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
@@ -252,7 +252,7 @@ impl Redis {
         };
         let with_property = |value: Value| {
             let mut json = (*item.json).clone();
-            path::write(&mut json, &config.property_name, value, config.dot_notation);
+            config.property.write(&mut json, value);
             Item::new(json)
         };
         Ok(match config.operation {

@@ -5,6 +5,9 @@
 //! write fields with them. A path that names an existing top-level key verbatim (`"a.b"` when
 //! the object has `a.b`) is used as that key, as lodash does.
 //!
+//! A name known when the node is built (a literal field name) is parsed once into a
+//! [`FieldPath`], so writing it into every item does not parse it again.
+//!
 //! [`set_dotted`] is the simpler rule the data nodes (Crypto, Date & Time, Markdown) use for
 //! their output field: split on `.` only, no brackets, no verbatim keys.
 
@@ -73,6 +76,57 @@ fn as_index(key: &str) -> Option<usize> {
         .flatten()
 }
 
+/// A field name parsed once: one key, or the keys of a lodash path.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FieldPath {
+    name: String,
+    /// The path's keys; `None` when the name is always one key (it has no `.` or `[`, or dot
+    /// notation is off).
+    keys: Option<Vec<String>>,
+}
+
+impl FieldPath {
+    /// `name` as a path when `dot_notation`, else as one key.
+    pub fn new(name: &str, dot_notation: bool) -> Self {
+        FieldPath {
+            name: name.to_string(),
+            keys: (dot_notation && !is_plain(name)).then(|| keys(name)),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The value at this path, if any (a verbatim key first).
+    pub fn read<'v>(&self, object: &'v JsonObject) -> Option<&'v Value> {
+        match (object.get(&self.name), &self.keys) {
+            (Some(value), _) => Some(value),
+            (None, Some(keys)) => get_keys(object, keys),
+            (None, None) => None,
+        }
+    }
+
+    /// Write `value` at this path, as [`set`] does (one key: as [`write`] without dot notation).
+    pub fn write(&self, object: &mut JsonObject, value: Value) {
+        match &self.keys {
+            Some(keys) if !object.contains_key(&self.name) => set_keys(object, keys, value),
+            _ => {
+                object.insert(self.name.clone(), value);
+            }
+        }
+    }
+
+    /// Remove the value at this path, as [`unset`] does.
+    pub fn unset(&self, object: &mut JsonObject) {
+        if object.shift_remove(&self.name).is_none() {
+            if let Some(keys) = &self.keys {
+                unset_keys(object, keys);
+            }
+        }
+    }
+}
+
 /// The value at `path`, if any.
 pub(crate) fn get<'v>(object: &'v JsonObject, path: &str) -> Option<&'v Value> {
     if let Some(value) = object.get(path) {
@@ -81,7 +135,10 @@ pub(crate) fn get<'v>(object: &'v JsonObject, path: &str) -> Option<&'v Value> {
     if is_plain(path) {
         return None;
     }
-    let keys = keys(path);
+    get_keys(object, &keys(path))
+}
+
+fn get_keys<'v>(object: &'v JsonObject, keys: &[String]) -> Option<&'v Value> {
     let (first, rest) = keys.split_first()?;
     rest.iter()
         .try_fold(object.get(first)?, |value, key| match value {
@@ -98,7 +155,10 @@ pub(crate) fn set(object: &mut JsonObject, path: &str, value: Value) {
         object.insert(path.to_string(), value);
         return;
     }
-    let keys = keys(path);
+    set_keys(object, &keys(path), value);
+}
+
+fn set_keys(object: &mut JsonObject, keys: &[String], value: Value) {
     let (first, rest) = keys.split_first().expect("a path has at least one key");
     match rest.is_empty() {
         true => {
@@ -144,7 +204,10 @@ pub(crate) fn unset(object: &mut JsonObject, path: &str) {
     if object.shift_remove(path).is_some() || is_plain(path) {
         return;
     }
-    let keys = keys(path);
+    unset_keys(object, &keys(path));
+}
+
+fn unset_keys(object: &mut JsonObject, keys: &[String]) {
     let Some((last, parents)) = keys.split_last() else {
         return;
     };
@@ -261,6 +324,43 @@ mod tests {
         assert_eq!(get(&o, "a.b"), Some(&json!(2)));
         unset(&mut o, "a.b");
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn field_paths_parsed_once_behave_as_paths_parsed_per_call() {
+        let input = obj(json!({"a.b": 1, "a": {"c": [1, {"d": 2}]}, "n": 1}));
+        for name in [
+            "a.b",
+            "a.c[1].d",
+            "a.x",
+            "n",
+            "n.x",
+            "list[2]",
+            "e[\"f.g\"]",
+            "z",
+        ] {
+            for dot_notation in [true, false] {
+                let path = FieldPath::new(name, dot_notation);
+                assert_eq!(
+                    path.read(&input),
+                    read(&input, name, dot_notation),
+                    "{name}"
+                );
+                let (mut by_path, mut by_name) = (input.clone(), input.clone());
+                path.write(&mut by_path, json!(9));
+                write(&mut by_name, name, json!(9), dot_notation);
+                assert_eq!(by_path, by_name, "{name}");
+                let (mut by_path, mut by_name) = (input.clone(), input.clone());
+                path.unset(&mut by_path);
+                match dot_notation {
+                    true => unset(&mut by_name, name),
+                    false => {
+                        by_name.shift_remove(name);
+                    }
+                }
+                assert_eq!(by_path, by_name, "{name}");
+            }
+        }
     }
 
     #[test]

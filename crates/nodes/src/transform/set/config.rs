@@ -1,9 +1,14 @@
 //! Edit Fields parameters, parsed once per workflow into a typed [`SetConfig`]. Three parameter
 //! shapes exist: v1/v2 typed value lists, v3.0–3.2 `fields.values`, and ≥3.3 `assignments`.
+//! Field names and field lists written literally are parsed into paths here, and literal
+//! values converted to their type here, rather than once per item.
 
+use crate::util::fields::split_field_list;
 use crate::util::params::{unsupported, Reader};
+use crate::util::path::FieldPath;
 use crate::util::types::FieldType;
 use sluice_engine::{NodeError, Param};
+use sluice_expr::json_js;
 use sluice_model::Value;
 
 /// What the node writes into each item.
@@ -16,11 +21,68 @@ pub(super) enum Content {
 
 /// One field to set.
 pub(super) struct Field {
-    pub name: Param,
+    pub name: FieldName,
     pub value: Param,
+    /// `value` converted to `kind` once, when it is a literal that converts.
+    pub converted_value: Option<Value>,
     pub kind: Kind,
     /// Where `value` sits, for error messages.
     pub value_path: String,
+}
+
+/// A field name: parsed once when written literally, else resolved per item.
+pub(super) enum FieldName {
+    Fixed(FieldPath),
+    PerItem(Param),
+}
+
+/// A list of field names (`includeFields`, `excludeFields`): parsed once when written
+/// literally, else resolved per item.
+pub(super) enum FieldList {
+    Fixed(Vec<FieldPath>),
+    PerItem(Param),
+}
+
+impl FieldList {
+    fn new(list: &Param, dot_notation: bool) -> Self {
+        match list.literal() {
+            Some(names) => FieldList::Fixed(
+                split_field_list(names)
+                    .iter()
+                    .map(|name| FieldPath::new(name, dot_notation))
+                    .collect(),
+            ),
+            None => FieldList::PerItem(list.clone()),
+        }
+    }
+}
+
+impl Field {
+    fn new(name: &Param, value: &Param, kind: Kind, value_path: String, config: Options) -> Self {
+        Field {
+            name: match name.literal() {
+                Some(name) => FieldName::Fixed(FieldPath::new(
+                    &json_js::to_js_string(name),
+                    config.dot_notation,
+                )),
+                None => FieldName::PerItem(name.clone()),
+            },
+            converted_value: value.literal().and_then(|v| {
+                kind.convert(v.clone(), config.ignore_conversion_errors)
+                    .ok()
+            }),
+            value: value.clone(),
+            kind,
+            value_path,
+        }
+    }
+}
+
+/// The options that shape how fields are parsed.
+#[derive(Clone, Copy)]
+struct Options {
+    dot_notation: bool,
+    ignore_conversion_errors: bool,
 }
 
 /// How a field's value is treated before it is written.
@@ -36,6 +98,37 @@ pub(super) enum Kind {
     Typed(FieldType),
 }
 
+/// A value that does not convert to its field's type.
+pub(super) struct NotConverted {
+    pub original: Value,
+    pub expected: FieldType,
+}
+
+impl Kind {
+    /// `value` converted; a value that does not convert to a v3 field's type is an error, or
+    /// kept as it is when `ignore_errors`.
+    pub fn convert(self, value: Value, ignore_errors: bool) -> Result<Value, NotConverted> {
+        match self {
+            Kind::AsIs => Ok(value),
+            Kind::Truthy => Ok(Value::Bool(json_js::truthy(&value))),
+            Kind::NumberCast => Ok(match value {
+                Value::Number(n) => Value::Number(n),
+                Value::String(s) => {
+                    json_js::parse_number(&s).map_or(Value::Null, json_js::number_to_json)
+                }
+                Value::Bool(b) => Value::from(u8::from(b)),
+                Value::Null => Value::from(0),
+                _ => Value::Null,
+            }),
+            Kind::Typed(expected) => match expected.convert(value) {
+                Ok(value) => Ok(value),
+                Err(original) if ignore_errors => Ok(original),
+                Err(original) => Err(NotConverted { original, expected }),
+            },
+        }
+    }
+}
+
 /// A v3 type name (`string`, or v3.0–3.2 `stringValue`) as a [`FieldType`].
 fn field_type(value: &str, path: &str) -> Result<FieldType, NodeError> {
     FieldType::from_name(value.trim_end_matches("Value")).ok_or_else(|| unsupported(path, value))
@@ -46,9 +139,9 @@ pub(super) enum Base {
     Nothing,
     Everything,
     /// Only these fields (`includeFields`, comma list, may be an expression).
-    Selected(Param),
+    Selected(FieldList),
     /// Everything but these fields (`excludeFields`).
-    Except(Param),
+    Except(FieldList),
 }
 
 pub(super) struct SetConfig {
@@ -67,8 +160,12 @@ impl SetConfig {
         let dot_notation = r.bool_or("options.dotNotation", true)?;
         if version < 3.0 {
             let keep_only_set = r.bool_or("keepOnlySet", false)?;
+            let options = Options {
+                dot_notation,
+                ignore_conversion_errors: false,
+            };
             return Ok(SetConfig {
-                content: Content::Fields(legacy_fields(version, params)),
+                content: Content::Fields(legacy_fields(version, params, options)),
                 base: if keep_only_set {
                     Base::Nothing
                 } else {
@@ -80,9 +177,13 @@ impl SetConfig {
                 duplicates: 0,
             });
         }
+        let options = Options {
+            dot_notation,
+            ignore_conversion_errors: r.bool_or("options.ignoreConversionErrors", false)?,
+        };
         let content = match r.str_or("mode", "manual")? {
-            "manual" if version >= 3.3 => Content::Fields(assignments(params)?),
-            "manual" => Content::Fields(fields_v3(params)?),
+            "manual" if version >= 3.3 => Content::Fields(assignments(params, options)?),
+            "manual" => Content::Fields(fields_v3(params, options)?),
             "raw" => Content::Json(params.at("jsonOutput").clone()),
             other => return Err(unsupported("mode", other)),
         };
@@ -92,8 +193,10 @@ impl SetConfig {
             true => match r.str_or("include", "all")? {
                 "all" => Base::Everything,
                 "none" if version < 3.3 => Base::Nothing,
-                "selected" => Base::Selected(params.at("includeFields").clone()),
-                "except" => Base::Except(params.at("excludeFields").clone()),
+                "selected" => {
+                    Base::Selected(FieldList::new(params.at("includeFields"), dot_notation))
+                }
+                "except" => Base::Except(FieldList::new(params.at("excludeFields"), dot_notation)),
                 other => return Err(unsupported("include", other)),
             },
         };
@@ -110,7 +213,7 @@ impl SetConfig {
             content,
             base,
             dot_notation,
-            ignore_conversion_errors: r.bool_or("options.ignoreConversionErrors", false)?,
+            ignore_conversion_errors: options.ignore_conversion_errors,
             keep_binary,
             duplicates,
         })
@@ -120,7 +223,7 @@ impl SetConfig {
 /// v1/v2: `values.{boolean,number,string}[{name, value}]`, applied in that type order. A
 /// field the editor left at its defaults is stored without them: the name is then
 /// `propertyName` and the value `false`, `0` or `""`.
-fn legacy_fields(version: f64, params: &Param) -> Vec<Field> {
+fn legacy_fields(version: f64, params: &Param, options: Options) -> Vec<Field> {
     let number_kind = if version >= 2.0 {
         Kind::NumberCast
     } else {
@@ -142,21 +245,22 @@ fn legacy_fields(version: f64, params: &Param) -> Vec<Field> {
                 .elements()
                 .iter()
                 .enumerate()
-                .map(move |(i, entry)| Field {
-                    name: entry.path("name").unwrap_or(&default_name).clone(),
-                    value: entry
-                        .path("value")
-                        .cloned()
-                        .unwrap_or_else(|| Param::Literal(default_value.clone())),
-                    kind,
-                    value_path: format!("values.{list}[{i}].value"),
+                .map(move |(i, entry)| {
+                    let default_value = Param::Literal(default_value.clone());
+                    Field::new(
+                        entry.path("name").unwrap_or(&default_name),
+                        entry.path("value").unwrap_or(&default_value),
+                        kind,
+                        format!("values.{list}[{i}].value"),
+                        options,
+                    )
                 })
         })
         .collect()
 }
 
 /// v3.0–3.2: `fields.values[{name, type, stringValue|numberValue|...}]` (type defaults to string).
-fn fields_v3(params: &Param) -> Result<Vec<Field>, NodeError> {
+fn fields_v3(params: &Param, options: Options) -> Result<Vec<Field>, NodeError> {
     params
         .at("fields.values")
         .elements()
@@ -167,18 +271,19 @@ fn fields_v3(params: &Param) -> Result<Vec<Field>, NodeError> {
             let type_name = Reader::fixed(entry).str_or("type", "stringValue")?;
             let kind = field_type(type_name, &type_path)?;
             let key = format!("{}Value", kind.name());
-            Ok(Field {
-                name: entry.at("name").clone(),
-                value: entry.at(&key).clone(),
-                kind: Kind::Typed(kind),
-                value_path: format!("fields.values[{i}].{key}"),
-            })
+            Ok(Field::new(
+                entry.at("name"),
+                entry.at(&key),
+                Kind::Typed(kind),
+                format!("fields.values[{i}].{key}"),
+                options,
+            ))
         })
         .collect()
 }
 
 /// ≥3.3: `assignments.assignments[{name, value, type}]`.
-fn assignments(params: &Param) -> Result<Vec<Field>, NodeError> {
+fn assignments(params: &Param, options: Options) -> Result<Vec<Field>, NodeError> {
     params
         .at("assignments.assignments")
         .elements()
@@ -187,12 +292,13 @@ fn assignments(params: &Param) -> Result<Vec<Field>, NodeError> {
         .map(|(i, entry)| {
             let type_path = format!("assignments.assignments[{i}].type");
             let kind = field_type(Reader::fixed(entry).str_or("type", "string")?, &type_path)?;
-            Ok(Field {
-                name: entry.at("name").clone(),
-                value: entry.at("value").clone(),
-                kind: Kind::Typed(kind),
-                value_path: format!("assignments.assignments[{i}].value"),
-            })
+            Ok(Field::new(
+                entry.at("name"),
+                entry.at("value"),
+                Kind::Typed(kind),
+                format!("assignments.assignments[{i}].value"),
+                options,
+            ))
         })
         .collect()
 }

@@ -6,12 +6,13 @@
 mod config;
 
 use crate::util::fields::split_field_list;
-use crate::util::path;
+use crate::util::path::{self, FieldPath};
 use sluice_expr::json_js;
 
-use config::{Base, Content, Field, Kind, SetConfig};
+use config::{Base, Content, Field, FieldList, FieldName, SetConfig};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
+use std::borrow::Cow;
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.set",
@@ -53,9 +54,20 @@ impl Set {
         match &config.content {
             Content::Fields(fields) => {
                 for field in fields {
-                    let name = json_js::to_js_string(&ctx.resolve(&field.name, i)?);
-                    let value = self.convert(field, &name, ctx.resolve(&field.value, i)?, i)?;
-                    path::write(&mut json, &name, value, config.dot_notation);
+                    let resolved_name;
+                    let name = match &field.name {
+                        FieldName::Fixed(path) => path,
+                        FieldName::PerItem(param) => {
+                            let name = json_js::to_js_string(&ctx.resolve(param, i)?);
+                            resolved_name = FieldPath::new(&name, config.dot_notation);
+                            &resolved_name
+                        }
+                    };
+                    let value = match &field.converted_value {
+                        Some(value) => value.clone(),
+                        None => self.convert(field, name, ctx.resolve(&field.value, i)?, i)?,
+                    };
+                    name.write(&mut json, value);
                 }
             }
             Content::Json(param) => {
@@ -78,65 +90,76 @@ impl Set {
         i: usize,
         input: &JsonObject,
     ) -> Result<JsonObject, NodeError> {
-        let dot = self.config.dot_notation;
+        // Room for the fields the node adds: a map grown by one insert would double its capacity.
+        let added = match &self.config.content {
+            Content::Fields(fields) => fields.len(),
+            Content::Json(_) => 0,
+        };
+        let copy = || {
+            let mut json = JsonObject::with_capacity(input.len() + added);
+            json.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
+            json
+        };
         Ok(match &self.config.base {
-            Base::Nothing => JsonObject::new(),
-            Base::Everything => input.clone(),
+            Base::Nothing => JsonObject::with_capacity(added),
+            Base::Everything => copy(),
             Base::Selected(fields) => {
                 let mut json = JsonObject::new();
-                for name in split_field_list(&ctx.resolve(fields, i)?) {
-                    if let Some(value) = path::read(input, &name, dot) {
-                        path::write(&mut json, &name, value.clone(), dot);
+                for name in self.field_list(ctx, i, fields)?.iter() {
+                    if let Some(value) = name.read(input) {
+                        name.write(&mut json, value.clone());
                     }
                 }
                 json
             }
             Base::Except(fields) => {
-                let mut json = input.clone();
-                for name in split_field_list(&ctx.resolve(fields, i)?) {
-                    match dot {
-                        true => path::unset(&mut json, &name),
-                        false => {
-                            json.shift_remove(&name);
-                        }
-                    }
+                let mut json = copy();
+                for name in self.field_list(ctx, i, fields)?.iter() {
+                    name.unset(&mut json);
                 }
                 json
             }
         })
     }
 
+    /// The names of a field list, for item `i`.
+    fn field_list<'a>(
+        &self,
+        ctx: &ExecuteContext<'_>,
+        i: usize,
+        fields: &'a FieldList,
+    ) -> Result<Cow<'a, [FieldPath]>, NodeError> {
+        Ok(match fields {
+            FieldList::Fixed(names) => Cow::Borrowed(names),
+            FieldList::PerItem(param) => Cow::Owned(
+                split_field_list(&ctx.resolve(param, i)?)
+                    .iter()
+                    .map(|name| FieldPath::new(name, self.config.dot_notation))
+                    .collect(),
+            ),
+        })
+    }
+
     fn convert(
         &self,
         field: &Field,
-        name: &str,
+        name: &FieldPath,
         value: Value,
         i: usize,
     ) -> Result<Value, NodeError> {
-        match field.kind {
-            Kind::AsIs => Ok(value),
-            Kind::Truthy => Ok(Value::Bool(json_js::truthy(&value))),
-            Kind::NumberCast => Ok(match value {
-                Value::Number(n) => Value::Number(n),
-                Value::String(s) => {
-                    json_js::parse_number(&s).map_or(Value::Null, json_js::number_to_json)
-                }
-                Value::Bool(b) => Value::from(u8::from(b)),
-                Value::Null => Value::from(0),
-                _ => Value::Null,
-            }),
-            Kind::Typed(kind) => match kind.convert(value) {
-                Ok(value) => Ok(value),
-                Err(original) if self.config.ignore_conversion_errors => Ok(original),
-                Err(original) => Err(NodeError::new(format!(
-                    "'{name}' expects a {} but we got '{}' [item {i}]",
-                    kind.name(),
-                    json_js::to_js_string(&original)
+        field
+            .kind
+            .convert(value, self.config.ignore_conversion_errors)
+            .map_err(|e| {
+                NodeError::new(format!(
+                    "'{}' expects a {} but we got '{}' [item {i}]",
+                    name.name(),
+                    e.expected.name(),
+                    json_js::to_js_string(&e.original)
                 ))
                 .with_parameter(field.value_path.clone())
-                .with_item(i)),
-            },
-        }
+                .with_item(i)
+            })
     }
 }
 
