@@ -12,38 +12,14 @@
 //!   RTF outputs are compared byte for byte and match.
 //! - `Write To File ODS` output is not compared by n8n either (it differs on every run).
 
-use std::path::Path;
-use std::process::Command;
+mod support;
 
 #[test]
 fn n8n_file_fixtures_pass() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/n8n-file-fixtures");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} does not exist", dir.display());
-        return;
+    if let Some(summary) = support::judge_shared_fixtures("n8n-file-fixtures") {
+        assert!(
+            summary.starts_with("13 passed"),
+            "every workflow must be judged: {summary}"
+        );
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .arg("test")
-        .arg(&dir)
-        .output()
-        .expect("sluice test runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let summary = text.lines().last().unwrap_or_default();
-    eprintln!("n8n file fixtures: {summary}");
-    let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL ")).collect();
-    assert!(
-        failed.is_empty(),
-        "{} fixture(s) failed:\n{}",
-        failed.len(),
-        failed.join("\n")
-    );
-    assert!(
-        summary.starts_with("13 passed"),
-        "every workflow must be judged: {summary}"
-    );
-    assert!(
-        out.status.success(),
-        "sluice test exited with {}",
-        out.status
-    );
 }

@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::retry::{replay_dead_job, Replayed};
+use crate::retry::{self, replay_dead_job, Replayed};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -49,14 +49,14 @@ pub fn dead_job_json(job: &DeadJob) -> Value {
     })
 }
 
-/// Replay every dead-lettered job (see [`replay_dead_job`]).
+/// Replay every dead-lettered job (see [`replay_dead_job`]), reading the queue once.
 pub async fn replay_every_dead_job(
     store: &Store,
     queue: &dyn Queue,
 ) -> Result<Vec<Replayed>, String> {
     let mut replayed = Vec::new();
     for job in queue.dead_jobs().await.map_err(|e| e.to_string())? {
-        replayed.extend(replay_dead_job(store, queue, &job.id).await?);
+        replayed.extend(retry::replay(store, queue, &job).await?);
     }
     Ok(replayed)
 }

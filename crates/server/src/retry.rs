@@ -20,7 +20,7 @@ use crate::queued::{submit, JobPayload};
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 use sluice_engine::RunOutcome;
-use sluice_queue::{NewJob, Priority, Queue};
+use sluice_queue::{DeadJob, NewJob, Priority, Queue};
 use sluice_store::{NewExecution, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,9 +165,19 @@ pub async fn replay_dead_job(
     id: &str,
 ) -> Result<Option<Replayed>, String> {
     let dead_jobs = queue.dead_jobs().await.map_err(|e| e.to_string())?;
-    let Some(dead) = dead_jobs.into_iter().find(|job| job.id == id) else {
-        return Ok(None);
-    };
+    match dead_jobs.iter().find(|job| job.id == id) {
+        Some(dead) => replay(store, queue, dead).await,
+        None => Ok(None),
+    }
+}
+
+/// [`replay_dead_job`] for a job read from the dead-letter queue.
+pub(crate) async fn replay(
+    store: &Store,
+    queue: &dyn Queue,
+    dead: &DeadJob,
+) -> Result<Option<Replayed>, String> {
+    let id = dead.id.as_str();
     let ended = match id.parse::<i64>() {
         Ok(execution) => store
             .get_execution(execution, true)

@@ -11,6 +11,40 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// `sluice test` over the shared fixture folder `name` (beside the repository): asserts that no
+/// fixture failed and the command succeeded, and returns its summary line; `None` (the test is
+/// skipped) when the folder is absent.
+pub fn judge_shared_fixtures(name: &str) -> Option<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(name);
+    if !dir.is_dir() {
+        eprintln!("skipped: {} does not exist", dir.display());
+        return None;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("test")
+        .arg(&dir)
+        .output()
+        .expect("sluice test runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let summary = text.lines().last().unwrap_or_default().to_string();
+    eprintln!("{name}: {summary}");
+    let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    assert!(
+        failed.is_empty(),
+        "{} fixture(s) failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+    assert!(
+        out.status.success(),
+        "sluice test exited with {}",
+        out.status
+    );
+    Some(summary)
+}
+
 pub fn sluice(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
     cmd.env("SLUICE_DATA_DIR", dir).env_remove("DB_TYPE");

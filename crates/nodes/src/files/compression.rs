@@ -1,8 +1,9 @@
 //! Compression (`compression` v1, v1.1): `compress` packs binary properties into one zip file
 //! or gzips each; `decompress` unpacks zip and gzip files into properties `<outputPrefix><n>`.
 
-use crate::files::{per_item, text_param};
+use crate::files::per_item;
 use crate::util::binary;
+use crate::util::params::text_param;
 use crate::util::params::Reader;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;

@@ -5,8 +5,9 @@
 use crate::files::extract_from_file::single_byte;
 use crate::files::table::{self, TableFormat, WriteOptions};
 use crate::files::{encoding, ical};
-use crate::files::{file_item, flag_param, per_item, text_param};
+use crate::files::{file_item, flag_param, per_item};
 use crate::util::binary;
+use crate::util::params::text_param;
 use crate::util::params::{unsupported, Reader};
 use crate::util::path;
 use base64::Engine;

@@ -4,8 +4,9 @@
 //! Binary File (`writeBinaryFile`). Files are copied into the binary data store and back as
 //! streams, never read whole.
 
-use crate::files::{flag_param, io_error, per_item, text_param};
+use crate::files::{flag_param, io_error, per_item};
 use crate::util::binary;
+use crate::util::params::text_param;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 use std::path::{Path, PathBuf};

@@ -5,8 +5,9 @@
 
 use crate::files::table::{self, CellRange, CsvOptions, ReadOptions, RowOptions, TableFormat};
 use crate::files::{encoding, ical};
-use crate::files::{flag_param, number_param, per_item, text_param};
+use crate::files::{flag_param, number_param, per_item};
 use crate::util::binary;
+use crate::util::params::text_param;
 use crate::util::params::unsupported;
 use base64::Engine;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};

@@ -18,6 +18,7 @@ mod spreadsheet_file;
 mod table;
 mod xls;
 
+use crate::util::params::text_param;
 use sluice_engine::{ExecuteContext, NodeError, NodeSpec};
 use sluice_model::{Item, JsonObject, PairedItem, Value};
 use std::sync::Arc;
@@ -51,19 +52,6 @@ fn per_item(
         }
     }
     Ok(out)
-}
-
-/// A text parameter of item `i`; `default` when absent or empty.
-fn text_param(
-    ctx: &ExecuteContext<'_>,
-    path: &str,
-    i: usize,
-    default: &str,
-) -> Result<String, NodeError> {
-    Ok(ctx
-        .param_str(path, i)?
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default.to_string()))
 }
 
 /// A switch of item `i`: `true`/`false` (or their text); `default` when absent.

@@ -3,8 +3,9 @@
 //! `jsonToBinary` writes the item's JSON (all of it, or one field) into a binary property.
 
 use crate::files::encoding;
-use crate::files::{flag_param, per_item, text_param};
+use crate::files::{flag_param, per_item};
 use crate::util::binary;
+use crate::util::params::text_param;
 use crate::util::params::Reader;
 use crate::util::path;
 use base64::Engine;

@@ -6,8 +6,9 @@
 
 use crate::files::extract_from_file::read_options;
 use crate::files::table::{self, TableFormat, WriteOptions};
-use crate::files::{file_item, flag_param, per_item, text_param};
+use crate::files::{file_item, flag_param, per_item};
 use crate::util::binary;
+use crate::util::params::text_param;
 use crate::util::params::{unsupported, Reader};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, NodeDef};

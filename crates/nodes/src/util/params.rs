@@ -107,6 +107,19 @@ impl<'a> Reader<'a> {
 }
 
 /// The error for an option value this node does not know.
+/// A text parameter resolved for item `i`; `default` when absent or empty.
+pub(crate) fn text_param(
+    ctx: &ExecuteContext<'_>,
+    path: &str,
+    i: usize,
+    default: &str,
+) -> Result<String, NodeError> {
+    Ok(ctx
+        .param_str(path, i)?
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default.to_string()))
+}
+
 pub(crate) fn unsupported(path: &str, value: &str) -> NodeError {
     NodeError::new(format!("unsupported value '{value}'")).with_parameter(path)
 }

@@ -9,6 +9,7 @@ mod format;
 pub(crate) mod parse;
 
 use crate::util::dates::{parse_value, parse_zone, Parsed};
+use crate::util::params::text_param;
 use crate::util::path::set_dotted;
 use crate::util::values::{as_number, as_text};
 use calc::{add, between, extract, round, start_of, Unit};
@@ -68,18 +69,6 @@ fn number_param(ctx: &ExecuteContext<'_>, path: &str, i: usize) -> Result<f64, N
     })
 }
 
-fn string_param(
-    ctx: &ExecuteContext<'_>,
-    path: &str,
-    i: usize,
-    default: &str,
-) -> Result<String, NodeError> {
-    Ok(ctx
-        .param_str(path, i)?
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default.to_string()))
-}
-
 fn not_a_date(path: &str, value: &Value) -> NodeError {
     NodeError::new(format!("'{}' is not a valid date", as_text(value))).with_parameter(path)
 }
@@ -101,7 +90,7 @@ fn v1_item(
     item: &Item,
 ) -> Result<Item, NodeError> {
     let value = ctx.param("value", i)?;
-    let field = string_param(ctx, "dataPropertyName", i, "data")?;
+    let field = text_param(ctx, "dataPropertyName", i, "data")?;
     let from_format = ctx
         .param_str("options.fromFormat", i)?
         .filter(|f| !f.is_empty());
@@ -120,7 +109,7 @@ fn v1_item(
                     _ => from_zone.unwrap_or(zone),
                 };
                 let out_zone = to_zone.or(*from_zone).unwrap_or(zone);
-                let to_format = string_param(ctx, "toFormat", i, "MM/DD/YYYY")?;
+                let to_format = text_param(ctx, "toFormat", i, "MM/DD/YYYY")?;
                 format::format(
                     &date.in_zone(read_zone).with_timezone(&out_zone),
                     &to_format,
@@ -223,9 +212,9 @@ fn v2_item(
                 None => Value::Null,
                 Some(date) => {
                     let pattern = if *custom {
-                        string_param(ctx, "customFormat", i, "")?
+                        text_param(ctx, "customFormat", i, "")?
                     } else {
-                        string_param(ctx, "format", i, "MM/dd/yyyy")?
+                        text_param(ctx, "format", i, "MM/dd/yyyy")?
                     };
                     let date = date.with_timezone(&option_zone(ctx, i, zone)?);
                     Value::String(format::format(&date, &pattern, Dialect::Luxon))
@@ -261,7 +250,7 @@ fn v2_item(
             Some(date) => Value::from(extract(&date, *part)),
         },
     };
-    let field = string_param(ctx, "outputFieldName", i, config.default_output_field)?;
+    let field = text_param(ctx, "outputFieldName", i, config.default_output_field)?;
     let mut out = if config.include_input_fields {
         item.clone()
     } else {
