@@ -41,6 +41,8 @@ pub struct Ctx<'a> {
     depth: u32,
     /// [`Ctx::eval`] calls in progress.
     eval_depth: u32,
+    /// Set when the evaluation tried to change item data in place (see [`Ctx::write_to_item_data`]).
+    wrote_item_data: bool,
 }
 
 /// An arrow function with the local slots it closes over.
@@ -95,7 +97,22 @@ impl<'a> Ctx<'a> {
             locals: Vec::new(),
             depth: 0,
             eval_depth: 0,
+            wrote_item_data: false,
         }
+    }
+
+    /// Stops the evaluation because it changes item data in place (`o.x = 1` where `o` is
+    /// `$json.nested`, `$json.tags.sort()`). The native evaluator borrows item data and cannot
+    /// make such a write visible through `$json` as JavaScript does, so the template runs the
+    /// chunk again in QuickJS (see [`Ctx::take_item_data_write`]).
+    pub(crate) fn write_to_item_data(&mut self) -> ExprError {
+        self.wrote_item_data = true;
+        ExprError::eval("the expression changes item data in place")
+    }
+
+    /// Whether the last evaluation stopped at a write to item data; clears the mark.
+    pub(crate) fn take_item_data_write(&mut self) -> bool {
+        std::mem::take(&mut self.wrote_item_data)
     }
 
     /// The workflow time zone (luxon's default zone).
@@ -597,8 +614,8 @@ impl<'a> Ctx<'a> {
         Ok(Flow::Normal)
     }
 
-    /// Stores `value` at an assignment target. Borrowed item data is copied first, so
-    /// expressions never change the items they read.
+    /// Stores `value` at an assignment target. Writes into borrowed item data stop the native
+    /// evaluation (see [`Ctx::write_to_item_data`]).
     fn assign_to(&mut self, target: &'a Expr, value: Val<'a>) -> Result<(), ExprError> {
         let (obj_expr, key) = match target {
             Expr::Local(name) => {
@@ -623,9 +640,7 @@ impl<'a> Ctx<'a> {
         let container = self.eval(obj_expr)?;
         let container = match container {
             Val::JsonObj(_) | Val::JsonArr(_) | Val::Item(_) => {
-                let owned = container.to_owned_container();
-                self.assign_to(obj_expr, owned.clone())?;
-                owned
+                return Err(self.write_to_item_data())
             }
             Val::Undefined | Val::Null => {
                 return Err(type_error(format!(

@@ -322,6 +322,9 @@ pub fn call_static<'a>(
                 ))
             }
             "assign" => {
+                if matches!(a0, Val::JsonObj(_) | Val::JsonArr(_) | Val::Item(_)) {
+                    return Err(ctx.write_to_item_data());
+                }
                 let mut merged = Obj(a0.entries().unwrap_or_default());
                 for src in &args[1.min(args.len())..] {
                     for (k, v) in src.entries().unwrap_or_default() {

@@ -13,18 +13,41 @@ use crate::value::Val;
 use crate::{ExprError, Scope};
 use sluice_model::Value;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// One `{{ }}` chunk, compiled.
+struct Chunk {
+    expr: Expr,
+    source: String,
+    /// The chunk compiled for QuickJS, made the first time the native evaluation stops at a
+    /// write to item data (`None` when QuickJS cannot compile it either).
+    quickjs: OnceLock<Option<JsChunk>>,
+}
+
+impl Chunk {
+    fn eval<'a>(&'a self, ctx: &mut Ctx<'a>) -> Result<Val<'a>, ExprError> {
+        match ctx.eval(&self.expr) {
+            Err(e) if ctx.take_item_data_write() => {
+                match self.quickjs.get_or_init(|| JsChunk::compile(&self.source)) {
+                    Some(js) => js.eval(ctx.scope),
+                    None => Err(e),
+                }
+            }
+            result => result,
+        }
+    }
+}
 
 enum Part {
     Text(String),
-    Code(Expr),
+    Code(Chunk),
 }
 
 enum Body {
     /// No chunks: the text itself.
     Text(String),
     /// Exactly one chunk and nothing else: the raw value.
-    Single(Expr),
+    Single(Chunk),
     /// Text and chunks: a string.
     Mixed(Vec<Part>),
 }
@@ -77,16 +100,21 @@ pub enum Engine {
 
 /// Compile one chunk: natively when possible; code the native parser rejects but QuickJS
 /// accepts runs in QuickJS; code neither accepts is a syntax error.
-fn compile_chunk(code: &str, engine: Engine) -> Result<Expr, ExprError> {
+fn compile_chunk(code: &str, engine: Engine) -> Result<Chunk, ExprError> {
     let quickjs = || JsChunk::compile(code).map(|c| Expr::Js(Arc::new(c)));
-    match engine {
+    let expr = match engine {
         Engine::QuickJs => quickjs()
             .ok_or_else(|| ExprError::Syntax(format!("QuickJS cannot compile '{}'", code.trim()))),
         Engine::Native => match parse_chunk(code) {
             Ok(expr) => Ok(expr),
             Err(native) => quickjs().ok_or(native),
         },
-    }
+    }?;
+    Ok(Chunk {
+        expr,
+        source: code.to_string(),
+        quickjs: OnceLock::new(),
+    })
 }
 
 impl Template {
@@ -136,15 +164,15 @@ impl Template {
     pub fn evaluate(&self, scope: &dyn Scope) -> Result<Value, ExprError> {
         match &*self.body {
             Body::Text(t) => Ok(Value::String(t.clone())),
-            Body::Single(e) => Ok(Ctx::new(scope).eval(e)?.to_json()),
+            Body::Single(chunk) => Ok(chunk.eval(&mut Ctx::new(scope))?.to_json()),
             Body::Mixed(parts) => {
                 let mut ctx = Ctx::new(scope);
                 let mut out = String::new();
                 for p in parts {
                     match p {
                         Part::Text(t) => out.push_str(t),
-                        Part::Code(e) => {
-                            let v = ctx.eval(e)?;
+                        Part::Code(chunk) => {
+                            let v = chunk.eval(&mut ctx)?;
                             if !v.is_nullish() {
                                 out.push_str(&v.to_primitive(true).to_str());
                             }
@@ -160,7 +188,7 @@ impl Template {
     /// a JSON value.
     pub fn evaluate_truthy(&self, scope: &dyn Scope) -> Result<bool, ExprError> {
         match &*self.body {
-            Body::Single(e) => Ok(Ctx::new(scope).eval(e)?.truthy()),
+            Body::Single(chunk) => Ok(chunk.eval(&mut Ctx::new(scope))?.truthy()),
             _ => Ok(Val::from_owned_json(self.evaluate(scope)?).truthy()),
         }
     }

@@ -223,15 +223,6 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// A created (mutable) copy of a borrowed object or array; others unchanged.
-    pub fn to_owned_container(&self) -> Val<'a> {
-        match self {
-            Val::JsonObj(_) | Val::Item(_) => new_obj(Obj(self.entries().expect("object entries"))),
-            Val::JsonArr(_) => new_arr(self.list().expect("array elements")),
-            other => other.clone(),
-        }
-    }
-
     pub fn truthy(&self) -> bool {
         match self {
             Val::Undefined | Val::Null => false,

@@ -2,7 +2,8 @@
 //! answered (a value or an error) quickly, without a panic.
 mod common;
 use common::*;
-use sluice_expr::Template;
+use serde_json::json;
+use sluice_expr::{Engine, Template};
 use std::time::{Duration, Instant};
 
 fn answered_quickly(source: &str) {
@@ -24,4 +25,39 @@ fn a_number_followed_by_a_non_ascii_letter_is_a_syntax_error() {
     answered_quickly("{{n={{ [[,21,[3\u{51b}ll]],undul $to\0\u{14}O()l]],] } }}");
     let error = Template::parse("{{ 3\u{51b} }}").unwrap_err().to_string();
     assert!(error.contains("invalid number '3\u{51b}'"), "{error}");
+}
+
+/// Found by `expression_differential`: a write through a local that holds item data must be seen
+/// through `$json` as in JavaScript. Such chunks run in QuickJS; a chunk that only writes to
+/// objects and arrays it created stays native.
+#[test]
+fn writes_to_item_data_are_seen_through_json_as_in_javascript() {
+    let scope = TestScope::new(sample());
+    for (source, expected) in [
+        (
+            "{{ (() => { const o = $json.nested; o.added = 1; return $json.nested; })() }}",
+            json!({"deep": {"value": 1}, "added": 1}),
+        ),
+        (
+            "{{ (() => { $json.nums.sort(); return $json.nums; })() }}",
+            json!([1, 2, 3]),
+        ),
+        ("{{ $json.tags.push('d') && $json.tags.length }}", json!(4)),
+        (
+            "{{ Object.assign($json.nested, {x: 2}) && $json.nested.x }}",
+            json!(2),
+        ),
+        (
+            "{{ (() => { const a = [3, 1]; a.sort(); a.push(0); return a; })() }}",
+            json!([1, 3, 0]),
+        ),
+    ] {
+        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
+        let quickjs = Template::parse_with(source, Engine::QuickJs)
+            .unwrap()
+            .evaluate(&scope)
+            .unwrap();
+        assert_eq!(native, expected, "{source}");
+        assert_eq!(quickjs, expected, "{source}");
+    }
 }

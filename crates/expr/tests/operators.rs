@@ -169,9 +169,18 @@ fn arrow_functions_and_blocks() {
         ("(() => { let i = 0; i++; ++i; return i; })()", json!(2)),
         ("(x => y => x + y)(1)(2)", json!(3)),
     ]);
-    // The item itself is never changed by an expression.
+    // A write through a local is seen through `$json` within the evaluation, as in JavaScript,
+    // but the item itself is never changed by an expression.
+    let scope = TestScope::new(sample());
     assert_eq!(
-        eval("{{ (() => { const o = $json.nested; o.added = 1; return $json.nested; })() }}"),
+        eval_in(
+            &scope,
+            "{{ (() => { const o = $json.nested; o.added = 1; return $json.nested; })() }}"
+        ),
+        json!({"deep": {"value": 1}, "added": 1})
+    );
+    assert_eq!(
+        eval_in(&scope, "{{ $json.nested }}"),
         json!({"deep": {"value": 1}})
     );
 }

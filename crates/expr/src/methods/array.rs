@@ -137,27 +137,32 @@ fn merge_objects<'a>(base: &Val<'a>, other: &Val<'a>) -> Val<'a> {
     new_obj(obj)
 }
 
+/// Methods that change the array they are called on.
+const IN_PLACE: [&str; 8] = [
+    "reverse", "sort", "push", "unshift", "pop", "shift", "splice", "fill",
+];
+
 pub fn call<'a>(
     ctx: &mut Ctx<'a>,
     recv: &Val<'a>,
     name: &str,
     args: &[Val<'a>],
 ) -> Result<Option<Val<'a>>, ExprError> {
+    if IN_PLACE.contains(&name) && !matches!(recv, Val::Arr(_)) {
+        return Err(ctx.write_to_item_data());
+    }
     let items = recv.list().expect("array receiver");
     let len = items.len();
     let f = arg(args, 0);
     let callback = |ctx: &mut Ctx<'a>, v: &Val<'a>, i: usize| {
         ctx.call_value(&f, vec![v.clone(), Val::Num(i as f64), recv.clone()])
     };
-    // Writes a mutated array back when the receiver was created by the expression.
+    // Writes a mutated array back (only arrays the expression created get here, see IN_PLACE).
     let store = |new: Vec<Val<'a>>| -> Val<'a> {
-        match recv {
-            Val::Arr(a) => {
-                *a.borrow_mut() = new;
-                recv.clone()
-            }
-            _ => new_arr(new),
+        if let Val::Arr(a) = recv {
+            *a.borrow_mut() = new;
         }
+        recv.clone()
     };
     Ok(Some(match name {
         "join" => {
