@@ -152,7 +152,7 @@ impl Runner<'_> {
             futures_util::pin_mut!(sink);
             sink.send(bytes::Bytes::from(data)).await?;
             sink.finish().await?;
-            return Ok(self.pair(&prepared.pairing, Vec::new()));
+            return Ok(self.pair(prepared.pairing, Vec::new()));
         }
         let mut rows = Vec::new();
         for (statement, params) in &prepared.statements {
@@ -160,10 +160,10 @@ impl Runner<'_> {
                 params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
             rows.extend(self.client.query(statement, &params).await?);
         }
-        Ok(self.pair(&prepared.pairing, rows))
+        Ok(self.pair(prepared.pairing, rows))
     }
 
-    fn pair(&self, pairing: &Pairing, rows: Vec<Row>) -> Vec<Item> {
+    fn pair(&self, pairing: Pairing, rows: Vec<Row>) -> Vec<Item> {
         let item = |json: JsonObject, items: &[usize]| {
             let mut item = Item::new(json);
             item.paired_item = items.iter().map(|i| PairedItem::new(*i)).collect();
@@ -174,13 +174,13 @@ impl Runner<'_> {
                 index,
                 success_when_empty,
             } => {
-                if rows.is_empty() && *success_when_empty {
+                if rows.is_empty() && success_when_empty {
                     let mut json = JsonObject::new();
                     json.insert("success".into(), Value::Bool(true));
-                    return vec![item(json, &[*index])];
+                    return vec![item(json, &[index])];
                 }
                 rows.iter()
-                    .map(|r| item(row_to_json(r, 0, self.large_numbers_as_text), &[*index]))
+                    .map(|r| item(row_to_json(r, 0, self.large_numbers_as_text), &[index]))
                     .collect()
             }
             Pairing::Positional(items) => {
@@ -192,7 +192,7 @@ impl Runner<'_> {
                         if aligned {
                             item(json, &items[r..=r])
                         } else {
-                            item(json, items)
+                            item(json, &items)
                         }
                     })
                     .collect()
@@ -210,7 +210,7 @@ impl Runner<'_> {
                 numbered.sort_by_key(|(index, _)| *index);
                 numbered.into_iter().map(|(_, item)| item).collect()
             }
-            Pairing::AsSent(items) => items.clone(),
+            Pairing::AsSent(items) => items,
         }
     }
 

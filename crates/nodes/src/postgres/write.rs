@@ -18,6 +18,7 @@ use super::TableColumns;
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_model::{Item, JsonObject, PairedItem, Value};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Most rows sent in one statement.
 const CHUNK_ROWS: usize = 2000;
@@ -28,8 +29,9 @@ const COPY_CHUNK_ROWS: usize = 50_000;
 pub(super) struct Write {
     kind: Kind,
     table: String,
-    /// Per input item: its row (`None` when it failed to resolve).
-    rows: Vec<Option<JsonObject>>,
+    /// Per input item: its row (`None` when it failed to resolve); an auto-mapped row is the
+    /// item's own JSON, shared.
+    rows: Vec<Option<Arc<JsonObject>>>,
     matching: Vec<String>,
     output_columns: Vec<String>,
     skip_on_conflict: bool,
@@ -43,15 +45,17 @@ fn item_row(
     ctx: &ExecuteContext<'_>,
     config: &Config,
     index: usize,
-) -> Result<JsonObject, NodeError> {
+) -> Result<Arc<JsonObject>, NodeError> {
     let item = &ctx.main_input()[index];
     let mut row = match &config.mapping {
-        Mapping::AutoMap => (*item.json).clone(),
-        Mapping::Fields(fields) => fields
-            .iter()
-            .map(|f| (f.clone(), item.json.get(f).cloned().unwrap_or(Value::Null)))
-            .collect(),
-        Mapping::Define(param) => match ctx.resolve(param, index)? {
+        Mapping::AutoMap => item.json.clone(),
+        Mapping::Fields(fields) => Arc::new(
+            fields
+                .iter()
+                .map(|f| (f.clone(), item.json.get(f).cloned().unwrap_or(Value::Null)))
+                .collect(),
+        ),
+        Mapping::Define(param) => Arc::new(match ctx.resolve(param, index)? {
             Value::Object(map) => map,
             // v2-2.1 `valuesToSend.values`: [{column, value}]
             Value::Array(pairs) => pairs
@@ -68,10 +72,10 @@ fn item_row(
                         .with_parameter("columns.value"),
                 )
             }
-        },
+        }),
     };
-    if config.replace_empty_strings {
-        for value in row.values_mut() {
+    if config.replace_empty_strings && row.values().any(|value| value.as_str() == Some("")) {
+        for value in Arc::make_mut(&mut row).values_mut() {
             if value.as_str() == Some("") {
                 *value = Value::Null;
             }
@@ -235,7 +239,7 @@ impl Operation for Write {
     fn unit(&self, items: &[usize]) -> Unit {
         let rows: Vec<&JsonObject> = items
             .iter()
-            .filter_map(|i| self.rows[*i].as_ref())
+            .filter_map(|i| self.rows[*i].as_deref())
             .collect();
         let columns: Vec<String> = rows
             .first()
@@ -281,9 +285,11 @@ impl Write {
             .iter()
             .filter_map(|&index| {
                 let row = self.rows[index].as_ref()?;
-                let mut item = Item::new(row.clone());
-                item.paired_item = smallvec::smallvec![PairedItem::new(index)];
-                Some(item)
+                Some(Item {
+                    json: row.clone(),
+                    binary: None,
+                    paired_item: smallvec::smallvec![PairedItem::new(index)],
+                })
             })
             .collect();
         let sql = format!(
