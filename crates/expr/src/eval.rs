@@ -6,6 +6,7 @@
 //! receiver type in [`crate::methods`]; n8n variables and JS globals live in [`crate::globals`].
 
 use crate::ast::*;
+use crate::code::CodeRun;
 use crate::globals;
 use crate::luxon::Zone;
 use crate::methods;
@@ -43,6 +44,8 @@ pub struct Ctx<'a> {
     eval_depth: u32,
     /// Set when the evaluation tried to change item data in place (see [`Ctx::write_to_item_data`]).
     wrote_item_data: bool,
+    /// The input items and logs of a Code script's run; `None` for expressions.
+    pub(crate) code: Option<Box<CodeRun<'a>>>,
 }
 
 /// An arrow function with the local slots it closes over.
@@ -98,7 +101,26 @@ impl<'a> Ctx<'a> {
             depth: 0,
             eval_depth: 0,
             wrote_item_data: false,
+            code: None,
         }
+    }
+
+    /// The current time for `new Date()`, `Date.now()` and luxon's `DateTime.now()`: the
+    /// scope's clock in expressions; in a Code script the system clock, as its JavaScript
+    /// sees it.
+    pub fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        match self.code {
+            Some(_) => chrono::Utc::now().fixed_offset(),
+            None => self.scope.now(),
+        }
+    }
+
+    /// Runs statements as a function body: the value of its `return`, else `undefined`.
+    pub(crate) fn run_body(&mut self, stmts: &'a [Stmt]) -> Result<Val<'a>, ExprError> {
+        Ok(match self.exec_block(stmts)? {
+            Flow::Return(v) => v,
+            _ => Val::Undefined,
+        })
     }
 
     /// Stops the evaluation because it changes item data in place (`o.x = 1` where `o` is
@@ -485,10 +507,7 @@ impl<'a> Ctx<'a> {
         }
         match &func.body {
             Body::Expr(e) => self.eval(e),
-            Body::Block(stmts) => Ok(match self.exec_block(stmts)? {
-                Flow::Return(v) => v,
-                _ => Val::Undefined,
-            }),
+            Body::Block(stmts) => self.run_body(stmts),
         }
     }
 
@@ -607,11 +626,88 @@ impl<'a> Ctx<'a> {
                         }
                     }
                 }
+                Stmt::For {
+                    init,
+                    cond,
+                    update,
+                    body,
+                    fresh_bindings,
+                } => {
+                    let mark = self.locals.len();
+                    let flow = self.exec_for(init.as_deref(), cond, update, body, *fresh_bindings);
+                    self.locals.truncate(mark);
+                    if let ret @ Flow::Return(_) = flow? {
+                        return Ok(ret);
+                    }
+                }
+                Stmt::While(cond, body) => loop {
+                    self.tick()?;
+                    if !self.eval(cond)?.truthy() {
+                        break;
+                    }
+                    match self.exec_block(body)? {
+                        Flow::Normal | Flow::Continue => {}
+                        Flow::Break => break,
+                        ret @ Flow::Return(_) => return Ok(ret),
+                    }
+                },
+                Stmt::Block(stmts) => match self.exec_block(stmts)? {
+                    Flow::Normal => {}
+                    flow => return Ok(flow),
+                },
+                Stmt::Throw => return Err(type_error("the script throws")),
                 Stmt::Break => return Ok(Flow::Break),
                 Stmt::Continue => return Ok(Flow::Continue),
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// A classic `for` loop; its loop variables stay on the locals for the caller to drop.
+    fn exec_for(
+        &mut self,
+        init: Option<&'a Stmt>,
+        cond: &'a Option<Expr>,
+        update: &'a Option<Expr>,
+        body: &'a [Stmt],
+        fresh_bindings: bool,
+    ) -> Result<Flow<'a>, ExprError> {
+        let mark = self.locals.len();
+        if let Some(init) = init {
+            self.exec_stmts(std::slice::from_ref(init))?;
+        }
+        loop {
+            self.tick()?;
+            if let Some(cond) = cond {
+                if !self.eval(cond)?.truthy() {
+                    return Ok(Flow::Normal);
+                }
+            }
+            match self.exec_block(body)? {
+                Flow::Normal | Flow::Continue => {}
+                Flow::Break => return Ok(Flow::Normal),
+                ret @ Flow::Return(_) => return Ok(ret),
+            }
+            if fresh_bindings {
+                // Each iteration has its own `let` bindings: closures made in this one keep
+                // their values while the next iteration starts from copies.
+                for (_, slot) in &mut self.locals[mark..] {
+                    let value = slot.borrow().clone();
+                    *slot = Rc::new(RefCell::new(value));
+                }
+            }
+            if let Some(update) = update {
+                self.eval(update)?;
+            }
+        }
+    }
+
+    /// Counts a loop iteration of a Code script against its time limit (see [`CodeRun`]).
+    fn tick(&mut self) -> Result<(), ExprError> {
+        match &mut self.code {
+            Some(run) => run.tick(),
+            None => Ok(()),
+        }
     }
 
     /// Stores `value` at an assignment target. Writes into borrowed item data stop the native
@@ -625,17 +721,19 @@ impl<'a> Ctx<'a> {
                 *slot.borrow_mut() = value;
                 return Ok(());
             }
-            Expr::Member(obj, key) => (obj, JsStr::Borrowed(key)),
-            Expr::Index(obj, key) => {
-                let k = self.eval(key)?;
-                let k = match k {
-                    Val::Num(n) => JsStr::from(js_number_to_string(n)),
-                    other => other.to_str(),
-                };
-                (obj, k)
-            }
+            Expr::Member(obj, key) => (obj, Val::Str(JsStr::Borrowed(key))),
+            Expr::Index(obj, key) => (obj, self.eval(key)?),
             // Assigning to `$json` and other built-ins has no effect.
             _ => return Ok(()),
+        };
+        // An array element by number, without going through the key's text.
+        let index = match key {
+            Val::Num(n) if n >= 0.0 && n.fract() == 0.0 && n < u32::MAX as f64 => Some(n as usize),
+            _ => None,
+        };
+        let key = move || match key {
+            Val::Num(n) => JsStr::from(js_number_to_string(n)),
+            other => other.to_str(),
         };
         let container = self.eval(obj_expr)?;
         let container = match container {
@@ -646,26 +744,32 @@ impl<'a> Ctx<'a> {
                 return Err(type_error(format!(
                     "Cannot set properties of {} (setting '{}')",
                     container.to_str(),
-                    &*key
+                    &*key()
                 )))
             }
             other => other,
         };
         match container {
-            Val::Obj(o) => o.borrow_mut().set(key, value),
+            Val::Obj(o) => o.borrow_mut().set(key(), value),
             Val::Arr(a) => {
                 let mut a = a.borrow_mut();
-                if let Ok(i) = key.parse::<usize>() {
+                let key = if index.is_some() { None } else { Some(key()) };
+                if let Some(i) = index.or_else(|| key.as_ref()?.parse::<usize>().ok()) {
                     if i >= a.len() {
                         a.resize(i + 1, Val::Undefined);
                     }
                     a[i] = value;
-                } else if &*key == "length" {
+                } else if key.as_deref() == Some("length") {
                     let n = value.to_number();
                     if n >= 0.0 && n.fract() == 0.0 {
                         a.resize(n as usize, Val::Undefined);
                     }
                 }
+            }
+            // Other values (a string, a date, ...) keep no properties: in a Code script
+            // JavaScript would store one, so the script runs in QuickJS.
+            _ if self.code.is_some() => {
+                return Err(type_error("a property the evaluator cannot store"))
             }
             _ => {}
         }

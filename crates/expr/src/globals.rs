@@ -197,7 +197,7 @@ fn datetime_static<'a>(
     name: &str,
     args: &[Val<'a>],
 ) -> Result<Option<Val<'a>>, ExprError> {
-    let now = || DateTime::from_chrono(&ctx.scope.now(), ctx.zone());
+    let now = || DateTime::from_chrono(&ctx.now(), ctx.zone());
     let text = || arg(args, 0).to_str();
     let dt = match name {
         "now" => now(),
@@ -286,7 +286,11 @@ pub fn call_static<'a>(
     let a0 = arg(args, 0);
     Ok(match g {
         Global::Math => math(name, args),
-        Global::Input => vars::input_method(ctx, name),
+        Global::Input => match crate::code::input(ctx, name, true) {
+            Some(found) => Some(found?),
+            None => vars::input_method(ctx, name),
+        },
+        Global::Console => crate::code::console(ctx, name, args),
         Global::JsonNs => match name {
             "stringify" => Some(json_stringify(args)),
             "parse" => {
@@ -402,7 +406,7 @@ pub fn call_static<'a>(
             _ => None,
         },
         Global::Date => match name {
-            "now" => Some(Val::Num(ctx.scope.now().timestamp_millis() as f64)),
+            "now" => Some(Val::Num(ctx.now().timestamp_millis() as f64)),
             "parse" => Some(Val::Num(
                 luxon::parse_js_date(&a0.to_str(), ctx.zone()).map_or(f64::NAN, |ms| ms as f64),
             )),
@@ -504,9 +508,11 @@ pub fn call_function<'a>(
                 .map_err(|e| ExprError::eval(format!("atob(): invalid base64: {e}")))?;
             str_val(bytes.into_iter().map(char::from).collect::<String>())
         }
-        Global::Date => str_val(luxon::js_date_to_string(
-            ctx.scope.now().timestamp_millis() as f64
-        )),
+        // `Date()` prints the process's local time in JavaScript.
+        Global::Date if ctx.code.is_some() => {
+            return Err(ExprError::eval("Date() in a Code script"))
+        }
+        Global::Date => str_val(luxon::js_date_to_string(ctx.now().timestamp_millis() as f64)),
         Global::RegExp => construct(ctx, g, args)?,
         other => {
             return Err(ExprError::eval(format!(
@@ -526,7 +532,7 @@ pub fn construct<'a>(
     let a0 = arg(&args, 0);
     Ok(match g {
         Global::Date => Val::Date(match (&a0, args.len()) {
-            (_, 0) => ctx.scope.now().timestamp_millis() as f64,
+            (_, 0) => ctx.now().timestamp_millis() as f64,
             (Val::Num(n), 1) => *n,
             (Val::Date(ms), 1) => *ms,
             (Val::DateTime(dt), 1) => dt.millis() as f64,
@@ -564,9 +570,7 @@ pub fn construct<'a>(
         },
         Global::Object => call_function(ctx, g, args)?,
         Global::Number | Global::String | Global::Boolean => call_function(ctx, g, args)?,
-        Global::DateTime => {
-            Val::DateTime(Rc::new(DateTime::from_chrono(&ctx.scope.now(), ctx.zone())))
-        }
+        Global::DateTime => Val::DateTime(Rc::new(DateTime::from_chrono(&ctx.now(), ctx.zone()))),
         other => {
             return Err(ExprError::eval(format!(
                 "{} is not a constructor",
