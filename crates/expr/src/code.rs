@@ -149,7 +149,7 @@ impl<'a> CodeRun<'a> {
     /// then applies its own limit and reports it).
     pub(crate) fn tick(&mut self) -> Result<(), ExprError> {
         self.ticks += 1;
-        if self.ticks % TICKS_PER_CLOCK_CHECK == 0 && Instant::now() > self.deadline {
+        if self.ticks.is_multiple_of(TICKS_PER_CLOCK_CHECK) && Instant::now() > self.deadline {
             return Err(not_native("time limit"));
         }
         Ok(())
