@@ -26,6 +26,7 @@ use crate::{ExprError, Scope};
 use serde_json::{json, Value};
 use sluice_js::{check_code, CodeMode, CodeOutput, JsError, OutputItem};
 use sluice_model::Item;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// A Code node's script, parsed once when the node is built.
@@ -85,14 +86,19 @@ impl CodeScript {
         }));
         let items = match self.mode {
             CodeMode::AllItems => {
-                let result = ctx.run_body(&self.body)?;
-                let values = match &result {
+                let values = match ctx.run_body(&self.body)? {
                     Val::Undefined | Val::Null => Vec::new(),
-                    other => other.list().unwrap_or_else(|| vec![other.clone()]),
+                    // The script's own array, if nothing else holds it: each value is dropped
+                    // once it is read, so the items it becomes can reuse its memory.
+                    Val::Arr(list) => match Rc::try_unwrap(list) {
+                        Ok(list) => list.into_inner(),
+                        Err(list) => list.borrow().clone(),
+                    },
+                    other => other.list().unwrap_or_else(|| vec![other]),
                 };
                 values
-                    .iter()
-                    .map(|v| output_item(v, None))
+                    .into_iter()
+                    .map(|v| output_item(&v, None))
                     .collect::<Result<_, _>>()?
             }
             CodeMode::EachItem => {
