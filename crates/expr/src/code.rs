@@ -134,6 +134,14 @@ fn not_native(why: &str) -> ExprError {
     ExprError::eval(format!("not native: {why}"))
 }
 
+/// Longest array or string a native run makes (16 Mi elements); longer ones are QuickJS's
+/// business, under its memory limit.
+pub(crate) const MAX_LENGTH: usize = 1 << 24;
+
+/// Loop iterations a native run may make in all; a longer run goes to QuickJS, whose memory
+/// limit the native path does not have.
+const MAX_TICKS: u64 = 50_000_000;
+
 /// Loop iterations between two looks at the clock.
 const TICKS_PER_CLOCK_CHECK: u32 = 4096;
 
@@ -147,7 +155,7 @@ pub(crate) struct CodeRun<'a> {
     item_is_json: bool,
     logs: Vec<String>,
     deadline: Instant,
-    ticks: u32,
+    ticks: u64,
 }
 
 impl<'a> CodeRun<'a> {
@@ -155,7 +163,9 @@ impl<'a> CodeRun<'a> {
     /// then applies its own limit and reports it).
     pub(crate) fn tick(&mut self) -> Result<(), ExprError> {
         self.ticks += 1;
-        if self.ticks.is_multiple_of(TICKS_PER_CLOCK_CHECK) && Instant::now() > self.deadline {
+        if self.ticks.is_multiple_of(u64::from(TICKS_PER_CLOCK_CHECK))
+            && (Instant::now() > self.deadline || self.ticks > MAX_TICKS)
+        {
             return Err(not_native("time limit"));
         }
         Ok(())

@@ -115,6 +115,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// In a Code script, refuses to make an array or string of `len` elements past
+    /// [`crate::code::MAX_LENGTH`]: QuickJS runs the script under its memory limit instead.
+    pub(crate) fn check_length(&self, len: f64) -> Result<(), ExprError> {
+        match &self.code {
+            Some(_) if len > crate::code::MAX_LENGTH as f64 => {
+                Err(type_error("a value too large for a native run"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Runs statements as a function body: the value of its `return`, else `undefined`.
     pub(crate) fn run_body(&mut self, stmts: &'a [Stmt]) -> Result<Val<'a>, ExprError> {
         Ok(match self.exec_block(stmts)? {
@@ -736,6 +747,9 @@ impl<'a> Ctx<'a> {
             other => other.to_str(),
         };
         let container = self.eval(obj_expr)?;
+        if let (Val::Arr(_), Some(i)) = (&container, index) {
+            self.check_length(i as f64)?;
+        }
         let container = match container {
             Val::JsonObj(_) | Val::JsonArr(_) | Val::Item(_) => {
                 return Err(self.write_to_item_data())
@@ -761,6 +775,7 @@ impl<'a> Ctx<'a> {
                     a[i] = value;
                 } else if key.as_deref() == Some("length") {
                     let n = value.to_number();
+                    self.check_length(n)?;
                     if n >= 0.0 && n.fract() == 0.0 {
                         a.resize(n as usize, Val::Undefined);
                     }

@@ -361,10 +361,14 @@ pub fn call_static<'a>(
             "from" => {
                 let items = match &a0 {
                     Val::Str(s) => s.chars().map(|c| str_val(c.to_string())).collect(),
-                    v => v.list().unwrap_or_else(|| {
-                        let n = v.own("length").map_or(0.0, |l| l.to_number());
-                        vec![Val::Undefined; n.max(0.0) as usize]
-                    }),
+                    v => match v.list() {
+                        Some(list) => list,
+                        None => {
+                            let n = v.own("length").map_or(0.0, |l| l.to_number());
+                            ctx.check_length(n)?;
+                            vec![Val::Undefined; n.max(0.0) as usize]
+                        }
+                    },
                 };
                 let f = arg(args, 1);
                 let items = if matches!(f, Val::Undefined) {
@@ -565,7 +569,10 @@ pub fn construct<'a>(
             Val::Regex(Arc::new(re))
         }
         Global::Array => match (&a0, args.len()) {
-            (Val::Num(n), 1) => new_arr(vec![Val::Undefined; n.max(0.0) as usize]),
+            (Val::Num(n), 1) => {
+                ctx.check_length(*n)?;
+                new_arr(vec![Val::Undefined; n.max(0.0) as usize])
+            }
             _ => new_arr(args),
         },
         Global::Object => call_function(ctx, g, args)?,

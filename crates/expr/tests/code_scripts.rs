@@ -216,6 +216,11 @@ fn runs_the_native_path_cannot_finish_stop_without_effect() {
         "if (items.length > 2) throw new Error('too many');\nreturn [];",
         // Keys JavaScript orders first.
         "return [{json: {b: 1, 2: 'two'}}];",
+        // Values past what a native run makes (QuickJS has the memory limit).
+        "const a = new Array(1e9);\nreturn [];",
+        "const a = [];\na[1e9] = 1;\nreturn [];",
+        "return [{json: {s: 'ab'.repeat(1e9)}}];",
+        "return Array.from({length: 1e9}, (_, i) => ({json: {i}}));",
         // An array per item.
         "return [];",
     ] {
@@ -320,4 +325,20 @@ proptest! {
             prop_assert_eq!(items(&native), items(&quickjs), "{}", code);
         }
     }
+}
+
+#[test]
+fn most_generated_scripts_run_natively() {
+    use proptest::strategy::ValueTree;
+    // The generator's scripts are plain code: the native path must finish most of them, or
+    // the comparison above would test little.
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut native_runs = 0;
+    for _ in 0..100 {
+        let (code, mode) = script().new_tree(&mut runner).unwrap().current();
+        let input = input_items().new_tree(&mut runner).unwrap().current();
+        let script = CodeScript::parse(&code, mode, false).expect("in the native subset");
+        native_runs += usize::from(native(&script, &input).is_ok());
+    }
+    assert!(native_runs >= 80, "{native_runs} of 100 ran natively");
 }
