@@ -535,6 +535,10 @@ pub fn construct<'a>(
 ) -> Result<Val<'a>, ExprError> {
     let a0 = arg(&args, 0);
     Ok(match g {
+        // Text and positional parts are read in the process's local time zone in JavaScript.
+        Global::Date if ctx.code.is_some() && (args.len() > 1 || matches!(a0, Val::Str(_))) => {
+            return Err(ExprError::eval("new Date() of local time in a Code script"))
+        }
         Global::Date => Val::Date(match (&a0, args.len()) {
             (_, 0) => ctx.now().timestamp_millis() as f64,
             (Val::Num(n), 1) => *n,

@@ -85,7 +85,6 @@ const SCRIPT_GLOBALS: &[&str] = &[
     "String",
     "Boolean",
     "Date",
-    "DateTime",
     "RegExp",
     "parseInt",
     "parseFloat",

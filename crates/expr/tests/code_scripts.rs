@@ -137,6 +137,7 @@ const ALL_ITEMS: &[&str] = &[
     "return {json: {s: JSON.stringify(items[0].json), p: JSON.parse('{\"a\":[1,2]}')}};",
     "console.log('count', items.length, {a: 1}, [1, 'x']);\nconsole.log(`first ${$json.id}`);\nreturn [];",
     "return null;",
+    "const d = new Date(Date.UTC(2024, 1, 29, 12));\nreturn [{json: {iso: d.toISOString(), ms: d.getTime(), y: d.getUTCFullYear(), day: $now.startOf('day').toISO() === $today.toISO()}}];",
     "if ($json.id === 1)\n  return [{json: {one: true}}]\nreturn [{json: {one: false}}]",
 ];
 
@@ -190,6 +191,7 @@ fn scripts_outside_the_subset_are_refused() {
         "return [{json: {env: $env.HOME}}];",
         "return $items();",
         "return [{json: {e: $execution.id}}];",
+        "return [{json: {t: DateTime.now().toISO()}}];",
         "return this;",
         "const total = 1;\nfor (const item of items) { item: total; }\nreturn [];",
     ] {
@@ -210,6 +212,8 @@ fn runs_the_native_path_cannot_finish_stop_without_effect() {
         // n8n's extension methods are not JavaScript's.
         "return [{json: {s: 'abc'.toTitleCase()}}];",
         "return [{json: {s: [1, 2].sum()}}];",
+        // n8n's `plus(1, 'day')` is luxon's `plus(1)` (a millisecond) in JavaScript.
+        "return [{json: {d: $now.plus(1, 'day').toISO()}}];",
         // A TypeError in JavaScript.
         "return [{json: {n: items[3].json.customer.name}}];",
         // Throwing.
@@ -221,6 +225,9 @@ fn runs_the_native_path_cannot_finish_stop_without_effect() {
         "const a = [];\na[1e9] = 1;\nreturn [];",
         "return [{json: {s: 'ab'.repeat(1e9)}}];",
         "return Array.from({length: 1e9}, (_, i) => ({json: {i}}));",
+        // Dates in the process's local time zone.
+        "return [{json: {d: new Date('2024-01-01T10:00').getTime()}}];",
+        "return [{json: {d: new Date(2024, 0, 1).getTime()}}];",
         // An array per item.
         "return [];",
     ] {
