@@ -70,6 +70,14 @@ impl CodeScript {
     ) -> Result<CodeOutput, ExprError> {
         let first = scope_at(0);
         let count = first.input_items().len();
+        // Input objects with array-index keys: JavaScript lists those first.
+        if first
+            .input_items()
+            .iter()
+            .any(|item| item.json.keys().any(|k| is_index(k)))
+        {
+            return Err(not_native("an input key JavaScript orders first"));
+        }
         let mut scopes = vec![first];
         if self.mode == CodeMode::EachItem {
             scopes.extend((1..count).map(&scope_at));
@@ -83,6 +91,7 @@ impl CodeScript {
             logs: Vec::new(),
             deadline: Instant::now() + time_limit,
             ticks: 0,
+            walked: Vec::new(),
         }));
         let items = match self.mode {
             CodeMode::AllItems => {
@@ -156,6 +165,8 @@ pub(crate) struct CodeRun<'a> {
     logs: Vec<String>,
     deadline: Instant,
     ticks: u64,
+    /// The arrays loops and callback methods are walking (by address), innermost last.
+    walked: Vec<usize>,
 }
 
 impl<'a> CodeRun<'a> {
@@ -169,6 +180,19 @@ impl<'a> CodeRun<'a> {
             return Err(not_native("time limit"));
         }
         Ok(())
+    }
+
+    pub(crate) fn walk(&mut self, array: &ArrRef<'a>) {
+        self.walked.push(Rc::as_ptr(array) as *const u8 as usize);
+    }
+
+    pub(crate) fn walked(&mut self) {
+        self.walked.pop();
+    }
+
+    pub(crate) fn is_walked(&self, array: &ArrRef<'a>) -> bool {
+        self.walked
+            .contains(&(Rc::as_ptr(array) as *const u8 as usize))
     }
 
     /// Input item `index` as the script's `{json, binary?}` object (`undefined` past the end).
@@ -453,7 +477,7 @@ fn has_index_key(value: &Value) -> bool {
     }
 }
 
-fn is_index(key: &str) -> bool {
+pub(crate) fn is_index(key: &str) -> bool {
     key.bytes().all(|b| b.is_ascii_digit())
         && (key == "0" || (!key.is_empty() && !key.starts_with('0')))
         && key.parse::<u64>().is_ok_and(|n| n < u64::from(u32::MAX))

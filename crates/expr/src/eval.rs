@@ -126,6 +126,48 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// In a Code script, refuses an object key that is an array index: JavaScript orders those
+    /// first, the evaluator's objects keep insertion order.
+    fn check_key(&self, key: &str) -> Result<(), ExprError> {
+        match &self.code {
+            Some(_) if crate::code::is_index(key) => {
+                Err(type_error("an array-index key in a Code script"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// In a Code script, refuses to change an array that a loop or a callback method is
+    /// walking: JavaScript would see the change in the walk, the evaluator walks a copy.
+    pub(crate) fn check_not_walked(&self, array: &ArrRef<'a>) -> Result<(), ExprError> {
+        match &self.code {
+            Some(run) if run.is_walked(array) => {
+                Err(type_error("an array changed while it is walked"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs `walk` with `list` marked as walked (see [`Ctx::check_not_walked`]).
+    pub(crate) fn walking<T>(
+        &mut self,
+        list: &Val<'a>,
+        walk: impl FnOnce(&mut Self) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        let marked = match (list, &mut self.code) {
+            (Val::Arr(a), Some(run)) => {
+                run.walk(a);
+                true
+            }
+            _ => false,
+        };
+        let result = walk(self);
+        if let (true, Some(run)) = (marked, &mut self.code) {
+            run.walked();
+        }
+        result
+    }
+
     /// Runs statements as a function body: the value of its `return`, else `undefined`.
     pub(crate) fn run_body(&mut self, stmts: &'a [Stmt]) -> Result<Val<'a>, ExprError> {
         Ok(match self.exec_block(stmts)? {
@@ -398,11 +440,13 @@ impl<'a> Ctx<'a> {
         for p in props {
             match p {
                 Prop::Key(k, e) => {
+                    self.check_key(k)?;
                     let v = self.eval(e)?;
                     obj.set(JsStr::Borrowed(k), v);
                 }
                 Prop::Computed(k, e) => {
                     let k = self.eval(k)?.to_primitive(true).to_str();
+                    self.check_key(&k)?;
                     let v = self.eval(e)?;
                     obj.set(k, v);
                 }
@@ -410,6 +454,7 @@ impl<'a> Ctx<'a> {
                     let v = self.eval(e)?;
                     if let Some(entries) = v.entries() {
                         for (k, v) in entries {
+                            self.check_key(&k)?;
                             obj.set(k, v);
                         }
                     } else if let Some(list) = v.list() {
@@ -625,16 +670,22 @@ impl<'a> Ctx<'a> {
                 }
                 Stmt::ForOf(pattern, list, body) => {
                     let list = self.eval(list)?;
-                    for v in self.iterate(&list)? {
-                        let mark = self.locals.len();
-                        self.bind(pattern, v)?;
-                        let flow = self.exec_block(body);
-                        self.locals.truncate(mark);
-                        match flow? {
-                            Flow::Normal | Flow::Continue => {}
-                            Flow::Break => break,
-                            ret @ Flow::Return(_) => return Ok(ret),
+                    let flow = self.walking(&list, |ctx| {
+                        for v in ctx.iterate(&list)? {
+                            let mark = ctx.locals.len();
+                            ctx.bind(pattern, v)?;
+                            let flow = ctx.exec_block(body);
+                            ctx.locals.truncate(mark);
+                            match flow? {
+                                Flow::Normal | Flow::Continue => {}
+                                Flow::Break => break,
+                                ret @ Flow::Return(_) => return Ok(ret),
+                            }
                         }
+                        Ok(Flow::Normal)
+                    })?;
+                    if let ret @ Flow::Return(_) = flow {
+                        return Ok(ret);
                     }
                 }
                 Stmt::For {
@@ -764,8 +815,13 @@ impl<'a> Ctx<'a> {
             other => other,
         };
         match container {
-            Val::Obj(o) => o.borrow_mut().set(key(), value),
+            Val::Obj(o) => {
+                let key = key();
+                self.check_key(&key)?;
+                o.borrow_mut().set(key, value);
+            }
             Val::Arr(a) => {
+                self.check_not_walked(&a)?;
                 let mut a = a.borrow_mut();
                 let key = if index.is_some() { None } else { Some(key()) };
                 if let Some(i) = index.or_else(|| key.as_ref()?.parse::<usize>().ok()) {

@@ -138,6 +138,14 @@ const ALL_ITEMS: &[&str] = &[
     "console.log('count', items.length, {a: 1}, [1, 'x']);\nconsole.log(`first ${$json.id}`);\nreturn [];",
     "return null;",
     "const d = new Date(Date.UTC(2024, 1, 29, 12));\nreturn [{json: {iso: d.toISOString(), ms: d.getTime(), y: d.getUTCFullYear(), day: $now.startOf('day').toISO() === $today.toISO()}}];",
+    "const out = [];\nfor (const { json: { id, status, customer = {}, tags: [first = 'none', ...rest] } } of items) {\n  out.push({json: {id, status, tier: customer && customer.tier, first, rest}});\n}\nreturn out;",
+    "return items.map(i => ({json: {\n  s: String(i.json.amount).padStart(6, '0'),\n  up: i.json.status.toUpperCase().slice(0, 3),\n  has: i.json.status.includes('ai'),\n  re: /^p/.test(i.json.status),\n  rep: i.json.status.replace(/a/g, 'A'),\n  parts: `${i.json.id}-${i.json.status}`.split('-'),\n  fixed: (Number(i.json.amount) / 3).toFixed(3),\n  str: (i.json.amount / 7).toString(),\n  big: 1e21 + i.json.id,\n  loose: i.json.amount == '12',\n  strict: i.json.amount === 12,\n  inn: 'customer' in i.json,\n  type: typeof i.json.customer,\n}}));",
+    "const merged = Object.assign({}, items[0].json, {extra: 1});\nconst keys = Object.keys(merged);\nconst copy = {...items[1].json, id: 99};\nreturn [{json: {keys, copy, values: Object.values(items[2].json).length, fromEntries: Object.fromEntries([['a', 1], ['b', [2]]])}}];",
+    "const names = items.map(i => i.json.customer).filter(Boolean).map(c => c.name);\nreturn [{json: {names: names.sort(), rev: [...names].reverse(), joined: names.join(', '), idx: names.indexOf('Bob'), some: names.some(n => n.length > 2), every: names.every(n => n.length > 1), found: names.find(n => n.startsWith('C')) ?? null}}];",
+    "const nums = [10, 1, 5, 100, 25];\nreturn [{json: {def: [...nums].sort(), num: [...nums].sort((a, b) => a - b), max: Math.max(...nums), min: Math.min(...nums), sum: nums.reduce((a, b) => a + b), avg: nums.reduce((a, b) => a + b) / nums.length, round: Math.round(2.5), neg: Math.round(-2.5), floor: Math.floor(-1.5), parsed: parseInt('42px'), pf: parseFloat('3.14abc'), nan: isNaN('x')}}];",
+    "const grouped = {};\nitems.forEach(({ json }) => {\n  const key = json.customer ? json.customer.tier : 'none';\n  if (!grouped[key]) grouped[key] = [];\n  grouped[key].push(json.id);\n});\nreturn Object.keys(grouped).map(tier => ({json: {tier, ids: grouped[tier], count: grouped[tier].length}}));",
+    "let i = 0;\nconst seen = [];\nfor (;;) {\n  if (++i > 3) break;\n  seen.push(i);\n}\nlet s = '';\nfor (const ch of 'abc') s += ch.toUpperCase();\nreturn {json: {seen, s, json: JSON.stringify({a: [1, {b: null}], c: undefined, d: 'x'}), pretty: JSON.stringify({a: 1}, null, 2)}};",
+    "const counter = { n: 0 };\nconst inc = () => { counter.n += 1; return counter.n; };\nitems.forEach(inc);\nconst obj = { f() { return 7; } };\nreturn [{json: {n: counter.n, f: obj.f(), arr: Array.isArray(items), of: Array.of(1, 2), len: [1, 2, 3].length, at: [1, 2, 3].at(-1), flat: [[1], [2, [3]]].flat(), fm: [1, 2].flatMap(x => [x, x * 10]), incl: [NaN].includes(NaN), idx: [NaN].indexOf(NaN)}}];",
     "if ($json.id === 1)\n  return [{json: {one: true}}]\nreturn [{json: {one: false}}]",
 ];
 
@@ -220,6 +228,10 @@ fn runs_the_native_path_cannot_finish_stop_without_effect() {
         "if (items.length > 2) throw new Error('too many');\nreturn [];",
         // Keys JavaScript orders first.
         "return [{json: {b: 1, 2: 'two'}}];",
+        "const o = {b: 1};\no[2] = 'x';\nreturn [{json: {k: Object.keys(o)}}];",
+        // Arrays changed while a loop or a callback walks them (JavaScript sees the change).
+        "const arr = [1, 2, 3];\nconst out = [];\narr.forEach((x, i) => { if (i === 0) arr[1] = 99; out.push(x); });\nreturn [{json: {out}}];",
+        "const arr = [1, 2];\nfor (const x of arr) { if (arr.length < 4) arr.push(x); }\nreturn [{json: {arr}}];",
         // Values past what a native run makes (QuickJS has the memory limit).
         "const a = new Array(1e9);\nreturn [];",
         "const a = [];\na[1e9] = 1;\nreturn [];",
