@@ -416,9 +416,36 @@ pub(crate) fn is_script_property(recv: &Val, key: &str) -> bool {
         Val::Func(_) | Val::Date(_) | Val::DateTime(_) | Val::LegacyNode(_) => false,
         Val::NodeRef(_) => matches!(key, "item" | "isExecuted" | "params"),
         Val::Global(g) => matches!(g, Global::Math | Global::Number | Global::Input),
-        _ => true,
+        // Besides their elements and length, strings' and arrays' properties are methods, and
+        // numbers' and booleans' all are: the evaluator has no value for them.
+        Val::Str(_) | Val::JsonArr(_) | Val::Arr(_) => key == "length" || is_index(key),
+        Val::Num(_) | Val::Bool(_) => false,
+        Val::Regex(_) => matches!(
+            key,
+            "source" | "flags" | "global" | "ignoreCase" | "multiline"
+        ),
+        // An object's own keys; the names its prototype gives it are functions in JavaScript.
+        Val::JsonObj(_) | Val::Obj(_) | Val::Item(_) => {
+            !OBJECT_PROTOTYPE.contains(&key) || recv.own(key).is_some()
+        }
     }
 }
+
+/// What every object inherits from `Object.prototype`.
+const OBJECT_PROTOTYPE: &[&str] = &[
+    "constructor",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toString",
+    "valueOf",
+    "toLocaleString",
+    "__proto__",
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+];
 
 /// One value a script returned, as an item (`index` is the item it ran for, per item).
 fn output_item(value: &Val, index: Option<usize>) -> Result<OutputItem, ExprError> {

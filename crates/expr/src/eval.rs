@@ -126,11 +126,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// In a Code script, refuses an object key that is an array index: JavaScript orders those
-    /// first, the evaluator's objects keep insertion order.
+    /// In a Code script, refuses an object key that is an array index (JavaScript orders those
+    /// first, the evaluator's objects keep insertion order) or `__proto__` (a prototype).
     fn check_key(&self, key: &str) -> Result<(), ExprError> {
         match &self.code {
-            Some(_) if crate::code::is_index(key) => {
+            Some(_) if crate::code::is_index(key) || key == "__proto__" => {
                 Err(type_error("an array-index key in a Code script"))
             }
             _ => Ok(()),

@@ -229,6 +229,9 @@ fn runs_the_native_path_cannot_finish_stop_without_effect() {
         // Keys JavaScript orders first.
         "return [{json: {b: 1, 2: 'two'}}];",
         "const o = {b: 1};\no[2] = 'x';\nreturn [{json: {k: Object.keys(o)}}];",
+        // Methods read as values.
+        "return [{json: {m: 'x'.localeCompare ? 1 : 0}}];",
+        "return [{json: {m: typeof items[0].json.hasOwnProperty}}];",
         // Arrays changed while a loop or a callback walks them (JavaScript sees the change).
         "const arr = [1, 2, 3];\nconst out = [];\narr.forEach((x, i) => { if (i === 0) arr[1] = 99; out.push(x); });\nreturn [{json: {out}}];",
         "const arr = [1, 2];\nfor (const x of arr) { if (arr.length < 4) arr.push(x); }\nreturn [{json: {arr}}];",
