@@ -158,6 +158,11 @@ const EACH_ITEM: &[&str] = &[
     "return {doubled: $json.id * 2, i: $itemIndex};",
     "if ($json.status !== 'paid') return;\nreturn {json: {id: $json.id}, pairedItem: {item: $itemIndex}};",
     "$json.seenBy = $itemIndex;\nreturn {json: {all: $input.all().map(i => i.json.seenBy ?? null)}};",
+    "const out = {json: {i: $itemIndex, n: $input.all().length, first: $input.first().json.id, last: $input.last().json.id, same: item === $input.item, j: $json === item.json, b: $binary === undefined, r: $runIndex}};\nreturn out;",
+    "if ($itemIndex === 0) { $input.all()[3].json.touched = true; }\nreturn $input.item;",
+    "return {json: $json, pairedItem: 0};",
+    "return {json: {wf: $workflow.name, v: $vars}};",
+    "return {json: {a: $if($json.id > 2, 'big', 'small'), e: $ifEmpty($json.tags, 'empty')}};",
     "const t = $json.tags;\nreturn {json: {n: t.length, first: t[0] ?? 'none', up: t.map(x => x.toUpperCase())}};",
 ];
 
