@@ -40,6 +40,11 @@ pub enum Expr {
     /// `++x`, `x--`, ...: `(delta, prefix)`.
     Update(f64, bool, Box<Expr>),
     Seq(Vec<Expr>),
+    /// A member chain with `?.` in a Code script: `undefined` when one of its [`Expr::Opt`]
+    /// bases is `null` or `undefined`.
+    OptChain(Box<Expr>),
+    /// The base of a `?.` inside an [`Expr::OptChain`].
+    Opt(Box<Expr>),
     /// A chunk the native evaluator does not support, run by QuickJS instead.
     Js(Arc<crate::fallback::JsChunk>),
 }

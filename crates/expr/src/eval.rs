@@ -44,6 +44,8 @@ pub struct Ctx<'a> {
     eval_depth: u32,
     /// Set when the evaluation tried to change item data in place (see [`Ctx::write_to_item_data`]).
     wrote_item_data: bool,
+    /// Set while an [`Expr::Opt`] base that was nullish ends its chain (see [`Expr::OptChain`]).
+    short_circuit: bool,
     /// The input items and logs of a Code script's run; `None` for expressions.
     pub(crate) code: Option<Box<CodeRun<'a>>>,
 }
@@ -101,6 +103,7 @@ impl<'a> Ctx<'a> {
             depth: 0,
             eval_depth: 0,
             wrote_item_data: false,
+            short_circuit: false,
             code: None,
         }
     }
@@ -346,6 +349,18 @@ impl<'a> Ctx<'a> {
                 let new = old + delta;
                 self.assign_to(target, Val::Num(new))?;
                 Val::Num(if *prefix { new } else { old })
+            }
+            Expr::OptChain(chain) => match self.eval(chain) {
+                Err(_) if std::mem::take(&mut self.short_circuit) => Val::Undefined,
+                result => result?,
+            },
+            Expr::Opt(base) => {
+                let v = self.eval(base)?;
+                if v.is_nullish() {
+                    self.short_circuit = true;
+                    return Err(type_error("optional chain on a nullish value"));
+                }
+                v
             }
             Expr::Seq(all) => {
                 let mut last = Val::Undefined;

@@ -528,6 +528,7 @@ impl Parser {
             self.primary()?
         };
         // Each access or call wraps the tree built so far: one level deeper.
+        let mut optional = false;
         loop {
             if self.eat(".") {
                 self.nest()?;
@@ -535,8 +536,13 @@ impl Parser {
                 e = self.member(e, name);
             } else if self.eat("?.") {
                 self.nest()?;
-                // Member access on null/undefined already yields undefined, so `?.` needs no
-                // separate evaluation rule.
+                // In expressions, member access on null/undefined already yields undefined, so
+                // `?.` needs no separate evaluation rule; a Code script's does not.
+                if self.script.is_some() {
+                    self.nest()?;
+                    e = Expr::Opt(Box::new(e));
+                    optional = true;
+                }
                 if self.eat("(") {
                     e = Expr::Call(Box::new(e), self.arguments()?);
                 } else if self.eat("[") {
@@ -558,6 +564,9 @@ impl Parser {
             } else if self.eat("(") {
                 self.nest()?;
                 e = Expr::Call(Box::new(e), self.arguments()?);
+            } else if optional {
+                self.nest()?;
+                return Ok(Expr::OptChain(Box::new(e)));
             } else {
                 return Ok(e);
             }

@@ -146,6 +146,7 @@ const ALL_ITEMS: &[&str] = &[
     "const grouped = {};\nitems.forEach(({ json }) => {\n  const key = json.customer ? json.customer.tier : 'none';\n  if (!grouped[key]) grouped[key] = [];\n  grouped[key].push(json.id);\n});\nreturn Object.keys(grouped).map(tier => ({json: {tier, ids: grouped[tier], count: grouped[tier].length}}));",
     "let i = 0;\nconst seen = [];\nfor (;;) {\n  if (++i > 3) break;\n  seen.push(i);\n}\nlet s = '';\nfor (const ch of 'abc') s += ch.toUpperCase();\nreturn {json: {seen, s, json: JSON.stringify({a: [1, {b: null}], c: undefined, d: 'x'}), pretty: JSON.stringify({a: 1}, null, 2)}};",
     "const counter = { n: 0 };\nconst inc = () => { counter.n += 1; return counter.n; };\nitems.forEach(inc);\nconst obj = { f() { return 7; } };\nreturn [{json: {n: counter.n, f: obj.f(), arr: Array.isArray(items), of: Array.of(1, 2), len: [1, 2, 3].length, at: [1, 2, 3].at(-1), flat: [[1], [2, [3]]].flat(), fm: [1, 2].flatMap(x => [x, x * 10]), incl: [NaN].includes(NaN), idx: [NaN].indexOf(NaN)}}];",
+    "return items.map(i => ({json: {name: i.json.customer?.name ?? 'none', deep: i.json.missing?.deep.deeper, first: i.json.tags?.[0] ?? null, call: i.json.fn?.(), len: i.json.customer?.name.length}}));",
     "if ($json.id === 1)\n  return [{json: {one: true}}]\nreturn [{json: {one: false}}]",
 ];
 
