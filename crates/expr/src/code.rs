@@ -36,6 +36,10 @@ pub struct CodeScript {
     mode: CodeMode,
     /// The legacy Function Item node: `item` is the item's JSON rather than the item.
     item_is_json: bool,
+    /// A per-item script that reaches only its own item (no `items`, `$input.all()`,
+    /// `.first()`, `.last()`, judged from the text), so one run cannot change what another
+    /// returned.
+    items_apart: bool,
 }
 
 impl CodeScript {
@@ -57,6 +61,9 @@ impl CodeScript {
             body,
             mode,
             item_is_json,
+            items_apart: !["items", "all", "first", "last"]
+                .iter()
+                .any(|word| source.contains(word)),
         })
     }
 
@@ -112,19 +119,25 @@ impl CodeScript {
             }
             CodeMode::EachItem => {
                 let mut results = Vec::with_capacity(count);
-                for scope in &scopes[..count] {
-                    ctx.scope = scope;
-                    results.push(ctx.run_body(&self.body)?);
-                }
-                // Read once every item has run: a later item's run may change an earlier
-                // one's returned object, and JavaScript reads them at the end too.
                 let mut items = Vec::with_capacity(count);
-                for (index, result) in results.iter().enumerate() {
-                    match result {
-                        Val::Undefined | Val::Null => {}
-                        r if r.is_array() => return Err(not_native("an array returned per item")),
-                        r => items.push(output_item(r, Some(index))?),
+                for (index, scope) in scopes[..count].iter().enumerate() {
+                    ctx.scope = scope;
+                    let result = ctx.run_body(&self.body)?;
+                    if self.items_apart {
+                        // No later run can reach this one's objects: read them now and let
+                        // them go.
+                        items.extend(per_item_output(&result, index)?);
+                        if let Some(run) = &mut ctx.code {
+                            run.converted[index] = None;
+                        }
+                    } else {
+                        results.push(result);
                     }
+                }
+                // Otherwise read once every item has run: a later item's run may change an
+                // earlier one's returned object, and JavaScript reads them at the end too.
+                for (index, result) in results.iter().enumerate() {
+                    items.extend(per_item_output(result, index)?);
                 }
                 items
             }
@@ -135,6 +148,15 @@ impl CodeScript {
             logs,
             static_data: None,
         })
+    }
+}
+
+/// What one run of a per-item script returned, as an item (none for `null` or `undefined`).
+fn per_item_output(result: &Val, index: usize) -> Result<Option<OutputItem>, ExprError> {
+    match result {
+        Val::Undefined | Val::Null => Ok(None),
+        r if r.is_array() => Err(not_native("an array returned per item")),
+        r => output_item(r, Some(index)).map(Some),
     }
 }
 
