@@ -40,6 +40,11 @@ pub enum Expr {
     /// `++x`, `x--`, ...: `(delta, prefix)`.
     Update(f64, bool, Box<Expr>),
     Seq(Vec<Expr>),
+    /// A member chain with `?.` in a Code script: `undefined` when one of its [`Expr::Opt`]
+    /// bases is `null` or `undefined`.
+    OptChain(Box<Expr>),
+    /// The base of a `?.` inside an [`Expr::OptChain`].
+    Opt(Box<Expr>),
     /// A chunk the native evaluator does not support, run by QuickJS instead.
     Js(Arc<crate::fallback::JsChunk>),
 }
@@ -143,6 +148,20 @@ pub enum Stmt {
     Return(Option<Expr>),
     If(Expr, Vec<Stmt>, Vec<Stmt>),
     ForOf(Pattern, Expr, Vec<Stmt>),
+    /// `for (init; cond; update) body` (Code scripts). `fresh_bindings`: the loop variables are
+    /// `let`/`const`, so each iteration gets its own copy (closures see that iteration's value).
+    For {
+        init: Option<Box<Stmt>>,
+        cond: Option<Expr>,
+        update: Option<Expr>,
+        body: Vec<Stmt>,
+        fresh_bindings: bool,
+    },
+    While(Expr, Vec<Stmt>),
+    /// `{ ... }` (Code scripts).
+    Block(Vec<Stmt>),
+    /// `throw ...` (Code scripts): ends the native run, QuickJS runs the script and throws.
+    Throw,
     Break,
     Continue,
 }
@@ -200,6 +219,12 @@ pub enum Global {
     DecodeURI,
     Btoa,
     Atob,
+    // Code-node variables (only Code scripts resolve these names)
+    /// `items`: the input items.
+    CodeItems,
+    /// `item`: the current item (its JSON in the legacy Function Item node).
+    CodeItem,
+    Console,
 }
 
 impl Global {
@@ -311,6 +336,9 @@ impl Global {
             DecodeURI => "decodeURI",
             Btoa => "btoa",
             Atob => "atob",
+            CodeItems => "items",
+            CodeItem => "item",
+            Console => "console",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! receiver type in [`crate::methods`]; n8n variables and JS globals live in [`crate::globals`].
 
 use crate::ast::*;
+use crate::code::CodeRun;
 use crate::globals;
 use crate::luxon::Zone;
 use crate::methods;
@@ -43,6 +44,10 @@ pub struct Ctx<'a> {
     eval_depth: u32,
     /// Set when the evaluation tried to change item data in place (see [`Ctx::write_to_item_data`]).
     wrote_item_data: bool,
+    /// Set while an [`Expr::Opt`] base that was nullish ends its chain (see [`Expr::OptChain`]).
+    short_circuit: bool,
+    /// The input items and logs of a Code script's run; `None` for expressions.
+    pub(crate) code: Option<Box<CodeRun<'a>>>,
 }
 
 /// An arrow function with the local slots it closes over.
@@ -98,7 +103,80 @@ impl<'a> Ctx<'a> {
             depth: 0,
             eval_depth: 0,
             wrote_item_data: false,
+            short_circuit: false,
+            code: None,
         }
+    }
+
+    /// The current time for `new Date()`, `Date.now()` and luxon's `DateTime.now()`: the
+    /// scope's clock in expressions; in a Code script the system clock, as its JavaScript
+    /// sees it.
+    pub fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        match self.code {
+            Some(_) => chrono::Utc::now().fixed_offset(),
+            None => self.scope.now(),
+        }
+    }
+
+    /// In a Code script, refuses to make an array or string of `len` elements past
+    /// [`crate::code::MAX_LENGTH`]: QuickJS runs the script under its memory limit instead.
+    pub(crate) fn check_length(&self, len: f64) -> Result<(), ExprError> {
+        match &self.code {
+            Some(_) if len > crate::code::MAX_LENGTH as f64 => {
+                Err(type_error("a value too large for a native run"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// In a Code script, refuses an object key that is an array index (JavaScript orders those
+    /// first, the evaluator's objects keep insertion order) or `__proto__` (a prototype).
+    fn check_key(&self, key: &str) -> Result<(), ExprError> {
+        match &self.code {
+            Some(_) if crate::code::is_index(key) || key == "__proto__" => {
+                Err(type_error("an array-index key in a Code script"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// In a Code script, refuses to change an array that a loop or a callback method is
+    /// walking: JavaScript would see the change in the walk, the evaluator walks a copy.
+    pub(crate) fn check_not_walked(&self, array: &ArrRef<'a>) -> Result<(), ExprError> {
+        match &self.code {
+            Some(run) if run.is_walked(array) => {
+                Err(type_error("an array changed while it is walked"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs `walk` with `list` marked as walked (see [`Ctx::check_not_walked`]).
+    pub(crate) fn walking<T>(
+        &mut self,
+        list: &Val<'a>,
+        walk: impl FnOnce(&mut Self) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        let marked = match (list, &mut self.code) {
+            (Val::Arr(a), Some(run)) => {
+                run.walk(a);
+                true
+            }
+            _ => false,
+        };
+        let result = walk(self);
+        if let (true, Some(run)) = (marked, &mut self.code) {
+            run.walked();
+        }
+        result
+    }
+
+    /// Runs statements as a function body: the value of its `return`, else `undefined`.
+    pub(crate) fn run_body(&mut self, stmts: &'a [Stmt]) -> Result<Val<'a>, ExprError> {
+        Ok(match self.exec_block(stmts)? {
+            Flow::Return(v) => v,
+            _ => Val::Undefined,
+        })
     }
 
     /// Stops the evaluation because it changes item data in place (`o.x = 1` where `o` is
@@ -272,6 +350,18 @@ impl<'a> Ctx<'a> {
                 self.assign_to(target, Val::Num(new))?;
                 Val::Num(if *prefix { new } else { old })
             }
+            Expr::OptChain(chain) => match self.eval(chain) {
+                Err(_) if std::mem::take(&mut self.short_circuit) => Val::Undefined,
+                result => result?,
+            },
+            Expr::Opt(base) => {
+                let v = self.eval(base)?;
+                if v.is_nullish() {
+                    self.short_circuit = true;
+                    return Err(type_error("optional chain on a nullish value"));
+                }
+                v
+            }
             Expr::Seq(all) => {
                 let mut last = Val::Undefined;
                 for e in all {
@@ -365,11 +455,13 @@ impl<'a> Ctx<'a> {
         for p in props {
             match p {
                 Prop::Key(k, e) => {
+                    self.check_key(k)?;
                     let v = self.eval(e)?;
                     obj.set(JsStr::Borrowed(k), v);
                 }
                 Prop::Computed(k, e) => {
                     let k = self.eval(k)?.to_primitive(true).to_str();
+                    self.check_key(&k)?;
                     let v = self.eval(e)?;
                     obj.set(k, v);
                 }
@@ -377,6 +469,7 @@ impl<'a> Ctx<'a> {
                     let v = self.eval(e)?;
                     if let Some(entries) = v.entries() {
                         for (k, v) in entries {
+                            self.check_key(&k)?;
                             obj.set(k, v);
                         }
                     } else if let Some(list) = v.list() {
@@ -485,10 +578,7 @@ impl<'a> Ctx<'a> {
         }
         match &func.body {
             Body::Expr(e) => self.eval(e),
-            Body::Block(stmts) => Ok(match self.exec_block(stmts)? {
-                Flow::Return(v) => v,
-                _ => Val::Undefined,
-            }),
+            Body::Block(stmts) => self.run_body(stmts),
         }
     }
 
@@ -595,23 +685,106 @@ impl<'a> Ctx<'a> {
                 }
                 Stmt::ForOf(pattern, list, body) => {
                     let list = self.eval(list)?;
-                    for v in self.iterate(&list)? {
-                        let mark = self.locals.len();
-                        self.bind(pattern, v)?;
-                        let flow = self.exec_block(body);
-                        self.locals.truncate(mark);
-                        match flow? {
-                            Flow::Normal | Flow::Continue => {}
-                            Flow::Break => break,
-                            ret @ Flow::Return(_) => return Ok(ret),
+                    let flow = self.walking(&list, |ctx| {
+                        for v in ctx.iterate(&list)? {
+                            let mark = ctx.locals.len();
+                            ctx.bind(pattern, v)?;
+                            let flow = ctx.exec_block(body);
+                            ctx.locals.truncate(mark);
+                            match flow? {
+                                Flow::Normal | Flow::Continue => {}
+                                Flow::Break => break,
+                                ret @ Flow::Return(_) => return Ok(ret),
+                            }
                         }
+                        Ok(Flow::Normal)
+                    })?;
+                    if let ret @ Flow::Return(_) = flow {
+                        return Ok(ret);
                     }
                 }
+                Stmt::For {
+                    init,
+                    cond,
+                    update,
+                    body,
+                    fresh_bindings,
+                } => {
+                    let mark = self.locals.len();
+                    let flow = self.exec_for(init.as_deref(), cond, update, body, *fresh_bindings);
+                    self.locals.truncate(mark);
+                    if let ret @ Flow::Return(_) = flow? {
+                        return Ok(ret);
+                    }
+                }
+                Stmt::While(cond, body) => loop {
+                    self.tick()?;
+                    if !self.eval(cond)?.truthy() {
+                        break;
+                    }
+                    match self.exec_block(body)? {
+                        Flow::Normal | Flow::Continue => {}
+                        Flow::Break => break,
+                        ret @ Flow::Return(_) => return Ok(ret),
+                    }
+                },
+                Stmt::Block(stmts) => match self.exec_block(stmts)? {
+                    Flow::Normal => {}
+                    flow => return Ok(flow),
+                },
+                Stmt::Throw => return Err(type_error("the script throws")),
                 Stmt::Break => return Ok(Flow::Break),
                 Stmt::Continue => return Ok(Flow::Continue),
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// A classic `for` loop; its loop variables stay on the locals for the caller to drop.
+    fn exec_for(
+        &mut self,
+        init: Option<&'a Stmt>,
+        cond: &'a Option<Expr>,
+        update: &'a Option<Expr>,
+        body: &'a [Stmt],
+        fresh_bindings: bool,
+    ) -> Result<Flow<'a>, ExprError> {
+        let mark = self.locals.len();
+        if let Some(init) = init {
+            self.exec_stmts(std::slice::from_ref(init))?;
+        }
+        loop {
+            self.tick()?;
+            if let Some(cond) = cond {
+                if !self.eval(cond)?.truthy() {
+                    return Ok(Flow::Normal);
+                }
+            }
+            match self.exec_block(body)? {
+                Flow::Normal | Flow::Continue => {}
+                Flow::Break => return Ok(Flow::Normal),
+                ret @ Flow::Return(_) => return Ok(ret),
+            }
+            if fresh_bindings {
+                // Each iteration has its own `let` bindings: closures made in this one keep
+                // their values while the next iteration starts from copies.
+                for (_, slot) in &mut self.locals[mark..] {
+                    let value = slot.borrow().clone();
+                    *slot = Rc::new(RefCell::new(value));
+                }
+            }
+            if let Some(update) = update {
+                self.eval(update)?;
+            }
+        }
+    }
+
+    /// Counts a loop iteration of a Code script against its time limit (see [`CodeRun`]).
+    fn tick(&mut self) -> Result<(), ExprError> {
+        match &mut self.code {
+            Some(run) => run.tick(),
+            None => Ok(()),
+        }
     }
 
     /// Stores `value` at an assignment target. Writes into borrowed item data stop the native
@@ -625,19 +798,24 @@ impl<'a> Ctx<'a> {
                 *slot.borrow_mut() = value;
                 return Ok(());
             }
-            Expr::Member(obj, key) => (obj, JsStr::Borrowed(key)),
-            Expr::Index(obj, key) => {
-                let k = self.eval(key)?;
-                let k = match k {
-                    Val::Num(n) => JsStr::from(js_number_to_string(n)),
-                    other => other.to_str(),
-                };
-                (obj, k)
-            }
+            Expr::Member(obj, key) => (obj, Val::Str(JsStr::Borrowed(key))),
+            Expr::Index(obj, key) => (obj, self.eval(key)?),
             // Assigning to `$json` and other built-ins has no effect.
             _ => return Ok(()),
         };
+        // An array element by number, without going through the key's text.
+        let index = match key {
+            Val::Num(n) if n >= 0.0 && n.fract() == 0.0 && n < u32::MAX as f64 => Some(n as usize),
+            _ => None,
+        };
+        let key = move || match key {
+            Val::Num(n) => JsStr::from(js_number_to_string(n)),
+            other => other.to_str(),
+        };
         let container = self.eval(obj_expr)?;
+        if let (Val::Arr(_), Some(i)) = (&container, index) {
+            self.check_length(i as f64)?;
+        }
         let container = match container {
             Val::JsonObj(_) | Val::JsonArr(_) | Val::Item(_) => {
                 return Err(self.write_to_item_data())
@@ -646,26 +824,38 @@ impl<'a> Ctx<'a> {
                 return Err(type_error(format!(
                     "Cannot set properties of {} (setting '{}')",
                     container.to_str(),
-                    &*key
+                    &*key()
                 )))
             }
             other => other,
         };
         match container {
-            Val::Obj(o) => o.borrow_mut().set(key, value),
+            Val::Obj(o) => {
+                let key = key();
+                self.check_key(&key)?;
+                o.borrow_mut().set(key, value);
+            }
             Val::Arr(a) => {
+                self.check_not_walked(&a)?;
                 let mut a = a.borrow_mut();
-                if let Ok(i) = key.parse::<usize>() {
+                let key = if index.is_some() { None } else { Some(key()) };
+                if let Some(i) = index.or_else(|| key.as_ref()?.parse::<usize>().ok()) {
                     if i >= a.len() {
                         a.resize(i + 1, Val::Undefined);
                     }
                     a[i] = value;
-                } else if &*key == "length" {
+                } else if key.as_deref() == Some("length") {
                     let n = value.to_number();
+                    self.check_length(n)?;
                     if n >= 0.0 && n.fract() == 0.0 {
                         a.resize(n as usize, Val::Undefined);
                     }
                 }
+            }
+            // Other values (a string, a date, ...) keep no properties: in a Code script
+            // JavaScript would store one, so the script runs in QuickJS.
+            _ if self.code.is_some() => {
+                return Err(type_error("a property the evaluator cannot store"))
             }
             _ => {}
         }

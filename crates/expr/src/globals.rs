@@ -197,7 +197,7 @@ fn datetime_static<'a>(
     name: &str,
     args: &[Val<'a>],
 ) -> Result<Option<Val<'a>>, ExprError> {
-    let now = || DateTime::from_chrono(&ctx.scope.now(), ctx.zone());
+    let now = || DateTime::from_chrono(&ctx.now(), ctx.zone());
     let text = || arg(args, 0).to_str();
     let dt = match name {
         "now" => now(),
@@ -286,7 +286,11 @@ pub fn call_static<'a>(
     let a0 = arg(args, 0);
     Ok(match g {
         Global::Math => math(name, args),
-        Global::Input => vars::input_method(ctx, name),
+        Global::Input => match crate::code::input(ctx, name, true) {
+            Some(found) => Some(found?),
+            None => vars::input_method(ctx, name),
+        },
+        Global::Console => crate::code::console(ctx, name, args),
         Global::JsonNs => match name {
             "stringify" => Some(json_stringify(args)),
             "parse" => {
@@ -357,10 +361,14 @@ pub fn call_static<'a>(
             "from" => {
                 let items = match &a0 {
                     Val::Str(s) => s.chars().map(|c| str_val(c.to_string())).collect(),
-                    v => v.list().unwrap_or_else(|| {
-                        let n = v.own("length").map_or(0.0, |l| l.to_number());
-                        vec![Val::Undefined; n.max(0.0) as usize]
-                    }),
+                    v => match v.list() {
+                        Some(list) => list,
+                        None => {
+                            let n = v.own("length").map_or(0.0, |l| l.to_number());
+                            ctx.check_length(n)?;
+                            vec![Val::Undefined; n.max(0.0) as usize]
+                        }
+                    },
                 };
                 let f = arg(args, 1);
                 let items = if matches!(f, Val::Undefined) {
@@ -402,7 +410,7 @@ pub fn call_static<'a>(
             _ => None,
         },
         Global::Date => match name {
-            "now" => Some(Val::Num(ctx.scope.now().timestamp_millis() as f64)),
+            "now" => Some(Val::Num(ctx.now().timestamp_millis() as f64)),
             "parse" => Some(Val::Num(
                 luxon::parse_js_date(&a0.to_str(), ctx.zone()).map_or(f64::NAN, |ms| ms as f64),
             )),
@@ -504,9 +512,11 @@ pub fn call_function<'a>(
                 .map_err(|e| ExprError::eval(format!("atob(): invalid base64: {e}")))?;
             str_val(bytes.into_iter().map(char::from).collect::<String>())
         }
-        Global::Date => str_val(luxon::js_date_to_string(
-            ctx.scope.now().timestamp_millis() as f64
-        )),
+        // `Date()` prints the process's local time in JavaScript.
+        Global::Date if ctx.code.is_some() => {
+            return Err(ExprError::eval("Date() in a Code script"))
+        }
+        Global::Date => str_val(luxon::js_date_to_string(ctx.now().timestamp_millis() as f64)),
         Global::RegExp => construct(ctx, g, args)?,
         other => {
             return Err(ExprError::eval(format!(
@@ -525,8 +535,12 @@ pub fn construct<'a>(
 ) -> Result<Val<'a>, ExprError> {
     let a0 = arg(&args, 0);
     Ok(match g {
+        // Text and positional parts are read in the process's local time zone in JavaScript.
+        Global::Date if ctx.code.is_some() && (args.len() > 1 || matches!(a0, Val::Str(_))) => {
+            return Err(ExprError::eval("new Date() of local time in a Code script"))
+        }
         Global::Date => Val::Date(match (&a0, args.len()) {
-            (_, 0) => ctx.scope.now().timestamp_millis() as f64,
+            (_, 0) => ctx.now().timestamp_millis() as f64,
             (Val::Num(n), 1) => *n,
             (Val::Date(ms), 1) => *ms,
             (Val::DateTime(dt), 1) => dt.millis() as f64,
@@ -559,14 +573,15 @@ pub fn construct<'a>(
             Val::Regex(Arc::new(re))
         }
         Global::Array => match (&a0, args.len()) {
-            (Val::Num(n), 1) => new_arr(vec![Val::Undefined; n.max(0.0) as usize]),
+            (Val::Num(n), 1) => {
+                ctx.check_length(*n)?;
+                new_arr(vec![Val::Undefined; n.max(0.0) as usize])
+            }
             _ => new_arr(args),
         },
         Global::Object => call_function(ctx, g, args)?,
         Global::Number | Global::String | Global::Boolean => call_function(ctx, g, args)?,
-        Global::DateTime => {
-            Val::DateTime(Rc::new(DateTime::from_chrono(&ctx.scope.now(), ctx.zone())))
-        }
+        Global::DateTime => Val::DateTime(Rc::new(DateTime::from_chrono(&ctx.now(), ctx.zone()))),
         other => {
             return Err(ExprError::eval(format!(
                 "{} is not a constructor",

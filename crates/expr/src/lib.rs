@@ -13,6 +13,7 @@
 
 mod ast;
 pub mod calendar;
+mod code;
 mod eval;
 mod fallback;
 mod globals;
@@ -29,6 +30,7 @@ mod template;
 mod value;
 mod vars;
 
+pub use code::CodeScript;
 pub use fallback::{payload as js_payload, referenced_nodes, PayloadItems};
 pub use numfmt::js_number_to_string;
 pub use scope::{ExecutionInfo, PrevNode, Scope, WorkflowInfo};

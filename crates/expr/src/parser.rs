@@ -15,13 +15,7 @@ use std::sync::Arc;
 
 /// Parses one chunk of code (the text between `{{` and `}}`). Empty code is `undefined`.
 pub fn parse_chunk(src: &str) -> Result<Expr, ExprError> {
-    let mut p = Parser {
-        src: src.to_string(),
-        toks: tokenize(src)?,
-        i: 0,
-        scopes: Vec::new(),
-        depth: 0,
-    };
+    let mut p = Parser::new(src, None)?;
     if p.at_eof() {
         return Ok(Expr::Undefined);
     }
@@ -33,6 +27,93 @@ pub fn parse_chunk(src: &str) -> Result<Expr, ExprError> {
     Ok(e)
 }
 
+/// Parses the body of a Code node script (statements, `return` at the top level) in the
+/// native Code subset. Anything outside it is an error, so the script runs in QuickJS instead:
+/// names the Code node's JavaScript does not see natively (`require`, `$getWorkflowStaticData`,
+/// `Error`, keywords such as `try` and `switch`, which read as unknown names), a name used
+/// before its declaration or outside its block, and a `const` that is assigned.
+pub fn parse_script(src: &str) -> Result<Vec<Stmt>, ExprError> {
+    let mut p = Parser::new(src, Some(Script::default()))?;
+    p.scopes.push(Vec::new());
+    let mut stmts = Vec::new();
+    while !p.at_eof() {
+        if let Some(s) = p.statement()? {
+            stmts.push(s);
+        }
+    }
+    let script = p.script.take().expect("script mode");
+    if let Some(reason) = script.refused {
+        return Err(syntax(reason));
+    }
+    if let Some(name) = script.free.iter().find(|n| script.declared.contains(n)) {
+        return Err(syntax(format!(
+            "`{name}` is used outside its declaration's block or before it"
+        )));
+    }
+    if let Some(name) = script.assigned.iter().find(|n| script.consts.contains(n)) {
+        return Err(syntax(format!(
+            "`{name}` is assigned but may be a constant"
+        )));
+    }
+    Ok(stmts)
+}
+
+/// Names a Code script may use natively besides its own: those that mean the same to the
+/// native evaluator as to the Code node's JavaScript (`items`, `item` and `console` are
+/// resolved separately).
+const SCRIPT_GLOBALS: &[&str] = &[
+    "$input",
+    "$json",
+    "$binary",
+    "$",
+    "$runIndex",
+    "$itemIndex",
+    "$workflow",
+    "$now",
+    "$today",
+    "$vars",
+    "$if",
+    "$ifEmpty",
+    "undefined",
+    "NaN",
+    "Infinity",
+    "Math",
+    "JSON",
+    "Object",
+    "Array",
+    "Number",
+    "String",
+    "Boolean",
+    "Date",
+    "RegExp",
+    "parseInt",
+    "parseFloat",
+    "isNaN",
+    "isFinite",
+    "encodeURIComponent",
+    "decodeURIComponent",
+    "encodeURI",
+    "decodeURI",
+];
+
+/// What the parser records about a Code script's names, checked when the script is parsed.
+#[derive(Default)]
+struct Script {
+    /// Why the script is outside the native subset (the first reason found).
+    refused: Option<String>,
+    /// Names resolved outside any declaration (globals).
+    free: Vec<Arc<str>>,
+    /// Names the script declares anywhere.
+    declared: Vec<Arc<str>>,
+    /// Names declared `const` anywhere.
+    consts: Vec<Arc<str>>,
+    /// Local names assigned anywhere.
+    assigned: Vec<Arc<str>>,
+    /// Loops around the current statement (a `var` in a loop is one binding in JavaScript,
+    /// not one per iteration, so it is refused there).
+    loops: usize,
+}
+
 struct Parser {
     src: String,
     toks: Vec<Token>,
@@ -42,6 +123,8 @@ struct Parser {
     /// Nesting levels entered so far: recursive rules and operator chains, which make the tree
     /// one level deeper per operator.
     depth: usize,
+    /// Set when parsing a Code script rather than an expression chunk.
+    script: Option<Script>,
 }
 
 fn binary_prec(p: &str) -> Option<(u8, BinOrLog)> {
@@ -98,6 +181,33 @@ fn assign_op(p: &str) -> Option<Option<AssignOp>> {
 }
 
 impl Parser {
+    fn new(src: &str, script: Option<Script>) -> Result<Parser, ExprError> {
+        Ok(Parser {
+            src: src.to_string(),
+            toks: tokenize(src)?,
+            i: 0,
+            scopes: Vec::new(),
+            depth: 0,
+            script,
+        })
+    }
+
+    /// Marks a Code script as outside the native subset.
+    fn refuse(&mut self, reason: impl FnOnce() -> String) {
+        if let Some(script) = &mut self.script {
+            script.refused.get_or_insert_with(reason);
+        }
+    }
+
+    /// True when a line break separates the previous token from the next one (JavaScript
+    /// ends a `return` or a statement before a postfix `++` there).
+    fn newline_before(&self) -> bool {
+        self.i > 0
+            && self.src
+                [self.toks[self.i - 1].end..self.toks[self.i].start.max(self.toks[self.i - 1].end)]
+                .contains('\n')
+    }
+
     /// Goes one nesting level deeper; fails past [`MAX_NESTING`].
     fn nest(&mut self) -> Result<(), ExprError> {
         if self.depth >= MAX_NESTING {
@@ -220,9 +330,23 @@ impl Parser {
         }
     }
 
-    fn resolve(&self, name: &Arc<str>) -> Expr {
+    fn resolve(&mut self, name: &Arc<str>) -> Expr {
         if self.scopes.iter().any(|s| s.contains(name)) {
             return Expr::Local(name.clone());
+        }
+        if let Some(script) = &mut self.script {
+            script.free.push(name.clone());
+            match &**name {
+                "items" => return Expr::Global(Global::CodeItems),
+                "item" => return Expr::Global(Global::CodeItem),
+                "console" => return Expr::Global(Global::Console),
+                "true" | "false" | "null" => {}
+                name if SCRIPT_GLOBALS.contains(&name) => {}
+                name => {
+                    let reason = format!("`{name}` is outside the native Code subset");
+                    self.refuse(|| reason);
+                }
+            }
         }
         match &**name {
             "true" => Expr::Bool(true),
@@ -263,6 +387,7 @@ impl Parser {
                         self.src.trim()
                     )));
                 }
+                self.assigned(&lhs);
                 self.i += 1;
                 let rhs = self.assignment()?;
                 return Ok(Expr::Assign(op, Box::new(lhs), Box::new(rhs)));
@@ -336,15 +461,35 @@ impl Parser {
             let delta = if self.is("++") { 1.0 } else { -1.0 };
             self.i += 1;
             let target = self.unary()?;
+            self.assigned(&target);
             return Ok(Expr::Update(delta, true, Box::new(target)));
         }
         let e = self.postfix()?;
-        if self.is("++") || self.is("--") {
+        if (self.is("++") || self.is("--")) && !(self.script.is_some() && self.newline_before()) {
             let delta = if self.is("++") { 1.0 } else { -1.0 };
             self.i += 1;
+            self.assigned(&e);
             return Ok(Expr::Update(delta, false, Box::new(e)));
         }
         Ok(e)
+    }
+
+    /// Records an assignment to a local in a Code script (a `const` must not be assigned).
+    fn assigned(&mut self, target: &Expr) {
+        if let (Some(script), Expr::Local(name)) = (&mut self.script, target) {
+            script.assigned.push(name.clone());
+        }
+    }
+
+    /// `obj.key`; in expressions, static key chains on `$json` fold into [`Expr::JsonPath`]
+    /// (a Code script's `$json` is the item object it may change, read like any object).
+    fn member(&self, obj: Expr, key: Arc<str>) -> Expr {
+        match obj {
+            obj @ Expr::Global(Global::Json) if self.script.is_some() => {
+                Expr::Member(Box::new(obj), key)
+            }
+            obj => member(obj, key),
+        }
     }
 
     fn arguments(&mut self) -> Result<Vec<Elem>, ExprError> {
@@ -383,15 +528,21 @@ impl Parser {
             self.primary()?
         };
         // Each access or call wraps the tree built so far: one level deeper.
+        let mut optional = false;
         loop {
             if self.eat(".") {
                 self.nest()?;
                 let name = self.ident_name()?;
-                e = member(e, name);
+                e = self.member(e, name);
             } else if self.eat("?.") {
                 self.nest()?;
-                // Member access on null/undefined already yields undefined, so `?.` needs no
-                // separate evaluation rule.
+                // In expressions, member access on null/undefined already yields undefined, so
+                // `?.` needs no separate evaluation rule; a Code script's does not.
+                if self.script.is_some() {
+                    self.nest()?;
+                    e = Expr::Opt(Box::new(e));
+                    optional = true;
+                }
                 if self.eat("(") {
                     e = Expr::Call(Box::new(e), self.arguments()?);
                 } else if self.eat("[") {
@@ -407,12 +558,15 @@ impl Parser {
                 let idx = self.expression()?;
                 self.expect("]")?;
                 e = match idx {
-                    Expr::Str(key) => member(e, key),
+                    Expr::Str(key) => self.member(e, key),
                     idx => Expr::Index(Box::new(e), Box::new(idx)),
                 };
             } else if self.eat("(") {
                 self.nest()?;
                 e = Expr::Call(Box::new(e), self.arguments()?);
+            } else if optional {
+                self.nest()?;
+                return Ok(Expr::OptChain(Box::new(e)));
             } else {
                 return Ok(e);
             }
@@ -731,12 +885,124 @@ impl Parser {
         }
     }
 
-    fn declare(&mut self, pattern: &Pattern) {
+    /// Binds a declaration's names in the current block. In a Code script a name declared
+    /// twice in one block is refused, and the names are recorded for the script's checks.
+    fn declare(&mut self, pattern: &Pattern, constant: bool) {
         let mut names = Vec::new();
         pattern.names(&mut names);
+        if let (Some(script), Some(scope)) = (&mut self.script, self.scopes.last()) {
+            if let Some(name) = names.iter().find(|n| scope.contains(n)) {
+                script
+                    .refused
+                    .get_or_insert_with(|| format!("`{name}` is declared twice"));
+            }
+            script.declared.extend(names.iter().cloned());
+            if constant {
+                script.consts.extend(names.iter().cloned());
+            }
+        }
         if let Some(scope) = self.scopes.last_mut() {
             scope.extend(names);
         }
+    }
+
+    /// `const`, `let` or `var` ahead: consumed, with whether it is `const` and whether it is
+    /// `var`. `None` when the next token is not one of them.
+    fn declaration_keyword(&mut self) -> Option<(bool, bool)> {
+        let kind = ["const", "let", "var"]
+            .into_iter()
+            .find(|w| self.is_word(w))?;
+        self.i += 1;
+        if kind == "var" && self.script.as_ref().is_some_and(|s| s.loops > 0) {
+            self.refuse(|| "`var` inside a loop".to_string());
+        }
+        Some((kind == "const", kind == "var"))
+    }
+
+    /// The declarations after `const`/`let`/`var`.
+    fn declarations(&mut self, constant: bool) -> Result<Stmt, ExprError> {
+        let mut decls = Vec::new();
+        loop {
+            let pattern = self.pattern()?;
+            let init = if self.eat("=") {
+                Some(self.assignment()?)
+            } else {
+                None
+            };
+            self.declare(&pattern, constant);
+            decls.push((pattern, init));
+            if !self.eat(",") {
+                break;
+            }
+        }
+        Ok(Stmt::Decl(decls))
+    }
+
+    /// A loop body in a Code script (counted for `var`) or an expression's arrow function.
+    fn loop_body(&mut self) -> Result<Vec<Stmt>, ExprError> {
+        if let Some(script) = &mut self.script {
+            script.loops += 1;
+        }
+        let body = self.body_stmts();
+        if let Some(script) = &mut self.script {
+            script.loops -= 1;
+        }
+        body
+    }
+
+    /// The rest of a classic `for (init; cond; update) body` after `(` and the init
+    /// statement, in the scope of its loop variables.
+    fn classic_for(&mut self, init: Option<Stmt>, fresh: bool) -> Result<Stmt, ExprError> {
+        self.expect(";")?;
+        let cond = if self.is(";") {
+            None
+        } else {
+            Some(self.expression()?)
+        };
+        self.expect(";")?;
+        let update = if self.is(")") {
+            None
+        } else {
+            Some(self.expression()?)
+        };
+        self.expect(")")?;
+        Ok(Stmt::For {
+            init: init.map(Box::new),
+            cond,
+            update,
+            body: self.loop_body()?,
+            fresh_bindings: fresh,
+        })
+    }
+
+    /// `for (...)` in a Code script: `for..of` or a classic loop, after `for (`.
+    fn script_for(&mut self) -> Result<Stmt, ExprError> {
+        self.scopes.push(Vec::new());
+        let stmt = self.script_for_in_scope();
+        self.scopes.pop();
+        stmt
+    }
+
+    fn script_for_in_scope(&mut self) -> Result<Stmt, ExprError> {
+        let Some((constant, var)) = self.declaration_keyword() else {
+            let init = if self.is(";") {
+                None
+            } else {
+                Some(Stmt::Expr(self.expression()?))
+            };
+            return self.classic_for(init, false);
+        };
+        let at = self.i;
+        let pattern = self.pattern()?;
+        if self.eat_word("of") {
+            let list = self.expression()?;
+            self.expect(")")?;
+            self.declare(&pattern, constant);
+            return Ok(Stmt::ForOf(pattern, list, self.loop_body()?));
+        }
+        self.i = at;
+        let init = self.declarations(constant)?;
+        self.classic_for(Some(init), !var)
     }
 
     fn statement(&mut self) -> Result<Option<Stmt>, ExprError> {
@@ -747,24 +1013,16 @@ impl Parser {
         if self.eat(";") {
             return Ok(None);
         }
-        let stmt = if self.eat_word("const") || self.eat_word("let") || self.eat_word("var") {
-            let mut decls = Vec::new();
-            loop {
-                let pattern = self.pattern()?;
-                let init = if self.eat("=") {
-                    Some(self.assignment()?)
-                } else {
-                    None
-                };
-                self.declare(&pattern);
-                decls.push((pattern, init));
-                if !self.eat(",") {
-                    break;
-                }
+        if self.script.is_some() {
+            if let Some(stmt) = self.script_statement()? {
+                self.eat(";");
+                return Ok(Some(stmt));
             }
-            Stmt::Decl(decls)
+        }
+        let stmt = if let Some((constant, _)) = self.declaration_keyword() {
+            self.declarations(constant)?
         } else if self.eat_word("return") {
-            if self.is(";") || self.is("}") {
+            if self.is(";") || self.is("}") || (self.script.is_some() && self.newline_before()) {
                 Stmt::Return(None)
             } else {
                 Stmt::Return(Some(self.expression()?))
@@ -800,7 +1058,7 @@ impl Parser {
             let mut names = Vec::new();
             pattern.names(&mut names);
             self.scopes.push(names);
-            let body = self.body_stmts();
+            let body = self.loop_body();
             self.scopes.pop();
             Stmt::ForOf(pattern, list, body?)
         } else if self.eat_word("break") {
@@ -812,6 +1070,40 @@ impl Parser {
         };
         self.eat(";");
         Ok(Some(stmt))
+    }
+
+    /// The statements only Code scripts have: blocks, classic `for` and `while` loops,
+    /// `throw`, function declarations. `None` for the statements expressions share.
+    fn script_statement(&mut self) -> Result<Option<Stmt>, ExprError> {
+        Ok(Some(if self.eat("{") {
+            Stmt::Block(self.block_rest()?)
+        } else if self.is_word("for") && matches!(self.peek_at(1), Tok::Punct("(")) {
+            self.i += 2;
+            self.script_for()?
+        } else if self.eat_word("while") {
+            self.expect("(")?;
+            let cond = self.expression()?;
+            self.expect(")")?;
+            Stmt::While(cond, self.loop_body()?)
+        } else if self.eat_word("throw") {
+            // What is thrown does not matter: QuickJS runs the script again and throws it.
+            let script = self.script.take();
+            let thrown = self.expression();
+            self.script = script;
+            thrown?;
+            Stmt::Throw
+        } else if self.is_word("function") && matches!(self.peek_at(1), Tok::Ident(_)) {
+            self.i += 1;
+            let name = self.ident_name()?;
+            let pattern = Pattern::Name(name);
+            // Declared before its body, so it can call itself; a call before the declaration
+            // reads as a use before it and is refused.
+            self.declare(&pattern, false);
+            let func = self.function_rest()?;
+            Stmt::Decl(vec![(pattern, Some(Expr::Arrow(Box::new(func))))])
+        } else {
+            return Ok(None);
+        }))
     }
 }
 

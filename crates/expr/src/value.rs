@@ -318,23 +318,36 @@ impl<'a> Val<'a> {
     }
 
     /// Converts to JsonNs the way `JSON.stringify` sees values: `undefined` and functions are
-    /// dropped from objects and become `null` elsewhere; dates become ISO strings.
+    /// dropped from objects and become `null` elsewhere; dates become ISO strings. A value
+    /// nested deeper than [`crate::MAX_NESTING`] (a circular one) is `null`.
     pub fn to_json(&self) -> Value {
-        match self {
+        self.to_json_within(crate::MAX_NESTING)
+            .unwrap_or(Value::Null)
+    }
+
+    /// [`Val::to_json`] for values nested at most `depth` levels; `None` past that.
+    pub fn to_json_within(&self, depth: usize) -> Option<Value> {
+        let depth = depth.checked_sub(1)?;
+        Some(match self {
             Val::Undefined | Val::Null | Val::Func(_) => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => num_to_json(*n),
             Val::Str(s) => Value::String(s.to_string()),
             Val::JsonObj(o) => Value::Object((*o).clone()),
             Val::JsonArr(a) => Value::Array(a.to_vec()),
-            Val::Arr(a) => Value::Array(a.borrow().iter().map(Val::to_json).collect()),
+            Val::Arr(a) => Value::Array(
+                a.borrow()
+                    .iter()
+                    .map(|v| v.to_json_within(depth))
+                    .collect::<Option<_>>()?,
+            ),
             Val::Obj(o) => Value::Object(
                 o.borrow()
                     .0
                     .iter()
                     .filter(|(_, v)| !matches!(v, Val::Undefined | Val::Func(_)))
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
-                    .collect(),
+                    .map(|(k, v)| Some((k.to_string(), v.to_json_within(depth)?)))
+                    .collect::<Option<_>>()?,
             ),
             Val::Item(item) => serde_json::to_value(item).unwrap_or(Value::Null),
             Val::Date(ms) => luxon::js_date_to_iso(*ms).map_or(Value::Null, Value::String),
@@ -342,7 +355,7 @@ impl<'a> Val<'a> {
             Val::Regex(_) | Val::Global(_) | Val::NodeRef(_) | Val::LegacyNode(_) => {
                 Value::Object(JsonObject::new())
             }
-        }
+        })
     }
 
     /// The identity of an object value, for `===` between objects.

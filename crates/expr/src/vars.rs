@@ -27,6 +27,9 @@ fn opt_index(v: &Val) -> Option<usize> {
 
 /// Value of an n8n variable identifier; namespaces and functions evaluate to themselves.
 pub fn value<'a>(ctx: &mut Ctx<'a>, g: Global) -> Result<Val<'a>, ExprError> {
+    if let Some(v) = crate::code::variable(ctx, g) {
+        return Ok(v);
+    }
     let scope = ctx.scope;
     Ok(match g {
         Global::Json => scope
@@ -84,6 +87,11 @@ pub fn namespace_property<'a>(
     g: Global,
     key: &str,
 ) -> Result<Val<'a>, ExprError> {
+    if g == Global::Input {
+        if let Some(found) = crate::code::input(ctx, key, false) {
+            return found;
+        }
+    }
     let scope = ctx.scope;
     Ok(match (g, key) {
         (Global::Input, "item") => opt_item(scope.item()),

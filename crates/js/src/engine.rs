@@ -474,6 +474,18 @@ pub fn check_expression(source: &str) -> Result<(), JsError> {
     })
 }
 
+/// Check that `code` compiles as a Code node's body (compiling and caching it, so a run that
+/// falls back to QuickJS later finds it compiled). Catches the early errors a native parser may
+/// not look for: a `let` declared twice, a `break` outside a loop, ...
+pub fn check_code(code: &str) -> Result<(), JsError> {
+    with_engine(Limits::default(), false, |engine| {
+        let compiled = &mut engine.compiled;
+        engine
+            .context
+            .with(|ctx| compile(&ctx, compiled, "async function", code, "").map(drop))
+    })
+}
+
 /// The function body that evaluates an expression chunk with n8n's TypeError rule.
 fn expression_body(source: &str) -> String {
     format!("try {{ return ({source}\n); }} catch (e) {{ if (e instanceof TypeError) return undefined; throw e; }}")

@@ -13,7 +13,7 @@ mod engine;
 mod payload;
 
 pub use engine::{
-    check_expression, engines_built, eval_expression, run_code, CodeMode, CodeRequest,
+    check_code, check_expression, engines_built, eval_expression, run_code, CodeMode, CodeRequest,
     ExpressionValue, JsError, Limits,
 };
 pub use payload::{CodeOutput, NodeData, OutputItem, Payload, PayloadItem};

@@ -234,6 +234,45 @@ async fn course_snippet_rate_limit_batching() {
     assert_eq!(out[1]["items"][0], json!({"json": {"id": 100}}));
 }
 
+/// Runs of `js` in the chain that went native (`nativeRuns` in the node's profile).
+async fn native_runs(start: Value, js: &str) -> u64 {
+    let outcome = run_workflow(chain(start, js)).await;
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    outcome.run_data.runs("Node")[0]
+        .profile
+        .counters
+        .get("nativeRuns")
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn scripts_in_the_native_subset_run_natively_unless_told_otherwise() {
+    let native = std::env::var("SLUICE_CODE_ENGINE").as_deref() != Ok("quickjs");
+    let input: Vec<Value> = (0..250).map(|i| json!({"id": i})).collect();
+    let expected = u64::from(native);
+    assert_eq!(
+        native_runs(json!([{"count": 250}]), CALCULATE_BATCHES).await,
+        expected
+    );
+    assert_eq!(
+        native_runs(Value::Array(input), RATE_LIMIT_BATCHES).await,
+        expected
+    );
+    // Outside the subset (`require`), or a run the native path cannot finish (a write into
+    // nested item data): QuickJS, with the same result.
+    assert_eq!(
+        native_runs(json!([{"a": 1}]), "const l = require('luxon');\nreturn [];").await,
+        0
+    );
+    let nested = "for (const item of items) { item.json.o.seen = true; }\nreturn items;";
+    assert_eq!(native_runs(json!([{"o": {}}]), nested).await, 0);
+    assert_eq!(
+        run_chain(json!([{"o": {}}]), nested).await,
+        vec![json!({"o": {"seen": true}})]
+    );
+}
+
 #[tokio::test]
 async fn workflow_static_data_persists_across_runs() {
     let mut wf = common::single_node_workflow(

@@ -148,9 +148,21 @@ pub fn call<'a>(
     name: &str,
     args: &[Val<'a>],
 ) -> Result<Option<Val<'a>>, ExprError> {
-    if IN_PLACE.contains(&name) && !matches!(recv, Val::Arr(_)) {
-        return Err(ctx.write_to_item_data());
+    match recv {
+        Val::Arr(a) if IN_PLACE.contains(&name) => ctx.check_not_walked(a)?,
+        Val::Arr(_) => {}
+        _ if IN_PLACE.contains(&name) => return Err(ctx.write_to_item_data()),
+        _ => {}
     }
+    ctx.walking(recv, |ctx| call_on(ctx, recv, name, args))
+}
+
+fn call_on<'a>(
+    ctx: &mut Ctx<'a>,
+    recv: &Val<'a>,
+    name: &str,
+    args: &[Val<'a>],
+) -> Result<Option<Val<'a>>, ExprError> {
     let items = recv.list().expect("array receiver");
     let len = items.len();
     let f = arg(args, 0);

@@ -224,7 +224,7 @@ pub fn call_datetime<'a>(
                 ))
             })
     };
-    let now = || DateTime::from_chrono(&ctx.scope.now(), ctx.zone());
+    let now = || DateTime::from_chrono(&ctx.now(), ctx.zone());
     Ok(Some(match name {
         "toISO" | "toJSON" | "toString" => {
             if dt.is_valid() {

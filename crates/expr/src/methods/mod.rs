@@ -67,6 +67,12 @@ pub fn type_name(v: &Val) -> &'static str {
 
 /// `obj.key`.
 pub fn property<'a>(ctx: &mut Ctx<'a>, obj: &Val<'a>, key: &str) -> Result<Val<'a>, ExprError> {
+    if ctx.code.is_some() && !crate::code::is_script_property(obj, key) {
+        return Err(ExprError::eval(format!(
+            "reading '{key}' of {} in a Code script",
+            type_name(obj)
+        )));
+    }
     Ok(match obj {
         Val::JsonObj(o) => o.get(key).map_or(Val::Undefined, Val::from_json),
         Val::Obj(o) => o.borrow().get(key).cloned().unwrap_or(Val::Undefined),
@@ -98,6 +104,12 @@ pub fn call_method<'a>(
     name: &str,
     args: Vec<Val<'a>>,
 ) -> Result<Val<'a>, ExprError> {
+    if ctx.code.is_some() && !crate::code::is_script_method(&recv, name) {
+        return Err(ExprError::eval(format!(
+            "{name}() of {} in a Code script",
+            type_name(&recv)
+        )));
+    }
     let found = match &recv {
         // A TypeError in n8n's sandbox: the call yields undefined. The emptiness checks are
         // defined for missing values.

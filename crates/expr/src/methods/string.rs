@@ -619,6 +619,7 @@ pub fn call<'a>(
                     js_number_to_string(n)
                 )));
             }
+            ctx.check_length(n * s.len() as f64)?;
             str_val(s.repeat(n as usize))
         }
         "padStart" | "padEnd" => {

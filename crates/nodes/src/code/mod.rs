@@ -1,11 +1,15 @@
-//! JavaScript nodes: Code (v1, v2) and the legacy Function / Function Item nodes. The code runs in
-//! Sluice's sandboxed QuickJS runtime (`sluice-js`) with the same variables expressions see (the
-//! payload comes from `sluice_expr::js_payload`); its return value becomes the output items.
+//! JavaScript nodes: Code (v1, v2) and the legacy Function / Function Item nodes. A script in the
+//! native subset (`sluice_expr::CodeScript`: statements over `$input.all()`, `$json`, ...) runs on
+//! the expression evaluator; any other script, or a run the native path cannot finish exactly as
+//! JavaScript would, runs in Sluice's sandboxed QuickJS runtime (`sluice-js`) with the same
+//! variables expressions see (the payload comes from `sluice_expr::js_payload`). Either way its
+//! return value becomes the output items. `SLUICE_CODE_ENGINE=quickjs` sends every script to
+//! QuickJS; runs that went native are counted in the profile (`nativeRuns`).
 
 use crate::util::params::Reader;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_expr::PayloadItems;
-use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits, OutputItem};
+use sluice_expr::{CodeScript, PayloadItems};
+use sluice_js::{run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits, OutputItem};
 use sluice_model::{paired_items_from_value, Item, JsonObject, NodeDef};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,9 +48,16 @@ struct JsNode {
     /// The code calls `$getWorkflowStaticData`, so runs carry the workflow's static data.
     uses_static_data: bool,
     limits: Limits,
+    /// The script parsed for the native evaluator; `None` when it is outside the native subset
+    /// or `SLUICE_CODE_ENGINE=quickjs`.
+    native: Option<CodeScript>,
 }
 
 fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
+    let native = match std::env::var("SLUICE_CODE_ENGINE").as_deref() {
+        Ok("quickjs") => None,
+        _ => CodeScript::parse(&code, mode, item_is_json).ok(),
+    };
     Box::new(JsNode {
         item_is_json,
         referenced: sluice_expr::referenced_nodes(&code),
@@ -54,6 +65,7 @@ fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
         code,
         mode,
         limits: limits_from_env(),
+        native,
     })
 }
 
@@ -103,29 +115,24 @@ fn limits_from_env() -> Limits {
 #[async_trait::async_trait]
 impl Node for JsNode {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
-        let static_data = self.uses_static_data.then(|| static_data_in(ctx));
-        let request = CodeRequest {
-            code: &self.code,
-            mode: self.mode,
-            payload: sluice_expr::js_payload(
-                &ctx.scope(0),
-                &self.referenced,
-                PayloadItems::All,
-                self.item_is_json,
-                static_data,
-            ),
-            limits: self.limits,
-            continue_on_fail: ctx.continue_on_fail(),
-        };
-        let output = match run_code(request).and_then(|output| {
-            let items = output
-                .items
-                .into_iter()
-                .enumerate()
-                .map(into_item)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((items, output.logs, output.static_data))
-        }) {
+        // A native run that cannot finish as JavaScript would has had no effect: QuickJS runs
+        // the script instead.
+        let native = self.native.as_ref().and_then(|script| {
+            let output = script.run(|i| ctx.scope(i), self.limits.cpu_time).ok()?;
+            ctx.count("nativeRuns", 1);
+            Some(output)
+        });
+        let output = match native
+            .map_or_else(|| self.run_quickjs(ctx), Ok)
+            .and_then(|output| {
+                let items = output
+                    .items
+                    .into_iter()
+                    .enumerate()
+                    .map(into_item)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((items, output.logs, output.static_data))
+            }) {
             Ok(output) => output,
             Err(e) if ctx.continue_on_fail() => {
                 return Ok(vec![vec![ctx.error_item(&to_node_error(e), 0)]]);
@@ -140,6 +147,25 @@ impl Node for JsNode {
             static_data_out(ctx, changed);
         }
         Ok(vec![items])
+    }
+}
+
+impl JsNode {
+    fn run_quickjs(&self, ctx: &ExecuteContext<'_>) -> Result<CodeOutput, JsError> {
+        let static_data = self.uses_static_data.then(|| static_data_in(ctx));
+        run_code(CodeRequest {
+            code: &self.code,
+            mode: self.mode,
+            payload: sluice_expr::js_payload(
+                &ctx.scope(0),
+                &self.referenced,
+                PayloadItems::All,
+                self.item_is_json,
+                static_data,
+            ),
+            limits: self.limits,
+            continue_on_fail: ctx.continue_on_fail(),
+        })
     }
 }
 
