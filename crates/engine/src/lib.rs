@@ -25,8 +25,8 @@ pub use host::{
     ChunkKind, ChunkSource, ExecutionHost, Host, ResponseBody, StreamChunk, SubWorkflow,
     SubWorkflowRequest, WebhookResponse,
 };
-pub use node::{Node, NodeOutputs, RequiredInputs};
-pub use options::ExecutionOptions;
+pub use node::{ItemWise, Node, NodeOutputs, RequiredInputs};
+pub use options::{ExecutionOptions, StreamMode, Streaming};
 pub use params::Param;
 pub use registry::{NodeKind, NodeSpec, Registry};
 pub use run_data::{classify_duration, NodeProfile, NodeSummary, RunData, TaskData, TaskError};

@@ -19,6 +19,23 @@ pub enum RequiredInputs {
     These(Vec<usize>),
 }
 
+/// How a node's output items relate to its input items: whether it can run on one chunk of its
+/// input at a time in a streamed chain (see `SLUICE_STREAM`) and give what one run on all of its
+/// input gives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ItemWise {
+    /// It needs all of its input at once (Sort, Aggregate, Merge, Code for all items): a streamed
+    /// chain ends before it and its input is materialised.
+    #[default]
+    Barrier,
+    /// Each output item derives from exactly one input item, whatever the other items are, and
+    /// names it in its paired items: runs on consecutive chunks, joined, equal one run.
+    Yes,
+    /// Keeps the first `n` items of its input as they are (Limit): item-wise once the engine
+    /// caps the total across chunks at `n`.
+    FirstItems(usize),
+}
+
 /// A node built from its parameters once per workflow, run once per input run.
 #[async_trait::async_trait]
 pub trait Node: Send + Sync {
@@ -43,6 +60,11 @@ pub trait Node: Send + Sync {
     /// ([`CompiledWorkflow::check_credentials`](crate::CompiledWorkflow::check_credentials)).
     fn credential_types(&self) -> Vec<&str> {
         Vec::new()
+    }
+
+    /// See [`ItemWise`]; nodes are barriers unless they say otherwise.
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Barrier
     }
 
     /// See [`RequiredInputs`]; only consulted for nodes with several connected inputs.
