@@ -3,7 +3,9 @@
 //! payload comes from `sluice_expr::js_payload`); its return value becomes the output items.
 
 use crate::util::params::Reader;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_expr::PayloadItems;
 use sluice_js::{run_code, CodeMode, CodeRequest, JsError, Limits, OutputItem};
 use sluice_model::{paired_items_from_value, Item, JsonObject, NodeDef};
@@ -102,6 +104,13 @@ fn limits_from_env() -> Limits {
 
 #[async_trait::async_trait]
 impl Node for JsNode {
+    fn item_wise(&self) -> ItemWise {
+        match self.mode {
+            CodeMode::EachItem => ItemWise::Yes,
+            CodeMode::AllItems => ItemWise::Barrier,
+        }
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let static_data = self.uses_static_data.then(|| static_data_in(ctx));
         let request = CodeRequest {
