@@ -6,6 +6,9 @@ use sluice_model::Item;
 /// One item list per output (IF: `[true, false]`; Loop Over Items: `[done, loop]`).
 pub type NodeOutputs = Vec<Vec<Item>>;
 
+/// Output items read as the engine pulls them (see [`Node::item_source`]).
+pub type ItemSource = Box<dyn Iterator<Item = Result<Item, NodeError>> + Send>;
+
 /// How many inputs must hold data before a waiting multi-input node may run when the rest of the
 /// graph is idle (n8n's `requiredInputs`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -31,6 +34,9 @@ pub enum ItemWise {
     /// Each output item derives from exactly one input item, whatever the other items are, and
     /// names it in its paired items: runs on consecutive chunks, joined, equal one run.
     Yes,
+    /// Item-wise, and able to read its output a chunk at a time ([`Node::item_source`]:
+    /// Extract From File reading CSV), so a chain it starts streams even from one input item.
+    Source,
     /// Keeps the first `n` items of its input as they are (Limit): item-wise once the engine
     /// caps the total across chunks at `n`.
     FirstItems(usize),
@@ -65,6 +71,12 @@ pub trait Node: Send + Sync {
     /// See [`ItemWise`]; nodes are barriers unless they say otherwise.
     fn item_wise(&self) -> ItemWise {
         ItemWise::Barrier
+    }
+
+    /// For an [`ItemWise::Source`] node: its output for all of `ctx`'s input, read as the engine
+    /// pulls it, each item paired to its input item; `None` to run [`Node::execute`] instead.
+    fn item_source(&self, _ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+        Ok(None)
     }
 
     /// See [`RequiredInputs`]; only consulted for nodes with several connected inputs.

@@ -15,7 +15,7 @@ use super::build::BuiltNode;
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
 use crate::context::{ExecuteContext, Shared};
-use crate::node::ItemWise;
+use crate::node::{ItemSource, ItemWise};
 use crate::options::StreamMode;
 use crate::registry::NodeKind;
 use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
@@ -131,6 +131,34 @@ struct Stage {
     logs: Vec<String>,
 }
 
+/// What a call of a stage's node gave.
+enum StageOut {
+    Outputs(Vec<Vec<Item>>),
+    Source(Option<ItemSource>),
+}
+
+/// The next chunk of a source stage's output (empty once it is read to the end).
+fn pull(
+    stage: &mut Stage,
+    source: &mut ItemSource,
+    chunk_items: usize,
+) -> Result<Vec<Vec<Item>>, NodeError> {
+    let wall = Instant::now();
+    let items = source
+        .by_ref()
+        .take(chunk_items)
+        .collect::<Result<Vec<_>, _>>();
+    let elapsed = wall.elapsed();
+    stage.duration_ns += elapsed.as_nanos() as u64;
+    stage.execution_ms += elapsed.as_millis() as u64;
+    let items = items?;
+    if !items.is_empty() {
+        stage.chunks += 1;
+        stage.items_out += items.len();
+    }
+    Ok(vec![items])
+}
+
 impl Run<'_> {
     /// The chain of nodes `entry` starts, when it should stream.
     pub(super) fn stream_chain(&self, entry: &Entry) -> Option<Vec<usize>> {
@@ -138,11 +166,12 @@ impl Run<'_> {
         let [input] = entry.inputs.as_slice() else {
             return None;
         };
-        let large = input.len() > streaming.chunk_items.max(1);
+        let large = input.len() > streaming.chunk_items.max(1)
+            || self.wf.nodes[entry.node].item_wise == ItemWise::Source;
         let wanted = match streaming.mode {
             StreamMode::Off => false,
             StreamMode::On => !input.is_empty(),
-            StreamMode::Auto => large,
+            StreamMode::Auto => large && !input.is_empty(),
         };
         if !wanted || self.order != ExecutionOrder::V1 || !self.may_stream(entry.node) {
             return None;
@@ -194,19 +223,43 @@ impl Run<'_> {
             .unwrap_or_default()
             .into_iter();
         let mut failed = None;
-        'chunks: loop {
-            let mut items: Vec<Item> = input.by_ref().take(chunk_items).collect();
+        let mut source = None;
+        if self.wf.nodes[stages[0].node].item_wise == ItemWise::Source {
+            let all: Vec<Item> = input.collect();
+            match self.call_stage(&mut stages[0], all.clone(), true).await {
+                Ok(StageOut::Source(found)) => source = found,
+                Ok(StageOut::Outputs(_)) => unreachable!("asked for a source"),
+                Err(e) => failed = Some((0, e)),
+            }
+            if source.is_none() && failed.is_none() {
+                // It runs chunk by chunk after all: its items are counted as they come.
+                stages[0].items_in = 0;
+            }
+            input = all.into_iter();
+        }
+        while failed.is_none() {
+            let mut items: Vec<Item> = match source {
+                Some(_) => Vec::new(),
+                None => input.by_ref().take(chunk_items).collect(),
+            };
+            let mut exhausted = source.is_none() && input.len() == 0;
             for (j, stage) in stages.iter_mut().enumerate() {
-                if items.is_empty() {
-                    break;
-                }
-                let mut outputs = match self.run_stage(stage, items).await {
+                let result = match &mut source {
+                    Some(source) if j == 0 => pull(stage, source, chunk_items),
+                    _ if items.is_empty() => break,
+                    _ => self.run_stage(stage, std::mem::take(&mut items)).await,
+                };
+                let mut outputs = match result {
                     Ok(outputs) => outputs,
                     Err(e) => {
                         failed = Some((j, e));
-                        break 'chunks;
+                        break;
                     }
                 };
+                if j == 0 && source.is_some() && outputs[0].is_empty() {
+                    exhausted = true;
+                    break;
+                }
                 if j == last && collect_last {
                     last_outputs.resize_with(outputs.len(), Vec::new);
                     for (all, chunk) in last_outputs.iter_mut().zip(outputs) {
@@ -217,13 +270,11 @@ impl Run<'_> {
                 for (kept, chunk) in stage.kept.iter_mut().zip(&outputs) {
                     stage.sampled |= keep_first(kept, chunk, self.options.run_data_max_items);
                 }
-                items = if j == last {
-                    Vec::new()
-                } else {
-                    std::mem::take(&mut outputs[stage.link_output])
-                };
+                if j < last {
+                    items = std::mem::take(&mut outputs[stage.link_output]);
+                }
             }
-            if input.len() == 0 {
+            if exhausted {
                 break;
             }
         }
@@ -273,8 +324,44 @@ impl Run<'_> {
     async fn run_stage(
         &mut self,
         stage: &mut Stage,
-        mut items: Vec<Item>,
+        items: Vec<Item>,
     ) -> Result<Vec<Vec<Item>>, NodeError> {
+        let offset = stage.items_in;
+        let len = items.len();
+        stage.chunks += 1;
+        let result = self.call_stage(stage, items, false).await;
+        let StageOut::Outputs(mut outputs) = result.map_err(|mut e| {
+            e.item_index = e.item_index.map(|i| i + offset);
+            e
+        })?
+        else {
+            unreachable!("asked for outputs")
+        };
+        outputs.resize_with(self.wf.nodes[stage.node].outputs.max(1), Vec::new);
+        for output in &mut outputs {
+            assign_paired_items(output, len, 0);
+            for item in output.iter_mut() {
+                for paired in item.paired_item.iter_mut() {
+                    paired.item += offset;
+                }
+            }
+        }
+        if let Some(cap) = &mut stage.cap {
+            outputs[0].truncate(*cap);
+            *cap -= outputs[0].len();
+        }
+        stage.items_out += outputs.iter().map(Vec::len).sum::<usize>();
+        Ok(outputs)
+    }
+
+    /// Call `stage`'s node on `items` (its outputs, or its item source when `source`), counting
+    /// them as its input and keeping its state, logs, counters, hints and time.
+    async fn call_stage(
+        &mut self,
+        stage: &mut Stage,
+        mut items: Vec<Item>,
+        source: bool,
+    ) -> Result<StageOut, NodeError> {
         let wf = self.wf;
         let def = &wf.workflow.nodes[stage.node];
         let built = &wf.nodes[stage.node];
@@ -315,8 +402,9 @@ impl Run<'_> {
             hints: Mutex::new(Vec::new()),
         };
         let result = match stage.cap {
-            Some(0) => Ok(Vec::new()),
-            _ => node.execute(&ctx).await,
+            _ if source => node.item_source(&ctx).map(StageOut::Source),
+            Some(0) => Ok(StageOut::Outputs(Vec::new())),
+            _ => node.execute(&ctx).await.map(StageOut::Outputs),
         };
         let state = ctx.state.into_inner().expect("node state");
         stage.logs.extend(ctx.logs.into_inner().expect("node logs"));
@@ -329,31 +417,11 @@ impl Run<'_> {
             }
         }
         self.states.insert(stage.node, state);
-        let offset = stage.items_in;
         stage.items_in += len;
-        stage.chunks += 1;
         stage.duration_ns += wall.elapsed().as_nanos() as u64;
         let elapsed_ms = (self.options.clock.now().timestamp_millis() - start_time).max(0);
         stage.execution_ms += elapsed_ms as u64;
-        let mut outputs = result.map_err(|mut e| {
-            e.item_index = e.item_index.map(|i| i + offset);
-            e
-        })?;
-        outputs.resize_with(built.outputs.max(1), Vec::new);
-        for output in &mut outputs {
-            assign_paired_items(output, len, 0);
-            for item in output.iter_mut() {
-                for paired in item.paired_item.iter_mut() {
-                    paired.item += offset;
-                }
-            }
-        }
-        if let Some(cap) = &mut stage.cap {
-            outputs[0].truncate(*cap);
-            *cap -= outputs[0].len();
-        }
-        stage.items_out += outputs.iter().map(Vec::len).sum::<usize>();
-        Ok(outputs)
+        result
     }
 
     /// Record the run of every stage that got items (the failing one last), then queue the last
@@ -369,7 +437,7 @@ impl Run<'_> {
         let mut last_outputs = last_outputs;
         for (j, stage) in stages.into_iter().enumerate() {
             let fails_here = matches!(&failed, Some((f, _)) if *f == j);
-            if stage.chunks == 0 {
+            if stage.items_in == 0 {
                 continue;
             }
             let name = self.wf.workflow.nodes[stage.node].name.clone();
