@@ -72,7 +72,8 @@ for case in "${cases[@]}"; do
   declare -A engine=() wall=() cpu=() rss=()
   for _ in $(seq "$runs"); do
     for bin in "${bins[@]}"; do
-      /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$bin" run "${args[@]}" --profile json \
+      # `sluice run` prints the first SLUICE_RUN_DATA_MAX_ITEMS items; count them all.
+      SLUICE_RUN_DATA_MAX_ITEMS=all /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$bin" run "${args[@]}" --profile json \
         >"$work/out.json" 2>"$work/profile.json"
       read -r w u s r <"$work/time"
       e=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["engineMs"]/1000)' "$work/profile.json")

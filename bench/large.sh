@@ -6,10 +6,16 @@
 # version). Prints wall time, rows/s and peak RSS (/usr/bin/time -v), and checks that every
 # kept row (and no other) is in the output file.
 #
-# Streaming execution is not built yet: Extract From File streams the CSV, but every row is an
-# item held in memory between nodes, so peak RSS grows with ROWS.
+# With SINK=postgres the kept rows go through Set (numbers typed) into a Postgres table instead
+# (Extract From File -> Filter -> Set -> Postgres insert; needs the local Postgres of
+# bench/postgres.sh) and the script checks the table holds every kept row.
 #
-# Usage: [ROWS=n] bench/large.sh   (SLUICE_BIN=path uses that binary instead of a release build)
+# Extract From File reads the CSV as a stream and the item-wise chain after it runs in chunks
+# (SLUICE_STREAM=auto, the default); Convert to File is a barrier that holds every kept row, the
+# Postgres chain holds none. Compare with SLUICE_STREAM=off.
+#
+# Usage: [ROWS=n] [SINK=file|postgres] bench/large.sh   (SLUICE_BIN=path uses that binary
+# instead of a release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${ROWS:-1000000}
@@ -27,6 +33,40 @@ awk -v n="$rows" 'BEGIN {
 }' > "$work/input.csv"
 echo "input: $rows rows, $(du -h "$work/input.csv" | cut -f1)"
 
+sink=${SINK:-file}
+schema=sluice_large_$$
+psql_run() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d test "$@"; }
+if [ "$sink" = postgres ]; then
+  trap 'rm -rf "$work"; psql_run -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true' EXIT
+  psql_run -c "CREATE SCHEMA $schema; CREATE TABLE $schema.rows (id bigint, name text,
+    amount numeric, status text)"
+  cat > "$work/credentials.json" <<JSON
+[{"id": "pg", "name": "Local Postgres", "type": "postgres",
+  "data": {"host": "127.0.0.1", "port": 5432, "database": "test", "user": "postgres", "password": "", "ssl": "disable"}}]
+JSON
+  sink_nodes='{"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4, "position": [800, 0],
+   "parameters": {"assignments": {"assignments": [
+     {"id": "1", "name": "id", "value": "={{ $json.id }}", "type": "number"},
+     {"id": "2", "name": "amount", "value": "={{ $json.amount }}", "type": "number"}]},
+     "includeOtherFields": true, "options": {}}},
+  {"name": "Postgres", "type": "n8n-nodes-base.postgres", "typeVersion": 2.5, "position": [1000, 0],
+   "credentials": {"postgres": {"id": "pg", "name": "Local Postgres"}},
+   "parameters": {"operation": "insert", "schema": {"__rl": true, "mode": "list", "value": "'$schema'"},
+     "table": {"__rl": true, "mode": "list", "value": "rows"},
+     "columns": {"mappingMode": "autoMapInputData", "value": {}}, "options": {}}}'
+  sink_connections='"Filter": {"main": [[{"node": "Set", "type": "main", "index": 0}]]},
+  "Set": {"main": [[{"node": "Postgres", "type": "main", "index": 0}]]}'
+  run_args=(--credentials "$work/credentials.json")
+else
+  sink_nodes='{"name": "Convert", "type": "n8n-nodes-base.convertToFile", "typeVersion": 1.1, "position": [800, 0],
+   "parameters": {"operation": "csv", "options": {}}},
+  {"name": "Write", "type": "n8n-nodes-base.readWriteFile", "typeVersion": 1, "position": [1000, 0],
+   "parameters": {"operation": "write", "fileName": "'$work'/output.csv", "options": {}}}'
+  sink_connections='"Filter": {"main": [[{"node": "Convert", "type": "main", "index": 0}]]},
+  "Convert": {"main": [[{"node": "Write", "type": "main", "index": 0}]]}'
+  run_args=()
+fi
+
 cat > "$work/large.json" <<JSON
 {"name": "large file", "settings": {"executionOrder": "v1"},
  "nodes": [
@@ -39,21 +79,17 @@ cat > "$work/large.json" <<JSON
    "parameters": {"conditions": {"options": {"caseSensitive": true, "leftValue": "", "typeValidation": "loose", "version": 2},
      "conditions": [{"id": "1", "leftValue": "={{ \$json.amount }}", "rightValue": 100, "operator": {"type": "number", "operation": "gt"}}],
      "combinator": "and"}, "looseTypeValidation": true, "options": {}}},
-  {"name": "Convert", "type": "n8n-nodes-base.convertToFile", "typeVersion": 1.1, "position": [800, 0],
-   "parameters": {"operation": "csv", "options": {}}},
-  {"name": "Write", "type": "n8n-nodes-base.readWriteFile", "typeVersion": 1, "position": [1000, 0],
-   "parameters": {"operation": "write", "fileName": "$work/output.csv", "options": {}}}
+  $sink_nodes
  ],
  "connections": {
   "Start": {"main": [[{"node": "Read", "type": "main", "index": 0}]]},
   "Read": {"main": [[{"node": "Extract", "type": "main", "index": 0}]]},
   "Extract": {"main": [[{"node": "Filter", "type": "main", "index": 0}]]},
-  "Filter": {"main": [[{"node": "Convert", "type": "main", "index": 0}]]},
-  "Convert": {"main": [[{"node": "Write", "type": "main", "index": 0}]]}
+  $sink_connections
  }}
 JSON
 
-/usr/bin/time -v "$bin" run "$work/large.json" > /dev/null 2> "$work/time.txt" || {
+/usr/bin/time -v "$bin" run "$work/large.json" "${run_args[@]}" > /dev/null 2> "$work/time.txt" || {
   cat "$work/time.txt"; exit 1; }
 wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
 seconds=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
@@ -64,6 +100,14 @@ awk -v r="$rows" -v s="$seconds" -v kb="$rss_kb" 'BEGIN {
 # Every kept row, and no other, is in the output (the output starts with a BOM and has no
 # final newline).
 awk -F, 'NR > 1 && $3 > 100' "$work/input.csv" | sort > "$work/expected.txt"
+if [ "$sink" = postgres ]; then
+  psql_run -A -t -F, -c "COPY (SELECT id, name, amount, status FROM $schema.rows) TO STDOUT WITH CSV" \
+    | sort > "$work/actual.txt"
+  if cmp -s "$work/expected.txt" "$work/actual.txt"; then
+    echo "ok: all $(wc -l < "$work/expected.txt") kept rows are in Postgres"; exit 0
+  fi
+  echo "FAIL: table rows differ from the kept rows"; diff "$work/expected.txt" "$work/actual.txt" | head; exit 1
+fi
 sed -e '1d' -e '$a\' "$work/output.csv" | sort > "$work/actual.txt"
 header=$(head -n 1 "$work/output.csv" | sed 's/^\xEF\xBB\xBF//')
 [ "$header" = "id,name,amount,status" ] || { echo "FAIL: output header is '$header'"; exit 1; }

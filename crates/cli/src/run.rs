@@ -73,6 +73,7 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
         credentials,
         binary_data: binary_data.clone(),
         execution_id: execution_id.clone(),
+        run_data_max_items: ExecutionOptions::run_data_max_items_from_env(),
         ..ExecutionOptions::default()
     };
     let result = compiled.run(options).await;

@@ -1,6 +1,7 @@
 //! The execution engine: builds a workflow's nodes once, then schedules and runs them exactly as
 //! n8n does (v1 depth-first order with position-sorted siblings, or legacy v0), recording n8n-shaped
-//! run data with a per-node profile on every run.
+//! run data with a per-node profile on every run. Chains of item-wise nodes (see [`ItemWise`])
+//! can run as pipelines of bounded chunks with the results of whole runs ([`Streaming`]).
 //!
 //! The engine knows no concrete node: nodes implement [`Node`] and are looked up in a [`Registry`]
 //! by (type, typeVersion).
@@ -25,8 +26,8 @@ pub use host::{
     ChunkKind, ChunkSource, ExecutionHost, Host, ResponseBody, StreamChunk, SubWorkflow,
     SubWorkflowRequest, WebhookResponse,
 };
-pub use node::{Node, NodeOutputs, RequiredInputs};
-pub use options::ExecutionOptions;
+pub use node::{ItemSource, ItemWise, Node, NodeOutputs, RequiredInputs};
+pub use options::{ExecutionOptions, StreamMode, Streaming};
 pub use params::Param;
 pub use registry::{NodeKind, NodeSpec, Registry};
 pub use run_data::{classify_duration, NodeProfile, NodeSummary, RunData, TaskData, TaskError};

@@ -6,6 +6,9 @@ use sluice_model::Item;
 /// One item list per output (IF: `[true, false]`; Loop Over Items: `[done, loop]`).
 pub type NodeOutputs = Vec<Vec<Item>>;
 
+/// Output items read as the engine pulls them (see [`Node::item_source`]).
+pub type ItemSource = Box<dyn Iterator<Item = Result<Item, NodeError>> + Send>;
+
 /// How many inputs must hold data before a waiting multi-input node may run when the rest of the
 /// graph is idle (n8n's `requiredInputs`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17,6 +20,26 @@ pub enum RequiredInputs {
     Count(usize),
     /// These inputs must all have received data.
     These(Vec<usize>),
+}
+
+/// How a node's output items relate to its input items: whether it can run on one chunk of its
+/// input at a time in a streamed chain (see `SLUICE_STREAM`) and give what one run on all of its
+/// input gives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ItemWise {
+    /// It needs all of its input at once (Sort, Aggregate, Merge, Code for all items): a streamed
+    /// chain ends before it and its input is materialised.
+    #[default]
+    Barrier,
+    /// Each output item derives from exactly one input item, whatever the other items are, and
+    /// names it in its paired items: runs on consecutive chunks, joined, equal one run.
+    Yes,
+    /// Item-wise, and able to read its output a chunk at a time ([`Node::item_source`]:
+    /// Extract From File reading CSV), so a chain it starts streams even from one input item.
+    Source,
+    /// Keeps the first `n` items of its input as they are (Limit): item-wise once the engine
+    /// caps the total across chunks at `n`.
+    FirstItems(usize),
 }
 
 /// A node built from its parameters once per workflow, run once per input run.
@@ -43,6 +66,17 @@ pub trait Node: Send + Sync {
     /// ([`CompiledWorkflow::check_credentials`](crate::CompiledWorkflow::check_credentials)).
     fn credential_types(&self) -> Vec<&str> {
         Vec::new()
+    }
+
+    /// See [`ItemWise`]; nodes are barriers unless they say otherwise.
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Barrier
+    }
+
+    /// For an [`ItemWise::Source`] node: its output for all of `ctx`'s input, read as the engine
+    /// pulls it, each item paired to its input item; `None` to run [`Node::execute`] instead.
+    fn item_source(&self, _ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+        Ok(None)
     }
 
     /// See [`RequiredInputs`]; only consulted for nodes with several connected inputs.

@@ -38,6 +38,65 @@ pub struct ExecutionOptions {
     /// The workflow's static data (n8n's `staticData`: `global` and `node:<name>` keys) as the
     /// execution starts; `None` = the workflow file's `staticData` field.
     pub static_data: Option<JsonObject>,
+    /// Whether chains of item-wise nodes run as pipelines of chunks (default: the environment,
+    /// [`Streaming::from_env`]).
+    pub streaming: Streaming,
+    /// The most items of each node output the run data keeps (the first ones; counts and
+    /// timings are always whole); `None` keeps every item, n8n's shape (the default).
+    pub run_data_max_items: Option<usize>,
+}
+
+impl ExecutionOptions {
+    /// `SLUICE_RUN_DATA_MAX_ITEMS` for [`ExecutionOptions::run_data_max_items`]: a number, or
+    /// `all` to keep every item; absent or not understood, 10,000.
+    pub fn run_data_max_items_from_env() -> Option<usize> {
+        match std::env::var("SLUICE_RUN_DATA_MAX_ITEMS") {
+            Ok(v) if v.eq_ignore_ascii_case("all") => None,
+            Ok(v) => Some(v.parse().unwrap_or(DEFAULT_RUN_DATA_MAX_ITEMS)),
+            Err(_) => Some(DEFAULT_RUN_DATA_MAX_ITEMS),
+        }
+    }
+}
+
+/// What `sluice run` keeps of each node output in its run data unless told otherwise.
+const DEFAULT_RUN_DATA_MAX_ITEMS: usize = 10_000;
+
+/// When a chain of item-wise nodes (see [`crate::ItemWise`]) runs as a pipeline of chunks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamMode {
+    /// When the chain's first node gets more than one chunk of items.
+    Auto,
+    /// Always (tests use it to stream small inputs).
+    On,
+    Off,
+}
+
+/// Streaming execution settings: `SLUICE_STREAM` (auto, on, off) and
+/// `SLUICE_STREAM_CHUNK_ITEMS` (items per chunk, default 1000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Streaming {
+    pub mode: StreamMode,
+    pub chunk_items: usize,
+}
+
+impl Streaming {
+    pub const DEFAULT_CHUNK_ITEMS: usize = 1000;
+
+    /// The settings in `SLUICE_STREAM` and `SLUICE_STREAM_CHUNK_ITEMS`; what is absent or not
+    /// understood is the default (auto, 1000).
+    pub fn from_env() -> Self {
+        let mode = match std::env::var("SLUICE_STREAM").as_deref() {
+            Ok("on" | "true" | "1") => StreamMode::On,
+            Ok("off" | "false" | "0") => StreamMode::Off,
+            _ => StreamMode::Auto,
+        };
+        let chunk_items = std::env::var("SLUICE_STREAM_CHUNK_ITEMS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(Self::DEFAULT_CHUNK_ITEMS);
+        Streaming { mode, chunk_items }
+    }
 }
 
 impl Default for ExecutionOptions {
@@ -58,6 +117,8 @@ impl Default for ExecutionOptions {
             host: None,
             credentials: None,
             static_data: None,
+            streaming: Streaming::from_env(),
+            run_data_max_items: None,
         }
     }
 }

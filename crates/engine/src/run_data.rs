@@ -19,10 +19,30 @@ pub struct NodeProfile {
     /// Counters the node added ([`ExecuteContext::count`](crate::ExecuteContext::count)).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub counters: IndexMap<&'static str, u64>,
+    /// True when the run data keeps only the first items of this run's outputs
+    /// ([`ExecutionOptions::run_data_max_items`](crate::ExecutionOptions::run_data_max_items));
+    /// `items_out` still counts them all.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sampled: bool,
+    /// Chunks the run was streamed in (0: it ran once on all its input).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub chunks: usize,
     /// What the node noticed that makes it slow, with what would help
     /// ([`ExecuteContext::profile_hint`](crate::ExecuteContext::profile_hint)).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hints: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The first `max` items of `items` (all of them when `max` is `None`), appended to `kept`;
+/// true when some were left out.
+pub(crate) fn keep_first(kept: &mut Vec<Item>, items: &[Item], max: Option<usize>) -> bool {
+    let room = max.map_or(items.len(), |max| max.saturating_sub(kept.len()));
+    kept.extend_from_slice(&items[..room.min(items.len())]);
+    room < items.len()
 }
 
 /// The error a run ended with, as n8n records it.

@@ -16,6 +16,7 @@ use base64::write::EncoderStringWriter;
 use serde_json::{Map, Value};
 use std::io::{self, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The `id` prefix and `data` marker of a binary property kept on disk.
 const FILESYSTEM_PREFIX: &str = "filesystem-v2";
@@ -142,32 +143,59 @@ impl BinaryData {
 
     /// A reader over the bytes of a binary property: its file, or its base64 decoded as read.
     pub fn open<'a>(&self, entry: &'a Map<String, Value>) -> io::Result<Box<dyn Read + Send + 'a>> {
-        if let Some(id) = entry.get("id").and_then(Value::as_str) {
-            if let Some(relative) = id
-                .strip_prefix(FILESYSTEM_PREFIX)
-                .and_then(|r| r.strip_prefix(':'))
-            {
-                let root = self.root.as_ref().ok_or_else(|| {
-                    invalid(format!("binary data '{id}' is on disk, but this process keeps binary data in memory (N8N_DEFAULT_BINARY_DATA_MODE)"))
-                })?;
-                if relative
-                    .split('/')
-                    .any(|segment| segment == ".." || segment.is_empty())
-                {
-                    return Err(invalid(format!("invalid binary data id '{id}'")));
-                }
-                let file = std::fs::File::open(root.join(relative))?;
-                return Ok(Box::new(io::BufReader::new(file)));
-            }
+        if let Some(file) = self.file(entry)? {
+            return Ok(Box::new(io::BufReader::new(file)));
         }
-        let data = entry
-            .get("data")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid("the binary property has neither data nor a known id".into()))?;
         Ok(Box::new(DecoderReader::new(
-            Cursor::new(data.as_bytes()),
+            Cursor::new(inline_data(entry)?.as_bytes()),
             &STANDARD,
         )))
+    }
+
+    /// Like [`BinaryData::open`], for a reader that outlives the item: property `name` of
+    /// `binary`, which the reader shares (inline bytes are not copied).
+    pub fn open_shared(
+        &self,
+        binary: Arc<Map<String, Value>>,
+        name: &str,
+    ) -> io::Result<Box<dyn Read + Send>> {
+        let entry = binary
+            .get(name)
+            .and_then(Value::as_object)
+            .ok_or_else(|| invalid(format!("no binary property '{name}'")))?;
+        if let Some(file) = self.file(entry)? {
+            return Ok(Box::new(io::BufReader::new(file)));
+        }
+        inline_data(entry)?;
+        let shared = SharedInline {
+            binary,
+            name: name.to_string(),
+            position: 0,
+        };
+        Ok(Box::new(DecoderReader::new(shared, &STANDARD)))
+    }
+
+    /// The file holding a binary property kept on disk (`None` for inline bytes).
+    fn file(&self, entry: &Map<String, Value>) -> io::Result<Option<std::fs::File>> {
+        let Some(id) = entry.get("id").and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        let Some(relative) = id
+            .strip_prefix(FILESYSTEM_PREFIX)
+            .and_then(|r| r.strip_prefix(':'))
+        else {
+            return Ok(None);
+        };
+        let root = self.root.as_ref().ok_or_else(|| {
+            invalid(format!("binary data '{id}' is on disk, but this process keeps binary data in memory (N8N_DEFAULT_BINARY_DATA_MODE)"))
+        })?;
+        if relative
+            .split('/')
+            .any(|segment| segment == ".." || segment.is_empty())
+        {
+            return Err(invalid(format!("invalid binary data id '{id}'")));
+        }
+        std::fs::File::open(root.join(relative)).map(Some)
     }
 
     /// All bytes of a binary property.
@@ -240,6 +268,33 @@ fn safe_segment(execution_id: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The base64 text of a binary property kept inline.
+fn inline_data(entry: &Map<String, Value>) -> io::Result<&str> {
+    entry
+        .get("data")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("the binary property has neither data nor a known id".into()))
+}
+
+/// The base64 text of an inline binary property, read from the item's shared `binary` map.
+struct SharedInline {
+    binary: Arc<Map<String, Value>>,
+    name: String,
+    position: usize,
+}
+
+impl Read for SharedInline {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let entry = self.binary.get(&self.name).and_then(Value::as_object);
+        let data = inline_data(entry.ok_or_else(|| invalid("binary property gone".into()))?)?;
+        let rest = &data.as_bytes()[self.position.min(data.len())..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.position += n;
+        Ok(n)
+    }
 }
 
 fn invalid(message: String) -> io::Error {

@@ -2,7 +2,9 @@
 //! parameters, and the graph indexed (incoming connections, connected inputs per node), with
 //! warnings for what is odd about it (inputs a node lacks, defaulted versions, disabled triggers).
 
+use super::stream::StreamPlan;
 use crate::credentials::NodeCredentials;
+use crate::node::ItemWise;
 use crate::registry::NodeKind;
 use crate::Credentials;
 use crate::{EngineError, Node, Param, Registry};
@@ -16,6 +18,7 @@ pub(super) struct BuiltNode {
     pub(super) inputs: usize,
     pub(super) outputs: usize,
     pub(super) kind: NodeKind,
+    pub(super) item_wise: ItemWise,
 }
 
 /// A workflow whose nodes are built and whose graph is indexed; run it any number of times.
@@ -29,6 +32,8 @@ pub struct CompiledWorkflow {
     pub(super) connected_inputs: Vec<usize>,
     /// The node types it was built with, for the sub-workflows its nodes build.
     pub(super) registry: Registry,
+    /// Which nodes may run as streamed chains.
+    pub(super) stream_plan: StreamPlan,
     warnings: Vec<LoadWarning>,
 }
 
@@ -71,6 +76,7 @@ impl CompiledWorkflow {
                     inputs: 0,
                     outputs: 0,
                     kind: NodeKind::Note,
+                    item_wise: ItemWise::Barrier,
                 });
                 continue;
             }
@@ -87,6 +93,7 @@ impl CompiledWorkflow {
             nodes.push(BuiltNode {
                 inputs: node.inputs(),
                 outputs: node.outputs() + error_output,
+                item_wise: node.item_wise(),
                 node: Some(node),
                 params,
                 kind: spec.kind,
@@ -118,7 +125,9 @@ impl CompiledWorkflow {
                 }
             }
         }
+        let stream_plan = StreamPlan::build(&workflow, &nodes, &index, &incoming);
         Ok(CompiledWorkflow {
+            stream_plan,
             workflow,
             nodes,
             index,

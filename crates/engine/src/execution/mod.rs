@@ -3,7 +3,8 @@
 //! node run: pins, retries, error policy, task data), [`queue`] (children queued in v1 or v0
 //! order, multi-input nodes waiting in slots), [`v0_forcing`] (legacy order's forced parents),
 //! [`partial_release`] (v1 releasing waiting nodes with partial data), [`error_output`]
-//! (`continueErrorOutput` routing), [`paired_items`] (paired items filled in after a run), and
+//! (`continueErrorOutput` routing), [`stream`] (chains of item-wise nodes run as pipelines of
+//! chunks), [`paired_items`] (paired items filled in after a run), and
 //! the result: [`outcome`], its [`n8n_document`], and the [`sub_workflow_result`] handed back to
 //! a calling workflow.
 
@@ -16,6 +17,7 @@ mod paired_items;
 mod partial_release;
 mod queue;
 mod run_loop;
+mod stream;
 mod sub_workflow_result;
 mod v0_forcing;
 

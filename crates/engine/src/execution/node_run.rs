@@ -7,7 +7,7 @@ use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
 use crate::context::{ExecuteContext, Shared};
 use crate::credentials::{has_references, NodeCredentials};
-use crate::run_data::{NodeProfile, TaskData, TaskError};
+use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
 use crate::NodeError;
 use indexmap::IndexMap;
 use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, PairedItems};
@@ -129,6 +129,7 @@ impl Run<'_> {
             retries,
             counters: counters.clone(),
             hints: hints.clone(),
+            ..NodeProfile::default()
         };
         let execution_index = self.execution_index;
         self.execution_index += 1;
@@ -155,8 +156,7 @@ impl Run<'_> {
                     item_index: e.item_index,
                     node: def.name.clone(),
                 });
-                self.run_data.push(&def.name, task);
-                self.node_order.push(def.name.clone());
+                self.record(entry.node, task);
                 return Err(e);
             }
             Ok(None) => None,
@@ -183,14 +183,56 @@ impl Run<'_> {
         };
         let items_out = outputs.as_ref().map_or(0, |o| o.iter().map(Vec::len).sum());
         task.profile = profile(items_out);
-        task.data = outputs;
-        self.run_data.push(&def.name, task);
-        self.node_order.push(def.name.clone());
-        self.schedule_children(entry.node, run_index)
+        self.finish(entry.node, run_index, task, outputs)
+    }
+
+    /// Record `task` with `outputs` as the run data keeps them (see
+    /// [`crate::ExecutionOptions::run_data_max_items`]), then queue the node's children with all
+    /// of `outputs`.
+    pub(super) fn finish(
+        &mut self,
+        node: usize,
+        run_index: usize,
+        mut task: TaskData,
+        outputs: Option<Vec<Vec<Item>>>,
+    ) -> Result<(), NodeError> {
+        let children = self.children_to_queue(node, run_index, outputs.as_deref());
+        task.data = outputs.map(|outputs| {
+            let (data, sampled) = self.run_data_outputs(outputs);
+            task.profile.sampled = sampled;
+            data
+        });
+        self.record(node, task);
+        self.queue_children(node, children?);
+        Ok(())
+    }
+
+    /// `outputs` as the run data keeps them, and whether items were left out.
+    pub(super) fn run_data_outputs(&self, outputs: Vec<Vec<Item>>) -> (Vec<Vec<Item>>, bool) {
+        let Some(max) = self.options.run_data_max_items else {
+            return (outputs, false);
+        };
+        let mut sampled = false;
+        let kept = outputs
+            .iter()
+            .map(|items| {
+                let mut kept = Vec::new();
+                sampled |= keep_first(&mut kept, items, Some(max));
+                kept
+            })
+            .collect();
+        (kept, sampled)
+    }
+
+    /// Add a finished node run to the run data and the node order.
+    pub(super) fn record(&mut self, node: usize, task: TaskData) {
+        let name = &self.wf.workflow.nodes[node].name;
+        self.run_data.push(name, task);
+        self.node_order.push(name.clone());
     }
 
     /// The credentials node `node` references, resolved on its first run in this execution.
-    async fn node_credentials(&mut self, node: usize) -> Arc<NodeCredentials> {
+    pub(super) async fn node_credentials(&mut self, node: usize) -> Arc<NodeCredentials> {
         if let Some(resolved) = self.credentials.get(&node) {
             return resolved.clone();
         }

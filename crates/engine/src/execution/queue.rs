@@ -6,24 +6,25 @@ use super::run_loop::{Entry, Run, Slot};
 use crate::NodeError;
 use sluice_model::{ExecutionOrder, Item, SourceRef};
 
+/// A child to queue: (child, input, items, source).
+pub(super) type Queued = (usize, usize, Vec<Item>, SourceRef);
+
 impl Run<'_> {
-    /// Queue the children of `node` after its run `run_index` (v1: depth-first, top-most child
-    /// first; v0: breadth-first in connection order). A connection to a node that does not
-    /// exist, on any output, fails the run before any child is queued (n8n's "Destination node
-    /// not found").
-    pub(super) fn schedule_children(
-        &mut self,
+    /// The children of `node` to queue after its run `run_index` gave `outputs` (v1:
+    /// depth-first, top-most child first; v0: breadth-first in connection order). A connection
+    /// to a node that does not exist, on any output, fails the run before any child is queued
+    /// (n8n's "Destination node not found").
+    pub(super) fn children_to_queue(
+        &self,
         node: usize,
         run_index: usize,
-    ) -> Result<(), NodeError> {
+        outputs: Option<&[Vec<Item>]>,
+    ) -> Result<Vec<Queued>, NodeError> {
         let wf = self.wf;
         let name = &wf.workflow.nodes[node].name;
-        let Some(task) = self.run_data.runs(name).last() else {
-            return Ok(());
+        let Some(outputs) = outputs else {
+            return Ok(Vec::new());
         };
-        if task.data.is_none() {
-            return Ok(());
-        }
         let mut children: Vec<(usize, usize, usize)> = Vec::new();
         for (output, targets) in wf.workflow.main_outputs(name).iter().enumerate() {
             for conn in targets.iter().flatten() {
@@ -49,21 +50,25 @@ impl Run<'_> {
         }
         let mut to_add = Vec::new();
         for (output, child, input) in children {
-            let items = task.output(output);
-            let has_output = task.data.as_ref().is_some_and(|d| output < d.len());
+            let items = outputs.get(output).map(Vec::as_slice).unwrap_or(&[]);
+            let has_output = output < outputs.len();
             if !items.is_empty() || (!v1 && input > 0 && has_output) {
-                to_add.push((output, child, input, items.to_vec()));
+                let source = SourceRef {
+                    previous_node: name.clone(),
+                    previous_node_output: output,
+                    previous_node_run: run_index,
+                };
+                to_add.push((child, input, items.to_vec(), source));
             }
         }
-        for (output, child, input, items) in to_add {
-            let source = SourceRef {
-                previous_node: name.clone(),
-                previous_node_output: output,
-                previous_node_run: run_index,
-            };
+        Ok(to_add)
+    }
+
+    /// Queue what [`Run::children_to_queue`] found for `node`.
+    pub(super) fn queue_children(&mut self, node: usize, children: Vec<Queued>) {
+        for (child, input, items, source) in children {
             self.add_to_execute(node, child, input, items, source);
         }
-        Ok(())
     }
 
     /// Queue `child` with `items` on input `input`; multi-input nodes wait until every input

@@ -138,7 +138,10 @@ impl Run<'_> {
                 ))
                 .with_node(name));
             }
-            self.execute(entry, run_index).await?;
+            match self.stream_chain(&entry) {
+                Some(chain) => self.run_chain(entry, chain).await?,
+                None => self.execute(entry, run_index).await?,
+            }
         }
     }
 }

@@ -7,7 +7,9 @@
 //! QuickJS; runs that went native are counted in the profile (`nativeRuns`).
 
 use crate::util::params::Reader;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_expr::{CodeScript, PayloadItems};
 use sluice_js::{run_code, CodeMode, CodeOutput, CodeRequest, JsError, Limits, OutputItem};
 use sluice_model::{paired_items_from_value, Item, JsonObject, NodeDef};
@@ -114,6 +116,13 @@ fn limits_from_env() -> Limits {
 
 #[async_trait::async_trait]
 impl Node for JsNode {
+    fn item_wise(&self) -> ItemWise {
+        match self.mode {
+            CodeMode::EachItem => ItemWise::Yes,
+            CodeMode::AllItems => ItemWise::Barrier,
+        }
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         // A native run that cannot finish as JavaScript would has had no effect: QuickJS runs
         // the script instead.

@@ -1,6 +1,8 @@
 //! No Operation: passes its input through unchanged.
 
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::NodeDef;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -18,6 +20,10 @@ fn build(_: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for NoOp {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         Ok(vec![ctx.main_input().to_vec()])
     }

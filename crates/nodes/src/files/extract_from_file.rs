@@ -10,7 +10,9 @@ use crate::util::binary;
 use crate::util::params::text_param;
 use crate::util::params::unsupported;
 use base64::Engine;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemSource, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -51,6 +53,33 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for ExtractFromFile {
+    /// Each input item becomes its own rows or value; a CSV file is read as a stream.
+    fn item_wise(&self) -> ItemWise {
+        match self.operation {
+            Operation::Table(TableFormat::Csv) => ItemWise::Source,
+            _ => ItemWise::Yes,
+        }
+    }
+
+    /// The rows of every input item's CSV file, read as the engine pulls them.
+    fn item_source(&self, ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+        if !matches!(self.operation, Operation::Table(TableFormat::Csv)) {
+            return Ok(None);
+        }
+        let mut files = Vec::new();
+        for (i, item) in ctx.main_input().iter().enumerate() {
+            let rows = || -> Result<_, NodeError> {
+                let property = text_param(ctx, "binaryPropertyName", i, "data")?;
+                let options = read_options(ctx, i)?;
+                let reader = binary::open_shared(ctx, item, &property, "binaryPropertyName")?;
+                let rows = table::csv_rows(reader, &options.csv)?;
+                Ok(table::row_items(rows, options.rows, i))
+            };
+            files.push(rows().map_err(|e| e.with_item(i))?);
+        }
+        Ok(Some(Box::new(files.into_iter().flatten())))
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let out = per_item(ctx, |i, item| {
             let property = text_param(ctx, "binaryPropertyName", i, "data")?;

@@ -27,7 +27,7 @@ pub struct CsvOptions {
 }
 
 /// How rows become items.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct RowOptions {
     pub header_row: bool,
     pub include_empty_cells: bool,
@@ -79,11 +79,11 @@ fn cell(text: &str) -> Option<(usize, usize)> {
 
 /// The rows of CSV read from `reader`, one record at a time.
 pub fn csv_rows<'a>(
-    reader: impl Read + 'a,
+    reader: impl Read + Send + 'a,
     options: &CsvOptions,
-) -> Result<Box<dyn Iterator<Item = Result<Row, NodeError>> + 'a>, NodeError> {
+) -> Result<Box<dyn Iterator<Item = Result<Row, NodeError>> + Send + 'a>, NodeError> {
     let mut reader = BufReader::new(reader);
-    let input: Box<dyn Read + 'a> = if options.encoding == encoding_rs::UTF_8 {
+    let input: Box<dyn Read + Send + 'a> = if options.encoding == encoding_rs::UTF_8 {
         Box::new(reader)
     } else {
         let mut bytes = Vec::new();
@@ -216,68 +216,97 @@ fn sheet_cell(cell: &calamine::Data, cells_as_text: bool) -> Value {
 
 /// Items from rows: keyed by the header row, or `{row: [...]}` without one.
 pub fn rows_to_items(
-    rows: impl Iterator<Item = Result<Row, NodeError>>,
+    rows: impl Iterator<Item = Result<Row, NodeError>> + Send,
     options: &RowOptions,
     paired_to: usize,
 ) -> Result<Vec<Item>, NodeError> {
+    row_items(rows, options.clone(), paired_to).collect()
+}
+
+/// [`rows_to_items`] one item at a time, as the rows are read (a streamed CSV file).
+pub fn row_items<'a>(
+    mut rows: impl Iterator<Item = Result<Row, NodeError>> + Send + 'a,
+    options: RowOptions,
+    paired_to: usize,
+) -> impl Iterator<Item = Result<Item, NodeError>> + Send + 'a {
     let mut header: Option<Vec<String>> = None;
-    let mut items = Vec::new();
-    for (index, row) in rows.enumerate() {
-        let row = row?;
-        if index < options.first_row {
-            continue;
+    let mut index = 0usize;
+    let mut produced = 0usize;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while !done {
+            let row = match rows.next()? {
+                Ok(row) => row,
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+            };
+            index += 1;
+            let row_index = index - 1;
+            if row_index < options.first_row {
+                continue;
+            }
+            let row = match &options.range {
+                Some(range) if row_index < range.first_row => continue,
+                Some(range) if row_index > range.last_row => break,
+                Some(range) => row
+                    .into_iter()
+                    .skip(range.first_col)
+                    .take(range.last_col + 1 - range.first_col)
+                    .collect(),
+                None => row,
+            };
+            if row.iter().all(|v| is_empty(Some(v))) {
+                continue;
+            }
+            if options.header_row && header.is_none() {
+                header = Some(row.iter().map(as_text).collect());
+                continue;
+            }
+            if options.max_rows.is_some_and(|max| produced >= max) {
+                break;
+            }
+            produced += 1;
+            let json = row_json(row, header.as_deref(), options.include_empty_cells);
+            return Some(Ok(Item::new(json).paired_to(paired_to)));
         }
-        let row = match &options.range {
-            Some(range) if index < range.first_row => continue,
-            Some(range) if index > range.last_row => break,
-            Some(range) => row
-                .into_iter()
-                .skip(range.first_col)
-                .take(range.last_col + 1 - range.first_col)
-                .collect(),
-            None => row,
-        };
-        if row.iter().all(|v| is_empty(Some(v))) {
-            continue;
-        }
-        if options.header_row && header.is_none() {
-            header = Some(row.iter().map(as_text).collect());
-            continue;
-        }
-        if options.max_rows.is_some_and(|max| items.len() >= max) {
-            break;
-        }
-        let mut json = JsonObject::new();
-        match &header {
-            Some(keys) => {
-                for (i, key) in keys.iter().enumerate() {
-                    let value = row.get(i).cloned().unwrap_or(Value::Null);
-                    if is_empty(Some(&value)) {
-                        if options.include_empty_cells {
-                            json.insert(key.clone(), Value::String(String::new()));
-                        }
-                    } else {
-                        json.insert(key.clone(), value);
+        done = true;
+        None
+    })
+}
+
+/// One row as an item's JSON: keyed by `header`, or `{row: [...]}` without one.
+fn row_json(row: Row, header: Option<&[String]>, include_empty_cells: bool) -> JsonObject {
+    let mut json = JsonObject::new();
+    match header {
+        Some(keys) => {
+            for (i, key) in keys.iter().enumerate() {
+                let value = row.get(i).cloned().unwrap_or(Value::Null);
+                if is_empty(Some(&value)) {
+                    if include_empty_cells {
+                        json.insert(key.clone(), Value::String(String::new()));
                     }
+                } else {
+                    json.insert(key.clone(), value);
                 }
             }
-            None => {
-                let cells = row
-                    .into_iter()
-                    .map(|v| {
-                        if v.is_null() {
-                            Value::String(String::new())
-                        } else {
-                            v
-                        }
-                    })
-                    .collect();
-                json.insert("row".into(), Value::Array(cells));
-            }
         }
-        items.push(Item::new(json).paired_to(paired_to));
+        None => {
+            let cells = row
+                .into_iter()
+                .map(|v| {
+                    if v.is_null() {
+                        Value::String(String::new())
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            json.insert("row".into(), Value::Array(cells));
+        }
     }
-    Ok(items)
+    json
 }
 
 /// The columns of a table of `items`: every key, in the order they first appear.

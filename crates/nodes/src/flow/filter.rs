@@ -8,7 +8,9 @@
 use super::conditions::{
     Combine, Conditions, FilterConditions, LegacyConditions, NodeSettings, LESS_STRICT_HINT,
 };
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{NodeDef, OnError};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -43,6 +45,10 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for Filter {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let (kept, discarded) = self.conditions.partition(ctx)?;
         Ok(if self.keep_discarded {

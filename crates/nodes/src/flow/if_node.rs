@@ -5,7 +5,9 @@
 use super::conditions::{
     Combine, Conditions, FilterConditions, LegacyConditions, NodeSettings, CONVERT_TYPES_HINT,
 };
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::NodeDef;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -36,6 +38,10 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for If {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let (true_items, false_items) = self.conditions.partition(ctx)?;
         Ok(vec![true_items, false_items])

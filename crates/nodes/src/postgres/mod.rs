@@ -17,7 +17,9 @@ use batching::{pg_error, Operation, Piece, Runner};
 use config::{Batching, Config, Operation as Kind};
 use execute_query::ExecuteQuery;
 use select::PerItem;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{NodeDef, Value};
 use sluice_runtime::postgres::{postgres_connection, PostgresCredential};
 use sql::{qualified, TextParam};
@@ -110,6 +112,17 @@ async fn table_columns(
 
 #[async_trait::async_trait]
 impl Node for Postgres {
+    /// Writes are item-wise (each output row pairs with its input item) unless one
+    /// transaction must hold every item (`queryBatching: transaction`); a streamed chain writes
+    /// one chunk at a time.
+    fn item_wise(&self) -> ItemWise {
+        match (self.config.operation, self.config.batching) {
+            (_, Batching::Transaction) => ItemWise::Barrier,
+            (Kind::Insert | Kind::Upsert | Kind::Update, _) => ItemWise::Yes,
+            _ => ItemWise::Barrier,
+        }
+    }
+
     fn credential_types(&self) -> Vec<&str> {
         vec!["postgres"]
     }

@@ -2,7 +2,9 @@
 //! `maxItems` items.
 
 use crate::util::params::{Parsed, Reader};
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::NodeDef;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -43,6 +45,15 @@ pub(crate) fn node(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeE
 
 #[async_trait::async_trait]
 impl Node for Limit {
+    /// Keeping the first items is item-wise when `maxItems` is no expression; keeping the last
+    /// ones needs them all.
+    fn item_wise(&self) -> ItemWise {
+        match self.config.constant() {
+            Some(config) if !config.keep_last => ItemWise::FirstItems(config.max_items),
+            _ => ItemWise::Barrier,
+        }
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let config = self.config.for_item(ctx, 0)?;
         let items = ctx.main_input();

@@ -4,7 +4,9 @@
 use crate::util::fields;
 use crate::util::params::{Parsed, Reader};
 use regex::{Regex, RegexBuilder};
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -135,6 +137,10 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for RenameKeys {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         ctx.map_items(|i, item| {
             let config = self.config.for_item(ctx, i)?;

@@ -39,6 +39,21 @@ pub fn open<'a>(
         .map_err(|e| NodeError::new(format!("binary property '{name}' cannot be read: {e}")))
 }
 
+/// Like [`open`], for a reader that outlives the node run (a table read as a stream); it shares
+/// the item's binary data rather than copying it.
+pub fn open_shared(
+    ctx: &ExecuteContext<'_>,
+    item: &Item,
+    name: &str,
+    parameter: &str,
+) -> Result<Box<dyn Read + Send>, NodeError> {
+    property(item, name, parameter)?;
+    let binary = item.binary.clone().expect("the property was found");
+    ctx.binary_data()
+        .open_shared(binary, name)
+        .map_err(|e| NodeError::new(format!("binary property '{name}' cannot be read: {e}")))
+}
+
 /// The bytes of binary property `name` of `item` (chosen by `parameter`).
 pub fn read(
     ctx: &ExecuteContext<'_>,

@@ -159,6 +159,11 @@ impl<T: Clone> Parsed<T> {
         })
     }
 
+    /// The configuration when its parameters hold no expression (the same for every item).
+    pub(crate) fn constant(&self) -> Option<&T> {
+        self.dynamic.is_none().then_some(&self.fixed)
+    }
+
     /// The configuration as seen by item `item_index` of the main input.
     pub(crate) fn for_item(
         &self,

@@ -16,7 +16,9 @@ use rand::RngCore;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{Item, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -38,6 +40,10 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for Crypto {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let items = ctx.map_items(|i, item| {
             let result = self.compute(ctx, i, item)?;

@@ -18,7 +18,9 @@ use chrono_tz::Tz;
 use config::{Operation, V1, V2};
 use format::Dialect;
 use parse::parse_with_format;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -48,6 +50,10 @@ fn build(node: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for DateTimeNode {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let zone = parse_zone(ctx.timezone()).unwrap_or(Tz::UTC);
         let items = ctx.map_items(|i, item| {

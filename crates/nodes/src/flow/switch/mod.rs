@@ -8,7 +8,9 @@ mod config;
 
 use crate::flow::conditions::timezone;
 use config::{as_index, Config, Routing};
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_expr::json_js::to_js_string;
 use sluice_model::{Item, NodeDef};
 use smallvec::{smallvec, SmallVec};
@@ -95,6 +97,10 @@ impl Switch {
 
 #[async_trait::async_trait]
 impl Node for Switch {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let mut outputs: Vec<Vec<Item>> = vec![Vec::new(); self.config.outputs.max(1)];
         for (i, item) in ctx.main_input().iter().enumerate() {

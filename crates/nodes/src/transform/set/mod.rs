@@ -10,7 +10,9 @@ use crate::util::path::{self, FieldPath};
 use sluice_expr::json_js;
 
 use config::{Base, Content, Field, FieldList, FieldName, SetConfig};
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
 use std::borrow::Cow;
 
@@ -33,6 +35,10 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for Set {
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let items = ctx.map_items(|i, item| self.edit(ctx, i, item).map(Some))?;
         // Duplicating items is a testing aid n8n applies to manual runs only.

@@ -1,0 +1,510 @@
+//! Streamed chains: a linear chain of item-wise nodes (see [`ItemWise`]) runs as a pipeline of
+//! bounded chunks (`SLUICE_STREAM`, `SLUICE_STREAM_CHUNK_ITEMS`), so that no node of it holds its
+//! whole input or output at once, and ends with the outputs, paired items and run data (counts,
+//! timings, and the items as the run data keeps them) that one run per node on all items gives.
+//!
+//! A chain streams only where that equality holds: in v1 order (where a chain's nodes run one
+//! after the other anyway), through nodes that fail the workflow on an error and run once per
+//! input (no retries, `executeOnce`, `alwaysOutputData`, pins or disabled nodes), and in
+//! workflows whose expressions and code read no item but their own (`$('X')`, `$node`,
+//! `$input.all()`, `$itemIndex`, ...: those need whole runs). A chunk that fails stops the chain:
+//! the nodes after the failing one have then already run on the earlier chunks, which a run on
+//! all items would not have done.
+
+use super::build::BuiltNode;
+use super::paired_items::assign_paired_items;
+use super::run_loop::{Entry, Run};
+use crate::context::{ExecuteContext, Shared};
+use crate::node::{ItemSource, ItemWise};
+use crate::options::StreamMode;
+use crate::registry::NodeKind;
+use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
+use crate::NodeError;
+use indexmap::IndexMap;
+use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, SourceRef, Value, Workflow};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Text in expressions or code that reads other items than the current one, or other nodes'
+/// data: a workflow holding any of it never streams.
+const READS_ACROSS_ITEMS: &[&str] = &[
+    "$(",
+    "$node",
+    "$items",
+    "$item(",
+    "$input.all",
+    "$input.first",
+    "$input.last",
+    "$itemIndex",
+];
+
+/// What the build knows about streaming, per node.
+pub(super) struct StreamPlan {
+    /// The node may be part of a streamed chain.
+    member: Vec<bool>,
+    /// (output, child) when the node's only connection goes to input 0 of a node fed by
+    /// nothing else.
+    next: Vec<Option<(usize, usize)>>,
+}
+
+impl StreamPlan {
+    pub(super) fn build(
+        workflow: &Workflow,
+        nodes: &[BuiltNode],
+        index: &HashMap<String, usize>,
+        incoming: &[Vec<(usize, usize, usize)>],
+    ) -> Self {
+        let streams = !workflow
+            .nodes
+            .iter()
+            .any(|def| reads_across_items(&def.parameters));
+        let member = workflow
+            .nodes
+            .iter()
+            .zip(nodes)
+            .map(|(def, built)| {
+                streams
+                    && built.node.is_some()
+                    && built.kind == NodeKind::Regular
+                    && built.item_wise != ItemWise::Barrier
+                    && built.inputs == 1
+                    && !def.disabled
+                    && !def.execute_once
+                    && !def.always_output_data
+                    && def.error_policy() == OnError::StopWorkflow
+                    && def.tries() == 1
+            })
+            .collect();
+        let next = workflow
+            .nodes
+            .iter()
+            .map(|def| {
+                let mut connections = workflow
+                    .main_outputs(&def.name)
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(output, targets)| {
+                        targets.iter().flatten().map(move |c| (output, c))
+                    });
+                let (output, conn) = connections.next()?;
+                if connections.next().is_some() || conn.index != 0 {
+                    return None;
+                }
+                let child = *index.get(&conn.node)?;
+                (incoming[child].len() == 1).then_some((output, child))
+            })
+            .collect();
+        StreamPlan { member, next }
+    }
+}
+
+fn reads_across_items(value: &Value) -> bool {
+    match value {
+        Value::String(s) => READS_ACROSS_ITEMS.iter().any(|p| s.contains(p)),
+        Value::Array(items) => items.iter().any(reads_across_items),
+        Value::Object(map) => map.values().any(reads_across_items),
+        _ => false,
+    }
+}
+
+/// One node of a streamed chain: what it has done so far.
+struct Stage {
+    node: usize,
+    run_index: usize,
+    source: Option<SourceRef>,
+    /// The output feeding the next stage.
+    link_output: usize,
+    /// What is left of a [`ItemWise::FirstItems`] cap.
+    cap: Option<usize>,
+    items_in: usize,
+    items_out: usize,
+    /// Output items as the run data keeps them.
+    kept: Vec<Vec<Item>>,
+    sampled: bool,
+    chunks: usize,
+    start_time: Option<i64>,
+    execution_ms: u64,
+    duration_ns: u64,
+    counters: IndexMap<&'static str, u64>,
+    hints: Vec<String>,
+    logs: Vec<String>,
+}
+
+/// What a call of a stage's node gave.
+enum StageOut {
+    Outputs(Vec<Vec<Item>>),
+    Source(Option<ItemSource>),
+}
+
+/// The next chunk of a source stage's output (empty once it is read to the end).
+fn pull(
+    stage: &mut Stage,
+    source: &mut ItemSource,
+    chunk_items: usize,
+) -> Result<Vec<Vec<Item>>, NodeError> {
+    let wall = Instant::now();
+    let items = source
+        .by_ref()
+        .take(chunk_items)
+        .collect::<Result<Vec<_>, _>>();
+    let elapsed = wall.elapsed();
+    stage.duration_ns += elapsed.as_nanos() as u64;
+    stage.execution_ms += elapsed.as_millis() as u64;
+    let items = items?;
+    if !items.is_empty() {
+        stage.chunks += 1;
+        stage.items_out += items.len();
+    }
+    Ok(vec![items])
+}
+
+impl Run<'_> {
+    /// The chain of nodes `entry` starts, when it should stream.
+    pub(super) fn stream_chain(&self, entry: &Entry) -> Option<Vec<usize>> {
+        let streaming = self.options.streaming;
+        let [input] = entry.inputs.as_slice() else {
+            return None;
+        };
+        let large = input.len() > streaming.chunk_items.max(1)
+            || self.wf.nodes[entry.node].item_wise == ItemWise::Source;
+        let wanted = match streaming.mode {
+            StreamMode::Off => false,
+            StreamMode::On => !input.is_empty(),
+            StreamMode::Auto => large && !input.is_empty(),
+        };
+        if !wanted || self.order != ExecutionOrder::V1 || !self.may_stream(entry.node) {
+            return None;
+        }
+        let mut chain = vec![entry.node];
+        while let Some((_, next)) = self.wf.stream_plan.next[chain[chain.len() - 1]] {
+            if chain.contains(&next) || !self.may_stream(next) {
+                break;
+            }
+            chain.push(next);
+        }
+        Some(chain)
+    }
+
+    fn may_stream(&self, node: usize) -> bool {
+        let pinned = self.options.use_pin_data
+            && self
+                .wf
+                .workflow
+                .pin_data
+                .as_ref()
+                .is_some_and(|pins| pins.contains_key(&self.wf.workflow.nodes[node].name));
+        self.wf.stream_plan.member[node] && !pinned
+    }
+
+    /// Run `chain` (from [`Run::stream_chain`]) on `entry`'s items, one chunk at a time through
+    /// every node, then record each node's run and queue the last node's children.
+    pub(super) async fn run_chain(
+        &mut self,
+        entry: Entry,
+        chain: Vec<usize>,
+    ) -> Result<(), NodeError> {
+        let mut stages = self.stages(&chain, entry.sources.into_iter().next().flatten());
+        let last = stages.len() - 1;
+        let last_name = &self.wf.workflow.nodes[stages[last].node].name;
+        // The last node's children need all of its items.
+        let collect_last = self
+            .wf
+            .workflow
+            .main_outputs(last_name)
+            .iter()
+            .any(|targets| targets.iter().flatten().next().is_some());
+        let mut last_outputs: Vec<Vec<Item>> = Vec::new();
+        let chunk_items = self.options.streaming.chunk_items.max(1);
+        let mut input = entry
+            .inputs
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+            .into_iter();
+        let mut failed = None;
+        let mut source = None;
+        if self.wf.nodes[stages[0].node].item_wise == ItemWise::Source {
+            let all: Vec<Item> = input.collect();
+            match self.call_stage(&mut stages[0], all.clone(), true).await {
+                Ok(StageOut::Source(found)) => source = found,
+                Ok(StageOut::Outputs(_)) => unreachable!("asked for a source"),
+                Err(e) => failed = Some((0, e)),
+            }
+            if source.is_none() && failed.is_none() {
+                // It runs chunk by chunk after all: its items are counted as they come.
+                stages[0].items_in = 0;
+            }
+            input = all.into_iter();
+        }
+        while failed.is_none() {
+            let mut items: Vec<Item> = match source {
+                Some(_) => Vec::new(),
+                None => input.by_ref().take(chunk_items).collect(),
+            };
+            let mut exhausted = source.is_none() && input.len() == 0;
+            for (j, stage) in stages.iter_mut().enumerate() {
+                let result = match &mut source {
+                    Some(source) if j == 0 => pull(stage, source, chunk_items),
+                    _ if items.is_empty() => break,
+                    _ => self.run_stage(stage, std::mem::take(&mut items)).await,
+                };
+                let mut outputs = match result {
+                    Ok(outputs) => outputs,
+                    Err(e) => {
+                        failed = Some((j, e));
+                        break;
+                    }
+                };
+                if j == 0 && source.is_some() && outputs[0].is_empty() {
+                    exhausted = true;
+                    break;
+                }
+                if j == last && collect_last {
+                    last_outputs.resize_with(outputs.len(), Vec::new);
+                    for (all, chunk) in last_outputs.iter_mut().zip(outputs) {
+                        all.extend(chunk);
+                    }
+                    break;
+                }
+                for (kept, chunk) in stage.kept.iter_mut().zip(&outputs) {
+                    stage.sampled |= keep_first(kept, chunk, self.options.run_data_max_items);
+                }
+                if j < last {
+                    items = std::mem::take(&mut outputs[stage.link_output]);
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        self.record_chain(stages, failed, collect_last.then_some(last_outputs))
+    }
+
+    /// The stages of `chain`, each with its run index and the source of its input.
+    fn stages(&self, chain: &[usize], head_source: Option<SourceRef>) -> Vec<Stage> {
+        let mut stages: Vec<Stage> = Vec::with_capacity(chain.len());
+        for &node in chain {
+            let built = &self.wf.nodes[node];
+            let name = &self.wf.workflow.nodes[node].name;
+            let source = match stages.last() {
+                None => head_source.clone(),
+                Some(prev) => Some(SourceRef {
+                    previous_node: self.wf.workflow.nodes[prev.node].name.clone(),
+                    previous_node_output: prev.link_output,
+                    previous_node_run: prev.run_index,
+                }),
+            };
+            stages.push(Stage {
+                node,
+                run_index: self.run_data.run_count(name),
+                source,
+                link_output: self.wf.stream_plan.next[node].map_or(0, |(output, _)| output),
+                cap: match built.item_wise {
+                    ItemWise::FirstItems(n) => Some(n),
+                    _ => None,
+                },
+                items_in: 0,
+                items_out: 0,
+                kept: vec![Vec::new(); built.outputs.max(1)],
+                sampled: false,
+                chunks: 0,
+                start_time: None,
+                execution_ms: 0,
+                duration_ns: 0,
+                counters: IndexMap::new(),
+                hints: Vec::new(),
+                logs: Vec::new(),
+            });
+        }
+        stages
+    }
+
+    /// Run one stage on one chunk: its outputs with paired items counted over the whole input.
+    async fn run_stage(
+        &mut self,
+        stage: &mut Stage,
+        items: Vec<Item>,
+    ) -> Result<Vec<Vec<Item>>, NodeError> {
+        let offset = stage.items_in;
+        let len = items.len();
+        stage.chunks += 1;
+        let result = self.call_stage(stage, items, false).await;
+        let StageOut::Outputs(mut outputs) = result.map_err(|mut e| {
+            e.item_index = e.item_index.map(|i| i + offset);
+            e
+        })?
+        else {
+            unreachable!("asked for outputs")
+        };
+        outputs.resize_with(self.wf.nodes[stage.node].outputs.max(1), Vec::new);
+        for output in &mut outputs {
+            assign_paired_items(output, len, 0);
+            for item in output.iter_mut() {
+                for paired in item.paired_item.iter_mut() {
+                    paired.item += offset;
+                }
+            }
+        }
+        if let Some(cap) = &mut stage.cap {
+            outputs[0].truncate(*cap);
+            *cap -= outputs[0].len();
+        }
+        stage.items_out += outputs.iter().map(Vec::len).sum::<usize>();
+        Ok(outputs)
+    }
+
+    /// Call `stage`'s node on `items` (its outputs, or its item source when `source`), counting
+    /// them as its input and keeping its state, logs, counters, hints and time.
+    async fn call_stage(
+        &mut self,
+        stage: &mut Stage,
+        mut items: Vec<Item>,
+        source: bool,
+    ) -> Result<StageOut, NodeError> {
+        let wf = self.wf;
+        let def = &wf.workflow.nodes[stage.node];
+        let built = &wf.nodes[stage.node];
+        let node = built.node.as_deref().expect("chain nodes are built");
+        let len = items.len();
+        for (i, item) in items.iter_mut().enumerate() {
+            item.paired_item = smallvec::smallvec![PairedItem::with_input(i, 0)];
+        }
+        let start_time = self.options.clock.now().timestamp_millis();
+        stage.start_time.get_or_insert(start_time);
+        let wall = Instant::now();
+        let credentials = self.node_credentials(stage.node).await;
+        let state = self.states.remove(&stage.node).unwrap_or_default();
+        let shared = Shared {
+            workflow: &wf.workflow,
+            run_data: &self.run_data,
+            options: self.options,
+            states: &self.states,
+            index: &wf.index,
+            static_data: &self.static_data,
+            custom_data: &self.custom_data,
+            registry: &wf.registry,
+        };
+        let inputs = [items];
+        let ctx = ExecuteContext {
+            shared: &shared,
+            node: def,
+            params: &built.params,
+            inputs: &inputs,
+            sources: vec![stage.source.clone()],
+            main_input: 0,
+            run_index: stage.run_index,
+            continue_on_fail: false,
+            state: Mutex::new(state),
+            logs: Mutex::new(Vec::new()),
+            credentials,
+            counters: Mutex::new(Vec::new()),
+            hints: Mutex::new(Vec::new()),
+        };
+        let result = match stage.cap {
+            _ if source => node.item_source(&ctx).map(StageOut::Source),
+            Some(0) => Ok(StageOut::Outputs(Vec::new())),
+            _ => node.execute(&ctx).await.map(StageOut::Outputs),
+        };
+        let state = ctx.state.into_inner().expect("node state");
+        stage.logs.extend(ctx.logs.into_inner().expect("node logs"));
+        for (name, n) in ctx.counters.into_inner().expect("node counters") {
+            *stage.counters.entry(name).or_default() += n;
+        }
+        for hint in ctx.hints.into_inner().expect("node hints") {
+            if !stage.hints.contains(&hint) {
+                stage.hints.push(hint);
+            }
+        }
+        self.states.insert(stage.node, state);
+        stage.items_in += len;
+        stage.duration_ns += wall.elapsed().as_nanos() as u64;
+        let elapsed_ms = (self.options.clock.now().timestamp_millis() - start_time).max(0);
+        stage.execution_ms += elapsed_ms as u64;
+        result
+    }
+
+    /// Record the run of every stage that got items (the failing one last), then queue the last
+    /// node's children with `last_outputs` (all its items) when the chain ran to the end.
+    fn record_chain(
+        &mut self,
+        stages: Vec<Stage>,
+        failed: Option<(usize, NodeError)>,
+        last_outputs: Option<Vec<Vec<Item>>>,
+    ) -> Result<(), NodeError> {
+        let last = stages.len() - 1;
+        let mut failed_task = None;
+        let mut last_outputs = last_outputs;
+        for (j, stage) in stages.into_iter().enumerate() {
+            let fails_here = matches!(&failed, Some((f, _)) if *f == j);
+            if stage.items_in == 0 {
+                continue;
+            }
+            let name = self.wf.workflow.nodes[stage.node].name.clone();
+            self.logs
+                .extend(stage.logs.iter().map(|l| (name.clone(), l.clone())));
+            let node = stage.node;
+            let run_index = stage.run_index;
+            let mut task = self.stage_task(stage);
+            if fails_here {
+                let (_, e) = failed.as_ref().expect("failed stage");
+                let e = e.clone().with_node(&name);
+                task.success = false;
+                task.error = Some(TaskError {
+                    message: e.message.clone(),
+                    description: e.description.clone(),
+                    parameter: e.parameter.clone(),
+                    item_index: e.item_index,
+                    node: name,
+                });
+                task.data = None;
+                failed_task = Some((node, task));
+            } else if j == last && last_outputs.is_some() {
+                let outputs = last_outputs.take().expect("last outputs");
+                if failed.is_some() {
+                    let (data, sampled) = self.run_data_outputs(outputs);
+                    task.profile.sampled = sampled;
+                    task.data = Some(data);
+                    self.record(node, task);
+                } else {
+                    self.finish(node, run_index, task, Some(outputs))?;
+                }
+            } else {
+                self.record(node, task);
+            }
+        }
+        match (failed, failed_task) {
+            (Some((_, e)), Some((node, task))) => {
+                let e = e.with_node(&self.wf.workflow.nodes[node].name);
+                self.record(node, task);
+                Err(e)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The task data of a stage's run, its items as the run data keeps them.
+    fn stage_task(&mut self, stage: Stage) -> TaskData {
+        let execution_index = self.execution_index;
+        self.execution_index += 1;
+        TaskData {
+            start_time: stage.start_time.unwrap_or_default(),
+            execution_time: stage.execution_ms,
+            execution_index,
+            success: true,
+            source: vec![stage.source],
+            data: Some(stage.kept),
+            error: None,
+            profile: NodeProfile {
+                items_in: stage.items_in,
+                items_out: stage.items_out,
+                duration_ns: stage.duration_ns,
+                retries: 0,
+                counters: stage.counters,
+                hints: stage.hints,
+                sampled: stage.sampled,
+                chunks: stage.chunks,
+            },
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Streaming execution: generated chains of item-wise nodes give the same run data (items,
+//! paired items, counts) streamed in chunks of any size as run once on all items, and bounded
+//! run data keeps whole counts with the first items.
+
+mod common;
+
+use common::test_clock;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome, StreamMode, Streaming};
+use sluice_model::Workflow;
+
+/// One item-wise node of a generated chain.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Set `b` = `a * k`, keeping the other fields.
+    Set(i64),
+    /// Filter v2 keeping `a > k`.
+    Filter(i64),
+    /// IF `a < k` with only the true (`true`) or the false output connected.
+    If(i64, bool),
+    /// Limit to the first `n` items.
+    Limit(usize),
+    /// Rename `s` to `t` (and back when `t` is there).
+    Rename,
+    /// MD5 of `s` into `h`.
+    Crypto,
+    NoOp,
+    /// Code for each item: `c = a + k`.
+    Code(i64),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (-3i64..4).prop_map(Step::Set),
+        (-40i64..40).prop_map(Step::Filter),
+        ((-40i64..40), any::<bool>()).prop_map(|(k, t)| Step::If(k, t)),
+        (0usize..30).prop_map(Step::Limit),
+        Just(Step::Rename),
+        Just(Step::Crypto),
+        Just(Step::NoOp),
+        (-5i64..5).prop_map(Step::Code),
+    ]
+}
+
+fn condition(operation: &str, k: i64) -> Value {
+    json!({
+        "options": {"caseSensitive": true, "leftValue": "", "typeValidation": "strict", "version": 2},
+        "conditions": [{
+            "id": "c", "leftValue": "={{ $json.a }}", "rightValue": k,
+            "operator": {"type": "number", "operation": operation}
+        }],
+        "combinator": "and"
+    })
+}
+
+/// (type, typeVersion, parameters, output the chain goes on from).
+fn node(step: &Step) -> (&'static str, f64, Value, usize) {
+    match step {
+        Step::Set(k) => (
+            "n8n-nodes-base.set",
+            3.4,
+            json!({"assignments": {"assignments": [
+                {"id": "b", "name": "b", "value": format!("={{{{ $json.a * {k} }}}}"), "type": "number"}
+            ]}, "includeOtherFields": true, "options": {}}),
+            0,
+        ),
+        Step::Filter(k) => (
+            "n8n-nodes-base.filter",
+            2.0,
+            json!({"conditions": condition("gt", *k), "options": {}}),
+            0,
+        ),
+        Step::If(k, true_branch) => (
+            "n8n-nodes-base.if",
+            2.0,
+            json!({"conditions": condition("lt", *k), "options": {}}),
+            usize::from(!true_branch),
+        ),
+        Step::Limit(n) => ("n8n-nodes-base.limit", 1.0, json!({"maxItems": n}), 0),
+        Step::Rename => (
+            "n8n-nodes-base.renameKeys",
+            1.0,
+            json!({"keys": {"key": [{"currentKey": "s", "newKey": "t"}]}, "additionalOptions": {}}),
+            0,
+        ),
+        Step::Crypto => (
+            "n8n-nodes-base.crypto",
+            1.0,
+            json!({"value": "={{ String($json.s) }}", "dataPropertyName": "h"}),
+            0,
+        ),
+        Step::NoOp => ("n8n-nodes-base.noOp", 1.0, json!({}), 0),
+        Step::Code(k) => (
+            "n8n-nodes-base.code",
+            2.0,
+            json!({"mode": "runOnceForEachItem",
+                   "jsCode": format!("$json.c = ($json.a || 0) + {k};\nreturn $json;")}),
+            0,
+        ),
+    }
+}
+
+/// Manual Trigger → Input (`items`) → the chain → Sort by `i` when `sorted` (a barrier after it).
+fn workflow(items: &[Value], steps: &[Step], sorted: bool) -> Workflow {
+    let mut nodes = vec![
+        json!({"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+               "position": [0, 0], "parameters": {}}),
+        json!({"name": "Input", "type": "n8n-nodes-testing.testData", "typeVersion": 1,
+               "position": [100, 0], "parameters": {"data": items}}),
+    ];
+    let mut connections = serde_json::Map::new();
+    connections.insert(
+        "Trigger".into(),
+        json!({"main": [[{"node": "Input", "type": "main", "index": 0}]]}),
+    );
+    let mut previous = ("Input".to_string(), 0usize);
+    let mut link = |from: &(String, usize), to: &str| {
+        let mut outputs = vec![json!([]); from.1 + 1];
+        outputs[from.1] = json!([{"node": to, "type": "main", "index": 0}]);
+        connections.insert(from.0.clone(), json!({ "main": outputs }));
+    };
+    for (i, step) in steps.iter().enumerate() {
+        let (node_type, version, parameters, output) = node(step);
+        let name = format!("Step {i}");
+        nodes.push(
+            json!({"name": name, "type": node_type, "typeVersion": version,
+                          "position": [200 + 100 * i, 0], "parameters": parameters}),
+        );
+        link(&previous, &name);
+        previous = (name, output);
+    }
+    if sorted {
+        nodes.push(json!({"name": "Sort", "type": "n8n-nodes-base.sort", "typeVersion": 1,
+                          "position": [2000, 0],
+                          "parameters": {"sortFieldsUi": {"sortField": [{"fieldName": "i", "order": "descending"}]}, "options": {}}}));
+        link(&previous, "Sort");
+    }
+    serde_json::from_value(json!({
+        "nodes": nodes,
+        "connections": connections,
+        "settings": {"executionOrder": "v1"}
+    }))
+    .expect("workflow JSON")
+}
+
+async fn run(workflow: &Workflow, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {
+    let compiled = CompiledWorkflow::build(workflow.clone(), &sluice_nodes::registry())
+        .expect("workflow builds");
+    compiled
+        .run(ExecutionOptions {
+            clock: test_clock(),
+            use_pin_data: false,
+            streaming,
+            run_data_max_items: max_items,
+            ..Default::default()
+        })
+        .await
+        .expect("workflow runs")
+}
+
+fn streamed(chunk_items: usize) -> Streaming {
+    Streaming {
+        mode: StreamMode::On,
+        chunk_items,
+    }
+}
+
+const OFF: Streaming = Streaming {
+    mode: StreamMode::Off,
+    chunk_items: 1000,
+};
+
+/// Per node run: its outputs (json and pairedItem), items in and out, success.
+fn summary(outcome: &RunOutcome) -> Vec<(String, Value)> {
+    outcome
+        .run_data
+        .nodes
+        .iter()
+        .flat_map(|(name, runs)| {
+            runs.iter().map(move |run| {
+                (
+                    name.clone(),
+                    json!({
+                        "data": run.data,
+                        "in": run.profile.items_in,
+                        "out": run.profile.items_out,
+                        "success": run.success,
+                        "source": run.source,
+                    }),
+                )
+            })
+        })
+        .collect()
+}
+
+fn items(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"i": i, "a": (i as i64 * 37) % 81 - 40, "s": format!("row {}", i % 7)}))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn streamed_chains_equal_whole_runs(
+        n in 0usize..60,
+        steps in prop::collection::vec(step(), 1..6),
+        sorted in any::<bool>(),
+        chunk_items in 1usize..8,
+    ) {
+        let workflow = workflow(&items(n), &steps, sorted);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (whole, chunked) = rt.block_on(async {
+            (run(&workflow, OFF, None).await, run(&workflow, streamed(chunk_items), None).await)
+        });
+        prop_assert!(whole.error.is_none(), "{:?}", whole.error);
+        prop_assert!(chunked.error.is_none(), "{:?}", chunked.error);
+        prop_assert_eq!(&whole.node_order, &chunked.node_order);
+        prop_assert_eq!(summary(&whole), summary(&chunked));
+        if n > chunk_items {
+            let chunks = chunked.run_data.runs("Step 0")[0].profile.chunks;
+            prop_assert_eq!(chunks, n.div_ceil(chunk_items));
+        }
+    }
+}
+
+#[tokio::test]
+async fn bounded_run_data_keeps_counts_and_the_first_items() {
+    let steps = [Step::Set(2), Step::Filter(-100), Step::NoOp];
+    let workflow = workflow(&items(25), &steps, false);
+    for streaming in [OFF, streamed(4)] {
+        let outcome = run(&workflow, streaming, Some(10)).await;
+        assert!(outcome.error.is_none(), "{:?}", outcome.error);
+        for node in ["Input", "Step 0", "Step 2"] {
+            let task = &outcome.run_data.runs(node)[0];
+            assert_eq!(task.profile.items_out, 25, "{node}");
+            assert!(task.profile.sampled, "{node}");
+            assert_eq!(task.output(0).len(), 10, "{node}");
+            assert_eq!(task.output(0)[9].json["i"], 9, "{node}");
+        }
+        // Nothing is left out of a run under the bound.
+        let small = run(&workflow, streaming, Some(25)).await;
+        assert!(!small.run_data.runs("Step 2")[0].profile.sampled);
+        assert_eq!(small.run_data.runs("Step 2")[0].output(0).len(), 25);
+    }
+}
+
+#[tokio::test]
+async fn auto_streams_large_inputs_only() {
+    let workflow = workflow(&items(30), &[Step::Set(1), Step::NoOp], false);
+    let auto = |chunk_items| Streaming {
+        mode: StreamMode::Auto,
+        chunk_items,
+    };
+    let large = run(&workflow, auto(8), None).await;
+    assert_eq!(large.run_data.runs("Step 1")[0].profile.chunks, 4);
+    let small = run(&workflow, auto(30), None).await;
+    assert_eq!(small.run_data.runs("Step 1")[0].profile.chunks, 0);
+    assert_eq!(summary(&large), summary(&small));
+}
+
+#[tokio::test]
+async fn workflows_reading_other_items_do_not_stream() {
+    let mut workflow = workflow(&items(30), &[Step::Set(1), Step::NoOp], false);
+    workflow.nodes[2].parameters["assignments"]["assignments"][0]["value"] =
+        json!("={{ $input.all().length }}");
+    let streamed = run(&workflow, streamed(4), None).await;
+    assert_eq!(streamed.run_data.runs("Step 0")[0].profile.chunks, 0);
+    assert_eq!(
+        streamed.run_data.runs("Step 0")[0].output(0)[0].json["b"],
+        30
+    );
+}
+
+#[tokio::test]
+async fn a_failing_chunk_names_the_item_over_the_whole_input() {
+    let mut workflow = workflow(&items(30), &[Step::NoOp, Step::Code(0)], false);
+    workflow.nodes[3].parameters["jsCode"] =
+        json!("if ($json.i === 13) throw new Error('bad row');\nreturn $json;");
+    let outcome = run(&workflow, streamed(4), None).await;
+    let error = outcome.error.expect("the run fails");
+    assert_eq!(error.node.as_deref(), Some("Step 1"));
+    assert_eq!(outcome.last_node.as_deref(), Some("Step 1"));
+    assert_eq!(error.item_index, Some(13));
+    let whole = run(&workflow, OFF, None).await;
+    assert_eq!(whole.error.expect("the run fails").item_index, Some(13));
+    let task = &outcome.run_data.runs("Step 1")[0];
+    assert_eq!(task.error.as_ref().and_then(|e| e.item_index), Some(13));
+}
+
+/// Manual Trigger (one item holding `csv` as binary `data`) → Extract From File (CSV) →
+/// Filter `amount > 50` → Set `b`.
+async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {
+    use base64::Engine;
+    let mut workflow = workflow(&[], &[Step::Filter(50), Step::Set(3)], false);
+    workflow.nodes.remove(1);
+    let extract: sluice_model::NodeDef = serde_json::from_value(json!({
+        "name": "Input", "type": "n8n-nodes-base.extractFromFile", "typeVersion": 1,
+        "position": [100, 0], "parameters": {"operation": "csv", "options": {}}
+    }))
+    .unwrap();
+    workflow.nodes.insert(1, extract);
+    for node in &mut workflow.nodes[2..] {
+        node.parameters = serde_json::from_str(
+            &node
+                .parameters
+                .to_string()
+                .replace("$json.a", "Number($json.amount)"),
+        )
+        .unwrap();
+    }
+    let binary = json!({"data": {
+        "data": base64::engine::general_purpose::STANDARD.encode(csv),
+        "mimeType": "text/csv", "fileName": "in.csv", "fileExtension": "csv"
+    }});
+    let trigger: sluice_model::Item =
+        serde_json::from_value(json!({"json": {}, "binary": binary})).unwrap();
+    let compiled = CompiledWorkflow::build(workflow, &sluice_nodes::registry()).unwrap();
+    compiled
+        .run(ExecutionOptions {
+            clock: test_clock(),
+            use_pin_data: false,
+            trigger_items: Some(vec![trigger]),
+            streaming,
+            run_data_max_items: max_items,
+            ..Default::default()
+        })
+        .await
+        .expect("workflow runs")
+}
+
+#[tokio::test]
+async fn a_csv_file_streams_row_chunks_through_the_chain() {
+    let mut csv = String::from("id,amount\n");
+    for i in 0..95 {
+        csv.push_str(&format!("{i},{}\n", (i * 37) % 100));
+    }
+    let auto = Streaming {
+        mode: StreamMode::Auto,
+        chunk_items: 10,
+    };
+    let streamed = csv_run(&csv, auto, None).await;
+    assert!(streamed.error.is_none(), "{:?}", streamed.error);
+    let extract = &streamed.run_data.runs("Input")[0];
+    assert_eq!(extract.profile.chunks, 10, "95 rows in chunks of 10");
+    assert_eq!(
+        (extract.profile.items_in, extract.profile.items_out),
+        (1, 95)
+    );
+    let whole = csv_run(&csv, OFF, None).await;
+    assert_eq!(summary(&whole), summary(&streamed));
+    let kept = streamed.run_data.runs("Step 1")[0].output(0);
+    assert!(!kept.is_empty() && kept.iter().all(|i| i.json["amount"].as_str().is_some()));
+    // Bounded run data keeps the counts.
+    let bounded = csv_run(&csv, auto, Some(5)).await;
+    let extract = &bounded.run_data.runs("Input")[0];
+    assert_eq!(
+        (extract.output(0).len(), extract.profile.items_out),
+        (5, 95)
+    );
+}
