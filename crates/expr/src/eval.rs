@@ -46,6 +46,8 @@ pub struct Ctx<'a> {
     wrote_item_data: bool,
     /// Set while an [`Expr::Opt`] base that was nullish ends its chain (see [`Expr::OptChain`]).
     short_circuit: bool,
+    /// Set when the evaluation read a property of `null`/`undefined` (see [`Ctx::read_of_nullish`]).
+    read_nullish: bool,
     /// The input items and logs of a Code script's run; `None` for expressions.
     pub(crate) code: Option<Box<CodeRun<'a>>>,
 }
@@ -104,6 +106,7 @@ impl<'a> Ctx<'a> {
             eval_depth: 0,
             wrote_item_data: false,
             short_circuit: false,
+            read_nullish: false,
             code: None,
         }
     }
@@ -191,6 +194,26 @@ impl<'a> Ctx<'a> {
     /// Whether the last evaluation stopped at a write to item data; clears the mark.
     pub(crate) fn take_item_data_write(&mut self) -> bool {
         std::mem::take(&mut self.wrote_item_data)
+    }
+
+    /// Stops the evaluation at a read of `key` from `null`/`undefined`: a TypeError in
+    /// JavaScript, which n8n's sandbox turns into `undefined` for the whole chunk (so
+    /// `$json.missing.x > 1` is `undefined`, not `false`; see [`Ctx::take_read_of_nullish`]).
+    pub(crate) fn read_of_nullish(&mut self, recv: &Val, key: &str) -> ExprError {
+        self.read_nullish = true;
+        ExprError::eval(format!(
+            "Cannot read properties of {} (reading '{key}')",
+            if matches!(recv, Val::Null) {
+                "null"
+            } else {
+                "undefined"
+            }
+        ))
+    }
+
+    /// Whether the last evaluation stopped at a read from `null`/`undefined`; clears the mark.
+    pub(crate) fn take_read_of_nullish(&mut self) -> bool {
+        std::mem::take(&mut self.read_nullish)
     }
 
     /// The workflow time zone (luxon's default zone).
@@ -376,15 +399,20 @@ impl<'a> Ctx<'a> {
         let Some(item) = self.scope.item() else {
             return Ok(Val::Undefined);
         };
+        // A missing key followed by another is a read from `undefined`.
+        let missing = |ctx: &mut Self, i: usize| match keys.get(i + 1) {
+            Some(next) => Err(ctx.read_of_nullish(&Val::Undefined, next)),
+            None => Ok(Val::Undefined),
+        };
         let mut cur = match field(&item.json, &keys[0]) {
             Some(v) => v,
-            None => return Ok(Val::Undefined),
+            None => return missing(self, 0),
         };
         for (i, key) in keys.iter().enumerate().skip(1) {
             match cur {
                 Value::Object(map) => match field(map, key) {
                     Some(v) => cur = v,
-                    None => return Ok(Val::Undefined),
+                    None => return missing(self, i),
                 },
                 // Arrays, strings, ...: continue with the generic property rules.
                 _ => {

@@ -536,13 +536,11 @@ impl Parser {
                 e = self.member(e, name);
             } else if self.eat("?.") {
                 self.nest()?;
-                // In expressions, member access on null/undefined already yields undefined, so
-                // `?.` needs no separate evaluation rule; a Code script's does not.
-                if self.script.is_some() {
-                    self.nest()?;
-                    e = Expr::Opt(Box::new(e));
-                    optional = true;
-                }
+                // Reading from null/undefined is a TypeError (in expressions, the whole chunk's
+                // value is `undefined`); `?.` ends the chain there instead.
+                self.nest()?;
+                e = Expr::Opt(Box::new(e));
+                optional = true;
                 if self.eat("(") {
                     e = Expr::Call(Box::new(e), self.arguments()?);
                 } else if self.eat("[") {

@@ -33,6 +33,8 @@ impl Chunk {
                     None => Err(e),
                 }
             }
+            // n8n's sandbox turns a TypeError anywhere in a chunk into `undefined`.
+            Err(_) if ctx.take_read_of_nullish() => Ok(Val::Undefined),
             result => result,
         }
     }

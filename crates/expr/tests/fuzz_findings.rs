@@ -61,3 +61,29 @@ fn writes_to_item_data_are_seen_through_json_as_in_javascript() {
         assert_eq!(quickjs, expected, "{source}");
     }
 }
+
+/// `expression_differential`: `{{ $json={{ $json.tags.missing.langeErrora> 1 }}`. Reading a
+/// property of `undefined` is a TypeError, which n8n's sandbox turns into `undefined` for the
+/// whole chunk; the native evaluator read it as `undefined` and went on (`undefined > 1` is
+/// `false`).
+#[test]
+fn a_read_from_undefined_makes_the_whole_chunk_undefined_as_in_n8n() {
+    let scope = TestScope::new(sample());
+    for (source, expected) in [
+        ("x={{ $json.tags.missing.x > 1 }}", json!("x=")),
+        ("{{ $json.missing.x ?? 'default' }}", json!(null)),
+        ("{{ $json.nested.missing.x || 1 }}", json!(null)),
+        ("{{ [1, 2].map(n => $json.missing.x).length }}", json!(null)),
+        ("{{ $json.missing?.x ?? 'default' }}", json!("default")),
+        ("{{ $json.nested.missing }}", json!(null)),
+        ("{{ $json.tags.missing }}", json!(null)),
+    ] {
+        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
+        let quickjs = Template::parse_with(source, Engine::QuickJs)
+            .unwrap()
+            .evaluate(&scope)
+            .unwrap();
+        assert_eq!(native, expected, "{source}");
+        assert_eq!(quickjs, expected, "{source}");
+    }
+}

@@ -91,9 +91,8 @@ pub fn property<'a>(ctx: &mut Ctx<'a>, obj: &Val<'a>, key: &str) -> Result<Val<'
         Val::Global(g) => globals::property(ctx, *g, key)?,
         Val::NodeRef(name) => vars::node_ref_property(ctx, name, key)?,
         Val::LegacyNode(name) => vars::legacy_node_property(ctx, name, key)?,
-        Val::Undefined | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Date(_) | Val::Func(_) => {
-            Val::Undefined
-        }
+        Val::Undefined | Val::Null => return Err(ctx.read_of_nullish(obj, key)),
+        Val::Bool(_) | Val::Num(_) | Val::Date(_) | Val::Func(_) => Val::Undefined,
     })
 }
 
