@@ -5,7 +5,7 @@
 use super::error_output::route_error_items;
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
-use crate::context::{ExecuteContext, Shared};
+use crate::context::ExecuteContext;
 use crate::credentials::{has_references, NodeCredentials};
 use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
 use crate::NodeError;
@@ -73,16 +73,7 @@ impl Run<'_> {
             Ok(None)
         } else {
             let state = self.states.remove(&entry.node).unwrap_or_default();
-            let shared = Shared {
-                workflow: &wf.workflow,
-                run_data: &self.run_data,
-                options: self.options,
-                states: &self.states,
-                index: &wf.index,
-                static_data: &self.static_data,
-                custom_data: &self.custom_data,
-                registry: &wf.registry,
-            };
+            let shared = self.shared();
             let ctx = ExecuteContext {
                 shared: &shared,
                 node: def,

@@ -4,6 +4,7 @@
 
 use super::build::CompiledWorkflow;
 use super::outcome::{RunOutcome, RunStatus};
+use crate::context::Shared;
 use crate::credentials::NodeCredentials;
 use crate::options::ExecutionOptions;
 use crate::run_data::RunData;
@@ -106,6 +107,22 @@ pub(super) struct Run<'w> {
     /// Each node's credentials, resolved on its first run.
     pub(super) credentials: HashMap<usize, Arc<NodeCredentials>>,
     pub(super) custom_data: Mutex<JsonObject>,
+}
+
+impl Run<'_> {
+    /// What the context of every node run shares: the workflow and this execution's state.
+    pub(super) fn shared(&self) -> Shared<'_> {
+        Shared {
+            workflow: &self.wf.workflow,
+            run_data: &self.run_data,
+            options: self.options,
+            states: &self.states,
+            index: &self.wf.index,
+            static_data: &self.static_data,
+            custom_data: &self.custom_data,
+            registry: &self.wf.registry,
+        }
+    }
 }
 
 impl Run<'_> {

@@ -14,7 +14,7 @@
 use super::build::BuiltNode;
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
-use crate::context::{ExecuteContext, Shared};
+use crate::context::ExecuteContext;
 use crate::node::{ItemSource, ItemWise};
 use crate::options::StreamMode;
 use crate::registry::NodeKind;
@@ -375,16 +375,7 @@ impl Run<'_> {
         let wall = Instant::now();
         let credentials = self.node_credentials(stage.node).await;
         let state = self.states.remove(&stage.node).unwrap_or_default();
-        let shared = Shared {
-            workflow: &wf.workflow,
-            run_data: &self.run_data,
-            options: self.options,
-            states: &self.states,
-            index: &wf.index,
-            static_data: &self.static_data,
-            custom_data: &self.custom_data,
-            registry: &wf.registry,
-        };
+        let shared = self.shared();
         let inputs = [items];
         let ctx = ExecuteContext {
             shared: &shared,
