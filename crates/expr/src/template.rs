@@ -27,15 +27,29 @@ struct Chunk {
 impl Chunk {
     fn eval<'a>(&'a self, ctx: &mut Ctx<'a>) -> Result<Val<'a>, ExprError> {
         match ctx.eval(&self.expr) {
-            Err(e) if ctx.take_item_data_write() => {
-                match self.quickjs.get_or_init(|| JsChunk::compile(&self.source)) {
-                    Some(js) => js.eval(ctx.scope),
-                    None => Err(e),
-                }
-            }
+            Err(e) if ctx.take_item_data_write() => self.in_quickjs(ctx, e),
+            // A node's whole proxy (`$node['X']`, `$('X')`) as the value: the native evaluator
+            // reads its properties but has no value for the object itself.
+            Ok(Val::LegacyNode(_) | Val::NodeRef(_)) => self.in_quickjs(
+                ctx,
+                ExprError::eval("a node's proxy is not a value of its own"),
+            ),
             // n8n's sandbox turns a TypeError anywhere in a chunk into `undefined`.
             Err(_) if ctx.take_read_of_nullish() => Ok(Val::Undefined),
             result => result,
+        }
+    }
+
+    /// Runs the chunk in QuickJS (compiled the first time it is needed); `native` when QuickJS
+    /// cannot compile it either.
+    fn in_quickjs<'a>(
+        &'a self,
+        ctx: &mut Ctx<'a>,
+        native: ExprError,
+    ) -> Result<Val<'a>, ExprError> {
+        match self.quickjs.get_or_init(|| JsChunk::compile(&self.source)) {
+            Some(js) => js.eval(ctx.scope),
+            None => Err(native),
         }
     }
 }

@@ -87,3 +87,19 @@ fn a_read_from_undefined_makes_the_whole_chunk_undefined_as_in_n8n() {
         assert_eq!(quickjs, expected, "{source}");
     }
 }
+
+/// `expression_differential`: `{{ $node['Webhook'] }}`. The native evaluator reads a node
+/// proxy's properties but gave `{}` for the proxy itself; a chunk whose value is the proxy now
+/// runs in QuickJS.
+#[test]
+fn a_node_proxy_as_the_whole_value_is_the_object_quickjs_gives() {
+    let scope = TestScope::new(sample());
+    let source = "{{ $node['Webhook'] }}";
+    let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
+    let quickjs = Template::parse_with(source, Engine::QuickJs)
+        .unwrap()
+        .evaluate(&scope)
+        .unwrap();
+    assert_eq!(native, quickjs);
+    assert_eq!(native["json"]["body"]["id"], json!(7));
+}
