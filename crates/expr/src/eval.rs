@@ -984,7 +984,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn is_callable(v: &Val) -> bool {
+pub(crate) fn is_callable(v: &Val) -> bool {
     match v {
         Val::Func(_) => true,
         Val::Global(g) => g.is_callable(),

@@ -103,3 +103,19 @@ fn a_node_proxy_as_the_whole_value_is_the_object_quickjs_gives() {
     assert_eq!(native, quickjs);
     assert_eq!(native["json"]["body"]["id"], json!(7));
 }
+
+/// `expression_differential`: `...}{{ String}}`. A function in text around chunks rendered as
+/// its source natively and as nothing in QuickJS (functions cross as `undefined`).
+#[test]
+fn a_function_in_text_renders_as_nothing_on_both_engines() {
+    let scope = TestScope::new(sample());
+    for source in ["a{{ String }}b", "a{{ (x) => x }}b"] {
+        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
+        let quickjs = Template::parse_with(source, Engine::QuickJs)
+            .unwrap()
+            .evaluate(&scope)
+            .unwrap();
+        assert_eq!(native, json!("ab"), "{source}");
+        assert_eq!(quickjs, json!("ab"), "{source}");
+    }
+}
