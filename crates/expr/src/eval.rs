@@ -560,7 +560,7 @@ impl<'a> Ctx<'a> {
                 let f = self.eval(callee)?;
                 let args = self.eval_elems(args)?;
                 match f {
-                    Val::Func(_) | Val::Global(_) if is_callable(&f) => self.call_value(&f, args),
+                    Val::Func(_) | Val::Global(_) if f.is_function() => self.call_value(&f, args),
                     _ => Err(type_error(format!(
                         "{} is not a function",
                         describe(callee)
@@ -981,14 +981,6 @@ impl<'a> Ctx<'a> {
                 (to_int32(l.to_number()) as u32) >> (to_int32(r.to_number()) as u32 & 31),
             )),
         })
-    }
-}
-
-pub(crate) fn is_callable(v: &Val) -> bool {
-    match v {
-        Val::Func(_) => true,
-        Val::Global(g) => g.is_callable(),
-        _ => false,
     }
 }
 

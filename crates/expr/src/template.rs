@@ -5,7 +5,7 @@
 //! `String()` renders them. A template without chunks is its literal text.
 
 use crate::ast::Expr;
-use crate::eval::{is_callable, Ctx};
+use crate::eval::Ctx;
 use crate::fallback::JsChunk;
 use crate::lexer::find_chunk_end;
 use crate::parser::parse_chunk;
@@ -190,7 +190,7 @@ impl Template {
                         Part::Code(chunk) => {
                             let v = chunk.eval(&mut ctx)?;
                             // Functions cross from QuickJS as `undefined`; render them alike.
-                            if !v.is_nullish() && !is_callable(&v) {
+                            if !v.is_nullish() && !v.is_function() {
                                 out.push_str(&v.to_primitive(true).to_str());
                             }
                         }

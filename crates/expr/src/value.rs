@@ -325,11 +325,22 @@ impl<'a> Val<'a> {
             .unwrap_or(Value::Null)
     }
 
+    /// Whether the value is a function (an arrow function or a callable built-in): JSON has no
+    /// such value (`null` in arrays and alone, left out of objects, nothing in text).
+    pub fn is_function(&self) -> bool {
+        match self {
+            Val::Func(_) => true,
+            Val::Global(g) => g.is_callable(),
+            _ => false,
+        }
+    }
+
     /// [`Val::to_json`] for values nested at most `depth` levels; `None` past that.
     pub fn to_json_within(&self, depth: usize) -> Option<Value> {
         let depth = depth.checked_sub(1)?;
         Some(match self {
             Val::Undefined | Val::Null | Val::Func(_) => Value::Null,
+            Val::Global(g) if g.is_callable() => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => num_to_json(*n),
             Val::Str(s) => Value::String(s.to_string()),
@@ -345,7 +356,7 @@ impl<'a> Val<'a> {
                 o.borrow()
                     .0
                     .iter()
-                    .filter(|(_, v)| !matches!(v, Val::Undefined | Val::Func(_)))
+                    .filter(|(_, v)| !matches!(v, Val::Undefined) && !v.is_function())
                     .map(|(k, v)| Some((k.to_string(), v.to_json_within(depth)?)))
                     .collect::<Option<_>>()?,
             ),

@@ -119,3 +119,23 @@ fn a_function_in_text_renders_as_nothing_on_both_engines() {
         assert_eq!(quickjs, json!("ab"), "{source}");
     }
 }
+
+/// `expression_differential`: `{{ decodeURI}}`. A built-in function as the whole value was `{}`
+/// natively and `null` from QuickJS.
+#[test]
+fn a_function_as_the_value_is_null_on_both_engines() {
+    let scope = TestScope::new(sample());
+    for (source, expected) in [
+        ("{{ decodeURI }}", json!(null)),
+        ("{{ [String, 1] }}", json!([null, 1])),
+        ("{{ ({f: String, a: 1}) }}", json!({"a": 1})),
+    ] {
+        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
+        let quickjs = Template::parse_with(source, Engine::QuickJs)
+            .unwrap()
+            .evaluate(&scope)
+            .unwrap();
+        assert_eq!(native, expected, "{source}");
+        assert_eq!(quickjs, expected, "{source}");
+    }
+}
