@@ -15,7 +15,8 @@ for tool in redis-benchmark psql python3; do
   command -v $tool >/dev/null || { echo "$tool is missing" >&2; exit 2; }
 done
 cargo build --release -q -p sluice-cli -p sluice-queue --example queue_throughput
-SLUICE=target/release/sluice
+RELEASE=${CARGO_TARGET_DIR:-target}/release
+SLUICE=$RELEASE/sluice
 WORK=$(mktemp -d)
 SCHEMA=bench_queue_$$
 PREFIX=sluice_bench_$$
@@ -31,7 +32,7 @@ trap cleanup EXIT
 
 # (a) queue operations against LPUSH.
 LPUSH=$(redis-benchmark -h 127.0.0.1 -t lpush -n 200000 -c 50 -q | tr '\r' '\n' | awk '/requests per second/ {print $2}')
-QUEUED=$(target/release/examples/queue_throughput "$JOBS" 50)
+QUEUED=$($RELEASE/examples/queue_throughput "$JOBS" 50)
 echo "redis-benchmark -t lpush (50 clients, unpipelined): $LPUSH ops/s"
 echo "no-op jobs through the Redis queue (enqueue, ack + reserve next; 50 clients): $QUEUED jobs/s"
 awk -v q="$QUEUED" -v l="$LPUSH" 'BEGIN {printf "ratio jobs/s : lpush ops/s = %.1f%% (each job: an enqueue and an ack that reserves the next, 2 scripted round trips)\n", 100*q/l}'
