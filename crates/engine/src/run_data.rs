@@ -59,6 +59,19 @@ pub struct TaskError {
     pub node: String,
 }
 
+impl TaskError {
+    /// The record of `error`, which ended a run of the node named `node`.
+    pub(crate) fn new(error: &crate::NodeError, node: String) -> Self {
+        TaskError {
+            message: error.message.clone(),
+            description: error.description.clone(),
+            parameter: error.parameter.clone(),
+            item_index: error.item_index,
+            node,
+        }
+    }
+}
+
 /// One run of one node (n8n's `ITaskData`).
 #[derive(Clone, Debug)]
 pub struct TaskData {

@@ -15,6 +15,17 @@ fn answered_quickly(source: &str) {
     assert!(took < Duration::from_secs(2), "{source:?} took {took:?}");
 }
 
+/// The template's value on the native evaluator and on QuickJS, for the sample item.
+fn on_both_engines(source: &str) -> (serde_json::Value, serde_json::Value) {
+    let scope = TestScope::new(sample());
+    let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
+    let quickjs = Template::parse_with(source, Engine::QuickJs)
+        .unwrap()
+        .evaluate(&scope)
+        .unwrap();
+    (native, quickjs)
+}
+
 #[test]
 fn a_garbled_template_with_nested_braces_is_answered_quickly() {
     answered_quickly("{{ IS $toda.{{{{ {a\\: 5{b: 1}}1ytoISO }\0}( }}z)");
@@ -32,7 +43,6 @@ fn a_number_followed_by_a_non_ascii_letter_is_a_syntax_error() {
 /// objects and arrays it created stays native.
 #[test]
 fn writes_to_item_data_are_seen_through_json_as_in_javascript() {
-    let scope = TestScope::new(sample());
     for (source, expected) in [
         (
             "{{ (() => { const o = $json.nested; o.added = 1; return $json.nested; })() }}",
@@ -52,11 +62,7 @@ fn writes_to_item_data_are_seen_through_json_as_in_javascript() {
             json!([1, 3, 0]),
         ),
     ] {
-        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
-        let quickjs = Template::parse_with(source, Engine::QuickJs)
-            .unwrap()
-            .evaluate(&scope)
-            .unwrap();
+        let (native, quickjs) = on_both_engines(source);
         assert_eq!(native, expected, "{source}");
         assert_eq!(quickjs, expected, "{source}");
     }
@@ -68,7 +74,6 @@ fn writes_to_item_data_are_seen_through_json_as_in_javascript() {
 /// `false`).
 #[test]
 fn a_read_from_undefined_makes_the_whole_chunk_undefined_as_in_n8n() {
-    let scope = TestScope::new(sample());
     for (source, expected) in [
         ("x={{ $json.tags.missing.x > 1 }}", json!("x=")),
         ("{{ $json.missing.x ?? 'default' }}", json!(null)),
@@ -78,11 +83,7 @@ fn a_read_from_undefined_makes_the_whole_chunk_undefined_as_in_n8n() {
         ("{{ $json.nested.missing }}", json!(null)),
         ("{{ $json.tags.missing }}", json!(null)),
     ] {
-        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
-        let quickjs = Template::parse_with(source, Engine::QuickJs)
-            .unwrap()
-            .evaluate(&scope)
-            .unwrap();
+        let (native, quickjs) = on_both_engines(source);
         assert_eq!(native, expected, "{source}");
         assert_eq!(quickjs, expected, "{source}");
     }
@@ -93,13 +94,8 @@ fn a_read_from_undefined_makes_the_whole_chunk_undefined_as_in_n8n() {
 /// runs in QuickJS.
 #[test]
 fn a_node_proxy_as_the_whole_value_is_the_object_quickjs_gives() {
-    let scope = TestScope::new(sample());
     let source = "{{ $node['Webhook'] }}";
-    let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
-    let quickjs = Template::parse_with(source, Engine::QuickJs)
-        .unwrap()
-        .evaluate(&scope)
-        .unwrap();
+    let (native, quickjs) = on_both_engines(source);
     assert_eq!(native, quickjs);
     assert_eq!(native["json"]["body"]["id"], json!(7));
 }
@@ -108,13 +104,8 @@ fn a_node_proxy_as_the_whole_value_is_the_object_quickjs_gives() {
 /// its source natively and as nothing in QuickJS (functions cross as `undefined`).
 #[test]
 fn a_function_in_text_renders_as_nothing_on_both_engines() {
-    let scope = TestScope::new(sample());
     for source in ["a{{ String }}b", "a{{ (x) => x }}b"] {
-        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
-        let quickjs = Template::parse_with(source, Engine::QuickJs)
-            .unwrap()
-            .evaluate(&scope)
-            .unwrap();
+        let (native, quickjs) = on_both_engines(source);
         assert_eq!(native, json!("ab"), "{source}");
         assert_eq!(quickjs, json!("ab"), "{source}");
     }
@@ -124,17 +115,12 @@ fn a_function_in_text_renders_as_nothing_on_both_engines() {
 /// natively and `null` from QuickJS.
 #[test]
 fn a_function_as_the_value_is_null_on_both_engines() {
-    let scope = TestScope::new(sample());
     for (source, expected) in [
         ("{{ decodeURI }}", json!(null)),
         ("{{ [String, 1] }}", json!([null, 1])),
         ("{{ ({f: String, a: 1}) }}", json!({"a": 1})),
     ] {
-        let native = Template::parse(source).unwrap().evaluate(&scope).unwrap();
-        let quickjs = Template::parse_with(source, Engine::QuickJs)
-            .unwrap()
-            .evaluate(&scope)
-            .unwrap();
+        let (native, quickjs) = on_both_engines(source);
         assert_eq!(native, expected, "{source}");
         assert_eq!(quickjs, expected, "{source}");
     }

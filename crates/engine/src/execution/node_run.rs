@@ -140,13 +140,7 @@ impl Run<'_> {
             Err(e) => {
                 let e = e.with_node(&def.name);
                 task.success = false;
-                task.error = Some(TaskError {
-                    message: e.message.clone(),
-                    description: e.description.clone(),
-                    parameter: e.parameter.clone(),
-                    item_index: e.item_index,
-                    node: def.name.clone(),
-                });
+                task.error = Some(TaskError::new(&e, def.name.clone()));
                 self.record(entry.node, task);
                 return Err(e);
             }

@@ -441,13 +441,7 @@ impl Run<'_> {
                 let (_, e) = failed.as_ref().expect("failed stage");
                 let e = e.clone().with_node(&name);
                 task.success = false;
-                task.error = Some(TaskError {
-                    message: e.message.clone(),
-                    description: e.description.clone(),
-                    parameter: e.parameter.clone(),
-                    item_index: e.item_index,
-                    node: name,
-                });
+                task.error = Some(TaskError::new(&e, name));
                 task.data = None;
                 failed_task = Some((node, task));
             } else if j == last && last_outputs.is_some() {
