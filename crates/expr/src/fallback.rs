@@ -8,7 +8,7 @@ use crate::{ExprError, Scope};
 use serde_json::{json, Value};
 use sluice_js::{
     check_expression, eval_expression, ExpressionValue, JsError, Limits, NodeData, Payload,
-    PayloadItem,
+    PayloadItem, Rendering,
 };
 use sluice_model::{Item, JsonObject};
 
@@ -20,11 +20,14 @@ pub struct JsChunk {
     referenced: Vec<String>,
     /// Whether it reads the whole input (`$input`, `items`, `$items`), not just its own item.
     reads_input: bool,
+    /// Whether the chunk sits in text, so QuickJS renders its value as a string.
+    rendering: Rendering,
 }
 
 impl JsChunk {
-    /// Compile `source` in QuickJS; `None` when it is not valid JavaScript either.
-    pub fn compile(source: &str) -> Option<JsChunk> {
+    /// Compile `source` in QuickJS for use as `rendering` says; `None` when it is not valid
+    /// JavaScript either.
+    pub fn compile(source: &str, rendering: Rendering) -> Option<JsChunk> {
         check_expression(source).ok()?;
         Some(JsChunk {
             source: source.to_string(),
@@ -32,6 +35,7 @@ impl JsChunk {
             reads_input: ["$input", "items", "$items"]
                 .iter()
                 .any(|name| source.contains(name)),
+            rendering,
         })
     }
 
@@ -43,8 +47,14 @@ impl JsChunk {
             PayloadItems::Current
         };
         let payload = payload(scope, &self.referenced, items, false, None);
-        let value = eval_expression(&self.source, payload, scope.item_index(), Limits::default())
-            .map_err(|e| match e {
+        let value = eval_expression(
+            &self.source,
+            payload,
+            scope.item_index(),
+            self.rendering,
+            Limits::default(),
+        )
+        .map_err(|e| match e {
             JsError::Thrown { message, .. } => ExprError::eval(message),
             other => ExprError::eval(other.to_string()),
         })?;

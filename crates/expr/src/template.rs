@@ -11,6 +11,7 @@ use crate::lexer::find_chunk_end;
 use crate::parser::parse_chunk;
 use crate::value::Val;
 use crate::{ExprError, Scope};
+use sluice_js::Rendering;
 use sluice_model::Value;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -22,6 +23,8 @@ struct Chunk {
     /// The chunk compiled for QuickJS, made the first time the native evaluation stops at a
     /// write to item data (`None` when QuickJS cannot compile it either).
     quickjs: OnceLock<Option<JsChunk>>,
+    /// Whether the chunk is the whole template or sits in text.
+    rendering: Rendering,
 }
 
 impl Chunk {
@@ -47,7 +50,10 @@ impl Chunk {
         ctx: &mut Ctx<'a>,
         native: ExprError,
     ) -> Result<Val<'a>, ExprError> {
-        match self.quickjs.get_or_init(|| JsChunk::compile(&self.source)) {
+        match self
+            .quickjs
+            .get_or_init(|| JsChunk::compile(&self.source, self.rendering))
+        {
             Some(js) => js.eval(ctx.scope),
             None => Err(native),
         }
@@ -116,8 +122,8 @@ pub enum Engine {
 
 /// Compile one chunk: natively when possible; code the native parser rejects but QuickJS
 /// accepts runs in QuickJS; code neither accepts is a syntax error.
-fn compile_chunk(code: &str, engine: Engine) -> Result<Chunk, ExprError> {
-    let quickjs = || JsChunk::compile(code).map(|c| Expr::Js(Arc::new(c)));
+fn compile_chunk(code: &str, engine: Engine, rendering: Rendering) -> Result<Chunk, ExprError> {
+    let quickjs = || JsChunk::compile(code, rendering).map(|c| Expr::Js(Arc::new(c)));
     let expr = match engine {
         Engine::QuickJs => quickjs()
             .ok_or_else(|| ExprError::Syntax(format!("QuickJS cannot compile '{}'", code.trim()))),
@@ -130,6 +136,7 @@ fn compile_chunk(code: &str, engine: Engine) -> Result<Chunk, ExprError> {
         expr,
         source: code.to_string(),
         quickjs: OnceLock::new(),
+        rendering,
     })
 }
 
@@ -144,14 +151,14 @@ impl Template {
         let parts = split(source);
         let body = match parts.as_slice() {
             [] => Body::Text(String::new()),
-            [(true, code)] => Body::Single(compile_chunk(code, engine)?),
+            [(true, code)] => Body::Single(compile_chunk(code, engine, Rendering::Value)?),
             parts if parts.iter().all(|(code, _)| !code) => Body::Text(source.to_string()),
             parts => Body::Mixed(
                 parts
                     .iter()
                     .map(|(code, s)| {
                         Ok(if *code {
-                            Part::Code(compile_chunk(s, engine)?)
+                            Part::Code(compile_chunk(s, engine, Rendering::Text)?)
                         } else {
                             Part::Text(s.to_string())
                         })
@@ -189,7 +196,8 @@ impl Template {
                         Part::Text(t) => out.push_str(t),
                         Part::Code(chunk) => {
                             let v = chunk.eval(&mut ctx)?;
-                            // Functions cross from QuickJS as `undefined`; render them alike.
+                            // QuickJS renders its chunks in text itself, functions as nothing;
+                            // native values render alike.
                             if !v.is_nullish() && !v.is_function() {
                                 out.push_str(&v.to_primitive(true).to_str());
                             }

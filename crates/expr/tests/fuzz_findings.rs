@@ -125,3 +125,19 @@ fn a_function_as_the_value_is_null_on_both_engines() {
         assert_eq!(quickjs, expected, "{source}");
     }
 }
+
+/// `expression_differential`: `t1:{S ({e21) {{/ 0 =}} /}}}}`. A regex in text rendered as its
+/// source natively and as `[object Object]` from QuickJS, whose values crossed as JSON before
+/// being rendered; QuickJS now renders chunks in text itself, as `String()` does.
+#[test]
+fn a_regex_in_text_renders_as_its_source_on_both_engines() {
+    for (source, expected) in [
+        ("t1:{S ({e21) {{/ 0 =}} /}}}}", "t1:{S ({e21) / 0 =}} /}}"),
+        ("a{{ /x+/gi }}b", "a/x+/gib"),
+        ("a{{ [/x/, 1, null] }}b", "a/x/,1,b"),
+    ] {
+        let (native, quickjs) = on_both_engines(source);
+        assert_eq!(native, json!(expected), "{source}");
+        assert_eq!(quickjs, json!(expected), "{source}");
+    }
+}

@@ -73,6 +73,17 @@ pub enum ExpressionValue {
     Json(serde_json::Value),
 }
 
+/// How the caller uses an expression chunk's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rendering {
+    /// The raw value: the chunk is the whole parameter.
+    Value,
+    /// Text: the chunk sits in text, so the value is rendered as JavaScript's `String()` does,
+    /// inside QuickJS where the value still is what it was (a RegExp, a Map, an object with its
+    /// own `toString`); `null`, `undefined` and functions render as nothing (`undefined`).
+    Text,
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum JsError {
     /// The code threw (or did not compile); `line` is the user's line, `item` the item index in
@@ -216,6 +227,7 @@ impl Engine {
         source: &str,
         payload: Payload,
         item_index: usize,
+        rendering: Rendering,
     ) -> Result<ExpressionValue, JsError> {
         let compiled = &mut self.compiled;
         self.context.with(|ctx| {
@@ -229,7 +241,7 @@ impl Engine {
             let eval: Function = ctx.globals().get("__sluiceEval").map_err(internal)?;
             let payload = payload_to_js(&ctx, payload)?;
             let value: Value = eval
-                .call((f, payload, item_index))
+                .call((f, payload, item_index, rendering == Rendering::Text))
                 .catch(&ctx)
                 .map_err(|e| thrown(e, None))?;
             if let Some(f) = value.as_float().filter(|f| !f.is_finite()) {
@@ -492,15 +504,17 @@ fn expression_body(source: &str) -> String {
 }
 
 /// Evaluate one expression chunk (JavaScript source) for item `item_index` of the payload's items
-/// (the same payload as [`CodeRequest::payload`]). A `TypeError` yields `undefined`, as in n8n.
+/// (the same payload as [`CodeRequest::payload`]), used as `rendering` says. A `TypeError`
+/// yields `undefined`, as in n8n.
 pub fn eval_expression(
     source: &str,
     payload: Payload,
     item_index: usize,
+    rendering: Rendering,
     limits: Limits,
 ) -> Result<ExpressionValue, JsError> {
     with_engine(limits, false, |engine| {
-        engine.eval(source, payload, item_index)
+        engine.eval(source, payload, item_index, rendering)
     })
 }
 

@@ -14,6 +14,6 @@ mod payload;
 
 pub use engine::{
     check_code, check_expression, engines_built, eval_expression, run_code, CodeMode, CodeRequest,
-    ExpressionValue, JsError, Limits,
+    ExpressionValue, JsError, Limits, Rendering,
 };
 pub use payload::{CodeOutput, NodeData, OutputItem, Payload, PayloadItem};

@@ -124,11 +124,15 @@
     return m ? Number(m[1]) - 1 : undefined;
   }
 
-  // Evaluates one compiled expression chunk for item `itemIndex`; Rust reads the value.
-  globalThis.__sluiceEval = function (exprFn, payload, itemIndex) {
+  // Evaluates one compiled expression chunk for item `itemIndex`; Rust reads the value, or its
+  // text as `String()` renders it when the chunk sits in text (`asText`).
+  globalThis.__sluiceEval = function (exprFn, payload, itemIndex, asText) {
     payload.input = lazyInput(payload);
     try {
-      return exprFn(context(payload, [], itemIndex));
+      const value = exprFn(context(payload, [], itemIndex));
+      if (!asText) return value;
+      if (value === null || value === undefined || typeof value === "function") return undefined;
+      return String(value);
     } finally {
       // The input's closures refer back to the payload: without this cycle the payload is freed
       // when the evaluation ends rather than at the next garbage collection.

@@ -4,7 +4,7 @@ mod common;
 
 use common::{payload, run, run_with};
 use serde_json::{json, Value};
-use sluice_js::{run_code, CodeMode, CodeRequest, ExpressionValue, JsError, Limits};
+use sluice_js::{run_code, CodeMode, CodeRequest, ExpressionValue, JsError, Limits, Rendering};
 use std::time::Duration;
 
 #[test]
@@ -174,7 +174,14 @@ fn per_item_errors_become_error_items_when_continuing() {
 fn expressions_evaluate_per_item_with_n8n_type_error_rule() {
     let items = json!([{"json": {"amount": 150, "tags": ["a", "b"]}}, {"json": {"amount": 5}}]);
     let eval = |src: &str, i: usize| {
-        sluice_js::eval_expression(src, payload(items.clone()), i, Limits::default()).unwrap()
+        sluice_js::eval_expression(
+            src,
+            payload(items.clone()),
+            i,
+            Rendering::Value,
+            Limits::default(),
+        )
+        .unwrap()
     };
     let json = |v: Value| ExpressionValue::Json(v);
     assert_eq!(eval("$json.amount > 100", 0), json(json!(true)));
@@ -192,9 +199,35 @@ fn expressions_evaluate_per_item_with_n8n_type_error_rule() {
         "(() => { throw new Error('x') })()",
         payload(items),
         0,
+        Rendering::Value,
         Limits::default(),
     );
     assert!(err.is_err());
+}
+
+#[test]
+fn chunks_in_text_render_as_javascript_string_does() {
+    let items = json!([{"json": {"tags": ["a", "b"]}}]);
+    let text = |src: &str| {
+        sluice_js::eval_expression(
+            src,
+            payload(items.clone()),
+            0,
+            Rendering::Text,
+            Limits::default(),
+        )
+        .unwrap()
+    };
+    let string = |s: &str| ExpressionValue::Json(json!(s));
+    assert_eq!(text("/ 0 =}} /"), string("/ 0 =}} /"));
+    assert_eq!(text("$json.tags"), string("a,b"));
+    assert_eq!(text("({})"), string("[object Object]"));
+    assert_eq!(text("({ toString: () => 'own' })"), string("own"));
+    assert_eq!(text("new Map()"), string("[object Map]"));
+    assert_eq!(text("0 / 0"), string("NaN"));
+    for nothing in ["null", "undefined", "$json.missing.deep", "() => 1"] {
+        assert_eq!(text(nothing), ExpressionValue::Undefined, "{nothing}");
+    }
 }
 
 #[test]
