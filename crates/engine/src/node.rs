@@ -73,6 +73,14 @@ pub trait Node: Send + Sync {
         ItemWise::Barrier
     }
 
+    /// In a streamed chain, the fewest items per chunk this node runs well with: a bulk write
+    /// sends a statement or a `COPY` per chunk, in a transaction of its own, so chunks of the
+    /// default size would cost it a round trip and a commit per thousand items. The chain's
+    /// chunks are at least this large; 0 means no preference.
+    fn stream_chunk_items(&self) -> usize {
+        0
+    }
+
     /// For an [`ItemWise::Source`] node: its output for all of `ctx`'s input, read as the engine
     /// pulls it, each item paired to its input item; `None` to run [`Node::execute`] instead.
     fn item_source(&self, _ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {

@@ -144,6 +144,9 @@ async fn bulk_insert_of_many_items_keeps_every_row_in_order() {
     let profile = &outcome.run_data.runs("Node")[0].profile;
     assert_eq!(profile.counters.get("rowsWritten"), Some(&4500));
     assert!(profile.counters.contains_key("poolWaitMs"));
+    // More items than a default chunk stream, but in chunks as large as the write asks for
+    // (ten statements), not a transaction per thousand items.
+    assert_eq!(profile.chunks, 1);
 }
 
 #[tokio::test]
@@ -167,6 +170,8 @@ async fn copy_rows_inserts_through_copy_and_outputs_the_rows_as_sent() {
     .await;
     let out = rows(&outcome);
     assert_eq!(out.len(), 60_002, "one item per row sent");
+    let chunks = outcome.run_data.runs("Node")[0].profile.chunks;
+    assert_eq!(chunks, 2, "streamed a COPY of 50,000 rows at a time");
     assert_eq!(out[0], input[0]);
     assert_eq!(out[60_001], input[60_001]);
     assert_eq!(paired(&outcome)[50_500], json!({"item": 50_500}));

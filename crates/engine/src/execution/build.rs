@@ -19,6 +19,8 @@ pub(super) struct BuiltNode {
     pub(super) outputs: usize,
     pub(super) kind: NodeKind,
     pub(super) item_wise: ItemWise,
+    /// See [`Node::stream_chunk_items`].
+    pub(super) stream_chunk_items: usize,
 }
 
 /// A workflow whose nodes are built and whose graph is indexed; run it any number of times.
@@ -77,6 +79,7 @@ impl CompiledWorkflow {
                     outputs: 0,
                     kind: NodeKind::Note,
                     item_wise: ItemWise::Barrier,
+                    stream_chunk_items: 0,
                 });
                 continue;
             }
@@ -94,6 +97,7 @@ impl CompiledWorkflow {
                 inputs: node.inputs(),
                 outputs: node.outputs() + error_output,
                 item_wise: node.item_wise(),
+                stream_chunk_items: node.stream_chunk_items(),
                 node: Some(node),
                 params,
                 kind: spec.kind,

@@ -215,7 +215,12 @@ impl Run<'_> {
             .iter()
             .any(|targets| targets.iter().flatten().next().is_some());
         let mut last_outputs: Vec<Vec<Item>> = Vec::new();
-        let chunk_items = self.options.streaming.chunk_items.max(1);
+        // The configured size, or more when a node of the chain asks for more.
+        let chunk_items = chain
+            .iter()
+            .map(|&node| self.wf.nodes[node].stream_chunk_items)
+            .fold(self.options.streaming.chunk_items, usize::max)
+            .max(1);
         let mut input = entry
             .inputs
             .into_iter()

@@ -54,8 +54,13 @@ pub(super) struct Unit {
     pub statements: Statements,
     pub pairing: Pairing,
     /// The data of a `COPY ... FROM STDIN`, the unit's one statement.
-    pub copy_data: Option<Vec<u8>>,
+    pub copy_data: Option<CopyData>,
 }
+
+/// The data of a `COPY ... FROM STDIN` in pieces, each made when the one before it has been
+/// handed to the connection: Postgres parses a piece while the next is being made, and the whole
+/// text is never in memory at once.
+pub(super) type CopyData = Box<dyn Iterator<Item = bytes::Bytes> + Send>;
 
 impl Unit {
     /// One item's own statements (wrapped in `EXPLAIN ANALYZE` when `explain`), whose rows are
@@ -138,7 +143,7 @@ pub(super) struct Runner<'c> {
 struct Prepared {
     statements: Vec<(tokio_postgres::Statement, Vec<TextParam>)>,
     pairing: Pairing,
-    copy_data: Option<Vec<u8>>,
+    copy_data: Option<CopyData>,
 }
 
 impl Runner<'_> {
@@ -146,11 +151,13 @@ impl Runner<'_> {
         &self,
         prepared: Prepared,
     ) -> Result<Vec<Item>, tokio_postgres::Error> {
-        if let Some(data) = prepared.copy_data {
+        if let Some(pieces) = prepared.copy_data {
             let (statement, _) = &prepared.statements[0];
             let sink = self.client.copy_in(statement).await?;
             futures_util::pin_mut!(sink);
-            sink.send(bytes::Bytes::from(data)).await?;
+            for piece in pieces {
+                sink.send(piece).await?;
+            }
             sink.finish().await?;
             return Ok(self.pair(prepared.pairing, Vec::new()));
         }

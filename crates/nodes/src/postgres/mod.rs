@@ -123,6 +123,10 @@ impl Node for Postgres {
         }
     }
 
+    fn stream_chunk_items(&self) -> usize {
+        write::stream_chunk_rows(self.config.copy_rows)
+    }
+
     fn credential_types(&self) -> Vec<&str> {
         vec!["postgres"]
     }

@@ -6,12 +6,13 @@
 //! later items win as they do when n8n runs one statement per item.
 //!
 //! With `options.copyRows` (ours) an insert sends its rows as CSV through `COPY ... FROM STDIN`,
-//! Postgres' fastest way in, in chunks of [`COPY_CHUNK_ROWS`]; nothing comes back, so the output
-//! is the rows as sent. Values reach Postgres as text and take the column's type there, as with
+//! Postgres' fastest way in, in chunks of [`COPY_CHUNK_ROWS`] whose CSV is made
+//! [`COPY_PIECE_ROWS`] rows at a time while Postgres reads the piece before; nothing comes back,
+//! so the output is the rows as sent. Values reach Postgres as text and take the column's type there, as with
 //! `json_populate_recordset`: objects and arrays as JSON text (for json/jsonb columns), `null` as
 //! NULL, an empty string as an empty string.
 
-use super::batching::{Operation, Pairing, Unit};
+use super::batching::{CopyData, Operation, Pairing, Unit};
 use super::config::{Config, Mapping, Operation as Kind};
 use super::sql::{column_list, ident, TextParam};
 use super::TableColumns;
@@ -23,8 +24,25 @@ use std::sync::Arc;
 /// Most rows sent in one statement.
 const CHUNK_ROWS: usize = 2000;
 
-/// Most rows sent in one `COPY` (a few MB of CSV).
+/// Most rows sent in one `COPY`.
 const COPY_CHUNK_ROWS: usize = 50_000;
+
+/// Full statements (pipelined) per chunk of a streamed chain of statement writes.
+const STATEMENTS_PER_STREAM_CHUNK: usize = 10;
+
+/// The fewest items per chunk of a streamed chain that ends in a write (see
+/// `Node::stream_chunk_items`): a chunk is a transaction of its own, so it holds a whole `COPY`
+/// or [`STATEMENTS_PER_STREAM_CHUNK`] full statements.
+pub(super) fn stream_chunk_rows(copy_rows: bool) -> usize {
+    if copy_rows {
+        COPY_CHUNK_ROWS
+    } else {
+        STATEMENTS_PER_STREAM_CHUNK * CHUNK_ROWS
+    }
+}
+
+/// Rows per piece of a `COPY`'s CSV (a few hundred KB).
+const COPY_PIECE_ROWS: usize = 2_000;
 
 pub(super) struct Write {
     kind: Kind,
@@ -37,7 +55,7 @@ pub(super) struct Write {
     skip_on_conflict: bool,
     copy_rows: bool,
     /// The table's columns of an array type.
-    array_columns: HashSet<String>,
+    array_columns: Arc<HashSet<String>>,
 }
 
 /// The row item `index` writes: column -> value.
@@ -129,7 +147,7 @@ impl Write {
             output_columns: config.output_columns.clone(),
             skip_on_conflict: config.skip_on_conflict,
             copy_rows: config.copy_rows,
-            array_columns: table_columns.arrays.clone(),
+            array_columns: Arc::new(table_columns.arrays.clone()),
         }
     }
 
@@ -246,7 +264,7 @@ impl Operation for Write {
             .map(|r| r.keys().cloned().collect())
             .unwrap_or_default();
         if self.copy_rows {
-            return self.copy_unit(items, &rows, &columns);
+            return self.copy_unit(items, &columns);
         }
         let json = serde_json::to_string(&rows).expect("rows serialise");
         Unit {
@@ -261,27 +279,9 @@ impl Operation for Write {
 }
 
 impl Write {
-    /// `rows` (of `items`, all with `columns`) as one `COPY ... FROM STDIN` in CSV.
-    fn copy_unit(&self, items: &[usize], rows: &[&JsonObject], columns: &[String]) -> Unit {
-        let mut csv = Vec::with_capacity(rows.len() * columns.len() * 16);
-        for row in rows {
-            for (i, column) in columns.iter().enumerate() {
-                if i > 0 {
-                    csv.push(b',');
-                }
-                let value = row.get(column).unwrap_or(&Value::Null);
-                match value {
-                    Value::Array(elements) if self.array_columns.contains(column) => {
-                        let mut literal = String::new();
-                        write_array_literal(&mut literal, elements);
-                        write_csv_field(&mut csv, &Value::String(literal));
-                    }
-                    _ => write_csv_field(&mut csv, value),
-                }
-            }
-            csv.push(b'\n');
-        }
-        let sent = items
+    /// The rows of `items` (all with `columns`) as one `COPY ... FROM STDIN` in CSV.
+    fn copy_unit(&self, items: &[usize], columns: &[String]) -> Unit {
+        let sent: Vec<Item> = items
             .iter()
             .filter_map(|&index| {
                 let row = self.rows[index].as_ref()?;
@@ -297,12 +297,48 @@ impl Write {
             self.table,
             column_list(columns, "")
         );
+        let rows: Vec<Arc<JsonObject>> = sent.iter().map(|item| item.json.clone()).collect();
         Unit {
             statements: vec![(sql, Vec::new())],
             pairing: Pairing::AsSent(sent),
-            copy_data: Some(csv),
+            copy_data: Some(csv_pieces(
+                rows,
+                columns.to_vec(),
+                self.array_columns.clone(),
+            )),
         }
     }
+}
+
+/// `rows` as CSV for `COPY`, [`COPY_PIECE_ROWS`] rows per piece, made as the pieces are taken.
+fn csv_pieces(
+    rows: Vec<Arc<JsonObject>>,
+    columns: Vec<String>,
+    array_columns: Arc<HashSet<String>>,
+) -> CopyData {
+    let pieces = (0..rows.len()).step_by(COPY_PIECE_ROWS).map(move |start| {
+        let piece = &rows[start..rows.len().min(start + COPY_PIECE_ROWS)];
+        let mut csv = Vec::with_capacity(piece.len() * columns.len() * 16);
+        for row in piece {
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    csv.push(b',');
+                }
+                let value = row.get(column).unwrap_or(&Value::Null);
+                match value {
+                    Value::Array(elements) if array_columns.contains(column) => {
+                        let mut literal = String::new();
+                        write_array_literal(&mut literal, elements);
+                        write_csv_field(&mut csv, &Value::String(literal));
+                    }
+                    _ => write_csv_field(&mut csv, value),
+                }
+            }
+            csv.push(b'\n');
+        }
+        bytes::Bytes::from(csv)
+    });
+    Box::new(pieces)
 }
 
 /// A JSON array as a Postgres array literal: `{"a","b"}`, `{{1,2},{3,4}}`, `{NULL}`.
