@@ -1,14 +1,15 @@
 //! The Redis backend, for workers on many hosts. Every state change is one Lua script, so it is
 //! atomic; the design is argued in ARCHITECTURE.md. Keys, under `<prefix>:sluice:`:
 //!
-//! - `job:<id>`: a hash with the job (payload, rank, order, state, token, stall and failure
-//!   counts, result, error); finished jobs expire after the retention time.
+//! - `job:<id>`: a hash with the job (payload, rank, order, state, token, the worker that held it
+//!   last, stall and failure counts, result, error); finished jobs expire after the retention
+//!   time.
 //! - `waiting`: ready jobs, a sorted set by order (ready time + rank × aging step, then arrival).
 //! - `delayed`: jobs not ready yet, by ready time; moved to `waiting` when a worker reserves.
 //! - `active`: leased jobs, by lease deadline; `reap` takes back those past it.
 //! - `dead`: the dead-letter queue, by the time the job died.
 //! - `wake`: a list (at most 64 long) a waiting worker blocks on (BLPOP) and every enqueue
-//!   pushes to.
+//!   pushes to while it is shorter.
 //! - `dedup:<key>` (with a TTL), `done:<second>` (completions per second, for the rate),
 //!   `workers` (their reports), and `reply:<id>`: a list of replies about a job (webhook answers
 //!   a worker relays), read with BLPOP by the process holding the request.
@@ -191,7 +192,7 @@ fn leased(reply: &[String]) -> Result<Job, Option<i64>> {
 /// Lua: the scripts' shared names. `ARGV[1]` is always the key prefix.
 const PRELUDE: &str = "local p = ARGV[1]
 local function job(id) return p .. ':job:' .. id end
-local function wake() if redis.call('LPUSH', p .. ':wake', 1) > 64 then redis.call('LTRIM', p .. ':wake', 0, 63) end end
+local function wake() if redis.call('LLEN', p .. ':wake') < 64 then redis.call('LPUSH', p .. ':wake', 1) end end
 ";
 
 /// A script: the prelude, then `parts`.
@@ -248,11 +249,12 @@ local function reserve_job(worker, now, lease_until)
     return {'0', next[2]}
   end
   local id = first[1]
-  local token = redis.call('HINCRBY', job(id), 'token', 1)
-  redis.call('HSET', job(id), 'state', 'active', 'worker', worker)
+  local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures', 'enqueued_at',
+    'token')
+  local token = tostring(tonumber(f[6]) + 1)
+  redis.call('HSET', job(id), 'state', 'active', 'worker', worker, 'token', token)
   redis.call('ZADD', p .. ':active', lease_until, id)
-  local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures', 'enqueued_at')
-  return {'1', id, f[1], f[2], tostring(token), f[3], f[4], f[5]}
+  return {'1', id, f[1], f[2], token, f[3], f[4], f[5]}
 end
 ";
 
@@ -269,7 +271,6 @@ local function ack_job(id, result, now, retention, second)
     return 0
   end
   redis.call('HSET', job(id), 'state', 'done', 'result', result, 'finished_at', now)
-  redis.call('HDEL', job(id), 'worker')
   redis.call('PEXPIRE', job(id), retention)
   local done = p .. ':done:' .. second
   if redis.call('INCR', done) == 1 then redis.call('EXPIRE', done, 60) end
@@ -318,7 +319,6 @@ local id, now = ARGV[2], ARGV[5]
 local f = redis.call('HMGET', job(id), 'state', 'token', 'order')
 if f[1] ~= 'active' or f[2] ~= ARGV[3] then return 0 end
 redis.call('ZREM', p .. ':active', id)
-redis.call('HDEL', job(id), 'worker')
 if ARGV[4] == 'release' then
   redis.call('HSET', job(id), 'state', 'waiting')
   redis.call('ZADD', p .. ':waiting', f[3], id)
@@ -350,7 +350,6 @@ local dead = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. ':active', '-inf', '(' .. now, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', p .. ':active', id)
   local stalls = redis.call('HINCRBY', job(id), 'stalls', 1)
-  redis.call('HDEL', job(id), 'worker')
   if stalls > max_stalls then
     redis.call('HSET', job(id), 'state', 'dead', 'finished_at', now,
       'error', 'stalled ' .. stalls .. ' times (its worker stopped)')
@@ -376,7 +375,6 @@ redis.call('ZREM', p .. ':waiting', id)
 redis.call('ZREM', p .. ':delayed', id)
 redis.call('ZREM', p .. ':active', id)
 redis.call('HSET', job(id), 'state', 'canceled', 'finished_at', ARGV[3])
-redis.call('HDEL', job(id), 'worker')
 redis.call('PEXPIRE', job(id), ARGV[4])
 return outcome
 "
