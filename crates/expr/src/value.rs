@@ -296,7 +296,11 @@ impl<'a> Val<'a> {
             Val::Global(g) if g.is_callable() => {
                 Cow::Owned(format!("function {}() {{ [native code] }}", g.name()))
             }
-            Val::Global(g) => Cow::Owned(format!("[object {}]", g.name())),
+            // Math and JSON carry their own tag; n8n's variables are plain objects.
+            Val::Global(g @ (Global::Math | Global::JsonNs)) => {
+                Cow::Owned(format!("[object {}]", g.name()))
+            }
+            Val::Global(_) => Cow::Borrowed("[object Object]"),
             Val::Undefined | Val::Null | Val::Bool(_) | Val::Str(_) => {
                 Cow::Owned(self.to_str().to_string())
             }

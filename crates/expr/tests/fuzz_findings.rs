@@ -141,3 +141,20 @@ fn a_regex_in_text_renders_as_its_source_on_both_engines() {
         assert_eq!(quickjs, json!(expected), "{source}");
     }
 }
+
+/// `expression_differential`: `{{ 12+    $input}}`. n8n's variables (`$input`, `$workflow`, ...)
+/// rendered natively as `[object $input]`; in JavaScript they are plain objects,
+/// `[object Object]`. `Math` and `JSON` keep their own tags.
+#[test]
+fn n8n_variables_render_as_plain_objects_in_text() {
+    for (source, expected) in [
+        ("{{ 12+    $input}}", "12[object Object]"),
+        ("a{{ $workflow }}", "a[object Object]"),
+        ("{{ '' + Math }}", "[object Math]"),
+        ("{{ '' + JSON }}", "[object JSON]"),
+    ] {
+        let (native, quickjs) = on_both_engines(source);
+        assert_eq!(native, json!(expected), "{source}");
+        assert_eq!(quickjs, json!(expected), "{source}");
+    }
+}
