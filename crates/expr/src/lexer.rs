@@ -70,6 +70,26 @@ pub fn syntax(msg: impl Into<String>) -> ExprError {
     ExprError::Syntax(msg.into())
 }
 
+/// JavaScript's legacy octal literal, which n8n's expressions (sloppy mode) still read: a `0`
+/// followed by octal digits only (`040` is 32) gives its value and length; with an 8 or 9 among
+/// the digits (`089`) it is an ordinary decimal number, `None` here. It has no fraction or
+/// exponent, so a `.` after it is a member access (`010.toString()`).
+fn legacy_octal(rest: &str) -> Option<(f64, usize)> {
+    let after_zero = rest.strip_prefix('0')?;
+    let digits = after_zero.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let octal = &rest[1..=digits];
+    if octal.bytes().any(|b| b > b'7') {
+        return None;
+    }
+    let value = octal
+        .bytes()
+        .fold(0.0, |n: f64, b| n * 8.0 + f64::from(b - b'0'));
+    Some((value, digits + 1))
+}
+
 fn is_ident_start(c: char) -> bool {
     c == '$' || c == '_' || c.is_alphabetic()
 }
@@ -194,6 +214,10 @@ impl<'s> Lexer<'s> {
             self.pos += len;
             return Ok(Tok::Num(n as f64));
         }
+        if let Some((value, len)) = legacy_octal(rest) {
+            self.pos += len;
+            return self.number_end(value, len);
+        }
         let mut len = 0;
         let mut seen_dot = false;
         let mut seen_exp = false;
@@ -219,8 +243,14 @@ impl<'s> Lexer<'s> {
             .parse::<f64>()
             .map_err(|_| syntax(format!("invalid number '{}'", &rest[..len])))?;
         self.pos += len;
+        self.number_end(n, len)
+    }
+
+    /// After a number of `len` bytes: a BigInt suffix (read as a plain number) or an error when
+    /// an identifier follows at once (`3in`).
+    fn number_end(&mut self, n: f64, len: usize) -> Result<Tok, ExprError> {
         if self.rest().starts_with('n') {
-            self.pos += 1; // BigInt suffix: treated as a plain number
+            self.pos += 1;
         }
         if let Some(c) = self.peek().filter(|&c| is_ident_start(c)) {
             return Err(syntax(format!(

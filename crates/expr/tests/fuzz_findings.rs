@@ -158,3 +158,23 @@ fn n8n_variables_render_as_plain_objects_in_text() {
         assert_eq!(quickjs, json!(expected), "{source}");
     }
 }
+
+/// `expression_differential`: `{{040 }}`. A legacy octal literal (sloppy-mode JavaScript, which
+/// n8n's expressions are) was read as decimal 40 natively; it is 32. With an 8 or 9 among the
+/// digits it stays decimal.
+#[test]
+fn legacy_octal_literals_are_octal_as_in_sloppy_javascript() {
+    for (source, expected) in [
+        ("{{040 }}", json!(32)),
+        ("{{ 0777 + 1 }}", json!(512)),
+        ("{{ 089 }}", json!(89)),
+        ("{{ 08.5 }}", json!(8.5)),
+        ("{{ 010.toString() }}", json!("8")),
+        ("{{ 0 }}", json!(0)),
+        ("{{ 0.25 }}", json!(0.25)),
+    ] {
+        let (native, quickjs) = on_both_engines(source);
+        assert_eq!(native, expected, "{source}");
+        assert_eq!(quickjs, expected, "{source}");
+    }
+}
