@@ -392,6 +392,13 @@ impl<'s> Lexer<'s> {
                     quasis.push(Arc::from(cur));
                     return Ok(Tok::Template { quasis, exprs });
                 }
+                // A template's line ends read as `\n`, whichever the source has.
+                '\r' => {
+                    if self.peek() == Some('\n') {
+                        self.pos += 1;
+                    }
+                    cur.push('\n');
+                }
                 c => cur.push(c),
             }
         }

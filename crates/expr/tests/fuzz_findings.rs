@@ -178,3 +178,18 @@ fn legacy_octal_literals_are_octal_as_in_sloppy_javascript() {
         assert_eq!(quickjs, expected, "{source}");
     }
 }
+
+/// `expression_differential`: a template literal holding a carriage return. JavaScript reads a
+/// template's line ends (`\r\n`, `\r`) as `\n`; the native lexer kept the `\r`.
+#[test]
+fn line_ends_in_template_literals_read_as_newlines() {
+    for (source, expected) in [
+        ("{{ `$~\r{ {x<< '}}'}.x }` }}", "$~\n{ {x<< '}}'}.x }"),
+        ("{{ `a\r\nb\rc\nd` }}", "a\nb\nc\nd"),
+        ("{{ `a\\r` }}", "a\r"),
+    ] {
+        let (native, quickjs) = on_both_engines(source);
+        assert_eq!(native, json!(expected), "{source:?}");
+        assert_eq!(quickjs, json!(expected), "{source:?}");
+    }
+}
