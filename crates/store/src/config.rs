@@ -51,7 +51,13 @@ pub struct PruningPolicy {
     pub enabled: bool,
     pub max_age_hours: u64,
     pub max_count: u64,
+    /// Most executions one delete statement removes: a prune of millions of rows is many short
+    /// transactions, so execution writes are never held up for long.
+    pub batch_rows: u64,
 }
+
+/// Executions removed per delete statement by default.
+pub const PRUNE_BATCH_ROWS: u64 = 10_000;
 
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
@@ -80,6 +86,7 @@ impl StoreConfig {
                 enabled: true,
                 max_age_hours: 336,
                 max_count: 10_000,
+                batch_rows: PRUNE_BATCH_ROWS,
             },
             batch_size: 256,
         }
@@ -123,6 +130,7 @@ impl StoreConfig {
             enabled: flag("EXECUTIONS_DATA_PRUNE", true)?,
             max_age_hours: number("EXECUTIONS_DATA_MAX_AGE", 336)?,
             max_count: number("EXECUTIONS_DATA_PRUNE_MAX_COUNT", 10_000)?,
+            batch_rows: PRUNE_BATCH_ROWS,
         };
         match lookup("DB_TYPE").as_deref() {
             None | Some("sqlite") => {}

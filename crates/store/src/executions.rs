@@ -249,33 +249,66 @@ impl Store {
 
     /// Apply the pruning policy at time `now` (ms): drop finished executions older than the
     /// maximum age and beyond the maximum count, and schedule leases older than a day.
-    /// Returns the number of executions deleted.
+    /// Executions go at most [`PruningPolicy::batch_rows`](crate::PruningPolicy) per
+    /// statement, each its own transaction. Returns the number of executions deleted.
     pub async fn prune(&self, now: i64) -> Result<u64, StoreError> {
         let policy = &self.config.pruning;
         if !policy.enabled {
             return Ok(0);
         }
         self.writer.flush().await?;
-        let cutoff = now - (policy.max_age_hours as i64) * 3_600_000;
-        let mut stmts = vec![
-            Stmt::new(
-                "DELETE FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < $1",
-                vec![cutoff.into()],
-            ),
-            Stmt::new(
+        self.db
+            .execute(
                 "DELETE FROM schedule_leases WHERE tick < $1",
                 vec![(now - 86_400_000).into()],
-            ),
-        ];
+            )
+            .await?;
+        let cutoff = now - (policy.max_age_hours as i64) * 3_600_000;
+        let mut deleted = self
+            .delete_finished("stopped_at < $1", cutoff, policy.batch_rows)
+            .await?;
         if policy.max_count > 0 {
-            stmts.push(Stmt::new(
-                "DELETE FROM executions WHERE stopped_at IS NOT NULL AND id <= (SELECT id FROM \
-                 executions WHERE stopped_at IS NOT NULL ORDER BY id DESC LIMIT 1 OFFSET $1)",
-                vec![(policy.max_count as i64).into()],
-            ));
+            let newest_to_drop = self
+                .db
+                .query(
+                    "SELECT id FROM executions WHERE stopped_at IS NOT NULL \
+                     ORDER BY id DESC LIMIT 1 OFFSET $1",
+                    vec![(policy.max_count as i64).into()],
+                )
+                .await?
+                .first()
+                .and_then(|row| row[0].int());
+            if let Some(id) = newest_to_drop {
+                deleted += self
+                    .delete_finished("id <= $1", id, policy.batch_rows)
+                    .await?;
+            }
         }
-        let counts = self.db.transaction(stmts).await?;
-        Ok(counts[0] + counts.get(2).copied().unwrap_or(0))
+        Ok(deleted)
+    }
+
+    /// Delete finished executions matching `condition` (on `$1` = `value`), `batch` at a time.
+    async fn delete_finished(
+        &self,
+        condition: &str,
+        value: i64,
+        batch: u64,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "DELETE FROM executions WHERE id IN (SELECT id FROM executions \
+             WHERE stopped_at IS NOT NULL AND {condition} ORDER BY id LIMIT $2)"
+        );
+        let mut deleted = 0;
+        loop {
+            let n = self
+                .db
+                .execute(&sql, vec![value.into(), (batch.max(1) as i64).into()])
+                .await?;
+            deleted += n;
+            if n < batch.max(1) {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Claim the tick `tick` (ms) of schedule `key`: true for exactly one caller across all

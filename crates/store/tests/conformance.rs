@@ -269,7 +269,12 @@ async fn api_keys_and_leases(postgres: bool) {
 }
 
 async fn pruning_by_count_and_age(postgres: bool) {
-    let f = Fixture::new(postgres, |c| c.pruning.max_count = 2).await;
+    // One execution per delete statement: pruning three takes three.
+    let f = Fixture::new(postgres, |c| {
+        c.pruning.max_count = 2;
+        c.pruning.batch_rows = 1;
+    })
+    .await;
     let s = &f.store;
     let mut ids = Vec::new();
     for _ in 0..5 {
