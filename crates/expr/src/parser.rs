@@ -613,7 +613,14 @@ impl Parser {
                     self.i -= 1;
                     return Err(self.unexpected());
                 }
-                Ok(self.resolve(&name))
+                let expr = self.resolve(&name);
+                // `$node` is a proxy over every node; natively only its members have values.
+                if matches!(expr, Expr::Global(Global::Node))
+                    && !matches!(self.peek(), Tok::Punct("." | "[" | "?."))
+                {
+                    return Err(syntax("`$node` as a value of its own is not native"));
+                }
+                Ok(expr)
             }
             Tok::Punct("(") => {
                 let e = self.expression()?;

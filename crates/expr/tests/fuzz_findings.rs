@@ -193,3 +193,22 @@ fn line_ends_in_template_literals_read_as_newlines() {
         assert_eq!(quickjs, json!(expected), "{source:?}");
     }
 }
+
+/// `expression_differential`: `{{ $node-['Webhook'] }} node[`. `$node` is a proxy over every
+/// node; converting it to a number is a TypeError in QuickJS (so the chunk is `undefined`), but
+/// natively it was `NaN`. `$node` used as a value of its own now runs in QuickJS; its members
+/// stay native.
+#[test]
+fn node_proxy_as_a_value_runs_as_in_quickjs() {
+    for source in [
+        "{{ $node-['Webhook'] }} node[",
+        "{{ $node['Webhook'].json.body.id }}",
+    ] {
+        let (native, quickjs) = on_both_engines(source);
+        assert_eq!(native, quickjs, "{source}");
+    }
+    assert_eq!(
+        on_both_engines("{{ $node-['Webhook'] }} node[").0,
+        json!(" node[")
+    );
+}
