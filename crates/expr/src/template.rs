@@ -31,11 +31,9 @@ impl Chunk {
     fn eval<'a>(&'a self, ctx: &mut Ctx<'a>) -> Result<Val<'a>, ExprError> {
         match ctx.eval(&self.expr) {
             Err(e) if ctx.take_item_data_write() => self.in_quickjs(ctx, e),
-            // A node's whole proxy (`$node['X']`, `$('X')`) as the value: the native evaluator
-            // reads its properties but has no value for the object itself.
-            Ok(Val::LegacyNode(_) | Val::NodeRef(_)) => self.in_quickjs(
+            Ok(value) if value.holds_n8n_object() => self.in_quickjs(
                 ctx,
-                ExprError::eval("a node's proxy is not a value of its own"),
+                ExprError::eval("n8n's variable objects are not values of their own natively"),
             ),
             // n8n's sandbox turns a TypeError anywhere in a chunk into `undefined`.
             Err(_) if ctx.take_read_of_nullish() => Ok(Val::Undefined),

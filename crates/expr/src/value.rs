@@ -339,6 +339,30 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// Whether the value is, or holds in arrays and objects made by the expression, one of n8n's
+    /// variable objects (`$input`, `$workflow`, `$node['X']`, `$('X')`, ...): the native
+    /// evaluator reads their properties but has no value for the objects themselves.
+    pub fn holds_n8n_object(&self) -> bool {
+        self.holds_n8n_object_within(crate::MAX_NESTING)
+    }
+
+    fn holds_n8n_object_within(&self, depth: usize) -> bool {
+        let Some(depth) = depth.checked_sub(1) else {
+            return false;
+        };
+        match self {
+            Val::LegacyNode(_) | Val::NodeRef(_) => true,
+            Val::Global(g) => !g.is_callable() && !matches!(g, Global::Math | Global::JsonNs),
+            Val::Arr(a) => a.borrow().iter().any(|v| v.holds_n8n_object_within(depth)),
+            Val::Obj(o) => o
+                .borrow()
+                .0
+                .iter()
+                .any(|(_, v)| v.holds_n8n_object_within(depth)),
+            _ => false,
+        }
+    }
+
     /// [`Val::to_json`] for values nested at most `depth` levels; `None` past that.
     pub fn to_json_within(&self, depth: usize) -> Option<Value> {
         let depth = depth.checked_sub(1)?;

@@ -212,3 +212,20 @@ fn node_proxy_as_a_value_runs_as_in_quickjs() {
         json!(" node[")
     );
 }
+
+/// `expression_differential`: `{{  $input}}`. n8n's variable objects as values (alone or inside
+/// arrays and objects the expression makes) were `{}` natively; such chunks now run in QuickJS,
+/// which has the objects themselves.
+#[test]
+fn n8n_variable_objects_as_values_are_the_objects_quickjs_gives() {
+    for source in [
+        "{{  $input}}",
+        "{{ [$workflow, 1] }}",
+        "{{ ({i: $input}) }}",
+    ] {
+        let (native, quickjs) = on_both_engines(source);
+        assert_eq!(native, quickjs, "{source}");
+        assert_ne!(native, json!({}), "{source}");
+    }
+    assert_eq!(on_both_engines("{{ [Math, 1] }}").0, json!([{}, 1]));
+}
