@@ -18,8 +18,11 @@ pub struct JsRegex {
 impl JsRegex {
     pub fn new(pattern: &str, flags: &str) -> Result<JsRegex, ExprError> {
         let mut prefix = String::new();
-        for f in flags.chars() {
+        for (i, f) in flags.char_indices() {
             match f {
+                _ if flags[..i].contains(f) => {
+                    return Err(syntax(format!("duplicate regular expression flag '{f}'")))
+                }
                 'i' | 'm' | 's' => prefix.push(f),
                 'g' | 'u' | 'y' | 'd' | 'v' => {}
                 other => return Err(syntax(format!("invalid regular expression flag '{other}'"))),
@@ -41,7 +44,8 @@ impl JsRegex {
             re,
             global: flags.contains('g'),
             source: pattern.to_string(),
-            flags: flags.to_string(),
+            // In JavaScript's order, whatever the order written: `/n/mi.flags` is `im`.
+            flags: "dgimsuvy".chars().filter(|&f| flags.contains(f)).collect(),
         })
     }
 

@@ -229,3 +229,17 @@ fn n8n_variable_objects_as_values_are_the_objects_quickjs_gives() {
     }
     assert_eq!(on_both_engines("{{ [Math, 1] }}").0, json!([{}, 1]));
 }
+
+/// `expression_differential`: a regex written `/n/mi` rendered as written natively; JavaScript
+/// prints (and reports in `flags`) its flags in its own order, `/n/im`.
+#[test]
+fn regex_flags_come_in_javascript_order() {
+    for (source, expected) in [
+        ("a{{ /n/mi }}", json!("a/n/im")),
+        ("{{ /x/yigs.flags }}", json!("gisy")),
+    ] {
+        let (native, quickjs) = on_both_engines(source);
+        assert_eq!(native, expected, "{source}");
+        assert_eq!(quickjs, expected, "{source}");
+    }
+}
