@@ -141,8 +141,14 @@ impl Node for Postgres {
         }
     }
 
+    /// Writes want chunks of whole bulk statements; a select's rows come in the chain's chunks.
     fn stream_chunk_items(&self) -> usize {
-        write::stream_chunk_rows(self.config.copy_rows)
+        match self.config.operation {
+            Kind::Insert | Kind::Upsert | Kind::Update => {
+                write::stream_chunk_rows(self.config.copy_rows)
+            }
+            _ => 0,
+        }
     }
 
     fn credential_types(&self) -> Vec<&str> {
