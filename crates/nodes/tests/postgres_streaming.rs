@@ -5,9 +5,12 @@
 
 mod common;
 
-use common::databases::{fresh_schema, postgres_credential, run_workflow_with_credential};
+use common::databases::{
+    fresh_schema, postgres, postgres_credential, run_workflow_with_credential,
+};
 use serde_json::{json, Value};
 use sluice_engine::{RunOutcome, StreamMode, Streaming};
+use sluice_runtime::postgres::{postgres_pool, PostgresCredential};
 
 fn rl(value: &str) -> Value {
     json!({"__rl": true, "mode": "list", "value": value})
@@ -28,6 +31,24 @@ const OFF: Streaming = Streaming {
 /// Manual Trigger → Input (`input`) → Postgres ("Node", `parameters`) → Set ("Set": `twice` =
 /// `v * 2`, other fields kept).
 async fn run(parameters: Value, input: Value, streaming: Streaming) -> RunOutcome {
+    let set = json!({"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4,
+        "parameters": {
+            "assignments": {"assignments": [
+                {"id": "t", "name": "twice", "value": "={{ $json.v * 2 }}", "type": "number"}
+            ]},
+            "includeOtherFields": true, "options": {}}});
+    run_into(parameters, set, input, streaming).await
+}
+
+/// Manual Trigger → Input (`input`) → Postgres ("Node", `parameters`) → `next`.
+async fn run_into(
+    parameters: Value,
+    mut next: Value,
+    input: Value,
+    streaming: Streaming,
+) -> RunOutcome {
+    next["position"] = json!([600, 0]);
+    let next_name = next["name"].clone();
     let workflow = json!({
         "nodes": [
             {"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
@@ -37,17 +58,12 @@ async fn run(parameters: Value, input: Value, streaming: Streaming) -> RunOutcom
             {"name": "Node", "type": "n8n-nodes-base.postgres", "typeVersion": 2.5,
              "position": [400, 0], "parameters": parameters,
              "credentials": {"postgres": {"id": "cred-1", "name": "Test"}}},
-            {"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4,
-             "position": [600, 0], "parameters": {
-                "assignments": {"assignments": [
-                    {"id": "t", "name": "twice", "value": "={{ $json.v * 2 }}", "type": "number"}
-                ]},
-                "includeOtherFields": true, "options": {}}}
+            next
         ],
         "connections": {
             "Trigger": {"main": [[{"node": "Input", "type": "main", "index": 0}]]},
             "Input": {"main": [[{"node": "Node", "type": "main", "index": 0}]]},
-            "Node": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}
+            "Node": {"main": [[{"node": next_name, "type": "main", "index": 0}]]}
         },
         "settings": {"executionOrder": "v1"}
     });
@@ -174,4 +190,72 @@ async fn a_select_of_an_unknown_table_fails_naming_node_and_item() {
     // The streamed run had handed the first item's row on before the second item's select failed.
     assert_eq!(on.run_data.runs("Set")[0].profile.items_out, 1);
     assert!(!on.run_data.runs("Node")[0].success);
+}
+
+#[tokio::test]
+async fn rows_stream_into_a_write_to_the_same_database() {
+    let schema = fresh_schema(
+        "CREATE TABLE src (id int PRIMARY KEY, label text); \
+         CREATE TABLE dst (id int PRIMARY KEY, label text); \
+         INSERT INTO src SELECT i, 'row ' || i FROM generate_series(1, 45000) i",
+    )
+    .await;
+    let select = json!({
+        "operation": "select", "schema": rl(&schema), "table": rl("src"), "returnAll": true
+    });
+    let insert = json!({"name": "Write", "type": "n8n-nodes-base.postgres", "typeVersion": 2.5,
+        "credentials": {"postgres": {"id": "cred-1", "name": "Test"}},
+        "parameters": {"schema": rl(&schema), "table": rl("dst"),
+                       "columns": {"mappingMode": "autoMapInputData", "value": {}}}});
+    let outcome = run_into(select, insert, json!([{}]), streamed(1000)).await;
+    assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
+    // The write asks for chunks of 20,000 rows: the select is read in three of them while it
+    // holds its connection and each chunk is written on another.
+    assert_eq!(chunks(&outcome, "Node"), 3);
+    assert_eq!(chunks(&outcome, "Write"), 3);
+    let copied: i64 = postgres()
+        .await
+        .query_one(
+            &format!("SELECT count(*) FROM {schema}.dst d JOIN {schema}.src s USING (id, label)"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(copied, 45000);
+}
+
+#[tokio::test]
+async fn a_select_given_up_half_way_takes_its_connection_out_of_the_pool() {
+    let schema = fresh_schema(
+        "CREATE TABLE big (id int PRIMARY KEY, label text); \
+         INSERT INTO big SELECT i, repeat('x', 100) FROM generate_series(1, 200000) i",
+    )
+    .await;
+    let select = json!({
+        "operation": "select", "schema": rl(&schema), "table": rl("big"), "returnAll": true,
+        "sort": {"values": [{"column": "id", "direction": "ASC"}]}
+    });
+    let failing = json!({"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4,
+        "parameters": {
+            "assignments": {"assignments": [{"id": "n", "name": "n", "type": "number",
+                "value": "={{ $json.id === 1500 ? 'not a number' : $json.id }}"}]},
+            "includeOtherFields": true, "options": {}}});
+    let outcome = run_into(select, failing, json!([{}]), streamed(1000)).await;
+    let error = outcome
+        .error
+        .as_ref()
+        .expect("Set fails on row 1500")
+        .to_string();
+    assert!(error.starts_with("node 'Set'"), "{error}");
+    assert_eq!(chunks(&outcome, "Node"), 2);
+    // The select still had most of its rows to send: its connection was not handed back.
+    let credential = PostgresCredential::from_n8n(&postgres_credential()).unwrap();
+    let pool = postgres_pool(&credential).unwrap();
+    assert_eq!(pool.status().size, 0, "{:?}", pool.status());
+    // The next run gets a connection of its own and its rows at once.
+    let select = json!({"operation": "select", "schema": rl(&schema), "table": rl("big"),
+                        "where": {"values": [{"column": "id", "value": 7}]}});
+    let next = run(select, json!([{}]), OFF).await;
+    assert_eq!(node_run(&next, "Node")["out"], json!(1));
 }

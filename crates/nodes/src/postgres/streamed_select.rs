@@ -21,7 +21,8 @@ pub(super) type ItemSelect = (usize, (String, Vec<TextParam>));
 
 /// What the stream owns between two rows.
 struct Reader {
-    client: Object,
+    /// The connection; `None` only while the reader is dropped.
+    client: Option<Object>,
     selects: std::vec::IntoIter<ItemSelect>,
     /// The rows of the select being read, with its item's index.
     current: Option<(usize, Pin<Box<RowStream>>)>,
@@ -29,17 +30,29 @@ struct Reader {
 }
 
 impl Reader {
+    fn client(&self) -> &Object {
+        self.client.as_ref().expect("the reader's connection")
+    }
+
     /// Send one select; its rows come as they are read.
     async fn start(&self, sql: &str, params: &[TextParam]) -> Result<RowStream, NodeError> {
-        let statement = self
-            .client
-            .prepare_cached(sql)
-            .await
-            .map_err(|e| pg_error(&e))?;
-        self.client
+        let client = self.client();
+        let statement = client.prepare_cached(sql).await.map_err(|e| pg_error(&e))?;
+        client
             .query_raw(&statement, params.iter())
             .await
             .map_err(|e| pg_error(&e))
+    }
+}
+
+impl Drop for Reader {
+    /// A select given up half-way (the chain failed, the execution was stopped) still has rows
+    /// coming, which the connection reads to the end before it answers anything else: it
+    /// leaves the pool rather than hold up its next user, and closes once they are read.
+    fn drop(&mut self) {
+        if let (Some(_), Some(client)) = (&self.current, self.client.take()) {
+            drop(Object::take(client));
+        }
     }
 }
 
@@ -51,7 +64,7 @@ pub(super) fn select_rows(
 ) -> ItemSource {
     bound_statement_cache(&client);
     let reader = Reader {
-        client,
+        client: Some(client),
         selects: selects.into_iter(),
         current: None,
         large_numbers_as_text,
@@ -65,7 +78,11 @@ pub(super) fn select_rows(
                         let json = row_to_json(&row, 0, reader.large_numbers_as_text);
                         return Ok(Some((Item::new(json).paired_to(index), reader)));
                     }
-                    Some(Err(e)) => return Err(pg_error(&e).with_item(index)),
+                    Some(Err(e)) => {
+                        // The select has ended: the connection may go back to the pool.
+                        reader.current.take();
+                        return Err(pg_error(&e).with_item(index));
+                    }
                     None => reader.current = None,
                 }
             }
