@@ -129,8 +129,9 @@ impl Node for Postgres {
     /// Writes are item-wise (each output row pairs with its input item) unless one
     /// transaction must hold every item (`queryBatching: transaction`); a streamed chain writes
     /// one chunk at a time. select with `returnAll` is a source: its rows are read as the chain
-    /// pulls them, under any `queryBatching` (reads have nothing to undo); `explain` needs each
-    /// statement's whole plan, and a limited select at most a few rows per item.
+    /// pulls them, under any `queryBatching` (reads have nothing to undo). With `explain` it
+    /// gives one plan per statement, and without `returnAll` at most `limit` rows per item:
+    /// nothing worth streaming.
     fn item_wise(&self) -> ItemWise {
         let config = &self.config;
         match (config.operation, config.batching) {
