@@ -6,8 +6,9 @@ use sluice_model::Item;
 /// One item list per output (IF: `[true, false]`; Loop Over Items: `[done, loop]`).
 pub type NodeOutputs = Vec<Vec<Item>>;
 
-/// Output items read as the engine pulls them (see [`Node::item_source`]).
-pub type ItemSource = Box<dyn Iterator<Item = Result<Item, NodeError>> + Send>;
+/// Output items read as the engine pulls them (see [`Node::item_source`]): a stream, so a source
+/// may wait on I/O (a database sending rows) without blocking the runtime.
+pub type ItemSource = futures_util::stream::BoxStream<'static, Result<Item, NodeError>>;
 
 /// How many inputs must hold data before a waiting multi-input node may run when the rest of the
 /// graph is idle (n8n's `requiredInputs`).
@@ -35,7 +36,8 @@ pub enum ItemWise {
     /// names it in its paired items: runs on consecutive chunks, joined, equal one run.
     Yes,
     /// Item-wise, and able to read its output a chunk at a time ([`Node::item_source`]:
-    /// Extract From File reading CSV), so a chain it starts streams even from one input item.
+    /// Extract From File reading CSV, Postgres selecting all rows), so a chain it starts streams
+    /// even from one input item.
     Source,
     /// Keeps the first `n` items of its input as they are (Limit): item-wise once the engine
     /// caps the total across chunks at `n`.
@@ -83,7 +85,12 @@ pub trait Node: Send + Sync {
 
     /// For an [`ItemWise::Source`] node: its output for all of `ctx`'s input, read as the engine
     /// pulls it, each item paired to its input item; `None` to run [`Node::execute`] instead.
-    fn item_source(&self, _ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+    /// What the source needs of `ctx` (parameters, credentials, a connection) is taken here, as
+    /// the stream outlives it.
+    async fn item_source(
+        &self,
+        _ctx: &ExecuteContext<'_>,
+    ) -> Result<Option<ItemSource>, NodeError> {
         Ok(None)
     }
 

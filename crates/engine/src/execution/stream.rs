@@ -20,6 +20,7 @@ use crate::options::StreamMode;
 use crate::registry::NodeKind;
 use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
 use crate::NodeError;
+use futures_util::{StreamExt, TryStreamExt};
 use indexmap::IndexMap;
 use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, SourceRef, Value, Workflow};
 use std::collections::HashMap;
@@ -138,16 +139,13 @@ enum StageOut {
 }
 
 /// The next chunk of a source stage's output (empty once it is read to the end).
-fn pull(
+async fn pull(
     stage: &mut Stage,
     source: &mut ItemSource,
     chunk_items: usize,
 ) -> Result<Vec<Vec<Item>>, NodeError> {
     let wall = Instant::now();
-    let items = source
-        .by_ref()
-        .take(chunk_items)
-        .collect::<Result<Vec<_>, _>>();
+    let items: Result<Vec<Item>, NodeError> = source.by_ref().take(chunk_items).try_collect().await;
     let elapsed = wall.elapsed();
     stage.duration_ns += elapsed.as_nanos() as u64;
     stage.execution_ms += elapsed.as_millis() as u64;
@@ -250,7 +248,7 @@ impl Run<'_> {
             let mut exhausted = source.is_none() && input.len() == 0;
             for (j, stage) in stages.iter_mut().enumerate() {
                 let result = match &mut source {
-                    Some(source) if j == 0 => pull(stage, source, chunk_items),
+                    Some(source) if j == 0 => pull(stage, source, chunk_items).await,
                     _ if items.is_empty() => break,
                     _ => self.run_stage(stage, std::mem::take(&mut items)).await,
                 };
@@ -398,7 +396,7 @@ impl Run<'_> {
             hints: Mutex::new(Vec::new()),
         };
         let result = match stage.cap {
-            _ if source => node.item_source(&ctx).map(StageOut::Source),
+            _ if source => node.item_source(&ctx).await.map(StageOut::Source),
             Some(0) => Ok(StageOut::Outputs(Vec::new())),
             _ => node.execute(&ctx).await.map(StageOut::Outputs),
         };

@@ -10,6 +10,7 @@ use crate::util::binary;
 use crate::util::params::text_param;
 use crate::util::params::unsupported;
 use base64::Engine;
+use futures_util::StreamExt;
 use sluice_engine::{
     ExecuteContext, ItemSource, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
@@ -62,7 +63,7 @@ impl Node for ExtractFromFile {
     }
 
     /// The rows of every input item's CSV file, read as the engine pulls them.
-    fn item_source(&self, ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+    async fn item_source(&self, ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
         if !matches!(self.operation, Operation::Table(TableFormat::Csv)) {
             return Ok(None);
         }
@@ -77,7 +78,9 @@ impl Node for ExtractFromFile {
             };
             files.push(rows().map_err(|e| e.with_item(i))?);
         }
-        Ok(Some(Box::new(files.into_iter().flatten())))
+        Ok(Some(
+            futures_util::stream::iter(files.into_iter().flatten()).boxed(),
+        ))
     }
 
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {

@@ -134,6 +134,14 @@ pub(super) fn pg_error(e: &tokio_postgres::Error) -> NodeError {
     }
 }
 
+/// Statements built from item data may all differ: empty the connection's cache of prepared
+/// statements once it holds more than [`STATEMENT_CACHE_MAX`].
+pub(super) fn bound_statement_cache(client: &ClientWrapper) {
+    if client.statement_cache.size() > STATEMENT_CACHE_MAX {
+        client.statement_cache.clear();
+    }
+}
+
 pub(super) struct Runner<'c> {
     pub client: &'c ClientWrapper,
     pub large_numbers_as_text: bool,
@@ -326,10 +334,7 @@ impl Runner<'_> {
         groups: &[Vec<usize>],
         batching: Batching,
     ) -> Result<Vec<Piece>, NodeError> {
-        // Statements built from item data may all differ: keep the connection's cache bounded.
-        if self.client.statement_cache.size() > STATEMENT_CACHE_MAX {
-            self.client.statement_cache.clear();
-        }
+        bound_statement_cache(self.client);
         match batching {
             Batching::Independently => self.independently(op, groups).await,
             Batching::Single | Batching::Transaction => {

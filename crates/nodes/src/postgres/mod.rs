@@ -2,7 +2,8 @@
 //! select and deleteTable with n8n's parameters and output shapes, on the process's connection
 //! pool for the node's credential. Writes go in bulk (one statement per chunk of items, see
 //! `write`), other operations pipeline one statement per item; `batching` gives each
-//! `queryBatching` mode n8n's results and failure semantics.
+//! `queryBatching` mode n8n's results and failure semantics. In a streamed chain, select with
+//! `returnAll` hands its rows over as they arrive (`streamed_select`).
 
 mod batching;
 mod config;
@@ -11,14 +12,16 @@ mod execute_query;
 mod explain;
 mod select;
 mod sql;
+mod streamed_select;
 mod write;
 
 use batching::{pg_error, Operation, Piece, Runner};
 use config::{Batching, Config, Operation as Kind};
+use deadpool_postgres::Object;
 use execute_query::ExecuteQuery;
 use select::PerItem;
 use sluice_engine::{
-    ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+    ExecuteContext, ItemSource, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
 use sluice_model::{NodeDef, Value};
 use sluice_runtime::postgres::{postgres_connection, PostgresCredential};
@@ -74,6 +77,17 @@ impl Postgres {
     }
 }
 
+/// A pooled connection for the node's credential, the wait for it counted as `poolWaitMs`.
+async fn connection(ctx: &ExecuteContext<'_>) -> Result<Object, NodeError> {
+    let credential =
+        PostgresCredential::from_n8n(&ctx.node_credential("postgres")?).map_err(NodeError::new)?;
+    let (client, waited) = postgres_connection(&credential)
+        .await
+        .map_err(NodeError::new)?;
+    ctx.count("poolWaitMs", waited.as_millis() as u64);
+    Ok(client)
+}
+
 /// The columns of a table a write goes to.
 #[derive(Debug, Default)]
 pub(super) struct TableColumns {
@@ -114,21 +128,50 @@ async fn table_columns(
 impl Node for Postgres {
     /// Writes are item-wise (each output row pairs with its input item) unless one
     /// transaction must hold every item (`queryBatching: transaction`); a streamed chain writes
-    /// one chunk at a time.
+    /// one chunk at a time. select with `returnAll` is a source: its rows are read as the chain
+    /// pulls them, under any `queryBatching` (reads have nothing to undo). With `explain` it
+    /// gives one plan per statement, and without `returnAll` at most `limit` rows per item:
+    /// nothing worth streaming.
     fn item_wise(&self) -> ItemWise {
-        match (self.config.operation, self.config.batching) {
+        let config = &self.config;
+        match (config.operation, config.batching) {
+            (Kind::Select, _) if config.return_all && !config.explain => ItemWise::Source,
             (_, Batching::Transaction) => ItemWise::Barrier,
             (Kind::Insert | Kind::Upsert | Kind::Update, _) => ItemWise::Yes,
             _ => ItemWise::Barrier,
         }
     }
 
+    /// Writes want chunks of whole bulk statements; a select's rows come in the chain's chunks.
     fn stream_chunk_items(&self) -> usize {
-        write::stream_chunk_rows(self.config.copy_rows)
+        match self.config.operation {
+            Kind::Insert | Kind::Upsert | Kind::Update => {
+                write::stream_chunk_rows(self.config.copy_rows)
+            }
+            _ => 0,
+        }
     }
 
     fn credential_types(&self) -> Vec<&str> {
         vec!["postgres"]
+    }
+
+    /// select with `returnAll`: every input item's rows, in item order, as they arrive.
+    async fn item_source(&self, ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+        if self.item_wise() != ItemWise::Source {
+            return Ok(None);
+        }
+        let client = connection(ctx).await?;
+        let mut failures = Vec::new();
+        let op = PerItem::build(ctx, &self.config, |i| self.table(ctx, i), &mut failures);
+        if let Some((_, e)) = failures.into_iter().next() {
+            return Err(e);
+        }
+        Ok(Some(streamed_select::select_rows(
+            client,
+            op.into_selects(),
+            self.config.large_numbers_as_text,
+        )))
     }
 
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
@@ -136,12 +179,7 @@ impl Node for Postgres {
         if count == 0 {
             return Ok(vec![Vec::new()]);
         }
-        let credential = PostgresCredential::from_n8n(&ctx.node_credential("postgres")?)
-            .map_err(NodeError::new)?;
-        let (client, waited) = postgres_connection(&credential)
-            .await
-            .map_err(NodeError::new)?;
-        ctx.count("poolWaitMs", waited.as_millis() as u64);
+        let client = connection(ctx).await?;
         let config = &self.config;
         let mut failures = Vec::new();
         let (op, groups): (Box<dyn Operation>, Vec<Vec<usize>>) = match config.operation {

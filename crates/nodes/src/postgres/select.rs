@@ -5,6 +5,7 @@
 use super::batching::{one_group_per_resolved_item, Operation, Unit};
 use super::config::{Config, DeleteCommand, Operation as Kind};
 use super::sql::{column_list, ident, TextParam};
+use super::streamed_select::ItemSelect;
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_model::Value;
 
@@ -142,6 +143,15 @@ impl PerItem {
 
     pub(super) fn groups(&self) -> Vec<Vec<usize>> {
         one_group_per_resolved_item(&self.items)
+    }
+
+    /// The statement of every item that resolved, with the item's index, in item order.
+    pub(super) fn into_selects(self) -> Vec<ItemSelect> {
+        self.items
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, statement)| Some((index, statement?)))
+            .collect()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::test_clock;
 use serde_json::{json, Value};
-use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunOutcome};
+use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunOutcome, Streaming};
 use sluice_model::Workflow;
 use sluice_runtime::CredentialSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +38,17 @@ pub async fn run_with_credential(
             node[k] = v;
         }
     }
+    run_workflow_with_credential(workflow, kind, data, Streaming::from_env()).await
+}
+
+/// Run `workflow`, whose nodes refer to credential `cred-1` ("Test"), with that credential
+/// (`kind`, `data`) and `streaming`.
+pub async fn run_workflow_with_credential(
+    workflow: Value,
+    kind: &str,
+    data: Value,
+    streaming: Streaming,
+) -> RunOutcome {
     let workflow: Workflow = serde_json::from_value(workflow).expect("workflow JSON");
     // The shape `n8n export:credentials --decrypted` writes.
     let export = json!([{"id": "cred-1", "name": "Test", "type": kind, "data": data}]);
@@ -49,6 +60,7 @@ pub async fn run_with_credential(
             clock: test_clock(),
             use_pin_data: false,
             credentials: Some(Credentials(Arc::new(credentials))),
+            streaming,
             ..Default::default()
         })
         .await
