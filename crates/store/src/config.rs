@@ -56,8 +56,9 @@ pub struct PruningPolicy {
     pub batch_rows: u64,
 }
 
-/// Executions removed per delete statement by default.
-pub const PRUNE_BATCH_ROWS: u64 = 10_000;
+/// Executions removed per delete statement by default: a few milliseconds of SQLite's time
+/// (10,000 took ~260 ms, long enough to hold up webhooks whose executions wait to be written).
+pub const PRUNE_BATCH_ROWS: u64 = 1_000;
 
 #[derive(Clone, Debug)]
 pub struct StoreConfig {

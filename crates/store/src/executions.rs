@@ -308,6 +308,8 @@ impl Store {
             if n < batch.max(1) {
                 return Ok(deleted);
             }
+            // Let the execution writes waiting for the database go first.
+            tokio::task::yield_now().await;
         }
     }
 
