@@ -4,17 +4,15 @@
 
 mod common;
 
-use common::databases::{fresh_schema, postgres, postgres_credential, run_with_credential};
+use common::databases::{
+    fresh_schema, postgres, postgres_credential, rl, run_with_credential, scalar,
+};
 use common::output;
 use serde_json::{json, Value};
 use sluice_engine::RunOutcome;
 use sluice_store::testing::PrivatePostgres;
 
 const POSTGRES: &str = "n8n-nodes-base.postgres";
-
-fn rl(value: &str) -> Value {
-    json!({"__rl": true, "mode": "list", "value": value})
-}
 
 async fn run(parameters: Value, input: Value) -> RunOutcome {
     run_pg(parameters, input, json!({})).await
@@ -51,12 +49,7 @@ fn paired(outcome: &RunOutcome) -> Vec<Value> {
 }
 
 async fn count(schema: &str, table: &str) -> i64 {
-    postgres()
-        .await
-        .query_one(&format!("SELECT count(*) FROM {schema}.{table}"), &[])
-        .await
-        .unwrap()
-        .get(0)
+    scalar(&format!("SELECT count(*) FROM {schema}.{table}")).await
 }
 
 const ORDERS: &str = "CREATE TABLE orders (id serial PRIMARY KEY, name text UNIQUE, \
@@ -508,15 +501,7 @@ async fn delete_table_deletes_matching_rows_truncates_and_drops() {
     rows(&run(delete("truncate", json!({})), json!([{}])).await);
     assert_eq!(count(&schema, "n").await, 0);
     rows(&run(delete("drop", json!({})), json!([{}])).await);
-    let exists: bool = postgres()
-        .await
-        .query_one(
-            &format!("SELECT to_regclass('{schema}.n') IS NOT NULL"),
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let exists: bool = scalar(&format!("SELECT to_regclass('{schema}.n') IS NOT NULL")).await;
     assert!(!exists);
 }
 

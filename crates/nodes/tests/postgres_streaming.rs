@@ -6,27 +6,12 @@
 mod common;
 
 use common::databases::{
-    fresh_schema, postgres, postgres_credential, run_workflow_with_credential,
+    fresh_schema, postgres, postgres_credential, rl, run_workflow_with_credential, scalar,
 };
+use common::{streamed, OFF};
 use serde_json::{json, Value};
-use sluice_engine::{RunOutcome, StreamMode, Streaming};
+use sluice_engine::{RunOutcome, Streaming};
 use sluice_runtime::postgres::{postgres_pool, PostgresCredential};
-
-fn rl(value: &str) -> Value {
-    json!({"__rl": true, "mode": "list", "value": value})
-}
-
-fn streamed(chunk_items: usize) -> Streaming {
-    Streaming {
-        mode: StreamMode::On,
-        chunk_items,
-    }
-}
-
-const OFF: Streaming = Streaming {
-    mode: StreamMode::Off,
-    chunk_items: 1000,
-};
 
 /// Manual Trigger → Input (`input`) → Postgres ("Node", `parameters`) → Set ("Set": `twice` =
 /// `v * 2`, other fields kept).
@@ -213,15 +198,10 @@ async fn rows_stream_into_a_write_to_the_same_database() {
     // holds its connection and each chunk is written on another.
     assert_eq!(chunks(&outcome, "Node"), 3);
     assert_eq!(chunks(&outcome, "Write"), 3);
-    let copied: i64 = postgres()
-        .await
-        .query_one(
-            &format!("SELECT count(*) FROM {schema}.dst d JOIN {schema}.src s USING (id, label)"),
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let copied: i64 = scalar(&format!(
+        "SELECT count(*) FROM {schema}.dst d JOIN {schema}.src s USING (id, label)"
+    ))
+    .await;
     assert_eq!(copied, 45000);
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::test_clock;
+use common::{streamed, test_clock, OFF};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome, StreamMode, Streaming};
@@ -158,18 +158,6 @@ async fn run(workflow: &Workflow, streaming: Streaming, max_items: Option<usize>
         .await
         .expect("workflow runs")
 }
-
-fn streamed(chunk_items: usize) -> Streaming {
-    Streaming {
-        mode: StreamMode::On,
-        chunk_items,
-    }
-}
-
-const OFF: Streaming = Streaming {
-    mode: StreamMode::Off,
-    chunk_items: 1000,
-};
 
 /// Per node run: its outputs (json and pairedItem), items in and out, success.
 fn summary(outcome: &RunOutcome) -> Vec<(String, Value)> {

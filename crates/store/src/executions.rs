@@ -298,14 +298,15 @@ impl Store {
             "DELETE FROM executions WHERE id IN (SELECT id FROM executions \
              WHERE stopped_at IS NOT NULL AND {condition} ORDER BY id LIMIT $2)"
         );
+        let batch = batch.max(1);
         let mut deleted = 0;
         loop {
             let n = self
                 .db
-                .execute(&sql, vec![value.into(), (batch.max(1) as i64).into()])
+                .execute(&sql, vec![value.into(), (batch as i64).into()])
                 .await?;
             deleted += n;
-            if n < batch.max(1) {
+            if n < batch {
                 return Ok(deleted);
             }
             // Let the execution writes waiting for the database go first.

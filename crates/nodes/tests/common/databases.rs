@@ -82,6 +82,16 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// A resource locator as the editor saves a pick from its list (`schema`, `table`).
+pub fn rl(value: &str) -> Value {
+    json!({"__rl": true, "mode": "list", "value": value})
+}
+
+/// The one value `sql` selects, read on a direct connection.
+pub async fn scalar<T: for<'a> tokio_postgres::types::FromSql<'a>>(sql: &str) -> T {
+    postgres().await.query_one(sql, &[]).await.unwrap().get(0)
+}
+
 /// A direct connection to the test database, for setting up and checking tables.
 pub async fn postgres() -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(

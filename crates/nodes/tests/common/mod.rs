@@ -6,7 +6,7 @@ pub mod databases;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
-use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome};
+use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome, StreamMode, Streaming};
 use sluice_model::Workflow;
 use sluice_runtime::Clock;
 
@@ -103,3 +103,17 @@ pub async fn node_error(node_type: &str, version: f64, parameters: Value, input:
     let outcome = run_node(node_type, version, parameters, input).await;
     outcome.error.expect("the node should fail").message
 }
+
+/// Streaming always on, in chunks of `chunk_items`.
+pub fn streamed(chunk_items: usize) -> Streaming {
+    Streaming {
+        mode: StreamMode::On,
+        chunk_items,
+    }
+}
+
+/// Streaming off: every node runs once on all of its input.
+pub const OFF: Streaming = Streaming {
+    mode: StreamMode::Off,
+    chunk_items: 1000,
+};
