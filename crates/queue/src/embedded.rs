@@ -31,6 +31,9 @@ pub struct EmbeddedQueue {
     /// Replies not read yet, by job id, with when they expire.
     replies: Mutex<HashMap<String, VecDeque<(Instant, String)>>>,
     replied: Notify,
+    /// Held by a bounded enqueue from its count to its insert, so this process's enqueues
+    /// never overshoot the bound together.
+    bounded_enqueue: tokio::sync::Mutex<()>,
 }
 
 impl EmbeddedQueue {
@@ -42,6 +45,7 @@ impl EmbeddedQueue {
             seq: AtomicI64::new(now_ms() * 1000),
             replies: Mutex::new(HashMap::new()),
             replied: Notify::new(),
+            bounded_enqueue: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -129,8 +133,13 @@ fn job(row: Row) -> Job {
 impl Queue for EmbeddedQueue {
     async fn enqueue(&self, new: NewJob) -> Result<Enqueued, QueueError> {
         let now = now_ms();
-        // Counted before the insert: processes sharing the database may overshoot the bound by
-        // the enqueues they make at the same moment (Redis checks it atomically).
+        // Counted before the insert, under a lock of this process: other processes sharing the
+        // database may still overshoot the bound by the enqueues they make at the same moment
+        // (Redis checks it atomically).
+        let _counted = match new.max_waiting {
+            Some(_) => Some(self.bounded_enqueue.lock().await),
+            None => None,
+        };
         if let Some(max) = new.max_waiting {
             let depth = self.depth().await?;
             if depth >= max && !self.known(&new.id).await? {

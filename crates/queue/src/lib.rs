@@ -17,6 +17,7 @@
 
 mod backoff;
 mod embedded;
+mod group_commit;
 mod redis_backend;
 
 pub use backoff::{retry_delay, Backoff};
@@ -26,7 +27,7 @@ pub use redis_backend::{RedisConfig, RedisQueue};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum QueueError {
     #[error("queue configuration: {0}")]
     Config(String),

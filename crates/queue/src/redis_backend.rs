@@ -19,6 +19,7 @@
 //! command after 500 ms by default, blocking ones included, and a blocking command would hold
 //! up the commands queued behind it on a shared connection).
 
+use crate::group_commit::GroupCommit;
 use crate::{
     order_score, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority, Queue,
     QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW, REPLY_TTL,
@@ -44,6 +45,18 @@ pub struct RedisQueue {
     config: QueueConfig,
     /// Orders jobs enqueued by this process that share a score.
     seq: AtomicI64,
+    /// Enqueues made at the same time, merged into one `ENQUEUE_JOBS` call.
+    enqueues: GroupCommit<[String; ENQUEUE_STRIDE], (String, String)>,
+    /// Acknowledgements that take the next job, merged into one `ACK_AND_RESERVE_JOBS` call.
+    acks_and_reserves: GroupCommit<AckAndReserve, (bool, Option<Job>)>,
+}
+
+/// A worker slot's acknowledgement of its job and request for the next one.
+struct AckAndReserve {
+    id: String,
+    result: String,
+    worker: String,
+    lease: Duration,
 }
 
 impl RedisQueue {
@@ -79,11 +92,14 @@ impl RedisQueue {
             )
             .await
             .map_err(|e| unreachable(&e))?;
+        let keys = format!("{}:sluice", redis.prefix);
         Ok(RedisQueue {
+            enqueues: enqueue_batches(conn.clone(), keys.clone()),
+            acks_and_reserves: ack_and_reserve_batches(conn.clone(), keys.clone(), &config),
             client,
             conn,
             blocking: tokio::sync::Mutex::new(Vec::new()),
-            keys: format!("{}:sluice", redis.prefix),
+            keys,
             config,
             seq: AtomicI64::new(0),
         })
@@ -134,25 +150,6 @@ impl RedisQueue {
         Ok(result?.map(|[_, value]| value))
     }
 
-    /// `script` (ACK or ACK_AND_RESERVE) with the acknowledgement's arguments, `ARGV[1..=6]`.
-    fn ack_invocation<'a>(
-        &self,
-        script: &'a Script,
-        job: &Job,
-        result: &str,
-        now: i64,
-    ) -> redis::ScriptInvocation<'a> {
-        let mut invocation = script.prepare_invoke();
-        invocation
-            .arg(&self.keys)
-            .arg(&job.id)
-            .arg(result)
-            .arg(now)
-            .arg(self.config.retention.as_millis() as i64)
-            .arg(now / 1000);
-        invocation
-    }
-
     async fn try_reserve(
         &self,
         worker: &str,
@@ -171,7 +168,90 @@ impl RedisQueue {
     }
 }
 
-/// A job from a `reserve_job` reply, or when the next delayed job is due (if any).
+/// The group commit of enqueues: `ENQUEUE_JOBS` with each request's arguments, answering each
+/// with its two reply fields.
+fn enqueue_batches(
+    conn: ConnectionManager,
+    keys: String,
+) -> GroupCommit<[String; ENQUEUE_STRIDE], (String, String)> {
+    GroupCommit::start(
+        MAX_BATCH,
+        MAX_BATCHES_IN_FLIGHT,
+        move |jobs: Vec<[String; ENQUEUE_STRIDE]>| {
+            let mut invocation = ENQUEUE_JOBS.prepare_invoke();
+            invocation.arg(&keys).arg(jobs.len());
+            for job in &jobs {
+                invocation.arg(job.as_slice());
+            }
+            let mut conn = conn.clone();
+            async move {
+                let reply: Vec<String> = invocation.invoke_async(&mut conn).await?;
+                expect_fields(&reply, jobs.len() * 2)?;
+                Ok(reply
+                    .chunks(2)
+                    .map(|pair| (pair[0].clone(), pair[1].clone()))
+                    .collect())
+            }
+        },
+    )
+}
+
+/// The group commit of acknowledgements that reserve the next job: `ACK_AND_RESERVE_JOBS`,
+/// answering each request with whether its result was recorded and its next job.
+fn ack_and_reserve_batches(
+    conn: ConnectionManager,
+    keys: String,
+    config: &QueueConfig,
+) -> GroupCommit<AckAndReserve, (bool, Option<Job>)> {
+    let retention = config.retention.as_millis() as i64;
+    GroupCommit::start(
+        MAX_BATCH,
+        MAX_BATCHES_IN_FLIGHT,
+        move |acks: Vec<AckAndReserve>| {
+            let now = now_ms();
+            let mut invocation = ACK_AND_RESERVE_JOBS.prepare_invoke();
+            invocation
+                .arg(&keys)
+                .arg(now)
+                .arg(retention)
+                .arg(now / 1000)
+                .arg(acks.len());
+            for ack in &acks {
+                invocation
+                    .arg(&ack.id)
+                    .arg(&ack.result)
+                    .arg(&ack.worker)
+                    .arg(now + ack.lease.as_millis() as i64);
+            }
+            let mut conn = conn.clone();
+            async move {
+                let reply: Vec<String> = invocation.invoke_async(&mut conn).await?;
+                expect_fields(&reply, acks.len() * (1 + RESERVATION_FIELDS))?;
+                let (recorded, reservations) = reply.split_at(acks.len());
+                Ok(recorded
+                    .iter()
+                    .zip(reservations.chunks(RESERVATION_FIELDS))
+                    .map(|(recorded, reservation)| (recorded == "1", leased(reservation).ok()))
+                    .collect())
+            }
+        },
+    )
+}
+
+/// A batch script's reply has one answer per request, or the batch fails.
+fn expect_fields(reply: &[String], expected: usize) -> Result<(), QueueError> {
+    if reply.len() == expected {
+        Ok(())
+    } else {
+        Err(QueueError::Backend(format!(
+            "a batch script answered {} fields where {expected} were expected",
+            reply.len()
+        )))
+    }
+}
+
+/// A job from a reservation's fields (see `RESERVATION_FIELDS`), or when the next delayed job
+/// is due (if any).
 fn leased(reply: &[String]) -> Result<Job, Option<i64>> {
     if reply.first().map(String::as_str) != Some("1") {
         return Err(reply.get(1).and_then(|t| t.parse().ok()));
@@ -207,96 +287,163 @@ macro_rules! lua {
     };
 }
 
-static ENQUEUE: LazyLock<Script> = lua!(
+/// How many requests one group-commit script call takes at most, and how many such calls one
+/// process has in flight at once.
+const MAX_BATCH: usize = 64;
+const MAX_BATCHES_IN_FLIGHT: usize = 2;
+
+/// Arguments per job of `ENQUEUE_JOBS`, after the prefix and the count.
+const ENQUEUE_STRIDE: usize = 9;
+
+/// Lua: enqueue `ARGV[2]` jobs of `ENQUEUE_STRIDE` arguments each (id, payload, rank, now,
+/// ready time, order, dedup key, dedup TTL, queue bound), as many single enqueues in turn would:
+/// the bound counts the jobs added before in the batch, a repeated id is a duplicate of the
+/// first. One `ZADD` per set for the batch. Returns two fields per job: `'1', id` (added),
+/// `'0', holder` (duplicate) or `'full', depth`.
+static ENQUEUE_JOBS: LazyLock<Script> = lua!(
     r"
-local id, now, ready_at = ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[6])
-if redis.call('EXISTS', job(id)) == 1 then return {'0', id} end
-if ARGV[10] ~= '' then
-  local depth = redis.call('ZCARD', p .. ':waiting') + redis.call('ZCARD', p .. ':delayed')
-  if depth >= tonumber(ARGV[10]) then return {'full', tostring(depth)} end
+local waiting, delayed, replies = {}, {}, {}
+local depth
+local function enqueue_job(id, payload, rank, now, ready_at, order, dedup, ttl, bound)
+  if redis.call('EXISTS', job(id)) == 1 then return '0', id end
+  if bound ~= '' then
+    depth = depth or redis.call('ZCARD', p .. ':waiting') + redis.call('ZCARD', p .. ':delayed')
+    if depth >= tonumber(bound) then return 'full', tostring(depth) end
+  end
+  if dedup ~= '' then
+    local holder = redis.call('GET', p .. ':dedup:' .. dedup)
+    if holder then return '0', holder end
+    redis.call('SET', p .. ':dedup:' .. dedup, id, 'PX', ttl)
+  end
+  redis.call('HSET', job(id), 'payload', payload, 'rank', rank, 'order', order,
+    'ready_at', ready_at, 'enqueued_at', now, 'state', 'waiting', 'token', 0, 'stalls', 0,
+    'failures', 0)
+  local set = waiting
+  if tonumber(ready_at) > tonumber(now) then set = delayed; order = ready_at end
+  set[#set + 1] = order
+  set[#set + 1] = id
+  if depth then depth = depth + 1 end
+  return '1', id
 end
-if ARGV[8] ~= '' then
-  local holder = redis.call('GET', p .. ':dedup:' .. ARGV[8])
-  if holder then return {'0', holder} end
-  redis.call('SET', p .. ':dedup:' .. ARGV[8], id, 'PX', ARGV[9])
+for i = 0, tonumber(ARGV[2]) - 1 do
+  local a = 2 + i * 9
+  local status, value = enqueue_job(ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4],
+    ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
+  replies[#replies + 1] = status
+  replies[#replies + 1] = value
 end
-redis.call('HSET', job(id), 'payload', ARGV[3], 'rank', ARGV[4], 'order', ARGV[7],
-  'ready_at', ARGV[6], 'enqueued_at', ARGV[5], 'state', 'waiting', 'token', 0, 'stalls', 0,
-  'failures', 0)
-if ready_at > now then
-  redis.call('ZADD', p .. ':delayed', ARGV[6], id)
-else
-  redis.call('ZADD', p .. ':waiting', ARGV[7], id)
+if #delayed > 0 then redis.call('ZADD', p .. ':delayed', unpack(delayed)) end
+if #waiting > 0 then
+  redis.call('ZADD', p .. ':waiting', unpack(waiting))
+  wake()
 end
-wake()
-return {'1', id}
+return replies
 "
 );
 
-/// Lua: lease the first waiting job (moving due delayed jobs to `waiting` first). Returns
-/// `{'1', id, payload, rank, token, stalls, failures, enqueued_at}`, or `{'0', next_due?}`.
-const RESERVE_JOB: &str = r"
-local function reserve_job(worker, now, lease_until)
+/// Fields of one reservation in a reply: `'1', id, payload, rank, token, stalls, failures,
+/// enqueued_at`, or `'0', next_due` (empty when nothing is delayed) padded with empty fields.
+const RESERVATION_FIELDS: usize = 8;
+
+/// Lua: lease up to one waiting job to each of `workers` (`{name, lease_until}` pairs; due
+/// delayed jobs move to `waiting` first), with one `ZPOPMIN` and one `ZADD` for all of them.
+/// Returns one reservation per worker, `RESERVATION_FIELDS` fields each, appended to `replies`.
+const RESERVE_JOBS: &str = r"
+local function reserve_jobs(workers, now, replies)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. ':delayed', '-inf', now, 'LIMIT', 0, 100)) do
     redis.call('ZREM', p .. ':delayed', id)
     local order = redis.call('HGET', job(id), 'order')
     if order then redis.call('ZADD', p .. ':waiting', order, id) end
   end
-  local first = redis.call('ZPOPMIN', p .. ':waiting')
-  if #first == 0 then
+  local popped = redis.call('ZPOPMIN', p .. ':waiting', #workers)
+  local leases = {}
+  for i = 1, #popped / 2 do
+    local id = popped[2 * i - 1]
+    local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures',
+      'enqueued_at', 'token')
+    local token = tostring(tonumber(f[6]) + 1)
+    redis.call('HSET', job(id), 'state', 'active', 'worker', workers[i][1], 'token', token)
+    leases[#leases + 1] = workers[i][2]
+    leases[#leases + 1] = id
+    for _, field in ipairs({'1', id, f[1], f[2], token, f[3], f[4], f[5]}) do
+      replies[#replies + 1] = field
+    end
+  end
+  if #leases > 0 then redis.call('ZADD', p .. ':active', unpack(leases)) end
+  if #popped / 2 < #workers then
     local next = redis.call('ZRANGE', p .. ':delayed', 0, 0, 'WITHSCORES')
-    if #next == 0 then return {'0'} end
-    return {'0', next[2]}
+    for _ = #popped / 2 + 1, #workers do
+      for _, field in ipairs({'0', next[2] or '', '', '', '', '', '', ''}) do
+        replies[#replies + 1] = field
+      end
+    end
   end
-  local id = first[1]
-  local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures', 'enqueued_at',
-    'token')
-  local token = tostring(tonumber(f[6]) + 1)
-  redis.call('HSET', job(id), 'state', 'active', 'worker', worker, 'token', token)
-  redis.call('ZADD', p .. ':active', lease_until, id)
-  return {'1', id, f[1], f[2], token, f[3], f[4], f[5]}
+  return replies
 end
 ";
 
-/// Lua: record a job's result once (1), or nothing when it already ended (0).
-const ACK_JOB: &str = r"
-local function ack_job(id, result, now, retention, second)
-  local state = redis.call('HGET', job(id), 'state')
-  if state == 'active' then
-    redis.call('ZREM', p .. ':active', id)
-  elseif state == 'waiting' then
-    redis.call('ZREM', p .. ':waiting', id)
-    redis.call('ZREM', p .. ':delayed', id)
-  else
-    return 0
+/// Lua: record each job's result once: appends 1 to `replies`, or 0 for a job that already
+/// ended. `entries` holds `{id, result}` pairs; one `ZREM` and one `INCRBY` for all of them.
+const ACK_JOBS: &str = r"
+local function ack_jobs(entries, now, retention, second, replies)
+  local active, recorded = {}, 0
+  for _, entry in ipairs(entries) do
+    local id = entry[1]
+    local state = redis.call('HGET', job(id), 'state')
+    local ok = state == 'active' or state == 'waiting'
+    if state == 'active' then
+      active[#active + 1] = id
+    elseif state == 'waiting' then
+      redis.call('ZREM', p .. ':waiting', id)
+      redis.call('ZREM', p .. ':delayed', id)
+    end
+    if ok then
+      redis.call('HSET', job(id), 'state', 'done', 'result', entry[2], 'finished_at', now)
+      redis.call('PEXPIRE', job(id), retention)
+      recorded = recorded + 1
+      replies[#replies + 1] = '1'
+    else
+      replies[#replies + 1] = '0'
+    end
   end
-  redis.call('HSET', job(id), 'state', 'done', 'result', result, 'finished_at', now)
-  redis.call('PEXPIRE', job(id), retention)
-  local done = p .. ':done:' .. second
-  if redis.call('INCR', done) == 1 then redis.call('EXPIRE', done, 60) end
-  return 1
+  if #active > 0 then redis.call('ZREM', p .. ':active', unpack(active)) end
+  if recorded > 0 then
+    local done = p .. ':done:' .. second
+    if redis.call('INCRBY', done, recorded) == recorded then redis.call('EXPIRE', done, 60) end
+  end
+  return replies
 end
 ";
 
-static RESERVE: LazyLock<Script> =
-    LazyLock::new(|| script(&[RESERVE_JOB, "return reserve_job(ARGV[2], ARGV[3], ARGV[4])"]));
-
-static ACK: LazyLock<Script> = LazyLock::new(|| {
+static RESERVE: LazyLock<Script> = LazyLock::new(|| {
     script(&[
-        ACK_JOB,
-        "return ack_job(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])",
+        RESERVE_JOBS,
+        "return reserve_jobs({{ARGV[2], ARGV[4]}}, ARGV[3], {})",
     ])
 });
 
-/// `ACK` then `RESERVE`: `{recorded, <RESERVE's reply>...}`.
-static ACK_AND_RESERVE: LazyLock<Script> = LazyLock::new(|| {
+static ACK: LazyLock<Script> = LazyLock::new(|| {
     script(&[
-        ACK_JOB,
-        RESERVE_JOB,
-        "local recorded = ack_job(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
-local reply = reserve_job(ARGV[7], ARGV[4], ARGV[8])
-table.insert(reply, 1, tostring(recorded))
-return reply",
+        ACK_JOBS,
+        "return ack_jobs({{ARGV[2], ARGV[3]}}, ARGV[4], ARGV[5], ARGV[6], {})",
+    ])
+});
+
+/// Lua: `ARGV[5]` acknowledgements (id, result, worker, lease end), then a reservation for each
+/// worker: `ACK_JOBS`' replies (one field each), then `RESERVE_JOBS`' (`RESERVATION_FIELDS`
+/// each). `ARGV[2..=4]`: now, retention, the current second.
+static ACK_AND_RESERVE_JOBS: LazyLock<Script> = LazyLock::new(|| {
+    script(&[
+        ACK_JOBS,
+        RESERVE_JOBS,
+        "local entries, workers = {}, {}
+for i = 0, tonumber(ARGV[5]) - 1 do
+  local a = 5 + i * 4
+  entries[#entries + 1] = {ARGV[a + 1], ARGV[a + 2]}
+  workers[#workers + 1] = {ARGV[a + 3], ARGV[a + 4]}
+end
+local replies = ack_jobs(entries, ARGV[2], ARGV[3], ARGV[4], {})
+return reserve_jobs(workers, ARGV[2], replies)",
     ])
 });
 
@@ -439,27 +586,24 @@ impl Queue for RedisQueue {
         let (dedup_key, ttl) = new.dedup.as_ref().map_or((String::new(), 0), |(k, t)| {
             (k.clone(), t.as_millis().max(1) as i64)
         });
-        let reply: Vec<String> = ENQUEUE
-            .prepare_invoke()
-            .arg(&self.keys)
-            .arg(&new.id)
-            .arg(&new.payload)
-            .arg(rank)
-            .arg(now)
-            .arg(ready_at)
-            .arg(self.order(ready_at, rank))
-            .arg(dedup_key)
-            .arg(ttl)
-            .arg(new.max_waiting.map_or(String::new(), |m| m.to_string()))
-            .invoke_async(&mut self.conn.clone())
+        let (status, value) = self
+            .enqueues
+            .call([
+                new.id.clone(),
+                new.payload,
+                rank.to_string(),
+                now.to_string(),
+                ready_at.to_string(),
+                self.order(ready_at, rank),
+                dedup_key,
+                ttl.to_string(),
+                new.max_waiting.map_or(String::new(), |m| m.to_string()),
+            ])
             .await?;
-        Ok(match reply.first().map(String::as_str) {
-            Some("1") => Enqueued::Added,
-            Some("full") => {
-                let depth = reply.get(1).and_then(|d| d.parse().ok()).unwrap_or(0);
-                return Err(QueueError::Full(depth));
-            }
-            _ => Enqueued::Duplicate(reply.get(1).cloned().unwrap_or(new.id)),
+        Ok(match status.as_str() {
+            "1" => Enqueued::Added,
+            "full" => return Err(QueueError::Full(value.parse().unwrap_or(0))),
+            _ => Enqueued::Duplicate(value),
         })
     }
 
@@ -505,11 +649,18 @@ impl Queue for RedisQueue {
     }
 
     async fn ack(&self, job: &Job, result: &str) -> Result<bool, QueueError> {
-        let recorded: i64 = self
-            .ack_invocation(&ACK, job, result, now_ms())
+        let now = now_ms();
+        let reply: Vec<String> = ACK
+            .prepare_invoke()
+            .arg(&self.keys)
+            .arg(&job.id)
+            .arg(result)
+            .arg(now)
+            .arg(self.config.retention.as_millis() as i64)
+            .arg(now / 1000)
             .invoke_async(&mut self.conn.clone())
             .await?;
-        Ok(recorded == 1)
+        Ok(reply.first().map(String::as_str) == Some("1"))
     }
 
     async fn ack_and_reserve(
@@ -519,15 +670,14 @@ impl Queue for RedisQueue {
         worker: &str,
         lease: Duration,
     ) -> Result<(bool, Option<Job>), QueueError> {
-        let now = now_ms();
-        let reply: Vec<String> = self
-            .ack_invocation(&ACK_AND_RESERVE, job, result, now)
-            .arg(worker)
-            .arg(now + lease.as_millis() as i64)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        let recorded = reply.first().map(String::as_str) == Some("1");
-        Ok((recorded, leased(&reply[1.min(reply.len())..]).ok()))
+        self.acks_and_reserves
+            .call(AckAndReserve {
+                id: job.id.clone(),
+                result: result.to_string(),
+                worker: worker.to_string(),
+                lease,
+            })
+            .await
     }
 
     async fn nack(&self, job: &Job, nack: Nack) -> Result<Nacked, QueueError> {

@@ -122,6 +122,7 @@ on_every_backend!(
     replies_reach_the_waiter_in_order,
     a_bounded_enqueue_is_refused_while_the_queue_is_full,
     an_ack_takes_the_next_ready_job_in_priority_order,
+    concurrent_enqueues_and_acks_behave_as_one_at_a_time,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -665,4 +666,68 @@ async fn an_ack_takes_the_next_ready_job_in_priority_order(backend: Backend) {
     assert_eq!(last.id, "low");
     let (_, none) = q.ack_and_reserve(&last, "done", "w1", LEASE).await.unwrap();
     assert!(none.is_none(), "nothing left to take");
+}
+
+/// Many callers at once (the Redis backend merges them into batched script calls): a bound
+/// admits exactly its room, a repeated id is added once, and acknowledgements that take the
+/// next job record each result once and never hand one job to two slots.
+async fn concurrent_enqueues_and_acks_behave_as_one_at_a_time(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let bounded = |id: String| NewJob {
+        max_waiting: Some(40),
+        ..job(&id)
+    };
+    let enqueues: Vec<_> = (0..100)
+        .map(|i| {
+            let queue = f.queue.clone();
+            // Ids 0..=49 twice each: 50 distinct jobs offered for 40 places.
+            tokio::spawn(async move { queue.enqueue(bounded((i % 50).to_string())).await })
+        })
+        .collect();
+    let (mut added, mut duplicates, mut full) = (0, 0, 0);
+    for enqueue in enqueues {
+        match enqueue.await.unwrap() {
+            Ok(Enqueued::Added) => added += 1,
+            Ok(Enqueued::Duplicate(_)) => duplicates += 1,
+            Err(QueueError::Full(depth)) => {
+                assert_eq!(depth, 40);
+                full += 1
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(added, 40, "the bound admits exactly its room");
+    assert_eq!(f.queue.depth().await.unwrap(), 40);
+    assert_eq!(added + duplicates + full, 100);
+
+    let slots: Vec<_> = (0..8)
+        .map(|slot| {
+            let queue = f.queue.clone();
+            tokio::spawn(async move {
+                let name = format!("slot{slot}");
+                let mut taken = Vec::new();
+                let mut held = queue.reserve(&name, LEASE, Duration::ZERO).await.unwrap();
+                while let Some(job) = held {
+                    let (recorded, next) = queue
+                        .ack_and_reserve(&job, &format!("result of {}", job.id), &name, LEASE)
+                        .await
+                        .unwrap();
+                    assert!(recorded, "{} recorded once", job.id);
+                    taken.push(job.id);
+                    held = next;
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for slot in slots {
+        all.extend(slot.await.unwrap());
+    }
+    let distinct: HashSet<_> = all.iter().cloned().collect();
+    assert_eq!((all.len(), distinct.len()), (40, 40));
+    for id in &all {
+        let result = f.queue.result(id).await.unwrap();
+        assert_eq!(result, Some(format!("result of {id}")));
+    }
 }
