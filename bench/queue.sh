@@ -14,9 +14,13 @@ JOBS=${2:-20000}
 for tool in redis-benchmark psql python3; do
   command -v $tool >/dev/null || { echo "$tool is missing" >&2; exit 2; }
 done
-cargo build --release -q -p sluice-cli -p sluice-queue --example queue_throughput
-RELEASE=${CARGO_TARGET_DIR:-target}/release
-SLUICE=$RELEASE/sluice
+# SLUICE_BIN=path runs that binary (and examples/queue_throughput beside it) without building.
+if [ -z "${SLUICE_BIN:-}" ]; then
+  cargo build --release -q -p sluice-cli -p sluice-queue --example queue_throughput
+  SLUICE_BIN=${CARGO_TARGET_DIR:-target}/release/sluice
+fi
+SLUICE=$SLUICE_BIN
+RELEASE=$(dirname "$SLUICE_BIN")
 WORK=$(mktemp -d)
 SCHEMA=bench_queue_$$
 PREFIX=sluice_bench_$$
