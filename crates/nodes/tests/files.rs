@@ -122,6 +122,41 @@ async fn read_write_files_reads_a_glob_and_appends() {
 }
 
 #[tokio::test]
+async fn writing_a_binary_kept_on_disk_copies_its_file() {
+    let dir = temp_dir("copy");
+    std::fs::write(dir.join("a.txt"), "one\n").unwrap();
+    std::fs::write(dir.join("b.txt"), "two\n").unwrap();
+    let store = BinaryData::filesystem(dir.join("store"));
+    for (append, expected) in [(true, "one\ntwo\n"), (false, "two\n")] {
+        let out_file = dir.join("out").join(format!("append-{append}.log"));
+        let workflow = chain(
+            json!([{}]),
+            &[
+                (
+                    READ_WRITE,
+                    1.0,
+                    json!({"fileSelector": format!("{}/*.txt", dir.display())}),
+                ),
+                (
+                    READ_WRITE,
+                    1.0,
+                    json!({"operation": "write", "fileName": out_file.display().to_string(),
+                           "options": {"append": append}}),
+                ),
+            ],
+        );
+        let outcome = run_with(workflow, store.clone()).await;
+        assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
+        assert!(output(&outcome, "N2")[0]["binary"]["data"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("filesystem-v2:"));
+        assert_eq!(std::fs::read_to_string(&out_file).unwrap(), expected);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn writing_a_missing_binary_property_names_parameter_and_item() {
     let error = chain_error(
         json!([{"a": 1}]),
