@@ -281,7 +281,6 @@ async fn a_failing_chunk_names_the_item_over_the_whole_input() {
 /// Manual Trigger (one item holding `csv` as binary `data`) → Extract From File (CSV) →
 /// Filter `amount > 50` → Set `b`.
 async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {
-    use base64::Engine;
     let mut workflow = workflow(&[], &[Step::Filter(50), Step::Set(3)], false);
     workflow.nodes.remove(1);
     let extract: sluice_model::NodeDef = serde_json::from_value(json!({
@@ -299,6 +298,18 @@ async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> R
         )
         .unwrap();
     }
+    let options = ExecutionOptions {
+        streaming,
+        run_data_max_items: max_items,
+        ..Default::default()
+    };
+    run_on_csv(workflow, csv, options).await
+}
+
+/// Run `workflow` with `options` on the test clock, triggered by one item holding `csv` as
+/// binary `data`.
+async fn run_on_csv(workflow: Workflow, csv: &str, options: ExecutionOptions) -> RunOutcome {
+    use base64::Engine;
     let binary = json!({"data": {
         "data": base64::engine::general_purpose::STANDARD.encode(csv),
         "mimeType": "text/csv", "fileName": "in.csv", "fileExtension": "csv"
@@ -311,9 +322,7 @@ async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> R
             clock: test_clock(),
             use_pin_data: false,
             trigger_items: Some(vec![trigger]),
-            streaming,
-            run_data_max_items: max_items,
-            ..Default::default()
+            ..options
         })
         .await
         .expect("workflow runs")
@@ -359,7 +368,6 @@ async fn file_sink_run(
     streaming: Streaming,
     binary_data: sluice_runtime::BinaryData,
 ) -> RunOutcome {
-    use base64::Engine;
     let mut nodes = vec![
         json!({"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
                "position": [0, 0], "parameters": {}}),
@@ -388,25 +396,13 @@ async fn file_sink_run(
             .replace("$json.a", "Number($json.amount)"),
     )
     .unwrap();
-    let binary = json!({"data": {
-        "data": base64::engine::general_purpose::STANDARD.encode(csv),
-        "mimeType": "text/csv", "fileName": "in.csv", "fileExtension": "csv"
-    }});
-    let trigger: sluice_model::Item =
-        serde_json::from_value(json!({"json": {}, "binary": binary})).unwrap();
-    let compiled = CompiledWorkflow::build(workflow, &sluice_nodes::registry()).unwrap();
-    compiled
-        .run(ExecutionOptions {
-            clock: test_clock(),
-            use_pin_data: false,
-            trigger_items: Some(vec![trigger]),
-            streaming,
-            binary_data,
-            execution_id: "9".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("workflow runs")
+    let options = ExecutionOptions {
+        streaming,
+        binary_data,
+        execution_id: "9".into(),
+        ..Default::default()
+    };
+    run_on_csv(workflow, csv, options).await
 }
 
 /// Rows whose `name` is empty at first and `note` only late, so the items' keys (and a CSV

@@ -326,10 +326,9 @@ impl Run<'_> {
             match self.finish_sink(&mut stages[last], sink).await {
                 Ok(outputs) if collect_last => last_outputs = outputs,
                 Ok(outputs) => {
-                    let stage = &mut stages[last];
-                    for (kept, all) in stage.kept.iter_mut().zip(&outputs) {
-                        stage.sampled |= keep_first(kept, all, self.options.run_data_max_items);
-                    }
+                    let (kept, sampled) = self.run_data_outputs(outputs);
+                    stages[last].kept = kept;
+                    stages[last].sampled = sampled;
                 }
                 Err(e) => failed = Some((last, e)),
             }
