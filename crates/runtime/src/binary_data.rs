@@ -122,7 +122,7 @@ impl BinaryData {
         metadata: Map<String, Value>,
     ) -> io::Result<BinaryWriter> {
         let target = match &self.root {
-            None => Target::Inline(EncoderStringWriter::new(&STANDARD)),
+            None => Target::Inline(Box::new(EncoderStringWriter::new(&STANDARD))),
             Some(root) => {
                 let relative = format!(
                     "executions/{}/{}",
@@ -323,8 +323,8 @@ pub struct BinaryWriter {
 
 /// Where a [`BinaryWriter`] puts the bytes.
 enum Target {
-    /// Base64 text for the entry's `data`.
-    Inline(EncoderStringWriter<'static, base64::engine::GeneralPurpose, String>),
+    /// Base64 text for the entry's `data` (boxed: the encoder holds its buffers inline).
+    Inline(Box<EncoderStringWriter<'static, base64::engine::GeneralPurpose, String>>),
     /// A file under the store's root, `relative` to it.
     File {
         file: io::BufWriter<std::fs::File>,

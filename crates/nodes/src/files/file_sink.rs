@@ -37,14 +37,14 @@ pub struct FileSink {
     items: usize,
 }
 
-/// The writer of the file's bytes.
+/// The writer of the file's bytes (boxed: writers hold their buffers inline).
 enum Body {
     Csv {
-        writer: CsvWriter<BinaryWriter>,
+        writer: Box<CsvWriter<BinaryWriter>>,
         delimiter: u8,
         header_row: bool,
     },
-    Json(JsonArrayWriter<BinaryWriter>),
+    Json(Box<JsonArrayWriter<BinaryWriter>>),
 }
 
 impl FileSink {
@@ -85,7 +85,7 @@ impl FileSink {
                 delimiter,
                 header_row,
             } => Body::Csv {
-                writer: CsvWriter::new(out, delimiter, header_row).map_err(store_error)?,
+                writer: Box::new(CsvWriter::new(out, delimiter, header_row).map_err(store_error)?),
                 delimiter,
                 header_row,
             },
@@ -95,7 +95,9 @@ impl FileSink {
                 add_bom,
             } => {
                 let out = TextEncoder::new(out, encoding, add_bom).map_err(store_error)?;
-                Body::Json(JsonArrayWriter::new(out, pretty).map_err(store_error)?)
+                Body::Json(Box::new(
+                    JsonArrayWriter::new(out, pretty).map_err(store_error)?,
+                ))
             }
         };
         Ok(FileSink {
