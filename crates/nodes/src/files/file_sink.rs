@@ -2,7 +2,7 @@
 //! items arrive: its sink in a streamed chain (`ItemWise::Sink`) and the whole of its run
 //! otherwise, so a streamed run and a whole one write the same bytes. The bytes go to the
 //! execution's binary data store as they are made (a file in filesystem mode, base64 text in
-//! memory mode), so no run holds the items or the file's text whole.
+//! memory mode), so no run holds the items, and in filesystem mode not the file either.
 
 use crate::files::convert_to_file::encoding_options;
 use crate::files::encoding::TextEncoder;
@@ -16,7 +16,7 @@ use sluice_model::{Item, JsonObject};
 use std::io::{self, Write};
 
 /// The files Convert to File writes as the items arrive.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy)]
 pub enum SinkFormat {
     /// `csv`.
     Csv,
