@@ -11,8 +11,9 @@
 # bench/postgres.sh) and the script checks the table holds every kept row.
 #
 # Extract From File reads the CSV as a stream and the item-wise chain after it runs in chunks
-# (SLUICE_STREAM=auto, the default); Convert to File is a barrier that holds every kept row, the
-# Postgres chain holds none. Compare with SLUICE_STREAM=off.
+# (SLUICE_STREAM=auto, the default); Convert to File ends the chain as a sink that writes each
+# chunk's rows to the file as they arrive, so neither sink holds the kept rows. Compare with
+# SLUICE_STREAM=off, and N8N_DEFAULT_BINARY_DATA_MODE=filesystem against the default (memory).
 #
 # Usage: [ROWS=n] [SINK=file|postgres] bench/large.sh   (SLUICE_BIN=path uses that binary
 # instead of a release build)

@@ -26,7 +26,7 @@ pub use host::{
     ChunkKind, ChunkSource, ExecutionHost, Host, ResponseBody, StreamChunk, SubWorkflow,
     SubWorkflowRequest, WebhookResponse,
 };
-pub use node::{ItemSource, ItemWise, Node, NodeOutputs, RequiredInputs};
+pub use node::{ItemSink, ItemSource, ItemWise, Node, NodeOutputs, RequiredInputs};
 pub use options::{ExecutionOptions, StreamMode, Streaming};
 pub use params::Param;
 pub use registry::{NodeKind, NodeSpec, Registry};

@@ -42,6 +42,22 @@ pub enum ItemWise {
     /// Keeps the first `n` items of its input as they are (Limit): item-wise once the engine
     /// caps the total across chunks at `n`.
     FirstItems(usize),
+    /// Folds all of its input into its outputs and can take that input a chunk at a time
+    /// ([`Node::sink`]: Convert to File writing CSV or a JSON array), so a streamed chain may end
+    /// with it and no node holds the chain's items.
+    Sink,
+}
+
+/// A node's fold of all of its input, fed a chunk at a time (see [`Node::sink`]).
+#[async_trait::async_trait]
+pub trait ItemSink: Send {
+    /// Take the next chunk of the input: `ctx`'s main input, its items counted from 0 in the
+    /// chunk, its parameters resolved against them.
+    async fn push(&mut self, ctx: &ExecuteContext<'_>) -> Result<(), NodeError>;
+
+    /// The outputs for all of the input pushed, as [`Node::execute`] on all of it gives them,
+    /// paired items counted over the whole input.
+    async fn finish(self: Box<Self>) -> Result<NodeOutputs, NodeError>;
 }
 
 /// A node built from its parameters once per workflow, run once per input run.
@@ -92,6 +108,15 @@ pub trait Node: Send + Sync {
         _ctx: &ExecuteContext<'_>,
     ) -> Result<Option<ItemSource>, NodeError> {
         Ok(None)
+    }
+
+    /// For an [`ItemWise::Sink`] node: a sink for its input, made from `ctx` holding the first
+    /// chunk (which is then pushed to it). What it needs of `ctx` (parameters of the first item,
+    /// the binary data store) is taken here, as the sink outlives it.
+    async fn sink(&self, _ctx: &ExecuteContext<'_>) -> Result<Box<dyn ItemSink>, NodeError> {
+        Err(NodeError::new(
+            "this node cannot take its input a chunk at a time",
+        ))
     }
 
     /// See [`RequiredInputs`]; only consulted for nodes with several connected inputs.

@@ -90,34 +90,55 @@ fn people() -> Value {
     json!([{"name": "Ada", "age": 36, "city": "London"}, {"name": "Linus", "age": 21, "city": ""}])
 }
 
+/// Read/Write Files from Disk reading `dir/*.txt`, then writing each file to `out_file`.
+fn read_and_write(dir: &Path, out_file: &Path, append: bool) -> [(&'static str, f64, Value); 2] {
+    [
+        (
+            READ_WRITE,
+            1.0,
+            json!({"fileSelector": format!("{}/*.txt", dir.display())}),
+        ),
+        (
+            READ_WRITE,
+            1.0,
+            json!({"operation": "write", "fileName": out_file.display().to_string(),
+                   "options": {"append": append}}),
+        ),
+    ]
+}
+
 #[tokio::test]
 async fn read_write_files_reads_a_glob_and_appends() {
     let dir = temp_dir("rw");
     std::fs::write(dir.join("a.txt"), "one\n").unwrap();
     std::fs::write(dir.join("b.txt"), "two\n").unwrap();
     let out_file = dir.join("out").join("all.log");
-    let out = last_output(
-        json!([{}]),
-        &[
-            (
-                READ_WRITE,
-                1.0,
-                json!({"fileSelector": format!("{}/*.txt", dir.display())}),
-            ),
-            (
-                READ_WRITE,
-                1.0,
-                json!({"operation": "write", "fileName": out_file.display().to_string(),
-                       "options": {"append": true}}),
-            ),
-        ],
-    )
-    .await;
+    let out = last_output(json!([{}]), &read_and_write(&dir, &out_file, true)).await;
     assert_eq!(out.len(), 2);
     assert_eq!(out[0]["json"]["fileName"], out_file.display().to_string());
     assert_eq!(out[0]["json"]["mimeType"], "text/plain");
     assert_eq!(out[1]["binary"]["data"]["fileName"], "b.txt");
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "one\ntwo\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn writing_a_binary_kept_on_disk_copies_its_file() {
+    let dir = temp_dir("copy");
+    std::fs::write(dir.join("a.txt"), "one\n").unwrap();
+    std::fs::write(dir.join("b.txt"), "two\n").unwrap();
+    let store = BinaryData::filesystem(dir.join("store"));
+    for (append, expected) in [(true, "one\ntwo\n"), (false, "two\n")] {
+        let out_file = dir.join("out").join(format!("append-{append}.log"));
+        let workflow = chain(json!([{}]), &read_and_write(&dir, &out_file, append));
+        let outcome = run_with(workflow, store.clone()).await;
+        assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
+        assert!(output(&outcome, "N2")[0]["binary"]["data"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("filesystem-v2:"));
+        assert_eq!(std::fs::read_to_string(&out_file).unwrap(), expected);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::databases::{
-    fresh_schema, postgres, postgres_credential, rl, run_workflow_with_credential, scalar,
+    fresh_schema, postgres_credential, rl, run_workflow_with_credential, scalar,
 };
 use common::{streamed, OFF};
 use serde_json::{json, Value};

@@ -281,7 +281,6 @@ async fn a_failing_chunk_names_the_item_over_the_whole_input() {
 /// Manual Trigger (one item holding `csv` as binary `data`) → Extract From File (CSV) →
 /// Filter `amount > 50` → Set `b`.
 async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {
-    use base64::Engine;
     let mut workflow = workflow(&[], &[Step::Filter(50), Step::Set(3)], false);
     workflow.nodes.remove(1);
     let extract: sluice_model::NodeDef = serde_json::from_value(json!({
@@ -299,6 +298,18 @@ async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> R
         )
         .unwrap();
     }
+    let options = ExecutionOptions {
+        streaming,
+        run_data_max_items: max_items,
+        ..Default::default()
+    };
+    run_on_csv(workflow, csv, options).await
+}
+
+/// Run `workflow` with `options` on the test clock, triggered by one item holding `csv` as
+/// binary `data`.
+async fn run_on_csv(workflow: Workflow, csv: &str, options: ExecutionOptions) -> RunOutcome {
+    use base64::Engine;
     let binary = json!({"data": {
         "data": base64::engine::general_purpose::STANDARD.encode(csv),
         "mimeType": "text/csv", "fileName": "in.csv", "fileExtension": "csv"
@@ -311,9 +322,7 @@ async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> R
             clock: test_clock(),
             use_pin_data: false,
             trigger_items: Some(vec![trigger]),
-            streaming,
-            run_data_max_items: max_items,
-            ..Default::default()
+            ..options
         })
         .await
         .expect("workflow runs")
@@ -348,4 +357,190 @@ async fn a_csv_file_streams_row_chunks_through_the_chain() {
         (extract.output(0).len(), extract.profile.items_out),
         (5, 95)
     );
+}
+
+/// Manual Trigger (one item holding `csv` as binary `data`) → Extract From File (CSV) →
+/// Filter `amount > 50` → Convert to File (`convert`'s parameters) → NoOp when `then_noop`.
+async fn file_sink_run(
+    csv: &str,
+    convert: &Value,
+    then_noop: bool,
+    streaming: Streaming,
+    binary_data: sluice_runtime::BinaryData,
+) -> RunOutcome {
+    let mut nodes = vec![
+        json!({"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
+               "position": [0, 0], "parameters": {}}),
+        json!({"name": "Extract", "type": "n8n-nodes-base.extractFromFile", "typeVersion": 1,
+               "position": [100, 0], "parameters": {"operation": "csv", "options": {}}}),
+        json!({"name": "Filter", "type": "n8n-nodes-base.filter", "typeVersion": 2,
+               "position": [200, 0], "parameters": {"conditions": condition("gt", 50)}}),
+        json!({"name": "Convert", "type": "n8n-nodes-base.convertToFile", "typeVersion": 1.1,
+               "position": [300, 0], "parameters": convert}),
+    ];
+    let mut connections = json!({
+        "Trigger": {"main": [[{"node": "Extract", "type": "main", "index": 0}]]},
+        "Extract": {"main": [[{"node": "Filter", "type": "main", "index": 0}]]},
+        "Filter": {"main": [[{"node": "Convert", "type": "main", "index": 0}]]}
+    });
+    if then_noop {
+        nodes.push(
+            json!({"name": "After", "type": "n8n-nodes-base.noOp", "typeVersion": 1,
+                          "position": [400, 0], "parameters": {}}),
+        );
+        connections["Convert"] = json!({"main": [[{"node": "After", "type": "main", "index": 0}]]});
+    }
+    let workflow: Workflow = serde_json::from_str(
+        &json!({"nodes": nodes, "connections": connections, "settings": {"executionOrder": "v1"}})
+            .to_string()
+            .replace("$json.a", "Number($json.amount)"),
+    )
+    .unwrap();
+    let options = ExecutionOptions {
+        streaming,
+        binary_data,
+        execution_id: "9".into(),
+        ..Default::default()
+    };
+    run_on_csv(workflow, csv, options).await
+}
+
+/// Rows whose `name` is empty at first and `note` only late, so the items' keys (and a CSV
+/// file's columns) grow as the rows go by; text that needs quoting and non-ASCII text.
+fn growing_csv(rows: usize) -> String {
+    let mut csv = String::from("id,name,amount,note\n");
+    for i in 0..rows {
+        let name = if i < 12 {
+            String::new()
+        } else {
+            format!("Name {i}, \"q\"")
+        };
+        let note = if i > 70 && i % 3 == 0 {
+            "caf\u{e9}\nline"
+        } else {
+            ""
+        };
+        csv.push_str(&format!(
+            "{i},\"{}\",{},\"{note}\"\n",
+            name.replace('"', "\"\""),
+            (i * 37) % 100
+        ));
+    }
+    csv
+}
+
+/// `value` without the `id`s of binary data kept on disk (a new one per run).
+fn without_file_ids(mut value: Value) -> Value {
+    match &mut value {
+        Value::Object(map) => {
+            map.retain(|key, v| {
+                !(key == "id"
+                    && v.as_str()
+                        .is_some_and(|id| id.starts_with("filesystem-v2:")))
+            });
+            for v in map.values_mut() {
+                *v = without_file_ids(v.take());
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                *v = without_file_ids(v.take());
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
+#[tokio::test]
+async fn convert_to_file_writes_the_same_file_from_streamed_chunks() {
+    use sluice_runtime::BinaryData;
+    let csv = growing_csv(95);
+    let conversions = [
+        json!({"operation": "csv", "options": {}}),
+        json!({"operation": "csv", "options": {"delimiter": ";", "headerRow": false, "fileName": "out.csv"}}),
+        json!({"operation": "toJson", "options": {}}),
+        json!({"operation": "toJson", "binaryPropertyName": "file",
+               "options": {"format": true, "encoding": "latin1"}}),
+        json!({"operation": "toJson", "options": {"format": true, "addBOM": true}}),
+        json!({"operation": "toJson", "mode": "each", "options": {}}),
+        json!({"operation": "toText", "sourceProperty": "id", "options": {}}),
+    ];
+    let root = std::env::temp_dir().join(format!("sluice-file-sink-{}", std::process::id()));
+    for convert in &conversions {
+        for then_noop in [false, true] {
+            let whole = file_sink_run(&csv, convert, then_noop, OFF, BinaryData::memory()).await;
+            assert!(whole.error.is_none(), "{convert}: {:?}", whole.error);
+            for streaming in [
+                streamed(7),
+                Streaming {
+                    mode: StreamMode::Auto,
+                    chunk_items: 10,
+                },
+            ] {
+                let chunked =
+                    file_sink_run(&csv, convert, then_noop, streaming, BinaryData::memory()).await;
+                assert!(chunked.error.is_none(), "{convert}: {:?}", chunked.error);
+                assert!(
+                    chunked.run_data.runs("Convert")[0].profile.chunks > 1,
+                    "{convert}"
+                );
+                assert_eq!(whole.node_order, chunked.node_order, "{convert}");
+                assert_eq!(summary(&whole), summary(&chunked), "{convert}");
+            }
+            // On disk: the same bytes in files, and no file left of a CSV written again.
+            let files = |name: &str| {
+                let dir = root.join(name);
+                let _ = std::fs::remove_dir_all(&dir);
+                BinaryData::filesystem(dir)
+            };
+            let (whole_store, chunked_store) = (files("whole"), files("chunked"));
+            let on_disk = file_sink_run(&csv, convert, then_noop, OFF, whole_store.clone()).await;
+            let chunked =
+                file_sink_run(&csv, convert, then_noop, streamed(7), chunked_store.clone()).await;
+            assert!(chunked.error.is_none(), "{convert}: {:?}", chunked.error);
+            let stored = |outcome: &RunOutcome, store: &BinaryData| -> Vec<Vec<u8>> {
+                outcome.run_data.runs("Convert")[0]
+                    .output(0)
+                    .iter()
+                    .flat_map(|item| item.binary.as_ref().unwrap().values())
+                    .map(|entry| store.read(entry.as_object().unwrap()).unwrap())
+                    .collect()
+            };
+            assert_eq!(
+                stored(&on_disk, &whole_store),
+                stored(&chunked, &chunked_store)
+            );
+            let without_ids = |outcome: &RunOutcome| {
+                without_file_ids(serde_json::to_value(summary(outcome)).unwrap())
+            };
+            assert_eq!(without_ids(&on_disk), without_ids(&chunked), "{convert}");
+            assert_eq!(
+                files_under(&root.join("whole")),
+                files_under(&root.join("chunked")),
+                "{convert}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    // Nothing passes the filter: Convert to File runs in neither.
+    let none = growing_csv(1);
+    let convert = &conversions[0];
+    let whole = file_sink_run(&none, convert, true, OFF, BinaryData::memory()).await;
+    let chunked = file_sink_run(&none, convert, true, streamed(7), BinaryData::memory()).await;
+    assert_eq!(whole.node_order, ["Trigger", "Extract", "Filter"]);
+    assert_eq!(whole.node_order, chunked.node_order);
+}
+
+/// How many files are under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| match entry.path() {
+            path if path.is_dir() => files_under(&path),
+            _ => 1,
+        })
+        .sum()
 }

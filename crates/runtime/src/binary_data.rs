@@ -106,17 +106,23 @@ impl BinaryData {
     pub fn store_with(
         &self,
         execution_id: &str,
-        mut metadata: Map<String, Value>,
+        metadata: Map<String, Value>,
         write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> io::Result<Map<String, Value>> {
-        let size = match &self.root {
-            None => {
-                let mut counted = CountingWriter::new(EncoderStringWriter::new(&STANDARD));
-                write(&mut counted)?;
-                let size = counted.count;
-                metadata.insert("data".into(), Value::String(counted.inner.into_inner()));
-                size
-            }
+        let mut writer = self.writer(execution_id, metadata)?;
+        write(&mut writer)?;
+        writer.finish()
+    }
+
+    /// A binary property for execution `execution_id` written a piece at a time (a file made
+    /// from items as they arrive); [`BinaryWriter::finish`] gives its entry.
+    pub fn writer(
+        &self,
+        execution_id: &str,
+        metadata: Map<String, Value>,
+    ) -> io::Result<BinaryWriter> {
+        let target = match &self.root {
+            None => Target::Inline(Box::new(EncoderStringWriter::new(&STANDARD))),
             Some(root) => {
                 let relative = format!(
                     "executions/{}/{}",
@@ -125,20 +131,23 @@ impl BinaryData {
                 );
                 let path = root.join(&relative);
                 std::fs::create_dir_all(path.parent().expect("a file under executions/"))?;
-                let mut counted =
-                    CountingWriter::new(io::BufWriter::new(std::fs::File::create(&path)?));
-                write(&mut counted)?;
-                counted.inner.flush()?;
-                metadata.insert("data".into(), Value::String(FILESYSTEM_PREFIX.into()));
-                metadata.insert(
-                    "id".into(),
-                    Value::String(format!("{FILESYSTEM_PREFIX}:{relative}")),
-                );
-                counted.count
+                let file = io::BufWriter::new(std::fs::File::create(&path)?);
+                Target::File { file, relative }
             }
         };
-        metadata.insert("fileSize".into(), Value::String(pretty_bytes(size)));
-        Ok(metadata)
+        Ok(BinaryWriter {
+            out: CountingWriter::new(target),
+            metadata,
+        })
+    }
+
+    /// Remove the bytes of a binary property nothing refers to any more (a file rewritten
+    /// under another id); inline bytes go with their entry.
+    pub fn remove(&self, entry: &Map<String, Value>) -> io::Result<()> {
+        match self.path(entry)? {
+            Some(path) => std::fs::remove_file(path),
+            None => Ok(()),
+        }
     }
 
     /// A reader over the bytes of a binary property: its file, or its base64 decoded as read.
@@ -176,7 +185,12 @@ impl BinaryData {
     }
 
     /// The file holding a binary property kept on disk (`None` for inline bytes).
-    fn file(&self, entry: &Map<String, Value>) -> io::Result<Option<std::fs::File>> {
+    pub fn file(&self, entry: &Map<String, Value>) -> io::Result<Option<std::fs::File>> {
+        self.path(entry)?.map(std::fs::File::open).transpose()
+    }
+
+    /// Where the file of a binary property kept on disk is (`None` for inline bytes).
+    fn path(&self, entry: &Map<String, Value>) -> io::Result<Option<PathBuf>> {
         let Some(id) = entry.get("id").and_then(Value::as_str) else {
             return Ok(None);
         };
@@ -195,7 +209,7 @@ impl BinaryData {
         {
             return Err(invalid(format!("invalid binary data id '{id}'")));
         }
-        std::fs::File::open(root.join(relative)).map(Some)
+        Ok(Some(root.join(relative)))
     }
 
     /// All bytes of a binary property.
@@ -299,6 +313,72 @@ impl Read for SharedInline {
 
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// A binary property being written (see [`BinaryData::writer`]).
+pub struct BinaryWriter {
+    out: CountingWriter<Target>,
+    metadata: Map<String, Value>,
+}
+
+/// Where a [`BinaryWriter`] puts the bytes.
+enum Target {
+    /// Base64 text for the entry's `data` (boxed: the encoder holds its buffers inline).
+    Inline(Box<EncoderStringWriter<'static, base64::engine::GeneralPurpose, String>>),
+    /// A file under the store's root, `relative` to it.
+    File {
+        file: io::BufWriter<std::fs::File>,
+        relative: String,
+    },
+}
+
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Target::Inline(text) => text.write(buf),
+            Target::File { file, .. } => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Target::Inline(text) => text.flush(),
+            Target::File { file, .. } => file.flush(),
+        }
+    }
+}
+
+impl Write for BinaryWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl BinaryWriter {
+    /// The entry of the written bytes: the metadata plus `fileSize` and the data or its
+    /// reference.
+    pub fn finish(self) -> io::Result<Map<String, Value>> {
+        let BinaryWriter { out, mut metadata } = self;
+        match out.inner {
+            Target::Inline(text) => {
+                metadata.insert("data".into(), Value::String(text.into_inner()));
+            }
+            Target::File { mut file, relative } => {
+                file.flush()?;
+                metadata.insert("data".into(), Value::String(FILESYSTEM_PREFIX.into()));
+                metadata.insert(
+                    "id".into(),
+                    Value::String(format!("{FILESYSTEM_PREFIX}:{relative}")),
+                );
+            }
+        }
+        metadata.insert("fileSize".into(), Value::String(pretty_bytes(out.count)));
+        Ok(metadata)
+    }
 }
 
 /// Counts the bytes written through it (for `fileSize`).
@@ -442,6 +522,28 @@ mod tests {
         store.delete_execution("42").unwrap();
         assert!(store.read(&entry).is_err());
         assert!(store.executions_on_disk().unwrap().is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_writer_stores_its_pieces_and_a_removed_file_is_gone() {
+        let root =
+            std::env::temp_dir().join(format!("sluice-binary-writer-{}", std::process::id()));
+        for store in [BinaryData::memory(), BinaryData::filesystem(&root)] {
+            let mut writer = store.writer("5", Map::new()).unwrap();
+            for piece in ["a piece, ", "another, ", "the end"] {
+                writer.write_all(piece.as_bytes()).unwrap();
+            }
+            let entry = writer.finish().unwrap();
+            assert_eq!(entry["fileSize"], "25 B");
+            assert_eq!(store.read(&entry).unwrap(), b"a piece, another, the end");
+            assert_eq!(
+                store.file(&entry).unwrap().is_some(),
+                entry.contains_key("id")
+            );
+            store.remove(&entry).unwrap();
+            assert_eq!(store.read(&entry).is_err(), entry.contains_key("id"));
+        }
         std::fs::remove_dir_all(&root).unwrap();
     }
 

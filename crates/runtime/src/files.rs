@@ -63,19 +63,29 @@ impl Files {
         append: bool,
         write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(append)
-            .truncate(!append)
-            .open(path)?;
-        let mut out = BufWriter::new(file);
+        let mut out = BufWriter::new(create(path, append)?);
         write(&mut out)?;
         out.flush()
     }
+
+    /// Copy the file `source` to the real file `path` as [`Files::write_with`] writes: file to
+    /// file, which the kernel does without the bytes passing through the process where it can.
+    pub fn copy_file(&self, source: &mut File, path: &Path, append: bool) -> std::io::Result<()> {
+        std::io::copy(source, &mut create(path, append)?).map(drop)
+    }
+}
+
+/// The real file `path`, created with its folders, emptied or, with `append`, written at its end.
+fn create(path: &Path, append: bool) -> std::io::Result<File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
 use crate::context::ExecuteContext;
 use crate::credentials::{has_references, NodeCredentials};
-use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
+use crate::run_data::{NodeProfile, TaskData, TaskError};
 use crate::NodeError;
 use indexmap::IndexMap;
 use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, PairedItems};
@@ -199,11 +199,14 @@ impl Run<'_> {
         };
         let mut sampled = false;
         let kept = outputs
-            .iter()
-            .map(|items| {
-                let mut kept = Vec::new();
-                sampled |= keep_first(&mut kept, items, Some(max));
-                kept
+            .into_iter()
+            .map(|mut items| {
+                if items.len() > max {
+                    sampled = true;
+                    items.truncate(max);
+                    items.shrink_to_fit();
+                }
+                items
             })
             .collect();
         (kept, sampled)

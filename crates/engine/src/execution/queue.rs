@@ -4,7 +4,7 @@
 
 use super::run_loop::{Entry, Run, Slot};
 use crate::NodeError;
-use sluice_model::{ExecutionOrder, Item, SourceRef};
+use sluice_model::{ExecutionOrder, Item, PairedItems, SourceRef};
 
 /// A child to queue: (child, input, items, source).
 pub(super) type Queued = (usize, usize, Vec<Item>, SourceRef);
@@ -58,7 +58,17 @@ impl Run<'_> {
                     previous_node_output: output,
                     previous_node_run: run_index,
                 };
-                to_add.push((child, input, items.to_vec(), source));
+                // The child's run pairs its input items afresh, so their paired items (one per
+                // input row for a file made of all rows) are not copied.
+                let items = items
+                    .iter()
+                    .map(|item| Item {
+                        json: item.json.clone(),
+                        binary: item.binary.clone(),
+                        paired_item: PairedItems::new(),
+                    })
+                    .collect();
+                to_add.push((child, input, items, source));
             }
         }
         Ok(to_add)

@@ -2,6 +2,9 @@
 //! bounded chunks (`SLUICE_STREAM`, `SLUICE_STREAM_CHUNK_ITEMS`), so that no node of it holds its
 //! whole input or output at once, and ends with the outputs, paired items and run data (counts,
 //! timings, and the items as the run data keeps them) that one run per node on all items gives.
+//! A chain may end with a sink ([`ItemWise::Sink`]: a node folding all of its input into its
+//! outputs, like Convert to File writing CSV), which is pushed every chunk and finished once the
+//! chain has run to the end.
 //!
 //! A chain streams only where that equality holds: in v1 order (where a chain's nodes run one
 //! after the other anyway), through nodes that fail the workflow on an error and run once per
@@ -15,7 +18,7 @@ use super::build::BuiltNode;
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
 use crate::context::ExecuteContext;
-use crate::node::{ItemSource, ItemWise};
+use crate::node::{ItemSink, ItemSource, ItemWise, Node};
 use crate::options::StreamMode;
 use crate::registry::NodeKind;
 use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
@@ -118,6 +121,8 @@ struct Stage {
     link_output: usize,
     /// What is left of a [`ItemWise::FirstItems`] cap.
     cap: Option<usize>,
+    /// An [`ItemWise::Sink`] node's sink, from its first chunk until it is finished.
+    sink: Option<Box<dyn ItemSink>>,
     items_in: usize,
     items_out: usize,
     /// Output items as the run data keeps them.
@@ -132,10 +137,23 @@ struct Stage {
     logs: Vec<String>,
 }
 
+/// What a stage's node is asked to do with a chunk.
+#[derive(Clone, Copy)]
+enum Call {
+    /// Run [`crate::Node::execute`] on it.
+    Execute,
+    /// Give its output as an item source ([`crate::Node::item_source`]).
+    Source,
+    /// Push it to the node's sink, made on the first chunk ([`crate::Node::sink`]).
+    Push,
+}
+
 /// What a call of a stage's node gave.
 enum StageOut {
     Outputs(Vec<Vec<Item>>),
     Source(Option<ItemSource>),
+    /// The chunk went into the sink; outputs come when it is finished.
+    Pushed,
 }
 
 /// The next chunk of a source stage's output (empty once it is read to the end).
@@ -157,6 +175,21 @@ async fn pull(
     Ok(vec![items])
 }
 
+/// Push `ctx`'s chunk to `sink`, which `node` makes on the first chunk.
+async fn push(
+    node: &dyn Node,
+    sink: &mut Option<Box<dyn ItemSink>>,
+    ctx: &ExecuteContext<'_>,
+) -> Result<StageOut, NodeError> {
+    let mut current = match sink.take() {
+        Some(current) => current,
+        None => node.sink(ctx).await?,
+    };
+    let pushed = current.push(ctx).await;
+    *sink = Some(current);
+    pushed.map(|()| StageOut::Pushed)
+}
+
 impl Run<'_> {
     /// The chain of nodes `entry` starts, when it should stream.
     pub(super) fn stream_chain(&self, entry: &Entry) -> Option<Vec<usize>> {
@@ -176,7 +209,8 @@ impl Run<'_> {
         }
         let mut chain = vec![entry.node];
         while let Some((_, next)) = self.wf.stream_plan.next[chain[chain.len() - 1]] {
-            if chain.contains(&next) || !self.may_stream(next) {
+            let ends = self.wf.nodes[chain[chain.len() - 1]].item_wise == ItemWise::Sink;
+            if ends || chain.contains(&next) || !self.may_stream(next) {
                 break;
             }
             chain.push(next);
@@ -229,9 +263,12 @@ impl Run<'_> {
         let mut source = None;
         if self.wf.nodes[stages[0].node].item_wise == ItemWise::Source {
             let all: Vec<Item> = input.collect();
-            match self.call_stage(&mut stages[0], all.clone(), true).await {
+            match self
+                .call_stage(&mut stages[0], all.clone(), Call::Source)
+                .await
+            {
                 Ok(StageOut::Source(found)) => source = found,
-                Ok(StageOut::Outputs(_)) => unreachable!("asked for a source"),
+                Ok(_) => unreachable!("asked for a source"),
                 Err(e) => failed = Some((0, e)),
             }
             if source.is_none() && failed.is_none() {
@@ -259,6 +296,10 @@ impl Run<'_> {
                         break;
                     }
                 };
+                if outputs.is_empty() {
+                    // A sink took the chunk.
+                    break;
+                }
                 if j == 0 && source.is_some() && outputs[0].is_empty() {
                     exhausted = true;
                     break;
@@ -279,6 +320,17 @@ impl Run<'_> {
             }
             if exhausted {
                 break;
+            }
+        }
+        if let (None, Some(sink)) = (&failed, stages[last].sink.take()) {
+            match self.finish_sink(&mut stages[last], sink).await {
+                Ok(outputs) if collect_last => last_outputs = outputs,
+                Ok(outputs) => {
+                    let (kept, sampled) = self.run_data_outputs(outputs);
+                    stages[last].kept = kept;
+                    stages[last].sampled = sampled;
+                }
+                Err(e) => failed = Some((last, e)),
             }
         }
         self.record_chain(stages, failed, collect_last.then_some(last_outputs))
@@ -307,6 +359,7 @@ impl Run<'_> {
                     ItemWise::FirstItems(n) => Some(n),
                     _ => None,
                 },
+                sink: None,
                 items_in: 0,
                 items_out: 0,
                 kept: vec![Vec::new(); built.outputs.max(1)],
@@ -323,7 +376,8 @@ impl Run<'_> {
         stages
     }
 
-    /// Run one stage on one chunk: its outputs with paired items counted over the whole input.
+    /// Run one stage on one chunk: its outputs with paired items counted over the whole input
+    /// (none for a sink, which gives its outputs when finished).
     async fn run_stage(
         &mut self,
         stage: &mut Stage,
@@ -332,13 +386,18 @@ impl Run<'_> {
         let offset = stage.items_in;
         let len = items.len();
         stage.chunks += 1;
-        let result = self.call_stage(stage, items, false).await;
-        let StageOut::Outputs(mut outputs) = result.map_err(|mut e| {
+        let call = match self.wf.nodes[stage.node].item_wise {
+            ItemWise::Sink => Call::Push,
+            _ => Call::Execute,
+        };
+        let result = self.call_stage(stage, items, call).await;
+        let mut outputs = match result.map_err(|mut e| {
             e.item_index = e.item_index.map(|i| i + offset);
             e
-        })?
-        else {
-            unreachable!("asked for outputs")
+        })? {
+            StageOut::Outputs(outputs) => outputs,
+            StageOut::Pushed => return Ok(Vec::new()),
+            StageOut::Source(_) => unreachable!("asked for outputs"),
         };
         outputs.resize_with(self.wf.nodes[stage.node].outputs.max(1), Vec::new);
         for output in &mut outputs {
@@ -357,13 +416,33 @@ impl Run<'_> {
         Ok(outputs)
     }
 
-    /// Call `stage`'s node on `items` (its outputs, or its item source when `source`), counting
-    /// them as its input and keeping its state, logs, counters, hints and time.
+    /// Finish a sink stage's sink: its outputs for all of its input, paired items filled in
+    /// over the whole input, its time counted.
+    async fn finish_sink(
+        &mut self,
+        stage: &mut Stage,
+        sink: Box<dyn ItemSink>,
+    ) -> Result<Vec<Vec<Item>>, NodeError> {
+        let start_time = self.options.clock.now().timestamp_millis();
+        let wall = Instant::now();
+        let result = sink.finish().await;
+        self.count_time(stage, start_time, wall);
+        let mut outputs = result?;
+        outputs.resize_with(self.wf.nodes[stage.node].outputs.max(1), Vec::new);
+        for output in &mut outputs {
+            assign_paired_items(output, stage.items_in, 0);
+        }
+        stage.items_out += outputs.iter().map(Vec::len).sum::<usize>();
+        Ok(outputs)
+    }
+
+    /// Call `stage`'s node on `items` as `call` asks, counting them as its input and keeping its
+    /// state, logs, counters, hints and time.
     async fn call_stage(
         &mut self,
         stage: &mut Stage,
         mut items: Vec<Item>,
-        source: bool,
+        call: Call,
     ) -> Result<StageOut, NodeError> {
         let wf = self.wf;
         let def = &wf.workflow.nodes[stage.node];
@@ -395,10 +474,11 @@ impl Run<'_> {
             counters: Mutex::new(Vec::new()),
             hints: Mutex::new(Vec::new()),
         };
-        let result = match stage.cap {
-            _ if source => node.item_source(&ctx).await.map(StageOut::Source),
-            Some(0) => Ok(StageOut::Outputs(Vec::new())),
-            _ => node.execute(&ctx).await.map(StageOut::Outputs),
+        let result = match (call, stage.cap) {
+            (Call::Source, _) => node.item_source(&ctx).await.map(StageOut::Source),
+            (Call::Push, _) => push(node, &mut stage.sink, &ctx).await,
+            (Call::Execute, Some(0)) => Ok(StageOut::Outputs(Vec::new())),
+            (Call::Execute, _) => node.execute(&ctx).await.map(StageOut::Outputs),
         };
         let state = ctx.state.into_inner().expect("node state");
         stage.logs.extend(ctx.logs.into_inner().expect("node logs"));
@@ -412,14 +492,20 @@ impl Run<'_> {
         }
         self.states.insert(stage.node, state);
         stage.items_in += len;
-        stage.duration_ns += wall.elapsed().as_nanos() as u64;
-        let elapsed_ms = (self.options.clock.now().timestamp_millis() - start_time).max(0);
-        stage.execution_ms += elapsed_ms as u64;
+        self.count_time(stage, start_time, wall);
         result
     }
 
-    /// Record the run of every stage that got items (the failing one last), then queue the last
-    /// node's children with `last_outputs` (all its items) when the chain ran to the end.
+    /// Count the time since `start_time` (on the execution's clock) and `wall` as `stage`'s.
+    fn count_time(&self, stage: &mut Stage, start_time: i64, wall: Instant) {
+        stage.duration_ns += wall.elapsed().as_nanos() as u64;
+        let elapsed_ms = (self.options.clock.now().timestamp_millis() - start_time).max(0);
+        stage.execution_ms += elapsed_ms as u64;
+    }
+
+    /// Record the run of every stage that got items (the failing one last; not a sink left
+    /// unfinished by a failure before it), then queue the last node's children with
+    /// `last_outputs` (all its items) when the chain ran to the end.
     fn record_chain(
         &mut self,
         stages: Vec<Stage>,
@@ -431,7 +517,7 @@ impl Run<'_> {
         let mut last_outputs = last_outputs;
         for (j, stage) in stages.into_iter().enumerate() {
             let fails_here = matches!(&failed, Some((f, _)) if *f == j);
-            if stage.items_in == 0 {
+            if stage.items_in == 0 || (stage.sink.is_some() && !fails_here) {
                 continue;
             }
             let name = self.wf.workflow.nodes[stage.node].name.clone();

@@ -1,8 +1,11 @@
 //! Convert to File (`convertToFile` v1, v1.1): items become a file in a binary property. Tables
-//! (CSV, XLSX) and JSON in `once` mode take every item into one file; JSON in `each` mode, text
-//! base64 (`toBinary`) and iCalendar events (`iCal`) make one file per item.
+//! (CSV, XLSX, ...) and JSON in `once` mode take every item into one file: CSV and the JSON array
+//! are written as the items arrive (`file_sink`, the node's sink in a streamed chain), the other
+//! tables at once. JSON in `each` mode, text (`toText`), base64 (`toBinary`) and iCalendar
+//! events (`iCal`) make one file per item, so they are item-wise.
 
 use crate::files::extract_from_file::single_byte;
+use crate::files::file_sink::{FileSink, SinkFormat};
 use crate::files::table::{self, TableFormat, WriteOptions};
 use crate::files::{encoding, ical};
 use crate::files::{file_item, flag_param, per_item};
@@ -11,8 +14,10 @@ use crate::util::params::text_param;
 use crate::util::params::{unsupported, Reader};
 use crate::util::path;
 use base64::Engine;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{Item, NodeDef, Value};
+use sluice_engine::{
+    ExecuteContext, ItemSink, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
+use sluice_model::{Item, JsonObject, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.convertToFile",
@@ -23,11 +28,12 @@ pub const SPEC: NodeSpec = NodeSpec {
 
 #[derive(Clone, Copy)]
 enum Operation {
+    /// One file of all items, written as they arrive (CSV, JSON in `once` mode).
+    Sink(SinkFormat),
+    /// One table file of all items, written at once (XLSX, XLS, ODS, HTML, RTF).
     Table(TableFormat),
-    /// `toJson`; `each`: one file per item.
-    Json {
-        each: bool,
-    },
+    /// `toJson` in `each` mode: one file per item.
+    JsonEach,
     Text,
     Base64,
     /// One iCalendar event per item.
@@ -41,28 +47,50 @@ struct ConvertToFile {
 fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let reader = Reader::fixed(params);
     let operation = match reader.str_or("operation", "csv")? {
-        "toJson" => Operation::Json {
-            each: reader.choice("mode", "once", |mode| match mode {
-                "once" => Some(false),
-                "each" => Some(true),
-                _ => None,
-            })?,
-        },
+        "toJson" => reader.choice("mode", "once", |mode| match mode {
+            "once" => Some(Operation::Sink(SinkFormat::JsonArray)),
+            "each" => Some(Operation::JsonEach),
+            _ => None,
+        })?,
         "toText" => Operation::Text,
         "toBinary" => Operation::Base64,
         "iCal" => Operation::ICal,
-        other => Operation::Table(
-            TableFormat::parse(other).ok_or_else(|| unsupported("operation", other))?,
-        ),
+        other => match TableFormat::parse(other) {
+            Some(TableFormat::Csv) => Operation::Sink(SinkFormat::Csv),
+            Some(format) => Operation::Table(format),
+            None => return Err(unsupported("operation", other)),
+        },
     };
     Ok(Box::new(ConvertToFile { operation }))
 }
 
 #[async_trait::async_trait]
 impl Node for ConvertToFile {
+    fn item_wise(&self) -> ItemWise {
+        match self.operation {
+            Operation::Sink(_) => ItemWise::Sink,
+            Operation::Table(_) => ItemWise::Barrier,
+            Operation::JsonEach | Operation::Text | Operation::Base64 | Operation::ICal => {
+                ItemWise::Yes
+            }
+        }
+    }
+
+    async fn sink(&self, ctx: &ExecuteContext<'_>) -> Result<Box<dyn ItemSink>, NodeError> {
+        match self.operation {
+            Operation::Sink(format) => Ok(Box::new(FileSink::new(ctx, format)?)),
+            _ => Err(NodeError::new("this operation writes its file at once")),
+        }
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let items = ctx.main_input();
         let out = match self.operation {
+            Operation::Sink(_) => {
+                let mut sink = self.sink(ctx).await?;
+                sink.push(ctx).await?;
+                return sink.finish().await;
+            }
             Operation::Table(format) => {
                 let options = WriteOptions {
                     delimiter: single_byte(
@@ -77,23 +105,9 @@ impl Node for ConvertToFile {
                 let entry = table::write_items(ctx, items, format, &file_name, &options)?;
                 vec![file_item(ctx, entry, 0..items.len())?]
             }
-            Operation::Json { each: false } => {
-                let all = Value::Array(
-                    items
-                        .iter()
-                        .map(|i| Value::Object((*i.json).clone()))
-                        .collect(),
-                );
-                vec![json_file(ctx, &all, 0, 0..items.len())?]
+            Operation::JsonEach => {
+                per_item(ctx, |i, item| Ok(vec![json_file(ctx, &item.json, i)?]))?
             }
-            Operation::Json { each: true } => per_item(ctx, |i, item| {
-                Ok(vec![json_file(
-                    ctx,
-                    &Value::Object((*item.json).clone()),
-                    i,
-                    i..i + 1,
-                )?])
-            })?,
             Operation::Text => per_item(ctx, |i, item| {
                 let source = text_param(ctx, "sourceProperty", i, "")?;
                 let value = path::get(&item.json, &source).ok_or_else(|| {
@@ -186,28 +200,28 @@ impl Node for ConvertToFile {
 
 /// `text` in the encoding `options.encoding` names, with a BOM when `options.addBOM` is set.
 fn encoded(ctx: &ExecuteContext<'_>, text: &str, i: usize) -> Result<Vec<u8>, NodeError> {
+    let (encoding, add_bom) = encoding_options(ctx, i)?;
+    Ok(encoding::encode(text, encoding, add_bom))
+}
+
+/// Item `i`'s `options.encoding` and whether to add a byte order mark (`options.addBOM`).
+pub(super) fn encoding_options(
+    ctx: &ExecuteContext<'_>,
+    i: usize,
+) -> Result<(&'static encoding_rs::Encoding, bool), NodeError> {
     let encoding = encoding::by_name(
         &text_param(ctx, "options.encoding", i, "utf8")?,
         "options.encoding",
     )?;
-    Ok(encoding::encode(
-        text,
-        encoding,
-        flag_param(ctx, "options.addBOM", i, false)?,
-    ))
+    Ok((encoding, flag_param(ctx, "options.addBOM", i, false)?))
 }
 
-/// `value` as a JSON file (pretty with `options.format`), paired to `sources`.
-fn json_file(
-    ctx: &ExecuteContext<'_>,
-    value: &Value,
-    i: usize,
-    sources: std::ops::Range<usize>,
-) -> Result<Item, NodeError> {
+/// Item `i`'s `json` as a JSON file (pretty with `options.format`).
+fn json_file(ctx: &ExecuteContext<'_>, json: &JsonObject, i: usize) -> Result<Item, NodeError> {
     let text = if flag_param(ctx, "options.format", i, false)? {
-        serde_json::to_string_pretty(value)
+        serde_json::to_string_pretty(json)
     } else {
-        serde_json::to_string(value)
+        serde_json::to_string(json)
     }
     .map_err(|e| NodeError::new(format!("could not write JSON: {e}")))?;
     let bytes = encoded(ctx, &text, i)?;
@@ -217,5 +231,5 @@ fn json_file(
         &bytes,
         binary::metadata(Some(&file_name), "application/json"),
     )?;
-    file_item(ctx, entry, sources)
+    file_item(ctx, entry, i..i + 1)
 }

@@ -2,7 +2,7 @@
 //! matches, write a binary property to a file, optionally appending), and the legacy Read Binary
 //! File (`readBinaryFile`, one path), Read Binary Files (`readBinaryFiles`, a glob) and Write
 //! Binary File (`writeBinaryFile`). Files are copied into the binary data store and back as
-//! streams, never read whole.
+//! streams, never read whole; a binary the store keeps on disk is written out file to file.
 
 use crate::files::{flag_param, io_error, per_item};
 use crate::util::binary;
@@ -184,12 +184,17 @@ fn write_file(
     let property = text_param(ctx, "dataPropertyName", i, "data")?;
     let append = flag_param(ctx, "options.append", i, false)?;
     let entry = binary::property(item, &property, "dataPropertyName")?;
-    let mut reader = binary::open(ctx, item, &property, "dataPropertyName")?;
-    ctx.files()
-        .write_with(Path::new(&file_name), append, |out| {
-            std::io::copy(&mut reader, out).map(drop)
-        })
-        .map_err(|e| io_error(&format!("could not write '{file_name}'"), e, "fileName"))?;
+    let path = Path::new(&file_name);
+    let written = match binary::file(ctx, item, &property, "dataPropertyName")? {
+        Some(mut file) => ctx.files().copy_file(&mut file, path, append),
+        None => {
+            let mut reader = binary::open(ctx, item, &property, "dataPropertyName")?;
+            ctx.files().write_with(path, append, |out| {
+                std::io::copy(&mut reader, out).map(drop)
+            })
+        }
+    };
+    written.map_err(|e| io_error(&format!("could not write '{file_name}'"), e, "fileName"))?;
     let mut json = match flavour {
         Flavour::WriteBinaryFile => (*item.json).clone(),
         _ => entry

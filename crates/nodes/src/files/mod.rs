@@ -2,13 +2,15 @@
 //! Binary File(s) and Write Binary File), turning files into items and back (Extract From File,
 //! Convert to File, the legacy Spreadsheet File and Move Binary Data) and Compression. Bytes go
 //! through the execution's binary data store (`util::binary`), so they stay on disk in
-//! filesystem mode; CSV is read and written as a stream.
+//! filesystem mode; CSV is read as a stream, and Convert to File writes CSV and JSON arrays as
+//! the items arrive (`file_sink`).
 
 mod compression;
 mod convert_to_file;
 mod disk;
 mod encoding;
 mod extract_from_file;
+mod file_sink;
 mod html_table;
 mod ical;
 mod move_binary_data;
@@ -96,10 +98,15 @@ fn file_item(
     sources: std::ops::Range<usize>,
 ) -> Result<Item, NodeError> {
     let property = text_param(ctx, "binaryPropertyName", sources.start, "data")?;
+    Ok(binary_item(property, entry, sources))
+}
+
+/// An item holding `entry` under binary property `property`, paired to `sources`.
+fn binary_item(property: String, entry: JsonObject, sources: std::ops::Range<usize>) -> Item {
     let mut binary_map = JsonObject::new();
     binary_map.insert(property, Value::Object(entry));
     let mut item = Item::new(JsonObject::new());
     item.binary = Some(Arc::new(binary_map));
     item.paired_item = sources.map(PairedItem::new).collect();
-    Ok(item)
+    item
 }

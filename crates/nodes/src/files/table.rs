@@ -2,8 +2,8 @@
 //! from CSV (streamed record by record), from a spreadsheet (XLSX, XLS, ODS through calamine) or
 //! from an HTML or RTF table
 //! become items with n8n's row options (header row, empty cells, first line, row limit, A1
-//! range); items become CSV (streamed), XLSX (rust_xlsxwriter), XLS, ODS, HTML or RTF with a
-//! header of every key.
+//! range); items become CSV (written a chunk of items at a time, `CsvWriter`), XLSX
+//! (rust_xlsxwriter), XLS, ODS, HTML or RTF with a header of every key.
 
 use crate::files::encoding::{self, UTF8_BOM};
 use crate::files::{html_table, ods, rtf_table, xls};
@@ -11,6 +11,7 @@ use crate::util::binary;
 use crate::util::values::{as_text, is_empty};
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_model::{Item, JsonObject, Value};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 
 /// One row of cells; `Value::Null` is an empty cell.
@@ -311,16 +312,29 @@ fn row_json(row: Row, header: Option<&[String]>, include_empty_cells: bool) -> J
 
 /// The columns of a table of `items`: every key, in the order they first appear.
 pub fn columns(items: &[Item]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for item in items {
-        for key in item.json.keys() {
-            if seen.insert(key.as_str()) {
-                out.push(key.clone());
+    let mut columns = Columns::default();
+    columns.add(items);
+    columns.names
+}
+
+/// Column names gathered from items: every key, in the order they first appear.
+#[derive(Default)]
+struct Columns {
+    names: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl Columns {
+    fn add(&mut self, items: &[Item]) {
+        for item in items {
+            for key in item.json.keys() {
+                if !self.seen.contains(key) {
+                    self.seen.insert(key.clone());
+                    self.names.push(key.clone());
+                }
             }
         }
     }
-    out
 }
 
 /// A cell's text in a written file (objects and arrays as JSON).
@@ -336,20 +350,134 @@ pub fn write_csv(
     header_row: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    out.write_all(UTF8_BOM)?;
-    let columns = columns(items);
-    let mut writer = csv::WriterBuilder::new()
+    let mut writer = CsvWriter::new(out, delimiter, header_row)?;
+    // One push of every item knows every column: nothing to rewrite.
+    writer.push(items)?;
+    writer.finish().map(drop)
+}
+
+/// [`write_csv`] a chunk of items at a time.
+///
+/// The header holds every key of every item, so it is only known at the end. Rows are written
+/// under the columns known when their chunk arrives (every key of it and of the chunks before);
+/// a key first seen later is a new column at the end, which the earlier rows lack. `finish` then
+/// hands back the full header, and [`rewrite_csv`] writes the file again under it, the earlier
+/// rows given empty cells at their end: the file [`write_csv`] gives for all of the items, at the
+/// cost of a second pass only when the columns grew. Items with no keys that come before any
+/// column is known are counted and written once the columns are (their rows are empty cells
+/// whatever the header).
+pub struct CsvWriter<W: Write> {
+    writer: csv::Writer<HeldBackNewline<W>>,
+    header_row: bool,
+    columns: Columns,
+    /// How many columns the header and rows had when writing began (`None` before).
+    started_with: Option<usize>,
+    keyless_rows: usize,
+}
+
+/// What a finished [`CsvWriter`] leaves.
+pub struct CsvWritten<W> {
+    pub out: W,
+    /// Every column, when rows were written under fewer: the file needs [`rewrite_csv`].
+    pub grown_columns: Option<Vec<String>>,
+}
+
+impl<W: Write> CsvWriter<W> {
+    pub fn new(mut out: W, delimiter: u8, header_row: bool) -> std::io::Result<Self> {
+        out.write_all(UTF8_BOM)?;
+        let writer = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
+            // Rows written before the columns grew are shorter.
+            .flexible(true)
+            .from_writer(HeldBackNewline::new(out));
+        Ok(CsvWriter {
+            writer,
+            header_row,
+            columns: Columns::default(),
+            started_with: None,
+            keyless_rows: 0,
+        })
+    }
+
+    /// Write the rows of the next chunk of items.
+    pub fn push(&mut self, items: &[Item]) -> std::io::Result<()> {
+        self.columns.add(items);
+        if self.columns.names.is_empty() {
+            self.keyless_rows += items.len();
+            return Ok(());
+        }
+        self.start()?;
+        for item in items {
+            self.writer.write_record(
+                self.columns
+                    .names
+                    .iter()
+                    .map(|c| cell_text(item.json.get(c))),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The header and the keyless rows, once.
+    fn start(&mut self) -> std::io::Result<()> {
+        if self.started_with.is_some() {
+            return Ok(());
+        }
+        let columns = &self.columns.names;
+        self.started_with = Some(columns.len());
+        if self.header_row {
+            self.writer.write_record(columns)?;
+        }
+        for _ in 0..self.keyless_rows {
+            self.writer.write_record(columns.iter().map(|_| ""))?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<CsvWritten<W>> {
+        self.start()?;
+        self.writer.flush()?;
+        let grown = self.started_with < Some(self.columns.names.len());
+        let out = self.writer.into_inner().map_err(|e| e.into_error())?.inner;
+        Ok(CsvWritten {
+            out,
+            grown_columns: grown.then_some(self.columns.names),
+        })
+    }
+}
+
+/// CSV a [`CsvWriter`] wrote (read from `written`) written again to `out` under all of
+/// `columns`, each row given the empty cells it lacks at its end.
+pub fn rewrite_csv<W: Write>(
+    written: impl Read,
+    out: W,
+    columns: Vec<String>,
+    delimiter: u8,
+    header_row: bool,
+) -> std::io::Result<W> {
+    // The reader drops the byte order mark the writer put first.
+    let mut records = csv::ReaderBuilder::new()
         .delimiter(delimiter)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(HeldBackNewline::new(out));
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(written)
+        .into_byte_records();
     if header_row {
-        writer.write_record(&columns)?;
+        records.next().transpose()?;
     }
-    for item in items {
-        writer.write_record(columns.iter().map(|c| cell_text(item.json.get(c))))?;
+    let mut writer = CsvWriter::new(out, delimiter, header_row)?;
+    let width = columns.len();
+    writer.columns.names = columns;
+    writer.start()?;
+    for record in records {
+        let record = record?;
+        let missing = width.saturating_sub(record.len());
+        writer
+            .writer
+            .write_record(record.iter().chain(std::iter::repeat_n(&b""[..], missing)))?;
     }
-    writer.flush()?;
-    Ok(())
+    Ok(writer.finish()?.out)
 }
 
 /// Passes bytes on, holding back a trailing `\n` until more follows, so the last record has no
@@ -646,6 +774,68 @@ mod tests {
         );
         assert_eq!(csv("\u{feff}a,b\n1,x", true, false)[0][0], json!("a"));
         assert_eq!(csv("a,b\n1,x", true, true)[1], vec![json!(1), json!("x")]);
+    }
+
+    /// `items` written a `chunk` at a time, written again when the columns grew.
+    fn chunked_csv(items: &[Item], chunk: usize, delimiter: u8, header_row: bool) -> Vec<u8> {
+        let mut writer = CsvWriter::new(Vec::new(), delimiter, header_row).unwrap();
+        for items in items.chunks(chunk) {
+            writer.push(items).unwrap();
+        }
+        let written = writer.finish().unwrap();
+        match written.grown_columns {
+            None => written.out,
+            Some(columns) => rewrite_csv(
+                written.out.as_slice(),
+                Vec::new(),
+                columns,
+                delimiter,
+                header_row,
+            )
+            .unwrap(),
+        }
+    }
+
+    #[test]
+    fn csv_written_in_chunks_equals_csv_written_at_once() {
+        let item = |value: serde_json::Value| Item::new(value.as_object().unwrap().clone());
+        let tables = [
+            // Keyless items first, columns growing, text needing quotes.
+            vec![
+                item(json!({})),
+                item(json!({})),
+                item(json!({"a": 1})),
+                item(json!({"b": "x,y", "a": 2})),
+                item(json!({"c": ""})),
+                item(json!({"a": "line\nbreak", "d": "say \"hi\""})),
+                item(json!({})),
+                item(json!({"e": {"nested": [1, 2]}, "a": null})),
+            ],
+            // A first cell starting with a byte order mark, under no header.
+            vec![item(json!({"a": "\u{feff}x"})), item(json!({"b": 1}))],
+            // Rows of one empty cell.
+            vec![
+                item(json!({"a": ""})),
+                item(json!({"a": ""})),
+                item(json!({"b": ""})),
+            ],
+            // Nothing but keyless items.
+            vec![item(json!({})), item(json!({}))],
+            vec![],
+        ];
+        for items in &tables {
+            for (delimiter, header_row) in [(b',', true), (b';', false), (b'\t', true)] {
+                let mut whole = Vec::new();
+                write_csv(items, delimiter, header_row, &mut whole).unwrap();
+                for chunk in 1..=items.len().max(1) {
+                    assert_eq!(
+                        String::from_utf8(chunked_csv(items, chunk, delimiter, header_row)),
+                        String::from_utf8(whole.clone()),
+                        "chunks of {chunk}, header {header_row}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,9 @@ use sluice_engine::{ExecuteContext, NodeError};
 use sluice_model::{Item, JsonObject, Value};
 use std::io::{Read, Write};
 
-pub use sluice_runtime::binary_data::{file_type, metadata, mime_type_of, pretty_bytes};
+pub use sluice_runtime::binary_data::{
+    file_type, metadata, mime_type_of, pretty_bytes, BinaryData, BinaryWriter,
+};
 
 /// Binary property `property` of `item`, or n8n's error (naming `parameter`, the parameter that
 /// chose the property) when it has none.
@@ -36,7 +38,25 @@ pub fn open<'a>(
     let entry = property(item, name, parameter)?;
     ctx.binary_data()
         .open(entry)
-        .map_err(|e| NodeError::new(format!("binary property '{name}' cannot be read: {e}")))
+        .map_err(|e| unreadable(name, e))
+}
+
+/// The file holding binary property `name` of `item` (chosen by `parameter`) when the store
+/// keeps it on disk; `None` for bytes kept inline.
+pub fn file(
+    ctx: &ExecuteContext<'_>,
+    item: &Item,
+    name: &str,
+    parameter: &str,
+) -> Result<Option<std::fs::File>, NodeError> {
+    let entry = property(item, name, parameter)?;
+    ctx.binary_data()
+        .file(entry)
+        .map_err(|e| unreadable(name, e))
+}
+
+fn unreadable(name: &str, e: std::io::Error) -> NodeError {
+    NodeError::new(format!("binary property '{name}' cannot be read: {e}"))
 }
 
 /// Like [`open`], for a reader that outlives the node run (a table read as a stream); it shares
@@ -51,7 +71,7 @@ pub fn open_shared(
     let binary = item.binary.clone().expect("the property was found");
     ctx.binary_data()
         .open_shared(binary, name)
-        .map_err(|e| NodeError::new(format!("binary property '{name}' cannot be read: {e}")))
+        .map_err(|e| unreadable(name, e))
 }
 
 /// The bytes of binary property `name` of `item` (chosen by `parameter`).
@@ -64,7 +84,7 @@ pub fn read(
     let mut bytes = Vec::new();
     open(ctx, item, name, parameter)?
         .read_to_end(&mut bytes)
-        .map_err(|e| NodeError::new(format!("binary property '{name}' cannot be read: {e}")))?;
+        .map_err(|e| unreadable(name, e))?;
     Ok(bytes)
 }
 
@@ -85,5 +105,10 @@ pub fn store_with(
 ) -> Result<JsonObject, NodeError> {
     ctx.binary_data()
         .store_with(ctx.execution_id(), metadata, write)
-        .map_err(|e| NodeError::new(format!("could not store binary data: {e}")))
+        .map_err(store_error)
+}
+
+/// A binary data store's failure as a node error.
+pub fn store_error(e: std::io::Error) -> NodeError {
+    NodeError::new(format!("could not store binary data: {e}"))
 }
