@@ -5,8 +5,8 @@
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use sluice_engine::{
-    CompiledWorkflow, ExecuteContext, ExecutionOptions, Node, NodeError, NodeKind, NodeOutputs,
-    NodeSpec, Param, Registry, RequiredInputs, RunOutcome,
+    CompiledWorkflow, ExecuteContext, ExecutionOptions, ItemWise, Node, NodeError, NodeKind,
+    NodeOutputs, NodeSpec, Param, Registry, RequiredInputs, RunOutcome,
 };
 use sluice_model::{Item, NodeDef, Workflow};
 use sluice_runtime::Clock;
@@ -131,6 +131,26 @@ impl Node for Version {
     }
 }
 
+/// `test.pad`: item-wise (it streams); each input item plus `pad`, a text of `bytes` bytes.
+struct Pad(usize);
+#[async_trait::async_trait]
+impl Node for Pad {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(vec![ctx
+            .main_input()
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                i.json_mut().insert("pad".into(), json!("x".repeat(self.0)));
+                i
+            })
+            .collect()])
+    }
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
+    }
+}
+
 /// `test.useCredential`: one item `{user}` from its `testAuth` credential; counts 2 `requests`
 /// per input item and 10 `bytesIn`.
 struct UseCredential;
@@ -194,6 +214,9 @@ pub fn registry() -> Registry {
         kind: NodeKind::Regular,
         factory: |def, _| Ok(Box::new(Version(def.version()))),
     });
+    r.register(spec("test.pad", NodeKind::Regular, |_, p| {
+        Ok(Box::new(Pad(int_param(p, "bytes", 0) as usize)))
+    }));
     r.register(spec("test.useCredential", NodeKind::Regular, |_, _| {
         Ok(Box::new(UseCredential))
     }));
