@@ -259,6 +259,71 @@ fn a_failing_workflow_exits_1_naming_the_node() {
     );
 }
 
+/// `sluice run` with `SLUICE_EXECUTION_MEMORY_MB` set to `budget` (or unset).
+fn sluice_with_budget(budget: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    match budget {
+        Some(mb) => command.env("SLUICE_EXECUTION_MEMORY_MB", mb),
+        None => command.env_remove("SLUICE_EXECUTION_MEMORY_MB"),
+    };
+    command.args(args).output().expect("sluice runs")
+}
+
+#[test]
+fn an_execution_over_its_memory_budget_exits_1_naming_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pad = set_node("={{ 'x'.repeat(2000000) }}");
+    pad["parameters"]["assignments"]["assignments"][0]["type"] = json!("string");
+    let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), pad]));
+    let wf = wf.to_str().unwrap();
+    let out = sluice_with_budget(Some("1"), &["run", wf]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "error: node 'Set': execution memory budget of 1 MB exceeded (its items take about 2 MB"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    for budget in [None, Some("0"), Some("8")] {
+        let out = sluice_with_budget(budget, &["run", wf]);
+        assert_eq!(out.status.code(), Some(0), "{budget:?}: {}", stderr(&out));
+    }
+    let out = sluice_with_budget(Some("lots"), &["run", wf]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "error: SLUICE_EXECUTION_MEMORY_MB: expected a whole number of megabytes, got 'lots'"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Progress lines are drawn on a terminal only: with stderr piped, a streamed run leaves it
+/// empty.
+#[test]
+fn run_draws_no_progress_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<Value> = (0..3000).map(|i| json!({ "i": i })).collect();
+    let input = write(dir.path(), "items.json", &Value::Array(items));
+    let wf = write(
+        dir.path(),
+        "wf.json",
+        &chain(vec![trigger(), noop("A"), noop("B")]),
+    );
+    let out = sluice(&[
+        "run",
+        wf.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let printed: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(printed.len(), 3000);
+}
+
 #[test]
 fn test_command_judges_pins_like_n8ns_harness() {
     let dir = tempfile::tempdir().unwrap();
