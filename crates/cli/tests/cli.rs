@@ -306,6 +306,46 @@ fn run_draws_no_progress_when_stderr_is_not_a_terminal() {
     assert_eq!(printed.len(), 3000);
 }
 
+/// On a terminal (a pseudo-terminal from util-linux's `script`, where it is installed), stderr
+/// shows a line per node with its items in and out.
+#[test]
+fn run_draws_a_progress_line_per_node_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to give the run a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<Value> = (0..3000).map(|i| json!({ "i": i })).collect();
+    let input = write(dir.path(), "items.json", &Value::Array(items));
+    let wf = write(
+        dir.path(),
+        "wf.json",
+        &chain(vec![trigger(), noop("First"), noop("Second")]),
+    );
+    let printed = dir.path().join("out.json");
+    let command = format!(
+        "'{}' run '{}' --input '{}' > '{}'",
+        env!("CARGO_BIN_EXE_sluice"),
+        wf.display(),
+        input.display(),
+        printed.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    let terminal = stdout(&out);
+    for node in ["Start", "First", "Second"] {
+        assert!(
+            terminal.contains(node) && terminal.contains("3,000 in, 3,000 out"),
+            "{node}: {terminal}"
+        );
+    }
+    let printed: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(printed).unwrap()).unwrap();
+    assert_eq!(printed.len(), 3000);
+}
+
 #[test]
 fn test_command_judges_pins_like_n8ns_harness() {
     let dir = tempfile::tempdir().unwrap();
