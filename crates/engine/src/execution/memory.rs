@@ -51,14 +51,15 @@ impl MemoryLedger {
     /// Count the maps of `outputs` not counted yet; `Err` with the bytes held when the
     /// execution now holds more than its budget.
     fn charge(&mut self, outputs: &[Vec<Item>]) -> Result<(), u64> {
+        let counted_before = self.maps.len();
         for item in outputs.iter().flatten() {
             self.count(&item.json);
             if let Some(binary) = &item.binary {
                 self.count(binary);
             }
         }
-        if self.held > self.limit || self.maps.len() >= self.sweep_at {
-            self.sweep();
+        if self.held > self.limit || counted_before >= self.sweep_at {
+            self.sweep(counted_before);
         }
         if self.held > self.limit {
             Err(self.held)
@@ -76,11 +77,15 @@ impl MemoryLedger {
         self.maps.push((Arc::downgrade(map), bytes));
     }
 
-    /// Forget the maps every holder has dropped.
-    fn sweep(&mut self) {
+    /// Forget the maps every holder has dropped, looking at the first `looked_at` only: the
+    /// maps after them were counted from the outputs being charged, which hold them, and reading
+    /// them again would only cost cache misses.
+    fn sweep(&mut self, looked_at: usize) {
         let mut held = 0;
+        let mut index = 0;
         self.maps.retain(|(map, bytes)| {
-            let alive = map.strong_count() > 0;
+            let alive = index >= looked_at || map.strong_count() > 0;
+            index += 1;
             if alive {
                 held += bytes;
             }
