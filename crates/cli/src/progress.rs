@@ -31,6 +31,8 @@ struct NodeLine {
     busy: Duration,
     /// The run going on: when it started and its chunks so far.
     running: Option<(Instant, usize, usize)>,
+    /// A run of the node failed.
+    failed: bool,
 }
 
 impl RunProgress {
@@ -59,11 +61,16 @@ impl RunProgress {
         })
     }
 
-    /// Leave every line as it ended.
+    /// Leave every line as it ended: a check mark, or a cross where a run of the node failed.
     pub fn finish(self) {
         let lines = self.lines.lock().expect("progress lines");
         for line in lines.nodes.values() {
-            line.bar.finish();
+            if line.failed {
+                line.bar.set_style(lines.style.clone().tick_chars("✗✗"));
+                line.bar.abandon();
+            } else {
+                line.bar.finish();
+            }
         }
     }
 }
@@ -85,6 +92,7 @@ impl Lines {
                 items_out: 0,
                 busy: Duration::ZERO,
                 running: None,
+                failed: false,
             }
         });
         match progress {
@@ -102,6 +110,7 @@ impl Lines {
             NodeProgress::Finished {
                 items_in,
                 items_out,
+                success,
                 ..
             } => {
                 if let Some((started, _, _)) = line.running.take() {
@@ -109,6 +118,7 @@ impl Lines {
                 }
                 line.items_in += items_in;
                 line.items_out += items_out;
+                line.failed |= !success;
             }
         }
         line.bar.set_message(line.describe(now));

@@ -17,11 +17,13 @@ pub enum NodeProgress<'a> {
         items_in: usize,
         items_out: usize,
     },
-    /// A run of `node` ended, as a success or not: the whole run's items, its chunks included.
+    /// A run of `node` ended: the whole run's items, its chunks included, and whether it
+    /// succeeded.
     Finished {
         node: &'a str,
         items_in: usize,
         items_out: usize,
+        success: bool,
     },
 }
 

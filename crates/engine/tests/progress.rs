@@ -13,7 +13,7 @@ use support::{node, run_with, workflow};
 enum Event {
     Started(String),
     Chunk(String, usize, usize),
-    Finished(String, usize, usize),
+    Finished(String, usize, usize, bool),
 }
 
 /// Start -> Emit (5 items) -> Pad -> Pad 2, streamed or not as `mode` says, in chunks of 2: the
@@ -48,7 +48,8 @@ async fn events(mode: StreamMode) -> Vec<Event> {
                 node,
                 items_in,
                 items_out,
-            } => Event::Finished(node.into(), items_in, items_out),
+                success,
+            } => Event::Finished(node.into(), items_in, items_out, success),
         })
     });
     let outcome = run_with(
@@ -76,8 +77,9 @@ fn chunk(node: &str, items_in: usize, items_out: usize) -> Event {
     Event::Chunk(node.into(), items_in, items_out)
 }
 
+/// A successful run's end.
 fn finished(node: &str, items_in: usize, items_out: usize) -> Event {
-    Event::Finished(node.into(), items_in, items_out)
+    Event::Finished(node.into(), items_in, items_out, true)
 }
 
 /// What both runs report first: the nodes before the chain, which never stream.

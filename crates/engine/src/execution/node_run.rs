@@ -221,6 +221,7 @@ impl Run<'_> {
             node: name,
             items_in: task.profile.items_in,
             items_out: task.profile.items_out,
+            success: task.success,
         });
         self.run_data.push(name, task);
         self.node_order.push(name.clone());
