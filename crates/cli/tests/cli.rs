@@ -287,18 +287,21 @@ fn an_execution_over_its_memory_budget_exits_1_naming_the_node() {
     );
 }
 
+/// A workflow (Start -> First -> Second, NoOps) and 3,000 input items, enough for the NoOps to
+/// stream: their paths in `dir`.
+fn streamed_run(dir: &Path) -> (PathBuf, PathBuf) {
+    let items: Vec<Value> = (0..3000).map(|i| json!({ "i": i })).collect();
+    let input = write(dir, "items.json", &Value::Array(items));
+    let nodes = vec![trigger(), noop("First"), noop("Second")];
+    (write(dir, "wf.json", &chain(nodes)), input)
+}
+
 /// Progress lines are drawn on a terminal only: with stderr piped, a streamed run leaves it
 /// empty.
 #[test]
 fn run_draws_no_progress_when_stderr_is_not_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let items: Vec<Value> = (0..3000).map(|i| json!({ "i": i })).collect();
-    let input = write(dir.path(), "items.json", &Value::Array(items));
-    let wf = write(
-        dir.path(),
-        "wf.json",
-        &chain(vec![trigger(), noop("A"), noop("B")]),
-    );
+    let (wf, input) = streamed_run(dir.path());
     let out = run_with_input(&wf, &input);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
@@ -315,13 +318,7 @@ fn run_draws_a_progress_line_per_node_on_a_terminal() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let items: Vec<Value> = (0..3000).map(|i| json!({ "i": i })).collect();
-    let input = write(dir.path(), "items.json", &Value::Array(items));
-    let wf = write(
-        dir.path(),
-        "wf.json",
-        &chain(vec![trigger(), noop("First"), noop("Second")]),
-    );
+    let (wf, input) = streamed_run(dir.path());
     let printed = dir.path().join("out.json");
     let command = format!(
         "'{}' run '{}' --input '{}' > '{}'",
