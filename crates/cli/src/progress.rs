@@ -1,8 +1,9 @@
 //! `sluice run`'s progress lines: on a terminal, one line per node that has run (items in and
 //! out, items per second of the node's own time; its spinner turns with each streamed chunk),
 //! drawn on stderr by indicatif as the engine reports node runs and streamed chunks
-//! ([`sluice_engine::ProgressObserver`]), so a long run shows where it is and how fast it goes. When stderr is not a terminal nothing is drawn, and pipes, logs and tests
-//! see the same output as without it.
+//! ([`sluice_engine::ProgressObserver`]), so a long run shows where it is and how fast it goes.
+//! When stderr is not a terminal nothing is drawn, and pipes, logs and tests see the same output
+//! as without it.
 
 use indicatif::{HumanCount, MultiProgress, ProgressBar, ProgressStyle};
 use sluice_engine::{NodeProgress, ProgressObserver};
