@@ -9,6 +9,7 @@ mod compare;
 mod fixture;
 mod input;
 mod profile;
+mod progress;
 mod queue_cmd;
 mod queue_mode;
 mod run;

@@ -1,6 +1,7 @@
 //! `sluice run`: execute one workflow in-process.
 
 use crate::input::{load_credentials, load_items, load_workflow, BAD_INPUT};
+use crate::progress::RunProgress;
 use crate::{profile, ProfileFormat};
 use sluice_engine::{
     CompiledWorkflow, Credentials, EngineError, ExecutionOptions, RunOutcome, RunStatus,
@@ -52,9 +53,17 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
             std::env::var_os("SLUICE_DATA_DIR").map(Into::into),
             BinaryDataMode::Memory,
         )?;
-        Ok::<_, String>((compiled, trigger_items, credentials, binary_data))
+        let memory_budget_mb = ExecutionOptions::memory_budget_mb_from_env()?;
+        Ok::<_, String>((
+            compiled,
+            trigger_items,
+            credentials,
+            binary_data,
+            memory_budget_mb,
+        ))
     };
-    let (compiled, trigger_items, credentials, binary_data) = match prepared.await {
+    let (compiled, trigger_items, credentials, binary_data, memory_budget_mb) = match prepared.await
+    {
         Ok(p) => p,
         Err(message) => {
             eprintln!("error: {message}");
@@ -67,6 +76,7 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
         BinaryDataMode::Memory => ExecutionOptions::default().execution_id,
         BinaryDataMode::Filesystem => format!("run-{}", std::process::id()),
     };
+    let progress = RunProgress::on_terminal();
     let options = ExecutionOptions {
         trigger_items,
         allow_env_access: env_access_allowed(),
@@ -74,9 +84,14 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
         binary_data: binary_data.clone(),
         execution_id: execution_id.clone(),
         run_data_max_items: ExecutionOptions::run_data_max_items_from_env(),
+        memory_budget_mb,
+        progress: progress.as_ref().map(RunProgress::observer),
         ..ExecutionOptions::default()
     };
     let result = compiled.run(options).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
     if let Err(e) = binary_data.delete_execution(&execution_id) {
         eprintln!("warning: cannot remove the run's binary data: {e}");
     }

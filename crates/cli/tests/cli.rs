@@ -17,6 +17,11 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Fails, showing the whole stderr, unless `out`'s stderr contains `text`.
+fn assert_stderr_contains(out: &Output, text: &str) {
+    assert!(stderr(out).contains(text), "{}", stderr(out));
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -33,6 +38,16 @@ fn write(dir: &Path, name: &str, value: &Value) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
     path
+}
+
+/// `sluice run WF --input INPUT`.
+fn run_with_input(wf: &Path, input: &Path) -> Output {
+    sluice(&[
+        "run",
+        wf.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ])
 }
 
 fn trigger() -> Value {
@@ -66,12 +81,7 @@ fn run_prints_the_last_nodes_items_and_feeds_input() {
         "in.json",
         &json!([{"a": 1}, {"json": {"b": 2}}]),
     );
-    let out = sluice(&[
-        "run",
-        wf.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-    ]);
+    let out = run_with_input(&wf, &input);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let items: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(items, json!([{"a": 1}, {"b": 2}]));
@@ -188,11 +198,7 @@ fn profile_runs_a_workflow_or_reads_run_data_and_gives_hints_and_a_timeline() {
 
     let out = sluice(&["profile", "/no/such/run.json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("/no/such/run.json: cannot read file"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "/no/such/run.json: cannot read file");
 }
 
 #[test]
@@ -206,30 +212,21 @@ fn bad_input_exits_2_saying_what_and_where() {
     std::fs::write(&broken, "{\n  \"nodes\": [\n    {,}\n  ]\n}").unwrap();
     let out = sluice(&["run", broken.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("invalid JSON at line 3:6"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "invalid JSON at line 3:6");
 
     let not_wf = write(dir.path(), "x.json", &json!({"hello": 1}));
     let out = sluice(&["run", not_wf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("not an n8n workflow"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "not an n8n workflow");
 
     let mut wf = chain(vec![trigger(), noop("Pass")]);
     wf["nodes"][1]["type"] = json!("n8n-nodes-base.doesNotExist");
     let unknown = write(dir.path(), "u.json", &wf);
     let out = sluice(&["run", unknown.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("node 'Pass': unsupported node type 'n8n-nodes-base.doesNotExist'"),
-        "{}",
-        stderr(&out)
+    assert_stderr_contains(
+        &out,
+        "node 'Pass': unsupported node type 'n8n-nodes-base.doesNotExist'",
     );
 
     let bad_input = write(dir.path(), "in.json", &json!([1]));
@@ -252,11 +249,98 @@ fn a_failing_workflow_exits_1_naming_the_node() {
     let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), stop]));
     let out = sluice(&["run", wf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("node 'Stop': order total missing"),
-        "{}",
-        stderr(&out)
+    assert_stderr_contains(&out, "node 'Stop': order total missing");
+}
+
+/// `sluice run` with `SLUICE_EXECUTION_MEMORY_MB` set to `budget` (or unset).
+fn sluice_with_budget(budget: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    match budget {
+        Some(mb) => command.env("SLUICE_EXECUTION_MEMORY_MB", mb),
+        None => command.env_remove("SLUICE_EXECUTION_MEMORY_MB"),
+    };
+    command.args(args).output().expect("sluice runs")
+}
+
+#[test]
+fn an_execution_over_its_memory_budget_exits_1_naming_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pad = set_node("={{ 'x'.repeat(2000000) }}");
+    pad["parameters"]["assignments"]["assignments"][0]["type"] = json!("string");
+    let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), pad]));
+    let wf = wf.to_str().unwrap();
+    let out = sluice_with_budget(Some("1"), &["run", wf]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_stderr_contains(
+        &out,
+        "error: node 'Set': execution memory budget of 1 MB exceeded (its items take about 2 MB",
     );
+    for budget in [None, Some("0"), Some("8")] {
+        let out = sluice_with_budget(budget, &["run", wf]);
+        assert_eq!(out.status.code(), Some(0), "{budget:?}: {}", stderr(&out));
+    }
+    let out = sluice_with_budget(Some("lots"), &["run", wf]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_stderr_contains(
+        &out,
+        "error: SLUICE_EXECUTION_MEMORY_MB: expected a whole number of megabytes, got 'lots'",
+    );
+}
+
+/// A workflow (Start -> First -> Second, NoOps) and 3,000 input items, enough for the NoOps to
+/// stream: their paths in `dir`.
+fn streamed_run(dir: &Path) -> (PathBuf, PathBuf) {
+    let items: Vec<Value> = (0..3000).map(|i| json!({ "i": i })).collect();
+    let input = write(dir, "items.json", &Value::Array(items));
+    let nodes = vec![trigger(), noop("First"), noop("Second")];
+    (write(dir, "wf.json", &chain(nodes)), input)
+}
+
+/// Progress lines are drawn on a terminal only: with stderr piped, a streamed run leaves it
+/// empty.
+#[test]
+fn run_draws_no_progress_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wf, input) = streamed_run(dir.path());
+    let out = run_with_input(&wf, &input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let printed: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(printed.len(), 3000);
+}
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`, where it is installed), stderr
+/// shows a line per node with its items in and out.
+#[test]
+fn run_draws_a_progress_line_per_node_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to give the run a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (wf, input) = streamed_run(dir.path());
+    let printed = dir.path().join("out.json");
+    let command = format!(
+        "'{}' run '{}' --input '{}' > '{}'",
+        env!("CARGO_BIN_EXE_sluice"),
+        wf.display(),
+        input.display(),
+        printed.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    let terminal = stdout(&out);
+    for node in ["Start", "First", "Second"] {
+        assert!(
+            terminal.contains(node) && terminal.contains("3,000 in, 3,000 out"),
+            "{node}: {terminal}"
+        );
+    }
+    let printed: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(printed).unwrap()).unwrap();
+    assert_eq!(printed.len(), 3000);
 }
 
 #[test]
@@ -317,13 +401,10 @@ fn run_and_check_warn_about_odd_files_and_run_them_like_n8n() {
     let wf = write(dir.path(), "odd.json", &id_keyed());
     let out = sluice(&["run", wf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(
-            "odd.json: connections under '5f1c-pass' never run: no node has that name (it is \
-             the id of node 'Pass'"
-        ),
-        "{}",
-        stderr(&out)
+    assert_stderr_contains(
+        &out,
+        "odd.json: connections under '5f1c-pass' never run: no node has that name (it is \
+             the id of node 'Pass'",
     );
     let out = sluice(&["check", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
@@ -508,12 +589,9 @@ fn a_missing_credential_fails_before_the_run_naming_node_and_credential() {
     );
     let out = sluice(&["run", wf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains(
-            "node 'Sign': the 'jwtAuth' credential \"Elsewhere\" (id 8) is not available"
-        ),
-        "{}",
-        stderr(&out)
+    assert_stderr_contains(
+        &out,
+        "node 'Sign': the 'jwtAuth' credential \"Elsewhere\" (id 8) is not available",
     );
     let encrypted = write(
         dir.path(),
@@ -527,7 +605,7 @@ fn a_missing_credential_fails_before_the_run_naming_node_and_credential() {
         encrypted.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--decrypted"), "{}", stderr(&out));
+    assert_stderr_contains(&out, "--decrypted");
 }
 
 #[test]
@@ -621,11 +699,7 @@ fn hostile_nesting_is_a_clear_error_not_a_stack_overflow() {
     std::fs::write(&file, text).unwrap();
     let out = sluice(&["run", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("recursion limit exceeded"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "recursion limit exceeded");
 }
 
 #[test]

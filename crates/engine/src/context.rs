@@ -160,6 +160,12 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.credentials.as_ref()
     }
 
+    /// This execution's memory budget in megabytes (for sub-workflows run in-process, which
+    /// get one of the same size).
+    pub fn memory_budget_mb(&self) -> Option<u64> {
+        self.shared.options.memory_budget_mb
+    }
+
     /// Add `n` to this node run's counter `counter` (`requests`, `bytesIn`, `rateLimitWaitMs`,
     /// ...), recorded in the run's profile and shown by `sluice run --profile`.
     pub fn count(&self, counter: &'static str, n: u64) {

@@ -15,6 +15,7 @@ mod node;
 mod options;
 mod paired;
 mod params;
+mod progress;
 mod registry;
 mod run_data;
 
@@ -29,5 +30,6 @@ pub use host::{
 pub use node::{ItemSink, ItemSource, ItemWise, Node, NodeOutputs, RequiredInputs};
 pub use options::{ExecutionOptions, StreamMode, Streaming};
 pub use params::Param;
+pub use progress::{NodeProgress, ProgressObserver};
 pub use registry::{NodeKind, NodeSpec, Registry};
 pub use run_data::{classify_duration, NodeProfile, NodeSummary, RunData, TaskData, TaskError};

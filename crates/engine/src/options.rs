@@ -2,6 +2,7 @@
 //! started it. Set by whoever starts an execution; read by the scheduler and by running nodes.
 
 use crate::host::Host;
+use crate::progress::ProgressObserver;
 use crate::Credentials;
 use sluice_model::{Item, JsonObject};
 use sluice_runtime::{BinaryData, Clock, Files};
@@ -44,6 +45,12 @@ pub struct ExecutionOptions {
     /// The most items of each node output the run data keeps (the first ones; counts and
     /// timings are always whole); `None` keeps every item, n8n's shape (the default).
     pub run_data_max_items: Option<usize>,
+    /// The most megabytes of items the execution may hold at once (`SLUICE_EXECUTION_MEMORY_MB`,
+    /// see [`ExecutionOptions::memory_budget_mb_from_env`]): past it, the node whose output
+    /// went over fails the execution. `None` (the default): no budget.
+    pub memory_budget_mb: Option<u64>,
+    /// Told as node runs start and end and as chunks of streamed runs go through their nodes.
+    pub progress: Option<ProgressObserver>,
 }
 
 impl ExecutionOptions {
@@ -56,7 +63,29 @@ impl ExecutionOptions {
             Err(_) => Some(DEFAULT_RUN_DATA_MAX_ITEMS),
         }
     }
+
+    /// `SLUICE_EXECUTION_MEMORY_MB` for [`ExecutionOptions::memory_budget_mb`]: a whole number
+    /// of megabytes; absent, empty or 0 means no budget.
+    pub fn memory_budget_mb_from_env() -> Result<Option<u64>, String> {
+        let Ok(value) = std::env::var(MEMORY_BUDGET_VAR) else {
+            return Ok(None);
+        };
+        match value.trim() {
+            "" => Ok(None),
+            mb => mb
+                .parse::<u64>()
+                .map(|mb| (mb > 0).then_some(mb))
+                .map_err(|_| {
+                    format!(
+                        "{MEMORY_BUDGET_VAR}: expected a whole number of megabytes, got '{value}'"
+                    )
+                }),
+        }
+    }
 }
+
+/// The environment variable of the execution memory budget.
+pub(crate) const MEMORY_BUDGET_VAR: &str = "SLUICE_EXECUTION_MEMORY_MB";
 
 /// What `sluice run` keeps of each node output in its run data unless told otherwise.
 const DEFAULT_RUN_DATA_MAX_ITEMS: usize = 10_000;
@@ -119,6 +148,8 @@ impl Default for ExecutionOptions {
             static_data: None,
             streaming: Streaming::from_env(),
             run_data_max_items: None,
+            memory_budget_mb: None,
+            progress: None,
         }
     }
 }

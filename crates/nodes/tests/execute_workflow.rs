@@ -1,6 +1,7 @@
 //! Execute Workflow and Execute Workflow Trigger with in-process sub-workflows (`source:
 //! parameter`): declared inputs mapped and type-checked by the caller and filtered by the
-//! trigger, once/each modes, paired items, not waiting, per-item failures.
+//! trigger, once/each modes, paired items, not waiting, per-item failures, the caller's memory
+//! budget.
 
 mod common;
 
@@ -466,6 +467,39 @@ async fn an_in_process_sub_workflow_is_built_with_the_callers_registry() {
     assert_eq!(
         jsons(&outcome, "Node"),
         vec![json!({"a": 1, "stamped": true})]
+    );
+}
+
+#[tokio::test]
+async fn an_in_process_sub_workflow_gets_a_memory_budget_of_the_callers_size() {
+    let sub = sub_workflow(vec![
+        trigger(1.1, json!({"inputSource": "passthrough"})),
+        json!({"name": "Pad", "type": "n8n-nodes-base.set", "typeVersion": 3.4,
+               "position": [200, 0], "parameters": {"assignments": {"assignments": [
+                   {"id": "1", "name": "pad", "value": "={{ 'x'.repeat(2000000) }}",
+                    "type": "string"}]}, "options": {}}}),
+    ]);
+    let workflow = single_node_workflow(EXECUTE, 1.3, calling(sub, json!({})), json!([{"a": 1}]));
+    let compiled = CompiledWorkflow::build(
+        serde_json::from_value(workflow).unwrap(),
+        &sluice_nodes::registry(),
+    )
+    .expect("workflow builds");
+    let outcome = compiled
+        .run(sluice_engine::ExecutionOptions {
+            clock: test_clock(),
+            memory_budget_mb: Some(1),
+            ..Default::default()
+        })
+        .await
+        .expect("workflow runs");
+    let error = outcome.error.expect("the call fails").to_string();
+    assert!(
+        error.starts_with(
+            "node 'Node': node 'Pad': execution memory budget of 1 MB exceeded (its items take \
+             about 2 MB"
+        ),
+        "{error}"
     );
 }
 

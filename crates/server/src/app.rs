@@ -309,6 +309,7 @@ impl App {
             host: Some(Host(host)),
             credentials: Some(Credentials(self.store.clone())),
             static_data,
+            memory_budget_mb: self.config.execution_memory_mb,
             ..ExecutionOptions::default()
         };
         self.in_flight.fetch_add(1, Ordering::SeqCst);

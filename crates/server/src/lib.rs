@@ -46,6 +46,7 @@ use axum::extract::State;
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
+use sluice_engine::ExecutionOptions;
 use sluice_runtime::{BinaryData, Clock};
 use sluice_store::Store;
 use std::future::Future;
@@ -130,6 +131,9 @@ pub struct ServerConfig {
     /// it in files under its data directory); an execution's files go when it is deleted or
     /// pruned.
     pub binary_data: BinaryData,
+    /// The most megabytes of items one execution may hold (`SLUICE_EXECUTION_MEMORY_MB`; default
+    /// none): past it the execution fails, naming the node, and the process goes on.
+    pub execution_memory_mb: Option<u64>,
 }
 
 /// What a webhook request meets when the queue holds `queue_max_depth` jobs.
@@ -159,6 +163,7 @@ impl Default for ServerConfig {
             queue_max_depth: None,
             queue_overflow: Overflow::Reject,
             binary_data: BinaryData::memory(),
+            execution_memory_mb: None,
         }
     }
 }
@@ -211,6 +216,7 @@ impl ServerConfig {
                 ))
             }
         };
+        config.execution_memory_mb = ExecutionOptions::memory_budget_mb_from_env()?;
         if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
             config.resume_on_start = v != "false";
         }

@@ -1,6 +1,7 @@
 //! Webhooks over real HTTP: each response mode (streaming included), auth (basic, header, JWT),
 //! Respond to Webhook's JWT answer and response output, IP whitelist, bot filter, CORS, size
-//! limit, unknown path, bad JSON, path parameters and test URLs, on SQLite and Postgres.
+//! limit, unknown path, bad JSON, path parameters and test URLs, on SQLite and Postgres; and an
+//! execution over its memory budget.
 
 mod support;
 
@@ -829,4 +830,32 @@ async fn graceful_shutdown_finishes_accepted_executions() {
         all.data
     );
     reopened.close().await;
+}
+
+/// An execution whose items outgrow `SLUICE_EXECUTION_MEMORY_MB` fails, naming the node that
+/// took it over; the server goes on, and the next execution of the workflow succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_over_its_memory_budget_fails_alone() {
+    let s = TestServer::with(false, |config| config.execution_memory_mb = Some(1)).await;
+    let mut wf = webhook_workflow("big", "lastNode", json!({}));
+    wf["nodes"][1]["parameters"]["assignments"]["assignments"] = json!([{"id": "1",
+        "name": "pad", "value": "={{ 'x'.repeat($json.body.size) }}", "type": "string"}]);
+    let id = s.deploy(wf).await;
+    let (status, body) = s.post("/webhook/big", json!({"size": 2_000_000})).await;
+    assert_eq!(
+        (status, body),
+        (500, json!({"message": "Error in workflow"}))
+    );
+    let (status, body) = s.post("/webhook/big", json!({"size": 10})).await;
+    assert_eq!((status, body), (200, json!({"pad": "xxxxxxxxxx"})));
+    let failed = s
+        .wait_executions(&format!("workflowId={id}&status=error&includeData=true"), 1)
+        .await;
+    let error = &failed[0]["data"]["resultData"]["error"];
+    assert_eq!(error["node"], json!("Set"));
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("execution memory budget of 1 MB exceeded (its items take about 2 MB"));
+    s.stop().await;
 }

@@ -4,12 +4,14 @@
 //! order, multi-input nodes waiting in slots), [`v0_forcing`] (legacy order's forced parents),
 //! [`partial_release`] (v1 releasing waiting nodes with partial data), [`error_output`]
 //! (`continueErrorOutput` routing), [`stream`] (chains of item-wise nodes run as pipelines of
-//! chunks), [`paired_items`] (paired items filled in after a run), and
+//! chunks), [`paired_items`] (paired items filled in after a run), [`memory`] (the execution
+//! memory budget: the items an execution holds, counted as nodes output them), and
 //! the result: [`outcome`], its [`n8n_document`], and the [`sub_workflow_result`] handed back to
 //! a calling workflow.
 
 mod build;
 mod error_output;
+mod memory;
 mod n8n_document;
 mod node_run;
 mod outcome;

@@ -1,6 +1,6 @@
 //! One node run: input items stamped with their paired items, pinned data or a disabled node's
 //! pass-through, the node executed with retries, its error policy applied, and its task data
-//! recorded before its children are queued.
+//! recorded (and reported to the progress observer) before its children are queued.
 
 use super::error_output::route_error_items;
 use super::paired_items::assign_paired_items;
@@ -8,7 +8,7 @@ use super::run_loop::{Entry, Run};
 use crate::context::ExecuteContext;
 use crate::credentials::{has_references, NodeCredentials};
 use crate::run_data::{NodeProfile, TaskData, TaskError};
-use crate::NodeError;
+use crate::{NodeError, NodeProgress};
 use indexmap::IndexMap;
 use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, PairedItems};
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,7 @@ impl Run<'_> {
         let Some(node) = built.node.as_deref() else {
             return Ok(());
         };
+        self.report(NodeProgress::Started { node: &def.name });
         let mut inputs = entry.inputs;
         // Data sent to an input the node does not have never reaches it; the node then runs
         // with what is left (maybe nothing) and outputs nothing for it, as in n8n.
@@ -113,6 +114,10 @@ impl Run<'_> {
             }
         };
 
+        let result = match result {
+            Ok(Some(outputs)) => self.charge(&outputs).map(|()| Some(outputs)),
+            other => other,
+        };
         let profile = |items_out: usize| NodeProfile {
             items_in,
             items_out,
@@ -215,8 +220,41 @@ impl Run<'_> {
     /// Add a finished node run to the run data and the node order.
     pub(super) fn record(&mut self, node: usize, task: TaskData) {
         let name = &self.wf.workflow.nodes[node].name;
+        self.report(NodeProgress::Finished {
+            node: name,
+            items_in: task.profile.items_in,
+            items_out: task.profile.items_out,
+            success: task.success,
+        });
         self.run_data.push(name, task);
         self.node_order.push(name.clone());
+    }
+
+    /// Tell the execution's progress observer, if it has one.
+    pub(super) fn report(&self, progress: NodeProgress<'_>) {
+        if let Some(observer) = &self.options.progress {
+            observer.report(progress);
+        }
+    }
+
+    /// A chunk of `items_in` items of a streamed run went through `node` and gave `outputs`:
+    /// report it, and count the outputs against the execution's memory budget.
+    pub(super) fn chunk_done(
+        &mut self,
+        node: usize,
+        items_in: usize,
+        outputs: &[Vec<Item>],
+    ) -> Result<(), NodeError> {
+        let items_out = outputs.iter().map(Vec::len).sum();
+        if items_in + items_out > 0 {
+            let node = &self.wf.workflow.nodes[node].name;
+            self.report(NodeProgress::Chunk {
+                node,
+                items_in,
+                items_out,
+            });
+        }
+        self.charge(outputs)
     }
 
     /// The credentials node `node` references, resolved on its first run in this execution.

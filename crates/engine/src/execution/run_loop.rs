@@ -3,6 +3,7 @@
 //! guards.
 
 use super::build::CompiledWorkflow;
+use super::memory::MemoryLedger;
 use super::outcome::{RunOutcome, RunStatus};
 use crate::context::Shared;
 use crate::credentials::NodeCredentials;
@@ -60,6 +61,7 @@ impl CompiledWorkflow {
             static_data: Mutex::new(initial_static_data.clone()),
             credentials: HashMap::new(),
             custom_data: Mutex::new(JsonObject::new()),
+            memory: options.memory_budget_mb.map(MemoryLedger::new),
         };
         run.stack.push_back(Entry {
             node: start,
@@ -107,6 +109,8 @@ pub(super) struct Run<'w> {
     /// Each node's credentials, resolved on its first run.
     pub(super) credentials: HashMap<usize, Arc<NodeCredentials>>,
     pub(super) custom_data: Mutex<JsonObject>,
+    /// What the execution holds against its memory budget, when it has one.
+    pub(super) memory: Option<MemoryLedger>,
 }
 
 impl Run<'_> {

@@ -22,7 +22,7 @@ use crate::node::{ItemSink, ItemSource, ItemWise, Node};
 use crate::options::StreamMode;
 use crate::registry::NodeKind;
 use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
-use crate::NodeError;
+use crate::{NodeError, NodeProgress};
 use futures_util::{StreamExt, TryStreamExt};
 use indexmap::IndexMap;
 use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, SourceRef, Value, Workflow};
@@ -285,7 +285,10 @@ impl Run<'_> {
             let mut exhausted = source.is_none() && input.len() == 0;
             for (j, stage) in stages.iter_mut().enumerate() {
                 let result = match &mut source {
-                    Some(source) if j == 0 => pull(stage, source, chunk_items).await,
+                    Some(source) if j == 0 => match pull(stage, source, chunk_items).await {
+                        Ok(outputs) => self.chunk_done(stage.node, 0, &outputs).map(|()| outputs),
+                        failed => failed,
+                    },
                     _ if items.is_empty() => break,
                     _ => self.run_stage(stage, std::mem::take(&mut items)).await,
                 };
@@ -413,6 +416,7 @@ impl Run<'_> {
             *cap -= outputs[0].len();
         }
         stage.items_out += outputs.iter().map(Vec::len).sum::<usize>();
+        self.chunk_done(stage.node, len, &outputs)?;
         Ok(outputs)
     }
 
@@ -453,7 +457,10 @@ impl Run<'_> {
             item.paired_item = smallvec::smallvec![PairedItem::with_input(i, 0)];
         }
         let start_time = self.options.clock.now().timestamp_millis();
-        stage.start_time.get_or_insert(start_time);
+        if stage.start_time.is_none() {
+            stage.start_time = Some(start_time);
+            self.report(NodeProgress::Started { node: &def.name });
+        }
         let wall = Instant::now();
         let credentials = self.node_credentials(stage.node).await;
         let state = self.states.remove(&stage.node).unwrap_or_default();

@@ -5,8 +5,8 @@
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use sluice_engine::{
-    CompiledWorkflow, ExecuteContext, ExecutionOptions, Node, NodeError, NodeKind, NodeOutputs,
-    NodeSpec, Param, Registry, RequiredInputs, RunOutcome,
+    CompiledWorkflow, ExecuteContext, ExecutionOptions, ItemWise, Node, NodeError, NodeKind,
+    NodeOutputs, NodeSpec, Param, Registry, RequiredInputs, RunOutcome,
 };
 use sluice_model::{Item, NodeDef, Workflow};
 use sluice_runtime::Clock;
@@ -35,17 +35,21 @@ struct Pass;
 #[async_trait::async_trait]
 impl Node for Pass {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
-        let name = ctx.node().name.clone();
-        Ok(vec![ctx
-            .main_input()
-            .iter()
-            .map(|i| {
-                let mut i = i.clone();
-                i.json_mut().insert("via".into(), json!(name));
-                i
-            })
-            .collect()])
+        Ok(with_field(ctx, "via", json!(ctx.node().name)))
     }
+}
+
+/// Each item of `ctx`'s main input with `field` set to `value`.
+fn with_field(ctx: &ExecuteContext<'_>, field: &str, value: Value) -> NodeOutputs {
+    vec![ctx
+        .main_input()
+        .iter()
+        .map(|i| {
+            let mut i = i.clone();
+            i.json_mut().insert(field.into(), value.clone());
+            i
+        })
+        .collect()]
 }
 
 /// `test.route`: `outputs` outputs; an item goes to output `json.route` (default 0).
@@ -119,15 +123,19 @@ struct Version(f64);
 #[async_trait::async_trait]
 impl Node for Version {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
-        Ok(vec![ctx
-            .main_input()
-            .iter()
-            .map(|i| {
-                let mut i = i.clone();
-                i.json_mut().insert("version".into(), json!(self.0));
-                i
-            })
-            .collect()])
+        Ok(with_field(ctx, "version", json!(self.0)))
+    }
+}
+
+/// `test.pad`: item-wise (it streams); each input item plus `pad`, a text of `bytes` bytes.
+struct Pad(usize);
+#[async_trait::async_trait]
+impl Node for Pad {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(with_field(ctx, "pad", json!("x".repeat(self.0))))
+    }
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
     }
 }
 
@@ -194,6 +202,9 @@ pub fn registry() -> Registry {
         kind: NodeKind::Regular,
         factory: |def, _| Ok(Box::new(Version(def.version()))),
     });
+    r.register(spec("test.pad", NodeKind::Regular, |_, p| {
+        Ok(Box::new(Pad(int_param(p, "bytes", 0) as usize)))
+    }));
     r.register(spec("test.useCredential", NodeKind::Regular, |_, _| {
         Ok(Box::new(UseCredential))
     }));

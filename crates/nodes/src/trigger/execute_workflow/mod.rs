@@ -123,6 +123,7 @@ async fn run_in_process(
             clock: ctx.clock().clone(),
             files: ctx.files().clone(),
             credentials: ctx.credential_source().cloned(),
+            memory_budget_mb: ctx.memory_budget_mb(),
             mode: "integrated".into(),
             ..ExecutionOptions::default()
         })
