@@ -290,7 +290,7 @@ macro_rules! lua {
 /// How many requests one group-commit script call takes at most, and how many such calls one
 /// process has in flight at once.
 const MAX_BATCH: usize = 64;
-const MAX_BATCHES_IN_FLIGHT: usize = 2;
+const MAX_BATCHES_IN_FLIGHT: usize = 1;
 
 /// Arguments per job of `ENQUEUE_JOBS`, after the prefix and the count.
 const ENQUEUE_STRIDE: usize = 9;
