@@ -179,7 +179,7 @@ fn enqueue_batches(
         MAX_BATCHES_IN_FLIGHT,
         move |jobs: Vec<[String; ENQUEUE_STRIDE]>| {
             let mut invocation = ENQUEUE_JOBS.prepare_invoke();
-            invocation.arg(&keys).arg(jobs.len());
+            invocation.arg(&keys).arg(ENQUEUE_STRIDE);
             for job in &jobs {
                 invocation.arg(job.as_slice());
             }
@@ -215,7 +215,7 @@ fn ack_and_reserve_batches(
                 .arg(now)
                 .arg(retention)
                 .arg(now / 1000)
-                .arg(acks.len());
+                .arg(ACK_AND_RESERVE_STRIDE);
             for ack in &acks {
                 invocation
                     .arg(&ack.id)
@@ -292,10 +292,10 @@ macro_rules! lua {
 const MAX_BATCH: usize = 64;
 const MAX_BATCHES_IN_FLIGHT: usize = 1;
 
-/// Arguments per job of `ENQUEUE_JOBS`, after the prefix and the count.
+/// Arguments per job of `ENQUEUE_JOBS`, after the prefix and this stride.
 const ENQUEUE_STRIDE: usize = 9;
 
-/// Lua: enqueue `ARGV[2]` jobs of `ENQUEUE_STRIDE` arguments each (id, payload, rank, now,
+/// Lua: enqueue jobs of `ARGV[2]` (`ENQUEUE_STRIDE`) arguments each (id, payload, rank, now,
 /// ready time, order, dedup key, dedup TTL, queue bound), as many single enqueues in turn would:
 /// the bound counts the jobs added before in the batch, a repeated id is a duplicate of the
 /// first. One `ZADD` per set for the batch. Returns two fields per job: `'1', id` (added),
@@ -305,7 +305,8 @@ static ENQUEUE_JOBS: LazyLock<Script> = lua!(
 local waiting, delayed, replies = {}, {}, {}
 local depth
 local function enqueue_job(id, payload, rank, now, ready_at, order, dedup, ttl, bound)
-  if redis.call('EXISTS', job(id)) == 1 then return '0', id end
+  local key = job(id)
+  if redis.call('EXISTS', key) == 1 then return '0', id end
   if bound ~= '' then
     depth = depth or redis.call('ZCARD', p .. ':waiting') + redis.call('ZCARD', p .. ':delayed')
     if depth >= tonumber(bound) then return 'full', tostring(depth) end
@@ -315,7 +316,7 @@ local function enqueue_job(id, payload, rank, now, ready_at, order, dedup, ttl, 
     if holder then return '0', holder end
     redis.call('SET', p .. ':dedup:' .. dedup, id, 'PX', ttl)
   end
-  redis.call('HSET', job(id), 'payload', payload, 'rank', rank, 'order', order,
+  redis.call('HSET', key, 'payload', payload, 'rank', rank, 'order', order,
     'ready_at', ready_at, 'enqueued_at', now, 'state', 'waiting', 'token', 0, 'stalls', 0,
     'failures', 0)
   local set = waiting
@@ -325,10 +326,9 @@ local function enqueue_job(id, payload, rank, now, ready_at, order, dedup, ttl, 
   if depth then depth = depth + 1 end
   return '1', id
 end
-for i = 0, tonumber(ARGV[2]) - 1 do
-  local a = 2 + i * 9
-  local status, value = enqueue_job(ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4],
-    ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9])
+local stride = tonumber(ARGV[2])
+for a = 3, #ARGV, stride do
+  local status, value = enqueue_job(unpack(ARGV, a, a + stride - 1))
   replies[#replies + 1] = status
   replies[#replies + 1] = value
 end
@@ -359,10 +359,11 @@ local function reserve_jobs(workers, now, replies)
   local leases = {}
   for i = 1, #popped / 2 do
     local id = popped[2 * i - 1]
-    local f = redis.call('HMGET', job(id), 'payload', 'rank', 'stalls', 'failures',
-      'enqueued_at', 'token')
+    local key = job(id)
+    local f = redis.call('HMGET', key, 'payload', 'rank', 'stalls', 'failures', 'enqueued_at',
+      'token')
     local token = tostring(tonumber(f[6]) + 1)
-    redis.call('HSET', job(id), 'state', 'active', 'worker', workers[i][1], 'token', token)
+    redis.call('HSET', key, 'state', 'active', 'worker', workers[i][1], 'token', token)
     leases[#leases + 1] = workers[i][2]
     leases[#leases + 1] = id
     for _, field in ipairs({'1', id, f[1], f[2], token, f[3], f[4], f[5]}) do
@@ -388,8 +389,8 @@ const ACK_JOBS: &str = r"
 local function ack_jobs(entries, now, retention, second, replies)
   local active, recorded = {}, 0
   for _, entry in ipairs(entries) do
-    local id = entry[1]
-    local state = redis.call('HGET', job(id), 'state')
+    local id, key = entry[1], job(entry[1])
+    local state = redis.call('HGET', key, 'state')
     local ok = state == 'active' or state == 'waiting'
     if state == 'active' then
       active[#active + 1] = id
@@ -398,8 +399,8 @@ local function ack_jobs(entries, now, retention, second, replies)
       redis.call('ZREM', p .. ':delayed', id)
     end
     if ok then
-      redis.call('HSET', job(id), 'state', 'done', 'result', entry[2], 'finished_at', now)
-      redis.call('PEXPIRE', job(id), retention)
+      redis.call('HSET', key, 'state', 'done', 'result', entry[2], 'finished_at', now)
+      redis.call('PEXPIRE', key, retention)
       recorded = recorded + 1
       replies[#replies + 1] = '1'
     else
@@ -429,18 +430,20 @@ static ACK: LazyLock<Script> = LazyLock::new(|| {
     ])
 });
 
-/// Lua: `ARGV[5]` acknowledgements (id, result, worker, lease end), then a reservation for each
-/// worker: `ACK_JOBS`' replies (one field each), then `RESERVE_JOBS`' (`RESERVATION_FIELDS`
-/// each). `ARGV[2..=4]`: now, retention, the current second.
+/// Arguments per acknowledgement of `ACK_AND_RESERVE_JOBS`: id, result, worker, lease end.
+const ACK_AND_RESERVE_STRIDE: usize = 4;
+
+/// Lua: acknowledgements of `ARGV[5]` (`ACK_AND_RESERVE_STRIDE`) arguments each, then a
+/// reservation for each worker: `ACK_JOBS`' replies (one field each), then `RESERVE_JOBS`'
+/// (`RESERVATION_FIELDS` each). `ARGV[2..=4]`: now, retention, the current second.
 static ACK_AND_RESERVE_JOBS: LazyLock<Script> = LazyLock::new(|| {
     script(&[
         ACK_JOBS,
         RESERVE_JOBS,
         "local entries, workers = {}, {}
-for i = 0, tonumber(ARGV[5]) - 1 do
-  local a = 5 + i * 4
-  entries[#entries + 1] = {ARGV[a + 1], ARGV[a + 2]}
-  workers[#workers + 1] = {ARGV[a + 3], ARGV[a + 4]}
+for a = 6, #ARGV, tonumber(ARGV[5]) do
+  entries[#entries + 1] = {ARGV[a], ARGV[a + 1]}
+  workers[#workers + 1] = {ARGV[a + 2], ARGV[a + 3]}
 end
 local replies = ack_jobs(entries, ARGV[2], ARGV[3], ARGV[4], {})
 return reserve_jobs(workers, ARGV[2], replies)",
