@@ -62,11 +62,12 @@ impl RunProgress {
         })
     }
 
-    /// Leave every line as it ended: a check mark, or a cross where a run of the node failed.
+    /// Leave every line as it ended: a check mark, or a cross where a run of the node failed
+    /// or never ended (a streamed chain's sink when a node before it failed).
     pub fn finish(self) {
         let lines = self.lines.lock().expect("progress lines");
         for line in lines.nodes.values() {
-            if line.failed {
+            if line.failed || line.running.is_some() {
                 line.bar.set_style(lines.style.clone().tick_chars("✗✗"));
                 line.bar.abandon();
             } else {
@@ -82,20 +83,21 @@ impl Lines {
         let (NodeProgress::Started { node }
         | NodeProgress::Chunk { node, .. }
         | NodeProgress::Finished { node, .. }) = progress;
-        let (bars, style) = (&self.bars, &self.style);
-        let line = self.nodes.entry(node.to_string()).or_insert_with(|| {
-            let bar = bars.add(ProgressBar::new_spinner());
-            bar.set_style(style.clone());
+        if !self.nodes.contains_key(node) {
+            let bar = self.bars.add(ProgressBar::new_spinner());
+            bar.set_style(self.style.clone());
             bar.set_prefix(node.to_string());
-            NodeLine {
+            let line = NodeLine {
                 bar,
                 items_in: 0,
                 items_out: 0,
                 busy: Duration::ZERO,
                 running: None,
                 failed: false,
-            }
-        });
+            };
+            self.nodes.insert(node.to_string(), line);
+        }
+        let line = self.nodes.get_mut(node).expect("the node's line");
         match progress {
             NodeProgress::Started { .. } => line.running = Some((now, 0, 0)),
             NodeProgress::Chunk {

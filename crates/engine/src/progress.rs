@@ -6,7 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 
 /// What happened to a run of one node. Every run reports `Started`, then (when it is streamed)
-/// one `Chunk` per chunk that went through the node, then `Finished`.
+/// one `Chunk` per chunk that went through the node, then `Finished`; except a streamed chain's
+/// sink when a node before it fails: its run never ends and is not recorded, so it reports no
+/// `Finished`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeProgress<'a> {
     /// A run of `node` starts.

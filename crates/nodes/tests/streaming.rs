@@ -7,7 +7,9 @@ mod common;
 use common::{streamed, test_clock, OFF};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome, StreamMode, Streaming};
+use sluice_engine::{
+    CompiledWorkflow, ExecutionOptions, RunOutcome, RunStatus, StreamMode, Streaming,
+};
 use sluice_model::Workflow;
 
 /// One item-wise node of a generated chain.
@@ -368,6 +370,17 @@ async fn file_sink_run(
     streaming: Streaming,
     binary_data: sluice_runtime::BinaryData,
 ) -> RunOutcome {
+    let options = ExecutionOptions {
+        streaming,
+        binary_data,
+        execution_id: "9".into(),
+        ..Default::default()
+    };
+    run_on_csv(file_sink_workflow(convert, then_noop), csv, options).await
+}
+
+/// The workflow of [`file_sink_run`].
+fn file_sink_workflow(convert: &Value, then_noop: bool) -> Workflow {
     let mut nodes = vec![
         json!({"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
                "position": [0, 0], "parameters": {}}),
@@ -390,19 +403,42 @@ async fn file_sink_run(
         );
         connections["Convert"] = json!({"main": [[{"node": "After", "type": "main", "index": 0}]]});
     }
-    let workflow: Workflow = serde_json::from_str(
+    serde_json::from_str(
         &json!({"nodes": nodes, "connections": connections, "settings": {"executionOrder": "v1"}})
             .to_string()
             .replace("$json.a", "Number($json.amount)"),
     )
-    .unwrap();
-    let options = ExecutionOptions {
-        streaming,
-        binary_data,
-        execution_id: "9".into(),
-        ..Default::default()
+    .unwrap()
+}
+
+/// The file a streamed Convert to File makes counts against the execution memory budget, as
+/// a whole run's output does: kept inline (memory mode), it takes the execution over a budget
+/// that the input file and the rows, a chunk at a time, stay under (~2 MB of ~3).
+#[tokio::test]
+async fn a_streamed_sinks_file_counts_against_the_memory_budget() {
+    let mut csv = String::from("id,amount,note\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("{i},{},{}\n", 100 + i % 7, "n".repeat(60)));
+    }
+    let convert = json!({"operation": "csv", "options": {}});
+    let run = |memory_budget_mb| {
+        let options = ExecutionOptions {
+            streaming: streamed(500),
+            run_data_max_items: Some(10),
+            memory_budget_mb,
+            ..Default::default()
+        };
+        run_on_csv(file_sink_workflow(&convert, false), &csv, options)
     };
-    run_on_csv(workflow, csv, options).await
+    let within = run(Some(8)).await;
+    assert_eq!(within.status, RunStatus::Success, "{:?}", within.error);
+    let over = run(Some(3)).await;
+    assert_eq!(over.status, RunStatus::Error);
+    let error = over.error.expect("an error").to_string();
+    assert!(
+        error.starts_with("node 'Convert': execution memory budget of 3 MB exceeded"),
+        "{error}"
+    );
 }
 
 /// Rows whose `name` is empty at first and `note` only late, so the items' keys (and a CSV
@@ -543,4 +579,50 @@ fn files_under(dir: &std::path::Path) -> usize {
             _ => 1,
         })
         .sum()
+}
+
+/// A streamed Convert to File reports each chunk it takes, then its one file, to the progress
+/// observer, as the chain's other nodes do.
+#[tokio::test]
+async fn a_streamed_sink_reports_its_chunks_and_its_file() {
+    use sluice_engine::{NodeProgress, ProgressObserver};
+    use std::sync::{Arc, Mutex};
+    let mut csv = String::from("id,amount\n");
+    for i in 0..10 {
+        csv.push_str(&format!("{i},{}\n", 100 + i));
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let observer = ProgressObserver::new(move |progress| match progress {
+        NodeProgress::Chunk {
+            node: "Convert",
+            items_in,
+            items_out,
+        } => log.lock().unwrap().push(("chunk", items_in, items_out)),
+        NodeProgress::Finished {
+            node: "Convert",
+            items_in,
+            items_out,
+            ..
+        } => log.lock().unwrap().push(("finished", items_in, items_out)),
+        _ => {}
+    });
+    let options = ExecutionOptions {
+        streaming: streamed(4),
+        progress: Some(observer),
+        ..Default::default()
+    };
+    let convert = json!({"operation": "csv", "options": {}});
+    let outcome = run_on_csv(file_sink_workflow(&convert, false), &csv, options).await;
+    assert_eq!(outcome.status, RunStatus::Success, "{:?}", outcome.error);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            ("chunk", 4, 0),
+            ("chunk", 4, 0),
+            ("chunk", 2, 0),
+            ("chunk", 0, 1),
+            ("finished", 10, 1)
+        ]
+    );
 }

@@ -27,9 +27,12 @@ use std::sync::{Arc, Weak};
 /// kept at its last sweep, whichever is more (and whenever the budget looks exceeded).
 const MIN_SWEEP_ENTRIES: usize = 4096;
 
+/// The budget's unit.
+const MB: u64 = 1024 * 1024;
+
 /// The maps an execution counted and the bytes each was estimated at.
 pub(super) struct MemoryLedger {
-    limit_mb: u64,
+    /// The budget, in bytes.
     limit: u64,
     /// Bytes of the maps in `maps`, some of which may have been dropped since the last sweep.
     held: u64,
@@ -40,8 +43,7 @@ pub(super) struct MemoryLedger {
 impl MemoryLedger {
     pub(super) fn new(limit_mb: u64) -> Self {
         MemoryLedger {
-            limit_mb,
-            limit: limit_mb.saturating_mul(1024 * 1024),
+            limit: limit_mb.saturating_mul(MB),
             held: 0,
             maps: Vec::new(),
             sweep_at: MIN_SWEEP_ENTRIES,
@@ -107,8 +109,8 @@ impl Run<'_> {
             NodeError::new(format!(
                 "execution memory budget of {} MB exceeded (its items take about {} MB; \
                  {MEMORY_BUDGET_VAR})",
-                ledger.limit_mb,
-                (held + 512 * 1024) / (1024 * 1024)
+                ledger.limit / MB,
+                (held + MB / 2) / MB
             ))
         })
     }

@@ -394,14 +394,31 @@ impl Run<'_> {
             _ => Call::Execute,
         };
         let result = self.call_stage(stage, items, call).await;
-        let mut outputs = match result.map_err(|mut e| {
+        let outputs = match result.map_err(|mut e| {
             e.item_index = e.item_index.map(|i| i + offset);
             e
         })? {
             StageOut::Outputs(outputs) => outputs,
-            StageOut::Pushed => return Ok(Vec::new()),
+            StageOut::Pushed => {
+                self.chunk_done(stage.node, len, &[])?;
+                return Ok(Vec::new());
+            }
             StageOut::Source(_) => unreachable!("asked for outputs"),
         };
+        self.stage_outputs(stage, outputs, len, offset, len)
+    }
+
+    /// A stage's outputs for its `len` input items from `offset`: padded to the node's outputs,
+    /// paired to those items, capped (Limit), counted as the stage's output, and reported with
+    /// `items_in` items in (see [`Run::chunk_done`]: progress and the memory budget).
+    fn stage_outputs(
+        &mut self,
+        stage: &mut Stage,
+        mut outputs: Vec<Vec<Item>>,
+        len: usize,
+        offset: usize,
+        items_in: usize,
+    ) -> Result<Vec<Vec<Item>>, NodeError> {
         outputs.resize_with(self.wf.nodes[stage.node].outputs.max(1), Vec::new);
         for output in &mut outputs {
             assign_paired_items(output, len, 0);
@@ -416,12 +433,12 @@ impl Run<'_> {
             *cap -= outputs[0].len();
         }
         stage.items_out += outputs.iter().map(Vec::len).sum::<usize>();
-        self.chunk_done(stage.node, len, &outputs)?;
+        self.chunk_done(stage.node, items_in, &outputs)?;
         Ok(outputs)
     }
 
     /// Finish a sink stage's sink: its outputs for all of its input, paired items filled in
-    /// over the whole input, its time counted.
+    /// over the whole input, its time counted, its output reported and charged.
     async fn finish_sink(
         &mut self,
         stage: &mut Stage,
@@ -431,13 +448,8 @@ impl Run<'_> {
         let wall = Instant::now();
         let result = sink.finish().await;
         self.count_time(stage, start_time, wall);
-        let mut outputs = result?;
-        outputs.resize_with(self.wf.nodes[stage.node].outputs.max(1), Vec::new);
-        for output in &mut outputs {
-            assign_paired_items(output, stage.items_in, 0);
-        }
-        stage.items_out += outputs.iter().map(Vec::len).sum::<usize>();
-        Ok(outputs)
+        let items_in = stage.items_in;
+        self.stage_outputs(stage, result?, items_in, 0, 0)
     }
 
     /// Call `stage`'s node on `items` as `call` asks, counting them as its input and keeping its
