@@ -132,7 +132,12 @@ impl BinaryData {
                 let path = root.join(&relative);
                 std::fs::create_dir_all(path.parent().expect("a file under executions/"))?;
                 let file = io::BufWriter::new(std::fs::File::create(&path)?);
-                Target::File { file, relative }
+                Target::File(PartFile {
+                    file,
+                    path,
+                    relative,
+                    finished: false,
+                })
             }
         };
         Ok(BinaryWriter {
@@ -325,25 +330,41 @@ pub struct BinaryWriter {
 enum Target {
     /// Base64 text for the entry's `data` (boxed: the encoder holds its buffers inline).
     Inline(Box<EncoderStringWriter<'static, base64::engine::GeneralPurpose, String>>),
-    /// A file under the store's root, `relative` to it.
-    File {
-        file: io::BufWriter<std::fs::File>,
-        relative: String,
-    },
+    /// A file under the store's root.
+    File(PartFile),
+}
+
+/// A file being written under the store's root, `relative` to it. One dropped before it is
+/// finished (its run failed half-way) is removed, so no half-written file is left behind with
+/// nothing referring to it.
+struct PartFile {
+    file: io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    relative: String,
+    finished: bool,
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Nothing refers to it; a file that cannot be removed goes with its execution.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Write for Target {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Target::Inline(text) => text.write(buf),
-            Target::File { file, .. } => file.write(buf),
+            Target::File(part) => part.file.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Target::Inline(text) => text.flush(),
-            Target::File { file, .. } => file.flush(),
+            Target::File(part) => part.file.flush(),
         }
     }
 }
@@ -367,12 +388,13 @@ impl BinaryWriter {
             Target::Inline(text) => {
                 metadata.insert("data".into(), Value::String(text.into_inner()));
             }
-            Target::File { mut file, relative } => {
-                file.flush()?;
+            Target::File(mut part) => {
+                part.file.flush()?;
+                part.finished = true;
                 metadata.insert("data".into(), Value::String(FILESYSTEM_PREFIX.into()));
                 metadata.insert(
                     "id".into(),
-                    Value::String(format!("{FILESYSTEM_PREFIX}:{relative}")),
+                    Value::String(format!("{FILESYSTEM_PREFIX}:{}", part.relative)),
                 );
             }
         }
@@ -544,6 +566,20 @@ mod tests {
             store.remove(&entry).unwrap();
             assert_eq!(store.read(&entry).is_err(), entry.contains_key("id"));
         }
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_writer_dropped_before_it_finished_leaves_no_file() {
+        let root = std::env::temp_dir().join(format!("sluice-binary-part-{}", std::process::id()));
+        let store = BinaryData::filesystem(&root);
+        let mut writer = store.writer("6", Map::new()).unwrap();
+        writer.write_all(b"half a file").unwrap();
+        drop(writer);
+        let left = std::fs::read_dir(root.join("executions/6"))
+            .unwrap()
+            .count();
+        assert_eq!(left, 0, "the part file is removed");
         std::fs::remove_dir_all(&root).unwrap();
     }
 

@@ -93,6 +93,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_copied_file_replaces_or_extends_the_target_and_gets_its_folders() {
+        let dir = std::env::temp_dir().join(format!("sluice-copy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let source_path = dir.join("source");
+        std::fs::write(&source_path, b"bytes").unwrap();
+        let target = dir.join("new/folder/target");
+        let files = Files::default();
+        for append in [false, false, true] {
+            let mut source = File::open(&source_path).unwrap();
+            files.copy_file(&mut source, &target, append).unwrap();
+        }
+        assert_eq!(std::fs::read(&target).unwrap(), b"bytesbytes");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn virtual_files_shadow_and_join_real_ones() {
         let dir = std::env::temp_dir().join(format!("sluice-files-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

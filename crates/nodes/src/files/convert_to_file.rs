@@ -79,7 +79,7 @@ impl Node for ConvertToFile {
     async fn sink(&self, ctx: &ExecuteContext<'_>) -> Result<Box<dyn ItemSink>, NodeError> {
         match self.operation {
             Operation::Sink(format) => Ok(Box::new(FileSink::new(ctx, format)?)),
-            _ => Err(NodeError::new("this operation writes its file at once")),
+            _ => unreachable!("only the operations `item_wise` calls sinks are asked for one"),
         }
     }
 

@@ -185,10 +185,14 @@ fn write_file(
     let append = flag_param(ctx, "options.append", i, false)?;
     let entry = binary::property(item, &property, "dataPropertyName")?;
     let path = Path::new(&file_name);
-    let written = match binary::file(ctx, item, &property, "dataPropertyName")? {
+    let kept_on_disk = ctx.binary_data().file(entry);
+    let written = match kept_on_disk.map_err(|e| binary::unreadable(&property, e))? {
         Some(mut file) => ctx.files().copy_file(&mut file, path, append),
         None => {
-            let mut reader = binary::open(ctx, item, &property, "dataPropertyName")?;
+            let mut reader = ctx
+                .binary_data()
+                .open(entry)
+                .map_err(|e| binary::unreadable(&property, e))?;
             ctx.files().write_with(path, append, |out| {
                 std::io::copy(&mut reader, out).map(drop)
             })

@@ -36,10 +36,12 @@ pub fn decode(bytes: &[u8], encoding: &'static Encoding, strip_bom: bool) -> Str
 /// Encode `text`, unmappable characters as HTML numeric references (as encoding_rs does), with
 /// a UTF-8 byte order mark first when `add_bom` is set and the encoding is UTF-8.
 pub fn encode(text: &str, encoding: &'static Encoding, add_bom: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() + 3);
-    let mut encoder = TextEncoder::new(&mut out, encoding, add_bom).expect("writing to memory");
-    encoder.write_str(text).expect("writing to memory");
-    encoder.finish().expect("writing to memory");
+    let (bytes, _, _) = encoding.encode(text);
+    let mut out = Vec::with_capacity(bytes.len() + 3);
+    if add_bom && encoding == encoding_rs::UTF_8 {
+        out.extend_from_slice(UTF8_BOM);
+    }
+    out.extend_from_slice(&bytes);
     out
 }
 

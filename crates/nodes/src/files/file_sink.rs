@@ -155,22 +155,10 @@ impl ItemSink for FileSink {
                 let entry = written.out.finish().map_err(store_error)?;
                 match written.grown_columns {
                     None => entry,
-                    // Rows were written under fewer columns: the file again under all of them.
                     Some(columns) => {
-                        let rewrite = || -> io::Result<JsonObject> {
-                            let out = store.writer(&execution_id, metadata)?;
-                            let out = table::rewrite_csv(
-                                store.open(&entry)?,
-                                out,
-                                columns,
-                                delimiter,
-                                header_row,
-                            )?;
-                            let rewritten = out.finish()?;
-                            store.remove(&entry)?;
-                            Ok(rewritten)
-                        };
-                        rewrite().map_err(store_error)?
+                        let out = store.writer(&execution_id, metadata).map_err(store_error)?;
+                        rewrite_under(&store, entry, out, columns, delimiter, header_row)
+                            .map_err(store_error)?
                     }
                 }
             }
@@ -228,6 +216,26 @@ impl<W: Write> JsonArrayWriter<W> {
         })?;
         self.out.finish()
     }
+}
+
+/// Rows were written under fewer columns than the items had in the end: the CSV file of
+/// `entry` written again into `out` under all of `columns`, and the first file removed (also
+/// when the rewrite fails, so that no file nothing refers to is left).
+fn rewrite_under(
+    store: &BinaryData,
+    entry: JsonObject,
+    out: BinaryWriter,
+    columns: Vec<String>,
+    delimiter: u8,
+    header_row: bool,
+) -> io::Result<JsonObject> {
+    let rewritten = store
+        .open(&entry)
+        .and_then(|first| table::rewrite_csv(first, out, columns, delimiter, header_row))
+        .and_then(BinaryWriter::finish);
+    let removed = store.remove(&entry);
+    let rewritten = rewritten?;
+    removed.map(|()| rewritten)
 }
 
 #[cfg(test)]

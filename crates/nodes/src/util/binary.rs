@@ -41,21 +41,8 @@ pub fn open<'a>(
         .map_err(|e| unreadable(name, e))
 }
 
-/// The file holding binary property `name` of `item` (chosen by `parameter`) when the store
-/// keeps it on disk; `None` for bytes kept inline.
-pub fn file(
-    ctx: &ExecuteContext<'_>,
-    item: &Item,
-    name: &str,
-    parameter: &str,
-) -> Result<Option<std::fs::File>, NodeError> {
-    let entry = property(item, name, parameter)?;
-    ctx.binary_data()
-        .file(entry)
-        .map_err(|e| unreadable(name, e))
-}
-
-fn unreadable(name: &str, e: std::io::Error) -> NodeError {
+/// Binary property `name` that cannot be read, as a node error.
+pub fn unreadable(name: &str, e: std::io::Error) -> NodeError {
     NodeError::new(format!("binary property '{name}' cannot be read: {e}"))
 }
 
