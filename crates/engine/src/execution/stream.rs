@@ -286,23 +286,23 @@ impl Run<'_> {
             for (j, stage) in stages.iter_mut().enumerate() {
                 let result = match &mut source {
                     Some(source) if j == 0 => match pull(stage, source, chunk_items).await {
-                        Ok(outputs) => self.chunk_done(stage.node, 0, &outputs).map(|()| outputs),
-                        failed => failed,
+                        Ok(outputs) => self
+                            .chunk_done(stage.node, 0, &outputs)
+                            .map(|()| Some(outputs)),
+                        Err(e) => Err(e),
                     },
                     _ if items.is_empty() => break,
                     _ => self.run_stage(stage, std::mem::take(&mut items)).await,
                 };
                 let mut outputs = match result {
-                    Ok(outputs) => outputs,
+                    Ok(Some(outputs)) => outputs,
+                    // A sink took the chunk.
+                    Ok(None) => break,
                     Err(e) => {
                         failed = Some((j, e));
                         break;
                     }
                 };
-                if outputs.is_empty() {
-                    // A sink took the chunk.
-                    break;
-                }
                 if j == 0 && source.is_some() && outputs[0].is_empty() {
                     exhausted = true;
                     break;
@@ -380,12 +380,12 @@ impl Run<'_> {
     }
 
     /// Run one stage on one chunk: its outputs with paired items counted over the whole input
-    /// (none for a sink, which gives its outputs when finished).
+    /// (`None` for a sink, which took the chunk and gives its outputs when finished).
     async fn run_stage(
         &mut self,
         stage: &mut Stage,
         items: Vec<Item>,
-    ) -> Result<Vec<Vec<Item>>, NodeError> {
+    ) -> Result<Option<Vec<Vec<Item>>>, NodeError> {
         let offset = stage.items_in;
         let len = items.len();
         stage.chunks += 1;
@@ -401,11 +401,12 @@ impl Run<'_> {
             StageOut::Outputs(outputs) => outputs,
             StageOut::Pushed => {
                 self.chunk_done(stage.node, len, &[])?;
-                return Ok(Vec::new());
+                return Ok(None);
             }
             StageOut::Source(_) => unreachable!("asked for outputs"),
         };
         self.stage_outputs(stage, outputs, len, offset, len)
+            .map(Some)
     }
 
     /// A stage's outputs for its `len` input items from `offset`: padded to the node's outputs,
