@@ -149,7 +149,7 @@ impl RunData {
             ));
         }
         for paired in &item.paired_item {
-            if let Some(next) = task.paired_source(paired) {
+            if let Some(next) = task.paired_source(&paired) {
                 self.walk_back(target, next, paired.item, found, depth + 1)?;
             }
         }

@@ -268,7 +268,8 @@ async fn paired_items_follow_items_through_pass_through_nodes() {
     let outcome = run(wf).await;
     let routed = &outcome.run_data.runs("Route")[0].output(0)[0];
     assert_eq!(
-        routed.paired_item[0].item, 1,
+        routed.paired_item.first().unwrap().item,
+        1,
         "item 1 of Data went to output 0"
     );
 }

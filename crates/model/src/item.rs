@@ -1,62 +1,14 @@
 //! Items: the unit of data flowing between nodes (`{json, binary?, pairedItem?}`).
 
+use crate::paired::{PairedItem, PairedItemRepr, PairedItems};
 use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// A JSON object as n8n items carry it (insertion order kept, like JavaScript objects).
 pub type JsonObject = serde_json::Map<String, Value>;
-
-/// Where an item came from when the engine walks paired items backwards across a loop.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceRef {
-    pub previous_node: String,
-    #[serde(default)]
-    pub previous_node_output: usize,
-    #[serde(default)]
-    pub previous_node_run: usize,
-}
-
-/// One link from an output item back to the input item it was made from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PairedItem {
-    pub item: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_overwrite: Option<Box<SourceRef>>,
-}
-
-impl PairedItem {
-    pub fn new(item: usize) -> Self {
-        PairedItem {
-            item,
-            input: None,
-            source_overwrite: None,
-        }
-    }
-
-    pub fn with_input(item: usize, input: usize) -> Self {
-        PairedItem {
-            item,
-            input: (input > 0).then_some(input),
-            source_overwrite: None,
-        }
-    }
-
-    /// Input index, 0 when absent.
-    pub fn input_index(&self) -> usize {
-        self.input.unwrap_or(0)
-    }
-}
-
-/// Zero, one or several paired items; one is by far the common case and stays inline.
-pub type PairedItems = SmallVec<[PairedItem; 1]>;
 
 /// One item. `json` is shared (cheap to fan out to several branches) and copied on write.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -88,7 +40,7 @@ impl Item {
     }
 
     pub fn paired_to(mut self, item: usize) -> Self {
-        self.paired_item = smallvec::smallvec![PairedItem::new(item)];
+        self.paired_item = PairedItems::one(PairedItem::new(item));
         self
     }
 
@@ -98,73 +50,21 @@ impl Item {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum PairedItemRepr {
-    Index(usize),
-    One(PairedItem),
-    Many(Vec<PairedItemOrIndex>),
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum PairedItemOrIndex {
-    Index(usize),
-    One(PairedItem),
-}
-
-impl From<PairedItemRepr> for PairedItems {
-    fn from(repr: PairedItemRepr) -> Self {
-        match repr {
-            PairedItemRepr::Index(i) => smallvec::smallvec![PairedItem::new(i)],
-            PairedItemRepr::One(p) => smallvec::smallvec![p],
-            PairedItemRepr::Many(v) => v.into_iter().map(PairedItem::from).collect(),
-        }
-    }
-}
-
-/// An item's `pairedItem` in any of the forms n8n writes: an index, `{item, input?}`, or a list
-/// of them.
-pub fn paired_items_from_value(value: Value) -> Result<PairedItems, serde_json::Error> {
-    PairedItemRepr::deserialize(value).map(PairedItems::from)
-}
-
-impl From<PairedItemOrIndex> for PairedItem {
-    fn from(p: PairedItemOrIndex) -> Self {
-        match p {
-            PairedItemOrIndex::Index(i) => PairedItem::new(i),
-            PairedItemOrIndex::One(p) => p,
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct ItemOut<'a> {
     json: &'a JsonObject,
     #[serde(skip_serializing_if = "Option::is_none")]
     binary: Option<&'a JsonObject>,
-    #[serde(rename = "pairedItem", skip_serializing_if = "Option::is_none")]
-    paired_item: Option<PairedItemRef<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum PairedItemRef<'a> {
-    One(&'a PairedItem),
-    Many(&'a [PairedItem]),
+    #[serde(rename = "pairedItem", skip_serializing_if = "PairedItems::is_empty")]
+    paired_item: &'a PairedItems,
 }
 
 impl Serialize for Item {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let paired_item = match self.paired_item.len() {
-            0 => None,
-            1 => Some(PairedItemRef::One(&self.paired_item[0])),
-            _ => Some(PairedItemRef::Many(&self.paired_item)),
-        };
         ItemOut {
             json: &self.json,
             binary: self.binary.as_deref(),
-            paired_item,
+            paired_item: &self.paired_item,
         }
         .serialize(s)
     }
@@ -233,8 +133,8 @@ mod tests {
                 {"json":{},"pairedItem":[{"item":0},1]}]"#,
         )
         .unwrap();
-        assert_eq!(items[0].paired_item[0].item, 0);
-        assert_eq!(items[1].paired_item[0].input_index(), 1);
+        assert_eq!(items[0].paired_item.first().unwrap().item, 0);
+        assert_eq!(items[1].paired_item.first().unwrap().input_index(), 1);
         assert_eq!(items[2].paired_item.len(), 2);
         let out = serde_json::to_value(&items[1]).unwrap();
         assert_eq!(out["pairedItem"], serde_json::json!({"item":2,"input":1}));

@@ -5,12 +5,12 @@
 
 mod item;
 mod load;
+mod paired;
 mod workflow;
 
-pub use item::{
-    items_from_value, paired_items_from_value, Item, JsonObject, PairedItem, PairedItems, SourceRef,
-};
+pub use item::{items_from_value, Item, JsonObject};
 pub use load::{LoadError, LoadWarning, Loaded, NodeField};
+pub use paired::{paired_items_from_value, PairedItem, PairedItems, SourceRef};
 pub use serde_json::Value;
 pub use workflow::{
     Connection, ExecutionOrder, NodeConnections, NodeDef, OnError, Settings, Workflow,

@@ -65,7 +65,7 @@ async fn later_batches_pair_back_to_the_node_that_fed_the_loop() {
         .output(1)
         .iter()
         .map(|item| {
-            let p = &item.paired_item[0];
+            let p = item.paired_item.first().expect("paired");
             (
                 p.item,
                 p.source_overwrite

@@ -127,7 +127,7 @@ async fn output_items_pair_with_their_input_item() {
     let paired: Vec<usize> = outcome.run_data.runs("Node")[0]
         .output(0)
         .iter()
-        .map(|i| i.paired_item[0].item)
+        .map(|i| i.paired_item.first().unwrap().item)
         .collect();
     assert_eq!(paired, vec![0, 1, 1]);
 }

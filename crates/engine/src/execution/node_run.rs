@@ -38,7 +38,7 @@ impl Run<'_> {
                 items.truncate(1);
             }
             for (i, item) in items.iter_mut().enumerate() {
-                item.paired_item = smallvec::smallvec![PairedItem::with_input(i, input_index)];
+                item.paired_item = PairedItems::one(PairedItem::with_input(i, input_index));
             }
         }
         let main_input = match self.order {

@@ -1,7 +1,7 @@
 //! Paired items the engine fills in after a node run when the node set none and n8n can tell
 //! which input item an output item came from.
 
-use sluice_model::{Item, PairedItem};
+use sluice_model::{Item, PairedItem, PairedItems};
 
 /// Fill in missing paired items the way n8n does when it can tell: one input item, equal counts,
 /// or a single output item.
@@ -19,7 +19,7 @@ pub(super) fn assign_paired_items(output: &mut [Item], input_len: usize, input: 
             None
         };
         if let Some(p) = paired {
-            item.paired_item = smallvec::smallvec![PairedItem::with_input(p, input)];
+            item.paired_item = PairedItems::one(PairedItem::with_input(p, input));
         }
     }
 }

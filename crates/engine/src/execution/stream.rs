@@ -25,7 +25,9 @@ use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
 use crate::{NodeError, NodeProgress};
 use futures_util::{StreamExt, TryStreamExt};
 use indexmap::IndexMap;
-use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, SourceRef, Value, Workflow};
+use sluice_model::{
+    ExecutionOrder, Item, OnError, PairedItem, PairedItems, SourceRef, Value, Workflow,
+};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -424,9 +426,7 @@ impl Run<'_> {
         for output in &mut outputs {
             assign_paired_items(output, len, 0);
             for item in output.iter_mut() {
-                for paired in item.paired_item.iter_mut() {
-                    paired.item += offset;
-                }
+                item.paired_item.shift(offset);
             }
         }
         if let Some(cap) = &mut stage.cap {
@@ -467,7 +467,7 @@ impl Run<'_> {
         let node = built.node.as_deref().expect("chain nodes are built");
         let len = items.len();
         for (i, item) in items.iter_mut().enumerate() {
-            item.paired_item = smallvec::smallvec![PairedItem::with_input(i, 0)];
+            item.paired_item = PairedItems::one(PairedItem::with_input(i, 0));
         }
         let start_time = self.options.clock.now().timestamp_millis();
         if stage.start_time.is_none() {

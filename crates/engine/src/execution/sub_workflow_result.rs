@@ -28,7 +28,7 @@ impl RunOutcome {
             }
             let mut found = Vec::new();
             for paired in &item.paired_item {
-                if let Some(source) = task.paired_source(paired) {
+                if let Some(source) = task.paired_source(&paired) {
                     // An untraceable item keeps no origin rather than failing the caller.
                     let _ = self
                         .run_data

@@ -94,7 +94,7 @@ fn autodetect_reads_json_text_and_files() {
     )
     .unwrap();
     assert_eq!(jsons(items.clone()), vec![json!({"a": 1}), json!({"b": 2})]);
-    assert_eq!(items[1].paired_item[0].item, 3);
+    assert_eq!(items[1].paired_item.first().unwrap().item, 3);
     let text = to_items(&auto, &reply(Some("text/plain"), b"hello"), 0).unwrap();
     assert_eq!(jsons(text), vec![json!({"data": "hello"})]);
     let file = to_items(&auto, &reply(Some("application/pdf"), b"%PDF"), 0).unwrap();

@@ -17,7 +17,7 @@ use super::config::{Config, Mapping, Operation as Kind};
 use super::sql::{column_list, ident, TextParam};
 use super::TableColumns;
 use sluice_engine::{ExecuteContext, NodeError};
-use sluice_model::{Item, JsonObject, PairedItem, Value};
+use sluice_model::{Item, JsonObject, PairedItem, PairedItems, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -288,7 +288,7 @@ impl Write {
                 Some(Item {
                     json: row.clone(),
                     binary: None,
-                    paired_item: smallvec::smallvec![PairedItem::new(index)],
+                    paired_item: PairedItems::one(PairedItem::new(index)),
                 })
             })
             .collect();

@@ -106,7 +106,7 @@ impl Clash {
         }
         let paired_item: PairedItems = parts
             .iter()
-            .flat_map(|(_, item)| item.paired_item.iter().cloned())
+            .flat_map(|(_, item)| item.paired_item.iter())
             .collect();
         Item {
             json: Arc::new(json),

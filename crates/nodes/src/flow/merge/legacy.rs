@@ -97,7 +97,6 @@ fn overlay(base: &Item, other: &Item, overwrite: Overwrite) -> Item {
             .paired_item
             .iter()
             .chain(other.paired_item.iter())
-            .cloned()
             .collect(),
     }
 }

@@ -39,11 +39,7 @@ fn empty_item(inputs: &[&[Item]]) -> Item {
     Item {
         paired_item: inputs
             .iter()
-            .flat_map(|items| {
-                items
-                    .iter()
-                    .flat_map(|item| item.paired_item.iter().cloned())
-            })
+            .flat_map(|items| items.iter().flat_map(|item| item.paired_item.iter()))
             .collect(),
         ..Item::default()
     }

@@ -14,7 +14,7 @@ mod config;
 use config::Version;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_expr::Scope;
-use sluice_model::{Item, JsonObject, NodeDef, PairedItem, SourceRef, Value};
+use sluice_model::{Item, JsonObject, NodeDef, PairedItem, PairedItems, SourceRef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.splitInBatches",
@@ -62,11 +62,11 @@ fn current_source(ctx: &ExecuteContext<'_>) -> Option<SourceRef> {
 
 /// `item` paired to item `index` of the run described by `source`.
 fn paired_across_runs(mut item: Item, index: usize, source: Option<&SourceRef>) -> Item {
-    item.paired_item = smallvec::smallvec![PairedItem {
+    item.paired_item = PairedItems::one(PairedItem {
         item: index,
         input: None,
         source_overwrite: source.cloned().map(Box::new),
-    }];
+    });
     item
 }
 
