@@ -140,6 +140,7 @@ struct Stage {
 }
 
 impl Stage {
+    /// Add what a call of the node, or a pull of its source, counted to the stage's run.
     fn add_counts(&mut self, counts: Vec<(&'static str, u64)>) {
         for (name, n) in counts {
             *self.counters.entry(name).or_default() += n;
