@@ -102,7 +102,8 @@ pub trait Node: Send + Sync {
     /// For an [`ItemWise::Source`] node: its output for all of `ctx`'s input, read as the engine
     /// pulls it, each item paired to its input item; `None` to run [`Node::execute`] instead.
     /// What the source needs of `ctx` (parameters, credentials, a connection) is taken here, as
-    /// the stream outlives it.
+    /// the stream outlives it: [`ExecuteContext::detach`] for expressions it evaluates as it
+    /// goes, [`ExecuteContext::counters`] for what it counts.
     async fn item_source(
         &self,
         _ctx: &ExecuteContext<'_>,
