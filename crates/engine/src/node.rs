@@ -43,7 +43,7 @@ pub enum ItemWise {
     /// caps the total across chunks at `n`.
     FirstItems(usize),
     /// Folds all of its input into its outputs and can take that input a chunk at a time
-    /// ([`Node::sink`]: Convert to File writing CSV or a JSON array), so a streamed chain may end
+    /// ([`Node::sink`]: Convert to File writing CSV, a JSON array or XLSX), so a streamed chain may end
     /// with it and no node holds the chain's items.
     Sink,
 }
