@@ -199,15 +199,26 @@ async fn assert_streams_as_whole_run(workflow: &Workflow) -> Value {
     whole
 }
 
+/// Pagination updating the query parameter `page` to `$pageCount + $json.first`, with
+/// `completion`'s settings (`paginationCompleteWhen` and what goes with it).
+fn page_count_pagination(completion: Value) -> Value {
+    let mut pagination = json!({
+        "paginationMode": "updateAParameterInEachRequest",
+        "parameters": {"parameters": [
+            {"type": "qs", "name": "page", "value": "={{ $pageCount + $json.first }}"}]}
+    });
+    if let (Value::Object(p), Value::Object(c)) = (&mut pagination, completion) {
+        p.extend(c);
+    }
+    pagination
+}
+
 #[tokio::test]
 async fn updating_a_parameter_with_page_count_streams_as_a_whole_run() {
     let server = start().await;
-    let pagination = json!({
-        "paginationMode": "updateAParameterInEachRequest",
-        "parameters": {"parameters": [
-            {"type": "qs", "name": "page", "value": "={{ $pageCount + $json.first }}"}]},
+    let pagination = page_count_pagination(json!({
         "paginationCompleteWhen": "responseIsEmpty"
-    });
+    }));
     let wf = workflow(&server, "numbered", pagination, false, two_lists());
     let whole = assert_streams_as_whole_run(&wf).await;
     // a: pages 1-4, b: pages 2-4; 3 items a page; the Filter drops page 2.
@@ -240,27 +251,21 @@ async fn following_the_next_url_of_the_body_streams_as_a_whole_run() {
 #[tokio::test]
 async fn status_codes_page_limits_intervals_and_full_responses_stream_as_a_whole_run() {
     let server = start().await;
-    let by_status = json!({
-        "paginationMode": "updateAParameterInEachRequest",
-        "parameters": {"parameters": [
-            {"type": "qs", "name": "page", "value": "={{ $pageCount + $json.first }}"}]},
+    let by_status = page_count_pagination(json!({
         "paginationCompleteWhen": "receiveSpecificStatusCodes",
         "statusCodesWhenComplete": "404"
-    });
+    }));
     let wf = workflow(&server, "status", by_status, false, two_lists());
     let whole = assert_streams_as_whole_run(&wf).await;
     // The 404 that completes each list is an item too ("no more").
     assert_eq!(whole["runs"]["HTTP"][0]["out"], json!(7 * PAGE_ITEMS + 2));
 
-    let limited = json!({
-        "paginationMode": "updateAParameterInEachRequest",
-        "parameters": {"parameters": [
-            {"type": "qs", "name": "page", "value": "={{ $pageCount + $json.first }}"}]},
+    let limited = page_count_pagination(json!({
         "paginationCompleteWhen": "responseIsEmpty",
         "limitPagesFetched": true,
         "maxRequests": 2,
         "requestInterval": 5
-    });
+    }));
     let wf = workflow(&server, "numbered", limited, true, two_lists());
     let whole = assert_streams_as_whole_run(&wf).await;
     // Two pages per list, each one item with the whole response.
@@ -308,12 +313,9 @@ async fn a_page_is_fetched_only_when_the_chain_has_taken_the_page_before() {
 #[tokio::test]
 async fn failures_name_the_node_item_and_parameter_as_in_a_whole_run() {
     let server = start().await;
-    let pagination = json!({
-        "paginationMode": "updateAParameterInEachRequest",
-        "parameters": {"parameters": [
-            {"type": "qs", "name": "page", "value": "={{ $pageCount + $json.first }}"}]},
+    let pagination = page_count_pagination(json!({
         "paginationCompleteWhen": "responseIsEmpty"
-    });
+    }));
     // List b fails on its second page (page 3).
     let wf = workflow(&server, "broken", pagination, false, two_lists());
     let whole = summary(&run(&wf, OFF, None).await);
