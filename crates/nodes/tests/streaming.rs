@@ -243,6 +243,7 @@ async fn auto_streams_large_inputs_only() {
     let auto = |chunk_items| Streaming {
         mode: StreamMode::Auto,
         chunk_items,
+        sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
     };
     let large = run(&workflow, auto(8), None).await;
     assert_eq!(large.run_data.runs("Step 1")[0].profile.chunks, 4);
@@ -339,6 +340,7 @@ async fn a_csv_file_streams_row_chunks_through_the_chain() {
     let auto = Streaming {
         mode: StreamMode::Auto,
         chunk_items: 10,
+        sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
     };
     let streamed = csv_run(&csv, auto, None).await;
     assert!(streamed.error.is_none(), "{:?}", streamed.error);
@@ -512,6 +514,7 @@ async fn convert_to_file_writes_the_same_file_from_streamed_chunks() {
                 Streaming {
                     mode: StreamMode::Auto,
                     chunk_items: 10,
+                    sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
                 },
             ] {
                 let chunked =
