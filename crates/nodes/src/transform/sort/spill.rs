@@ -71,6 +71,26 @@ impl SpillingSort {
             .sort_by(|a, b| keys.order(&a.item.json, &b.item.json));
     }
 
+    /// Hold `items`, the next ones of the input, spilling a sorted run whenever the held items
+    /// go over the budget: how many runs were spilled, and how many items they hold.
+    fn hold(&mut self, items: &[Item]) -> io::Result<(u64, u64)> {
+        let (mut runs, mut spilled) = (0, 0);
+        for item in items {
+            self.held_bytes += item_bytes(item);
+            self.held.push(Indexed {
+                index: self.pushed,
+                item: item.clone(),
+            });
+            self.pushed += 1;
+            if self.held_bytes > self.budget {
+                spilled += self.held.len() as u64;
+                runs += 1;
+                self.spill()?;
+            }
+        }
+        Ok((runs, spilled))
+    }
+
     /// Write the held items to a new temporary file as a sorted run, holding none after.
     fn spill(&mut self) -> io::Result<()> {
         self.sort_held();
@@ -96,19 +116,10 @@ fn spill_error(e: impl std::fmt::Display) -> NodeError {
 #[async_trait::async_trait]
 impl ItemSink for SpillingSort {
     async fn push(&mut self, ctx: &ExecuteContext<'_>) -> Result<(), NodeError> {
-        for item in ctx.main_input() {
-            self.held_bytes += item_bytes(item);
-            self.held.push(Indexed {
-                index: self.pushed,
-                item: item.clone(),
-            });
-            self.pushed += 1;
-            if self.held_bytes > self.budget {
-                let items = self.held.len() as u64;
-                self.spill().map_err(spill_error)?;
-                ctx.count("spilledRuns", 1);
-                ctx.count("spilledItems", items);
-            }
+        let (runs, items) = self.hold(ctx.main_input()).map_err(spill_error)?;
+        if runs > 0 {
+            ctx.count("spilledRuns", runs);
+            ctx.count("spilledItems", items);
         }
         Ok(())
     }
@@ -246,5 +257,58 @@ impl Iterator for Merge {
             }
         }
         Some(Ok(next.into_output()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SortField;
+    use super::*;
+    use serde_json::json;
+
+    fn keys() -> SortKeys {
+        let field = |name: &str, descending| SortField {
+            name: name.into(),
+            descending,
+        };
+        SortKeys {
+            fields: vec![field("k", false), field("m.n", true)],
+            dot: true,
+        }
+    }
+
+    /// Runs spilled from chunks merge into what a stable sort of all items gives, `binary`
+    /// and paired items included.
+    #[tokio::test]
+    async fn spilled_runs_merge_into_the_stable_order_with_binary_data() {
+        let items: Vec<Item> = (0..300)
+            .map(|i| {
+                let mut item = Item::from_value(json!({"i": i, "k": i % 7, "m": {"n": i % 4}}));
+                if i % 3 == 0 {
+                    let data = json!({"data": {"data": "QUJD", "mimeType": "text/plain",
+                                                "fileName": format!("f{i}.txt")}});
+                    item.binary = data.as_object().cloned().map(Arc::new);
+                }
+                item
+            })
+            .collect();
+        let mut sort = SpillingSort::new(keys(), 4_000);
+        let mut runs = 0;
+        for chunk in items.chunks(17) {
+            runs += sort.hold(chunk).expect("spilled").0;
+        }
+        assert!(runs >= 3, "{runs} runs");
+        let sorted = Box::new(sort).finish().await.expect("merged");
+        let merged = sorted.into_outputs().await.expect("read").remove(0);
+        let mut expected: Vec<Item> = items
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut item)| {
+                item.paired_item = PairedItems::one(PairedItem::new(index));
+                item
+            })
+            .collect();
+        expected.sort_by(|a, b| keys().order(&a.json, &b.json));
+        assert_eq!(merged, expected);
     }
 }
