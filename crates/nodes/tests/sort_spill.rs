@@ -73,10 +73,15 @@ fn convert_to_csv() -> Value {
            "parameters": {"operation": "csv", "options": {}}})
 }
 
-async fn run(workflow: &Workflow, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {
+/// Run `workflow` on the test clock; the run may fail.
+async fn outcome(
+    workflow: &Workflow,
+    streaming: Streaming,
+    max_items: Option<usize>,
+) -> RunOutcome {
     let compiled = CompiledWorkflow::build(workflow.clone(), &sluice_nodes::registry())
         .expect("workflow builds");
-    let outcome = compiled
+    compiled
         .run(ExecutionOptions {
             clock: test_clock(),
             use_pin_data: false,
@@ -85,7 +90,12 @@ async fn run(workflow: &Workflow, streaming: Streaming, max_items: Option<usize>
             ..Default::default()
         })
         .await
-        .expect("workflow runs");
+        .expect("workflow runs")
+}
+
+/// Run `workflow` on the test clock; the run must succeed.
+async fn run(workflow: &Workflow, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {
+    let outcome = outcome(workflow, streaming, max_items).await;
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     outcome
 }
@@ -164,4 +174,26 @@ async fn the_chain_after_a_spilling_sort_streams_with_bounded_run_data() {
         assert_eq!(kept.output(0), &all.output(0)[..10], "{node}");
         assert!(kept.profile.chunks > 1, "{node}");
     }
+}
+
+/// A node after a spilling Sort failing on one item names the same item index (counted over the
+/// sorted items) as in a run on all items.
+#[tokio::test]
+async fn a_failure_after_a_spilling_sort_names_the_same_item() {
+    let code = json!({"type": "n8n-nodes-base.code", "typeVersion": 2, "parameters": {
+        "mode": "runOnceForEachItem",
+        "jsCode": "if ($json.i === 333) { throw new Error('item 333'); }\nreturn $json;"}});
+    let workflow = workflow(&items(500), Some(code));
+    let whole = outcome(&workflow, OFF, None).await;
+    let spilled = outcome(&workflow, spilling(), None).await;
+    assert!(spilled_runs(&spilled) >= 3);
+    let (expected, error) = (whole.error.expect("fails"), spilled.error.expect("fails"));
+    assert_eq!(expected.node.as_deref(), Some("After"));
+    assert!(expected.item_index.is_some_and(|i| i > 0));
+    // (The Code node's message names the item within its chunk, `[line 1, for item N]`, in any
+    // streamed chain: the engine corrects `item_index` only.)
+    assert_eq!(
+        (&expected.node, expected.item_index),
+        (&error.node, error.item_index)
+    );
 }
