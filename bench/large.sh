@@ -8,7 +8,9 @@
 #
 # With SINK=postgres the kept rows go through Set (numbers typed) into a Postgres table instead
 # (Extract From File -> Filter -> Set -> Postgres insert; needs the local Postgres of
-# bench/postgres.sh) and the script checks the table holds every kept row.
+# bench/postgres.sh) and the script checks the table holds every kept row. With SINK=xlsx
+# Convert to File writes an XLSX workbook (at most 1,048,575 rows fit a sheet), which a second,
+# untimed run turns back into CSV for the same check.
 #
 # Extract From File reads the CSV as a stream and the item-wise chain after it runs in chunks
 # (SLUICE_STREAM=auto, the default); Convert to File ends the chain as a sink that writes each
@@ -21,7 +23,7 @@
 # SLUICE_SORT_MEMORY_MB (default 64) of rows and spills sorted runs to temporary files past it,
 # merging them as the chain after it pulls the rows.
 #
-# Usage: [ROWS=n] [SINK=file|postgres|sort] bench/large.sh   (SLUICE_BIN=path uses that binary
+# Usage: [ROWS=n] [SINK=file|postgres|xlsx|sort] bench/large.sh   (SLUICE_BIN=path uses that binary
 # instead of a release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,10 +78,12 @@ elif [ "$sink" = sort ]; then
   "Convert": {"main": [[{"node": "Write", "type": "main", "index": 0}]]}'
   run_args=()
 else
+  format=csv
+  [ "$sink" = xlsx ] && format=xlsx
   sink_nodes='{"name": "Convert", "type": "n8n-nodes-base.convertToFile", "typeVersion": 1.1, "position": [800, 0],
-   "parameters": {"operation": "csv", "options": {}}},
+   "parameters": {"operation": "'$format'", "options": {}}},
   {"name": "Write", "type": "n8n-nodes-base.readWriteFile", "typeVersion": 1, "position": [1000, 0],
-   "parameters": {"operation": "write", "fileName": "'$work'/output.csv", "options": {}}}'
+   "parameters": {"operation": "write", "fileName": "'$work'/output.'$format'", "options": {}}}'
   sink_connections='"Filter": {"main": [[{"node": "Convert", "type": "main", "index": 0}]]},
   "Convert": {"main": [[{"node": "Write", "type": "main", "index": 0}]]}'
   run_args=()
@@ -125,6 +129,29 @@ if [ "$sink" = postgres ]; then
     echo "ok: all $(wc -l < "$work/expected.txt") kept rows are in Postgres"; exit 0
   fi
   echo "FAIL: table rows differ from the kept rows"; diff "$work/expected.txt" "$work/actual.txt" | head; exit 1
+fi
+if [ "$sink" = xlsx ]; then
+  cat > "$work/back.json" <<JSON
+{"name": "xlsx back to csv", "settings": {"executionOrder": "v1"},
+ "nodes": [
+  {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1, "position": [0, 0], "parameters": {}},
+  {"name": "Read", "type": "n8n-nodes-base.readWriteFile", "typeVersion": 1, "position": [200, 0],
+   "parameters": {"fileSelector": "$work/output.xlsx", "options": {}}},
+  {"name": "Extract", "type": "n8n-nodes-base.extractFromFile", "typeVersion": 1, "position": [400, 0],
+   "parameters": {"operation": "xlsx", "options": {}}},
+  {"name": "Convert", "type": "n8n-nodes-base.convertToFile", "typeVersion": 1.1, "position": [600, 0],
+   "parameters": {"operation": "csv", "options": {}}},
+  {"name": "Write", "type": "n8n-nodes-base.readWriteFile", "typeVersion": 1, "position": [800, 0],
+   "parameters": {"operation": "write", "fileName": "$work/output.csv", "options": {}}}
+ ],
+ "connections": {
+  "Start": {"main": [[{"node": "Read", "type": "main", "index": 0}]]},
+  "Read": {"main": [[{"node": "Extract", "type": "main", "index": 0}]]},
+  "Extract": {"main": [[{"node": "Convert", "type": "main", "index": 0}]]},
+  "Convert": {"main": [[{"node": "Write", "type": "main", "index": 0}]]}
+ }}
+JSON
+  "$bin" run "$work/back.json" > /dev/null
 fi
 if [ "$sink" = sort ]; then
   # In the order a stable sort by amount (as text) gives, not just the same rows.

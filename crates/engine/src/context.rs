@@ -43,11 +43,76 @@ impl Shared<'_> {
     }
 
     pub(crate) fn now_in_zone(&self) -> DateTime<FixedOffset> {
-        let now = self.options.clock.now();
-        match self.timezone().parse::<chrono_tz::Tz>() {
-            Ok(tz) => now.with_timezone(&tz).fixed_offset(),
-            Err(_) => now.fixed_offset(),
+        now_in_zone(&self.options.clock, self.timezone())
+    }
+
+    /// `$workflow`.
+    pub(crate) fn workflow_info(&self) -> WorkflowInfo {
+        WorkflowInfo {
+            id: self.workflow.id_string(),
+            name: self.workflow.name.clone(),
+            active: self.workflow.active(),
         }
+    }
+
+    /// `$execution`.
+    pub(crate) fn execution_info(&self) -> ExecutionInfo {
+        let o = self.options;
+        ExecutionInfo {
+            id: o.execution_id.clone(),
+            mode: if o.mode == "manual" {
+                "test"
+            } else {
+                "production"
+            }
+            .into(),
+            resume_url: String::new(),
+        }
+    }
+}
+
+/// The time on `clock` in the IANA time zone `timezone` (UTC when it is not one).
+pub(crate) fn now_in_zone(clock: &Clock, timezone: &str) -> DateTime<FixedOffset> {
+    let now = clock.now();
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => now.with_timezone(&tz).fixed_offset(),
+        Err(_) => now.fixed_offset(),
+    }
+}
+
+/// `$env.NAME`, when the execution allows reading the environment.
+pub(crate) fn read_env(allowed: bool, name: &str) -> Result<Option<String>, ExprError> {
+    if allowed {
+        Ok(std::env::var(name).ok())
+    } else {
+        Err(ExprError::Eval {
+            message: "access to env vars denied".into(),
+            description: Some(
+                "Set SLUICE_ALLOW_ENV_ACCESS=true (or N8N_BLOCK_ENV_ACCESS_IN_NODE=false) to allow $env".into(),
+            ),
+        })
+    }
+}
+
+/// A node run's named counters for its profile (`requests`, `bytesIn`, ...), in first-use
+/// order. A handle: work that outlives the [`ExecuteContext`] (an item source's stream, see
+/// [`ExecuteContext::counters`]) counts into the same run.
+#[derive(Clone, Debug, Default)]
+pub struct Counters(Arc<Mutex<Vec<(&'static str, u64)>>>);
+
+impl Counters {
+    /// Add `n` to counter `counter`.
+    pub fn add(&self, counter: &'static str, n: u64) {
+        let mut counters = self.0.lock().expect("counters lock");
+        match counters.iter_mut().find(|(name, _)| *name == counter) {
+            Some((_, total)) => *total += n,
+            None => counters.push((counter, n)),
+        }
+    }
+
+    /// The counts so far, leaving none.
+    pub(crate) fn take(&self) -> Vec<(&'static str, u64)> {
+        std::mem::take(&mut *self.0.lock().expect("counters lock"))
     }
 }
 
@@ -70,8 +135,8 @@ pub struct ExecuteContext<'a> {
     pub(crate) state: Mutex<JsonObject>,
     pub(crate) logs: Mutex<Vec<String>>,
     pub(crate) credentials: Arc<NodeCredentials>,
-    /// Named counters for this node run's profile, in first-use order.
-    pub(crate) counters: Mutex<Vec<(&'static str, u64)>>,
+    /// Named counters for this node run's profile.
+    pub(crate) counters: Counters,
     /// Hints for this node run's profile.
     pub(crate) hints: Mutex<Vec<String>>,
 }
@@ -175,11 +240,13 @@ impl<'a> ExecuteContext<'a> {
     /// Add `n` to this node run's counter `counter` (`requests`, `bytesIn`, `rateLimitWaitMs`,
     /// ...), recorded in the run's profile and shown by `sluice run --profile`.
     pub fn count(&self, counter: &'static str, n: u64) {
-        let mut counters = self.counters.lock().expect("counters lock");
-        match counters.iter_mut().find(|(name, _)| *name == counter) {
-            Some((_, total)) => *total += n,
-            None => counters.push((counter, n)),
-        }
+        self.counters.add(counter, n);
+    }
+
+    /// This node run's counters (see [`ExecuteContext::count`]), for an item source's stream to
+    /// count what it does as the engine pulls it.
+    pub fn counters(&self) -> Counters {
+        self.counters.clone()
     }
 
     /// Note in this node run's profile something that makes it slow and what would help (a
@@ -266,28 +333,7 @@ impl<'a> ExecuteContext<'a> {
 
     /// Resolve a parameter subtree for item `item_index`: expressions evaluated, literals as-is.
     pub fn resolve(&self, param: &Param, item_index: usize) -> Result<Value, NodeError> {
-        match param {
-            Param::Literal(v) => Ok(v.clone()),
-            Param::Object {
-                literal: Some(v), ..
-            }
-            | Param::Array {
-                literal: Some(v), ..
-            } => Ok(v.clone()),
-            Param::Expr { template, path } => template
-                .evaluate(&self.scope(item_index))
-                .map_err(|e| expr_error(e, path, item_index)),
-            Param::Object { fields, .. } => fields
-                .iter()
-                .map(|(k, p)| Ok((k.clone(), self.resolve(p, item_index)?)))
-                .collect::<Result<JsonObject, NodeError>>()
-                .map(Value::Object),
-            Param::Array { items, .. } => items
-                .iter()
-                .map(|p| self.resolve(p, item_index))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
-        }
+        resolve_in(param, &self.scope(item_index), item_index)
     }
 
     /// Like [`ExecuteContext::resolve`], with extra variables for the node's own expressions
@@ -298,35 +344,12 @@ impl<'a> ExecuteContext<'a> {
         item_index: usize,
         variables: &JsonObject,
     ) -> Result<Value, NodeError> {
-        match param {
-            Param::Expr { template, path } => {
-                let scope = ItemScope {
-                    ctx: self,
-                    item_index,
-                    variables: Some(variables),
-                };
-                template
-                    .evaluate(&scope)
-                    .map_err(|e| expr_error(e, path, item_index))
-            }
-            Param::Object {
-                fields,
-                literal: None,
-            } => fields
-                .iter()
-                .map(|(k, p)| Ok((k.clone(), self.resolve_with(p, item_index, variables)?)))
-                .collect::<Result<JsonObject, NodeError>>()
-                .map(Value::Object),
-            Param::Array {
-                items,
-                literal: None,
-            } => items
-                .iter()
-                .map(|p| self.resolve_with(p, item_index, variables))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
-            literal => self.resolve(literal, item_index),
-        }
+        let scope = ItemScope {
+            ctx: self,
+            item_index,
+            variables: Some(variables),
+        };
+        resolve_in(param, &scope, item_index)
     }
 
     /// Resolve the parameter at dotted `path` of the node's parameters (`null` when absent).
@@ -377,6 +400,36 @@ impl<'a> ExecuteContext<'a> {
             item_index,
             variables: None,
         }
+    }
+}
+
+/// Resolve a parameter subtree in `scope`, the scope of item `item_index`.
+pub(crate) fn resolve_in(
+    param: &Param,
+    scope: &dyn Scope,
+    item_index: usize,
+) -> Result<Value, NodeError> {
+    match param {
+        Param::Literal(v) => Ok(v.clone()),
+        Param::Object {
+            literal: Some(v), ..
+        }
+        | Param::Array {
+            literal: Some(v), ..
+        } => Ok(v.clone()),
+        Param::Expr { template, path } => template
+            .evaluate(scope)
+            .map_err(|e| expr_error(e, path, item_index)),
+        Param::Object { fields, .. } => fields
+            .iter()
+            .map(|(k, p)| Ok((k.clone(), resolve_in(p, scope, item_index)?)))
+            .collect::<Result<JsonObject, NodeError>>()
+            .map(Value::Object),
+        Param::Array { items, .. } => items
+            .iter()
+            .map(|p| resolve_in(p, scope, item_index))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
     }
 }
 
@@ -473,26 +526,11 @@ impl Scope for ItemScope<'_, '_> {
     }
 
     fn workflow(&self) -> WorkflowInfo {
-        let wf = self.ctx.shared.workflow;
-        WorkflowInfo {
-            id: wf.id_string(),
-            name: wf.name.clone(),
-            active: wf.active(),
-        }
+        self.ctx.shared.workflow_info()
     }
 
     fn execution(&self) -> ExecutionInfo {
-        let o = &self.ctx.shared.options;
-        ExecutionInfo {
-            id: o.execution_id.clone(),
-            mode: if o.mode == "manual" {
-                "test"
-            } else {
-                "production"
-            }
-            .into(),
-            resume_url: String::new(),
-        }
+        self.ctx.shared.execution_info()
     }
 
     fn now(&self) -> DateTime<FixedOffset> {
@@ -512,15 +550,6 @@ impl Scope for ItemScope<'_, '_> {
     }
 
     fn env(&self, name: &str) -> Result<Option<String>, ExprError> {
-        if self.ctx.shared.options.allow_env_access {
-            Ok(std::env::var(name).ok())
-        } else {
-            Err(ExprError::Eval {
-                message: "access to env vars denied".into(),
-                description: Some(
-                    "Set SLUICE_ALLOW_ENV_ACCESS=true (or N8N_BLOCK_ENV_ACCESS_IN_NODE=false) to allow $env".into(),
-                ),
-            })
-        }
+        read_env(self.ctx.shared.options.allow_env_access, name)
     }
 }

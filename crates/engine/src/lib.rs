@@ -8,6 +8,7 @@
 
 mod context;
 mod credentials;
+mod detached;
 mod error;
 mod execution;
 mod host;
@@ -19,8 +20,9 @@ mod progress;
 mod registry;
 mod run_data;
 
-pub use context::{ExecuteContext, ItemScope};
+pub use context::{Counters, ExecuteContext, ItemScope};
 pub use credentials::Credentials;
+pub use detached::DetachedContext;
 pub use error::{EngineError, NodeError};
 pub use execution::{item_bytes, CompiledWorkflow, RunOutcome, RunStatus};
 pub use host::{

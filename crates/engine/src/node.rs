@@ -44,7 +44,7 @@ pub enum ItemWise {
     /// caps the total across chunks at `n`.
     FirstItems(usize),
     /// Folds all of its input into its outputs and can take that input a chunk at a time
-    /// ([`Node::sink`]: Convert to File writing CSV or a JSON array), so a streamed chain may end
+    /// ([`Node::sink`]: Convert to File writing CSV, a JSON array or XLSX), so a streamed chain may end
     /// with it and no node holds the chain's items.
     Sink,
     /// Takes its input a chunk at a time like a [`ItemWise::Sink`] and, once it has all of it,
@@ -127,7 +127,8 @@ pub trait Node: Send + Sync {
     /// For an [`ItemWise::Source`] node: its output for all of `ctx`'s input, read as the engine
     /// pulls it, each item paired to its input item; `None` to run [`Node::execute`] instead.
     /// What the source needs of `ctx` (parameters, credentials, a connection) is taken here, as
-    /// the stream outlives it.
+    /// the stream outlives it: [`ExecuteContext::detach`] for expressions it evaluates as it
+    /// goes, [`ExecuteContext::counters`] for what it counts.
     async fn item_source(
         &self,
         _ctx: &ExecuteContext<'_>,

@@ -138,7 +138,7 @@ async fn bulk_insert_of_many_items_keeps_every_row_in_order() {
     assert_eq!(profile.counters.get("rowsWritten"), Some(&4500));
     assert!(profile.counters.contains_key("poolWaitMs"));
     // More items than a default chunk stream, but in chunks as large as the write asks for
-    // (ten statements), not a transaction per thousand items.
+    // (five statements), not a transaction per thousand items.
     assert_eq!(profile.chunks, 1);
 }
 

@@ -194,10 +194,10 @@ async fn rows_stream_into_a_write_to_the_same_database() {
                        "columns": {"mappingMode": "autoMapInputData", "value": {}}}});
     let outcome = run_into(select, insert, json!([{}]), streamed(1000)).await;
     assert!(outcome.error.is_none(), "run failed: {:?}", outcome.error);
-    // The write asks for chunks of 20,000 rows: the select is read in three of them while it
+    // The write asks for chunks of 10,000 rows: the select is read in five of them while it
     // holds its connection and each chunk is written on another.
-    assert_eq!(chunks(&outcome, "Node"), 3);
-    assert_eq!(chunks(&outcome, "Write"), 3);
+    assert_eq!(chunks(&outcome, "Node"), 5);
+    assert_eq!(chunks(&outcome, "Write"), 5);
     let copied: i64 = scalar(&format!(
         "SELECT count(*) FROM {schema}.dst d JOIN {schema}.src s USING (id, label)"
     ))

@@ -577,6 +577,64 @@ async fn convert_to_file_writes_the_same_file_from_streamed_chunks() {
     assert_eq!(whole.node_order, chunked.node_order);
 }
 
+/// The rows of the XLSX file Convert to File made in `outcome` (memory mode), read back.
+fn xlsx_rows(outcome: &RunOutcome) -> Vec<Vec<String>> {
+    use calamine::Reader as _;
+    let runs = outcome.run_data.runs("Convert");
+    let entry = runs[0].output(0)[0].binary.as_ref().unwrap()["data"].clone();
+    let bytes = sluice_runtime::BinaryData::memory()
+        .read(entry.as_object().unwrap())
+        .unwrap();
+    let mut book =
+        calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes))
+            .unwrap();
+    let names = book.sheet_names();
+    assert_eq!(names, ["Rows"]);
+    let range = book.worksheet_range("Rows").unwrap();
+    range
+        .rows()
+        .map(|row| row.iter().map(|cell| cell.to_string()).collect())
+        .collect()
+}
+
+/// Convert to File's XLSX is a sink too: streamed or whole, the workbook holds a header of
+/// every key (a key first seen in a later chunk included) and the kept rows in order.
+#[tokio::test]
+async fn convert_to_file_writes_xlsx_from_streamed_chunks() {
+    use sluice_runtime::BinaryData;
+    let csv = growing_csv(95);
+    let convert = json!({"operation": "xlsx", "options": {"sheetName": "Rows"}});
+    let whole = file_sink_run(&csv, &convert, false, OFF, BinaryData::memory()).await;
+    assert!(whole.error.is_none(), "{:?}", whole.error);
+    let kept = whole.run_data.runs("Filter")[0].output(0).to_vec();
+    // Keys in the order they first appear: `name` is empty (left out) in the first rows, `note`
+    // in all rows before the 72nd.
+    let mut expected = vec![vec!["id", "amount", "name", "note"]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()];
+    for item in &kept {
+        expected.push(
+            ["id", "amount", "name", "note"]
+                .iter()
+                .map(|key| {
+                    item.json
+                        .get(*key)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect(),
+        );
+    }
+    assert!(expected.len() > 20);
+    assert_eq!(xlsx_rows(&whole), expected);
+    let chunked = file_sink_run(&csv, &convert, false, streamed(7), BinaryData::memory()).await;
+    assert!(chunked.error.is_none(), "{:?}", chunked.error);
+    assert!(chunked.run_data.runs("Convert")[0].profile.chunks > 1);
+    assert_eq!(xlsx_rows(&chunked), expected);
+}
+
 /// How many files are under `dir`, recursively.
 fn files_under(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)

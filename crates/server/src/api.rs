@@ -262,6 +262,7 @@ async fn run_workflow(
         retry_of: None,
         existing_id: None,
         priority: None,
+        whole_last_output: false,
     };
     finish_started(&app, wf, start, flag(&params, "wait")?.unwrap_or(true)).await
 }
@@ -365,6 +366,7 @@ async fn retry_execution(State(app): State<Arc<App>>, Path(id): Path<String>) ->
         retry_of: Some(record.id),
         existing_id: None,
         priority: None,
+        whole_last_output: false,
     };
     finish_started(&app, wf, start, true).await
 }

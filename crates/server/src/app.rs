@@ -48,6 +48,10 @@ pub struct Start {
     /// Queue mode: the job's priority, instead of the workflow's (a webhook's
     /// `X-Sluice-Priority`).
     pub priority: Option<sluice_queue::Priority>,
+    /// The caller needs the last node's whole output (a webhook answering with it, a
+    /// sub-workflow's result): the run data keeps every item instead of
+    /// [`ServerConfig::run_data_max_items`](crate::ServerConfig::run_data_max_items).
+    pub whole_last_output: bool,
 }
 
 /// A started execution.
@@ -310,6 +314,10 @@ impl App {
             credentials: Some(Credentials(self.store.clone())),
             static_data,
             memory_budget_mb: self.config.execution_memory_mb,
+            run_data_max_items: self
+                .config
+                .run_data_max_items
+                .filter(|_| !start.whole_last_output),
             ..ExecutionOptions::default()
         };
         self.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -454,6 +462,7 @@ impl App {
                     retry_of: None,
                     existing_id: None,
                     priority: None,
+                    whole_last_output: false,
                 };
                 self.start(target, start).await.map(|_| ())
             }
@@ -516,6 +525,7 @@ impl ExecutionHost for ExecHost {
             retry_of: None,
             existing_id: None,
             priority: None,
+            whole_last_output: true,
         };
         let started = self
             .app

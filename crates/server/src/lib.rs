@@ -134,6 +134,10 @@ pub struct ServerConfig {
     /// The most megabytes of items one execution may hold (`SLUICE_EXECUTION_MEMORY_MB`; default
     /// none): past it the execution fails, naming the node, and the process goes on.
     pub execution_memory_mb: Option<u64>,
+    /// `SLUICE_RUN_DATA_MAX_ITEMS` (default 10,000; `all`: no bound): each node output's
+    /// run data keeps its count and its first this many items, except for executions whose
+    /// caller needs the last node's whole output (see [`app::Start::whole_last_output`]).
+    pub run_data_max_items: Option<usize>,
 }
 
 /// What a webhook request meets when the queue holds `queue_max_depth` jobs.
@@ -164,6 +168,7 @@ impl Default for ServerConfig {
             queue_overflow: Overflow::Reject,
             binary_data: BinaryData::memory(),
             execution_memory_mb: None,
+            run_data_max_items: None,
         }
     }
 }
@@ -217,6 +222,7 @@ impl ServerConfig {
             }
         };
         config.execution_memory_mb = ExecutionOptions::memory_budget_mb_from_env()?;
+        config.run_data_max_items = ExecutionOptions::run_data_max_items_from_env();
         if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
             config.resume_on_start = v != "false";
         }

@@ -393,6 +393,7 @@ fn webhook_start(target: &WebhookTarget, item: Item, priority: Option<Priority>)
         retry_of: None,
         existing_id: None,
         priority,
+        whole_last_output: target.config.response_mode == ResponseMode::LastNode,
     }
 }
 

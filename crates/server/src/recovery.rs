@@ -75,6 +75,7 @@ async fn resume(app: &Arc<App>, record: &ExecutionRecord) -> Result<bool, ApiErr
         retry_of: None,
         existing_id: Some(record.id),
         priority: None,
+        whole_last_output: false,
     };
     app.start(wf, start).await?;
     Ok(true)

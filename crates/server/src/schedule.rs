@@ -167,6 +167,7 @@ async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
         retry_of: None,
         existing_id: None,
         priority: None,
+        whole_last_output: false,
     };
     if let Err(e) = app.start(wf, start).await {
         tracing::error!("schedule {key}: {}", e.message);

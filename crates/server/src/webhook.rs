@@ -160,6 +160,7 @@ async fn respond(
         retry_of: None,
         existing_id: None,
         priority,
+        whole_last_output: mode == ResponseMode::LastNode,
     };
     let streamed = mode == ResponseMode::Streaming;
     let mut started = app

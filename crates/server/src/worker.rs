@@ -421,6 +421,7 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         retry_of: record.retry_of,
         existing_id: Some(id),
         priority: None,
+        whole_last_output: payload.reply == Some(ReplyKind::LastNode),
     };
     let streamed = payload.reply == Some(ReplyKind::Streaming);
     let mut started = app.start_with(wf, start, streamed).await?;

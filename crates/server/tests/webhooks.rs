@@ -859,3 +859,49 @@ async fn an_execution_over_its_memory_budget_fails_alone() {
         .starts_with("execution memory budget of 1 MB exceeded (its items take about 2 MB"));
     s.stop().await;
 }
+
+/// Past `SLUICE_RUN_DATA_MAX_ITEMS` a stored execution keeps each output's first items and its
+/// whole count, while a webhook answering with its last node's items still gets all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_data_keeps_a_sample_but_last_node_answers_are_whole() {
+    let s = TestServer::with(false, |config| config.run_data_max_items = Some(3)).await;
+    let split = |path: &str, mode: &str, extra: Value| {
+        let mut wf = webhook_workflow(path, mode, extra);
+        wf["nodes"][1] = json!({"name": "Split", "type": "n8n-nodes-base.splitOut",
+            "typeVersion": 1, "position": [200, 0],
+            "parameters": {"fieldToSplitOut": "body.list", "options": {}}});
+        wf["connections"] =
+            json!({"Webhook": {"main": [[{"node": "Split", "type": "main", "index": 0}]]}});
+        wf
+    };
+    let list = json!({"list": [1, 2, 3, 4, 5]});
+    s.deploy(split(
+        "all",
+        "lastNode",
+        json!({"responseData": "allEntries"}),
+    ))
+    .await;
+    let (status, body) = s.post("/webhook/all", list.clone()).await;
+    let answered: Vec<i64> = body
+        .as_array()
+        .expect("an array of items")
+        .iter()
+        .map(|item| item["body"]["list"].as_i64().unwrap())
+        .collect();
+    assert_eq!((status, answered), (200, vec![1, 2, 3, 4, 5]));
+
+    let sampled = s.deploy(split("sampled", "onReceived", json!({}))).await;
+    let (status, _) = s.post("/webhook/sampled", list).await;
+    assert_eq!(status, 200);
+    let runs = s
+        .wait_executions(
+            &format!("workflowId={sampled}&status=success&includeData=true"),
+            1,
+        )
+        .await;
+    let task = &runs[0]["data"]["resultData"]["runData"]["Split"][0];
+    assert_eq!(task["data"]["main"][0].as_array().unwrap().len(), 3);
+    assert_eq!(task["profile"]["itemsOut"], json!(5));
+    assert_eq!(task["profile"]["sampled"], json!(true));
+    s.stop().await;
+}

@@ -5,7 +5,7 @@
 use super::error_output::route_error_items;
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
-use crate::context::ExecuteContext;
+use crate::context::{Counters, ExecuteContext};
 use crate::credentials::{has_references, NodeCredentials};
 use crate::run_data::{NodeProfile, TaskData, TaskError};
 use crate::{NodeError, NodeProgress};
@@ -87,7 +87,7 @@ impl Run<'_> {
                 state: Mutex::new(state),
                 logs: Mutex::new(Vec::new()),
                 credentials,
-                counters: Mutex::new(Vec::new()),
+                counters: Counters::default(),
                 hints: Mutex::new(Vec::new()),
             };
             let tries = def.tries();
@@ -101,7 +101,7 @@ impl Run<'_> {
             }
             let state = ctx.state.into_inner().expect("node state");
             let logs = ctx.logs.into_inner().expect("node logs");
-            counters.extend(ctx.counters.into_inner().expect("node counters"));
+            counters.extend(ctx.counters.take());
             hints = ctx.hints.into_inner().expect("node hints");
             self.states.insert(entry.node, state);
             self.logs

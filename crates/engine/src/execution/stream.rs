@@ -19,7 +19,7 @@
 use super::build::BuiltNode;
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
-use crate::context::ExecuteContext;
+use crate::context::{Counters, ExecuteContext};
 use crate::node::{ItemSink, ItemSource, ItemWise, Node, SinkOutput};
 use crate::options::StreamMode;
 use crate::registry::NodeKind;
@@ -137,8 +137,19 @@ struct Stage {
     execution_ms: u64,
     duration_ns: u64,
     counters: IndexMap<&'static str, u64>,
+    /// A source stage's counters, which its stream adds to as it is pulled.
+    source_counters: Option<Counters>,
     hints: Vec<String>,
     logs: Vec<String>,
+}
+
+impl Stage {
+    /// Add what a call of the node, or a pull of its source, counted to the stage's run.
+    fn add_counts(&mut self, counts: Vec<(&'static str, u64)>) {
+        for (name, n) in counts {
+            *self.counters.entry(name).or_default() += n;
+        }
+    }
 }
 
 /// What a stage's node is asked to do with a chunk.
@@ -171,6 +182,9 @@ async fn pull(
     let elapsed = wall.elapsed();
     stage.duration_ns += elapsed.as_nanos() as u64;
     stage.execution_ms += elapsed.as_millis() as u64;
+    if let Some(counters) = &stage.source_counters {
+        stage.add_counts(counters.take());
+    }
     let items = items?;
     if !items.is_empty() {
         stage.chunks += 1;
@@ -392,6 +406,7 @@ impl Run<'_> {
                 execution_ms: 0,
                 duration_ns: 0,
                 counters: IndexMap::new(),
+                source_counters: None,
                 hints: Vec::new(),
                 logs: Vec::new(),
             });
@@ -516,20 +531,21 @@ impl Run<'_> {
             state: Mutex::new(state),
             logs: Mutex::new(Vec::new()),
             credentials,
-            counters: Mutex::new(Vec::new()),
+            counters: Counters::default(),
             hints: Mutex::new(Vec::new()),
         };
         let result = match (call, stage.cap) {
-            (Call::Source, _) => node.item_source(&ctx).await.map(StageOut::Source),
+            (Call::Source, _) => {
+                stage.source_counters = Some(ctx.counters());
+                node.item_source(&ctx).await.map(StageOut::Source)
+            }
             (Call::Push, _) => push(node, &mut stage.sink, &ctx).await,
             (Call::Execute, Some(0)) => Ok(StageOut::Outputs(Vec::new())),
             (Call::Execute, _) => node.execute(&ctx).await.map(StageOut::Outputs),
         };
         let state = ctx.state.into_inner().expect("node state");
         stage.logs.extend(ctx.logs.into_inner().expect("node logs"));
-        for (name, n) in ctx.counters.into_inner().expect("node counters") {
-            *stage.counters.entry(name).or_default() += n;
-        }
+        stage.add_counts(ctx.counters.take());
         for hint in ctx.hints.into_inner().expect("node hints") {
             if !stage.hints.contains(&hint) {
                 stage.hints.push(hint);

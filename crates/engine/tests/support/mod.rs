@@ -3,12 +3,13 @@
 #![allow(dead_code)]
 
 use chrono::{TimeZone, Utc};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use sluice_engine::{
-    CompiledWorkflow, ExecuteContext, ExecutionOptions, ItemWise, Node, NodeError, NodeKind,
-    NodeOutputs, NodeSpec, Param, Registry, RequiredInputs, RunOutcome,
+    CompiledWorkflow, ExecuteContext, ExecutionOptions, ItemSource, ItemWise, Node, NodeError,
+    NodeKind, NodeOutputs, NodeSpec, Param, Registry, RequiredInputs, RunOutcome,
 };
-use sluice_model::{Item, NodeDef, Workflow};
+use sluice_model::{Item, JsonObject, NodeDef, Workflow};
 use sluice_runtime::Clock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -155,6 +156,52 @@ impl Node for UseCredential {
     }
 }
 
+/// `test.evaluate`: a source; each input item becomes `{value}`, its `value` parameter resolved
+/// with the node's own variable `$tenfold` (ten times the item's index), and counts `evaluated`.
+/// As a source it resolves the items' values as they are pulled, in a detached context.
+struct Evaluate;
+
+/// `$tenfold` for input item `index`.
+fn tenfold(index: usize) -> JsonObject {
+    let mut variables = JsonObject::new();
+    variables.insert("$tenfold".into(), json!(index * 10));
+    variables
+}
+
+fn evaluated(value: Value, index: usize) -> Item {
+    Item::from_value(json!({ "value": value })).paired_to(index)
+}
+
+#[async_trait::async_trait]
+impl Node for Evaluate {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        let param = ctx.params().at("value");
+        let mut out = Vec::new();
+        for index in 0..ctx.main_input().len() {
+            ctx.count("evaluated", 1);
+            out.push(evaluated(
+                ctx.resolve_with(param, index, &tenfold(index))?,
+                index,
+            ));
+        }
+        Ok(vec![out])
+    }
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Source
+    }
+    async fn item_source(&self, ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+        let detached = ctx.detach();
+        let counters = ctx.counters();
+        let param = ctx.params().at("value").clone();
+        let items = futures_util::stream::iter(0..ctx.main_input().len()).map(move |index| {
+            counters.add("evaluated", 1);
+            let value = detached.resolve_with(&param, index, &tenfold(index))?;
+            Ok(evaluated(value, index))
+        });
+        Ok(Some(items.boxed()))
+    }
+}
+
 fn int_param(params: &Param, name: &str, default: u64) -> u64 {
     params
         .at(name)
@@ -207,6 +254,9 @@ pub fn registry() -> Registry {
     }));
     r.register(spec("test.useCredential", NodeKind::Regular, |_, _| {
         Ok(Box::new(UseCredential))
+    }));
+    r.register(spec("test.evaluate", NodeKind::Regular, |_, _| {
+        Ok(Box::new(Evaluate))
     }));
     r
 }

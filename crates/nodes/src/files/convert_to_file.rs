@@ -28,9 +28,9 @@ pub const SPEC: NodeSpec = NodeSpec {
 
 #[derive(Clone, Copy)]
 enum Operation {
-    /// One file of all items, written as they arrive (CSV, JSON in `once` mode).
+    /// One file of all items, written as they arrive (CSV, JSON in `once` mode, XLSX).
     Sink(SinkFormat),
-    /// One table file of all items, written at once (XLSX, XLS, ODS, HTML, RTF).
+    /// One table file of all items, written at once (XLS, ODS, HTML, RTF).
     Table(TableFormat),
     /// `toJson` in `each` mode: one file per item.
     JsonEach,
@@ -57,6 +57,7 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
         "iCal" => Operation::ICal,
         other => match TableFormat::parse(other) {
             Some(TableFormat::Csv) => Operation::Sink(SinkFormat::Csv),
+            Some(TableFormat::Xlsx) => Operation::Sink(SinkFormat::Xlsx),
             Some(format) => Operation::Table(format),
             None => return Err(unsupported("operation", other)),
         },

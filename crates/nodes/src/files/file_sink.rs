@@ -1,5 +1,5 @@
-//! Convert to File's files made of all of its items, a CSV table or a JSON array, written as the
-//! items arrive: its sink in a streamed chain (`ItemWise::Sink`) and the whole of its run
+//! Convert to File's files made of all of its items, a CSV table, a JSON array or an XLSX
+//! workbook, written as the items arrive: its sink in a streamed chain (`ItemWise::Sink`) and the whole of its run
 //! otherwise, so a streamed run and a whole one write the same bytes. The bytes go to the
 //! execution's binary data store as they are made (a file in filesystem mode, base64 text in
 //! memory mode), so no run holds the items, and in filesystem mode not the file either.
@@ -7,7 +7,7 @@
 use crate::files::convert_to_file::encoding_options;
 use crate::files::encoding::TextEncoder;
 use crate::files::extract_from_file::single_byte;
-use crate::files::table::{self, CsvWriter, TableFormat};
+use crate::files::table::{self, CsvWriter, TableFormat, XlsxSpool};
 use crate::files::{binary_item, flag_param};
 use crate::util::binary::{self, store_error, BinaryData, BinaryWriter};
 use crate::util::params::text_param;
@@ -22,6 +22,8 @@ pub enum SinkFormat {
     Csv,
     /// `toJson` in `once` mode.
     JsonArray,
+    /// `xlsx`.
+    Xlsx,
 }
 
 /// One file being made of every item pushed to it.
@@ -45,6 +47,12 @@ enum Body {
         header_row: bool,
     },
     Json(Box<JsonArrayWriter<BinaryWriter>>),
+    Xlsx {
+        spool: Box<XlsxSpool>,
+        out: BinaryWriter,
+        sheet_name: String,
+        header_row: bool,
+    },
 }
 
 impl FileSink {
@@ -54,6 +62,7 @@ impl FileSink {
         let (default_name, mime_type) = match format {
             SinkFormat::Csv => ("file.csv", TableFormat::Csv.mime_type()),
             SinkFormat::JsonArray => ("file.json", "application/json"),
+            SinkFormat::Xlsx => ("file.xlsx", TableFormat::Xlsx.mime_type()),
         };
         let body_options = match format {
             SinkFormat::Csv => BodyOptions::Csv {
@@ -71,6 +80,10 @@ impl FileSink {
                     add_bom,
                 }
             }
+            SinkFormat::Xlsx => BodyOptions::Xlsx {
+                sheet_name: text_param(ctx, "options.sheetName", 0, "Sheet")?,
+                header_row: flag_param(ctx, "options.headerRow", 0, true)?,
+            },
         };
         let file_name = text_param(ctx, "options.fileName", 0, default_name)?;
         let property = text_param(ctx, "binaryPropertyName", 0, "data")?;
@@ -99,6 +112,15 @@ impl FileSink {
                     JsonArrayWriter::new(out, pretty).map_err(store_error)?,
                 ))
             }
+            BodyOptions::Xlsx {
+                sheet_name,
+                header_row,
+            } => Body::Xlsx {
+                spool: Box::new(XlsxSpool::new().map_err(store_error)?),
+                out,
+                sheet_name,
+                header_row,
+            },
         };
         Ok(FileSink {
             body,
@@ -122,6 +144,10 @@ enum BodyOptions {
         encoding: &'static encoding_rs::Encoding,
         add_bom: bool,
     },
+    Xlsx {
+        sheet_name: String,
+        header_row: bool,
+    },
 }
 
 #[async_trait::async_trait]
@@ -132,6 +158,7 @@ impl ItemSink for FileSink {
         let written = match &mut self.body {
             Body::Csv { writer, .. } => writer.push(items),
             Body::Json(writer) => writer.push(items),
+            Body::Xlsx { spool, .. } => spool.push(items),
         };
         written.map_err(store_error)
     }
@@ -166,6 +193,15 @@ impl ItemSink for FileSink {
                 .finish()
                 .and_then(BinaryWriter::finish)
                 .map_err(store_error)?,
+            Body::Xlsx {
+                spool,
+                mut out,
+                sheet_name,
+                header_row,
+            } => {
+                spool.finish(&sheet_name, header_row, &mut out)?;
+                out.finish().map_err(store_error)?
+            }
         };
         Ok(SinkOutput::Outputs(vec![vec![binary_item(
             property,

@@ -524,44 +524,122 @@ pub fn write_xlsx(
     sheet_name: &str,
     header_row: bool,
 ) -> Result<Vec<u8>, NodeError> {
-    let failed =
-        |e: rust_xlsxwriter::XlsxError| NodeError::new(format!("could not write XLSX: {e}"));
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(sheet_name).map_err(|e| {
-        NodeError::new(format!("invalid sheet name: {e}")).with_parameter("options.sheetName")
-    })?;
     let columns = columns(items);
-    let mut row = 0u32;
-    if header_row {
-        for (col, name) in columns.iter().enumerate() {
-            sheet.write_string(row, col as u16, name).map_err(failed)?;
-        }
-        row += 1;
-    }
+    let mut sheet = XlsxSheet::new(sheet_name, &columns, header_row)?;
     for item in items {
+        sheet.write_row(&columns, &item.json)?;
+    }
+    let mut bytes = Vec::new();
+    sheet.save(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> NodeError {
+    NodeError::new(format!("could not write XLSX: {e}"))
+}
+
+/// An XLSX workbook of one sheet written a row at a time, in rust_xlsxwriter's constant-memory
+/// mode: each row goes to a temporary file once the next one starts, so a large sheet is never
+/// held whole (strings are written inline, not in a shared table).
+struct XlsxSheet {
+    workbook: rust_xlsxwriter::Workbook,
+    next_row: u32,
+}
+
+impl XlsxSheet {
+    /// A sheet named `sheet_name` starting with a header of `columns` when `header_row` is set.
+    fn new(sheet_name: &str, columns: &[String], header_row: bool) -> Result<Self, NodeError> {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(xlsx_error)?;
+        sheet.set_name(sheet_name).map_err(|e| {
+            NodeError::new(format!("invalid sheet name: {e}")).with_parameter("options.sheetName")
+        })?;
+        let mut next_row = 0;
+        if header_row {
+            for (col, name) in columns.iter().enumerate() {
+                sheet
+                    .write_string(next_row, col as u16, name)
+                    .map_err(xlsx_error)?;
+            }
+            next_row += 1;
+        }
+        Ok(XlsxSheet { workbook, next_row })
+    }
+
+    /// The next row: `json`'s value of each of `columns` (numbers and booleans as such, objects
+    /// and arrays as JSON text, nothing for missing and null values).
+    fn write_row(&mut self, columns: &[String], json: &JsonObject) -> Result<(), NodeError> {
+        let sheet = self.workbook.worksheet_from_index(0).map_err(xlsx_error)?;
+        let row = self.next_row;
         for (col, name) in columns.iter().enumerate() {
             let col = col as u16;
-            match item.json.get(name) {
-                None | Some(Value::Null) => {}
-                Some(Value::Number(n)) => {
-                    sheet
-                        .write_number(row, col, n.as_f64().unwrap_or(0.0))
-                        .map_err(failed)?;
-                }
-                Some(Value::Bool(b)) => {
-                    sheet.write_boolean(row, col, *b).map_err(failed)?;
-                }
-                Some(other) => {
-                    sheet
-                        .write_string(row, col, cell_text(Some(other)))
-                        .map_err(failed)?;
-                }
-            }
+            let written = match json.get(name) {
+                None | Some(Value::Null) => continue,
+                Some(Value::Number(n)) => sheet.write_number(row, col, n.as_f64().unwrap_or(0.0)),
+                Some(Value::Bool(b)) => sheet.write_boolean(row, col, *b),
+                Some(other) => sheet.write_string(row, col, cell_text(Some(other))),
+            };
+            written.map_err(xlsx_error)?;
         }
-        row += 1;
+        self.next_row += 1;
+        Ok(())
     }
-    workbook.save_to_buffer().map_err(failed)
+
+    fn save(mut self, out: impl Write + Send) -> Result<(), NodeError> {
+        self.workbook.save_to_writer(out).map_err(xlsx_error)
+    }
+}
+
+/// [`write_xlsx`] a chunk of items at a time. The header holds every key of every item, which
+/// is only known at the end, and a constant-memory sheet is written from its first row on: so
+/// the items' JSON waits in an unnamed temporary file (a line each) while the columns are
+/// gathered, and `finish` writes the workbook from it. Neither step holds the items.
+pub struct XlsxSpool {
+    rows: std::io::BufWriter<std::fs::File>,
+    columns: Columns,
+}
+
+impl XlsxSpool {
+    pub fn new() -> std::io::Result<Self> {
+        Ok(XlsxSpool {
+            rows: std::io::BufWriter::new(tempfile::tempfile()?),
+            columns: Columns::default(),
+        })
+    }
+
+    pub fn push(&mut self, items: &[Item]) -> std::io::Result<()> {
+        self.columns.add(items);
+        for item in items {
+            serde_json::to_writer(&mut self.rows, &*item.json)?;
+            self.rows.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// The workbook of every item pushed, written to `out`.
+    pub fn finish(
+        self,
+        sheet_name: &str,
+        header_row: bool,
+        out: impl Write + Send,
+    ) -> Result<(), NodeError> {
+        let columns = self.columns.names;
+        let mut sheet = XlsxSheet::new(sheet_name, &columns, header_row)?;
+        let spooled = |e: std::io::Error| NodeError::new(format!("could not write XLSX: {e}"));
+        let mut file = self
+            .rows
+            .into_inner()
+            .map_err(|e| spooled(e.into_error()))?;
+        std::io::Seek::rewind(&mut file).map_err(spooled)?;
+        for line in BufReader::new(file).lines() {
+            let json: JsonObject =
+                serde_json::from_str(&line.map_err(spooled)?).map_err(|e| spooled(e.into()))?;
+            sheet.write_row(&columns, &json)?;
+        }
+        sheet.save(out)
+    }
 }
 
 /// The file formats of tables.

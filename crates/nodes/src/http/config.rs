@@ -91,7 +91,7 @@ pub(crate) enum CompleteWhen {
 pub(crate) struct PaginationConfig {
     pub mode: PaginationMode,
     /// `options.pagination.pagination` (expressions there see `$response`, `$pageCount`, ...).
-    pub base: String,
+    pub base: Param,
     pub complete_when: CompleteWhen,
     pub status_codes: Vec<u16>,
     pub max_requests: Option<Param>,
@@ -570,7 +570,7 @@ fn pagination(params: &Param) -> Result<Option<PaginationConfig>, NodeError> {
         .map(|p| p.unwrap_or(Param::Literal(Value::from(100))));
     Ok(Some(PaginationConfig {
         mode,
-        base: base.into(),
+        base: params.at(base).clone(),
         complete_when,
         status_codes,
         max_requests,

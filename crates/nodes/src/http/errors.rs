@@ -97,6 +97,11 @@ impl Failure {
         }
     }
 
+    /// The node's error for input item `index`'s failure.
+    pub fn into_error(self, index: usize) -> NodeError {
+        (*self.error).with_item(index)
+    }
+
     /// The output item's `error` value.
     pub fn error_value(&self) -> Value {
         match &self.object {

@@ -3,7 +3,9 @@
 //! request of a node at once, at most `options.maxConcurrency` (16) are in flight; n8n's
 //! batching (`options.batching`) still spaces batches out, and Sluice's `options.rateLimit`,
 //! `options.retry` and `options.cache` (one call for every item asking the same thing) shape the
-//! traffic further. Outputs follow n8n item for item, in input order.
+//! traffic further. Outputs follow n8n item for item, in input order. With pagination the node
+//! is the source of a streamed chain: its items' pages are fetched as the chain takes them
+//! (`streamed_pages`).
 
 mod auth;
 mod config;
@@ -13,6 +15,7 @@ mod request;
 mod response;
 mod send;
 mod shared_cache;
+mod streamed_pages;
 #[cfg(test)]
 mod tests;
 
@@ -21,11 +24,13 @@ use errors::Failure;
 use futures_util::stream::{self, StreamExt};
 use response::Reply;
 use send::Sender;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, ItemSource, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
 use sluice_model::{Item, JsonObject, NodeDef};
 use sluice_runtime::cache::{Filled, Lookup, TtlCache};
 use sluice_runtime::http::Http;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.httpRequest",
@@ -39,7 +44,8 @@ pub fn specs() -> Vec<NodeSpec> {
 }
 
 struct HttpRequest {
-    config: HttpConfig,
+    /// Shared with the streams of its paginated runs.
+    config: Arc<HttpConfig>,
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
@@ -53,7 +59,9 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
             .with_parameter("authentication"));
         }
     }
-    Ok(Box::new(HttpRequest { config }))
+    Ok(Box::new(HttpRequest {
+        config: Arc::new(config),
+    }))
 }
 
 #[async_trait::async_trait]
@@ -65,18 +73,42 @@ impl Node for HttpRequest {
         }
     }
 
+    /// Each input item's requests become its own items; paginated, they can be read page by
+    /// page.
+    fn item_wise(&self) -> ItemWise {
+        match self.config.pagination {
+            Some(_) => ItemWise::Source,
+            None => ItemWise::Barrier,
+        }
+    }
+
+    /// Every input item's pages, in turn, fetched as the engine pulls their items.
+    async fn item_source(&self, ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
+        let Some(pagination) = &self.config.pagination else {
+            return Ok(None);
+        };
+        let sender = self.sender(ctx)?;
+        let requests = ctx
+            .main_input()
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                request::build(ctx, &self.config, item, i)
+                    .map(|spec| (i, spec))
+                    .map_err(|e| e.with_item(i))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(streamed_pages::page_items(
+            sender,
+            pagination.clone(),
+            ctx.detach(),
+            requests,
+        )))
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let config = &self.config;
-        let credential = match &config.auth {
-            config::AuthConfig::Credential(kind) => {
-                Some((kind.clone(), ctx.node_credential(kind)?))
-            }
-            config::AuthConfig::None => None,
-        };
-        let client = Http::shared()
-            .client(&config.client)
-            .map_err(|e| NodeError::new(e).with_parameter("options.proxy"))?;
-        let sender = Sender::new(ctx, config, client, credential);
+        let sender = self.sender(ctx)?;
         let items = ctx.main_input();
         let batch = config
             .batching
@@ -90,7 +122,7 @@ impl Node for HttpRequest {
             }
             let end = (start + batch).min(items.len());
             let done: Vec<Result<Vec<Item>, Failure>> = stream::iter(start..end)
-                .map(|i| self.run_item(&sender, &items[i], i))
+                .map(|i| self.run_item(ctx, &sender, &items[i], i))
                 .buffered(config.max_concurrency)
                 .collect()
                 .await;
@@ -105,7 +137,7 @@ impl Node for HttpRequest {
                     json.insert("error".into(), failure.error_value());
                     out.push(Item::new(json).paired_to(i));
                 }
-                Err(failure) => return Err((*failure.error).with_item(i)),
+                Err(failure) => return Err(failure.into_error(i)),
             }
         }
         Ok(vec![out])
@@ -113,21 +145,35 @@ impl Node for HttpRequest {
 }
 
 impl HttpRequest {
+    /// The sender of this run's requests: the node's credential on the pooled client.
+    fn sender(&self, ctx: &ExecuteContext<'_>) -> Result<Sender, NodeError> {
+        let credential = match &self.config.auth {
+            config::AuthConfig::Credential(kind) => {
+                Some((kind.clone(), ctx.node_credential(kind)?))
+            }
+            config::AuthConfig::None => None,
+        };
+        let client = Http::shared()
+            .client(&self.config.client)
+            .map_err(|e| NodeError::new(e).with_parameter("options.proxy"))?;
+        Ok(Sender::new(ctx, self.config.clone(), client, credential))
+    }
+
     /// Item `index`'s request(s) and the items they become.
     async fn run_item(
         &self,
-        sender: &Sender<'_, '_>,
+        ctx: &ExecuteContext<'_>,
+        sender: &Sender,
         item: &Item,
         index: usize,
     ) -> Result<Vec<Item>, Failure> {
         let config = &self.config;
-        let spec =
-            request::build(sender.ctx, config, item, index).map_err(Failure::from_node_error)?;
+        let spec = request::build(ctx, config, item, index).map_err(Failure::from_node_error)?;
         if let Some(pagination) = &config.pagination {
-            return pagination::paginate(sender, config, pagination, spec, index).await;
+            return pagination::all_pages(sender, pagination, spec, index, ctx).await;
         }
         let (reply, lookup) = match &config.cache {
-            Some(cache) => cached(sender, cache, &spec, index).await?,
+            Some(cache) => cached(ctx, sender, cache, &spec, index).await?,
             None => (sender.send(&spec).await?, None),
         };
         if !(200..300).contains(&reply.status) && !config.response.never_error {
@@ -157,12 +203,12 @@ enum NotCached {
 
 /// `spec`'s reply from the cache, or fetched once for every item asking the same.
 async fn cached(
-    sender: &Sender<'_, '_>,
+    ctx: &ExecuteContext<'_>,
+    sender: &Sender,
     cache: &config::CacheConfig,
     spec: &request::RequestSpec,
     index: usize,
 ) -> Result<(Reply, Option<Lookup>), Failure> {
-    let ctx = sender.ctx;
     let request_key = match &cache.key {
         Some(key) => sluice_expr::json_js::to_js_string(
             &ctx.resolve(key, index).map_err(Failure::from_node_error)?,

@@ -11,23 +11,28 @@ use super::errors::Failure;
 use super::request::{Body, Part, RequestSpec};
 use super::response::Reply;
 use rand::Rng;
-use sluice_engine::ExecuteContext;
+use sluice_engine::{Counters, ExecuteContext};
 use sluice_model::Value;
 use sluice_runtime::circuit::{breakers, Permit};
 use sluice_runtime::http::Http;
 use sluice_runtime::rate_limit::{limiters, reserve_global, RateLimiter};
+use sluice_runtime::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What every request of one node run shares.
-pub(crate) struct Sender<'c, 'a> {
-    pub ctx: &'c ExecuteContext<'a>,
-    pub config: &'c HttpConfig,
-    pub client: reqwest::Client,
+/// What every request of one node run shares. It owns what it needs of the run, so the pages of
+/// a streamed chain's source can still be sent once the run's context is gone.
+pub(crate) struct Sender {
+    pub config: Arc<HttpConfig>,
+    client: reqwest::Client,
     /// `(type, data)` of the node's credential.
-    pub credential: Option<(String, Value)>,
+    credential: Option<(String, Value)>,
     /// The node's limiter when its key does not depend on the request (node/credential scope).
-    pub limiter: Option<Arc<RateLimiter>>,
+    limiter: Option<Arc<RateLimiter>>,
+    /// The node run's profile counters.
+    counters: Counters,
+    /// The execution's clock (waits and rate limits).
+    clock: Clock,
 }
 
 /// Statuses worth another try.
@@ -35,10 +40,10 @@ fn retryable(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
-impl<'c, 'a> Sender<'c, 'a> {
+impl Sender {
     pub fn new(
-        ctx: &'c ExecuteContext<'a>,
-        config: &'c HttpConfig,
+        ctx: &ExecuteContext<'_>,
+        config: Arc<HttpConfig>,
         client: reqwest::Client,
         credential: Option<(String, Value)>,
     ) -> Self {
@@ -58,12 +63,18 @@ impl<'c, 'a> Sender<'c, 'a> {
             Some(limiters().get(&key, limit.quota))
         });
         Sender {
-            ctx,
             config,
             client,
             credential,
             limiter,
+            counters: ctx.counters(),
+            clock: ctx.clock().clone(),
         }
+    }
+
+    /// The execution's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Send `spec` (retrying as configured); any status comes back as a [`Reply`].
@@ -93,12 +104,9 @@ impl<'c, 'a> Sender<'c, 'a> {
                 return result;
             }
             attempt += 1;
-            self.ctx.count("retries", 1);
+            self.counters.add("retries", 1);
             // Retry-After is honoured as given, up to five minutes.
-            self.ctx
-                .clock()
-                .sleep(wait.min(Duration::from_secs(300)))
-                .await;
+            self.clock.sleep(wait.min(Duration::from_secs(300))).await;
         }
     }
 
@@ -117,7 +125,7 @@ impl<'c, 'a> Sender<'c, 'a> {
         match breakers().get(&host, policy).permit() {
             Ok(permit) => Ok(Some(permit)),
             Err(refused) => {
-                self.ctx.count("circuitOpen", 1);
+                self.counters.add("circuitOpen", 1);
                 Err(Failure::item(format!(
                     "The circuit breaker for {host} is open after {} consecutive failed \
                      requests: no request is sent to it for another {:.1} s",
@@ -170,8 +178,8 @@ impl<'c, 'a> Sender<'c, 'a> {
             if let Some(ct) = content_type.filter(|_| spec.header("content-type").is_none()) {
                 request = request.header("Content-Type", ct);
             }
-            self.ctx.count("requests", 1);
-            self.ctx.count("bytesOut", bytes.len() as u64);
+            self.counters.add("requests", 1);
+            self.counters.add("bytesOut", bytes.len() as u64);
             if !bytes.is_empty() || body.is_some_and(|b| !matches!(b, Body::None)) {
                 request = request.body(bytes);
             }
@@ -217,7 +225,7 @@ impl<'c, 'a> Sender<'c, 'a> {
                 })
                 .collect();
             let body = response.bytes().await.map_err(transport_failure)?;
-            self.ctx.count("bytesIn", body.len() as u64);
+            self.counters.add("bytesIn", body.len() as u64);
             return Ok(Reply {
                 status,
                 headers,
@@ -244,15 +252,16 @@ impl<'c, 'a> Sender<'c, 'a> {
             (_, None) => self.reserve(&limiters().get(&format!("host\n{host}"), limit.quota)),
         };
         if !wait.is_zero() {
-            self.ctx.count("rateLimitWaitMs", wait.as_millis() as u64);
-            self.ctx.clock().sleep(wait).await;
+            self.counters
+                .add("rateLimitWaitMs", wait.as_millis() as u64);
+            self.clock.sleep(wait).await;
         }
         Ok(())
     }
 
     /// A slot of a local bucket, on the execution's clock.
     fn reserve(&self, limiter: &RateLimiter) -> Duration {
-        limiter.reserve(self.ctx.now().timestamp_micros() as f64 / 1000.0)
+        limiter.reserve(self.clock.now().timestamp_micros() as f64 / 1000.0)
     }
 }
 

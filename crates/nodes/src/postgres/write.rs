@@ -28,7 +28,7 @@ const CHUNK_ROWS: usize = 2000;
 const COPY_CHUNK_ROWS: usize = 50_000;
 
 /// Full statements (pipelined) per chunk of a streamed chain of statement writes.
-const STATEMENTS_PER_STREAM_CHUNK: usize = 10;
+const STATEMENTS_PER_STREAM_CHUNK: usize = 5;
 
 /// The fewest items per chunk of a streamed chain that ends in a write (see
 /// `Node::stream_chunk_items`): a chunk is a transaction of its own, so it holds a whole `COPY`
