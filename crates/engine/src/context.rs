@@ -225,6 +225,12 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.credentials.as_ref()
     }
 
+    /// The most bytes of items a reordering sink (Sort) holds before it spills them to disk (see
+    /// [`crate::Streaming::sort_memory_bytes`]).
+    pub fn sort_memory_bytes(&self) -> u64 {
+        self.shared.options.streaming.sort_memory_bytes
+    }
+
     /// This execution's memory budget in megabytes (for sub-workflows run in-process, which
     /// get one of the same size).
     pub fn memory_budget_mb(&self) -> Option<u64> {

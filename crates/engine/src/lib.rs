@@ -24,12 +24,12 @@ pub use context::{Counters, ExecuteContext, ItemScope};
 pub use credentials::Credentials;
 pub use detached::DetachedContext;
 pub use error::{EngineError, NodeError};
-pub use execution::{CompiledWorkflow, RunOutcome, RunStatus};
+pub use execution::{item_bytes, CompiledWorkflow, RunOutcome, RunStatus};
 pub use host::{
     ChunkKind, ChunkSource, ExecutionHost, Host, ResponseBody, StreamChunk, SubWorkflow,
     SubWorkflowRequest, WebhookResponse,
 };
-pub use node::{ItemSink, ItemSource, ItemWise, Node, NodeOutputs, RequiredInputs};
+pub use node::{ItemSink, ItemSource, ItemWise, Node, NodeOutputs, RequiredInputs, SinkOutput};
 pub use options::{ExecutionOptions, StreamMode, Streaming};
 pub use params::Param;
 pub use progress::{NodeProgress, ProgressObserver};

@@ -1,6 +1,7 @@
 //! The node trait every built-in node implements.
 
 use crate::{ExecuteContext, NodeError};
+use futures_util::TryStreamExt;
 use sluice_model::Item;
 
 /// One item list per output (IF: `[true, false]`; Loop Over Items: `[done, loop]`).
@@ -28,8 +29,8 @@ pub enum RequiredInputs {
 /// input gives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ItemWise {
-    /// It needs all of its input at once (Sort, Aggregate, Merge, Code for all items): a streamed
-    /// chain ends before it and its input is materialised.
+    /// It needs all of its input at once (Aggregate, Merge, Code for all items, a random Sort):
+    /// a streamed chain ends before it and its input is materialised.
     #[default]
     Barrier,
     /// Each output item derives from exactly one input item, whatever the other items are, and
@@ -46,6 +47,30 @@ pub enum ItemWise {
     /// ([`Node::sink`]: Convert to File writing CSV, a JSON array or XLSX), so a streamed chain may end
     /// with it and no node holds the chain's items.
     Sink,
+    /// Takes its input a chunk at a time like a [`ItemWise::Sink`] and, once it has all of it,
+    /// gives its output back as a stream ([`SinkOutput::Stream`]: Sort merging the sorted runs
+    /// it spilled to disk), so a streamed chain goes on after it.
+    Reorder,
+}
+
+/// What an [`ItemSink`] gives once it has all of its input.
+pub enum SinkOutput {
+    /// One item list per output, as [`Node::execute`] on all of the input gives them.
+    Outputs(NodeOutputs),
+    /// The items of its only output, read as the engine pulls them, each naming the input item
+    /// it pairs with (counted over the whole input): what an [`ItemWise::Reorder`] sink gives.
+    Stream(ItemSource),
+}
+
+impl SinkOutput {
+    /// The item lists of all outputs, a stream read to its end (a run on all items gives them
+    /// so).
+    pub async fn into_outputs(self) -> Result<NodeOutputs, NodeError> {
+        match self {
+            SinkOutput::Outputs(outputs) => Ok(outputs),
+            SinkOutput::Stream(stream) => Ok(vec![stream.try_collect().await?]),
+        }
+    }
 }
 
 /// A node's fold of all of its input, fed a chunk at a time (see [`Node::sink`]).
@@ -55,9 +80,9 @@ pub trait ItemSink: Send {
     /// chunk, its parameters resolved against them.
     async fn push(&mut self, ctx: &ExecuteContext<'_>) -> Result<(), NodeError>;
 
-    /// The outputs for all of the input pushed, as [`Node::execute`] on all of it gives them,
+    /// The output for all of the input pushed, as [`Node::execute`] on all of it gives it,
     /// paired items counted over the whole input.
-    async fn finish(self: Box<Self>) -> Result<NodeOutputs, NodeError>;
+    async fn finish(self: Box<Self>) -> Result<SinkOutput, NodeError>;
 }
 
 /// A node built from its parameters once per workflow, run once per input run.
@@ -111,7 +136,7 @@ pub trait Node: Send + Sync {
         Ok(None)
     }
 
-    /// For an [`ItemWise::Sink`] node: a sink for its input, made from `ctx` holding the first
+    /// For an [`ItemWise::Sink`] or [`ItemWise::Reorder`] node: a sink for its input, made from `ctx` holding the first
     /// chunk (which is then pushed to it). What it needs of `ctx` (parameters of the first item,
     /// the binary data store) is taken here, as the sink outlives it.
     async fn sink(&self, _ctx: &ExecuteContext<'_>) -> Result<Box<dyn ItemSink>, NodeError> {

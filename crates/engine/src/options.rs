@@ -100,19 +100,26 @@ pub enum StreamMode {
     Off,
 }
 
-/// Streaming execution settings: `SLUICE_STREAM` (auto, on, off) and
-/// `SLUICE_STREAM_CHUNK_ITEMS` (items per chunk, default 1000).
+/// Streaming execution settings: `SLUICE_STREAM` (auto, on, off),
+/// `SLUICE_STREAM_CHUNK_ITEMS` (items per chunk, default 1000) and `SLUICE_SORT_MEMORY_MB`
+/// (default 64).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Streaming {
     pub mode: StreamMode,
     pub chunk_items: usize,
+    /// The most bytes of items (estimated as the execution memory budget counts them) a
+    /// reordering sink ([`crate::ItemWise::Reorder`]: Sort) of a streamed chain holds; past it,
+    /// it writes them to a temporary file as a sorted run, merged with the others at the end.
+    pub sort_memory_bytes: u64,
 }
 
 impl Streaming {
     pub const DEFAULT_CHUNK_ITEMS: usize = 1000;
+    pub const DEFAULT_SORT_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
 
-    /// The settings in `SLUICE_STREAM` and `SLUICE_STREAM_CHUNK_ITEMS`; what is absent or not
-    /// understood is the default (auto, 1000).
+    /// The settings in `SLUICE_STREAM`, `SLUICE_STREAM_CHUNK_ITEMS` and
+    /// `SLUICE_SORT_MEMORY_MB` (a whole number of megabytes, at least 1); what is absent or not
+    /// understood is the default (auto, 1000, 64).
     pub fn from_env() -> Self {
         let mode = match std::env::var("SLUICE_STREAM").as_deref() {
             Ok("on" | "true" | "1") => StreamMode::On,
@@ -124,7 +131,18 @@ impl Streaming {
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(Self::DEFAULT_CHUNK_ITEMS);
-        Streaming { mode, chunk_items }
+        let sort_memory_bytes = std::env::var("SLUICE_SORT_MEMORY_MB")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|mb| *mb > 0)
+            .map_or(Self::DEFAULT_SORT_MEMORY_BYTES, |mb| {
+                mb.saturating_mul(1024 * 1024)
+            });
+        Streaming {
+            mode,
+            chunk_items,
+            sort_memory_bytes,
+        }
     }
 }
 

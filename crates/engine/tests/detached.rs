@@ -42,6 +42,7 @@ async fn evaluate(mode: StreamMode) -> (Vec<Value>, Value, usize) {
             streaming: Streaming {
                 mode,
                 chunk_items: 2,
+                sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
             },
             ..ExecutionOptions::default()
         },

@@ -37,6 +37,7 @@ fn options(
         streaming: Streaming {
             mode,
             chunk_items: 2,
+            sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
         },
         run_data_max_items,
         ..ExecutionOptions::default()

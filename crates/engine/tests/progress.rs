@@ -59,6 +59,7 @@ async fn events(mode: StreamMode) -> Vec<Event> {
             streaming: Streaming {
                 mode,
                 chunk_items: 2,
+                sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
             },
             ..ExecutionOptions::default()
         },

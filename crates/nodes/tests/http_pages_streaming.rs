@@ -188,6 +188,7 @@ async fn assert_streams_as_whole_run(workflow: &Workflow) -> Value {
     let auto = Streaming {
         mode: StreamMode::Auto,
         chunk_items: Streaming::DEFAULT_CHUNK_ITEMS,
+        sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
     };
     for streaming in [streamed(1), streamed(2), streamed(1000), auto] {
         let outcome = run(workflow, streaming, None).await;

@@ -203,12 +203,18 @@ proptest! {
         let workflow = workflow(&items(n), &steps, sorted);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let (whole, chunked) = rt.block_on(async {
-            (run(&workflow, OFF, None).await, run(&workflow, streamed(chunk_items), None).await)
+            // Sort (when `sorted`) spills a sorted run every few items.
+            let spilling = Streaming { sort_memory_bytes: 1_000, ..streamed(chunk_items) };
+            (run(&workflow, OFF, None).await, run(&workflow, spilling, None).await)
         });
         prop_assert!(whole.error.is_none(), "{:?}", whole.error);
         prop_assert!(chunked.error.is_none(), "{:?}", chunked.error);
         prop_assert_eq!(&whole.node_order, &chunked.node_order);
         prop_assert_eq!(summary(&whole), summary(&chunked));
+        let sort = chunked.run_data.runs("Sort").first().map(|task| &task.profile);
+        if let Some(sort) = sort.filter(|sort| sort.items_in > 10) {
+            prop_assert!(sort.counters.get("spilledRuns").is_some_and(|runs| *runs > 0));
+        }
         if n > chunk_items {
             let chunks = chunked.run_data.runs("Step 0")[0].profile.chunks;
             prop_assert_eq!(chunks, n.div_ceil(chunk_items));
@@ -243,6 +249,7 @@ async fn auto_streams_large_inputs_only() {
     let auto = |chunk_items| Streaming {
         mode: StreamMode::Auto,
         chunk_items,
+        sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
     };
     let large = run(&workflow, auto(8), None).await;
     assert_eq!(large.run_data.runs("Step 1")[0].profile.chunks, 4);
@@ -339,6 +346,7 @@ async fn a_csv_file_streams_row_chunks_through_the_chain() {
     let auto = Streaming {
         mode: StreamMode::Auto,
         chunk_items: 10,
+        sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
     };
     let streamed = csv_run(&csv, auto, None).await;
     assert!(streamed.error.is_none(), "{:?}", streamed.error);
@@ -512,6 +520,7 @@ async fn convert_to_file_writes_the_same_file_from_streamed_chunks() {
                 Streaming {
                     mode: StreamMode::Auto,
                     chunk_items: 10,
+                    sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
                 },
             ] {
                 let chunked =

@@ -116,6 +116,12 @@ impl Run<'_> {
     }
 }
 
+/// The bytes `item`'s `json` and `binary` maps take in memory, estimated as the budget counts
+/// them (for nodes that hold items and keep to a budget of their own, like Sort).
+pub fn item_bytes(item: &Item) -> u64 {
+    map_bytes(&item.json) + item.binary.as_deref().map_or(0, map_bytes)
+}
+
 /// The bytes `map` takes in memory, estimated: the map, each entry (key, value, index slot), and
 /// what values own beyond themselves (text, array elements, nested maps).
 fn map_bytes(map: &JsonObject) -> u64 {

@@ -24,4 +24,5 @@ mod sub_workflow_result;
 mod v0_forcing;
 
 pub use build::CompiledWorkflow;
+pub use memory::item_bytes;
 pub use outcome::{RunOutcome, RunStatus};

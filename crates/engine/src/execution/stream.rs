@@ -4,7 +4,9 @@
 //! timings, and the items as the run data keeps them) that one run per node on all items gives.
 //! A chain may end with a sink ([`ItemWise::Sink`]: a node folding all of its input into its
 //! outputs, like Convert to File writing CSV), which is pushed every chunk and finished once the
-//! chain has run to the end.
+//! chain has run to the end. A reordering sink ([`ItemWise::Reorder`]: Sort) is pushed every
+//! chunk the same way and, once its input has run out, finished into a stream that the rest of
+//! the chain pulls a chunk at a time, as it would a source's.
 //!
 //! A chain streams only where that equality holds: in v1 order (where a chain's nodes run one
 //! after the other anyway), through nodes that fail the workflow on an error and run once per
@@ -18,7 +20,7 @@ use super::build::BuiltNode;
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
 use crate::context::{Counters, ExecuteContext};
-use crate::node::{ItemSink, ItemSource, ItemWise, Node};
+use crate::node::{ItemSink, ItemSource, ItemWise, Node, SinkOutput};
 use crate::options::StreamMode;
 use crate::registry::NodeKind;
 use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
@@ -293,15 +295,18 @@ impl Run<'_> {
             }
             input = all.into_iter();
         }
+        // The stage the chunks start at: the head, then a reordering sink once it is finished
+        // (its output then being `source`).
+        let mut from = 0;
         while failed.is_none() {
             let mut items: Vec<Item> = match source {
                 Some(_) => Vec::new(),
                 None => input.by_ref().take(chunk_items).collect(),
             };
             let mut exhausted = source.is_none() && input.len() == 0;
-            for (j, stage) in stages.iter_mut().enumerate() {
+            for (j, stage) in stages.iter_mut().enumerate().skip(from) {
                 let result = match &mut source {
-                    Some(source) if j == 0 => match pull(stage, source, chunk_items).await {
+                    Some(source) if j == from => match pull(stage, source, chunk_items).await {
                         Ok(outputs) => self
                             .chunk_done(stage.node, 0, &outputs)
                             .map(|()| Some(outputs)),
@@ -319,7 +324,7 @@ impl Run<'_> {
                         break;
                     }
                 };
-                if j == 0 && source.is_some() && outputs[0].is_empty() {
+                if j == from && source.is_some() && outputs[0].is_empty() {
                     exhausted = true;
                     break;
                 }
@@ -337,19 +342,32 @@ impl Run<'_> {
                     items = std::mem::take(&mut outputs[stage.link_output]);
                 }
             }
-            if exhausted {
-                break;
+            if !exhausted || failed.is_some() {
+                continue;
             }
-        }
-        if let (None, Some(sink)) = (&failed, stages[last].sink.take()) {
-            match self.finish_sink(&mut stages[last], sink).await {
-                Ok(outputs) if collect_last => last_outputs = outputs,
-                Ok(outputs) => {
-                    let (kept, sampled) = self.run_data_outputs(outputs);
-                    stages[last].kept = kept;
-                    stages[last].sampled = sampled;
+            // The chunks stopped at the first sink with items, if any: finish it.
+            let Some((at, sink)) =
+                (from..stages.len()).find_map(|j| stages[j].sink.take().map(|sink| (j, sink)))
+            else {
+                break;
+            };
+            match self.finish_sink(&mut stages[at], sink).await {
+                Ok(SinkOutput::Stream(stream)) => {
+                    source = Some(stream);
+                    from = at;
                 }
-                Err(e) => failed = Some((last, e)),
+                Ok(SinkOutput::Outputs(_)) if at != last => {
+                    let e =
+                        NodeError::new("a sink before the end of a streamed chain gave no stream");
+                    failed = Some((at, e));
+                }
+                Ok(SinkOutput::Outputs(outputs)) if collect_last => last_outputs = outputs,
+                Ok(SinkOutput::Outputs(outputs)) => {
+                    let (kept, sampled) = self.run_data_outputs(outputs);
+                    stages[at].kept = kept;
+                    stages[at].sampled = sampled;
+                }
+                Err(e) => failed = Some((at, e)),
             }
         }
         self.record_chain(stages, failed, collect_last.then_some(last_outputs))
@@ -407,7 +425,7 @@ impl Run<'_> {
         let len = items.len();
         stage.chunks += 1;
         let call = match self.wf.nodes[stage.node].item_wise {
-            ItemWise::Sink => Call::Push,
+            ItemWise::Sink | ItemWise::Reorder => Call::Push,
             _ => Call::Execute,
         };
         let result = self.call_stage(stage, items, call).await;
@@ -453,19 +471,26 @@ impl Run<'_> {
         Ok(outputs)
     }
 
-    /// Finish a sink stage's sink: its outputs for all of its input, paired items filled in
-    /// over the whole input, its time counted, its output reported and charged.
+    /// Finish a sink stage's sink, its time counted: a stream as it gives it (to be pulled as
+    /// the stage's output), or its outputs for all of its input, paired items filled in over the
+    /// whole input, reported and charged.
     async fn finish_sink(
         &mut self,
         stage: &mut Stage,
         sink: Box<dyn ItemSink>,
-    ) -> Result<Vec<Vec<Item>>, NodeError> {
+    ) -> Result<SinkOutput, NodeError> {
         let start_time = self.options.clock.now().timestamp_millis();
         let wall = Instant::now();
         let result = sink.finish().await;
         self.count_time(stage, start_time, wall);
-        let items_in = stage.items_in;
-        self.stage_outputs(stage, result?, items_in, 0, 0)
+        match result? {
+            SinkOutput::Outputs(outputs) => {
+                let items_in = stage.items_in;
+                self.stage_outputs(stage, outputs, items_in, 0, 0)
+                    .map(SinkOutput::Outputs)
+            }
+            stream => Ok(stream),
+        }
     }
 
     /// Call `stage`'s node on `items` as `call` asks, counting them as its input and keeping its

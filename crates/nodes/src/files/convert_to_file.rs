@@ -90,7 +90,7 @@ impl Node for ConvertToFile {
             Operation::Sink(_) => {
                 let mut sink = self.sink(ctx).await?;
                 sink.push(ctx).await?;
-                return sink.finish().await;
+                return sink.finish().await?.into_outputs().await;
             }
             Operation::Table(format) => {
                 let options = WriteOptions {

@@ -11,7 +11,7 @@ use crate::files::table::{self, CsvWriter, TableFormat, XlsxSpool};
 use crate::files::{binary_item, flag_param};
 use crate::util::binary::{self, store_error, BinaryData, BinaryWriter};
 use crate::util::params::text_param;
-use sluice_engine::{ExecuteContext, ItemSink, NodeError, NodeOutputs};
+use sluice_engine::{ExecuteContext, ItemSink, NodeError, SinkOutput};
 use sluice_model::{Item, JsonObject};
 use std::io::{self, Write};
 
@@ -163,7 +163,7 @@ impl ItemSink for FileSink {
         written.map_err(store_error)
     }
 
-    async fn finish(self: Box<Self>) -> Result<NodeOutputs, NodeError> {
+    async fn finish(self: Box<Self>) -> Result<SinkOutput, NodeError> {
         let FileSink {
             body,
             property,
@@ -203,7 +203,11 @@ impl ItemSink for FileSink {
                 out.finish().map_err(store_error)?
             }
         };
-        Ok(vec![vec![binary_item(property, entry, 0..items)]])
+        Ok(SinkOutput::Outputs(vec![vec![binary_item(
+            property,
+            entry,
+            0..items,
+        )]]))
     }
 }
 

@@ -109,6 +109,7 @@ pub fn streamed(chunk_items: usize) -> Streaming {
     Streaming {
         mode: StreamMode::On,
         chunk_items,
+        sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
     }
 }
 
@@ -116,4 +117,5 @@ pub fn streamed(chunk_items: usize) -> Streaming {
 pub const OFF: Streaming = Streaming {
     mode: StreamMode::Off,
     chunk_items: 1000,
+    sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
 };

@@ -3,13 +3,22 @@
 //! Values compare as in [`crate::util::values::compare`]: numbers, then strings, then
 //! other values, with `null` and missing fields last when ascending (first when descending).
 //! The "code" type runs a JavaScript comparator and needs the Code node's runtime.
+//!
+//! Sorting by fields takes its input a chunk at a time in a streamed chain
+//! ([`ItemWise::Reorder`]), spilling sorted runs to disk past `SLUICE_SORT_MEMORY_MB` (see
+//! [`spill`]); shuffling needs all of its input at once.
+
+mod spill;
 
 use crate::util::fields;
 use crate::util::params::{unsupported, Parsed, Reader};
 use crate::util::values::compare;
 use rand::seq::SliceRandom;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::NodeDef;
+use sluice_engine::{
+    ExecuteContext, ItemSink, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
+};
+use sluice_model::{JsonObject, NodeDef};
+use std::cmp::Ordering;
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.sort",
@@ -24,9 +33,37 @@ struct SortField {
     descending: bool,
 }
 
+/// The fields items are ordered by, the first one first.
+#[derive(Clone, Debug)]
+struct SortKeys {
+    fields: Vec<SortField>,
+    dot: bool,
+}
+
+impl SortKeys {
+    /// How an item with `a` orders against one with `b`: by the first field they differ in.
+    fn order(&self, a: &JsonObject, b: &JsonObject) -> Ordering {
+        self.fields
+            .iter()
+            .map(|f| {
+                let order = compare(
+                    fields::get(a, &f.name, self.dot),
+                    fields::get(b, &f.name, self.dot),
+                );
+                if f.descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Config {
-    Simple { fields: Vec<SortField>, dot: bool },
+    Simple(SortKeys),
     Random,
 }
 
@@ -49,10 +86,10 @@ fn parse(r: &Reader<'_>) -> Result<Config, NodeError> {
                     })
                 })
                 .collect::<Result<Vec<_>, NodeError>>()?;
-            Ok(Config::Simple {
+            Ok(Config::Simple(SortKeys {
                 fields,
                 dot: !r.bool_or("options.disableDotNotation", false)?,
-            })
+            }))
         }
         "random" => Ok(Config::Random),
         "code" => Err(NodeError::new(
@@ -76,28 +113,29 @@ pub(crate) fn node(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeE
 
 #[async_trait::async_trait]
 impl Node for Sort {
+    fn item_wise(&self) -> ItemWise {
+        match self.config.constant() {
+            Some(Config::Simple(_)) => ItemWise::Reorder,
+            _ => ItemWise::Barrier,
+        }
+    }
+
+    async fn sink(&self, ctx: &ExecuteContext<'_>) -> Result<Box<dyn ItemSink>, NodeError> {
+        match &*self.config.for_item(ctx, 0)? {
+            Config::Simple(keys) => Ok(Box::new(spill::SpillingSort::new(
+                keys.clone(),
+                ctx.sort_memory_bytes(),
+            ))),
+            Config::Random => unreachable!("only a sort by fields is asked for a sink"),
+        }
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         let config = self.config.for_item(ctx, 0)?;
         let mut items = ctx.main_input().to_vec();
         match &*config {
             Config::Random => items.shuffle(&mut rand::thread_rng()),
-            Config::Simple { fields, dot } => items.sort_by(|a, b| {
-                fields
-                    .iter()
-                    .map(|f| {
-                        let order = compare(
-                            fields::get(&a.json, &f.name, *dot),
-                            fields::get(&b.json, &f.name, *dot),
-                        );
-                        if f.descending {
-                            order.reverse()
-                        } else {
-                            order
-                        }
-                    })
-                    .find(|o| o.is_ne())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            }),
+            Config::Simple(keys) => items.sort_by(|a, b| keys.order(&a.json, &b.json)),
         }
         Ok(vec![items])
     }
