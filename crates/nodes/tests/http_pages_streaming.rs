@@ -11,11 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use common::{streamed, test_clock, OFF};
+use common::{run_with, streamed, OFF};
 use serde_json::{json, Value};
 use sluice_engine::{
-    CompiledWorkflow, ExecutionOptions, NodeProgress, ProgressObserver, RunOutcome, StreamMode,
-    Streaming,
+    ExecutionOptions, NodeProgress, ProgressObserver, RunOutcome, StreamMode, Streaming,
 };
 use sluice_model::Workflow;
 use std::collections::HashMap;
@@ -131,18 +130,12 @@ async fn run(
     streaming: Streaming,
     progress: Option<ProgressObserver>,
 ) -> RunOutcome {
-    let compiled = CompiledWorkflow::build(workflow.clone(), &sluice_nodes::registry())
-        .expect("workflow builds");
-    compiled
-        .run(ExecutionOptions {
-            clock: test_clock(),
-            use_pin_data: false,
-            streaming,
-            progress,
-            ..Default::default()
-        })
-        .await
-        .expect("workflow runs")
+    let options = ExecutionOptions {
+        streaming,
+        progress,
+        ..Default::default()
+    };
+    run_with(workflow, options).await
 }
 
 /// Per node run: its outputs (json and pairedItem), items in and out, success, source and

@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{streamed, test_clock, OFF};
+use common::{run_with, streamed, OFF};
 use serde_json::{json, Value};
-use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome, Streaming};
+use sluice_engine::{ExecutionOptions, RunOutcome, Streaming};
 use sluice_model::Workflow;
 
 /// Items with many ties: `g` missing, `null`, text or a small number; `nested.k` and `h` from
@@ -79,18 +79,12 @@ async fn outcome(
     streaming: Streaming,
     max_items: Option<usize>,
 ) -> RunOutcome {
-    let compiled = CompiledWorkflow::build(workflow.clone(), &sluice_nodes::registry())
-        .expect("workflow builds");
-    compiled
-        .run(ExecutionOptions {
-            clock: test_clock(),
-            use_pin_data: false,
-            streaming,
-            run_data_max_items: max_items,
-            ..Default::default()
-        })
-        .await
-        .expect("workflow runs")
+    let options = ExecutionOptions {
+        streaming,
+        run_data_max_items: max_items,
+        ..Default::default()
+    };
+    run_with(workflow, options).await
 }
 
 /// Run `workflow` on the test clock; the run must succeed.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{streamed, test_clock, OFF};
+use common::{run_with, streamed, test_clock, OFF};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sluice_engine::{
@@ -147,18 +147,12 @@ fn workflow(items: &[Value], steps: &[Step], sorted: bool) -> Workflow {
 }
 
 async fn run(workflow: &Workflow, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {
-    let compiled = CompiledWorkflow::build(workflow.clone(), &sluice_nodes::registry())
-        .expect("workflow builds");
-    compiled
-        .run(ExecutionOptions {
-            clock: test_clock(),
-            use_pin_data: false,
-            streaming,
-            run_data_max_items: max_items,
-            ..Default::default()
-        })
-        .await
-        .expect("workflow runs")
+    let options = ExecutionOptions {
+        streaming,
+        run_data_max_items: max_items,
+        ..Default::default()
+    };
+    run_with(workflow, options).await
 }
 
 /// Per node run: its outputs (json and pairedItem), items in and out, success.

@@ -18,13 +18,17 @@ pub fn test_clock() -> Clock {
 /// Run workflow JSON on the test clock (UTC, pinned data ignored).
 pub async fn run_workflow(workflow: Value) -> RunOutcome {
     let workflow: Workflow = serde_json::from_value(workflow).expect("workflow JSON");
-    let compiled =
-        CompiledWorkflow::build(workflow, &sluice_nodes::registry()).expect("workflow builds");
-    compiled
+    run_with(&workflow, ExecutionOptions::default()).await
+}
+
+/// Run `workflow` with `options` on the test clock, pinned data ignored; the run may fail.
+pub async fn run_with(workflow: &Workflow, options: ExecutionOptions) -> RunOutcome {
+    CompiledWorkflow::build(workflow.clone(), &sluice_nodes::registry())
+        .expect("workflow builds")
         .run(ExecutionOptions {
             clock: test_clock(),
             use_pin_data: false,
-            ..Default::default()
+            ..options
         })
         .await
         .expect("workflow runs")
