@@ -131,6 +131,9 @@ pub struct ExecuteContext<'a> {
     /// The input `$json` reads from: the first non-empty one in v1, input 0 in v0.
     pub(crate) main_input: usize,
     pub(crate) run_index: usize,
+    /// Where this run's input starts in the node's whole input: 0, except for a chunk of a
+    /// streamed chain (see [`ExecuteContext::first_item`]).
+    pub(crate) first_item: usize,
     pub(crate) continue_on_fail: bool,
     pub(crate) state: Mutex<JsonObject>,
     pub(crate) logs: Mutex<Vec<String>>,
@@ -154,6 +157,14 @@ impl<'a> ExecuteContext<'a> {
     /// The node's compiled parameters (the same tree the factory got).
     pub fn params(&self) -> &Param {
         self.params
+    }
+
+    /// The index, in the node's whole input, of this run's first input item: 0, except when the
+    /// run is a chunk of a streamed chain. Item indexes in a [`NodeError`] count within the run
+    /// (the engine adds this); a message that names an item itself adds it to count over the
+    /// whole input, as a run on all items would.
+    pub fn first_item(&self) -> usize {
+        self.first_item
     }
 
     /// Items of input `index` (empty when that input got nothing).

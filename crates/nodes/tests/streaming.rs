@@ -275,8 +275,12 @@ async fn a_failing_chunk_names_the_item_over_the_whole_input() {
     assert_eq!(error.node.as_deref(), Some("Step 1"));
     assert_eq!(outcome.last_node.as_deref(), Some("Step 1"));
     assert_eq!(error.item_index, Some(13));
+    // The message names the item over the whole input too, as the whole run's does.
+    assert_eq!(error.message, "bad row [line 1, for item 13]");
     let whole = run(&workflow, OFF, None).await;
-    assert_eq!(whole.error.expect("the run fails").item_index, Some(13));
+    let whole_error = whole.error.expect("the run fails");
+    assert_eq!(whole_error.item_index, Some(13));
+    assert_eq!(whole_error.message, error.message);
     let task = &outcome.run_data.runs("Step 1")[0];
     assert_eq!(task.error.as_ref().and_then(|e| e.item_index), Some(13));
 }

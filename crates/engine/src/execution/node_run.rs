@@ -76,6 +76,7 @@ impl Run<'_> {
             let state = self.states.remove(&entry.node).unwrap_or_default();
             let shared = self.shared();
             let ctx = ExecuteContext {
+                first_item: 0,
                 shared: &shared,
                 node: def,
                 params: &built.params,

@@ -527,6 +527,7 @@ impl Run<'_> {
             sources: vec![stage.source.clone()],
             main_input: 0,
             run_index: stage.run_index,
+            first_item: stage.items_in,
             continue_on_fail: false,
             state: Mutex::new(state),
             logs: Mutex::new(Vec::new()),

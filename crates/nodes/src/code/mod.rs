@@ -144,9 +144,11 @@ impl Node for JsNode {
             }) {
             Ok(output) => output,
             Err(e) if ctx.continue_on_fail() => {
-                return Ok(vec![vec![ctx.error_item(&to_node_error(e), 0)]]);
+                return Ok(vec![vec![
+                    ctx.error_item(&to_node_error(e, ctx.first_item()), 0)
+                ]]);
             }
-            Err(e) => return Err(to_node_error(e)),
+            Err(e) => return Err(to_node_error(e, ctx.first_item())),
         };
         let (items, logs, static_data) = output;
         for line in logs {
@@ -224,9 +226,17 @@ fn static_data_out(ctx: &ExecuteContext<'_>, changed: JsonObject) {
     }
 }
 
-fn to_node_error(e: JsError) -> NodeError {
-    let item = match &e {
-        JsError::Thrown { item, .. } => *item,
+/// `e` as the node's error: its item index counted within this run, its message naming the
+/// item over the node's whole input (a streamed chunk's items start at `first_item`).
+fn to_node_error(mut e: JsError, first_item: usize) -> NodeError {
+    let item = match &mut e {
+        JsError::Thrown {
+            item: Some(item), ..
+        } => {
+            let in_run = *item;
+            *item += first_item;
+            Some(in_run)
+        }
         _ => None,
     };
     let mut error = NodeError::new(e.to_string());
