@@ -285,6 +285,30 @@ async fn a_failing_chunk_names_the_item_over_the_whole_input() {
     assert_eq!(task.error.as_ref().and_then(|e| e.item_index), Some(13));
 }
 
+/// A Filter's strict type check failing in a later chunk names the item over the whole input,
+/// in its message as in its item index.
+#[tokio::test]
+async fn a_failing_filter_names_the_item_over_the_whole_input() {
+    let mut workflow = workflow(&items(30), &[Step::NoOp, Step::Filter(0)], false);
+    workflow.nodes[3].parameters["conditions"]["conditions"][0]["leftValue"] =
+        json!("={{ $json.i === 13 ? 'text' : $json.a }}");
+    let streamed_error = run(&workflow, streamed(4), None)
+        .await
+        .error
+        .expect("the run fails");
+    let whole_error = run(&workflow, OFF, None)
+        .await
+        .error
+        .expect("the run fails");
+    assert_eq!(streamed_error.item_index, Some(13));
+    assert!(
+        streamed_error.message.ends_with("[condition 0, item 13]"),
+        "{}",
+        streamed_error.message
+    );
+    assert_eq!(streamed_error.message, whole_error.message);
+}
+
 /// Manual Trigger (one item holding `csv` as binary `data`) → Extract From File (CSV) →
 /// Filter `amount > 50` → Set `b`.
 async fn csv_run(csv: &str, streaming: Streaming, max_items: Option<usize>) -> RunOutcome {

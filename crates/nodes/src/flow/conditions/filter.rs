@@ -136,7 +136,10 @@ impl FilterConditions {
                 .map_err(|e| match e {
                     ConditionError::Node(e) => e,
                     ConditionError::Value(message) => {
-                        NodeError::new(format!("{message} [condition {index}, item {item_index}]"))
+                        // The item over the node's whole input, as a run on all items names
+                        // it (a streamed chunk starts at `first_item`).
+                        let item = ctx.first_item() + item_index;
+                        NodeError::new(format!("{message} [condition {index}, item {item}]"))
                             .with_description(self.hint)
                             .with_parameter(self.path.as_str())
                             .with_item(item_index)
