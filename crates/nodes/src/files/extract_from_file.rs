@@ -4,6 +4,7 @@
 //! value under `destinationKey`.
 
 use crate::files::table::{self, CellRange, CsvOptions, ReadOptions, RowOptions, TableFormat};
+use crate::files::xlsx_rows::xlsx_rows;
 use crate::files::{encoding, ical};
 use crate::files::{flag_param, number_param, per_item};
 use crate::util::binary;
@@ -54,29 +55,36 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for ExtractFromFile {
-    /// Each input item becomes its own rows or value; a CSV file is read as a stream.
+    /// Each input item becomes its own rows or value; a CSV or XLSX file is read as a stream.
     fn item_wise(&self) -> ItemWise {
         match self.operation {
-            Operation::Table(TableFormat::Csv) => ItemWise::Source,
+            Operation::Table(TableFormat::Csv | TableFormat::Xlsx) => ItemWise::Source,
             _ => ItemWise::Yes,
         }
     }
 
-    /// The rows of every input item's CSV file, read as the engine pulls them.
+    /// The rows of every input item's CSV or XLSX file, read as the engine pulls them.
     async fn item_source(&self, ctx: &ExecuteContext<'_>) -> Result<Option<ItemSource>, NodeError> {
-        if !matches!(self.operation, Operation::Table(TableFormat::Csv)) {
+        let Operation::Table(format @ (TableFormat::Csv | TableFormat::Xlsx)) = self.operation
+        else {
             return Ok(None);
-        }
+        };
         let mut files = Vec::new();
         for (i, item) in ctx.main_input().iter().enumerate() {
-            let rows = || -> Result<_, NodeError> {
+            let items = || -> Result<Box<dyn Iterator<Item = _> + Send>, NodeError> {
                 let property = text_param(ctx, "binaryPropertyName", i, "data")?;
                 let options = read_options(ctx, i)?;
-                let reader = binary::open_shared(ctx, item, &property, "binaryPropertyName")?;
-                let rows = table::csv_rows(reader, &options.csv)?;
-                Ok(table::row_items(rows, options.rows, i))
+                let rows: table::RowIter = if format == TableFormat::Csv {
+                    let reader = binary::open_shared(ctx, item, &property, "binaryPropertyName")?;
+                    table::csv_rows(reader, &options.csv)?
+                } else {
+                    let bytes = binary::read(ctx, item, &property, "binaryPropertyName")?;
+                    let sheet = options.sheet_name.as_deref();
+                    xlsx_rows(bytes, sheet, options.cells_as_text)?
+                };
+                Ok(Box::new(table::row_items(rows, options.rows, i)))
             };
-            files.push(rows().map_err(|e| e.with_item(i))?);
+            files.push(items().map_err(|e| e.with_item(i))?);
         }
         Ok(Some(
             futures_util::stream::iter(files.into_iter().flatten()).boxed(),

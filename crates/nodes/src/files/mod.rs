@@ -19,6 +19,7 @@ mod rtf_table;
 mod spreadsheet_file;
 mod table;
 mod xls;
+mod xlsx_rows;
 
 use crate::util::params::text_param;
 use sluice_engine::{ExecuteContext, NodeError, NodeSpec};

@@ -6,6 +6,7 @@
 //! (rust_xlsxwriter), XLS, ODS, HTML or RTF with a header of every key.
 
 use crate::files::encoding::{self, UTF8_BOM};
+use crate::files::xlsx_rows::xlsx_rows;
 use crate::files::{html_table, ods, rtf_table, xls};
 use crate::util::binary;
 use crate::util::values::{as_text, is_empty};
@@ -16,6 +17,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 
 /// One row of cells; `Value::Null` is an empty cell.
 pub type Row = Vec<Value>;
+
+/// A file's rows as they are read.
+pub type RowIter<'a> = Box<dyn Iterator<Item = Result<Row, NodeError>> + Send + 'a>;
 
 /// How CSV text is parsed.
 pub struct CsvOptions {
@@ -82,7 +86,7 @@ fn cell(text: &str) -> Option<(usize, usize)> {
 pub fn csv_rows<'a>(
     reader: impl Read + Send + 'a,
     options: &CsvOptions,
-) -> Result<Box<dyn Iterator<Item = Result<Row, NodeError>> + Send + 'a>, NodeError> {
+) -> Result<RowIter<'a>, NodeError> {
     let mut reader = BufReader::new(reader);
     let input: Box<dyn Read + Send + 'a> = if options.encoding == encoding_rs::UTF_8 {
         Box::new(reader)
@@ -188,7 +192,7 @@ pub fn sheet_rows(
     Ok(rows)
 }
 
-fn sheet_cell(cell: &calamine::Data, cells_as_text: bool) -> Value {
+pub(crate) fn sheet_cell(cell: &calamine::Data, cells_as_text: bool) -> Value {
     use calamine::Data;
     let value = match cell {
         Data::Empty => return Value::Null,
@@ -746,6 +750,10 @@ pub fn read_items(
     let rows = match format {
         TableFormat::Html => html_table::read(&String::from_utf8_lossy(&bytes)),
         TableFormat::Rtf => rtf_table::read(&String::from_utf8_lossy(&bytes)),
+        TableFormat::Xlsx => {
+            let rows = xlsx_rows(bytes, options.sheet_name.as_deref(), options.cells_as_text)?;
+            return rows_to_items(rows, &options.rows, i);
+        }
         _ => sheet_rows(bytes, options.sheet_name.as_deref(), options.cells_as_text)?,
     };
     rows_to_items(rows.into_iter().map(Ok), &options.rows, i)
