@@ -9,8 +9,8 @@
 # With SINK=postgres the kept rows go through Set (numbers typed) into a Postgres table instead
 # (Extract From File -> Filter -> Set -> Postgres insert; needs the local Postgres of
 # bench/postgres.sh) and the script checks the table holds every kept row. With SINK=xlsx
-# Convert to File writes an XLSX workbook (at most 1,048,575 rows fit a sheet), which a second,
-# untimed run turns back into CSV for the same check.
+# Convert to File writes an XLSX workbook (at most 1,048,575 rows fit a sheet), which a second
+# run (timed on its own line) reads back with Extract From File into CSV for the same check.
 #
 # Extract From File reads the CSV as a stream and the item-wise chain after it runs in chunks
 # (SLUICE_STREAM=auto, the default); Convert to File ends the chain as a sink that writes each
@@ -151,7 +151,11 @@ if [ "$sink" = xlsx ]; then
   "Convert": {"main": [[{"node": "Write", "type": "main", "index": 0}]]}
  }}
 JSON
-  "$bin" run "$work/back.json" > /dev/null
+  /usr/bin/time -v "$bin" run "$work/back.json" > /dev/null 2> "$work/back-time.txt" || {
+    cat "$work/back-time.txt"; exit 1; }
+  back_wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/back-time.txt")
+  back_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/back-time.txt")
+  echo "read back (Extract From File XLSX -> Convert to File CSV): wall $back_wall, peak RSS $((back_kb / 1024)) MiB"
 fi
 if [ "$sink" = sort ]; then
   # In the order a stable sort by amount (as text) gives, not just the same rows.
