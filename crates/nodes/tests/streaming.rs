@@ -335,7 +335,10 @@ async fn an_xlsx_file_streams_row_chunks_through_the_chain() {
     assert!(streamed.error.is_none(), "{:?}", streamed.error);
     let extract = &streamed.run_data.runs("Input")[0];
     assert!(extract.profile.chunks >= 10, "{}", extract.profile.chunks);
-    assert_eq!(extract.profile.items_out, 95, "the empty rows give no items");
+    assert_eq!(
+        extract.profile.items_out, 95,
+        "the empty rows give no items"
+    );
     assert_eq!(summary(&whole), summary(&streamed));
     let kept = streamed.run_data.runs("Step 1")[0].output(0);
     assert!(kept.len() > 20 && kept.iter().all(|i| i.json["amount"].is_number()));
