@@ -33,6 +33,13 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
         credentials,
         ..
     } = *args;
+    let run_data_max_items = match ExecutionOptions::run_data_max_items_from_env() {
+        Ok(max) => max,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Err(BAD_INPUT);
+        }
+    };
     let prepared = async {
         let loaded = load_workflow(workflow_path)?;
         let trigger_items = input.map(load_items).transpose()?;
@@ -83,7 +90,7 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
         credentials,
         binary_data: binary_data.clone(),
         execution_id: execution_id.clone(),
-        run_data_max_items: ExecutionOptions::run_data_max_items_from_env(),
+        run_data_max_items,
         memory_budget_mb,
         progress: progress.as_ref().map(RunProgress::observer),
         ..ExecutionOptions::default()

@@ -287,6 +287,30 @@ fn an_execution_over_its_memory_budget_exits_1_naming_the_node() {
     );
 }
 
+/// A run data bound that is no number is refused before the run, naming the variable.
+#[test]
+fn a_run_data_bound_that_is_no_number_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), noop("Next")]));
+    let run = |bound: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .env("SLUICE_RUN_DATA_MAX_ITEMS", bound)
+            .args(["run", wf.to_str().unwrap()])
+            .output()
+            .expect("sluice runs")
+    };
+    let out = run("many");
+    assert_eq!(out.status.code(), Some(2));
+    assert_stderr_contains(
+        &out,
+        "error: SLUICE_RUN_DATA_MAX_ITEMS: expected a whole number or 'all', got 'many'",
+    );
+    for bound in ["5", "all", "ALL", ""] {
+        let out = run(bound);
+        assert_eq!(out.status.code(), Some(0), "{bound:?}: {}", stderr(&out));
+    }
+}
+
 /// A workflow (Start -> First -> Second, NoOps) and 3,000 input items, enough for the NoOps to
 /// stream: their paths in `dir`.
 fn streamed_run(dir: &Path) -> (PathBuf, PathBuf) {

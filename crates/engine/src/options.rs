@@ -54,13 +54,20 @@ pub struct ExecutionOptions {
 }
 
 impl ExecutionOptions {
-    /// `SLUICE_RUN_DATA_MAX_ITEMS` for [`ExecutionOptions::run_data_max_items`]: a number, or
-    /// `all` to keep every item; absent or not understood, 10,000.
-    pub fn run_data_max_items_from_env() -> Option<usize> {
-        match std::env::var("SLUICE_RUN_DATA_MAX_ITEMS") {
-            Ok(v) if v.eq_ignore_ascii_case("all") => None,
-            Ok(v) => Some(v.parse().unwrap_or(DEFAULT_RUN_DATA_MAX_ITEMS)),
-            Err(_) => Some(DEFAULT_RUN_DATA_MAX_ITEMS),
+    /// `SLUICE_RUN_DATA_MAX_ITEMS` for [`ExecutionOptions::run_data_max_items`]: a whole
+    /// number, or `all` to keep every item; absent or empty, 10,000.
+    pub fn run_data_max_items_from_env() -> Result<Option<usize>, String> {
+        let Ok(value) = std::env::var("SLUICE_RUN_DATA_MAX_ITEMS") else {
+            return Ok(Some(DEFAULT_RUN_DATA_MAX_ITEMS));
+        };
+        match value.trim() {
+            "" => Ok(Some(DEFAULT_RUN_DATA_MAX_ITEMS)),
+            all if all.eq_ignore_ascii_case("all") => Ok(None),
+            n => n.parse().map(Some).map_err(|_| {
+                format!(
+                    "SLUICE_RUN_DATA_MAX_ITEMS: expected a whole number or 'all', got '{value}'"
+                )
+            }),
         }
     }
 

@@ -222,7 +222,7 @@ impl ServerConfig {
             }
         };
         config.execution_memory_mb = ExecutionOptions::memory_budget_mb_from_env()?;
-        config.run_data_max_items = ExecutionOptions::run_data_max_items_from_env();
+        config.run_data_max_items = ExecutionOptions::run_data_max_items_from_env()?;
         if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
             config.resume_on_start = v != "false";
         }
