@@ -4,7 +4,7 @@ use crate::input::{load_credentials, load_items, load_workflow, BAD_INPUT};
 use crate::progress::RunProgress;
 use crate::{profile, ProfileFormat};
 use sluice_engine::{
-    CompiledWorkflow, Credentials, EngineError, ExecutionOptions, RunOutcome, RunStatus,
+    CompiledWorkflow, Credentials, EngineError, ExecutionOptions, RunOutcome, RunStatus, Streaming,
 };
 use sluice_runtime::BinaryDataMode;
 use std::io::Write;
@@ -33,8 +33,10 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
         credentials,
         ..
     } = *args;
-    let run_data_max_items = match ExecutionOptions::run_data_max_items_from_env() {
-        Ok(max) => max,
+    let settings = ExecutionOptions::run_data_max_items_from_env()
+        .and_then(|max| Ok((max, Streaming::from_env()?)));
+    let (run_data_max_items, streaming) = match settings {
+        Ok(settings) => settings,
         Err(message) => {
             eprintln!("error: {message}");
             return Err(BAD_INPUT);
@@ -91,6 +93,7 @@ pub async fn execute(args: &RunArgs<'_>) -> Result<RunOutcome, u8> {
         binary_data: binary_data.clone(),
         execution_id: execution_id.clone(),
         run_data_max_items,
+        streaming,
         memory_budget_mb,
         progress: progress.as_ref().map(RunProgress::observer),
         ..ExecutionOptions::default()

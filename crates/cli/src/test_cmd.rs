@@ -17,7 +17,7 @@ use crate::fixture;
 use crate::input::{load_credentials, read_text, workflow_files, BAD_INPUT};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunStatus};
+use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunStatus, Streaming};
 use sluice_model::{Item, Workflow};
 use sluice_runtime::{Clock, Files};
 use std::path::{Path, PathBuf};
@@ -28,9 +28,9 @@ pub async fn test(paths: &[PathBuf], credentials: Option<&Path>) -> u8 {
         let credentials = credentials
             .map(|path| load_credentials(path).map(|set| Credentials(Arc::new(set))))
             .transpose()?;
-        Ok((files, credentials))
+        Ok((files, credentials, Streaming::from_env()?))
     });
-    let (files, credentials) = match loaded {
+    let (files, credentials, streaming) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");
@@ -40,7 +40,7 @@ pub async fn test(paths: &[PathBuf], credentials: Option<&Path>) -> u8 {
     let registry = sluice_nodes::registry();
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in files.iter().filter(|f| !fixture::is_expectation_file(f)) {
-        match run_one(file, &registry, credentials.as_ref()).await {
+        match run_one(file, &registry, credentials.as_ref(), streaming).await {
             Ok(()) => {
                 passed += 1;
                 println!("PASS {}", file.display());
@@ -118,6 +118,7 @@ async fn run_one(
     file: &Path,
     registry: &sluice_engine::Registry,
     credentials: Option<&Credentials>,
+    streaming: Streaming,
 ) -> Result<(), Failure> {
     let text = read_text(file)?;
     let value: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
@@ -133,7 +134,7 @@ async fn run_one(
         expect.bytes_not_compared = fixture.bytes_not_compared.clone();
     }
     // `fixture` (and its temporary folder) lives until the run is judged.
-    judge(workflow, expect, registry, credentials)
+    judge(workflow, expect, registry, credentials, streaming)
         .await
         .map_err(Failure::Mismatch)
 }
@@ -143,6 +144,7 @@ async fn judge(
     expect: Expectations,
     registry: &sluice_engine::Registry,
     credentials: Option<&Credentials>,
+    streaming: Streaming,
 ) -> Result<(), String> {
     let compiled = CompiledWorkflow::build(workflow, registry).map_err(|e| e.to_string())?;
     compiled
@@ -155,6 +157,7 @@ async fn judge(
         trigger_items: expect.trigger_items,
         files: harness_files(),
         credentials: credentials.cloned(),
+        streaming,
         ..ExecutionOptions::default()
     };
     let outcome = compiled.run(options).await.map_err(|e| e.to_string())?;

@@ -287,28 +287,69 @@ fn an_execution_over_its_memory_budget_exits_1_naming_the_node() {
     );
 }
 
-/// A run data bound that is no number is refused before the run, naming the variable.
+/// `sluice run` with the environment variables `vars` set.
+fn sluice_with_env(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command.envs(vars.iter().copied());
+    command.args(args).output().expect("sluice runs")
+}
+
+/// Run data and streaming settings that make no sense are refused before the run, naming the
+/// variable; the ones that do reach the run.
 #[test]
-fn a_run_data_bound_that_is_no_number_is_refused() {
+fn run_settings_from_the_environment_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let wf = write(dir.path(), "wf.json", &chain(vec![trigger(), noop("Next")]));
-    let run = |bound: &str| {
-        Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .env("SLUICE_RUN_DATA_MAX_ITEMS", bound)
-            .args(["run", wf.to_str().unwrap()])
-            .output()
-            .expect("sluice runs")
-    };
-    let out = run("many");
-    assert_eq!(out.status.code(), Some(2));
-    assert_stderr_contains(
-        &out,
-        "error: SLUICE_RUN_DATA_MAX_ITEMS: expected a whole number or 'all', got 'many'",
-    );
+    let wf = wf.to_str().unwrap();
+    for (var, value, expected) in [
+        (
+            "SLUICE_RUN_DATA_MAX_ITEMS",
+            "many",
+            "a whole number or 'all'",
+        ),
+        ("SLUICE_STREAM", "sometimes", "auto, on or off"),
+        (
+            "SLUICE_STREAM_CHUNK_ITEMS",
+            "0",
+            "a whole number of at least 1",
+        ),
+        (
+            "SLUICE_SORT_MEMORY_MB",
+            "lots",
+            "a whole number of at least 1",
+        ),
+    ] {
+        let out = sluice_with_env(&[(var, value)], &["run", wf]);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        assert_stderr_contains(
+            &out,
+            &format!("error: {var}: expected {expected}, got '{value}'"),
+        );
+    }
     for bound in ["5", "all", "ALL", ""] {
-        let out = run(bound);
+        let out = sluice_with_env(&[("SLUICE_RUN_DATA_MAX_ITEMS", bound)], &["run", wf]);
         assert_eq!(out.status.code(), Some(0), "{bound:?}: {}", stderr(&out));
     }
+    // SLUICE_STREAM reaches the run: 3,000 items stream through the NoOps unless it is off.
+    let (wf, input) = streamed_run(dir.path());
+    let chunks = |stream: &str| {
+        let run_data = dir.path().join(format!("run-{stream}.json"));
+        let args = [
+            "run",
+            wf.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--run-data",
+            run_data.to_str().unwrap(),
+        ];
+        let out = sluice_with_env(&[("SLUICE_STREAM", stream)], &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let written: Value =
+            serde_json::from_str(&std::fs::read_to_string(&run_data).unwrap()).unwrap();
+        written["resultData"]["runData"]["First"][0]["profile"]["chunks"].clone()
+    };
+    assert_eq!(chunks("auto"), json!(3));
+    assert_eq!(chunks("off"), Value::Null);
 }
 
 /// A workflow (Start -> First -> Second, NoOps) and 3,000 input items, enough for the NoOps to

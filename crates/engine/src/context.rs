@@ -236,10 +236,10 @@ impl<'a> ExecuteContext<'a> {
         self.shared.options.credentials.as_ref()
     }
 
-    /// The most bytes of items a reordering sink (Sort) holds before it spills them to disk (see
-    /// [`crate::Streaming::sort_memory_bytes`]).
-    pub fn sort_memory_bytes(&self) -> u64 {
-        self.shared.options.streaming.sort_memory_bytes
+    /// This execution's streaming settings (a reordering sink's memory before it spills, see
+    /// [`crate::Streaming::sort_memory_bytes`]; sub-workflows run in-process take the same).
+    pub fn streaming(&self) -> crate::Streaming {
+        self.shared.options.streaming
     }
 
     /// This execution's memory budget in megabytes (for sub-workflows run in-process, which

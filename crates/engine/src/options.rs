@@ -39,8 +39,8 @@ pub struct ExecutionOptions {
     /// The workflow's static data (n8n's `staticData`: `global` and `node:<name>` keys) as the
     /// execution starts; `None` = the workflow file's `staticData` field.
     pub static_data: Option<JsonObject>,
-    /// Whether chains of item-wise nodes run as pipelines of chunks (default: the environment,
-    /// [`Streaming::from_env`]).
+    /// Whether chains of item-wise nodes run as pipelines of chunks (default: auto; the
+    /// commands take it from the environment once, [`Streaming::from_env`]).
     pub streaming: Streaming,
     /// The most items of each node output the run data keeps (the first ones; counts and
     /// timings are always whole); `None` keeps every item, n8n's shape (the default).
@@ -57,37 +57,34 @@ impl ExecutionOptions {
     /// `SLUICE_RUN_DATA_MAX_ITEMS` for [`ExecutionOptions::run_data_max_items`]: a whole
     /// number, or `all` to keep every item; absent or empty, 10,000.
     pub fn run_data_max_items_from_env() -> Result<Option<usize>, String> {
-        let Ok(value) = std::env::var("SLUICE_RUN_DATA_MAX_ITEMS") else {
-            return Ok(Some(DEFAULT_RUN_DATA_MAX_ITEMS));
-        };
-        match value.trim() {
-            "" => Ok(Some(DEFAULT_RUN_DATA_MAX_ITEMS)),
-            all if all.eq_ignore_ascii_case("all") => Ok(None),
-            n => n.parse().map(Some).map_err(|_| {
-                format!(
-                    "SLUICE_RUN_DATA_MAX_ITEMS: expected a whole number or 'all', got '{value}'"
-                )
-            }),
+        const VAR: &str = "SLUICE_RUN_DATA_MAX_ITEMS";
+        if std::env::var(VAR).is_ok_and(|v| v.trim().eq_ignore_ascii_case("all")) {
+            return Ok(None);
         }
+        let max = whole_number_var(VAR, "a whole number or 'all'")?;
+        Ok(Some(max.map_or(DEFAULT_RUN_DATA_MAX_ITEMS, |n| n as usize)))
     }
 
     /// `SLUICE_EXECUTION_MEMORY_MB` for [`ExecutionOptions::memory_budget_mb`]: a whole number
     /// of megabytes; absent, empty or 0 means no budget.
     pub fn memory_budget_mb_from_env() -> Result<Option<u64>, String> {
-        let Ok(value) = std::env::var(MEMORY_BUDGET_VAR) else {
-            return Ok(None);
-        };
-        match value.trim() {
-            "" => Ok(None),
-            mb => mb
-                .parse::<u64>()
-                .map(|mb| (mb > 0).then_some(mb))
-                .map_err(|_| {
-                    format!(
-                        "{MEMORY_BUDGET_VAR}: expected a whole number of megabytes, got '{value}'"
-                    )
-                }),
-        }
+        let mb = whole_number_var(MEMORY_BUDGET_VAR, "a whole number of megabytes")?;
+        Ok(mb.filter(|mb| *mb > 0))
+    }
+}
+
+/// The whole number in environment variable `var` (`None` when it is absent or empty); any
+/// other text is an error saying the variable expects `expected`.
+fn whole_number_var(var: &str, expected: &str) -> Result<Option<u64>, String> {
+    let Ok(value) = std::env::var(var) else {
+        return Ok(None);
+    };
+    match value.trim() {
+        "" => Ok(None),
+        n => n
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{var}: expected {expected}, got '{value}'")),
     }
 }
 
@@ -124,31 +121,46 @@ impl Streaming {
     pub const DEFAULT_CHUNK_ITEMS: usize = 1000;
     pub const DEFAULT_SORT_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
 
-    /// The settings in `SLUICE_STREAM`, `SLUICE_STREAM_CHUNK_ITEMS` and
-    /// `SLUICE_SORT_MEMORY_MB` (a whole number of megabytes, at least 1); what is absent or not
-    /// understood is the default (auto, 1000, 64).
-    pub fn from_env() -> Self {
-        let mode = match std::env::var("SLUICE_STREAM").as_deref() {
-            Ok("on" | "true" | "1") => StreamMode::On,
-            Ok("off" | "false" | "0") => StreamMode::Off,
-            _ => StreamMode::Auto,
+    /// The settings in `SLUICE_STREAM` (`auto`, `on`/`true`/`1`, `off`/`false`/`0`),
+    /// `SLUICE_STREAM_CHUNK_ITEMS` and `SLUICE_SORT_MEMORY_MB` (whole numbers, at least 1);
+    /// absent or empty, the default (auto, 1000, 64). Read once per process (`run`, `serve`,
+    /// `worker`, `test`); anything else is an error naming the variable.
+    pub fn from_env() -> Result<Self, String> {
+        let mode = match std::env::var("SLUICE_STREAM").unwrap_or_default().trim() {
+            "" | "auto" => StreamMode::Auto,
+            "on" | "true" | "1" => StreamMode::On,
+            "off" | "false" | "0" => StreamMode::Off,
+            other => {
+                return Err(format!(
+                    "SLUICE_STREAM: expected auto, on or off, got '{other}'"
+                ))
+            }
         };
-        let chunk_items = std::env::var("SLUICE_STREAM_CHUNK_ITEMS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(Self::DEFAULT_CHUNK_ITEMS);
-        let sort_memory_bytes = std::env::var("SLUICE_SORT_MEMORY_MB")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|mb| *mb > 0)
-            .map_or(Self::DEFAULT_SORT_MEMORY_BYTES, |mb| {
-                mb.saturating_mul(1024 * 1024)
-            });
-        Streaming {
+        let positive = |var| match whole_number_var(var, "a whole number of at least 1")? {
+            Some(0) => Err(format!(
+                "{var}: expected a whole number of at least 1, got '0'"
+            )),
+            n => Ok(n),
+        };
+        let chunk_items = positive("SLUICE_STREAM_CHUNK_ITEMS")?;
+        let sort_mb = positive("SLUICE_SORT_MEMORY_MB")?;
+        Ok(Streaming {
             mode,
-            chunk_items,
-            sort_memory_bytes,
+            chunk_items: chunk_items.map_or(Self::DEFAULT_CHUNK_ITEMS, |n| n as usize),
+            sort_memory_bytes: sort_mb.map_or(Self::DEFAULT_SORT_MEMORY_BYTES, |mb| {
+                mb.saturating_mul(1024 * 1024)
+            }),
+        })
+    }
+}
+
+impl Default for Streaming {
+    /// Auto, 1000 items per chunk, 64 MB for a sort.
+    fn default() -> Self {
+        Streaming {
+            mode: StreamMode::Auto,
+            chunk_items: Self::DEFAULT_CHUNK_ITEMS,
+            sort_memory_bytes: Self::DEFAULT_SORT_MEMORY_BYTES,
         }
     }
 }
@@ -171,7 +183,7 @@ impl Default for ExecutionOptions {
             host: None,
             credentials: None,
             static_data: None,
-            streaming: Streaming::from_env(),
+            streaming: Streaming::default(),
             run_data_max_items: None,
             memory_budget_mb: None,
             progress: None,

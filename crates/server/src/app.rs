@@ -314,6 +314,7 @@ impl App {
             credentials: Some(Credentials(self.store.clone())),
             static_data,
             memory_budget_mb: self.config.execution_memory_mb,
+            streaming: self.config.streaming,
             run_data_max_items: self
                 .config
                 .run_data_max_items

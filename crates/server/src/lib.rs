@@ -46,7 +46,7 @@ use axum::extract::State;
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
-use sluice_engine::ExecutionOptions;
+use sluice_engine::{ExecutionOptions, Streaming};
 use sluice_runtime::{BinaryData, Clock};
 use sluice_store::Store;
 use std::future::Future;
@@ -138,6 +138,8 @@ pub struct ServerConfig {
     /// run data keeps its count and its first this many items, except for executions whose
     /// caller needs the last node's whole output (see [`app::Start::whole_last_output`]).
     pub run_data_max_items: Option<usize>,
+    /// Streamed chains (`SLUICE_STREAM`, `SLUICE_STREAM_CHUNK_ITEMS`, `SLUICE_SORT_MEMORY_MB`).
+    pub streaming: Streaming,
 }
 
 /// What a webhook request meets when the queue holds `queue_max_depth` jobs.
@@ -169,6 +171,7 @@ impl Default for ServerConfig {
             binary_data: BinaryData::memory(),
             execution_memory_mb: None,
             run_data_max_items: None,
+            streaming: Streaming::default(),
         }
     }
 }
@@ -223,6 +226,7 @@ impl ServerConfig {
         };
         config.execution_memory_mb = ExecutionOptions::memory_budget_mb_from_env()?;
         config.run_data_max_items = ExecutionOptions::run_data_max_items_from_env()?;
+        config.streaming = Streaming::from_env()?;
         if let Ok(v) = std::env::var("SLUICE_RESUME_ON_START") {
             config.resume_on_start = v != "false";
         }

@@ -59,67 +59,49 @@ impl FileSink {
     /// A sink for `format` with the options of `ctx`'s first item (as a run on all items takes
     /// them).
     pub fn new(ctx: &ExecuteContext<'_>, format: SinkFormat) -> Result<FileSink, NodeError> {
-        let (default_name, mime_type) = match format {
-            SinkFormat::Csv => ("file.csv", TableFormat::Csv.mime_type()),
-            SinkFormat::JsonArray => ("file.json", "application/json"),
-            SinkFormat::Xlsx => ("file.xlsx", TableFormat::Xlsx.mime_type()),
-        };
-        let body_options = match format {
-            SinkFormat::Csv => BodyOptions::Csv {
-                delimiter: single_byte(
-                    &text_param(ctx, "options.delimiter", 0, ",")?,
-                    "options.delimiter",
-                )?,
-                header_row: flag_param(ctx, "options.headerRow", 0, true)?,
-            },
-            SinkFormat::JsonArray => {
-                let (encoding, add_bom) = encoding_options(ctx, 0)?;
-                BodyOptions::Json {
-                    pretty: flag_param(ctx, "options.format", 0, false)?,
-                    encoding,
-                    add_bom,
-                }
-            }
-            SinkFormat::Xlsx => BodyOptions::Xlsx {
-                sheet_name: text_param(ctx, "options.sheetName", 0, "Sheet")?,
-                header_row: flag_param(ctx, "options.headerRow", 0, true)?,
-            },
-        };
-        let file_name = text_param(ctx, "options.fileName", 0, default_name)?;
         let property = text_param(ctx, "binaryPropertyName", 0, "data")?;
-        let metadata = binary::metadata(Some(&file_name), mime_type);
         let store = ctx.binary_data().clone();
         let execution_id = ctx.execution_id().to_string();
-        let out = store
-            .writer(&execution_id, metadata.clone())
-            .map_err(store_error)?;
-        let body = match body_options {
-            BodyOptions::Csv {
-                delimiter,
-                header_row,
-            } => Body::Csv {
-                writer: Box::new(CsvWriter::new(out, delimiter, header_row).map_err(store_error)?),
-                delimiter,
-                header_row,
-            },
-            BodyOptions::Json {
-                pretty,
-                encoding,
-                add_bom,
-            } => {
+        let mut metadata = JsonObject::new();
+        // The file in the store, made once the format's own options were read (a writer
+        // dropped unfinished removes its file).
+        let mut open = |default_name: &str, mime_type: &str| {
+            let file_name = text_param(ctx, "options.fileName", 0, default_name)?;
+            metadata = binary::metadata(Some(&file_name), mime_type);
+            store
+                .writer(&execution_id, metadata.clone())
+                .map_err(store_error)
+        };
+        let body = match format {
+            SinkFormat::Csv => {
+                let delimiter = single_byte(
+                    &text_param(ctx, "options.delimiter", 0, ",")?,
+                    "options.delimiter",
+                )?;
+                let header_row = flag_param(ctx, "options.headerRow", 0, true)?;
+                let out = open("file.csv", TableFormat::Csv.mime_type())?;
+                Body::Csv {
+                    writer: Box::new(
+                        CsvWriter::new(out, delimiter, header_row).map_err(store_error)?,
+                    ),
+                    delimiter,
+                    header_row,
+                }
+            }
+            SinkFormat::JsonArray => {
+                let (encoding, add_bom) = encoding_options(ctx, 0)?;
+                let pretty = flag_param(ctx, "options.format", 0, false)?;
+                let out = open("file.json", "application/json")?;
                 let out = TextEncoder::new(out, encoding, add_bom).map_err(store_error)?;
                 Body::Json(Box::new(
                     JsonArrayWriter::new(out, pretty).map_err(store_error)?,
                 ))
             }
-            BodyOptions::Xlsx {
-                sheet_name,
-                header_row,
-            } => Body::Xlsx {
+            SinkFormat::Xlsx => Body::Xlsx {
+                sheet_name: text_param(ctx, "options.sheetName", 0, "Sheet")?,
+                header_row: flag_param(ctx, "options.headerRow", 0, true)?,
                 spool: Box::new(XlsxSpool::new().map_err(store_error)?),
-                out,
-                sheet_name,
-                header_row,
+                out: open("file.xlsx", TableFormat::Xlsx.mime_type())?,
             },
         };
         Ok(FileSink {
@@ -131,23 +113,6 @@ impl FileSink {
             items: 0,
         })
     }
-}
-
-/// The options of a [`Body`], read before its file is made.
-enum BodyOptions {
-    Csv {
-        delimiter: u8,
-        header_row: bool,
-    },
-    Json {
-        pretty: bool,
-        encoding: &'static encoding_rs::Encoding,
-        add_bom: bool,
-    },
-    Xlsx {
-        sheet_name: String,
-        header_row: bool,
-    },
 }
 
 #[async_trait::async_trait]

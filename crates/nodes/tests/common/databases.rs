@@ -38,7 +38,7 @@ pub async fn run_with_credential(
             node[k] = v;
         }
     }
-    run_workflow_with_credential(workflow, kind, data, Streaming::from_env()).await
+    run_workflow_with_credential(workflow, kind, data, Streaming::default()).await
 }
 
 /// Run `workflow`, whose nodes refer to credential `cred-1` ("Test"), with that credential

@@ -124,7 +124,7 @@ impl Node for Sort {
         match &*self.config.for_item(ctx, 0)? {
             Config::Simple(keys) => Ok(Box::new(spill::SpillingSort::new(
                 keys.clone(),
-                ctx.sort_memory_bytes(),
+                ctx.streaming().sort_memory_bytes,
             ))),
             Config::Random => unreachable!("only a sort by fields is asked for a sink"),
         }

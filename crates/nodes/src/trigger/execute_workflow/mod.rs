@@ -124,6 +124,7 @@ async fn run_in_process(
             files: ctx.files().clone(),
             credentials: ctx.credential_source().cloned(),
             memory_budget_mb: ctx.memory_budget_mb(),
+            streaming: ctx.streaming(),
             mode: "integrated".into(),
             ..ExecutionOptions::default()
         })
