@@ -43,7 +43,8 @@ pub struct ExecutionOptions {
     /// commands take it from the environment once, [`Streaming::from_env`]).
     pub streaming: Streaming,
     /// The most items of each node output the run data keeps (the first ones; counts and
-    /// timings are always whole); `None` keeps every item, n8n's shape (the default).
+    /// timings are always whole; outputs that a later node reads by name are kept whole);
+    /// `None` keeps every item, n8n's shape (the default).
     pub run_data_max_items: Option<usize>,
     /// The most megabytes of items the execution may hold at once (`SLUICE_EXECUTION_MEMORY_MB`,
     /// see [`ExecutionOptions::memory_budget_mb_from_env`]): past it, the node whose output

@@ -136,7 +136,8 @@ pub struct ServerConfig {
     pub execution_memory_mb: Option<u64>,
     /// `SLUICE_RUN_DATA_MAX_ITEMS` (default 10,000; `all`: no bound): each node output's
     /// run data keeps its count and its first this many items, except for executions whose
-    /// caller needs the last node's whole output (see [`app::Start::whole_last_output`]).
+    /// caller needs the last node's whole output (see [`app::Start::whole_last_output`]) and
+    /// for outputs a later node reads by name.
     pub run_data_max_items: Option<usize>,
     /// Streamed chains (`SLUICE_STREAM`, `SLUICE_STREAM_CHUNK_ITEMS`, `SLUICE_SORT_MEMORY_MB`).
     pub streaming: Streaming,

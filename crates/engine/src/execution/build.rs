@@ -11,6 +11,45 @@ use crate::{EngineError, Node, Param, Registry};
 use sluice_model::{LoadWarning, OnError, Value, Workflow};
 use std::collections::HashMap;
 
+/// What in a parameter reads another node's output by its name: `$('X')`, `$node["X"]`,
+/// `$items("X")` (also in Code nodes' source).
+const READS_BY_NAME: [&str; 3] = ["$(", "$node", "$items("];
+
+/// Per node: whether a node downstream of it reads other nodes' outputs by name. Such a read
+/// (`$('X').all()`, or `$('X').item` through the paired items of every node in between) needs
+/// every item of those outputs, so the run data must keep them whole. Which names are read is
+/// not always known from the text (`$(name)`), so every node upstream of a reader counts.
+fn read_by_name(workflow: &Workflow, incoming: &[Vec<(usize, usize, usize)>]) -> Vec<bool> {
+    let mut whole = vec![false; workflow.nodes.len()];
+    let mut upstream: Vec<usize> = workflow
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, def)| {
+            any_text(&def.parameters, &|s| {
+                READS_BY_NAME.iter().any(|p| s.contains(p))
+            })
+        })
+        .flat_map(|(reader, _)| incoming[reader].iter().map(|(parent, _, _)| *parent))
+        .collect();
+    while let Some(node) = upstream.pop() {
+        if !std::mem::replace(&mut whole[node], true) {
+            upstream.extend(incoming[node].iter().map(|(parent, _, _)| *parent));
+        }
+    }
+    whole
+}
+
+/// Whether any text in `value` (a node's parameters) satisfies `test`.
+pub(super) fn any_text(value: &Value, test: &impl Fn(&str) -> bool) -> bool {
+    match value {
+        Value::String(s) => test(s),
+        Value::Array(items) => items.iter().any(|v| any_text(v, test)),
+        Value::Object(map) => map.values().any(|v| any_text(v, test)),
+        _ => false,
+    }
+}
+
 pub(super) struct BuiltNode {
     pub(super) node: Option<Box<dyn Node>>,
     pub(super) params: Param,
@@ -36,6 +75,10 @@ pub struct CompiledWorkflow {
     pub(super) registry: Registry,
     /// Which nodes may run as streamed chains.
     pub(super) stream_plan: StreamPlan,
+    /// Per node: the run data keeps all of its output items, whatever
+    /// [`ExecutionOptions::run_data_max_items`](crate::ExecutionOptions::run_data_max_items)
+    /// says, because a later node may read them by name (see [`read_by_name`]).
+    pub(super) whole_outputs: Vec<bool>,
     warnings: Vec<LoadWarning>,
 }
 
@@ -130,8 +173,10 @@ impl CompiledWorkflow {
             }
         }
         let stream_plan = StreamPlan::build(&workflow, &nodes, &index, &incoming);
+        let whole_outputs = read_by_name(&workflow, &incoming);
         Ok(CompiledWorkflow {
             stream_plan,
+            whole_outputs,
             workflow,
             nodes,
             index,

@@ -189,7 +189,7 @@ impl Run<'_> {
     ) -> Result<(), NodeError> {
         let children = self.children_to_queue(node, run_index, outputs.as_deref());
         task.data = outputs.map(|outputs| {
-            let (data, sampled) = self.run_data_outputs(outputs);
+            let (data, sampled) = self.run_data_outputs(node, outputs);
             task.profile.sampled = sampled;
             data
         });
@@ -198,11 +198,18 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// `outputs` as the run data keeps them, and whether items were left out.
-    pub(super) fn run_data_outputs(&self, outputs: Vec<Vec<Item>>) -> (Vec<Vec<Item>>, bool) {
+    /// `node`'s `outputs` as the run data keeps them, and whether items were left out.
+    pub(super) fn run_data_outputs(
+        &self,
+        node: usize,
+        outputs: Vec<Vec<Item>>,
+    ) -> (Vec<Vec<Item>>, bool) {
         let Some(max) = self.options.run_data_max_items else {
             return (outputs, false);
         };
+        if self.wf.whole_outputs[node] {
+            return (outputs, false);
+        }
         let mut sampled = false;
         let kept = outputs
             .into_iter()

@@ -16,7 +16,7 @@
 //! the nodes after the failing one have then already run on the earlier chunks, which a run on
 //! all items would not have done.
 
-use super::build::BuiltNode;
+use super::build::{any_text, BuiltNode};
 use super::paired_items::assign_paired_items;
 use super::run_loop::{Entry, Run};
 use crate::context::{Counters, ExecuteContext};
@@ -27,9 +27,7 @@ use crate::run_data::{keep_first, NodeProfile, TaskData, TaskError};
 use crate::{NodeError, NodeProgress};
 use futures_util::{StreamExt, TryStreamExt};
 use indexmap::IndexMap;
-use sluice_model::{
-    ExecutionOrder, Item, OnError, PairedItem, PairedItems, SourceRef, Value, Workflow,
-};
+use sluice_model::{ExecutionOrder, Item, OnError, PairedItem, PairedItems, SourceRef, Workflow};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -63,10 +61,11 @@ impl StreamPlan {
         index: &HashMap<String, usize>,
         incoming: &[Vec<(usize, usize, usize)>],
     ) -> Self {
-        let streams = !workflow
-            .nodes
-            .iter()
-            .any(|def| reads_across_items(&def.parameters));
+        let streams = !workflow.nodes.iter().any(|def| {
+            any_text(&def.parameters, &|s| {
+                READS_ACROSS_ITEMS.iter().any(|p| s.contains(p))
+            })
+        });
         let member = workflow
             .nodes
             .iter()
@@ -104,15 +103,6 @@ impl StreamPlan {
             })
             .collect();
         StreamPlan { member, next }
-    }
-}
-
-fn reads_across_items(value: &Value) -> bool {
-    match value {
-        Value::String(s) => READS_ACROSS_ITEMS.iter().any(|p| s.contains(p)),
-        Value::Array(items) => items.iter().any(reads_across_items),
-        Value::Object(map) => map.values().any(reads_across_items),
-        _ => false,
     }
 }
 
@@ -363,7 +353,7 @@ impl Run<'_> {
                 }
                 Ok(SinkOutput::Outputs(outputs)) if collect_last => last_outputs = outputs,
                 Ok(SinkOutput::Outputs(outputs)) => {
-                    let (kept, sampled) = self.run_data_outputs(outputs);
+                    let (kept, sampled) = self.run_data_outputs(stages[at].node, outputs);
                     stages[at].kept = kept;
                     stages[at].sampled = sampled;
                 }
@@ -598,7 +588,7 @@ impl Run<'_> {
             } else if j == last && last_outputs.is_some() {
                 let outputs = last_outputs.take().expect("last outputs");
                 if failed.is_some() {
-                    let (data, sampled) = self.run_data_outputs(outputs);
+                    let (data, sampled) = self.run_data_outputs(node, outputs);
                     task.profile.sampled = sampled;
                     task.data = Some(data);
                     self.record(node, task);
