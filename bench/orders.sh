@@ -7,7 +7,7 @@
 # load stopped, and each process's peak RSS; the course's targets and the issue's goals are
 # checked by `--check`.
 #
-#   bench/orders.sh [rate=1000] [duration=60s]
+#   bench/orders.sh [rate=1000] [duration=60s]   (start.sh's settings apply: WORKERS=2 ...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:-1000}
@@ -25,7 +25,8 @@ cleanup() {
 trap cleanup EXIT
 examples/orders/start.sh >/dev/null
 pids=()
-for name in main worker1 worker2 worker3; do pids+=(--pid "$(cat "$STATE_DIR/$name.pid")"); done
+processes="main $(seq -s " " -f "worker%g" "${WORKERS:-3}")"
+for name in $processes; do pids+=(--pid "$(cat "$STATE_DIR/$name.pid")"); done
 customers=$(seq -s, 1 200)
 "$SLUICE" bench "http://127.0.0.1:$PORT/webhook/orders" --rate "$RATE" --duration "$DURATION" \
   --connections 512 \
@@ -45,7 +46,7 @@ sql "SELECT 'stored orders: ' || count(*) || ', processed per second (first to l
             ', lag after the load stopped: ' ||
             round(extract(epoch FROM max(processed_at)) - $ended, 2)::text || ' s, notified: ' ||
             count(notified_at) FROM orders"
-for name in main worker1 worker2 worker3; do
+for name in $processes; do
   echo "$name peak RSS: $(grep VmHWM /proc/"$(cat "$STATE_DIR/$name.pid")"/status | awk '{print $2/1024 " MiB"}')"
 done
 echo "report: bench-orders.html, bench-orders.json"

@@ -41,6 +41,27 @@ CREATE INDEX IF NOT EXISTS idx_orders_status_created ON orders (status, created_
 -- Only the orders still to notify: stays small however many orders there are.
 CREATE INDEX IF NOT EXISTS idx_orders_unnotified ON orders (processed_at) WHERE notified_at IS NULL;
 
+-- The intake's queue: an accepted order waits here until a processing batch has stored it.
+-- `rank_at` orders the queue: arrival time, 30 seconds earlier for high priority and later for
+-- low (so a low-priority order waits at most a minute longer than a high one: it never starves).
+-- `available_at` is when a batch may take it: a batch that takes an order moves it 60 seconds
+-- ahead (its lease; an order whose batch died is taken again after that), a failed attempt moves
+-- it by a backoff. After 5 failed attempts an order is dead-lettered (`dead_at`, `last_error`).
+CREATE TABLE IF NOT EXISTS order_inbox (
+    id           text PRIMARY KEY,
+    priority     text NOT NULL,
+    rank_at      timestamptz NOT NULL,
+    available_at timestamptz NOT NULL DEFAULT now(),
+    body         jsonb NOT NULL,                 -- the order as the intake accepted it
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    claim        text,                           -- the processing execution that holds it
+    attempts     integer NOT NULL DEFAULT 0,
+    last_error   text,
+    dead_at      timestamptz
+);
+-- What a batch takes next: live orders by rank.
+CREATE INDEX IF NOT EXISTS idx_order_inbox_rank ON order_inbox (rank_at) WHERE dead_at IS NULL;
+
 -- Business rules, read by the processing workflow and cached in Redis with a TTL.
 CREATE TABLE IF NOT EXISTS order_rules (
     name  text PRIMARY KEY,

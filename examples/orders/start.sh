@@ -63,6 +63,7 @@ sed -e "s/\"database\": \"sluice_orders\"/\"database\": \"$db\"/" \
     -e "s/\"host\": \"127.0.0.1\", \"port\": 6379/\"host\": \"$redis_host\", \"port\": $redis_port/" \
     "$here/credentials.json" >"$state/credentials.json"
 "$SLUICE" credential import "$state/credentials.json" >/dev/null
+"$SLUICE" workflow import "$here/intake.json" --activate >/dev/null
 "$SLUICE" workflow import "$here/process.json" --activate >/dev/null
 "$SLUICE" workflow import "$here/notify.json" --activate >/dev/null
 

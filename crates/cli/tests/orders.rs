@@ -1,7 +1,8 @@
 //! The orders example (`examples/orders`) end to end, as `start.sh` runs it but at small scale:
 //! a main process and three workers in queue mode on a fresh Postgres database and the machine's
 //! Redis (a fresh key prefix), `sluice dev upstream` injecting errors, 200 orders posted while
-//! one worker is killed. Every order must be stored once with the right totals and notified.
+//! one worker is killed. Every order must be stored once with the right totals and notified, and
+//! an order whose customer does not exist must end dead-lettered with the reason.
 
 mod support;
 
@@ -91,11 +92,22 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
     let mut import = cmd("main");
     import.args(["credential", "import"]).arg(&credentials_file);
     stdout_of(import);
-    for workflow in ["process.json", "notify.json"] {
+    // The batches' lease is 60 s; 3 s here, so that a batch whose worker died is taken again
+    // within the test's patience.
+    let process = std::fs::read_to_string(example("process.json"))
+        .unwrap()
+        .replace("interval '60 seconds'", "interval '3 seconds'");
+    assert!(
+        process.contains("interval '3 seconds'"),
+        "the lease is in process.json"
+    );
+    let short_lease = dir.path().join("process.json");
+    std::fs::write(&short_lease, process).unwrap();
+    for workflow in [example("intake.json"), short_lease, example("notify.json")] {
         let mut import = cmd("main");
         import
             .args(["workflow", "import", "--activate"])
-            .arg(example(workflow));
+            .arg(workflow);
         stdout_of(import);
     }
 
@@ -146,12 +158,40 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         .flat_map(|s| s.join().unwrap())
         .collect();
 
+    // A customer the upstream does not know: 404 at every attempt, so the order is put back
+    // with a backoff four times and dead-lettered at the fifth.
+    let mut unknown_customer = order(0);
+    unknown_customer["id"] = json!("no-customer");
+    unknown_customer["customerId"] = json!(1_000_000);
+    let (status, body) = http(
+        port,
+        "POST",
+        "/webhook/orders",
+        "",
+        &unknown_customer.to_string(),
+    )
+    .unwrap();
+    assert_eq!(status, 202, "{body}");
+
     let notified =
         || database.query("SELECT count(*) FROM orders WHERE notified_at IS NOT NULL")[0].clone();
     eventually_within(
         "every order stored and notified",
         Duration::from_secs(120),
         || notified() == ORDERS.to_string(),
+    );
+
+    eventually_within(
+        "the order without a customer dead-lettered",
+        Duration::from_secs(60),
+        || database.query("SELECT attempts FROM order_inbox WHERE dead_at IS NOT NULL") == ["5"],
+    );
+    let [dead] = &database.query("SELECT id || ' ' || last_error FROM order_inbox")[..] else {
+        panic!("only the dead order is left in the queue");
+    };
+    assert!(
+        dead.starts_with("no-customer ") && dead.contains("404"),
+        "{dead}"
     );
 
     let rows = database
@@ -194,13 +234,13 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         "{stats}"
     );
 
-    // `sluice profile ID` reads an order's execution from the store, with its workflow.
+    // `sluice profile ID` reads an order's intake execution from the store, with its workflow.
     let mut profile = cmd("main");
     profile.args(["profile", &execution_ids[ORDERS - 1]]);
     let table = stdout_of(profile);
     for line in [
-        "Customer ",
-        "Upsert line items ",
+        "Validate order ",
+        "Enqueue order ",
         "hint: ",
         "the slowest node: ",
     ] {
