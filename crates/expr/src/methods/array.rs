@@ -149,12 +149,31 @@ pub fn call<'a>(
     args: &[Val<'a>],
 ) -> Result<Option<Val<'a>>, ExprError> {
     match recv {
-        Val::Arr(a) if IN_PLACE.contains(&name) => ctx.check_not_walked(a)?,
+        Val::Arr(a) if IN_PLACE.contains(&name) => {
+            ctx.check_not_walked(a)?;
+            if let Some(result) = push_or_pop(a, name, args) {
+                return Ok(Some(result));
+            }
+        }
         Val::Arr(_) => {}
         _ if IN_PLACE.contains(&name) => return Err(ctx.write_to_item_data()),
         _ => {}
     }
     ctx.walking(recv, |ctx| call_on(ctx, recv, name, args))
+}
+
+/// `push` and `pop` on an array the code made, in place. The other methods work on a copy of
+/// the items (see [`call_on`]), which for these made a loop of pushes quadratic.
+fn push_or_pop<'a>(array: &ArrRef<'a>, name: &str, args: &[Val<'a>]) -> Option<Val<'a>> {
+    let mut items = array.borrow_mut();
+    match name {
+        "push" => {
+            items.extend(args.iter().cloned());
+            Some(Val::Num(items.len() as f64))
+        }
+        "pop" => Some(items.pop().unwrap_or(Val::Undefined)),
+        _ => None,
+    }
 }
 
 fn call_on<'a>(
@@ -356,26 +375,16 @@ fn call_on<'a>(
             let cmp = args.first().filter(|v| !matches!(v, Val::Undefined));
             new_arr(sort_values(ctx, items, cmp)?)
         }
-        "push" | "unshift" => {
+        "unshift" => {
             let mut out = items;
-            if name == "push" {
-                out.extend(args.iter().cloned());
-            } else {
-                out.splice(0..0, args.iter().cloned());
-            }
+            out.splice(0..0, args.iter().cloned());
             let n = out.len();
             store(out);
             Val::Num(n as f64)
         }
-        "pop" | "shift" => {
+        "shift" => {
             let mut out = items;
-            let v = if name == "pop" {
-                out.pop()
-            } else if out.is_empty() {
-                None
-            } else {
-                Some(out.remove(0))
-            };
+            let v = (!out.is_empty()).then(|| out.remove(0));
             store(out);
             v.unwrap_or(Val::Undefined)
         }
