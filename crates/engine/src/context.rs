@@ -22,7 +22,7 @@ pub(crate) struct Shared<'a> {
     pub(crate) run_data: &'a RunData,
     pub(crate) options: &'a ExecutionOptions,
     /// Per-node state of the other nodes (`$node["X"].context`), by node index.
-    pub(crate) states: &'a HashMap<usize, JsonObject>,
+    pub(crate) states: &'a HashMap<usize, NodeState>,
     pub(crate) index: &'a HashMap<String, usize>,
     /// The workflow's static data (`getWorkflowStaticData`), shared by all nodes of the run.
     pub(crate) static_data: &'a Mutex<JsonObject>,
@@ -122,6 +122,17 @@ const CUSTOM_DATA_KEY_MAX: usize = 50;
 const CUSTOM_DATA_VALUE_MAX: usize = 255;
 
 /// The context of one node run.
+/// What a node keeps across its runs in one execution.
+#[derive(Default)]
+pub struct NodeState {
+    /// n8n's node context, which expressions read (`$node["X"].context`).
+    pub context: JsonObject,
+    /// Items the node holds between its runs (Loop Over Items' input and what its loop sent
+    /// back), by name. Kept as items: as JSON in the context they cost a serialised copy of
+    /// every item and a parse per batch.
+    pub items: HashMap<&'static str, Vec<Item>>,
+}
+
 pub struct ExecuteContext<'a> {
     pub(crate) shared: &'a Shared<'a>,
     pub(crate) node: &'a NodeDef,
@@ -135,7 +146,7 @@ pub struct ExecuteContext<'a> {
     /// streamed chain (see [`ExecuteContext::first_item`]).
     pub(crate) first_item: usize,
     pub(crate) continue_on_fail: bool,
-    pub(crate) state: Mutex<JsonObject>,
+    pub(crate) state: Mutex<NodeState>,
     pub(crate) logs: Mutex<Vec<String>>,
     pub(crate) credentials: Arc<NodeCredentials>,
     /// Named counters for this node run's profile.
@@ -202,10 +213,10 @@ impl<'a> ExecuteContext<'a> {
     pub fn node_context(&self, node: &str) -> Option<JsonObject> {
         if node == self.node.name {
             let state = self.state();
-            return (!state.is_empty()).then(|| state.clone());
+            return (!state.context.is_empty()).then(|| state.context.clone());
         }
         let index = self.shared.index.get(node)?;
-        self.shared.states.get(index).cloned()
+        self.shared.states.get(index).map(|s| s.context.clone())
     }
 
     /// True when the node's `onError` lets the workflow go on after a failure.
@@ -302,7 +313,7 @@ impl<'a> ExecuteContext<'a> {
     }
 
     /// State this node keeps across its runs in one execution (Loop Over Items' queue).
-    pub fn state(&self) -> MutexGuard<'_, JsonObject> {
+    pub fn state(&self) -> MutexGuard<'_, NodeState> {
         self.state.lock().expect("node state lock")
     }
 

@@ -20,7 +20,7 @@ mod progress;
 mod registry;
 mod run_data;
 
-pub use context::{Counters, ExecuteContext, ItemScope};
+pub use context::{Counters, ExecuteContext, ItemScope, NodeState};
 pub use credentials::Credentials;
 pub use detached::DetachedContext;
 pub use error::{EngineError, NodeError};

@@ -5,7 +5,7 @@
 use super::build::CompiledWorkflow;
 use super::memory::MemoryLedger;
 use super::outcome::{RunOutcome, RunStatus};
-use crate::context::Shared;
+use crate::context::{NodeState, Shared};
 use crate::credentials::NodeCredentials;
 use crate::options::ExecutionOptions;
 use crate::run_data::RunData;
@@ -101,7 +101,7 @@ pub(super) struct Run<'w> {
     pub(super) run_data: RunData,
     pub(super) stack: VecDeque<Entry>,
     pub(super) waiting: IndexMap<usize, BTreeMap<usize, Slot>>,
-    pub(super) states: HashMap<usize, JsonObject>,
+    pub(super) states: HashMap<usize, NodeState>,
     pub(super) node_order: Vec<String>,
     pub(super) logs: Vec<(String, String)>,
     pub(super) execution_index: usize,

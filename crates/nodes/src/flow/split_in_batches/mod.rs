@@ -3,16 +3,18 @@
 //!
 //! The first run (or any run with `options.reset` true) stores the input; every later run emits
 //! the next batch. v2/v3 collect what the body sends back and emit it all on `done` once the
-//! batches run out (v1 just stops). State lives in the node's execution context under n8n's
-//! names, so expressions can read `$node["Loop"].context["noItemsLeft"]`, `currentRunIndex`,
-//! `maxRunIndex` and (v2/v3) `done`. Items of later batches carry a `sourceOverwrite` back to the
+//! batches run out (v1 just stops). The counters live in the node's execution context under
+//! n8n's names, so expressions can read `$node["Loop"].context["noItemsLeft"]`,
+//! `currentRunIndex`, `maxRunIndex` and (v2/v3) `done`; the items are held as items beside it. Items of later batches carry a `sourceOverwrite` back to the
 //! node that fed the first run, so `$('Loop Over Items').item` and lookups further up work inside
 //! the loop body.
 
 mod config;
 
 use config::Version;
-use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
+use sluice_engine::{
+    ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, NodeState, Param,
+};
 use sluice_expr::Scope;
 use sluice_model::{Item, JsonObject, NodeDef, PairedItem, PairedItems, SourceRef, Value};
 
@@ -23,11 +25,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     factory: build,
 };
 
-/// State keys (n8n's context names where expressions read them).
+/// Held items: the input of the first run, and what the loop sent back.
 const ALL_ITEMS: &str = "sourceItems";
+const PROCESSED: &str = "processedItems";
+/// Context keys (n8n's names where expressions read them).
 const NEXT_ITEM: &str = "nextItem";
 const SOURCE: &str = "sourceData";
-const PROCESSED: &str = "processedItems";
 const CURRENT_RUN: &str = "currentRunIndex";
 const MAX_RUN: &str = "maxRunIndex";
 const NO_ITEMS_LEFT: &str = "noItemsLeft";
@@ -41,14 +44,6 @@ fn build(def: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
     Ok(Box::new(SplitInBatches {
         version: Version::of(def.version())?,
     }))
-}
-
-fn to_value(item: &Item) -> Value {
-    serde_json::to_value(item).unwrap_or_default()
-}
-
-fn from_value(value: &Value) -> Item {
-    serde_json::from_value(value.clone()).unwrap_or_default()
 }
 
 /// Where the items of this run came from, as a paired-item source.
@@ -89,63 +84,65 @@ impl Node for SplitInBatches {
         .max(1.0) as usize;
         let input = ctx.main_input();
         let source = current_source(ctx);
-        let mut state = ctx.state();
+        let mut guard = ctx.state();
+        let NodeState { context, items } = &mut *guard;
 
-        let first_run = reset || !state.contains_key(ALL_ITEMS);
+        let first_run = reset || !items.contains_key(ALL_ITEMS);
         let mut batch = Vec::new();
         if first_run {
             let count = input.len();
             batch.extend_from_slice(&input[..batch_size.min(count)]);
-            state.insert(
-                ALL_ITEMS.into(),
-                Value::Array(input.iter().map(to_value).collect()),
-            );
-            state.insert(NEXT_ITEM.into(), Value::from(batch.len()));
-            state.insert(
+            items.insert(ALL_ITEMS, input.to_vec());
+            items.insert(PROCESSED, Vec::new());
+            context.insert(NEXT_ITEM.into(), Value::from(batch.len()));
+            context.insert(
                 SOURCE.into(),
                 serde_json::to_value(&source).unwrap_or_default(),
             );
-            state.insert(PROCESSED.into(), Value::Array(Vec::new()));
-            state.insert(CURRENT_RUN.into(), Value::from(0));
-            state.insert(MAX_RUN.into(), Value::from(count.div_ceil(batch_size)));
+            context.insert(CURRENT_RUN.into(), Value::from(0));
+            context.insert(MAX_RUN.into(), Value::from(count.div_ceil(batch_size)));
         } else {
-            let run = usize_at(&state, CURRENT_RUN) + 1;
-            state.insert(CURRENT_RUN.into(), Value::from(run));
+            let run = usize_at(context, CURRENT_RUN) + 1;
+            context.insert(CURRENT_RUN.into(), Value::from(run));
             if self.version != Version::V1 {
-                if let Some(Value::Array(processed)) = state.get_mut(PROCESSED) {
-                    processed.extend(input.iter().enumerate().map(|(i, item)| {
-                        to_value(&paired_across_runs(item.clone(), i, source.as_ref()))
-                    }));
-                }
+                let processed = items.entry(PROCESSED).or_default();
+                processed.extend(
+                    input
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| paired_across_runs(item.clone(), i, source.as_ref())),
+                );
             }
-            let first_source: Option<SourceRef> = state
+            let first_source: Option<SourceRef> = context
                 .get(SOURCE)
                 .and_then(|v| serde_json::from_value(v.clone()).ok());
-            let start = usize_at(&state, NEXT_ITEM);
-            if let Some(Value::Array(all)) = state.get(ALL_ITEMS) {
-                let end = (start + batch_size).min(all.len());
-                batch
-                    .extend((start..end.max(start)).map(|i| {
-                        paired_across_runs(from_value(&all[i]), i, first_source.as_ref())
-                    }));
-            }
-            state.insert(NEXT_ITEM.into(), Value::from(start + batch.len()));
+            let start = usize_at(context, NEXT_ITEM);
+            let all = items.get(ALL_ITEMS).map_or(&[][..], Vec::as_slice);
+            let end = (start + batch_size).min(all.len());
+            batch.extend(
+                all.get(start..end.max(start))
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        paired_across_runs(item.clone(), start + i, first_source.as_ref())
+                    }),
+            );
+            context.insert(NEXT_ITEM.into(), Value::from(start + batch.len()));
         }
-        let total = state
-            .get(ALL_ITEMS)
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        let no_items_left = usize_at(&state, NEXT_ITEM) >= total;
-        state.insert(NO_ITEMS_LEFT.into(), Value::Bool(no_items_left));
+        let total = items.get(ALL_ITEMS).map_or(0, Vec::len);
+        let no_items_left = usize_at(context, NEXT_ITEM) >= total;
+        context.insert(NO_ITEMS_LEFT.into(), Value::Bool(no_items_left));
 
         if self.version == Version::V1 {
             return Ok(self.version.outputs_of(batch, Vec::new()));
         }
         let finished = batch.is_empty();
-        state.insert(DONE.into(), Value::Bool(finished));
-        let done = match (finished, state.get(PROCESSED)) {
-            (true, Some(Value::Array(processed))) => processed.iter().map(from_value).collect(),
-            _ => Vec::new(),
+        context.insert(DONE.into(), Value::Bool(finished));
+        let done = if finished {
+            items.get(PROCESSED).cloned().unwrap_or_default()
+        } else {
+            Vec::new()
         };
         Ok(self.version.outputs_of(batch, done))
     }
