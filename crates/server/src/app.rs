@@ -95,6 +95,10 @@ pub struct App {
     pub queue: Option<Arc<dyn sluice_queue::Queue>>,
     /// The executions running in this process, each with the switch that cancels it.
     cancels: Mutex<HashMap<i64, oneshot::Sender<()>>>,
+    /// Stored workflows that are not active, built for manual and sub-workflow runs, with the
+    /// JSON they were built from: a workflow is built again only when its JSON changed, not at
+    /// every call (a sub-workflow called once per batch was built once per batch).
+    built_inactive: Mutex<HashMap<String, (Value, Arc<Deployed>)>>,
 }
 
 impl App {
@@ -114,6 +118,7 @@ impl App {
             idle: Notify::new(),
             api_keys: Mutex::new(HashSet::new()),
             cancels: Mutex::new(HashMap::new()),
+            built_inactive: Mutex::new(HashMap::new()),
         })
     }
 
@@ -177,7 +182,19 @@ impl App {
             .get_workflow(id)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("workflow {id} not found")))?;
-        self.deploy(&record.id, &record.data)
+        let built = self.built_inactive.lock().expect("built workflows");
+        if let Some((json, deployed)) = built.get(&record.id) {
+            if *json == record.data {
+                return Ok(deployed.clone());
+            }
+        }
+        drop(built);
+        let deployed = self.deploy(&record.id, &record.data)?;
+        self.built_inactive
+            .lock()
+            .expect("built workflows")
+            .insert(record.id, (record.data, deployed.clone()));
+        Ok(deployed)
     }
 
     pub fn routes(&self) -> Arc<Routes> {

@@ -96,6 +96,21 @@ async fn stored_sub_workflow_with_declared_inputs(postgres: bool) {
     let received = &runs[0]["data"]["resultData"]["runData"]["In"][0]["data"]["main"][0];
     assert_eq!(received[0]["json"], json!({"n": 3, "label": "a"}));
 
+    // The child is built once and kept for later calls, until it is saved changed.
+    let mut cubes = child();
+    cubes["nodes"][1]["parameters"]["assignments"]["assignments"][0]["value"] =
+        json!("={{ $json.n * $json.n * $json.n }}");
+    let (status, body) = s
+        .api(Method::PUT, &format!("/workflows/{child_id}"), Some(cubes))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let exec = run(&s, parent(locator.clone(), true), json!([{"value": 2}])).await;
+    assert_eq!(
+        call_output(&exec),
+        vec![json!({"n": 2, "label": null, "sq": 8})],
+        "the saved version runs, not the one built for the first call"
+    );
+
     // Without conversion the text "3" is not a number: the call fails before the child runs.
     let exec = run(&s, parent(locator, false), items).await;
     assert_eq!(exec["status"], json!("error"), "{exec}");
@@ -113,7 +128,7 @@ async fn stored_sub_workflow_with_declared_inputs(postgres: bool) {
             None,
         )
         .await;
-    assert_eq!(child_runs["data"].as_array().unwrap().len(), 1);
+    assert_eq!(child_runs["data"].as_array().unwrap().len(), 2);
     s.stop().await;
 }
 
