@@ -64,6 +64,7 @@ sed -e "s/\"database\": \"sluice_orders\"/\"database\": \"$db\"/" \
     "$here/credentials.json" >"$state/credentials.json"
 "$SLUICE" credential import "$state/credentials.json" >/dev/null
 "$SLUICE" workflow import "$here/intake.json" --activate >/dev/null
+"$SLUICE" workflow import "$here/process-batch.json" >/dev/null
 "$SLUICE" workflow import "$here/process.json" --activate >/dev/null
 "$SLUICE" workflow import "$here/notify.json" --activate >/dev/null
 
