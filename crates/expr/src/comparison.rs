@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 /// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy)]
 pub(crate) enum Comparison {
     LooseEq,
     LooseNe,
@@ -72,7 +72,6 @@ impl Comparison {
 }
 
 /// A literal operand of a [`JsonComparison`].
-#[derive(Debug)]
 enum Literal {
     Undefined,
     Null,
@@ -105,7 +104,6 @@ impl Literal {
 }
 
 /// `$json.a.b <op> literal` or `literal <op> $json.a.b`, compiled from a chunk's tree.
-#[derive(Debug)]
 pub(crate) struct JsonComparison {
     path: Vec<Arc<str>>,
     op: Comparison,
