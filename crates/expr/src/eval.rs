@@ -7,6 +7,7 @@
 
 use crate::ast::*;
 use crate::code::CodeRun;
+use crate::comparison::Comparison;
 use crate::globals;
 use crate::luxon::Zone;
 use crate::methods;
@@ -16,7 +17,6 @@ use crate::{ExprError, Scope, MAX_NESTING};
 use serde_json::Value;
 use sluice_model::JsonObject;
 use std::cell::RefCell;
-use std::cmp::Ordering;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -95,6 +95,31 @@ fn field<'v>(map: &'v JsonObject, key: &str) -> Option<&'v Value> {
     } else {
         map.get(key)
     }
+}
+
+/// Where a `$json` key chain leads in an item's data (see [`follow_json_path`]).
+pub(crate) enum PathEnd<'v> {
+    /// The value the whole chain names; `None` when its last key is missing.
+    Value(Option<&'v Value>),
+    /// Key `i`, not the last, is missing: reading key `i + 1` is a read from `undefined`.
+    MissingAt(usize),
+    /// The value before key `i` is not an object (an array, a string, ...): the generic
+    /// property rules apply from key `i` on.
+    NotObjectAt(usize, &'v Value),
+}
+
+/// Follows `keys` through the plain objects of `json`.
+pub(crate) fn follow_json_path<'v>(json: &'v JsonObject, keys: &[Arc<str>]) -> PathEnd<'v> {
+    let (last, parents) = keys.split_last().expect("a JSON path has at least one key");
+    let mut map = json;
+    for (i, key) in parents.iter().enumerate() {
+        match field(map, key) {
+            Some(Value::Object(inner)) => map = inner,
+            Some(other) => return PathEnd::NotObjectAt(i + 1, other),
+            None => return PathEnd::MissingAt(i),
+        }
+    }
+    PathEnd::Value(field(map, last))
 }
 
 impl<'a> Ctx<'a> {
@@ -399,32 +424,17 @@ impl<'a> Ctx<'a> {
         let Some(item) = self.scope.item() else {
             return Ok(Val::Undefined);
         };
-        // A missing key followed by another is a read from `undefined`.
-        let missing = |ctx: &mut Self, i: usize| match keys.get(i + 1) {
-            Some(next) => Err(ctx.read_of_nullish(&Val::Undefined, next)),
-            None => Ok(Val::Undefined),
-        };
-        let mut cur = match field(&item.json, &keys[0]) {
-            Some(v) => v,
-            None => return missing(self, 0),
-        };
-        for (i, key) in keys.iter().enumerate().skip(1) {
-            match cur {
-                Value::Object(map) => match field(map, key) {
-                    Some(v) => cur = v,
-                    None => return missing(self, i),
-                },
-                // Arrays, strings, ...: continue with the generic property rules.
-                _ => {
-                    let mut v = Val::from_json(cur);
-                    for key in &keys[i..] {
-                        v = methods::property(self, &v, key)?;
-                    }
-                    return Ok(v);
+        match follow_json_path(&item.json, keys) {
+            PathEnd::Value(v) => Ok(v.map_or(Val::Undefined, Val::from_json)),
+            PathEnd::MissingAt(i) => Err(self.read_of_nullish(&Val::Undefined, &keys[i + 1])),
+            PathEnd::NotObjectAt(i, value) => {
+                let mut v = Val::from_json(value);
+                for key in &keys[i..] {
+                    v = methods::property(self, &v, key)?;
                 }
+                Ok(v)
             }
         }
-        Ok(Val::from_json(cur))
     }
 
     /// `obj[key]`.
@@ -893,20 +903,11 @@ impl<'a> Ctx<'a> {
     /// A binary operator on two evaluated operands.
     pub fn binary(&mut self, op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Result<Val<'a>, ExprError> {
         use BinOp::*;
-        if let (Val::Num(a), Val::Num(b)) = (l, r) {
-            let (a, b) = (*a, *b);
-            match op {
-                Add => return Ok(Val::Num(a + b)),
-                Lt => return Ok(Val::Bool(a < b)),
-                Gt => return Ok(Val::Bool(a > b)),
-                Le => return Ok(Val::Bool(a <= b)),
-                Ge => return Ok(Val::Bool(a >= b)),
-                Eq | StrictEq => return Ok(Val::Bool(a == b)),
-                Ne | StrictNe => return Ok(Val::Bool(a != b)),
-                _ => {}
-            }
-        }
         Ok(match op {
+            Eq | Ne | StrictEq | StrictNe | Lt | Gt | Le | Ge => {
+                let comparison = Comparison::of(op).expect("a comparison operator");
+                Val::Bool(comparison.apply(l, r))
+            }
             Add => {
                 let a = l.to_primitive(false);
                 let b = r.to_primitive(false);
@@ -925,20 +926,6 @@ impl<'a> Ctx<'a> {
             Div => Val::Num(l.to_number() / r.to_number()),
             Rem => Val::Num(l.to_number() % r.to_number()),
             Pow => Val::Num(js_pow(l.to_number(), r.to_number())),
-            Eq => Val::Bool(l.loose_eq(r)),
-            Ne => Val::Bool(!l.loose_eq(r)),
-            StrictEq => Val::Bool(l.strict_eq(r)),
-            StrictNe => Val::Bool(!l.strict_eq(r)),
-            Lt => Val::Bool(l.compare(r) == Some(Ordering::Less)),
-            Gt => Val::Bool(l.compare(r) == Some(Ordering::Greater)),
-            Le => Val::Bool(matches!(
-                l.compare(r),
-                Some(Ordering::Less | Ordering::Equal)
-            )),
-            Ge => Val::Bool(matches!(
-                l.compare(r),
-                Some(Ordering::Greater | Ordering::Equal)
-            )),
             In => {
                 let k = l.to_primitive(true).to_str();
                 Val::Bool(match r {

@@ -14,6 +14,7 @@
 mod ast;
 pub mod calendar;
 mod code;
+mod comparison;
 mod eval;
 mod fallback;
 mod globals;

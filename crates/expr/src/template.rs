@@ -5,6 +5,7 @@
 //! `String()` renders them. A template without chunks is its literal text.
 
 use crate::ast::Expr;
+use crate::comparison::JsonComparison;
 use crate::eval::Ctx;
 use crate::fallback::JsChunk;
 use crate::lexer::find_chunk_end;
@@ -19,6 +20,8 @@ use std::sync::{Arc, OnceLock};
 /// One `{{ }}` chunk, compiled.
 struct Chunk {
     expr: Expr,
+    /// `expr` compiled, when it is a comparison of a `$json` path with a literal.
+    comparison: Option<JsonComparison>,
     source: String,
     /// The chunk compiled for QuickJS, made the first time the native evaluation stops at a
     /// write to item data (`None` when QuickJS cannot compile it either).
@@ -28,6 +31,12 @@ struct Chunk {
 }
 
 impl Chunk {
+    /// The chunk's boolean through its compiled comparison, without an evaluation context;
+    /// `None` when the tree walker must evaluate it.
+    fn compiled_comparison(&self, scope: &dyn Scope) -> Option<bool> {
+        self.comparison.as_ref()?.eval(scope.item())
+    }
+
     fn eval<'a>(&'a self, ctx: &mut Ctx<'a>) -> Result<Val<'a>, ExprError> {
         match ctx.eval(&self.expr) {
             Err(e) if ctx.take_item_data_write() => self.in_quickjs(ctx, e),
@@ -131,6 +140,7 @@ fn compile_chunk(code: &str, engine: Engine, rendering: Rendering) -> Result<Chu
         },
     }?;
     Ok(Chunk {
+        comparison: JsonComparison::compile(&expr),
         expr,
         source: code.to_string(),
         quickjs: OnceLock::new(),
@@ -185,7 +195,10 @@ impl Template {
     pub fn evaluate(&self, scope: &dyn Scope) -> Result<Value, ExprError> {
         match &*self.body {
             Body::Text(t) => Ok(Value::String(t.clone())),
-            Body::Single(chunk) => Ok(chunk.eval(&mut Ctx::new(scope))?.to_json()),
+            Body::Single(chunk) => match chunk.compiled_comparison(scope) {
+                Some(b) => Ok(Value::Bool(b)),
+                None => Ok(chunk.eval(&mut Ctx::new(scope))?.to_json()),
+            },
             Body::Mixed(parts) => {
                 let mut ctx = Ctx::new(scope);
                 let mut out = String::new();
@@ -211,7 +224,10 @@ impl Template {
     /// a JSON value.
     pub fn evaluate_truthy(&self, scope: &dyn Scope) -> Result<bool, ExprError> {
         match &*self.body {
-            Body::Single(chunk) => Ok(chunk.eval(&mut Ctx::new(scope))?.truthy()),
+            Body::Single(chunk) => match chunk.compiled_comparison(scope) {
+                Some(b) => Ok(b),
+                None => Ok(chunk.eval(&mut Ctx::new(scope))?.truthy()),
+            },
             _ => Ok(Val::from_owned_json(self.evaluate(scope)?).truthy()),
         }
     }

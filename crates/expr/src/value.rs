@@ -324,9 +324,14 @@ impl<'a> Val<'a> {
     /// Converts to JsonNs the way `JSON.stringify` sees values: `undefined` and functions are
     /// dropped from objects and become `null` elsewhere; dates become ISO strings. A value
     /// nested deeper than [`crate::MAX_NESTING`] (a circular one) is `null`.
+    #[inline]
     pub fn to_json(&self) -> Value {
-        self.to_json_within(crate::MAX_NESTING)
-            .unwrap_or(Value::Null)
+        match self {
+            Val::Arr(_) | Val::Obj(_) => self
+                .to_json_within(crate::MAX_NESTING)
+                .unwrap_or(Value::Null),
+            leaf => leaf.leaf_to_json(),
+        }
     }
 
     /// Whether the value is a function (an arrow function or a callable built-in): JSON has no
@@ -367,13 +372,6 @@ impl<'a> Val<'a> {
     pub fn to_json_within(&self, depth: usize) -> Option<Value> {
         let depth = depth.checked_sub(1)?;
         Some(match self {
-            Val::Undefined | Val::Null | Val::Func(_) => Value::Null,
-            Val::Global(g) if g.is_callable() => Value::Null,
-            Val::Bool(b) => Value::Bool(*b),
-            Val::Num(n) => num_to_json(*n),
-            Val::Str(s) => Value::String(s.to_string()),
-            Val::JsonObj(o) => Value::Object((*o).clone()),
-            Val::JsonArr(a) => Value::Array(a.to_vec()),
             Val::Arr(a) => Value::Array(
                 a.borrow()
                     .iter()
@@ -388,13 +386,30 @@ impl<'a> Val<'a> {
                     .map(|(k, v)| Some((k.to_string(), v.to_json_within(depth)?)))
                     .collect::<Option<_>>()?,
             ),
+            leaf => leaf.leaf_to_json(),
+        })
+    }
+
+    /// [`Val::to_json`] for a value that holds no values the expression made: no depth to
+    /// watch, and no `Option` to move for the commonest results (numbers, booleans, strings).
+    /// Arrays and objects the expression made go through [`Val::to_json_within`].
+    fn leaf_to_json(&self) -> Value {
+        match self {
+            Val::Undefined | Val::Null | Val::Func(_) => Value::Null,
+            Val::Global(g) if g.is_callable() => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Num(n) => num_to_json(*n),
+            Val::Str(s) => Value::String(s.to_string()),
+            Val::JsonObj(o) => Value::Object((*o).clone()),
+            Val::JsonArr(a) => Value::Array(a.to_vec()),
+            Val::Arr(_) | Val::Obj(_) => self.to_json(),
             Val::Item(item) => serde_json::to_value(item).unwrap_or(Value::Null),
             Val::Date(ms) => luxon::js_date_to_iso(*ms).map_or(Value::Null, Value::String),
             Val::DateTime(dt) => Value::String(dt.to_iso()),
             Val::Regex(_) | Val::Global(_) | Val::NodeRef(_) | Val::LegacyNode(_) => {
                 Value::Object(JsonObject::new())
             }
-        })
+        }
     }
 
     /// The identity of an object value, for `===` between objects.

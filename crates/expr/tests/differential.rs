@@ -79,8 +79,58 @@ fn expression() -> impl Strategy<Value = String> {
     })
 }
 
+/// A comparison of an item field with a literal, either way round: the form of IF and Filter
+/// conditions that templates compile without the tree walker. The paths include a missing
+/// parent (the chunk is `undefined`) and a property of a string (generic property rules).
+fn field_comparison() -> impl Strategy<Value = String> {
+    let paths = prop_oneof![
+        Just("$json.a"),
+        Just("$json.s"),
+        Just("$json.o.x"),
+        Just("$json['b']"),
+        Just("$json.o"),
+        Just("$json.missing"),
+        Just("$json.missing.x"),
+        Just("$json.s.length"),
+    ];
+    let literals = prop_oneof![
+        Just("undefined".to_string()),
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("'5'".to_string()),
+        Just("''".to_string()),
+        Just("'abc'".to_string()),
+        Just("'[object Object]'".to_string()),
+        (-20i64..20).prop_map(|n| n.to_string()),
+        (0i64..100).prop_map(|n| format!("{}", n as f64 / 4.0)),
+    ];
+    let ops = ["<", ">", "<=", ">=", "==", "!=", "===", "!=="];
+    (
+        paths,
+        proptest::sample::select(ops.to_vec()),
+        literals,
+        any::<bool>(),
+    )
+        .prop_map(|(path, op, literal, literal_first)| match literal_first {
+            true => format!("{literal} {op} {path}"),
+            false => format!("{path} {op} {literal}"),
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn field_comparisons_match_quickjs(expr in field_comparison(), json in item()) {
+        let scope = TestScope::new(json);
+        let source = format!("{{{{ {expr} }}}}");
+        let native = Template::parse(&source).unwrap();
+        let quickjs = Template::parse_with(&source, Engine::QuickJs).unwrap();
+        let (n, q) = (native.evaluate(&scope).unwrap(), quickjs.evaluate(&scope).unwrap());
+        prop_assert_eq!(n, q, "{}", expr);
+        let (n, q) = (native.evaluate_truthy(&scope).unwrap(), quickjs.evaluate_truthy(&scope).unwrap());
+        prop_assert_eq!(n, q, "{} as a condition", expr);
+    }
 
     #[test]
     fn native_matches_quickjs(expr in expression(), json in item()) {
