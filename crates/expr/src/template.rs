@@ -6,7 +6,7 @@
 
 use crate::ast::Expr;
 use crate::comparison::JsonComparison;
-use crate::eval::Ctx;
+use crate::eval::{follow_json_path, Ctx, PathEnd};
 use crate::fallback::JsChunk;
 use crate::lexer::find_chunk_end;
 use crate::parser::parse_chunk;
@@ -35,6 +35,19 @@ impl Chunk {
     /// `None` when the tree walker must evaluate it.
     fn compiled_comparison(&self, scope: &dyn Scope) -> Option<bool> {
         self.comparison.as_ref()?.eval(scope.item())
+    }
+
+    /// The chunk's value when it is only `$json.a.b` and the path stays in plain objects, read
+    /// from the current item without an evaluation context (IF's and Set's commonest value);
+    /// `None` when the tree walker must evaluate it.
+    fn json_field<'s>(&self, scope: &'s dyn Scope) -> Option<Val<'s>> {
+        let Expr::JsonPath(keys) = &self.expr else {
+            return None;
+        };
+        match follow_json_path(&scope.item()?.json, keys) {
+            PathEnd::Value(field) => Some(field.map_or(Val::Undefined, Val::from_json)),
+            PathEnd::MissingAt(_) | PathEnd::NotObjectAt(..) => None,
+        }
     }
 
     fn eval<'a>(&'a self, ctx: &mut Ctx<'a>) -> Result<Val<'a>, ExprError> {
@@ -197,7 +210,10 @@ impl Template {
             Body::Text(t) => Ok(Value::String(t.clone())),
             Body::Single(chunk) => match chunk.compiled_comparison(scope) {
                 Some(b) => Ok(Value::Bool(b)),
-                None => Ok(chunk.eval(&mut Ctx::new(scope))?.to_json()),
+                None => match chunk.json_field(scope) {
+                    Some(field) => Ok(field.to_json()),
+                    None => Ok(chunk.eval(&mut Ctx::new(scope))?.to_json()),
+                },
             },
             Body::Mixed(parts) => {
                 let mut ctx = Ctx::new(scope);
@@ -226,7 +242,10 @@ impl Template {
         match &*self.body {
             Body::Single(chunk) => match chunk.compiled_comparison(scope) {
                 Some(b) => Ok(b),
-                None => Ok(chunk.eval(&mut Ctx::new(scope))?.truthy()),
+                None => match chunk.json_field(scope) {
+                    Some(field) => Ok(field.truthy()),
+                    None => Ok(chunk.eval(&mut Ctx::new(scope))?.truthy()),
+                },
             },
             _ => Ok(Val::from_owned_json(self.evaluate(scope)?).truthy()),
         }

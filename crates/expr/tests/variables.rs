@@ -141,3 +141,35 @@ fn evaluates_many_items_with_one_parse() {
     let cond = Template::parse("{{ $json.amount > 100 }}").unwrap();
     assert!(cond.evaluate_truthy(&TestScope::new(sample())).unwrap());
 }
+
+/// A template that is only a `$json` path is read straight from the item; what it gives must be
+/// what the evaluator gives: values of every type, missing keys, and paths that leave plain
+/// objects (through arrays, strings, null).
+#[test]
+fn lone_json_paths_read_like_the_evaluator() {
+    check(&[
+        ("$json.amount", json!(150)),
+        ("$json.name", json!("Alice Smith")),
+        ("$json.nested", json!({"deep": {"value": 1}})),
+        ("$json.nested.deep.value", json!(1)),
+        ("$json.tags", json!(["a", "b", "c"])),
+        ("$json.contact", json!(null)),
+        ("$json.zero", json!(0)),
+        ("$json.missing", json!(null)),
+        ("$json.missing.deeper", json!(null)),
+        ("$json.tags.length", json!(3)),
+        ("$json.name.length", json!(11)),
+        ("$json.contact.name", json!(null)),
+    ]);
+    for (path, truthy) in [
+        ("$json.amount", true),
+        ("$json.zero", false),
+        ("$json.empty", false),
+        ("$json.missing", false),
+        ("$json.nested", true),
+    ] {
+        let template = Template::parse(&format!("{{{{ {path} }}}}")).unwrap();
+        let scope = TestScope::new(sample());
+        assert_eq!(template.evaluate_truthy(&scope).unwrap(), truthy, "{path}");
+    }
+}
