@@ -453,8 +453,9 @@ async fn errors_that_stop_the_run_name_the_line_and_the_item_in_per_item_mode() 
 }
 
 /// The run data keeps only the first `run_data_max_items` items of each output, but not of
-/// outputs that a later node reads by name: there `$('Source').item` and `$('Source').all()`
-/// must see every item (they failed, or saw 5, when the cap applied to them too).
+/// outputs that a later node reads by name: there `$('Source').item`, `$('Source').all()` and
+/// `$('Side').all()` (another branch's node) must see every item (they failed, or saw 5, when
+/// the cap applied to them too).
 #[tokio::test]
 async fn outputs_read_by_name_stay_whole_under_the_run_data_cap() {
     let node = |name: &str, node_type: &str, x: i64, parameters: Value| {
@@ -471,15 +472,22 @@ async fn outputs_read_by_name_stay_whole_under_the_run_data_cap() {
         set["typeVersion"] = json!(3.4);
         set
     };
+    let mut side = set(
+        "Side",
+        400,
+        json!([{"name": "side", "value": true, "type": "boolean"}]),
+    );
+    side["position"] = json!([400, -200]);
     let workflow = json!({
         "nodes": [
             json!({"name": "Trigger", "type": "n8n-nodes-base.manualTrigger", "typeVersion": 1,
                    "position": [0, 0], "parameters": {}}),
             node("Source", CODE, 200, code("return Array.from({length: 30}, (_, n) => ({json: {n}}));")),
             set("Double", 400, json!([{"name": "doubled", "value": "={{ $json.n * 2 }}", "type": "number"}])),
+            side,
             set("Read", 600, json!([
                 {"name": "n", "value": "={{ $('Source').item.json.n }}", "type": "number"},
-                {"name": "count", "value": "={{ $('Source').all().length }}", "type": "number"}])),
+                {"name": "count", "value": "={{ $('Source').all().length + $('Side').all().length }}", "type": "number"}])),
             node("Sum", CODE, 800, code(
                 "const items = $input.all();\n\
                  return [{json: {items: items.length, sum: items.reduce((s, i) => s + i.json.n, 0),\n\
@@ -487,7 +495,8 @@ async fn outputs_read_by_name_stay_whole_under_the_run_data_cap() {
         ],
         "connections": {
             "Trigger": {"main": [[{"node": "Source", "type": "main", "index": 0}]]},
-            "Source": {"main": [[{"node": "Double", "type": "main", "index": 0}]]},
+            "Source": {"main": [[{"node": "Double", "type": "main", "index": 0},
+                                  {"node": "Side", "type": "main", "index": 0}]]},
             "Double": {"main": [[{"node": "Read", "type": "main", "index": 0}]]},
             "Read": {"main": [[{"node": "Sum", "type": "main", "index": 0}]]}
         }
@@ -504,7 +513,7 @@ async fn outputs_read_by_name_stay_whole_under_the_run_data_cap() {
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     assert_eq!(
         common::output(&outcome, "Sum"),
-        [json!({"json": {"items": 30, "sum": 435, "counts": [30]}})]
+        [json!({"json": {"items": 30, "sum": 435, "counts": [60]}})]
     );
     let kept = |name: &str| {
         let task = &outcome.run_data.runs(name)[0];
@@ -512,5 +521,10 @@ async fn outputs_read_by_name_stay_whole_under_the_run_data_cap() {
     };
     assert_eq!(kept("Source"), (30, false), "read by name further down");
     assert_eq!(kept("Double"), (30, false), "between Source and its reader");
+    assert_eq!(
+        kept("Side"),
+        (30, false),
+        "read by name from another branch"
+    );
     assert_eq!(kept("Read"), (5, true), "nothing reads it by name");
 }

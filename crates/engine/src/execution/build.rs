@@ -15,33 +15,62 @@ use std::collections::HashMap;
 /// `$items("X")` (also in Code nodes' source).
 const READS_BY_NAME: [&str; 3] = ["$(", "$node", "$items("];
 
-/// Per node: whether a node downstream of it reads other nodes' outputs by name. Such a read
-/// (`$('X').all()`, or `$('X').item` through the paired items of every node in between) needs
-/// every item of those outputs, so the run data must keep them whole. Which names are read is
-/// not always known from the text (`$(name)`), so every node upstream of a reader counts.
-fn read_by_name(workflow: &Workflow, incoming: &[Vec<(usize, usize, usize)>]) -> Vec<bool> {
+/// Per node: whether a later node may read its output by name, so the run data must keep all
+/// of it. A reader needs the named node's output (`$('X').all()`, `.first()`), and for
+/// `$('X').item` the paired items of every node between it and X: so every node upstream of a
+/// reader is kept too. When a name is not written out (`$(name)`), every node is kept.
+fn read_by_name(
+    workflow: &Workflow,
+    index: &HashMap<String, usize>,
+    incoming: &[Vec<(usize, usize, usize)>],
+) -> Vec<bool> {
     let mut whole = vec![false; workflow.nodes.len()];
-    let mut upstream: Vec<usize> = workflow
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, def)| {
-            any_text(&def.parameters, &|s| {
-                READS_BY_NAME.iter().any(|p| s.contains(p))
-            })
-        })
-        .flat_map(|(reader, _)| incoming[reader].iter().map(|(parent, _, _)| *parent))
-        .collect();
-    while let Some(node) = upstream.pop() {
+    let mut marked: Vec<usize> = Vec::new();
+    for (reader, def) in workflow.nodes.iter().enumerate() {
+        let mut reads = false;
+        let mut unknown_name = false;
+        any_text(&def.parameters, &mut |text| {
+            if READS_BY_NAME.iter().any(|p| text.contains(p)) {
+                reads = true;
+                unknown_name |= reads_unwritten_name(text);
+                marked.extend(
+                    sluice_expr::referenced_nodes(text)
+                        .iter()
+                        .filter_map(|name| index.get(name).copied()),
+                );
+            }
+            false
+        });
+        if unknown_name {
+            return vec![true; workflow.nodes.len()];
+        }
+        if reads {
+            marked.extend(incoming[reader].iter().map(|(parent, _, _)| *parent));
+        }
+    }
+    while let Some(node) = marked.pop() {
         if !std::mem::replace(&mut whole[node], true) {
-            upstream.extend(incoming[node].iter().map(|(parent, _, _)| *parent));
+            marked.extend(incoming[node].iter().map(|(parent, _, _)| *parent));
         }
     }
     whole
 }
 
-/// Whether any text in `value` (a node's parameters) satisfies `test`.
-pub(super) fn any_text(value: &Value, test: &impl Fn(&str) -> bool) -> bool {
+/// Whether `text` reads a node whose name it does not write out: `$(name)`, `$node[name]`,
+/// `$items(name)` (`$items()` reads the node's own input).
+fn reads_unwritten_name(text: &str) -> bool {
+    ["$(", "$node[", "$items("].iter().any(|open| {
+        text.match_indices(open).any(|(at, _)| {
+            let rest = text[at + open.len()..].trim_start();
+            let own_input = *open == "$items(" && rest.starts_with(')');
+            !own_input && !rest.starts_with(['\'', '"', '`'])
+        })
+    })
+}
+
+/// Whether any text in `value` (a node's parameters) satisfies `test` (which sees each text
+/// until one does).
+pub(super) fn any_text(value: &Value, test: &mut impl FnMut(&str) -> bool) -> bool {
     match value {
         Value::String(s) => test(s),
         Value::Array(items) => items.iter().any(|v| any_text(v, test)),
@@ -173,7 +202,7 @@ impl CompiledWorkflow {
             }
         }
         let stream_plan = StreamPlan::build(&workflow, &nodes, &index, &incoming);
-        let whole_outputs = read_by_name(&workflow, &incoming);
+        let whole_outputs = read_by_name(&workflow, &index, &incoming);
         Ok(CompiledWorkflow {
             stream_plan,
             whole_outputs,
@@ -233,5 +262,31 @@ impl CompiledWorkflow {
                 .find(|i| self.nodes[*i].kind == NodeKind::Regular && self.incoming[*i].is_empty()),
         };
         start.map(|i| self.workflow.nodes[i].name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_unwritten_name;
+
+    #[test]
+    fn names_not_written_out_are_told_apart() {
+        for text in [
+            "={{ $('Source').item.json.n }}",
+            "={{ $( \"Source\" ).all() }}",
+            "={{ $node[`Source`].json.n }}",
+            "={{ $node.Source.json.n }}",
+            "={{ $items('Source').length + $items().length }}",
+        ] {
+            assert!(!reads_unwritten_name(text), "{text}");
+        }
+        for text in [
+            "={{ $(name).all() }}",
+            "const names = ['A']; return $(names[0]).all();",
+            "={{ $node[key].json }}",
+            "={{ $items(other) }}",
+        ] {
+            assert!(reads_unwritten_name(text), "{text}");
+        }
     }
 }

@@ -62,7 +62,7 @@ impl StreamPlan {
         incoming: &[Vec<(usize, usize, usize)>],
     ) -> Self {
         let streams = !workflow.nodes.iter().any(|def| {
-            any_text(&def.parameters, &|s| {
+            any_text(&def.parameters, &mut |s| {
                 READS_ACROSS_ITEMS.iter().any(|p| s.contains(p))
             })
         });
