@@ -36,10 +36,13 @@ fn webhook_workflow(path: &str, wait_seconds: Option<f64>) -> serde_json::Value 
            "nodes": nodes, "connections": connections})
 }
 
-/// POST `count` webhooks to `path`; every one must be accepted.
+/// POST `count` webhooks to `path`; every one must be accepted. An answer may wait out a Redis
+/// restart (the main process holds the request until it can enqueue it), which on a loaded
+/// machine takes longer than `http`'s usual 10 s.
 fn post_all(port: u16, path: &str, count: usize) {
     for n in 0..count {
-        let (status, body) = http(
+        let (status, body) = http_within(
+            Duration::from_secs(60),
             port,
             "POST",
             &format!("/webhook/{path}"),

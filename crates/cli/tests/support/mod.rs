@@ -53,8 +53,20 @@ pub fn sluice(dir: &std::path::Path) -> Command {
 
 /// One HTTP/1.1 request; returns (status, body).
 pub fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> Option<(u16, String)> {
+    http_within(Duration::from_secs(10), port, method, path, key, body)
+}
+
+/// [`http`], waiting up to `timeout` for the answer.
+pub fn http_within(
+    timeout: Duration,
+    port: u16,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: x\r\nX-N8N-API-KEY: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
