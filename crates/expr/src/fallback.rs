@@ -66,11 +66,28 @@ impl JsChunk {
     }
 }
 
+/// How code opens a read of another node's data by its name: `$('X')`, `$node["X"]`,
+/// `$items("X")` (and `$node.X`, which always writes the name out).
+const NAMED_READS: [&str; 3] = ["$(", "$node[", "$items("];
+
+/// Whether `code` reads a node whose name it does not write out (`$(name)`, `$node[key]`,
+/// `$items(other)`; `$items()` is the node's own input), so that which nodes it reads cannot be
+/// told from the text.
+pub fn reads_unnamed_node(code: &str) -> bool {
+    NAMED_READS.iter().any(|open| {
+        code.match_indices(open).any(|(at, _)| {
+            let rest = code[at + open.len()..].trim_start();
+            let own_input = *open == "$items(" && rest.starts_with(')');
+            !own_input && !rest.starts_with(['\'', '"', '`'])
+        })
+    })
+}
+
 /// Node names referenced with a literal name: `$('X')`, `$("X")`, `$node["X"]`, `$node.X`,
 /// `$items("X")`.
 pub fn referenced_nodes(code: &str) -> Vec<String> {
     let mut names = Vec::new();
-    for open in ["$(", "$node[", "$items("] {
+    for open in NAMED_READS {
         let mut rest = code;
         while let Some(at) = rest.find(open) {
             rest = &rest[at + open.len()..];
@@ -211,7 +228,7 @@ pub fn payload(
 
 #[cfg(test)]
 mod tests {
-    use super::referenced_nodes;
+    use super::{reads_unnamed_node, referenced_nodes};
 
     #[test]
     fn finds_literal_node_references() {
@@ -221,5 +238,26 @@ mod tests {
             referenced_nodes(code),
             ["Old", "Set Amount", "Start", "Webhook"]
         );
+    }
+
+    #[test]
+    fn tells_reads_of_unnamed_nodes_apart() {
+        for code in [
+            "={{ $('Source').item.json.n }}",
+            "={{ $( \"Source\" ).all() }}",
+            "={{ $node[`Source`].json.n }}",
+            "={{ $node.Source.json.n }}",
+            "={{ $items('Source').length + $items().length }}",
+        ] {
+            assert!(!reads_unnamed_node(code), "{code}");
+        }
+        for code in [
+            "={{ $(name).all() }}",
+            "const names = ['A']; return $(names[0]).all();",
+            "={{ $node[key].json }}",
+            "={{ $items(other) }}",
+        ] {
+            assert!(reads_unnamed_node(code), "{code}");
+        }
     }
 }

@@ -32,7 +32,7 @@ mod value;
 mod vars;
 
 pub use code::CodeScript;
-pub use fallback::{payload as js_payload, referenced_nodes, PayloadItems};
+pub use fallback::{payload as js_payload, reads_unnamed_node, referenced_nodes, PayloadItems};
 pub use numfmt::js_number_to_string;
 pub use scope::{ExecutionInfo, PrevNode, Scope, WorkflowInfo};
 pub use template::{Engine, Template};

@@ -11,10 +11,6 @@ use crate::{EngineError, Node, Param, Registry};
 use sluice_model::{LoadWarning, OnError, Value, Workflow};
 use std::collections::HashMap;
 
-/// What in a parameter reads another node's output by its name: `$('X')`, `$node["X"]`,
-/// `$items("X")` (also in Code nodes' source).
-const READS_BY_NAME: [&str; 3] = ["$(", "$node", "$items("];
-
 /// Per node: whether a later node may read its output by name, so the run data must keep all
 /// of it. A reader needs the named node's output (`$('X').all()`, `.first()`), and for
 /// `$('X').item` the paired items of every node between it and X: so every node upstream of a
@@ -24,48 +20,28 @@ fn read_by_name(
     index: &HashMap<String, usize>,
     incoming: &[Vec<(usize, usize, usize)>],
 ) -> Vec<bool> {
-    let mut whole = vec![false; workflow.nodes.len()];
     let mut marked: Vec<usize> = Vec::new();
     for (reader, def) in workflow.nodes.iter().enumerate() {
-        let mut reads = false;
-        let mut unknown_name = false;
-        any_text(&def.parameters, &mut |text| {
-            if READS_BY_NAME.iter().any(|p| text.contains(p)) {
-                reads = true;
-                unknown_name |= reads_unwritten_name(text);
-                marked.extend(
-                    sluice_expr::referenced_nodes(text)
-                        .iter()
-                        .filter_map(|name| index.get(name).copied()),
-                );
-            }
-            false
+        let mut named = Vec::new();
+        let unnamed = any_text(&def.parameters, &mut |text| {
+            named.extend(sluice_expr::referenced_nodes(text));
+            sluice_expr::reads_unnamed_node(text)
         });
-        if unknown_name {
+        if unnamed {
             return vec![true; workflow.nodes.len()];
         }
-        if reads {
+        if !named.is_empty() {
+            marked.extend(named.iter().filter_map(|name| index.get(name).copied()));
             marked.extend(incoming[reader].iter().map(|(parent, _, _)| *parent));
         }
     }
+    let mut whole = vec![false; workflow.nodes.len()];
     while let Some(node) = marked.pop() {
         if !std::mem::replace(&mut whole[node], true) {
             marked.extend(incoming[node].iter().map(|(parent, _, _)| *parent));
         }
     }
     whole
-}
-
-/// Whether `text` reads a node whose name it does not write out: `$(name)`, `$node[name]`,
-/// `$items(name)` (`$items()` reads the node's own input).
-fn reads_unwritten_name(text: &str) -> bool {
-    ["$(", "$node[", "$items("].iter().any(|open| {
-        text.match_indices(open).any(|(at, _)| {
-            let rest = text[at + open.len()..].trim_start();
-            let own_input = *open == "$items(" && rest.starts_with(')');
-            !own_input && !rest.starts_with(['\'', '"', '`'])
-        })
-    })
 }
 
 /// Whether any text in `value` (a node's parameters) satisfies `test` (which sees each text
@@ -262,31 +238,5 @@ impl CompiledWorkflow {
                 .find(|i| self.nodes[*i].kind == NodeKind::Regular && self.incoming[*i].is_empty()),
         };
         start.map(|i| self.workflow.nodes[i].name.as_str())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::reads_unwritten_name;
-
-    #[test]
-    fn names_not_written_out_are_told_apart() {
-        for text in [
-            "={{ $('Source').item.json.n }}",
-            "={{ $( \"Source\" ).all() }}",
-            "={{ $node[`Source`].json.n }}",
-            "={{ $node.Source.json.n }}",
-            "={{ $items('Source').length + $items().length }}",
-        ] {
-            assert!(!reads_unwritten_name(text), "{text}");
-        }
-        for text in [
-            "={{ $(name).all() }}",
-            "const names = ['A']; return $(names[0]).all();",
-            "={{ $node[key].json }}",
-            "={{ $items(other) }}",
-        ] {
-            assert!(reads_unwritten_name(text), "{text}");
-        }
     }
 }
