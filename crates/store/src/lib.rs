@@ -160,6 +160,8 @@ pub struct Store {
     config: StoreConfig,
     /// This process, once registered (`sluice serve`); other users of the store never are.
     process: std::sync::RwLock<Option<processes::Registration>>,
+    /// Credentials read lately, reused for [`secrets::CREDENTIAL_REUSE`].
+    recent_credentials: secrets::RecentCredentials,
 }
 
 impl Store {
@@ -180,6 +182,7 @@ impl Store {
             ids: tokio::sync::Mutex::new(0..0),
             config,
             process: std::sync::RwLock::new(None),
+            recent_credentials: Default::default(),
         }))
     }
 

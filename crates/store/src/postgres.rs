@@ -140,6 +140,13 @@ impl Db for Postgres {
 
     async fn transaction(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>, StoreError> {
         let mut client = self.pool.get().await?;
+        if let [stmt] = stmts.as_slice() {
+            // One statement is atomic on its own: no BEGIN and COMMIT round trips.
+            let prepared = client.prepare_cached(&stmt.sql).await?;
+            return Ok(vec![
+                client.execute(&prepared, &params(&stmt.params)).await?,
+            ]);
+        }
         let tx = client.transaction().await?;
         let prepared = try_join_all(stmts.iter().map(|s| tx.prepare_cached(&s.sql))).await?;
         let param_lists: Vec<_> = stmts.iter().map(|s| params(&s.params)).collect();

@@ -7,6 +7,19 @@ use rand::RngCore;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sluice_runtime::{Credential, CredentialError, CredentialSource};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long this process reuses a credential it read from the store: executions starting
+/// within it share one read (a query per execution was a fifth of a worker's round trips to
+/// Postgres at a thousand executions a second). Writes through this process's store are seen
+/// at once; another process's write (a credential imported while workers run) within this time.
+pub(crate) const CREDENTIAL_REUSE: Duration = Duration::from_secs(1);
+
+/// Credentials by id with when they were read: `(type, data)`.
+type CredentialsRead = HashMap<String, (Instant, (String, Value))>;
+pub(crate) type RecentCredentials = Mutex<CredentialsRead>;
 
 /// A credential's public part.
 #[derive(Clone, Debug)]
@@ -66,6 +79,7 @@ impl Store {
                 ],
             )
             .await?;
+        self.forget_recent_credentials();
         Ok(record)
     }
 
@@ -88,6 +102,7 @@ impl Store {
                 ],
             )
             .await?;
+        self.forget_recent_credentials();
         Ok(())
     }
 
@@ -109,6 +124,7 @@ impl Store {
         self.db
             .execute("DELETE FROM credentials WHERE id = $1", vec![id.into()])
             .await?;
+        self.forget_recent_credentials();
         let mut it = row.into_iter();
         let mut next = || it.next().unwrap_or(Val::Null);
         Ok(Some(CredentialRecord {
@@ -120,8 +136,13 @@ impl Store {
         }))
     }
 
-    /// A credential's type and decrypted data.
+    /// A credential's type and decrypted data (read at most [`CREDENTIAL_REUSE`] ago).
     pub async fn credential_data(&self, id: &str) -> Result<Option<(String, Value)>, StoreError> {
+        if let Some((read_at, credential)) = self.recent_credentials().get(id) {
+            if read_at.elapsed() < CREDENTIAL_REUSE {
+                return Ok(Some(credential.clone()));
+            }
+        }
         let rows = self
             .db
             .query(
@@ -129,10 +150,26 @@ impl Store {
                 vec![id.into()],
             )
             .await?;
-        rows.into_iter()
+        let credential = rows
+            .into_iter()
             .next()
             .map(|row| self.open_credential(row))
-            .transpose()
+            .transpose()?;
+        let mut recent = self.recent_credentials();
+        recent.retain(|_, (read_at, _)| read_at.elapsed() < CREDENTIAL_REUSE);
+        match &credential {
+            Some(found) => recent.insert(id.to_string(), (Instant::now(), found.clone())),
+            None => recent.remove(id),
+        };
+        Ok(credential)
+    }
+
+    fn recent_credentials(&self) -> std::sync::MutexGuard<'_, CredentialsRead> {
+        self.recent_credentials.lock().expect("recent credentials")
+    }
+
+    fn forget_recent_credentials(&self) {
+        self.recent_credentials().clear();
     }
 
     /// The type and decrypted data of the oldest credential of type `kind` named `name`.

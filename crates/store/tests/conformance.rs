@@ -251,6 +251,17 @@ async fn credentials_are_encrypted(postgres: bool) {
         Err(StoreError::Decrypt)
     ));
     other.close().await;
+    // Reads are reused for a moment, but never past a write through the same store.
+    let changed = json!({"user": "ada", "password": "correct horse"});
+    let replacement = sluice_runtime::Credential {
+        id: cred.id.clone(),
+        name: "basic".into(),
+        kind: "httpBasicAuth".into(),
+        data: changed.clone(),
+    };
+    f.store.import_credential(&replacement).await.unwrap();
+    let (_, back) = f.store.credential_data(&cred.id).await.unwrap().unwrap();
+    assert_eq!(back, changed);
     assert!(f.store.delete_credential(&cred.id).await.unwrap().is_some());
     assert!(f.store.credential_data(&cred.id).await.unwrap().is_none());
     f.finish().await;

@@ -338,14 +338,24 @@ impl Runner<'_> {
         match batching {
             Batching::Independently => self.independently(op, groups).await,
             Batching::Single | Batching::Transaction => {
-                self.execute("BEGIN").await?;
-                let results = self.groups(op, groups, true).await;
+                let results = match lone_statement(op, groups) {
+                    // One statement is atomic on its own: no BEGIN and COMMIT round trips.
+                    Some(unit) => vec![self.unit(unit).await],
+                    None => {
+                        self.execute("BEGIN").await?;
+                        let results = self.groups(op, groups, true).await;
+                        let end = match results.iter().all(Result::is_ok) {
+                            true => "COMMIT",
+                            false => "ROLLBACK",
+                        };
+                        self.execute(end).await?;
+                        results
+                    }
+                };
                 let failed = results.iter().position(Result::is_err);
                 let Some(g) = failed else {
-                    self.execute("COMMIT").await?;
                     return Ok(done_pieces(groups, results).pieces);
                 };
-                self.execute("ROLLBACK").await?;
                 let mut done = done_pieces(groups, results);
                 let error = done.pop_failure();
                 // Find the failing item of the failing group (and, in transaction mode, the
@@ -405,6 +415,14 @@ impl Runner<'_> {
         }
         Ok(pieces)
     }
+}
+
+/// The unit of a run that is one group sent as one statement (an item's query, or a bulk
+/// insert of all items), which needs no transaction around it.
+fn lone_statement(op: &dyn Operation, groups: &[Vec<usize>]) -> Option<Unit> {
+    let [group] = groups else { return None };
+    let unit = op.unit(group);
+    (unit.statements.len() == 1).then_some(unit)
 }
 
 /// Results of groups in order, up to and including the first failure.
