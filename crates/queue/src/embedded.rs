@@ -6,15 +6,15 @@
 //! Replies (webhook answers relayed by the worker) stay in memory: the embedded queue serves
 //! one process, which holds both the request and the worker.
 
+use crate::mailbox::Mailboxes;
 use crate::{
     order_score, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority, Queue,
-    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW, REPLY_TTL,
+    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW,
 };
 use sluice_store::{now_ms, Db, Row, Stmt, Store, Val};
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// How often a waiting reservation looks for jobs enqueued by other processes.
@@ -28,9 +28,8 @@ pub struct EmbeddedQueue {
     enqueued: Notify,
     /// Orders jobs that share a score (first in, first out).
     seq: AtomicI64,
-    /// Replies not read yet, by job id, with when they expire.
-    replies: Mutex<HashMap<String, VecDeque<(Instant, String)>>>,
-    replied: Notify,
+    /// Replies not taken yet (the embedded queue relays within its own process).
+    mailboxes: Mailboxes,
     /// Held by a bounded enqueue from its count to its insert, so this process's enqueues
     /// never overshoot the bound together.
     bounded_enqueue: tokio::sync::Mutex<()>,
@@ -43,8 +42,7 @@ impl EmbeddedQueue {
             config,
             enqueued: Notify::new(),
             seq: AtomicI64::new(now_ms() * 1000),
-            replies: Mutex::new(HashMap::new()),
-            replied: Notify::new(),
+            mailboxes: Mailboxes::default(),
             bounded_enqueue: tokio::sync::Mutex::new(()),
         }
     }
@@ -609,44 +607,17 @@ impl Queue for EmbeddedQueue {
             .collect())
     }
 
-    async fn reply(&self, id: &str, message: &str) -> Result<(), QueueError> {
-        let now = Instant::now();
-        let mut replies = self.replies.lock().expect("replies");
-        replies.retain(|_, queued| {
-            queued.retain(|(expires, _)| *expires > now);
-            !queued.is_empty()
-        });
-        replies
-            .entry(id.to_string())
-            .or_default()
-            .push_back((now + REPLY_TTL, message.to_string()));
-        drop(replies);
-        self.replied.notify_waiters();
+    fn reply_address(&self) -> String {
+        String::new()
+    }
+
+    async fn reply(&self, _to: &str, id: &str, message: &str) -> Result<(), QueueError> {
+        self.mailboxes.deliver(id, message.to_string());
         Ok(())
     }
 
     async fn wait_reply(&self, id: &str, timeout: Duration) -> Result<Option<String>, QueueError> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let replied = self.replied.notified();
-            tokio::pin!(replied);
-            replied.as_mut().enable();
-            let next = {
-                let mut replies = self.replies.lock().expect("replies");
-                let queued = replies.get_mut(id);
-                let next = queued.and_then(VecDeque::pop_front).map(|(_, m)| m);
-                if replies.get(id).is_some_and(VecDeque::is_empty) {
-                    replies.remove(id);
-                }
-                next
-            };
-            if next.is_some() {
-                return Ok(next);
-            }
-            if tokio::time::timeout_at(deadline, replied).await.is_err() {
-                return Ok(None);
-            }
-        }
+        Ok(self.mailboxes.take(id, timeout).await)
     }
 
     async fn ping(&self) -> bool {

@@ -18,6 +18,7 @@
 mod backoff;
 mod embedded;
 mod group_commit;
+mod mailbox;
 mod redis_backend;
 
 pub use backoff::{retry_delay, Backoff};
@@ -383,11 +384,17 @@ pub trait Queue: Send + Sync {
     /// Forget the dead-lettered jobs; returns their ids.
     async fn purge_dead(&self) -> Result<Vec<String>, QueueError>;
 
-    /// Send `message` to whoever waits for replies about job `id` (a worker relaying a webhook
-    /// answer to the process holding the HTTP request). Kept a minute when nobody waits yet.
-    async fn reply(&self, id: &str, message: &str) -> Result<(), QueueError>;
+    /// Where replies to this process go: a job whose answer this process waits for carries it,
+    /// and the worker running the job passes it to [`Queue::reply`].
+    fn reply_address(&self) -> String;
 
-    /// The next reply about job `id`, waiting up to `timeout`; `None` when none came.
+    /// Send `message` about job `id` to the process at reply address `to` (a worker relaying a
+    /// webhook answer to the process holding the HTTP request). Kept a minute when nobody waits
+    /// yet.
+    async fn reply(&self, to: &str, id: &str, message: &str) -> Result<(), QueueError>;
+
+    /// The next reply to this process about job `id`, waiting up to `timeout`; `None` when none
+    /// came.
     async fn wait_reply(&self, id: &str, timeout: Duration) -> Result<Option<String>, QueueError>;
 
     /// True when the backend answers (readiness).

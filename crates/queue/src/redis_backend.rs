@@ -11,8 +11,9 @@
 //! - `wake`: a list (at most 64 long) a waiting worker blocks on (BLPOP) and every enqueue
 //!   pushes to while it is shorter.
 //! - `dedup:<key>` (with a TTL), `done:<second>` (completions per second, for the rate),
-//!   `workers` (their reports), and `reply:<id>`: a list of replies about a job (webhook answers
-//!   a worker relays), read with BLPOP by the process holding the request.
+//!   `workers` (their reports), and `inbox:<random>`: a list per process that waits for replies
+//!   (webhook answers workers relay, each `<job id>\n<message>`), which one task of that process
+//!   drains in batches and hands to the request waiting for that job.
 //!
 //! Ordinary commands share one `ConnectionManager` (multiplexed, reconnecting); the blocking
 //! BLPOP runs on connections of its own without a response timeout (redis-rs times out every
@@ -20,15 +21,17 @@
 //! up the commands queued behind it on a shared connection).
 
 use crate::group_commit::GroupCommit;
+use crate::mailbox::Mailboxes;
 use crate::{
-    order_score, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority, Queue,
-    QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW, REPLY_TTL,
+    order_score, Backoff, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority,
+    Queue, QueueConfig, QueueError, Stats, WorkerStatus, RATE_WINDOW, REPLY_TTL,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncCommands, AsyncConnectionConfig, Client, Script};
 use sluice_store::now_ms;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 pub use sluice_runtime::redis::RedisConfig;
@@ -49,7 +52,24 @@ pub struct RedisQueue {
     enqueues: GroupCommit<[String; ENQUEUE_STRIDE], (String, String)>,
     /// Acknowledgements that take the next job, merged into one `ACK_AND_RESERVE_JOBS` call.
     acks_and_reserves: GroupCommit<AckAndReserve, (bool, Option<Job>)>,
+    /// This process's inbox list (its reply address).
+    inbox: String,
+    /// Replies read from the inbox, until their waiters take them.
+    mailboxes: Arc<Mailboxes>,
+    /// The task draining the inbox, started by the first wait for a reply.
+    inbox_reader: OnceLock<tokio::task::JoinHandle<()>>,
 }
+
+impl Drop for RedisQueue {
+    fn drop(&mut self) {
+        if let Some(reader) = self.inbox_reader.get() {
+            reader.abort();
+        }
+    }
+}
+
+/// The most replies one read takes from an inbox.
+const INBOX_BATCH: usize = 256;
 
 /// A worker slot's acknowledgement of its job and request for the next one.
 struct AckAndReserve {
@@ -93,7 +113,13 @@ impl RedisQueue {
             .await
             .map_err(|e| unreachable(&e))?;
         let keys = format!("{}:sluice", redis.prefix);
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
         Ok(RedisQueue {
+            inbox: format!("{keys}:inbox:{}-{random:016x}", std::process::id()),
+            mailboxes: Arc::default(),
+            inbox_reader: OnceLock::new(),
             enqueues: enqueue_batches(conn.clone(), keys.clone()),
             acks_and_reserves: ack_and_reserve_batches(conn.clone(), keys.clone(), &config),
             client,
@@ -122,6 +148,17 @@ impl RedisQueue {
             .map(drop)
     }
 
+    /// A connection of its own for a blocking command (no response timeout).
+    async fn blocking_connection(client: &Client) -> Result<MultiplexedConnection, QueueError> {
+        Ok(client
+            .get_multiplexed_async_connection_with_config(
+                &AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(None),
+            )
+            .await?)
+    }
+
     /// BLPOP `key` for up to `timeout` on a connection of its own (taken from the pool).
     async fn blocking_pop(
         &self,
@@ -131,15 +168,7 @@ impl RedisQueue {
         let pooled = self.blocking.lock().await.pop();
         let mut conn = match pooled {
             Some(conn) => conn,
-            None => {
-                self.client
-                    .get_multiplexed_async_connection_with_config(
-                        &AsyncConnectionConfig::new()
-                            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                            .set_response_timeout(None),
-                    )
-                    .await?
-            }
+            None => Self::blocking_connection(&self.client).await?,
         };
         let seconds = timeout.as_secs_f64().max(0.01);
         let result: Result<Option<[String; 2]>, _> = conn.blpop(key, seconds).await;
@@ -165,6 +194,50 @@ impl RedisQueue {
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(leased(&reply))
+    }
+}
+
+/// Drain `inbox` into `mailboxes` for as long as the queue lives. A lost connection (Redis
+/// restarting) is made again with growing pauses; replies pushed meanwhile wait in the list.
+async fn read_inbox(client: Client, inbox: String, mailboxes: Arc<Mailboxes>) {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+    loop {
+        let Err(error) = drain_inbox(&client, &inbox, &mailboxes, &mut backoff).await;
+        let pause = backoff.pause();
+        tracing::warn!("cannot read replies from Redis ({error}); again in {pause:?}");
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// Deliver the replies of `inbox` until the connection fails: whatever is queued is taken in
+/// batches of [`INBOX_BATCH`]; when it is empty, one blocking pop waits for the next reply.
+async fn drain_inbox(
+    client: &Client,
+    inbox: &str,
+    mailboxes: &Mailboxes,
+    backoff: &mut Backoff,
+) -> Result<std::convert::Infallible, QueueError> {
+    let mut conn = RedisQueue::blocking_connection(client).await?;
+    backoff.reset();
+    loop {
+        let queued: Option<Vec<String>> = redis::cmd("LPOP")
+            .arg(inbox)
+            .arg(INBOX_BATCH)
+            .query_async(&mut conn)
+            .await?;
+        let replies = match queued {
+            Some(replies) if !replies.is_empty() => replies,
+            _ => {
+                let next: Option<[String; 2]> = conn.blpop(inbox, 1.0).await?;
+                next.map(|[_, reply]| vec![reply]).unwrap_or_default()
+            }
+        };
+        for reply in replies {
+            match reply.split_once('\n') {
+                Some((id, message)) => mailboxes.deliver(id, message.to_string()),
+                None => tracing::warn!("an unreadable reply in {inbox} was dropped"),
+            }
+        }
     }
 }
 
@@ -894,13 +967,21 @@ impl Queue for RedisQueue {
             .await?)
     }
 
-    async fn reply(&self, id: &str, message: &str) -> Result<(), QueueError> {
-        let key = self.key(&format!("reply:{id}"));
+    fn reply_address(&self) -> String {
+        self.inbox.clone()
+    }
+
+    async fn reply(&self, to: &str, id: &str, message: &str) -> Result<(), QueueError> {
+        if !to.starts_with(&self.key("inbox:")) {
+            return Err(QueueError::Backend(format!(
+                "job {id}: '{to}' is not a reply address of this queue"
+            )));
+        }
         let _: () = redis::pipe()
             .atomic()
-            .rpush(&key, message)
+            .rpush(to, format!("{id}\n{message}"))
             .ignore()
-            .pexpire(&key, REPLY_TTL.as_millis() as i64)
+            .pexpire(to, REPLY_TTL.as_millis() as i64)
             .ignore()
             .query_async(&mut self.conn.clone())
             .await?;
@@ -908,8 +989,14 @@ impl Queue for RedisQueue {
     }
 
     async fn wait_reply(&self, id: &str, timeout: Duration) -> Result<Option<String>, QueueError> {
-        self.blocking_pop(&self.key(&format!("reply:{id}")), timeout)
-            .await
+        self.inbox_reader.get_or_init(|| {
+            tokio::spawn(read_inbox(
+                self.client.clone(),
+                self.inbox.clone(),
+                self.mailboxes.clone(),
+            ))
+        });
+        Ok(self.mailboxes.take(id, timeout).await)
     }
 
     async fn ping(&self) -> bool {

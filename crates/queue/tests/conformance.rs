@@ -25,6 +25,8 @@ struct Fixture {
     queue: Arc<dyn Queue>,
     _db: Option<TestDb>,
     _keys: Option<RedisKeys>,
+    /// The Redis backend's settings, for a second process on the same queue.
+    redis: Option<RedisConfig>,
 }
 
 /// Deletes a test's Redis keys when dropped (also when the test panics).
@@ -60,6 +62,7 @@ impl Fixture {
                     queue: Arc::new(EmbeddedQueue::new(&store, config)),
                     _db: Some(db),
                     _keys: None,
+                    redis: None,
                 }
             }
             Backend::Redis => {
@@ -80,8 +83,22 @@ impl Fixture {
                     queue: Arc::new(queue),
                     _db: None,
                     _keys: Some(RedisKeys(prefix)),
+                    redis: Some(redis),
                 }
             }
+        }
+    }
+
+    /// The queue as another process sees it: a connection of its own on Redis; the embedded
+    /// queue relays replies within its own process, so there it is the same queue.
+    async fn queue_of_another_process(&self) -> Arc<dyn Queue> {
+        match &self.redis {
+            Some(redis) => Arc::new(
+                RedisQueue::connect(redis, QueueConfig::default())
+                    .await
+                    .expect("Redis answers at 127.0.0.1:6379"),
+            ),
+            None => self.queue.clone(),
         }
     }
 }
@@ -120,6 +137,7 @@ on_every_backend!(
     a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout,
     concurrent_workers_never_share_a_job,
     replies_reach_the_waiter_in_order,
+    replies_reach_the_process_that_waits,
     a_bounded_enqueue_is_refused_while_the_queue_is_full,
     an_ack_takes_the_next_ready_job_in_priority_order,
     concurrent_enqueues_and_acks_behave_as_one_at_a_time,
@@ -578,16 +596,18 @@ async fn concurrent_workers_never_share_a_job(backend: Backend) {
 async fn replies_reach_the_waiter_in_order(backend: Backend) {
     let f = Fixture::new(backend, |_| {}).await;
     let q = f.queue.as_ref();
-    q.reply("7", "first").await.unwrap();
-    q.reply("7", "second").await.unwrap();
+    let to = q.reply_address();
+    q.reply(&to, "7", "first").await.unwrap();
+    q.reply(&to, "7", "second\nline").await.unwrap();
     let short = Duration::from_millis(100);
+    let wait = Duration::from_secs(10);
     assert_eq!(
-        q.wait_reply("7", short).await.unwrap().as_deref(),
+        q.wait_reply("7", wait).await.unwrap().as_deref(),
         Some("first")
     );
     assert_eq!(
-        q.wait_reply("7", short).await.unwrap().as_deref(),
-        Some("second")
+        q.wait_reply("7", wait).await.unwrap().as_deref(),
+        Some("second\nline")
     );
     assert_eq!(q.wait_reply("7", short).await.unwrap(), None);
     assert_eq!(
@@ -598,8 +618,37 @@ async fn replies_reach_the_waiter_in_order(backend: Backend) {
     let queue = f.queue.clone();
     let waiting = tokio::spawn(async move { queue.wait_reply("9", Duration::from_secs(20)).await });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    q.reply("9", "late").await.unwrap();
+    q.reply(&to, "9", "late").await.unwrap();
     assert_eq!(waiting.await.unwrap().unwrap().as_deref(), Some("late"));
+}
+
+/// Each process that waits for replies has its own address: a worker (another queue value on
+/// the same backend) replies to the process that enqueued the job, and many waiters at once
+/// each get their own reply.
+async fn replies_reach_the_process_that_waits(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let main = f.queue.clone();
+    let worker = f.queue_of_another_process().await;
+    let to = main.reply_address();
+    let waiters: Vec<_> = (0..200)
+        .map(|n| {
+            let main = main.clone();
+            tokio::spawn(async move {
+                main.wait_reply(&format!("job-{n}"), Duration::from_secs(20))
+                    .await
+            })
+        })
+        .collect();
+    for n in (0..200).rev() {
+        worker
+            .reply(&to, &format!("job-{n}"), &format!("answer {n}"))
+            .await
+            .unwrap();
+    }
+    for (n, waiter) in waiters.into_iter().enumerate() {
+        let answer = waiter.await.unwrap().unwrap();
+        assert_eq!(answer.as_deref(), Some(format!("answer {n}").as_str()));
+    }
 }
 
 async fn a_bounded_enqueue_is_refused_while_the_queue_is_full(backend: Backend) {

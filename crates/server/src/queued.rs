@@ -48,6 +48,9 @@ pub struct JobPayload {
     /// What the process holding the HTTP request waits for, if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<ReplyKind>,
+    /// Where the reply goes (that process's [`Queue::reply_address`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
     /// Which retry of a failed execution this is (0: not a retry; see `retry`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retry: u32,
@@ -174,6 +177,7 @@ impl App {
     ) -> Result<i64, ApiError> {
         let payload = JobPayload {
             workflow_id: wf.id.clone(),
+            reply_to: reply.map(|_| queue.reply_address()),
             reply,
             retry: 0,
         };

@@ -131,6 +131,7 @@ impl Attempt<'_> {
         let payload = JobPayload {
             workflow_id: self.workflow_id.to_string(),
             reply: None,
+            reply_to: None,
             retry: self.retry,
         };
         let job = NewJob {

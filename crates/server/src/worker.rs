@@ -425,9 +425,10 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
     };
     let streamed = payload.reply == Some(ReplyKind::Streaming);
     let mut started = app.start_with(wf, start, streamed).await?;
+    let reply_to = payload.reply_to.as_deref().unwrap_or_default();
     let relay = |message: Relay| async move {
         let text = serde_json::to_string(&message).expect("a relay message serializes");
-        if let Err(e) = queue.reply(&job.id, &text).await {
+        if let Err(e) = queue.reply(reply_to, &job.id, &text).await {
             tracing::error!("job {}: cannot relay its webhook answer: {e}", job.id);
         }
     };
