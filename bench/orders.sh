@@ -7,13 +7,17 @@
 # load stopped, and each process's peak RSS; the course's targets and the issue's goals are
 # checked by `--check`.
 #
-#   bench/orders.sh [rate=1000] [duration=60s]   (start.sh's settings apply: WORKERS=2 ...)
+#   bench/orders.sh [rate=1000] [duration=60s]   (start.sh's settings apply: WORKERS=2 ...;
+#   SLUICE_BIN=path runs that binary instead of building target/release/sluice)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:-1000}
 DURATION=${2:-60s}
-cargo build --release -q -p sluice-cli
-export SLUICE="${CARGO_TARGET_DIR:-target}/release/sluice"
+if [ -z "${SLUICE_BIN:-}" ]; then
+  cargo build --release -q -p sluice-cli
+  SLUICE_BIN=${CARGO_TARGET_DIR:-target}/release/sluice
+fi
+export SLUICE="$SLUICE_BIN"
 export STATE_DIR=$(mktemp -d) ORDERS_DB=bench_orders_$$ QUEUE_BULL_PREFIX=bench_orders_$$ \
   PORT=${PORT:-5878} UPSTREAM_PORT=${UPSTREAM_PORT:-5879} UPSTREAM_ARGS="--error-rate 1% --seed 1" \
   EXECUTIONS_DATA_SAVE_ON_SUCCESS=none

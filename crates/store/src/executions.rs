@@ -90,7 +90,7 @@ pub struct NewExecution {
 #[derive(Clone, Debug)]
 pub struct Finished {
     pub status: String,
-    /// The run data document (n8n's `{resultData, status}`) as JSON text.
+    /// The run data document (n8n's `{resultData, status}`) as JSON text (empty when not kept).
     pub data_json: String,
     /// False when the saving policy says to drop it.
     pub keep: bool,
