@@ -17,6 +17,8 @@ use crate::queued::{JobPayload, Relay, ReplyKind};
 use crate::recovery::mode_name;
 use crate::retry;
 use crate::{health_router, metrics, sync, ServerConfig, Tasks};
+use serde::Deserialize;
+use serde_json::Value;
 use sluice_model::Item;
 use sluice_queue::{Backoff, Job, Lease, Nack, Queue, WorkerStatus};
 use sluice_store::{now_ms, Store};
@@ -405,9 +407,13 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
             bury: None,
         });
     }
-    let resume = record.data.as_ref().map(|d| &d["resume"]);
+    let resume = record
+        .data
+        .and_then(|mut d| d.get_mut("resume").map(Value::take));
+    // Read in place: the stored value is kept for a retry.
     let items = resume
-        .and_then(|r| serde_json::from_value::<Vec<Item>>(r["items"].clone()).ok())
+        .as_ref()
+        .and_then(|r| Vec::<Item>::deserialize(&r["items"]).ok())
         .ok_or_else(|| {
             ApiError::bad_request(format!("execution {id} has no trigger items to start from"))
         })?;
@@ -415,7 +421,9 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
     let retry_policy = wf.retry;
     let start = Start {
         mode: mode_name(&record.mode),
-        start_node: resume.and_then(|r| r["startNode"].as_str().map(String::from)),
+        start_node: resume
+            .as_ref()
+            .and_then(|r| r["startNode"].as_str().map(String::from)),
         items,
         resumable: true,
         retry_of: record.retry_of,
@@ -463,7 +471,7 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
     // to run this job again.
     let mut bury = None;
     if let Some(policy) = retry_policy.filter(|_| status == "error") {
-        match retry::schedule(app, queue, id, resume, &payload, job.rank, policy).await {
+        match retry::schedule(app, queue, id, resume.as_ref(), &payload, job.rank, policy).await {
             Ok(Some(_)) => {}
             Ok(None) => bury = Some(retry::spent_message(&payload, outcome.as_ref())),
             Err(e) => tracing::error!("execution {id}: cannot schedule its retry: {}", e.message),
