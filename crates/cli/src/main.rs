@@ -95,17 +95,28 @@ enum Command {
     Dev(sluice_devtools::DevArgs),
 }
 
-/// A command whose output goes to a pipe ends quietly when the reader goes away
-/// (`sluice execution list | head`), as Unix tools do, instead of panicking on the next print.
-/// The long-running processes keep Rust's default (the signal ignored): a client that hangs up
-/// is an error on its socket, never the end of the process. Sockets are written with
-/// `MSG_NOSIGNAL`, so this affects standard output and error only.
-fn end_quietly_when_stdout_closes(command: &Command) {
+/// Process settings that depend on the command.
+/// - A command whose output goes to a pipe ends quietly when the reader goes away
+///   (`sluice execution list | head`), as Unix tools do, instead of panicking on the next print.
+///   The long-running processes keep Rust's default (the signal ignored): a client that hangs
+///   up is an error on its socket, never the end of the process. Sockets are written with
+///   `MSG_NOSIGNAL`, so this affects standard output and error only.
+/// - The long-running processes do without transparent huge pages: with them over half of a
+///   busy queue worker's heap was in partly used 2 MiB pages and its RSS ~30 MB higher, for no
+///   measurable speed. Batch runs keep them (`sluice run` of cli-100k takes 0.26 s without,
+///   0.19 s with).
+fn set_up_process(command: &Command) {
     let long_running = matches!(
         command,
         Command::Serve(_) | Command::Webhook(_) | Command::Worker(_) | Command::Dev(_)
     );
-    if !long_running {
+    if long_running {
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl with integer arguments; it sets a flag of this process only.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    } else {
         // SAFETY: restoring a signal's default disposition before any thread is started.
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
@@ -115,7 +126,7 @@ fn end_quietly_when_stdout_closes(command: &Command) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    end_quietly_when_stdout_closes(&cli.command);
+    set_up_process(&cli.command);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -101,15 +101,25 @@ impl Setup {
 fn webhook_executions_run_on_two_workers_exactly_once() {
     let setup = Setup::new("two", webhook_workflow("queued", None));
     let port = free_port();
-    let _main = Server(start(setup.cmd("main"), port));
-    let _a = start_worker(setup.cmd("a"), 4);
+    let main = Server(start(setup.cmd("main"), port));
+    let a = start_worker(setup.cmd("a"), 4);
     let _b = start_worker(setup.cmd("b"), 4);
+    for process in [&main, &a] {
+        assert_without_huge_pages(process);
+    }
     let accepted = 200;
     post_all(port, "queued", accepted);
     all_succeed_once(|| setup.cmd("main"), accepted, Duration::from_secs(60));
     let (status, metrics) = http(port, "GET", "/metrics", "", "").unwrap();
     assert_eq!(status, 200);
     assert!(metrics.contains("sluice_queue_workers 2"), "{metrics}");
+}
+
+/// The long-running processes do without transparent huge pages (they kept their RSS ~30 MB
+/// higher).
+fn assert_without_huge_pages(process: &Server) {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", process.0.id())).unwrap();
+    assert!(status.contains("THP_enabled:\t0"), "{status}");
 }
 
 #[test]
