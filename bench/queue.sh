@@ -16,7 +16,9 @@ for tool in redis-benchmark psql python3; do
 done
 # SLUICE_BIN=path runs that binary (and examples/queue_throughput beside it) without building.
 if [ -z "${SLUICE_BIN:-}" ]; then
-  cargo build --release -q -p sluice-cli -p sluice-queue --example queue_throughput
+  # (Two commands: `--example` limits a build to examples, the binary would be left stale.)
+  cargo build --release -q -p sluice-cli
+  cargo build --release -q -p sluice-queue --example queue_throughput
   SLUICE_BIN=${CARGO_TARGET_DIR:-target}/release/sluice
 fi
 SLUICE=$SLUICE_BIN

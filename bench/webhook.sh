@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
-cargo build --release -q -p sluice-cli -p sluice-server --example bare_axum
+# (Two commands: `--example` limits a build to examples, the binary would be left stale.)
+cargo build --release -q -p sluice-cli
+cargo build --release -q -p sluice-server --example bare_axum
 SLUICE=target/release/sluice
 BARE=target/release/examples/bare_axum
 WORK=$(mktemp -d)
