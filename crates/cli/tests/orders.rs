@@ -76,7 +76,7 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime.block_on(TestSchema::new("cli_orders"));
     let dir = tempfile::tempdir().unwrap();
-    let prefix = RedisPrefix::new("orders");
+    let prefix = redis_prefix("orders");
     let (_upstream, upstream) = start_upstream(&["--error-rate", "5%", "--seed", "15"]);
     let cmd = |name: &str| {
         let mut cmd = queued(&dir.path().join(name), store.name(), &prefix);

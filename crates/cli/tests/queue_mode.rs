@@ -73,7 +73,7 @@ fn all_succeed_once(cmd: impl Fn() -> Command, accepted: usize, within: Duration
 struct Setup {
     _schema: TestSchema,
     dir: tempfile::TempDir,
-    prefix: RedisPrefix,
+    prefix: RedisKeys,
     schema_name: String,
 }
 
@@ -85,7 +85,7 @@ impl Setup {
             schema_name: schema.name().to_string(),
             _schema: schema,
             dir: tempfile::tempdir().unwrap(),
-            prefix: RedisPrefix::new(name),
+            prefix: redis_prefix(name),
         };
         import(setup.cmd("main"), setup.dir.path(), workflow, true);
         setup

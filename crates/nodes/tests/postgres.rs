@@ -384,6 +384,20 @@ async fn execute_query_runs_every_statement_and_reports_success_without_rows() {
     assert_eq!(ids, vec![1, 2, 101, 102]);
 }
 
+/// In `single` mode (the default) a run that is one statement needs no BEGIN and COMMIT round
+/// trips, so a statement that cannot run inside a transaction block goes through; two items'
+/// statements share one transaction.
+#[tokio::test]
+async fn a_lone_statement_runs_without_a_transaction_around_it() {
+    let schema = fresh_schema("CREATE TABLE t (id int)").await;
+    let vacuum = json!({"operation": "executeQuery", "query": format!("VACUUM {schema}.t")});
+    let alone = run(vacuum.clone(), json!([{}])).await;
+    assert_eq!(rows(&alone), vec![json!({"success": true})]);
+    let together = run(vacuum, json!([{}, {}])).await;
+    let error = together.error.expect("fails").to_string();
+    assert!(error.contains("inside a transaction block"), "{error}");
+}
+
 #[tokio::test]
 async fn bad_sql_fails_naming_node_and_item() {
     let outcome = run(

@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::databases::{redis_credential, run_with_credential, unique, RedisKeysDeleted};
+use common::databases::{redis_credential, run_with_credential, unique};
 use common::output;
 use serde_json::{json, Value};
 use sluice_engine::RunOutcome;
+use sluice_store::testing::RedisKeys;
 
 const REDIS: &str = "n8n-nodes-base.redis";
 
@@ -35,7 +36,7 @@ async fn json_out(parameters: Value, input: Value) -> Vec<Value> {
 #[tokio::test]
 async fn set_then_get_every_key_type() {
     let p = unique("sluice");
-    let _cleanup = RedisKeysDeleted(p.clone());
+    let _cleanup = RedisKeys(p.clone());
     let input = json!([
         {"key": format!("{p}:s"), "value": "{\"a\":1}", "type": "string"},
         {"key": format!("{p}:h"), "value": "{\"a\":1,\"b\":true}", "type": "hash"},
@@ -74,7 +75,7 @@ async fn set_then_get_every_key_type() {
 #[tokio::test]
 async fn incr_outputs_the_counter_under_the_key_and_sets_the_ttl() {
     let key = unique("sluice");
-    let _cleanup = RedisKeysDeleted(key.clone());
+    let _cleanup = RedisKeys(key.clone());
     let parameters = json!({"operation": "incr", "key": key, "expire": true, "ttl": 100});
     let out = json_out(parameters, json!([{}, {}, {}])).await;
     assert_eq!(
@@ -103,7 +104,7 @@ async fn incr_outputs_the_counter_under_the_key_and_sets_the_ttl() {
 #[tokio::test]
 async fn push_llen_and_pop_from_either_end() {
     let list = unique("sluice");
-    let _cleanup = RedisKeysDeleted(list.clone());
+    let _cleanup = RedisKeys(list.clone());
     json_out(
         json!({"operation": "push", "list": list, "messageData": "={{ $json.m }}", "tail": true}),
         json!([{"m": 42}, {"m": "{\"x\":1}"}, {"m": "plain"}]),
@@ -132,7 +133,7 @@ async fn push_llen_and_pop_from_either_end() {
 #[tokio::test]
 async fn keys_with_and_without_values_then_delete() {
     let p = unique("sluice");
-    let _cleanup = RedisKeysDeleted(p.clone());
+    let _cleanup = RedisKeys(p.clone());
     json_out(
         json!({"operation": "set", "key": "={{ $json.k }}", "value": "={{ $json.v }}"}),
         json!([{"k": format!("{p}:a"), "v": "1"}, {"k": format!("{p}:b"), "v": "2"}]),
@@ -184,7 +185,7 @@ async fn info_and_publish() {
 #[tokio::test]
 async fn a_thousand_items_set_and_read_back() {
     let p = unique("sluice");
-    let _cleanup = RedisKeysDeleted(p.clone());
+    let _cleanup = RedisKeys(p.clone());
     let input: Vec<Value> = (0..1000)
         .map(|i| json!({"k": format!("{p}:{i}"), "v": i}))
         .collect();
@@ -219,7 +220,7 @@ async fn a_thousand_items_set_and_read_back() {
 #[tokio::test]
 async fn a_command_on_the_wrong_type_fails_naming_node_and_item() {
     let key = unique("sluice");
-    let _cleanup = RedisKeysDeleted(key.clone());
+    let _cleanup = RedisKeys(key.clone());
     json_out(
         json!({"operation": "set", "key": key, "value": "text"}),
         json!([{}]),

@@ -7,7 +7,7 @@ use sluice_queue::{
     Canceled, EmbeddedQueue, Enqueued, Lease, Nack, Nacked, NewJob, Priority, Queue, QueueConfig,
     QueueError, RedisConfig, RedisQueue, WorkerStatus,
 };
-use sluice_store::testing::TestDb;
+use sluice_store::testing::{RedisKeys, TestDb};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -27,25 +27,6 @@ struct Fixture {
     _keys: Option<RedisKeys>,
     /// The Redis backend's settings, for a second process on the same queue.
     redis: Option<RedisConfig>,
-}
-
-/// Deletes a test's Redis keys when dropped (also when the test panics).
-struct RedisKeys(String);
-
-impl Drop for RedisKeys {
-    fn drop(&mut self) {
-        let pattern = format!("{}:*", self.0);
-        let _ = std::thread::spawn(move || -> ::redis::RedisResult<()> {
-            let client = ::redis::Client::open("redis://127.0.0.1:6379/")?;
-            let mut conn = client.get_connection()?;
-            ::redis::Script::new(
-                "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
-            )
-            .arg(pattern)
-            .invoke::<()>(&mut conn)
-        })
-        .join();
-    }
 }
 
 static PREFIXES: AtomicUsize = AtomicUsize::new(0);
@@ -648,6 +629,18 @@ async fn replies_reach_the_process_that_waits(backend: Backend) {
     for (n, waiter) in waiters.into_iter().enumerate() {
         let answer = waiter.await.unwrap().unwrap();
         assert_eq!(answer.as_deref(), Some(format!("answer {n}").as_str()));
+    }
+    if f.redis.is_some() {
+        let refused = worker
+            .reply("elsewhere", "job-1", "lost")
+            .await
+            .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("'elsewhere' is not a reply address"),
+            "{refused}"
+        );
     }
 }
 

@@ -3,7 +3,8 @@
 //! schema is dropped when its [`TestSchema`] is dropped, so also when the test panics; its name
 //! carries its creation time, so schemas left behind by runs that were killed are dropped by the
 //! first test of a later run once they are an hour old (younger ones may belong to a run still
-//! going on).
+//! going on). Keys a test writes to the machine's Redis (127.0.0.1:6379) go with its
+//! [`RedisKeys`].
 
 use crate::{Backend, PostgresConfig, Store, StoreConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -319,5 +320,25 @@ mod tests {
             super::created_at("other_1767225600_1_0", "server_test"),
             None
         );
+    }
+}
+
+/// A test's keys in the machine's Redis: the key named by the prefix and every key under
+/// `<prefix>:`, deleted when this is dropped (also when the test panics).
+pub struct RedisKeys(pub String);
+
+impl Drop for RedisKeys {
+    fn drop(&mut self) {
+        let prefix = self.0.clone();
+        // A thread of its own: the test's runtime may be the one dropping this.
+        let _ = std::thread::spawn(move || -> redis::RedisResult<()> {
+            let mut conn = redis::Client::open("redis://127.0.0.1:6379/")?.get_connection()?;
+            let mut keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}:*"))
+                .query(&mut conn)?;
+            keys.push(prefix);
+            redis::cmd("DEL").arg(keys).query::<()>(&mut conn)
+        })
+        .join();
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::json;
 use sluice_store::testing::TestDb;
 use sluice_store::{
-    Backend, ExecutionFilter, Finished, NewExecution, Store, StoreConfig, StoreError,
+    Backend, ExecutionFilter, Finished, NewExecution, Stmt, Store, StoreConfig, StoreError,
     WorkflowFilter, STALE_HEARTBEATS,
 };
 use std::sync::Arc;
@@ -262,6 +262,27 @@ async fn credentials_are_encrypted(postgres: bool) {
     f.store.import_credential(&replacement).await.unwrap();
     let (_, back) = f.store.credential_data(&cred.id).await.unwrap().unwrap();
     assert_eq!(back, changed);
+    // Another process's write (here straight to the table) is seen once the reuse is over.
+    let other = f
+        .store
+        .create_credential("other", "httpBasicAuth", &data)
+        .await
+        .unwrap();
+    f.store.credential_data(&cred.id).await.unwrap();
+    f.store
+        .database()
+        .execute(
+            "UPDATE credentials SET data = (SELECT data FROM credentials WHERE id = $2) \
+             WHERE id = $1",
+            vec![cred.id.as_str().into(), other.id.as_str().into()],
+        )
+        .await
+        .unwrap();
+    let (_, reused) = f.store.credential_data(&cred.id).await.unwrap().unwrap();
+    assert_eq!(reused, changed, "read again within the second: reused");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (_, fresh) = f.store.credential_data(&cred.id).await.unwrap().unwrap();
+    assert_eq!(fresh, data, "read again after it");
     assert!(f.store.delete_credential(&cred.id).await.unwrap().is_some());
     assert!(f.store.credential_data(&cred.id).await.unwrap().is_none());
     f.finish().await;
@@ -601,6 +622,26 @@ sluice_store::on_both_backends!(
     a_restarted_process_takes_its_executions_back_at_once,
     workflow_changes_bump_the_version
 );
+
+/// On Postgres a write of one statement runs on its own, without BEGIN and COMMIT round trips
+/// (so even a statement that cannot run inside a transaction block goes through); several
+/// statements share one transaction.
+#[tokio::test]
+async fn a_lone_postgres_write_needs_no_transaction_around_it() {
+    let f = Fixture::new(true, |_| {}).await;
+    let db = f.store.database();
+    db.migrate(vec!["CREATE TABLE lone (n bigint)".into()])
+        .await
+        .unwrap();
+    db.execute("VACUUM lone", vec![]).await.unwrap();
+    let vacuum = || Stmt::new("VACUUM lone".to_string(), vec![]);
+    let refused = db.transaction(vec![vacuum(), vacuum()]).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("inside a transaction block"),
+        "{refused}"
+    );
+    f.finish().await;
+}
 
 #[tokio::test]
 async fn encryption_key_is_generated_once_into_the_data_dir() {

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub use sluice_store::testing::RedisKeys;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -239,37 +240,17 @@ pub fn http_stub(routes: Vec<(&'static str, u16, String)>) -> (String, Hits) {
     (base, hits)
 }
 
-/// Deletes a test's Redis keys when dropped (also when the test panics).
-pub struct RedisPrefix(pub String);
-
-impl RedisPrefix {
-    pub fn new(name: &str) -> RedisPrefix {
-        RedisPrefix(format!(
-            "sluice_cli_{name}_{}_{}",
-            std::process::id(),
-            sluice_store::now_ms()
-        ))
-    }
-}
-
-impl Drop for RedisPrefix {
-    fn drop(&mut self) {
-        let _ = Command::new("redis-cli")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "EVAL",
-                "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
-                "0",
-                &format!("{}:*", self.0),
-            ])
-            .stdout(Stdio::null())
-            .status();
-    }
+/// A test's key prefix in the machine's Redis, its keys deleted when dropped.
+pub fn redis_prefix(name: &str) -> RedisKeys {
+    RedisKeys(format!(
+        "sluice_cli_{name}_{}_{}",
+        std::process::id(),
+        sluice_store::now_ms()
+    ))
 }
 
 /// `sluice` in queue mode on `schema` and the Redis keys under `prefix`, with short leases.
-pub fn queued(dir: &Path, schema: &str, prefix: &RedisPrefix) -> Command {
+pub fn queued(dir: &Path, schema: &str, prefix: &RedisKeys) -> Command {
     let mut cmd = on_postgres(dir, schema);
     cmd.env("EXECUTIONS_MODE", "queue")
         .env("SLUICE_REDIS_URL", "redis://127.0.0.1:6379/")

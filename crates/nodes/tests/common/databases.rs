@@ -19,25 +19,6 @@ pub fn redis_credential() -> Value {
     json!({"host": "127.0.0.1", "port": 6379, "database": 0})
 }
 
-/// Deletes the keys under a test's prefix in the machine's Redis when dropped (also when the
-/// test fails), so the tests leave nothing behind there.
-pub struct RedisKeysDeleted(pub String);
-
-impl Drop for RedisKeysDeleted {
-    fn drop(&mut self) {
-        let pattern = format!("{}*", self.0);
-        let _ = std::thread::spawn(move || -> redis::RedisResult<()> {
-            let mut conn = redis::Client::open("redis://127.0.0.1:6379/")?.get_connection()?;
-            let keys: Vec<String> = redis::cmd("KEYS").arg(pattern).query(&mut conn)?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(keys).query::<()>(&mut conn)?;
-            }
-            Ok(())
-        })
-        .join();
-    }
-}
-
 /// Manual Trigger → Test Data (`input`) → the node ("Node") using credential `data` of `kind`,
 /// with `node_extra` merged into the node (onError, ...).
 pub async fn run_with_credential(
