@@ -112,10 +112,13 @@ impl CodeScript {
                     },
                     other => other.list().unwrap_or_else(|| vec![other]),
                 };
-                values
-                    .into_iter()
-                    .map(|v| output_item(&v, None))
-                    .collect::<Result<_, _>>()?
+                // Collected into a list of the right size: one grown by doubling would hold up
+                // to twice the items' width while the items are built.
+                let mut items = Vec::with_capacity(values.len());
+                for value in values {
+                    items.push(output_item(&value, None)?);
+                }
+                items
             }
             CodeMode::EachItem => {
                 let mut results = Vec::with_capacity(count);
@@ -489,12 +492,12 @@ fn output_item(value: &Val, index: Option<usize>) -> Result<OutputItem, ExprErro
     };
     let binary = match binary {
         Val::Undefined | Val::Null => None,
-        b => Some(object(&b)?),
+        b => Some(Box::new(object(&b)?)),
     };
     let paired_item = match (&paired_item, index) {
-        (Val::Undefined | Val::Null, Some(i)) => Some(json!({ "item": i })),
+        (Val::Undefined | Val::Null, Some(i)) => Some(Box::new(json!({ "item": i }))),
         (Val::Undefined | Val::Null, None) => None,
-        (p, _) => Some(script_json(p)?),
+        (p, _) => Some(Box::new(script_json(p)?)),
     };
     Ok(OutputItem {
         json: object(&json)?,

@@ -489,7 +489,9 @@ impl<'a> Ctx<'a> {
     }
 
     fn eval_object(&mut self, props: &'a [Prop]) -> Result<Val<'a>, ExprError> {
-        let mut obj = Obj::default();
+        // As many slots as the literal has properties: a grown list would start at four, and a
+        // script building many small objects (`{json: {...}}` per item) holds them all at once.
+        let mut obj = Obj(Vec::with_capacity(props.len()));
         for p in props {
             match p {
                 Prop::Key(k, e) => {

@@ -113,15 +113,17 @@ fn node_to_js<'js>(ctx: &Ctx<'js>, data: &NodeData) -> Result<Object<'js>, Conve
     Ok(object)
 }
 
-/// One item a Code run returned, in n8n's `{json, binary?, pairedItem?}` shape.
+/// One item a Code run returned, in n8n's `{json, binary?, pairedItem?}` shape. The rare parts
+/// are boxed: a run's items are all held at once before they become the node's output, and an
+/// unboxed item is three JSON values wide (216 bytes instead of 88).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct OutputItem {
     pub json: Map<String, Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub binary: Option<Map<String, Json>>,
+    pub binary: Option<Box<Map<String, Json>>>,
     /// As the code gave it (an index, `{item, input?}` or a list of them).
     #[serde(rename = "pairedItem", skip_serializing_if = "Option::is_none")]
-    pub paired_item: Option<Json>,
+    pub paired_item: Option<Box<Json>>,
 }
 
 /// What a Code run returned: its items and its logs.
@@ -177,10 +179,10 @@ impl CodeOutput {
                 }
             };
             let json = object_at(&json)?.unwrap_or_default();
-            let binary = object_at(&binary)?;
+            let binary = object_at(&binary)?.map(Box::new);
             let paired_item = match reader.read_value(item.get(paired_item.clone())?)? {
                 None | Some(Json::Null) => None,
-                Some(paired) => Some(paired),
+                Some(paired) => Some(Box::new(paired)),
             };
             items.push(OutputItem {
                 json,

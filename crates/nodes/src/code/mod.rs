@@ -183,7 +183,7 @@ impl JsNode {
 /// Item `index` of the code's output.
 fn into_item((index, output): (usize, OutputItem)) -> Result<Item, JsError> {
     let paired_item = match output.paired_item {
-        Some(value) => paired_items_from_value(value).map_err(|e| JsError::Thrown {
+        Some(value) => paired_items_from_value(*value).map_err(|e| JsError::Thrown {
             message: format!("the pairedItem of item {index} is not valid: {e}"),
             line: None,
             item: None,
@@ -192,7 +192,7 @@ fn into_item((index, output): (usize, OutputItem)) -> Result<Item, JsError> {
     };
     Ok(Item {
         json: Arc::new(output.json),
-        binary: output.binary.map(Arc::new),
+        binary: output.binary.map(|binary| Arc::new(*binary)),
         paired_item,
     })
 }
