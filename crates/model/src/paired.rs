@@ -6,7 +6,6 @@
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use smallvec::SmallVec;
 
 /// Where an item came from when the engine walks paired items backwards across a loop.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,24 +54,48 @@ impl PairedItem {
 
 /// Zero, one or several paired items, in order. Consecutive items of one input (`{item: 0}`,
 /// `{item: 1}`, ...) are held as their range, so one item pairing with all of a large input
-/// stays small; anything else is a list, inline when it holds one link.
+/// stays small, and so does the commonest case, one link; anything else is a list. Every item
+/// carries one, so it is 16 bytes wide: a million items' links take 16 MB.
 #[derive(Clone)]
 pub struct PairedItems(Links);
 
 #[derive(Clone)]
+#[allow(clippy::box_collection)]
 enum Links {
-    List(SmallVec<[PairedItem; 1]>),
-    /// Items `start..start + len` of input `input` (`len` >= 1), none with a source overwrite.
+    /// Items `start..start + len` of one input (none when `len` is 0), none with a source
+    /// overwrite; `input` is 0 for no input index and `index + 1` for one.
     Range {
-        start: usize,
-        len: usize,
-        input: Option<usize>,
+        start: u32,
+        len: u32,
+        input: u32,
     },
+    List(Box<Vec<PairedItem>>),
+}
+
+impl Links {
+    /// `paired` as a range of one, when its numbers fit.
+    fn range_of(paired: &PairedItem) -> Option<Links> {
+        if paired.source_overwrite.is_some() {
+            return None;
+        }
+        Some(Links::Range {
+            start: u32::try_from(paired.item).ok()?,
+            len: 1,
+            input: match paired.input {
+                None => 0,
+                Some(input) => u32::try_from(input).ok()?.checked_add(1)?,
+            },
+        })
+    }
 }
 
 impl PairedItems {
     pub fn new() -> Self {
-        PairedItems(Links::List(SmallVec::new()))
+        PairedItems(Links::Range {
+            start: 0,
+            len: 0,
+            input: 0,
+        })
     }
 
     /// A single link.
@@ -85,7 +108,7 @@ impl PairedItems {
     pub fn len(&self) -> usize {
         match &self.0 {
             Links::List(list) => list.len(),
-            Links::Range { len, .. } => *len,
+            Links::Range { len, .. } => *len as usize,
         }
     }
 
@@ -107,26 +130,25 @@ impl PairedItems {
 
     /// Append a link, keeping a range a range while the links continue it.
     pub fn push(&mut self, paired: PairedItem) {
+        let next = Links::range_of(&paired);
         match &mut self.0 {
-            Links::List(list) if list.is_empty() && paired.source_overwrite.is_none() => {
-                self.0 = Links::Range {
-                    start: paired.item,
-                    len: 1,
-                    input: paired.input,
-                };
-            }
             Links::List(list) => list.push(paired),
-            Links::Range { start, len, input }
-                if paired.source_overwrite.is_none()
-                    && paired.input == *input
-                    && paired.item == *start + *len =>
-            {
-                *len += 1;
-            }
-            Links::Range { .. } => {
-                let mut list: SmallVec<[PairedItem; 1]> = self.iter().collect();
-                list.push(paired);
-                self.0 = Links::List(list);
+            Links::Range { len: 0, .. } if next.is_some() => self.0 = next.expect("checked"),
+            Links::Range { start, len, input } => {
+                let continued = match next {
+                    Some(Links::Range {
+                        start: s, input: i, ..
+                    }) if i == *input => Some(s) == start.checked_add(*len),
+                    _ => false,
+                };
+                match len.checked_add(1).filter(|_| continued) {
+                    Some(longer) => *len = longer,
+                    None => {
+                        let mut list: Vec<PairedItem> = self.iter().collect();
+                        list.push(paired);
+                        self.0 = Links::List(Box::new(list));
+                    }
+                }
             }
         }
     }
@@ -135,7 +157,17 @@ impl PairedItems {
     pub fn shift(&mut self, offset: usize) {
         match &mut self.0 {
             Links::List(list) => list.iter_mut().for_each(|paired| paired.item += offset),
-            Links::Range { start, .. } => *start += offset,
+            Links::Range { len: 0, .. } => {}
+            Links::Range { start, .. } => match u32::try_from(*start as usize + offset) {
+                Ok(shifted) => *start = shifted,
+                Err(_) => {
+                    let list = self.iter().map(|mut paired| {
+                        paired.item += offset;
+                        paired
+                    });
+                    self.0 = Links::List(Box::new(list.collect()));
+                }
+            },
         }
     }
 }
@@ -174,12 +206,12 @@ impl Iterator for Iter<'_> {
         let paired = match self.links {
             Links::List(list) => list.get(i)?.clone(),
             Links::Range { start, len, input } => {
-                if i >= *len {
+                if i >= *len as usize {
                     return None;
                 }
                 PairedItem {
-                    item: start + i,
-                    input: *input,
+                    item: *start as usize + i,
+                    input: input.checked_sub(1).map(|input| input as usize),
                     source_overwrite: None,
                 }
             }
@@ -293,6 +325,32 @@ mod tests {
         assert_eq!(read, [(3, 1), (4, 1), (9, 1), (10, 0)]);
         assert_eq!(mixed, links(&[(3, 1), (4, 1), (9, 1), (10, 0)]));
         assert_ne!(mixed, links(&[(3, 1), (4, 1), (9, 1)]));
+    }
+
+    #[test]
+    fn links_past_a_range_s_numbers_are_a_list() {
+        let far = usize::MAX / 2;
+        let mut past = links(&[(far, 0), (far + 1, 0)]);
+        assert!(matches!(past.0, Links::List(_)));
+        assert_eq!(past, links(&[(far, 0), (far + 1, 0)]));
+        let mut near = links(&[(0, 0)]);
+        near.shift(u32::MAX as usize);
+        assert_eq!(near, links(&[(u32::MAX as usize, 0)]));
+        past.shift(1);
+        assert_eq!(past.first(), Some(PairedItem::new(far + 1)));
+        let input_zero = PairedItem {
+            input: Some(0),
+            ..PairedItem::new(3)
+        };
+        let written = PairedItems::one(input_zero.clone());
+        assert!(matches!(written.0, Links::Range { .. }));
+        assert_eq!(written.first(), Some(input_zero));
+    }
+
+    #[test]
+    fn an_item_is_four_words_wide() {
+        assert_eq!(std::mem::size_of::<PairedItems>(), 16);
+        assert_eq!(std::mem::size_of::<crate::Item>(), 32);
     }
 
     #[test]

@@ -185,14 +185,21 @@ impl Run<'_> {
         node: usize,
         run_index: usize,
         mut task: TaskData,
-        outputs: Option<Vec<Vec<Item>>>,
+        mut outputs: Option<Vec<Vec<Item>>>,
     ) -> Result<(), NodeError> {
-        let children = self.children_to_queue(node, run_index, outputs.as_deref());
-        task.data = outputs.map(|outputs| {
-            let (data, sampled) = self.run_data_outputs(node, outputs);
-            task.profile.sampled = sampled;
-            data
-        });
+        // A sample for the run data is copied and the outputs themselves go to the children;
+        // outputs the run data keeps whole stay there and the children get copies.
+        let sample = outputs
+            .as_deref()
+            .and_then(|outputs| self.run_data_sample(node, outputs));
+        let children =
+            self.children_to_queue(node, run_index, outputs.as_deref_mut(), sample.is_some());
+        let (data, sampled) = match (sample, outputs) {
+            (Some((data, sampled)), _) => (Some(data), sampled),
+            (None, outputs) => (outputs, false),
+        };
+        task.data = data;
+        task.profile.sampled = sampled;
         self.record(node, task);
         self.queue_children(node, children?);
         Ok(())
@@ -204,25 +211,27 @@ impl Run<'_> {
         node: usize,
         outputs: Vec<Vec<Item>>,
     ) -> (Vec<Vec<Item>>, bool) {
-        let Some(max) = self.options.run_data_max_items else {
-            return (outputs, false);
-        };
+        self.run_data_sample(node, &outputs)
+            .unwrap_or((outputs, false))
+    }
+
+    /// The first items of each of `node`'s `outputs` that the run data keeps, and whether items
+    /// were left out; `None` when it keeps them whole.
+    fn run_data_sample(
+        &self,
+        node: usize,
+        outputs: &[Vec<Item>],
+    ) -> Option<(Vec<Vec<Item>>, bool)> {
+        let max = self.options.run_data_max_items?;
         if self.wf.whole_outputs[node] {
-            return (outputs, false);
+            return None;
         }
-        let mut sampled = false;
+        let sampled = outputs.iter().any(|items| items.len() > max);
         let kept = outputs
-            .into_iter()
-            .map(|mut items| {
-                if items.len() > max {
-                    sampled = true;
-                    items.truncate(max);
-                    items.shrink_to_fit();
-                }
-                items
-            })
+            .iter()
+            .map(|items| items[..items.len().min(max)].to_vec())
             .collect();
-        (kept, sampled)
+        Some((kept, sampled))
     }
 
     /// Add a finished node run to the run data and the node order.

@@ -13,12 +13,14 @@ impl Run<'_> {
     /// The children of `node` to queue after its run `run_index` gave `outputs` (v1:
     /// depth-first, top-most child first; v0: breadth-first in connection order). A connection
     /// to a node that does not exist, on any output, fails the run before any child is queued
-    /// (n8n's "Destination node not found").
+    /// (n8n's "Destination node not found"). With `take`, the last child reading an output gets
+    /// its items themselves, leaving it empty, and the others copies.
     pub(super) fn children_to_queue(
         &self,
         node: usize,
         run_index: usize,
-        outputs: Option<&[Vec<Item>]>,
+        outputs: Option<&mut [Vec<Item>]>,
+        take: bool,
     ) -> Result<Vec<Queued>, NodeError> {
         let wf = self.wf;
         let name = &wf.workflow.nodes[node].name;
@@ -48,8 +50,9 @@ impl Run<'_> {
                 pb[1].total_cmp(&pa[1]).then(pb[0].total_cmp(&pa[0]))
             });
         }
+        let last_reader = |output: usize| children.iter().rposition(|c| c.0 == output);
         let mut to_add = Vec::new();
-        for (output, child, input) in children {
+        for (position, &(output, child, input)) in children.iter().enumerate() {
             let items = outputs.get(output).map(Vec::as_slice).unwrap_or(&[]);
             let has_output = output < outputs.len();
             if !items.is_empty() || (!v1 && input > 0 && has_output) {
@@ -60,14 +63,22 @@ impl Run<'_> {
                 };
                 // The child's run pairs its input items afresh, so their paired items (one per
                 // input row for a file made of all rows) are not copied.
-                let items = items
-                    .iter()
-                    .map(|item| Item {
-                        json: item.json.clone(),
-                        binary: item.binary.clone(),
-                        paired_item: PairedItems::new(),
-                    })
-                    .collect();
+                let items = if take && has_output && last_reader(output) == Some(position) {
+                    let mut items = std::mem::take(&mut outputs[output]);
+                    for item in &mut items {
+                        item.paired_item = PairedItems::new();
+                    }
+                    items
+                } else {
+                    items
+                        .iter()
+                        .map(|item| Item {
+                            json: item.json.clone(),
+                            binary: item.binary.clone(),
+                            paired_item: PairedItems::new(),
+                        })
+                        .collect()
+                };
                 to_add.push((child, input, items, source));
             }
         }

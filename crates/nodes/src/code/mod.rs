@@ -134,12 +134,15 @@ impl Node for JsNode {
         let output = match native
             .map_or_else(|| self.run_quickjs(ctx), Ok)
             .and_then(|output| {
-                let items = output
+                let mut items = output
                     .items
                     .into_iter()
                     .enumerate()
                     .map(into_item)
                     .collect::<Result<Vec<_>, _>>()?;
+                // Made in place in the code's list, which is wider: the items go on to the
+                // next node in a list of their own size.
+                items.shrink_to_fit();
                 Ok((items, output.logs, output.static_data))
             }) {
             Ok(output) => output,
