@@ -116,10 +116,16 @@ fn webhook_executions_run_on_two_workers_exactly_once() {
 }
 
 /// The long-running processes do without transparent huge pages (they kept their RSS ~30 MB
-/// higher).
+/// higher), from their first allocation on.
 fn assert_without_huge_pages(process: &Server) {
     let status = std::fs::read_to_string(format!("/proc/{}/status", process.0.id())).unwrap();
     assert!(status.contains("THP_enabled:\t0"), "{status}");
+    let memory = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", process.0.id())).unwrap();
+    let huge_kb = memory
+        .lines()
+        .find_map(|line| line.strip_prefix("AnonHugePages:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    assert_eq!(huge_kb, Some(0), "{memory}");
 }
 
 #[test]
