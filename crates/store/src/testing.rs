@@ -307,22 +307,6 @@ macro_rules! on_both_backends {
     };
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn creation_time_is_read_from_new_names_only() {
-        assert_eq!(
-            super::created_at("server_test_1767225600_42_0", "server_test"),
-            Some(1_767_225_600)
-        );
-        assert_eq!(super::created_at("server_test_4242_0", "server_test"), None);
-        assert_eq!(
-            super::created_at("other_1767225600_1_0", "server_test"),
-            None
-        );
-    }
-}
-
 /// A test's keys in the machine's Redis: the key named by the prefix and every key under
 /// `<prefix>:`, deleted when this is dropped (also when the test panics).
 pub struct RedisKeys(pub String);
@@ -340,5 +324,21 @@ impl Drop for RedisKeys {
             redis::cmd("DEL").arg(keys).query::<()>(&mut conn)
         })
         .join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn creation_time_is_read_from_new_names_only() {
+        assert_eq!(
+            super::created_at("server_test_1767225600_42_0", "server_test"),
+            Some(1_767_225_600)
+        );
+        assert_eq!(super::created_at("server_test_4242_0", "server_test"), None);
+        assert_eq!(
+            super::created_at("other_1767225600_1_0", "server_test"),
+            None
+        );
     }
 }
