@@ -109,14 +109,15 @@ pub fn items_from_value(value: Value) -> Result<Vec<Item>, String> {
         .into_iter()
         .enumerate()
         .map(|(i, v)| match v {
-            Value::Object(mut obj) => Ok(match obj.remove("json") {
-                Some(Value::Object(json)) if obj.is_empty() => Item::new(json),
-                Some(json) => {
-                    obj.insert("json".into(), json);
-                    Item::new(obj)
-                }
-                None => Item::new(obj),
-            }),
+            // `{json: {...}}` is an item in n8n's shape; any other object is an item's JSON as
+            // it is, in its order.
+            Value::Object(mut obj) => {
+                let alone = obj.len() == 1;
+                Ok(Item::new(match obj.get_mut("json") {
+                    Some(Value::Object(json)) if alone => std::mem::take(json),
+                    _ => obj,
+                }))
+            }
             _ => Err(format!("input item {i} is not a JSON object")),
         })
         .collect()
@@ -138,6 +139,20 @@ mod tests {
         assert_eq!(items[2].paired_item.len(), 2);
         let out = serde_json::to_value(&items[1]).unwrap();
         assert_eq!(out["pairedItem"], serde_json::json!({"item":2,"input":1}));
+    }
+
+    #[test]
+    fn input_objects_keep_their_order() {
+        let items = items_from_value(serde_json::json!([
+            {"json": {"b": 1, "a": 2}},
+            {"a": 1, "json": 2, "b": 3, "c": 4},
+            {"json": {"x": 1}, "binary": {}},
+        ]))
+        .unwrap();
+        let keys = |i: usize| items[i].json.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(0), ["b", "a"]);
+        assert_eq!(keys(1), ["a", "json", "b", "c"]);
+        assert_eq!(keys(2), ["json", "binary"]);
     }
 
     #[test]

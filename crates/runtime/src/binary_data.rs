@@ -237,7 +237,7 @@ impl BinaryData {
         }
         let mut reader = self.open(entry)?;
         let mut metadata = entry.clone();
-        metadata.remove("data");
+        metadata.shift_remove("data");
         self.store_with(execution_id, metadata, |out| {
             io::copy(&mut reader, out).map(drop)
         })

@@ -120,7 +120,7 @@ fn read_files(
             Flavour::ReadWrite => {
                 let mut fields = entry.clone();
                 for key in ["data", "id", "directory"] {
-                    fields.remove(key);
+                    fields.shift_remove(key);
                 }
                 fields
             }

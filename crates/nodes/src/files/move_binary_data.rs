@@ -155,6 +155,19 @@ fn json_to_binary(ctx: &ExecuteContext<'_>, i: usize, item: &Item) -> Result<Ite
 /// The binary map without `property` (`None` when nothing is left).
 fn without(binary_map: &Option<Arc<JsonObject>>, property: &str) -> Option<Arc<JsonObject>> {
     let mut rest = binary_map.as_deref().cloned()?;
-    rest.remove(property);
+    rest.shift_remove(property);
     (!rest.is_empty()).then(|| Arc::new(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_other_binary_properties_keep_their_order() {
+        let map = serde_json::json!({"a": {}, "data": {}, "b": {}, "c": {}});
+        let binary = map.as_object().cloned().map(Arc::new);
+        let rest = without(&binary, "data").unwrap();
+        assert_eq!(rest.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+    }
 }
