@@ -25,8 +25,11 @@ use crate::value::*;
 use crate::{ExprError, Scope};
 use serde_json::{json, Value};
 use sluice_js::{check_code, CodeMode, CodeOutput, JsError, OutputItem};
-use sluice_model::Item;
+use sluice_model::{Item, JsonObject};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A Code node's script, parsed once when the node is built.
@@ -93,6 +96,7 @@ impl CodeScript {
         ctx.code = Some(Box::new(CodeRun {
             items: scopes[0].input_items(),
             converted: vec![None; count],
+            converted_json: HashMap::new(),
             all: None,
             item_is_json: self.item_is_json,
             logs: Vec::new(),
@@ -116,7 +120,7 @@ impl CodeScript {
                 // to twice the items' width while the items are built.
                 let mut items = Vec::with_capacity(values.len());
                 for value in values {
-                    items.push(output_item(&value, None)?);
+                    items.push(output_item(&value, None, ctx.code.as_deref())?);
                 }
                 items
             }
@@ -129,7 +133,7 @@ impl CodeScript {
                     if self.items_apart {
                         // No later run can reach this one's objects: read them now and let
                         // them go.
-                        items.extend(per_item_output(&result, index)?);
+                        items.extend(per_item_output(&result, index, ctx.code.as_deref())?);
                         if let Some(run) = &mut ctx.code {
                             run.converted[index] = None;
                         }
@@ -140,7 +144,7 @@ impl CodeScript {
                 // Otherwise read once every item has run: a later item's run may change an
                 // earlier one's returned object, and JavaScript reads them at the end too.
                 for (index, result) in results.iter().enumerate() {
-                    items.extend(per_item_output(result, index)?);
+                    items.extend(per_item_output(result, index, ctx.code.as_deref())?);
                 }
                 items
             }
@@ -155,11 +159,15 @@ impl CodeScript {
 }
 
 /// What one run of a per-item script returned, as an item (none for `null` or `undefined`).
-fn per_item_output(result: &Val, index: usize) -> Result<Option<OutputItem>, ExprError> {
+fn per_item_output(
+    result: &Val,
+    index: usize,
+    run: Option<&CodeRun>,
+) -> Result<Option<OutputItem>, ExprError> {
     match result {
         Val::Undefined | Val::Null => Ok(None),
         r if r.is_array() => Err(not_native("an array returned per item")),
-        r => output_item(r, Some(index)).map(Some),
+        r => output_item(r, Some(index), run).map(Some),
     }
 }
 
@@ -184,6 +192,8 @@ pub(crate) struct CodeRun<'a> {
     items: &'a [Item],
     /// Input item `i` as an object, once read.
     converted: Vec<Option<Val<'a>>>,
+    /// The input item whose `json` each converted `json` object (by address) was made from.
+    converted_json: HashMap<usize, usize>,
     /// `$input.all()` / `items`, once read: one array, as in JavaScript.
     all: Option<Val<'a>>,
     item_is_json: bool,
@@ -225,14 +235,16 @@ impl<'a> CodeRun<'a> {
         let Some(item) = self.items.get(index) else {
             return Val::Undefined;
         };
+        let converted_json = &mut self.converted_json;
         self.converted[index]
             .get_or_insert_with(|| {
-                let json = Obj(item
+                let json: ObjRef = Rc::new(RefCell::new(Obj(item
                     .json
                     .iter()
                     .map(|(k, v)| (JsStr::Borrowed(k.as_str()), Val::from_json(v)))
-                    .collect());
-                let mut object = Obj(vec![(JsStr::Borrowed("json"), new_obj(json))]);
+                    .collect())));
+                converted_json.insert(Rc::as_ptr(&json) as *const u8 as usize, index);
+                let mut object = Obj(vec![(JsStr::Borrowed("json"), Val::Obj(json))]);
                 if let Some(binary) = item.binary.as_deref() {
                     object
                         .0
@@ -241,6 +253,28 @@ impl<'a> CodeRun<'a> {
                 new_obj(object)
             })
             .clone()
+    }
+
+    /// The shared JSON of the input item `json` was made from, when the script returns it
+    /// unchanged (what it would be turned back into is that JSON itself): the output item then
+    /// shares it, as a script filtering or reordering its input costs no copies.
+    fn unchanged_input(&self, json: &Val) -> Option<Arc<JsonObject>> {
+        let Val::Obj(object) = json else {
+            return None;
+        };
+        let index = *self
+            .converted_json
+            .get(&(Rc::as_ptr(object) as *const u8 as usize))?;
+        let input = &self.items[index].json;
+        let object = object.borrow();
+        let unchanged =
+            object.0.len() == input.len()
+                && object.0.iter().zip(input.iter()).all(
+                    |((key, value), (input_key, input_value))| {
+                        **key == **input_key && value.is_unchanged(input_value)
+                    },
+                );
+        unchanged.then(|| input.clone())
     }
 
     fn all(&mut self) -> Val<'a> {
@@ -473,7 +507,11 @@ const OBJECT_PROTOTYPE: &[&str] = &[
 ];
 
 /// One value a script returned, as an item (`index` is the item it ran for, per item).
-fn output_item(value: &Val, index: Option<usize>) -> Result<OutputItem, ExprError> {
+fn output_item(
+    value: &Val,
+    index: Option<usize>,
+    run: Option<&CodeRun>,
+) -> Result<OutputItem, ExprError> {
     if !matches!(value, Val::Obj(_) | Val::JsonObj(_) | Val::Item(_)) {
         return Err(not_native("an item that is not an object"));
     }
@@ -499,8 +537,12 @@ fn output_item(value: &Val, index: Option<usize>) -> Result<OutputItem, ExprErro
         (Val::Undefined | Val::Null, None) => None,
         (p, _) => Some(Box::new(script_json(p)?)),
     };
+    let json = match run.and_then(|run| run.unchanged_input(&json)) {
+        Some(shared) => shared,
+        None => Arc::new(object(&json)?),
+    };
     Ok(OutputItem {
-        json: object(&json)?,
+        json,
         binary,
         paired_item,
     })

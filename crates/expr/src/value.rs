@@ -334,6 +334,20 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// Whether [`Val::to_json`] would give `value` itself, told without building it: the value
+    /// was read from `value` and is unchanged (the same number, text, or object or array).
+    pub fn is_unchanged(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Val::Null, Value::Null) => true,
+            (Val::Bool(a), Value::Bool(b)) => a == b,
+            (Val::Num(n), Value::Number(_)) => num_to_json(*n) == *value,
+            (Val::Str(s), Value::String(t)) => **s == **t,
+            (Val::JsonObj(o), Value::Object(m)) => std::ptr::eq(*o, m),
+            (Val::JsonArr(a), Value::Array(b)) => std::ptr::eq(*a, b.as_slice()),
+            _ => false,
+        }
+    }
+
     /// Whether the value is a function (an arrow function or a callable built-in): JSON has no
     /// such value (`null` in arrays and alone, left out of objects, nothing in text).
     pub fn is_function(&self) -> bool {

@@ -263,6 +263,60 @@ fn runs_the_native_path_cannot_finish_stop_without_effect() {
 }
 
 #[test]
+fn input_items_returned_unchanged_share_their_json() {
+    let input = json!([{"a": 1, "b": "x", "c": [1]}, {"a": 2.5, "b": "y", "c": {"d": 1}}]);
+    let items = scope(&input, 0).input;
+    let run = |code: &str, mode: CodeMode| {
+        let script = CodeScript::parse(code, mode, false).expect("native");
+        script
+            .run(
+                |index| {
+                    let mut scope = TestScope::new(json!({}));
+                    scope.input = items.clone();
+                    scope.index = index;
+                    scope
+                },
+                Duration::from_secs(10),
+            )
+            .expect("runs natively")
+    };
+    let shared = |output: &CodeOutput| -> Vec<bool> {
+        let inputs = items.iter().map(|item| &item.json);
+        output
+            .items
+            .iter()
+            .zip(inputs)
+            .map(|(o, i)| std::sync::Arc::ptr_eq(&o.json, i))
+            .collect()
+    };
+    let all = CodeMode::AllItems;
+    assert_eq!(shared(&run("return $input.all();", all)), [true, true]);
+    assert_eq!(
+        shared(&run("return items.filter(i => i.json.a > 0);", all)),
+        [true, true]
+    );
+    let changed = run(
+        "const all = $input.all(); all[1].json.b = 'z'; return all;",
+        all,
+    );
+    assert_eq!(shared(&changed), [true, false]);
+    assert_eq!(changed.items[1].json["b"], "z");
+    let each = run("return $input.item;", CodeMode::EachItem);
+    assert_eq!(shared(&each), [true, true]);
+    let rebuilt = run("return items.map(i => ({json: {...i.json}}));", all);
+    assert_eq!(shared(&rebuilt), [false, false]);
+    assert_eq!(items_json(&rebuilt), input);
+}
+
+fn items_json(output: &CodeOutput) -> Value {
+    output
+        .items
+        .iter()
+        .map(|item| Value::Object((*item.json).clone()))
+        .collect()
+}
+
+#[test]
 fn endless_loops_stop_at_the_time_limit() {
     let script =
         CodeScript::parse("let i = 0;\nwhile (true) { i++; }\nreturn [];", ALL, false).unwrap();

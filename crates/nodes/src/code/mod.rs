@@ -194,7 +194,7 @@ fn into_item((index, output): (usize, OutputItem)) -> Result<Item, JsError> {
         None => Default::default(),
     };
     Ok(Item {
-        json: Arc::new(output.json),
+        json: output.json,
         binary: output.binary.map(|binary| Arc::new(*binary)),
         paired_item,
     })
