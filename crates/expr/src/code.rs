@@ -537,9 +537,12 @@ fn output_item(
         (Val::Undefined | Val::Null, None) => None,
         (p, _) => Some(Box::new(script_json(p)?)),
     };
-    let json = match run.and_then(|run| run.unchanged_input(&json)) {
-        Some(shared) => shared,
-        None => Arc::new(object(&json)?),
+    let json = match (value, run.and_then(|run| run.unchanged_input(&json))) {
+        (_, Some(shared)) => shared,
+        // Another node's item (`$('X').all()`), which a script only reads: its JSON as it is,
+        // unless JavaScript would list some of its keys first.
+        (Val::Item(item), None) if !object_has_index_key(&item.json) => item.json.clone(),
+        _ => Arc::new(object(&json)?),
     };
     Ok(OutputItem {
         json,
@@ -565,10 +568,15 @@ fn script_json(value: &Val) -> Result<Value, ExprError> {
 /// before the others, in numeric order, whatever order they were set in.
 fn has_index_key(value: &Value) -> bool {
     match value {
-        Value::Object(map) => map.iter().any(|(k, v)| is_index(k) || has_index_key(v)),
+        Value::Object(map) => object_has_index_key(map),
         Value::Array(list) => list.iter().any(has_index_key),
         _ => false,
     }
+}
+
+/// [`has_index_key`] for an object.
+fn object_has_index_key(map: &JsonObject) -> bool {
+    map.iter().any(|(k, v)| is_index(k) || has_index_key(v))
 }
 
 pub(crate) fn is_index(key: &str) -> bool {

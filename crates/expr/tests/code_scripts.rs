@@ -266,20 +266,22 @@ fn runs_the_native_path_cannot_finish_stop_without_effect() {
 fn input_items_returned_unchanged_share_their_json() {
     let input = json!([{"a": 1, "b": "x", "c": [1]}, {"a": 2.5, "b": "y", "c": {"d": 1}}]);
     let items = scope(&input, 0).input;
-    let run = |code: &str, mode: CodeMode| {
+    let other = scope(&json!([{"x": 1}, {"y": {"z": [2]}}]), 0).input;
+    let run_with = |other: &[sluice_model::Item], code: &str, mode: CodeMode| {
         let script = CodeScript::parse(code, mode, false).expect("native");
-        script
-            .run(
-                |index| {
-                    let mut scope = TestScope::new(json!({}));
-                    scope.input = items.clone();
-                    scope.index = index;
-                    scope
-                },
-                Duration::from_secs(10),
-            )
-            .expect("runs natively")
+        script.run(
+            |index| {
+                let mut scope = TestScope::new(json!({}));
+                scope.input = items.clone();
+                scope.index = index;
+                scope.nodes.insert("Other".into(), other.to_vec());
+                scope.params.insert("Other".into(), json!({}));
+                scope
+            },
+            Duration::from_secs(10),
+        )
     };
+    let run = |code: &str, mode: CodeMode| run_with(&other, code, mode).expect("runs natively");
     let shared = |output: &CodeOutput| -> Vec<bool> {
         let inputs = items.iter().map(|item| &item.json);
         output
@@ -306,6 +308,14 @@ fn input_items_returned_unchanged_share_their_json() {
     let rebuilt = run("return items.map(i => ({json: {...i.json}}));", all);
     assert_eq!(shared(&rebuilt), [false, false]);
     assert_eq!(items_json(&rebuilt), input);
+    let others = run("return $('Other').all();", all);
+    let shared_with_other: Vec<bool> = (others.items.iter().zip(&other))
+        .map(|(o, i)| std::sync::Arc::ptr_eq(&o.json, &i.json))
+        .collect();
+    assert_eq!(shared_with_other, [true, true]);
+    // Keys JavaScript lists first: QuickJS's business, as for the script's own objects.
+    let index_key = scope(&json!([{"b": 1, "1": "one"}]), 0).input;
+    assert!(run_with(&index_key, "return $('Other').all();", all).is_err());
 }
 
 fn items_json(output: &CodeOutput) -> Value {
