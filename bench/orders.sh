@@ -22,9 +22,12 @@ export STATE_DIR=$(mktemp -d) ORDERS_DB=bench_orders_$$ QUEUE_BULL_PREFIX=bench_
   PORT=${PORT:-5878} UPSTREAM_PORT=${UPSTREAM_PORT:-5879} UPSTREAM_ARGS="--error-rate 1% --seed 1" \
   EXECUTIONS_DATA_SAVE_ON_SUCCESS=none
 cleanup() {
+  local status=$?
   examples/orders/stop.sh >/dev/null || true
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $ORDERS_DB WITH (FORCE)" >/dev/null 2>&1 || true
   redis-cli -h 127.0.0.1 EVAL "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end" 0 "$QUEUE_BULL_PREFIX:*" >/dev/null || true
+  # The processes' logs: kept when the run failed, to read why.
+  if [ "$status" -eq 0 ]; then rm -rf "$STATE_DIR"; else echo "logs: $STATE_DIR" >&2; fi
 }
 trap cleanup EXIT
 examples/orders/start.sh >/dev/null
