@@ -136,7 +136,7 @@ extern "C" fn without_huge_pages(
 /// long-running processes keep Rust's default (the signal ignored): a client that hangs up is an
 /// error on its socket, never the end of the process. Sockets are written with `MSG_NOSIGNAL`,
 /// so this affects standard output and error only.
-fn set_up_process() {
+fn end_quietly_when_stdout_closes() {
     let command = std::env::args_os().nth(1).unwrap_or_default();
     if !long_running(command.as_encoded_bytes()) {
         // SAFETY: restoring a signal's default disposition before any thread is started.
@@ -148,7 +148,7 @@ fn set_up_process() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    set_up_process();
+    end_quietly_when_stdout_closes();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

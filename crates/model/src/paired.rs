@@ -72,21 +72,16 @@ enum Links {
     List(Box<Vec<PairedItem>>),
 }
 
-impl Links {
-    /// `paired` as a range of one, when its numbers fit.
-    fn range_of(paired: &PairedItem) -> Option<Links> {
-        if paired.source_overwrite.is_some() {
-            return None;
-        }
-        Some(Links::Range {
-            start: u32::try_from(paired.item).ok()?,
-            len: 1,
-            input: match paired.input {
-                None => 0,
-                Some(input) => u32::try_from(input).ok()?.checked_add(1)?,
-            },
-        })
+/// `paired`'s item and input as a range holds them, when it has no source overwrite and they fit.
+fn range_numbers(paired: &PairedItem) -> Option<(u32, u32)> {
+    if paired.source_overwrite.is_some() {
+        return None;
     }
+    let input = match paired.input {
+        None => 0,
+        Some(input) => u32::try_from(input).ok()?.checked_add(1)?,
+    };
+    Some((u32::try_from(paired.item).ok()?, input))
 }
 
 impl PairedItems {
@@ -130,25 +125,26 @@ impl PairedItems {
 
     /// Append a link, keeping a range a range while the links continue it.
     pub fn push(&mut self, paired: PairedItem) {
-        let next = Links::range_of(&paired);
-        match &mut self.0 {
-            Links::List(list) => list.push(paired),
-            Links::Range { len: 0, .. } if next.is_some() => self.0 = next.expect("checked"),
-            Links::Range { start, len, input } => {
-                let continued = match next {
-                    Some(Links::Range {
-                        start: s, input: i, ..
-                    }) if i == *input => Some(s) == start.checked_add(*len),
-                    _ => false,
-                };
-                match len.checked_add(1).filter(|_| continued) {
-                    Some(longer) => *len = longer,
-                    None => {
-                        let mut list: Vec<PairedItem> = self.iter().collect();
-                        list.push(paired);
-                        self.0 = Links::List(Box::new(list));
-                    }
+        match (&mut self.0, range_numbers(&paired)) {
+            (Links::List(list), _) => list.push(paired),
+            (Links::Range { len: 0, .. }, Some((start, input))) => {
+                self.0 = Links::Range {
+                    start,
+                    len: 1,
+                    input,
                 }
+            }
+            (Links::Range { start, len, input }, Some((next, next_input)))
+                if next_input == *input
+                    && Some(next) == start.checked_add(*len)
+                    && *len < u32::MAX =>
+            {
+                *len += 1
+            }
+            _ => {
+                let mut list: Vec<PairedItem> = self.iter().collect();
+                list.push(paired);
+                self.0 = Links::List(Box::new(list));
             }
         }
     }

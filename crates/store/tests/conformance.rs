@@ -633,8 +633,8 @@ async fn a_lone_postgres_write_needs_no_transaction_around_it() {
     db.migrate(vec!["CREATE TABLE lone (n bigint)".into()])
         .await
         .unwrap();
-    db.execute("VACUUM lone", vec![]).await.unwrap();
     let vacuum = || Stmt::new("VACUUM lone".to_string(), vec![]);
+    db.transaction(vec![vacuum()]).await.unwrap();
     let refused = db.transaction(vec![vacuum(), vacuum()]).await.unwrap_err();
     assert!(
         refused.to_string().contains("inside a transaction block"),
