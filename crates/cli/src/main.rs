@@ -106,7 +106,7 @@ fn long_running(name: &[u8]) -> bool {
 /// measurable speed. Batch runs keep them (`sluice run` of cli-100k takes 0.26 s without, 0.19 s
 /// with). Turned off before `main`, because the allocator's first allocation (parsing the
 /// arguments) already touched 6 MB of huge pages that stayed: an idle `sluice serve` took
-/// 23.8 MB instead of 18.3 MB.
+/// 23.7 MB instead of 18.1 MB.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[used]
 #[link_section = ".init_array"]
