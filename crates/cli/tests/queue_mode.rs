@@ -230,6 +230,32 @@ fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode()
     all_succeed_once(|| setup.cmd("main"), 4, Duration::from_secs(30));
 }
 
+/// A job's first delivery starts from the trigger items it carries, without reading them back
+/// from the store: its execution runs even with the stored copy gone. Items too big to carry
+/// (a 100 KB body) are read from the store.
+#[test]
+fn a_job_starts_from_the_items_it_carries_or_from_the_store_when_they_are_too_big() {
+    let setup = Setup::new("carried", webhook_workflow("carried", None));
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    let big = format!("{{\"n\": 2, \"pad\": \"{}\"}}", "x".repeat(100_000));
+    for body in ["{\"n\": 1}", big.as_str()] {
+        let (status, answer) = http(port, "POST", "/webhook/carried", "", body).unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+    let table = format!("{}.executions", setup.schema_name);
+    let small = psql("test", &["-c", &format!("SELECT min(id) FROM {table}")]);
+    psql(
+        "test",
+        &[
+            "-c",
+            &format!("UPDATE {table} SET data = NULL WHERE id = {}", small[0]),
+        ],
+    );
+    let _worker = start_worker(setup.cmd("w"), 2);
+    all_succeed_once(|| setup.cmd("main"), 2, Duration::from_secs(30));
+}
+
 /// `sluice queue ...` on the setup's queue; its standard output.
 fn queue_cli(mut cmd: Command, args: &[&str]) -> String {
     cmd.arg("queue").args(args);

@@ -155,6 +155,14 @@ pub struct Job {
     pub enqueued_at: i64,
 }
 
+impl Job {
+    /// True on the job's first reservation (a new job's token is 0 and each reservation adds
+    /// one): no worker ran it before, so nothing of it can have ended yet.
+    pub fn first_delivery(&self) -> bool {
+        self.token == 1
+    }
+}
+
 /// What [`Queue::extend`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lease {

@@ -275,6 +275,7 @@ async fn a_job_whose_lease_ran_out_goes_to_another_worker(backend: Backend) {
     assert_eq!(second.id, "1");
     assert_eq!(second.stalls, 1);
     assert_ne!(second.token, first.token);
+    assert!(first.first_delivery() && !second.first_delivery());
     assert_eq!(q.extend(&first, LEASE).await.unwrap(), Lease::Lost);
     assert_eq!(
         q.nack(&first, Nack::Release).await.unwrap(),
@@ -347,6 +348,7 @@ async fn a_job_that_stalls_too_often_is_dead_lettered_and_can_be_replayed(backen
         (again.id.as_str(), again.stalls, again.rank),
         ("crashy", 0, 10)
     );
+    assert!(!again.first_delivery(), "a replayed job ran before");
     assert!(q.dead_jobs().await.unwrap().is_empty());
 
     q.enqueue(job("other")).await.unwrap();
@@ -437,6 +439,7 @@ async fn a_released_job_is_taken_again_at_once(backend: Backend) {
     assert_eq!(q.nack(&got, Nack::Release).await.unwrap(), Nacked::Requeued);
     let again = take(q).await.expect("handed back");
     assert_eq!((again.stalls, again.failures), (0, 0));
+    assert!(got.first_delivery() && !again.first_delivery());
 }
 
 async fn canceling_stops_a_waiting_or_running_job(backend: Backend) {

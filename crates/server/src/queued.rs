@@ -1,8 +1,8 @@
 //! Queue mode on the process that accepts executions (`EXECUTIONS_MODE=queue`): an execution a
 //! worker can run (one accepted with what a restart needs: its trigger items and start node) is
 //! committed to the store first, as always, and then enqueued under its execution id instead of
-//! running here. The job carries ids only; a worker reads the rest from the store. Manual runs
-//! stay on this process, as in n8n.
+//! running here. The job carries ids and, when small, a copy of the start ([`CarriedStart`]);
+//! a worker reads the rest from the store. Manual runs stay on this process, as in n8n.
 //!
 //! Enqueueing is idempotent (the job id is the execution id), so when Redis cannot be reached the
 //! enqueue is retried in the background with backoff, and crash recovery simply enqueues again
@@ -54,6 +54,50 @@ pub struct JobPayload {
     /// Which retry of a failed execution this is (0: not a retry; see `retry`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retry: u32,
+    /// What a new execution starts from, as the store holds it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<CarriedStart>,
+}
+
+/// A new execution's start, carried in its job so that the worker's first attempt need not read
+/// it back from the store (one statement less per execution). A later attempt reads the store,
+/// which says whether an earlier one ended the execution.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CarriedStart {
+    pub mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<i64>,
+    /// `{items, startNode}`.
+    pub resume: Value,
+}
+
+/// The longest job payload that carries its start: bigger trigger items are read from the
+/// store, not copied into every job.
+const MAX_CARRIED_PAYLOAD: usize = 64 * 1024;
+
+impl JobPayload {
+    /// The job's text: without its start when that would make it longer than
+    /// [`MAX_CARRIED_PAYLOAD`].
+    pub fn text(&self) -> String {
+        let text = serde_json::to_string(self).expect("a job payload serializes");
+        if text.len() <= MAX_CARRIED_PAYLOAD || self.start.is_none() {
+            return text;
+        }
+        let without_start = JobPayload {
+            workflow_id: self.workflow_id.clone(),
+            reply: self.reply,
+            reply_to: self.reply_to.clone(),
+            retry: self.retry,
+            start: None,
+        };
+        serde_json::to_string(&without_start).expect("a job payload serializes")
+    }
+
+    /// The resume the carried start holds, taken out (for the store's copy).
+    pub fn take_resume(&mut self) -> Option<Value> {
+        self.start.as_mut().map(|start| start.resume.take())
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -175,20 +219,24 @@ impl App {
         start: Start,
         reply: Option<ReplyKind>,
     ) -> Result<i64, ApiError> {
-        let payload = JobPayload {
+        // (An execution accepted before may have run in part: its job carries no start.)
+        let carried = start.existing_id.is_none().then(|| CarriedStart {
+            mode: start.mode.into(),
+            retry_of: start.retry_of,
+            resume: json!({ "items": start.items, "startNode": start.start_node }),
+        });
+        let mut payload = JobPayload {
             workflow_id: wf.id.clone(),
             reply_to: reply.map(|_| queue.reply_address()),
             reply,
             retry: 0,
+            start: carried,
         };
         let job = NewJob {
             priority: start
                 .priority
                 .unwrap_or_else(|| wf.priority.of(&wf.id, start.items.first())),
-            ..NewJob::new(
-                "",
-                serde_json::to_string(&payload).expect("a job payload serializes"),
-            )
+            ..NewJob::new("", payload.text())
         };
         if let Some(id) = start.existing_id {
             let job = NewJob {
@@ -204,7 +252,7 @@ impl App {
             workflow_id: wf.id.clone(),
             mode: start.mode.into(),
             retry_of: start.retry_of,
-            resume: Some(json!({ "items": start.items, "startNode": start.start_node })),
+            resume: payload.take_resume(),
         };
         let bound = self
             .config
@@ -471,5 +519,41 @@ async fn enqueue_until_accepted(queue: Arc<dyn Queue>, job: NewJob) {
             }
             Err(e) => tracing::warn!("execution {}: still cannot enqueue it: {e}", job.id),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(body: &str) -> JobPayload {
+        JobPayload {
+            workflow_id: "wf".into(),
+            reply: Some(ReplyKind::ResponseNode),
+            reply_to: Some("inbox".into()),
+            retry: 0,
+            start: Some(CarriedStart {
+                mode: "webhook".into(),
+                retry_of: None,
+                resume: json!({"items": [{"json": {"body": body}}], "startNode": null}),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_payload_carries_its_start_unless_that_makes_it_too_long() {
+        let small: JobPayload = serde_json::from_str(&payload("x").text()).unwrap();
+        let start = small.start.expect("carried");
+        assert_eq!(start.resume["items"][0]["json"]["body"], "x");
+        assert_eq!(start.mode, "webhook");
+
+        let text = payload(&"x".repeat(MAX_CARRIED_PAYLOAD)).text();
+        assert!(text.len() < 200, "{text}");
+        let big: JobPayload = serde_json::from_str(&text).unwrap();
+        assert!(big.start.is_none());
+        assert_eq!(
+            (big.workflow_id.as_str(), big.reply, big.reply_to.as_deref()),
+            ("wf", Some(ReplyKind::ResponseNode), Some("inbox"))
+        );
     }
 }

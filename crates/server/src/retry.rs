@@ -16,7 +16,7 @@
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::queued::{submit, JobPayload};
+use crate::queued::{submit, CarriedStart, JobPayload};
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 use sluice_engine::RunOutcome;
@@ -121,26 +121,30 @@ struct Attempt<'a> {
 impl Attempt<'_> {
     /// Accept the execution in the store; returns its id and the job that runs it.
     async fn accept(self, store: &Store) -> Result<(i64, NewJob), StoreError> {
-        let new = NewExecution {
-            workflow_id: self.workflow_id.to_string(),
-            mode: "retry".into(),
-            retry_of: Some(self.retry_of),
-            resume: self.resume,
-        };
-        let id = store.accept_execution(new).await?;
-        let payload = JobPayload {
+        const MODE: &str = "retry";
+        let mut payload = JobPayload {
             workflow_id: self.workflow_id.to_string(),
             reply: None,
             reply_to: None,
             retry: self.retry,
+            start: self.resume.map(|resume| CarriedStart {
+                mode: MODE.into(),
+                retry_of: Some(self.retry_of),
+                resume,
+            }),
         };
+        let text = payload.text();
+        let new = NewExecution {
+            workflow_id: self.workflow_id.to_string(),
+            mode: MODE.into(),
+            retry_of: Some(self.retry_of),
+            resume: payload.take_resume(),
+        };
+        let id = store.accept_execution(new).await?;
         let job = NewJob {
             priority: Priority::Rank(self.rank.clamp(0, 100) as u8),
             delay: self.delay,
-            ..NewJob::new(
-                id.to_string(),
-                serde_json::to_string(&payload).expect("a job payload serializes"),
-            )
+            ..NewJob::new(id.to_string(), text)
         };
         Ok((id, job))
     }

@@ -13,7 +13,7 @@
 
 use crate::app::{App, Start};
 use crate::error::ApiError;
-use crate::queued::{JobPayload, Relay, ReplyKind};
+use crate::queued::{CarriedStart, JobPayload, Relay, ReplyKind};
 use crate::recovery::mode_name;
 use crate::retry;
 use crate::{health_router, metrics, sync, ServerConfig, Tasks};
@@ -387,6 +387,28 @@ struct Ended {
     bury: Option<String>,
 }
 
+/// Execution `id`'s start as the store holds it, or `Err` with its status when an earlier
+/// attempt ended it.
+async fn stored_start(app: &App, id: i64) -> Result<Result<CarriedStart, String>, ApiError> {
+    let record = app
+        .store
+        .get_execution(id, true)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("execution {id} is not in the store")))?;
+    if record.stopped_at.is_some() {
+        return Ok(Err(record.status));
+    }
+    let resume = record
+        .data
+        .and_then(|mut d| d.get_mut("resume").map(Value::take))
+        .unwrap_or_default();
+    Ok(Ok(CarriedStart {
+        mode: record.mode,
+        retry_of: record.retry_of,
+        resume,
+    }))
+}
+
 /// Run the execution behind `job` to its end (committed), relaying the webhook answer the job
 /// asks for.
 async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<Ended, ApiError> {
@@ -394,22 +416,17 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         .id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("job id '{}' is no execution id", job.id)))?;
-    let payload: JobPayload = serde_json::from_str(&job.payload)
+    let mut payload: JobPayload = serde_json::from_str(&job.payload)
         .map_err(|e| ApiError::bad_request(format!("job {id}: unreadable payload: {e}")))?;
-    let record = app
-        .store
-        .get_execution(id, true)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("execution {id} is not in the store")))?;
-    if record.stopped_at.is_some() {
-        return Ok(Ended {
-            status: record.status,
-            bury: None,
-        });
-    }
-    let resume = record
-        .data
-        .and_then(|mut d| d.get_mut("resume").map(Value::take));
+    let carried = payload.start.take().filter(|_| job.first_delivery());
+    let from = match carried {
+        Some(from) => from,
+        None => match stored_start(app, id).await? {
+            Ok(from) => from,
+            Err(status) => return Ok(Ended { status, bury: None }),
+        },
+    };
+    let resume = Some(from.resume).filter(|r| !r.is_null());
     // Read in place: the stored value is kept for a retry.
     let items = resume
         .as_ref()
@@ -420,13 +437,13 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
     let wf = app.load(&payload.workflow_id).await?;
     let retry_policy = wf.retry;
     let start = Start {
-        mode: mode_name(&record.mode),
+        mode: mode_name(&from.mode),
         start_node: resume
             .as_ref()
             .and_then(|r| r["startNode"].as_str().map(String::from)),
         items,
         resumable: true,
-        retry_of: record.retry_of,
+        retry_of: from.retry_of,
         existing_id: Some(id),
         priority: None,
         whole_last_output: payload.reply == Some(ReplyKind::LastNode),
