@@ -258,7 +258,7 @@ impl Queue for EmbeddedQueue {
             .db
             .execute(
                 "UPDATE queue_jobs SET state = 'done', result = $1, finished_at = $2, \
-                 worker = NULL, lease_until = NULL WHERE id = $3 \
+                 worker = NULL, lease_until = NULL, payload = '' WHERE id = $3 \
                  AND state IN ('waiting', 'active')",
                 vec![result.into(), now_ms().into(), job.id.as_str().into()],
             )

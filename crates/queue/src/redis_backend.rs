@@ -472,6 +472,8 @@ local function ack_jobs(entries, now, retention, second, replies)
       redis.call('ZREM', p .. ':delayed', id)
     end
     if ok then
+      -- What the retention keeps of a finished job: its state, result and end (not its payload).
+      redis.call('DEL', key)
       redis.call('HSET', key, 'state', 'done', 'result', entry[2], 'finished_at', now)
       redis.call('PEXPIRE', key, retention)
       recorded = recorded + 1
