@@ -116,6 +116,13 @@ pub trait Node: Send + Sync {
         ItemWise::Barrier
     }
 
+    /// True for a node whose output is its main input as it is (No Operation): the engine then
+    /// moves the input's items to the output instead of calling [`Node::execute`], which must
+    /// still return them (a streamed chain calls it per chunk).
+    fn passes_input_through(&self) -> bool {
+        false
+    }
+
     /// In a streamed chain, the fewest items per chunk this node runs well with: a bulk write
     /// sends a statement or a `COPY` per chunk, in a transaction of its own, so chunks of the
     /// default size would cost it a round trip and a commit per thousand items. The chain's

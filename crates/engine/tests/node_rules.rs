@@ -275,6 +275,45 @@ async fn paired_items_follow_items_through_pass_through_nodes() {
 }
 
 #[tokio::test]
+async fn a_node_that_passes_its_input_through_gets_its_items_moved_not_run() {
+    let wf = workflow(
+        Some("v1"),
+        vec![
+            node("Start", "start", [0, 0], json!({})),
+            node(
+                "Data",
+                "emit",
+                [100, 0],
+                json!({"items": [{"n": 1}, {"n": 2}, {"n": 3}]}),
+            ),
+            node("Through", "through", [200, 0], json!({})),
+            with(
+                node("Once", "through", [300, 0], json!({})),
+                json!({"executeOnce": true}),
+            ),
+        ],
+        &[
+            ("Start", 0, "Data", 0),
+            ("Data", 0, "Through", 0),
+            ("Through", 0, "Once", 0),
+        ],
+    );
+    let outcome = run(wf).await;
+    assert_eq!(
+        output(&outcome, "Through", 0, 0),
+        vec![json!({"n": 1}), json!({"n": 2}), json!({"n": 3})],
+        "moved as they were, without running the node"
+    );
+    let paired: Vec<_> = outcome.run_data.runs("Through")[0]
+        .output(0)
+        .iter()
+        .map(|item| item.paired_item.first().unwrap().item)
+        .collect();
+    assert_eq!(paired, [0, 1, 2]);
+    assert_eq!(output(&outcome, "Once", 0, 0), vec![json!({"n": 1})]);
+}
+
+#[tokio::test]
 async fn the_endless_loop_guard_stops_a_cycle() {
     let wf = workflow(
         Some("v1"),

@@ -46,6 +46,7 @@ impl Run<'_> {
             ExecutionOrder::V0 => 0,
         };
         let items_in: usize = inputs.iter().map(Vec::len).sum();
+        let main_len = inputs.get(main_input).map_or(0, Vec::len);
         let start_time = self.options.clock.now().timestamp_millis();
         let wall = Instant::now();
         let pinned = self
@@ -72,6 +73,9 @@ impl Run<'_> {
             Ok(Some(Vec::new()))
         } else if items_in == 0 {
             Ok(None)
+        } else if node.passes_input_through() {
+            let input = inputs.get_mut(main_input).map(std::mem::take);
+            Ok(Some(vec![input.unwrap_or_default()]))
         } else {
             let state = self.states.remove(&entry.node).unwrap_or_default();
             let shared = self.shared();
@@ -156,7 +160,6 @@ impl Run<'_> {
                 if policy == OnError::ContinueErrorOutput && pinned.is_none() {
                     route_error_items(&mut outputs, &inputs);
                 }
-                let main_len = inputs.get(main_input).map_or(0, Vec::len);
                 for output in &mut outputs {
                     assign_paired_items(output, main_len, main_input);
                 }

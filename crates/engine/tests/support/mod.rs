@@ -53,6 +53,19 @@ fn with_field(ctx: &ExecuteContext<'_>, field: &str, value: Value) -> NodeOutput
         .collect()]
 }
 
+/// `test.through`: passes its input through ([`Node::passes_input_through`]); when its
+/// `execute` is called anyway (a streamed chain) each item gets `executed: true`.
+struct Through;
+#[async_trait::async_trait]
+impl Node for Through {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        Ok(with_field(ctx, "executed", json!(true)))
+    }
+    fn passes_input_through(&self) -> bool {
+        true
+    }
+}
+
 /// `test.route`: `outputs` outputs; an item goes to output `json.route` (default 0).
 struct Route(usize);
 #[async_trait::async_trait]
@@ -227,6 +240,9 @@ pub fn registry() -> Registry {
     }));
     r.register(spec("test.pass", NodeKind::Regular, |_, _| {
         Ok(Box::new(Pass))
+    }));
+    r.register(spec("test.through", NodeKind::Regular, |_, _| {
+        Ok(Box::new(Through))
     }));
     r.register(spec("test.route", NodeKind::Regular, |_, p| {
         Ok(Box::new(Route(int_param(p, "outputs", 2) as usize)))

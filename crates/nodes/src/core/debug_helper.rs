@@ -107,6 +107,10 @@ fn build(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for DebugHelper {
+    fn passes_input_through(&self) -> bool {
+        matches!(self.mode, Mode::DoNothing)
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         match &self.mode {
             Mode::DoNothing => Ok(vec![ctx.main_input().to_vec()]),

@@ -28,6 +28,10 @@ fn build(_: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for ManualTrigger {
+    fn passes_input_through(&self) -> bool {
+        true
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         Ok(vec![ctx.main_input().to_vec()])
     }

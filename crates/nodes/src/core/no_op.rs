@@ -24,6 +24,10 @@ impl Node for NoOp {
         ItemWise::Yes
     }
 
+    fn passes_input_through(&self) -> bool {
+        true
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         Ok(vec![ctx.main_input().to_vec()])
     }

@@ -55,6 +55,10 @@ fn pass_through(_: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
 
 #[async_trait::async_trait]
 impl Node for PassThrough {
+    fn passes_input_through(&self) -> bool {
+        true
+    }
+
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         Ok(vec![ctx.main_input().to_vec()])
     }
