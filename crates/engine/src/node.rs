@@ -117,8 +117,8 @@ pub trait Node: Send + Sync {
     }
 
     /// True for a node whose output is its main input as it is (No Operation): the engine then
-    /// moves the input's items to the output instead of calling [`Node::execute`], which must
-    /// still return them (a streamed chain calls it per chunk).
+    /// moves the input's items to the output, in a streamed chain chunk by chunk, instead of
+    /// calling [`Node::execute`] (which must return the same).
     fn passes_input_through(&self) -> bool {
         false
     }

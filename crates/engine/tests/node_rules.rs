@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use sluice_engine::{ExecutionOptions, RunStatus};
+use sluice_engine::{ExecutionOptions, RunStatus, StreamMode, Streaming};
 use support::{node, output, run, run_with, workflow};
 
 fn with(mut node: Value, fields: Value) -> Value {
@@ -298,19 +298,30 @@ async fn a_node_that_passes_its_input_through_gets_its_items_moved_not_run() {
             ("Through", 0, "Once", 0),
         ],
     );
-    let outcome = run(wf).await;
-    assert_eq!(
-        output(&outcome, "Through", 0, 0),
-        vec![json!({"n": 1}), json!({"n": 2}), json!({"n": 3})],
-        "moved as they were, without running the node"
-    );
-    let paired: Vec<_> = outcome.run_data.runs("Through")[0]
-        .output(0)
-        .iter()
-        .map(|item| item.paired_item.first().unwrap().item)
-        .collect();
-    assert_eq!(paired, [0, 1, 2]);
-    assert_eq!(output(&outcome, "Once", 0, 0), vec![json!({"n": 1})]);
+    for mode in [StreamMode::Off, StreamMode::On] {
+        let streaming = Streaming {
+            mode,
+            chunk_items: 2,
+            ..Streaming::default()
+        };
+        let options = ExecutionOptions {
+            streaming,
+            ..Default::default()
+        };
+        let outcome = run_with(wf.clone(), options).await;
+        assert_eq!(
+            output(&outcome, "Through", 0, 0),
+            vec![json!({"n": 1}), json!({"n": 2}), json!({"n": 3})],
+            "moved as they were, without running the node ({mode:?})"
+        );
+        let paired: Vec<_> = outcome.run_data.runs("Through")[0]
+            .output(0)
+            .iter()
+            .map(|item| item.paired_item.first().unwrap().item)
+            .collect();
+        assert_eq!(paired, [0, 1, 2], "{mode:?}");
+        assert_eq!(output(&outcome, "Once", 0, 0), vec![json!({"n": 1})]);
+    }
 }
 
 #[tokio::test]

@@ -53,13 +53,17 @@ fn with_field(ctx: &ExecuteContext<'_>, field: &str, value: Value) -> NodeOutput
         .collect()]
 }
 
-/// `test.through`: passes its input through ([`Node::passes_input_through`]); when its
-/// `execute` is called anyway (a streamed chain) each item gets `executed: true`.
+/// `test.through`: item-wise (it streams), passes its input through
+/// ([`Node::passes_input_through`]); when its `execute` is called anyway each item gets
+/// `executed: true`.
 struct Through;
 #[async_trait::async_trait]
 impl Node for Through {
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
         Ok(with_field(ctx, "executed", json!(true)))
+    }
+    fn item_wise(&self) -> ItemWise {
+        ItemWise::Yes
     }
     fn passes_input_through(&self) -> bool {
         true
