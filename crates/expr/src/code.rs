@@ -192,7 +192,9 @@ pub(crate) struct CodeRun<'a> {
     items: &'a [Item],
     /// Input item `i` as an object, once read.
     converted: Vec<Option<Val<'a>>>,
-    /// The input item whose `json` each converted `json` object (by address) was made from.
+    /// The input item whose `json` each converted `json` object (by address) was made from. An
+    /// address reused after an item's objects were let go can only lead to a field-by-field
+    /// comparison that fails, never to a wrong item (see [`CodeRun::unchanged_input`]).
     converted_json: HashMap<usize, usize>,
     /// `$input.all()` / `items`, once read: one array, as in JavaScript.
     all: Option<Val<'a>>,

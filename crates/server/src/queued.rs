@@ -77,26 +77,16 @@ pub struct CarriedStart {
 const MAX_CARRIED_PAYLOAD: usize = 64 * 1024;
 
 impl JobPayload {
-    /// The job's text: without its start when that would make it longer than
-    /// [`MAX_CARRIED_PAYLOAD`].
-    pub fn text(&self) -> String {
-        let text = serde_json::to_string(self).expect("a job payload serializes");
-        if text.len() <= MAX_CARRIED_PAYLOAD || self.start.is_none() {
-            return text;
+    /// The job's text, which carries the start unless that makes it longer than
+    /// [`MAX_CARRIED_PAYLOAD`], and the start's resume, taken out for the store's copy.
+    pub fn into_text(mut self) -> (String, Option<Value>) {
+        let text = serde_json::to_string(&self).expect("a job payload serializes");
+        let resume = self.start.take().map(|start| start.resume);
+        if text.len() <= MAX_CARRIED_PAYLOAD || resume.is_none() {
+            return (text, resume);
         }
-        let without_start = JobPayload {
-            workflow_id: self.workflow_id.clone(),
-            reply: self.reply,
-            reply_to: self.reply_to.clone(),
-            retry: self.retry,
-            start: None,
-        };
-        serde_json::to_string(&without_start).expect("a job payload serializes")
-    }
-
-    /// The resume the carried start holds, taken out (for the store's copy).
-    pub fn take_resume(&mut self) -> Option<Value> {
-        self.start.as_mut().map(|start| start.resume.take())
+        let without_start = serde_json::to_string(&self).expect("a job payload serializes");
+        (without_start, resume)
     }
 }
 
@@ -225,18 +215,19 @@ impl App {
             retry_of: start.retry_of,
             resume: json!({ "items": start.items, "startNode": start.start_node }),
         });
-        let mut payload = JobPayload {
+        let payload = JobPayload {
             workflow_id: wf.id.clone(),
             reply_to: reply.map(|_| queue.reply_address()),
             reply,
             retry: 0,
             start: carried,
         };
+        let (text, resume) = payload.into_text();
         let job = NewJob {
             priority: start
                 .priority
                 .unwrap_or_else(|| wf.priority.of(&wf.id, start.items.first())),
-            ..NewJob::new("", payload.text())
+            ..NewJob::new("", text)
         };
         if let Some(id) = start.existing_id {
             let job = NewJob {
@@ -252,7 +243,7 @@ impl App {
             workflow_id: wf.id.clone(),
             mode: start.mode.into(),
             retry_of: start.retry_of,
-            resume: payload.take_resume(),
+            resume,
         };
         let bound = self
             .config
@@ -542,15 +533,19 @@ mod tests {
 
     #[test]
     fn a_payload_carries_its_start_unless_that_makes_it_too_long() {
-        let small: JobPayload = serde_json::from_str(&payload("x").text()).unwrap();
+        let (text, resume) = payload("x").into_text();
+        let small: JobPayload = serde_json::from_str(&text).unwrap();
         let start = small.start.expect("carried");
         assert_eq!(start.resume["items"][0]["json"]["body"], "x");
         assert_eq!(start.mode, "webhook");
+        assert_eq!(resume, Some(start.resume), "the store's copy");
 
-        let text = payload(&"x".repeat(MAX_CARRIED_PAYLOAD)).text();
+        let body = "x".repeat(MAX_CARRIED_PAYLOAD);
+        let (text, resume) = payload(&body).into_text();
         assert!(text.len() < 200, "{text}");
         let big: JobPayload = serde_json::from_str(&text).unwrap();
         assert!(big.start.is_none());
+        assert_eq!(resume.unwrap()["items"][0]["json"]["body"], body.as_str());
         assert_eq!(
             (big.workflow_id.as_str(), big.reply, big.reply_to.as_deref()),
             ("wf", Some(ReplyKind::ResponseNode), Some("inbox"))

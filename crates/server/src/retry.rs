@@ -81,7 +81,7 @@ pub(crate) async fn schedule(
     app: &App,
     queue: &Arc<dyn Queue>,
     failed: i64,
-    resume: Option<&Value>,
+    resume: &Value,
     payload: &JobPayload,
     rank: i64,
     policy: RetryPolicy,
@@ -93,7 +93,7 @@ pub(crate) async fn schedule(
     let attempt = Attempt {
         workflow_id: &payload.workflow_id,
         retry_of: failed,
-        resume: resume.cloned(),
+        resume: Some(resume.clone()),
         retry: next,
         rank,
         delay,
@@ -122,7 +122,7 @@ impl Attempt<'_> {
     /// Accept the execution in the store; returns its id and the job that runs it.
     async fn accept(self, store: &Store) -> Result<(i64, NewJob), StoreError> {
         const MODE: &str = "retry";
-        let mut payload = JobPayload {
+        let payload = JobPayload {
             workflow_id: self.workflow_id.to_string(),
             reply: None,
             reply_to: None,
@@ -133,12 +133,12 @@ impl Attempt<'_> {
                 resume,
             }),
         };
-        let text = payload.text();
+        let (text, resume) = payload.into_text();
         let new = NewExecution {
             workflow_id: self.workflow_id.to_string(),
             mode: MODE.into(),
             retry_of: Some(self.retry_of),
-            resume: payload.take_resume(),
+            resume,
         };
         let id = store.accept_execution(new).await?;
         let job = NewJob {

@@ -387,22 +387,29 @@ struct Ended {
     bury: Option<String>,
 }
 
-/// Execution `id`'s start as the store holds it, or `Err` with its status when an earlier
-/// attempt ended it.
-async fn stored_start(app: &App, id: i64) -> Result<Result<CarriedStart, String>, ApiError> {
+/// Where a job's execution stands in the store.
+enum Stored {
+    /// Not ended: it runs from this start.
+    Unfinished(CarriedStart),
+    /// An earlier attempt ended it, with this status.
+    Ended(String),
+}
+
+/// Execution `id` as the store holds it.
+async fn stored_start(app: &App, id: i64) -> Result<Stored, ApiError> {
     let record = app
         .store
         .get_execution(id, true)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("execution {id} is not in the store")))?;
     if record.stopped_at.is_some() {
-        return Ok(Err(record.status));
+        return Ok(Stored::Ended(record.status));
     }
     let resume = record
         .data
         .and_then(|mut d| d.get_mut("resume").map(Value::take))
         .unwrap_or_default();
-    Ok(Ok(CarriedStart {
+    Ok(Stored::Unfinished(CarriedStart {
         mode: record.mode,
         retry_of: record.retry_of,
         resume,
@@ -422,25 +429,20 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
     let from = match carried {
         Some(from) => from,
         None => match stored_start(app, id).await? {
-            Ok(from) => from,
-            Err(status) => return Ok(Ended { status, bury: None }),
+            Stored::Unfinished(from) => from,
+            Stored::Ended(status) => return Ok(Ended { status, bury: None }),
         },
     };
-    let resume = Some(from.resume).filter(|r| !r.is_null());
-    // Read in place: the stored value is kept for a retry.
-    let items = resume
-        .as_ref()
-        .and_then(|r| Vec::<Item>::deserialize(&r["items"]).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(format!("execution {id} has no trigger items to start from"))
-        })?;
+    let resume = from.resume;
+    // Read in place: the start is kept for a retry.
+    let items = Vec::<Item>::deserialize(&resume["items"]).map_err(|_| {
+        ApiError::bad_request(format!("execution {id} has no trigger items to start from"))
+    })?;
     let wf = app.load(&payload.workflow_id).await?;
     let retry_policy = wf.retry;
     let start = Start {
         mode: mode_name(&from.mode),
-        start_node: resume
-            .as_ref()
-            .and_then(|r| r["startNode"].as_str().map(String::from)),
+        start_node: resume["startNode"].as_str().map(String::from),
         items,
         resumable: true,
         retry_of: from.retry_of,
@@ -488,7 +490,7 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
     // to run this job again.
     let mut bury = None;
     if let Some(policy) = retry_policy.filter(|_| status == "error") {
-        match retry::schedule(app, queue, id, resume.as_ref(), &payload, job.rank, policy).await {
+        match retry::schedule(app, queue, id, &resume, &payload, job.rank, policy).await {
             Ok(Some(_)) => {}
             Ok(None) => bury = Some(retry::spent_message(&payload, outcome.as_ref())),
             Err(e) => tracing::error!("execution {id}: cannot schedule its retry: {}", e.message),
