@@ -83,7 +83,12 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         cmd.env(
             "SLUICE_HTTP_CONNECT_TO",
             format!("http://127.0.0.1:5679={upstream}"),
-        );
+        )
+        // Leases of 3 s rather than the helper's 1.5 s: an intake job taken over from the
+        // killed worker is dead-lettered if its lease lapses once more (n8n's maxStalledCount
+        // 1), and its caller then waits past this test's patience. Once, with the whole test
+        // suite on two cores, a caller did (likely a live worker's renewal that came late).
+        .env("QUEUE_WORKER_LOCK_DURATION", "3000");
         cmd
     };
 
