@@ -717,6 +717,60 @@ fn set_node(value: &str) -> Value {
                {"id": "1", "name": "x", "value": value, "type": "number"}]}, "options": {}}})
 }
 
+/// n8n saves, activates and runs a workflow with an expression that does not parse; the node
+/// fails when it evaluates it. So does Sluice, and `check` warns.
+#[test]
+fn an_expression_that_does_not_parse_fails_its_node_only_when_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = json!({"name": "Check", "type": "n8n-nodes-base.if", "typeVersion": 2,
+        "position": [200, 0], "parameters": {"conditions": {
+            "options": {"caseSensitive": true, "leftValue": "", "typeValidation": "strict"},
+            "conditions": [{"id": "1", "leftValue": "={{ $json.fail }}", "rightValue": "",
+                "operator": {"type": "boolean", "operation": "true", "singleValue": true}}],
+            "combinator": "and"}, "options": {}}});
+    let mut broken = set_node("={{ \"result\": false }}");
+    broken["name"] = json!("Broken");
+    let mut fine = set_node("={{ 1 + 1 }}");
+    fine["name"] = json!("Fine");
+    let wf = json!({"name": "t", "nodes": [trigger(), check, broken, fine], "connections": {
+        "Start": {"main": [[{"node": "Check", "type": "main", "index": 0}]]},
+        "Check": {"main": [[{"node": "Broken", "type": "main", "index": 0}],
+                           [{"node": "Fine", "type": "main", "index": 0}]]}}});
+    let path = write(dir.path(), "wf.json", &wf);
+    let warning = "node 'Broken': invalid expression syntax: unexpected token ':' in \
+                   `\"result\": false` [parameter 'assignments.assignments[0].value']: the node \
+                   fails when it evaluates it";
+
+    let checked = sluice(&["check", path.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stderr(&checked));
+    assert!(stdout(&checked).contains(warning), "{}", stdout(&checked));
+
+    let passed = run_with_input(
+        &path,
+        &write(dir.path(), "pass.json", &json!([{"fail": false}])),
+    );
+    assert_eq!(passed.status.code(), Some(0), "{}", stderr(&passed));
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout(&passed)).unwrap(),
+        json!([{"x": 2}])
+    );
+    assert!(stderr(&passed).contains(warning), "{}", stderr(&passed));
+
+    let failed = run_with_input(
+        &path,
+        &write(dir.path(), "fail.json", &json!([{"fail": true}])),
+    );
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains(
+            "error: node 'Broken': invalid expression syntax: unexpected token ':' in \
+             `\"result\": false` [parameter 'assignments.assignments[0].value', item 0]"
+        ),
+        "{}",
+        stderr(&failed)
+    );
+}
+
 #[test]
 fn hostile_nesting_is_a_clear_error_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
@@ -733,11 +787,11 @@ fn hostile_nesting_is_a_clear_error_not_a_stack_overflow() {
     ] {
         let wf = chain(vec![trigger(), set_node(&format!("={{{{ {code} }}}}"))]);
         let out = sluice(&["run", write(dir.path(), "deep.json", &wf).to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
         assert!(
             stderr(&out).contains(
-                "node 'Set': invalid expression syntax: expression nests deeper than 256 levels \
-                 [parameter 'assignments.assignments[0].value']"
+                "error: node 'Set': invalid expression syntax: expression nests deeper than 256 \
+                 levels [parameter 'assignments.assignments[0].value', item 0]"
             ),
             "{what}: {}",
             stderr(&out)

@@ -2,8 +2,7 @@
 //! string (`=...`) becomes a parsed [`Template`]. Nodes resolve them per item through
 //! [`crate::ExecuteContext::resolve`].
 
-use crate::NodeError;
-use sluice_expr::{is_expression, Template};
+use sluice_expr::{is_expression, ExprError, Template};
 use sluice_model::Value;
 use std::sync::Arc;
 
@@ -33,14 +32,13 @@ static NULL: Param = Param::Literal(Value::Null);
 
 impl Param {
     /// Compile a parameter tree. `path` is where it sits (empty for the root).
-    pub fn compile(value: &Value, path: &str) -> Result<Param, NodeError> {
+    pub fn compile(value: &Value, path: &str) -> Param {
         let literal = (!contains_expression(value)).then(|| value.clone());
-        Ok(match value {
+        match value {
+            // Code that does not parse fails when the node evaluates it, as in n8n, which saves
+            // and runs such workflows (see `Param::syntax_errors`).
             Value::String(s) if is_expression(s) => Param::Expr {
-                template: Arc::new(
-                    Template::parse(&s[1..])
-                        .map_err(|e| NodeError::new(e.to_string()).with_parameter(path))?,
-                ),
+                template: Arc::new(Template::parse_or_fail_later(&s[1..])),
                 path: Arc::from(path),
             },
             Value::Array(items) => Param::Array {
@@ -48,7 +46,7 @@ impl Param {
                     .iter()
                     .enumerate()
                     .map(|(i, v)| Param::compile(v, &format!("{path}[{i}]")))
-                    .collect::<Result<_, _>>()?,
+                    .collect(),
                 literal,
             },
             Value::Object(map) => Param::Object {
@@ -60,13 +58,13 @@ impl Param {
                         } else {
                             format!("{path}.{k}")
                         };
-                        Ok((k.clone(), Param::compile(v, &child)?))
+                        (k.clone(), Param::compile(v, &child))
                     })
-                    .collect::<Result<_, NodeError>>()?,
+                    .collect(),
                 literal,
             },
             scalar => Param::Literal(scalar.clone()),
-        })
+        }
     }
 
     /// A field of an object parameter; `None` when absent (or not an object).
@@ -117,6 +115,22 @@ impl Param {
     /// A literal string value (`None` for expressions or other types).
     pub fn literal_str(&self) -> Option<&str> {
         self.literal().and_then(Value::as_str)
+    }
+
+    /// The expressions in this subtree that do not parse: (parameter path, why).
+    pub fn syntax_errors(&self) -> Vec<(&str, &ExprError)> {
+        match self {
+            Param::Literal(_) => Vec::new(),
+            Param::Expr { template, path } => template
+                .syntax_error()
+                .map(|e| (&**path, e))
+                .into_iter()
+                .collect(),
+            Param::Object { fields, .. } => {
+                fields.iter().flat_map(|(_, p)| p.syntax_errors()).collect()
+            }
+            Param::Array { items, .. } => items.iter().flat_map(Param::syntax_errors).collect(),
+        }
     }
 
     /// True when this subtree contains an expression.

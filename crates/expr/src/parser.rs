@@ -286,18 +286,23 @@ impl Parser {
         t
     }
 
+    /// The code being parsed, for error messages: on one line, whitespace runs as one space.
+    fn source_on_one_line(&self) -> String {
+        self.src.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     fn unexpected(&self) -> ExprError {
         let t = &self.toks[self.i];
         if t.tok == Tok::Eof {
             syntax(format!(
                 "unexpected end of expression in `{}`",
-                self.src.trim()
+                self.source_on_one_line()
             ))
         } else {
             syntax(format!(
                 "unexpected token '{}' in `{}`",
                 &self.src[t.start..t.end],
-                self.src.trim()
+                self.source_on_one_line()
             ))
         }
     }
@@ -314,7 +319,7 @@ impl Parser {
             };
             Err(syntax(format!(
                 "expected '{p}' but found {found} in `{}`",
-                self.src.trim()
+                self.source_on_one_line()
             )))
         }
     }
@@ -384,7 +389,7 @@ impl Parser {
                 if !matches!(lhs, Expr::Local(_) | Expr::Member(..) | Expr::Index(..)) {
                     return Err(syntax(format!(
                         "invalid assignment target in `{}`",
-                        self.src.trim()
+                        self.source_on_one_line()
                     )));
                 }
                 self.assigned(&lhs);
@@ -1048,14 +1053,14 @@ impl Parser {
             if !(self.eat_word("const") || self.eat_word("let") || self.eat_word("var")) {
                 return Err(syntax(format!(
                     "only `for (const x of list)` loops are supported in `{}`",
-                    self.src.trim()
+                    self.source_on_one_line()
                 )));
             }
             let pattern = self.pattern()?;
             if !self.eat_word("of") {
                 return Err(syntax(format!(
                     "only `for (const x of list)` loops are supported in `{}`",
-                    self.src.trim()
+                    self.source_on_one_line()
                 )));
             }
             let list = self.expression()?;

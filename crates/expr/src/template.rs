@@ -92,6 +92,9 @@ enum Body {
     Single(Chunk),
     /// Text and chunks: a string.
     Mixed(Vec<Part>),
+    /// Code that does not parse: every evaluation fails with this error, as n8n's does (n8n
+    /// saves and activates such a workflow; the node fails when it evaluates the parameter).
+    Invalid(ExprError),
 }
 
 /// A parsed parameter template (the text after the leading `=`).
@@ -167,6 +170,23 @@ impl Template {
         Template::parse_with(source, Engine::Native)
     }
 
+    /// Parse the template text, keeping a syntax error for when it is evaluated (see
+    /// [`Template::syntax_error`]): what a workflow's parameters get.
+    pub fn parse_or_fail_later(source: &str) -> Template {
+        Template::parse(source).unwrap_or_else(|e| Template {
+            source: source.to_string(),
+            body: Arc::new(Body::Invalid(e)),
+        })
+    }
+
+    /// Why the template does not parse, when it was kept to fail on evaluation.
+    pub fn syntax_error(&self) -> Option<&ExprError> {
+        match &*self.body {
+            Body::Invalid(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// Parse with a chosen evaluator (see [`Engine`]).
     pub fn parse_with(source: &str, engine: Engine) -> Result<Template, ExprError> {
         let parts = split(source);
@@ -233,6 +253,7 @@ impl Template {
                 }
                 Ok(Value::String(out))
             }
+            Body::Invalid(e) => Err(e.clone()),
         }
     }
 

@@ -86,6 +86,30 @@ fn syntax_errors_name_the_problem() {
         panic!()
     };
     assert!(msg.contains("')'") && msg.contains("$json.a )"), "{msg}");
+    // The code is quoted on one line, so the error stays one line.
+    let Err(ExprError::Syntax(msg)) = Template::parse("{{\n  \"result\": false,\n  \"n\": 1\n}}")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        msg, "unexpected token ':' in `\"result\": false, \"n\": 1`",
+        "{msg}"
+    );
+}
+
+/// A template kept to fail later evaluates to its syntax error, every time.
+#[test]
+fn a_template_that_does_not_parse_can_fail_when_evaluated() {
+    let broken = Template::parse_or_fail_later("{{ $json.a ) }}");
+    let why = broken.syntax_error().cloned().expect("a syntax error");
+    assert_eq!(Template::parse("{{ $json.a ) }}").unwrap_err(), why);
+    let scope = TestScope::new(sample());
+    for _ in 0..2 {
+        assert_eq!(broken.evaluate(&scope).unwrap_err(), why);
+    }
+    assert!(Template::parse_or_fail_later("{{ $json.a }}")
+        .syntax_error()
+        .is_none());
 }
 
 #[test]

@@ -90,6 +90,13 @@ pub enum LoadWarning {
     DisabledTrigger {
         node: String,
     },
+    /// An expression that does not parse: the node fails when it evaluates it, as in n8n.
+    InvalidExpression {
+        node: String,
+        parameter: String,
+        /// Why it does not parse.
+        message: String,
+    },
     /// `settings.executionOrder` other than `"v1"` or `"v0"` (given as JSON text).
     UnknownExecutionOrder {
         value: String,
@@ -168,6 +175,15 @@ impl fmt::Display for LoadWarning {
             LoadWarning::DisabledTrigger { node } => {
                 write!(f, "trigger '{node}' is disabled: it never starts a run")
             }
+            LoadWarning::InvalidExpression {
+                node,
+                parameter,
+                message,
+            } => write!(
+                f,
+                "node '{node}': {message} [parameter '{parameter}']: the node fails when it \
+                 evaluates it"
+            ),
             LoadWarning::UnknownExecutionOrder { value } => write!(
                 f,
                 "settings.executionOrder {value} is not \"v1\": the workflow runs in the legacy \

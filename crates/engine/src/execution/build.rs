@@ -136,8 +136,17 @@ impl CompiledWorkflow {
                     node: def.name.clone(),
                 });
             }
-            let params = Param::compile(&def.parameters, "")
-                .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
+            let params = Param::compile(&def.parameters, "");
+            warnings.extend(
+                params
+                    .syntax_errors()
+                    .into_iter()
+                    .map(|(parameter, error)| LoadWarning::InvalidExpression {
+                        node: def.name.clone(),
+                        parameter: parameter.to_string(),
+                        message: error.to_string(),
+                    }),
+            );
             let node = (spec.factory)(def, &params)
                 .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
             let error_output = usize::from(def.error_policy() == OnError::ContinueErrorOutput);

@@ -17,7 +17,7 @@ fn config(
         "position": [0, 0], "parameters": parameters
     }))
     .unwrap();
-    let params = Param::compile(&def.parameters, "").unwrap();
+    let params = Param::compile(&def.parameters, "");
     HttpConfig::build(&def, &params)
 }
 

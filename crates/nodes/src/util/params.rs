@@ -202,7 +202,7 @@ mod tests {
     use serde_json::json;
 
     fn compiled(value: Value) -> Param {
-        Param::compile(&value, "").unwrap()
+        Param::compile(&value, "")
     }
 
     #[test]
