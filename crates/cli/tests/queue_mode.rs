@@ -95,6 +95,13 @@ impl Setup {
     fn cmd(&self, name: &str) -> Command {
         queued(&self.dir.path().join(name), &self.schema_name, &self.prefix)
     }
+
+    /// `sluice` for a worker that dead-letters a job the first time its lease runs out.
+    fn worker_without_stalls(&self) -> Command {
+        let mut cmd = self.cmd("w");
+        cmd.env("QUEUE_WORKER_MAX_STALLED_COUNT", "0");
+        cmd
+    }
 }
 
 #[test]
@@ -265,21 +272,16 @@ fn queue_cli(mut cmd: Command, args: &[&str]) -> String {
 #[test]
 fn a_job_whose_worker_died_is_dead_lettered_past_the_stall_limit_and_replayed() {
     let setup = Setup::new("dlq", webhook_workflow("crashy", Some(2.0)));
-    let no_stalls = || {
-        let mut cmd = setup.cmd("w");
-        cmd.env("QUEUE_WORKER_MAX_STALLED_COUNT", "0");
-        cmd
-    };
     let port = free_port();
     let _main = Server(start(setup.cmd("main"), port));
-    let mut doomed = start_worker(no_stalls(), 1);
+    let mut doomed = start_worker(setup.worker_without_stalls(), 1);
     post_all(port, "crashy", 1);
     eventually("the worker took the job", || {
         queue_cli(setup.cmd("main"), &["stats", "--json"]).contains("\"in_flight\": 1")
     });
     doomed.0.kill().unwrap();
     doomed.0.wait().unwrap();
-    let _survivor = start_worker(no_stalls(), 1);
+    let _survivor = start_worker(setup.worker_without_stalls(), 1);
     eventually("the job is dead-lettered", || {
         !queue_cli(setup.cmd("main"), &["dlq", "list"]).is_empty()
     });
@@ -298,6 +300,41 @@ fn a_job_whose_worker_died_is_dead_lettered_past_the_stall_limit_and_replayed() 
     );
     all_succeed_once(|| setup.cmd("main"), 1, Duration::from_secs(30));
     assert!(queue_cli(setup.cmd("main"), &["dlq", "list"]).is_empty());
+}
+
+/// A caller waiting for a webhook's answer (`lastNode`) whose job is dead-lettered gets "Error
+/// in workflow" then, not when the reply timeout (300 s by default) passes.
+#[test]
+fn a_caller_waiting_on_a_dead_lettered_job_is_answered_at_once() {
+    let mut workflow = webhook_workflow("crashy-waited", Some(2.0));
+    workflow["nodes"][0]["parameters"]["responseMode"] = json!("lastNode");
+    let setup = Setup::new("dlq-answer", workflow);
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    let mut doomed = start_worker(setup.worker_without_stalls(), 1);
+    let caller = std::thread::spawn(move || {
+        http_within(
+            Duration::from_secs(60),
+            port,
+            "POST",
+            "/webhook/crashy-waited",
+            "",
+            "{\"n\":1}",
+        )
+    });
+    eventually("the worker took the job", || {
+        queue_cli(setup.cmd("main"), &["stats", "--json"]).contains("\"in_flight\": 1")
+    });
+    doomed.0.kill().unwrap();
+    doomed.0.wait().unwrap();
+    let _survivor = start_worker(setup.worker_without_stalls(), 1);
+    let (status, body) = caller
+        .join()
+        .unwrap()
+        .expect("an answer before the caller's 60 s");
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("Error in workflow"), "{body}");
+    assert!(!queue_cli(setup.cmd("main"), &["dlq", "list"]).is_empty());
 }
 
 /// An API key for the setup's store.

@@ -7,7 +7,8 @@
 //! (or its streamed lines) is relayed to the process holding the request; a failed execution of
 //! a workflow with `settings.retryFailedExecutions` is followed by its retry (see `retry`).
 //! While the queue is away the worker backs off and keeps trying to record its jobs' ends.
-//! Every worker also takes back the jobs of workers that died (`reap`) and reports its status.
+//! Every worker also takes back the jobs of workers that died (`reap`; a webhook caller waiting
+//! for a job it dead-letters is answered then) and reports its status.
 //! On shutdown it takes no new jobs, lets running ones finish within the graceful timeout, and
 //! hands the rest back to the queue.
 
@@ -515,12 +516,51 @@ async fn reap(worker: Arc<Worker>) {
     loop {
         tokio::time::sleep(worker.config.stalled_interval).await;
         match worker.queue.reap().await {
-            Ok(dead) if !dead.is_empty() => tracing::error!(
-                "jobs stalled too often and moved to the dead-letter queue: {}",
-                dead.join(", ")
-            ),
+            Ok(dead) if !dead.is_empty() => {
+                tracing::error!(
+                    "jobs stalled too often and moved to the dead-letter queue: {}",
+                    dead.join(", ")
+                );
+                answer_waiting_callers(worker.queue.as_ref(), &dead).await;
+            }
             Ok(_) => {}
             Err(e) => tracing::error!("looking for stalled jobs: {e}"),
+        }
+    }
+}
+
+/// Webhook callers waiting for the answer of a job that was just dead-lettered get "Error in
+/// workflow" now (the execution crashed), instead of when the reply timeout passes: no worker
+/// will run the job again unless it is replayed.
+async fn answer_waiting_callers(queue: &dyn Queue, dead: &[String]) {
+    let jobs = match queue.dead_jobs().await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            tracing::warn!("reading dead-lettered jobs to answer their callers: {e}");
+            return;
+        }
+    };
+    for job in jobs.iter().filter(|job| dead.contains(&job.id)) {
+        let Ok(payload) = serde_json::from_str::<JobPayload>(&job.payload) else {
+            continue;
+        };
+        let Some(reply_to) = payload
+            .reply_to
+            .as_deref()
+            .filter(|_| payload.reply.is_some())
+        else {
+            continue;
+        };
+        let crashed = Relay::Done {
+            status: "crashed".into(),
+            last_output: Vec::new(),
+        };
+        let text = serde_json::to_string(&crashed).expect("a relay message serializes");
+        if let Err(e) = queue.reply(reply_to, &job.id, &text).await {
+            tracing::warn!(
+                "job {}: cannot tell its caller it was dead-lettered: {e}",
+                job.id
+            );
         }
     }
 }
