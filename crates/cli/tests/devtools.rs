@@ -58,5 +58,27 @@ fn bench_loads_the_stand_in_upstream() {
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
     assert_eq!(stats["notificationRequests"], 21);
     assert_eq!(stats["notificationsReceived"], 41);
+
+    // More sending threads than the default one, and none, which is refused.
+    let bench_with_threads = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "bench",
+                &format!("{url}/notifications"),
+                "--threads",
+                threads,
+            ])
+            .args(["--connections", "2", "--duration", "300ms"])
+            .args(["--body-template", r#"[{"order": {{n}}}]"#])
+            .output()
+            .unwrap()
+    };
+    let two = bench_with_threads("2");
+    let stdout = String::from_utf8_lossy(&two.stdout);
+    assert_eq!(two.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("errors       0 "), "{stdout}");
+    let none = bench_with_threads("0");
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("--threads"));
     drop(upstream);
 }

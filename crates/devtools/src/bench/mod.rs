@@ -40,6 +40,11 @@ pub struct BenchArgs {
     /// How long to send requests: 500ms, 30s, 2m.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
+    /// Threads sending requests (as wrk's `-t`). One keeps the load generator's wake-ups on
+    /// one core, which leaves more of a small machine to the system under test; more are for
+    /// servers that answer faster than one thread can send.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: u16,
     /// A request without an answer after this long counts as a timeout error.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -85,10 +90,17 @@ pub struct BenchArgs {
 
 /// Run `sluice bench`; returns the exit code (0, 1 for a missed target, 2 for bad input).
 pub fn bench(args: BenchArgs) -> u8 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = match args.threads {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(usize::from(n));
+            builder
+        }
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
     match runtime.block_on(run(&args)) {
         Ok(report) => {
             print!("{}", report.table());
