@@ -79,14 +79,45 @@ const MAX_CARRIED_PAYLOAD: usize = 64 * 1024;
 impl JobPayload {
     /// The job's text, which carries the start unless that makes it longer than
     /// [`MAX_CARRIED_PAYLOAD`], and the start's resume, taken out for the store's copy.
+    /// A payload too long to carry its start stops serializing at the limit, so a large upload
+    /// is not written out once more only to be dropped.
     pub fn into_text(mut self) -> (String, Option<Value>) {
-        let text = serde_json::to_string(&self).expect("a job payload serializes");
+        let mut bounded = BoundedText {
+            text: Vec::new(),
+            limit: if self.start.is_some() {
+                MAX_CARRIED_PAYLOAD
+            } else {
+                usize::MAX
+            },
+        };
+        let fits = serde_json::to_writer(&mut bounded, &self).is_ok();
         let resume = self.start.take().map(|start| start.resume);
-        if text.len() <= MAX_CARRIED_PAYLOAD || resume.is_none() {
-            return (text, resume);
+        let text = if fits {
+            String::from_utf8(bounded.text).expect("serde_json writes UTF-8")
+        } else {
+            serde_json::to_string(&self).expect("a job payload serializes")
+        };
+        (text, resume)
+    }
+}
+
+/// Serialized text that refuses to grow past `limit` bytes.
+struct BoundedText {
+    text: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for BoundedText {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + bytes.len() > self.limit {
+            return Err(std::io::Error::other("longer than the limit"));
         }
-        let without_start = serde_json::to_string(&self).expect("a job payload serializes");
-        (without_start, resume)
+        self.text.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -454,12 +454,7 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
     let streamed = payload.reply == Some(ReplyKind::Streaming);
     let mut started = app.start_with(wf, start, streamed).await?;
     let reply_to = payload.reply_to.as_deref().unwrap_or_default();
-    let relay = |message: Relay| async move {
-        let text = serde_json::to_string(&message).expect("a relay message serializes");
-        if let Err(e) = queue.reply(reply_to, &job.id, &text).await {
-            tracing::error!("job {}: cannot relay its webhook answer: {e}", job.id);
-        }
-    };
+    let relay = |message: Relay| relay(queue.as_ref(), reply_to, &job.id, message);
     // The chunks end when the execution does.
     if let Some(chunks) = started.chunks.as_mut() {
         while let Some(chunk) = chunks.recv().await {
@@ -555,13 +550,15 @@ async fn answer_waiting_callers(queue: &dyn Queue, dead: &[String]) {
             status: "crashed".into(),
             last_output: Vec::new(),
         };
-        let text = serde_json::to_string(&crashed).expect("a relay message serializes");
-        if let Err(e) = queue.reply(reply_to, &job.id, &text).await {
-            tracing::warn!(
-                "job {}: cannot tell its caller it was dead-lettered: {e}",
-                job.id
-            );
-        }
+        relay(queue, reply_to, &job.id, crashed).await;
+    }
+}
+
+/// Send job `id`'s webhook answer (or part of it) to the process holding the request.
+async fn relay(queue: &dyn Queue, reply_to: &str, id: &str, message: Relay) {
+    let text = serde_json::to_string(&message).expect("a relay message serializes");
+    if let Err(e) = queue.reply(reply_to, id, &text).await {
+        tracing::error!("job {id}: cannot relay its webhook answer: {e}");
     }
 }
 
