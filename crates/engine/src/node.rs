@@ -111,6 +111,13 @@ pub trait Node: Send + Sync {
         Vec::new()
     }
 
+    /// Settings n8n runs with although they do not do what they say (a value that is none of
+    /// the parameter's options, which n8n ignores), found when the node was built: the
+    /// parameter's path and what the node does instead. The build reports them as load warnings.
+    fn ignored_settings(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// See [`ItemWise`]; nodes are barriers unless they say otherwise.
     fn item_wise(&self) -> ItemWise {
         ItemWise::Barrier

@@ -97,6 +97,14 @@ pub enum LoadWarning {
         /// Why it does not parse.
         message: String,
     },
+    /// A setting whose value is none of its parameter's options: n8n runs the node as if it
+    /// were not set.
+    IgnoredSetting {
+        node: String,
+        parameter: String,
+        /// What the node does instead.
+        effect: String,
+    },
     /// `settings.executionOrder` other than `"v1"` or `"v0"` (given as JSON text).
     UnknownExecutionOrder {
         value: String,
@@ -184,6 +192,11 @@ impl fmt::Display for LoadWarning {
                 "node '{node}': {message} [parameter '{parameter}']: the node fails when it \
                  evaluates it"
             ),
+            LoadWarning::IgnoredSetting {
+                node,
+                parameter,
+                effect,
+            } => write!(f, "node '{node}': {effect} [parameter '{parameter}']"),
             LoadWarning::UnknownExecutionOrder { value } => write!(
                 f,
                 "settings.executionOrder {value} is not \"v1\": the workflow runs in the legacy \

@@ -454,6 +454,67 @@ async fn generic_credentials_authenticate_and_never_show() {
     );
 }
 
+/// Workflows shared with their authentication replaced by placeholder text run in n8n without
+/// authentication (the value matches none of its options); Sluice sends them the same way and
+/// says so when it builds the workflow.
+#[tokio::test]
+async fn an_authentication_that_is_no_option_sends_without_credentials_and_warns() {
+    let (base, mock) = start().await;
+    let creds = credentials(json!([
+        {"id": "2", "name": "header", "type": "httpHeaderAuth", "data": {"name": "X-Api-Key", "value": SECRET}}
+    ]));
+    let cases = [
+        (4.2, "{{ $credentials.genericCredentialType }}", "case=v4"),
+        (1.0, "{{ $credentials.headerAuth }}", "case=v1"),
+    ];
+    for (version, authentication, query) in cases {
+        let params = json!({"url": format!("{base}/json?{query}"), "authentication": authentication,
+                            "genericAuthType": "httpHeaderAuth"});
+        let workflow = workflow(
+            version,
+            params,
+            1,
+            json!({"credentials": {"httpHeaderAuth": {"id": "2", "name": "header"}}}),
+        );
+        let compiled = CompiledWorkflow::build(workflow, &sluice_nodes::registry()).unwrap();
+        let warnings: Vec<String> = compiled.warnings().iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [format!(
+                "node 'Node': '{authentication}' is none of the authentication options: requests \
+                 are sent without authentication, as n8n sends them [parameter 'authentication']"
+            )]
+        );
+        let outcome = compiled
+            .run(ExecutionOptions {
+                credentials: Some(creds.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(outcome.status, RunStatus::Success, "{:?}", outcome.error);
+    }
+    let seen = mock.seen();
+    for (_, _, query) in cases {
+        let sent: Vec<&Seen> = seen.iter().filter(|s| s.query == query).collect();
+        assert_eq!(sent.len(), 1, "{query}");
+        assert!(sent[0].headers.get("x-api-key").is_none(), "{query}");
+    }
+    // Options n8n knows but Sluice does not implement are still refused.
+    let params = json!({"url": format!("{base}/json"), "authentication": "digestAuth"});
+    let error = CompiledWorkflow::build(
+        workflow(1.0, params, 1, json!({})),
+        &sluice_nodes::registry(),
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(
+        error.contains("authentication 'digestAuth' is not supported"),
+        "{error}"
+    );
+}
+
 fn base64_encode(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)

@@ -149,6 +149,15 @@ impl CompiledWorkflow {
             );
             let node = (spec.factory)(def, &params)
                 .map_err(|e| EngineError::Build(e.with_node(&def.name)))?;
+            warnings.extend(
+                node.ignored_settings()
+                    .into_iter()
+                    .map(|(parameter, effect)| LoadWarning::IgnoredSetting {
+                        node: def.name.clone(),
+                        parameter: parameter.to_string(),
+                        effect,
+                    }),
+            );
             let error_output = usize::from(def.error_policy() == OnError::ContinueErrorOutput);
             nodes.push(BuiltNode {
                 inputs: node.inputs(),

@@ -72,6 +72,11 @@ pub(crate) enum AuthConfig {
     /// A credential type: `httpBasicAuth`, `httpHeaderAuth`, `httpQueryAuth`, `httpBearerAuth`,
     /// `httpCustomAuth`, `oAuth2Api`.
     Credential(String),
+    /// A value that is none of the parameter's options (workflows shared with their
+    /// authentication replaced by a placeholder such as `{{ $credentials.headerAuth }}`): n8n
+    /// matches none of its cases and sends the requests without authentication, and so does
+    /// Sluice, with a load warning.
+    Unknown(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,7 +243,7 @@ impl HttpConfig {
                     .with_parameter("nodeCredentialType")
                 })?)
             }
-            other => return Err(unknown("authentication", other)),
+            other => AuthConfig::Unknown(other.to_string()),
         };
         let resp = "options.response.response";
         let format = match r.str_or(&format!("{resp}.responseFormat"), "autodetect")? {
@@ -339,12 +344,13 @@ impl HttpConfig {
             "headerAuth" => AuthConfig::Credential("httpHeaderAuth".into()),
             "queryAuth" => AuthConfig::Credential("httpQueryAuth".into()),
             "oAuth2" => AuthConfig::Credential("oAuth2Api".into()),
-            other => {
+            other @ ("digestAuth" | "oAuth1") => {
                 return Err(
                     NodeError::new(format!("authentication '{other}' is not supported"))
                         .with_parameter("authentication"),
                 )
             }
+            other => AuthConfig::Unknown(other.to_string()),
         };
         let format = match r.str_or("responseFormat", "json")? {
             "json" => ResponseFormat::Json,

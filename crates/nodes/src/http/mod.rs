@@ -69,7 +69,20 @@ impl Node for HttpRequest {
     fn credential_types(&self) -> Vec<&str> {
         match &self.config.auth {
             config::AuthConfig::Credential(kind) => vec![kind.as_str()],
-            config::AuthConfig::None => Vec::new(),
+            config::AuthConfig::None | config::AuthConfig::Unknown(_) => Vec::new(),
+        }
+    }
+
+    fn ignored_settings(&self) -> Vec<(&'static str, String)> {
+        match &self.config.auth {
+            config::AuthConfig::Unknown(value) => vec![(
+                "authentication",
+                format!(
+                    "'{value}' is none of the authentication options: requests are sent without \
+                     authentication, as n8n sends them"
+                ),
+            )],
+            _ => Vec::new(),
         }
     }
 
@@ -151,7 +164,7 @@ impl HttpRequest {
             config::AuthConfig::Credential(kind) => {
                 Some((kind.clone(), ctx.node_credential(kind)?))
             }
-            config::AuthConfig::None => None,
+            config::AuthConfig::None | config::AuthConfig::Unknown(_) => None,
         };
         let client = Http::shared()
             .client(&self.config.client)
