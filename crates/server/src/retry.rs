@@ -183,20 +183,20 @@ pub(crate) async fn replay(
     dead: &DeadJob,
 ) -> Result<Option<Replayed>, String> {
     let id = dead.id.as_str();
-    let ended = match id.parse::<i64>() {
+    let record = match id.parse::<i64>() {
         Ok(execution) => store
             .get_execution(execution, true)
             .await
-            .map_err(|e| format!("execution {id}: {e}"))?
-            .filter(|record| record.stopped_at.is_some()),
+            .map_err(|e| format!("execution {id}: {e}"))?,
         Err(_) => None,
     };
-    let Some(record) = ended else {
-        let replayed = queue.replay(id).await.map_err(|e| e.to_string())?;
-        return Ok(replayed.then(|| Replayed {
-            job: id.to_string(),
-            execution: id.to_string(),
-        }));
+    // A job whose workers kept dying: its execution (crashed when it was dead-lettered) runs
+    // again under its own id.
+    let stalled = record
+        .as_ref()
+        .is_none_or(|record| record.stopped_at.is_none() || record.status == "crashed");
+    let Some(record) = record.filter(|_| !stalled) else {
+        return replay_stalled(store, queue, id).await;
     };
     let payload: JobPayload = serde_json::from_str(&dead.payload)
         .map_err(|e| format!("job {id}: unreadable payload: {e}"))?;
@@ -227,6 +227,32 @@ pub(crate) async fn replay(
     Ok(Some(Replayed {
         job: id.to_string(),
         execution: execution.to_string(),
+    }))
+}
+
+/// Put stalled job `id` back in the queue, its execution back to running.
+async fn replay_stalled(
+    store: &Store,
+    queue: &dyn Queue,
+    id: &str,
+) -> Result<Option<Replayed>, String> {
+    let mut reopened = None;
+    if let Ok(execution) = id.parse::<i64>() {
+        let crashed = store
+            .reopen_crashed(execution)
+            .await
+            .map_err(|e| format!("execution {id}: {e}"))?;
+        reopened = crashed.then_some(execution);
+    }
+    let replayed = queue.replay(id).await;
+    if let (Some(execution), false) = (reopened, matches!(replayed, Ok(true))) {
+        // Not left "running" with no job to run it.
+        let _ = store.mark_crashed(execution).await;
+    }
+    let replayed = replayed.map_err(|e| e.to_string())?;
+    Ok(replayed.then(|| Replayed {
+        job: id.to_string(),
+        execution: id.to_string(),
     }))
 }
 

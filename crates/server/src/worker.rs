@@ -516,10 +516,25 @@ async fn reap(worker: Arc<Worker>) {
                     "jobs stalled too often and moved to the dead-letter queue: {}",
                     dead.join(", ")
                 );
+                end_dead_lettered_executions(&worker.app.store, &dead).await;
                 answer_waiting_callers(worker.queue.as_ref(), &dead).await;
             }
             Ok(_) => {}
             Err(e) => tracing::error!("looking for stalled jobs: {e}"),
+        }
+    }
+}
+
+/// The executions of jobs that were just dead-lettered because their workers kept dying end as
+/// crashed, as n8n ends a job past its stall limit: no worker runs them again unless they are
+/// replayed, which puts them back to running ([`crate::retry::replay_dead_job`]).
+async fn end_dead_lettered_executions(store: &Store, dead: &[String]) {
+    for id in dead {
+        let Ok(execution) = id.parse::<i64>() else {
+            continue;
+        };
+        if let Err(e) = store.mark_crashed(execution).await {
+            tracing::warn!("execution {execution}: cannot mark it crashed: {e}");
         }
     }
 }

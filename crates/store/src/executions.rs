@@ -171,6 +171,22 @@ impl Store {
             .await
     }
 
+    /// Put a crashed execution back to running, for a queue-mode job that was dead-lettered
+    /// after its workers kept dying and is now replayed as it was. False when the execution is
+    /// not crashed (it ended otherwise, or never was marked).
+    pub async fn reopen_crashed(&self, id: i64) -> Result<bool, StoreError> {
+        self.writer.flush().await?;
+        let reopened = self
+            .db
+            .execute(
+                "UPDATE executions SET status = 'running', stopped_at = NULL \
+                 WHERE id = $1 AND status = 'crashed'",
+                vec![id.into()],
+            )
+            .await?;
+        Ok(reopened == 1)
+    }
+
     pub async fn get_execution(
         &self,
         id: i64,
