@@ -12,6 +12,8 @@ use crate::stop::{canceled_data, CANCELED};
 use crate::ServerConfig;
 use axum::http::StatusCode;
 use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sluice_engine::{
     Credentials, ExecutionHost, ExecutionOptions, Host, NodeError, Registry, RunOutcome,
@@ -52,6 +54,24 @@ pub struct Start {
     /// sub-workflow's result): the run data keeps every item instead of
     /// [`ServerConfig::run_data_max_items`](crate::ServerConfig::run_data_max_items).
     pub whole_last_output: bool,
+}
+
+impl Start {
+    /// What a restart needs to run it again (`{items, startNode}`), as JSON text written
+    /// straight from the items: the store keeps it, a queue-mode job carries it.
+    pub fn resume_json(&self) -> Box<RawValue> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Resume<'a> {
+            items: &'a [Item],
+            start_node: &'a Option<String>,
+        }
+        serde_json::value::to_raw_value(&Resume {
+            items: &self.items,
+            start_node: &self.start_node,
+        })
+        .expect("items serialize")
+    }
 }
 
 /// A started execution.
@@ -287,9 +307,7 @@ impl App {
             workflow_id: wf.id.clone(),
             mode: start.mode.into(),
             retry_of: start.retry_of,
-            resume: start
-                .resumable
-                .then(|| json!({ "items": start.items, "startNode": start.start_node })),
+            resume: start.resumable.then(|| start.resume_json()),
         };
         let row = Arc::new(match start.existing_id {
             Some(id) => ExecutionRow::written(id),

@@ -30,6 +30,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sluice_engine::{ResponseBody, WebhookResponse};
 use sluice_model::Item;
@@ -68,8 +69,8 @@ pub struct CarriedStart {
     pub mode: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<i64>,
-    /// `{items, startNode}`.
-    pub resume: Value,
+    /// `{items, startNode}`, as JSON text (see [`Start::resume_json`]).
+    pub resume: Box<RawValue>,
 }
 
 /// The longest job payload that carries its start: bigger trigger items are read from the
@@ -81,7 +82,7 @@ impl JobPayload {
     /// [`MAX_CARRIED_PAYLOAD`], and the start's resume, taken out for the store's copy.
     /// A payload too long to carry its start stops serializing at the limit, so a large upload
     /// is not written out once more only to be dropped.
-    pub fn into_text(mut self) -> (String, Option<Value>) {
+    pub fn into_text(mut self) -> (String, Option<Box<RawValue>>) {
         let mut bounded = BoundedText {
             text: Vec::new(),
             limit: if self.start.is_some() {
@@ -244,7 +245,7 @@ impl App {
         let carried = start.existing_id.is_none().then(|| CarriedStart {
             mode: start.mode.into(),
             retry_of: start.retry_of,
-            resume: json!({ "items": start.items, "startNode": start.start_node }),
+            resume: start.resume_json(),
         });
         let payload = JobPayload {
             workflow_id: wf.id.clone(),
@@ -557,7 +558,10 @@ mod tests {
             start: Some(CarriedStart {
                 mode: "webhook".into(),
                 retry_of: None,
-                resume: json!({"items": [{"json": {"body": body}}], "startNode": null}),
+                resume: serde_json::value::to_raw_value(
+                    &json!({"items": [{"json": {"body": body}}], "startNode": null}),
+                )
+                .unwrap(),
             }),
         }
     }
@@ -567,16 +571,22 @@ mod tests {
         let (text, resume) = payload("x").into_text();
         let small: JobPayload = serde_json::from_str(&text).unwrap();
         let start = small.start.expect("carried");
-        assert_eq!(start.resume["items"][0]["json"]["body"], "x");
+        let carried: Value = serde_json::from_str(start.resume.get()).unwrap();
+        assert_eq!(carried["items"][0]["json"]["body"], "x");
         assert_eq!(start.mode, "webhook");
-        assert_eq!(resume, Some(start.resume), "the store's copy");
+        assert_eq!(
+            resume.map(|r| r.get().to_string()),
+            Some(start.resume.get().to_string()),
+            "the store's copy"
+        );
 
         let body = "x".repeat(MAX_CARRIED_PAYLOAD);
         let (text, resume) = payload(&body).into_text();
         assert!(text.len() < 200, "{text}");
         let big: JobPayload = serde_json::from_str(&text).unwrap();
         assert!(big.start.is_none());
-        assert_eq!(resume.unwrap()["items"][0]["json"]["body"], body.as_str());
+        let stored: Value = serde_json::from_str(resume.unwrap().get()).unwrap();
+        assert_eq!(stored["items"][0]["json"]["body"], body.as_str());
         assert_eq!(
             (big.workflow_id.as_str(), big.reply, big.reply_to.as_deref()),
             ("wf", Some(ReplyKind::ResponseNode), Some("inbox"))

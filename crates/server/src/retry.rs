@@ -18,6 +18,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::queued::{submit, CarriedStart, JobPayload};
 use axum::http::StatusCode;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use sluice_engine::RunOutcome;
 use sluice_queue::{DeadJob, NewJob, Priority, Queue};
@@ -81,7 +82,7 @@ pub(crate) async fn schedule(
     app: &App,
     queue: &Arc<dyn Queue>,
     failed: i64,
-    resume: &Value,
+    resume: &RawValue,
     payload: &JobPayload,
     rank: i64,
     policy: RetryPolicy,
@@ -93,7 +94,7 @@ pub(crate) async fn schedule(
     let attempt = Attempt {
         workflow_id: &payload.workflow_id,
         retry_of: failed,
-        resume: Some(resume.clone()),
+        resume: Some(resume.to_owned()),
         retry: next,
         rank,
         delay,
@@ -111,7 +112,7 @@ struct Attempt<'a> {
     workflow_id: &'a str,
     retry_of: i64,
     /// `{items, startNode}`: what it starts from.
-    resume: Option<Value>,
+    resume: Option<Box<RawValue>>,
     /// Which retry it is (0: a fresh start with the workflow's retries all ahead of it).
     retry: u32,
     rank: i64,
@@ -208,7 +209,10 @@ pub(crate) async fn replay(
     let attempt = Attempt {
         workflow_id: &payload.workflow_id,
         retry_of: record.id,
-        resume: Some(json!({ "items": items, "startNode": start_node })),
+        resume: Some(
+            serde_json::value::to_raw_value(&json!({ "items": items, "startNode": start_node }))
+                .expect("JSON serializes"),
+        ),
         retry: 0,
         rank: dead.rank,
         delay: Duration::ZERO,

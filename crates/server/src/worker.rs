@@ -413,8 +413,17 @@ async fn stored_start(app: &App, id: i64) -> Result<Stored, ApiError> {
     Ok(Stored::Unfinished(CarriedStart {
         mode: record.mode,
         retry_of: record.retry_of,
-        resume,
+        resume: serde_json::value::to_raw_value(&resume).expect("JSON serializes"),
     }))
+}
+
+/// What an execution starts from (see [`crate::app::Start::resume_json`]).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResumeDoc {
+    items: Vec<Item>,
+    #[serde(default)]
+    start_node: Option<String>,
 }
 
 /// Run the execution behind `job` to its end (committed), relaying the webhook answer the job
@@ -435,15 +444,15 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         },
     };
     let resume = from.resume;
-    // Read in place: the start is kept for a retry.
-    let items = Vec::<Item>::deserialize(&resume["items"]).map_err(|_| {
+    // Read from the text: the start is kept for a retry.
+    let ResumeDoc { items, start_node } = serde_json::from_str(resume.get()).map_err(|_| {
         ApiError::bad_request(format!("execution {id} has no trigger items to start from"))
     })?;
     let wf = app.load(&payload.workflow_id).await?;
     let retry_policy = wf.retry;
     let start = Start {
         mode: mode_name(&from.mode),
-        start_node: resume["startNode"].as_str().map(String::from),
+        start_node,
         items,
         resumable: true,
         retry_of: from.retry_of,

@@ -50,7 +50,7 @@ fn insert_running(id: i64, new: &NewExecution, started_at: i64, owner: Option<St
     let data = new
         .resume
         .as_ref()
-        .map(|r| compress(&serde_json::json!({ "resume": r }).to_string()));
+        .map(|r| compress(&format!("{{\"resume\":{}}}", r.get())));
     Stmt::new(
         "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data, owner) \
          VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)",

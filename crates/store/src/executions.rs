@@ -81,9 +81,9 @@ pub struct NewExecution {
     pub workflow_id: String,
     pub mode: String,
     pub retry_of: Option<i64>,
-    /// What a restart needs to run it again after a crash (e.g. the webhook's items); `None`
-    /// when it cannot be resumed.
-    pub resume: Option<Value>,
+    /// What a restart needs to run it again after a crash (`{items, startNode}`: the webhook's
+    /// items), as JSON text written straight from the items; `None` when it cannot be resumed.
+    pub resume: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// How an execution ended.

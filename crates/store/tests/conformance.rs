@@ -184,7 +184,7 @@ async fn execution_lifecycle(postgres: bool) {
 async fn resume_data_survives_reopen(postgres: bool) {
     let f = Fixture::new(postgres, |_| {}).await;
     let mut new = new_execution("W");
-    new.resume = Some(json!({"items": [{"json": {"a": 1}}]}));
+    new.resume = serde_json::value::to_raw_value(&json!({"items": [{"json": {"a": 1}}]})).ok();
     let id = f.store.accept_execution(new).await.unwrap();
     f.store.close().await;
     // A second process (same database) takes it over, with what it needs to resume.
