@@ -115,12 +115,12 @@ async fn run(
                 }
             }
             DlqCommand::Show { id } => {
-                let jobs = queue.dead_jobs().await.map_err(|e| e.to_string())?;
-                let job = jobs
-                    .iter()
-                    .find(|j| j.id == id)
+                let job = queue
+                    .dead_job(&id)
+                    .await
+                    .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("job {id} is not in the dead-letter queue"))?;
-                let json = sluice_server::dead_job_json(job);
+                let json = sluice_server::dead_job_json(&job);
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&json).unwrap_or_default()

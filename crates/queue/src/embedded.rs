@@ -111,6 +111,41 @@ impl EmbeddedQueue {
             .and_then(|r| r[0].int())
             .unwrap_or(0))
     }
+
+    /// Dead-lettered jobs, oldest first, narrowed by `and` (an SQL condition on `params`).
+    async fn dead_jobs_where(
+        &self,
+        and: &str,
+        params: Vec<Val>,
+    ) -> Result<Vec<DeadJob>, QueueError> {
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT id, payload, job_rank, stalls, failures, error, enqueued_at, \
+                     finished_at FROM queue_jobs WHERE state = 'dead' {and} ORDER BY finished_at, id"
+                ),
+                params,
+            )
+            .await?;
+        Ok(rows.into_iter().map(dead_job).collect())
+    }
+}
+
+/// A row of `dead_jobs_where`'s columns.
+fn dead_job(row: Row) -> DeadJob {
+    let mut it = row.into_iter();
+    let mut next = || it.next().unwrap_or(Val::Null);
+    DeadJob {
+        id: next().into_text().unwrap_or_default(),
+        payload: next().into_text().unwrap_or_default(),
+        rank: next().int().unwrap_or(0),
+        stalls: next().int().unwrap_or(0),
+        failures: next().int().unwrap_or(0),
+        error: next().into_text().unwrap_or_default(),
+        enqueued_at: next().int().unwrap_or(0),
+        dead_at: next().int().unwrap_or(0),
+    }
 }
 
 fn job(row: Row) -> Job {
@@ -525,31 +560,14 @@ impl Queue for EmbeddedQueue {
     }
 
     async fn dead_jobs(&self) -> Result<Vec<DeadJob>, QueueError> {
-        let rows = self
-            .db
-            .query(
-                "SELECT id, payload, job_rank, stalls, failures, error, enqueued_at, finished_at \
-                 FROM queue_jobs WHERE state = 'dead' ORDER BY finished_at, id",
-                vec![],
-            )
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let mut it = row.into_iter();
-                let mut next = || it.next().unwrap_or(Val::Null);
-                DeadJob {
-                    id: next().into_text().unwrap_or_default(),
-                    payload: next().into_text().unwrap_or_default(),
-                    rank: next().int().unwrap_or(0),
-                    stalls: next().int().unwrap_or(0),
-                    failures: next().int().unwrap_or(0),
-                    error: next().into_text().unwrap_or_default(),
-                    enqueued_at: next().int().unwrap_or(0),
-                    dead_at: next().int().unwrap_or(0),
-                }
-            })
-            .collect())
+        self.dead_jobs_where("", vec![]).await
+    }
+
+    async fn dead_job(&self, id: &str) -> Result<Option<DeadJob>, QueueError> {
+        Ok(self
+            .dead_jobs_where("AND id = $1", vec![id.into()])
+            .await?
+            .pop())
     }
 
     async fn replay(&self, id: &str) -> Result<bool, QueueError> {

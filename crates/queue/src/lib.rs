@@ -383,6 +383,9 @@ pub trait Queue: Send + Sync {
     /// Dead-lettered jobs, oldest first.
     async fn dead_jobs(&self) -> Result<Vec<DeadJob>, QueueError>;
 
+    /// Dead-lettered job `id`; `None` when it is not in the dead-letter queue.
+    async fn dead_job(&self, id: &str) -> Result<Option<DeadJob>, QueueError>;
+
     /// Put a dead-lettered job back in the queue (counts reset). False when it is not dead.
     async fn replay(&self, id: &str) -> Result<bool, QueueError>;
 

@@ -141,6 +141,47 @@ impl RedisQueue {
         format!("{}:{name}", self.keys)
     }
 
+    /// The dead-lettered jobs `ids` (with the time each was dead-lettered), read in one pipeline.
+    async fn dead_jobs_of(&self, ids: Vec<(String, f64)>) -> Result<Vec<DeadJob>, QueueError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        for (id, _) in &ids {
+            pipe.hmget(
+                self.key(&format!("job:{id}")),
+                &[
+                    "payload",
+                    "rank",
+                    "stalls",
+                    "failures",
+                    "error",
+                    "enqueued_at",
+                ],
+            );
+        }
+        let fields: Vec<Vec<Option<String>>> = pipe.query_async(&mut conn).await?;
+        Ok(ids
+            .into_iter()
+            .zip(fields)
+            .map(|((id, dead_at), f)| {
+                let text = |i: usize| f.get(i).cloned().flatten().unwrap_or_default();
+                let number = |i: usize| text(i).parse().unwrap_or(0);
+                DeadJob {
+                    id,
+                    payload: text(0),
+                    rank: number(1),
+                    stalls: number(2),
+                    failures: number(3),
+                    error: text(4),
+                    enqueued_at: number(5),
+                    dead_at: dead_at as i64,
+                }
+            })
+            .collect())
+    }
+
     /// Block until something is enqueued or `timeout` passes, on a connection of its own.
     async fn wait_for_wake(&self, timeout: Duration) -> Result<(), QueueError> {
         self.blocking_pop(&self.key("wake"), timeout)
@@ -892,44 +933,23 @@ impl Queue for RedisQueue {
     }
 
     async fn dead_jobs(&self) -> Result<Vec<DeadJob>, QueueError> {
-        let mut conn = self.conn.clone();
-        let ids: Vec<(String, f64)> = conn.zrange_withscores(self.key("dead"), 0, -1).await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for (id, _) in &ids {
-            pipe.hmget(
-                self.key(&format!("job:{id}")),
-                &[
-                    "payload",
-                    "rank",
-                    "stalls",
-                    "failures",
-                    "error",
-                    "enqueued_at",
-                ],
-            );
-        }
-        let fields: Vec<Vec<Option<String>>> = pipe.query_async(&mut conn).await?;
-        Ok(ids
-            .into_iter()
-            .zip(fields)
-            .map(|((id, dead_at), f)| {
-                let text = |i: usize| f.get(i).cloned().flatten().unwrap_or_default();
-                let number = |i: usize| text(i).parse().unwrap_or(0);
-                DeadJob {
-                    id,
-                    payload: text(0),
-                    rank: number(1),
-                    stalls: number(2),
-                    failures: number(3),
-                    error: text(4),
-                    enqueued_at: number(5),
-                    dead_at: dead_at as i64,
-                }
-            })
-            .collect())
+        let ids: Vec<(String, f64)> = self
+            .conn
+            .clone()
+            .zrange_withscores(self.key("dead"), 0, -1)
+            .await?;
+        self.dead_jobs_of(ids).await
+    }
+
+    async fn dead_job(&self, id: &str) -> Result<Option<DeadJob>, QueueError> {
+        let dead_at: Option<f64> = self.conn.clone().zscore(self.key("dead"), id).await?;
+        let Some(dead_at) = dead_at else {
+            return Ok(None);
+        };
+        Ok(self
+            .dead_jobs_of(vec![(id.to_string(), dead_at)])
+            .await?
+            .pop())
     }
 
     async fn replay(&self, id: &str) -> Result<bool, QueueError> {

@@ -339,6 +339,12 @@ async fn a_job_that_stalls_too_often_is_dead_lettered_and_can_be_replayed(backen
         dead[0].error
     );
     assert_eq!(q.stats().await.unwrap().dead, 1);
+    assert_eq!(
+        q.dead_job("crashy").await.unwrap().as_ref(),
+        Some(&dead[0]),
+        "one dead job, as listed"
+    );
+    assert_eq!(q.dead_job("unknown").await.unwrap(), None);
 
     assert!(!q.replay("unknown").await.unwrap());
     assert!(q.replay("crashy").await.unwrap());
@@ -350,6 +356,7 @@ async fn a_job_that_stalls_too_often_is_dead_lettered_and_can_be_replayed(backen
     );
     assert!(!again.first_delivery(), "a replayed job ran before");
     assert!(q.dead_jobs().await.unwrap().is_empty());
+    assert_eq!(q.dead_job("crashy").await.unwrap(), None, "no longer dead");
 
     q.enqueue(job("other")).await.unwrap();
     for round in 0..2 {

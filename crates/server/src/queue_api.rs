@@ -96,12 +96,12 @@ async fn list(State(app): State<Arc<App>>) -> ApiResult {
 }
 
 async fn show(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
-    let jobs = queue(&app)?.dead_jobs().await.map_err(unavailable)?;
-    let job = jobs
-        .iter()
-        .find(|j| j.id == id)
+    let job = queue(&app)?
+        .dead_job(&id)
+        .await
+        .map_err(unavailable)?
         .ok_or_else(|| ApiError::not_found(format!("job {id} is not in the dead-letter queue")))?;
-    Ok(Json(dead_job_json(job)))
+    Ok(Json(dead_job_json(&job)))
 }
 
 async fn replay(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {

@@ -170,9 +170,8 @@ pub async fn replay_dead_job(
     queue: &dyn Queue,
     id: &str,
 ) -> Result<Option<Replayed>, String> {
-    let dead_jobs = queue.dead_jobs().await.map_err(|e| e.to_string())?;
-    match dead_jobs.iter().find(|job| job.id == id) {
-        Some(dead) => replay(store, queue, dead).await,
+    match queue.dead_job(id).await.map_err(|e| e.to_string())? {
+        Some(dead) => replay(store, queue, &dead).await,
         None => Ok(None),
     }
 }

@@ -552,14 +552,15 @@ async fn end_dead_lettered_executions(store: &Store, dead: &[String]) {
 /// workflow" now (the execution crashed), instead of when the reply timeout passes: no worker
 /// will run the job again unless it is replayed.
 async fn answer_waiting_callers(queue: &dyn Queue, dead: &[String]) {
-    let jobs = match queue.dead_jobs().await {
-        Ok(jobs) => jobs,
-        Err(e) => {
-            tracing::warn!("reading dead-lettered jobs to answer their callers: {e}");
-            return;
-        }
-    };
-    for job in jobs.iter().filter(|job| dead.contains(&job.id)) {
+    for id in dead {
+        let job = match queue.dead_job(id).await {
+            Ok(Some(job)) => job,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!("job {id}: reading it to answer its caller: {e}");
+                continue;
+            }
+        };
         let Ok(payload) = serde_json::from_str::<JobPayload>(&job.payload) else {
             continue;
         };
