@@ -18,7 +18,9 @@ CREATE TABLE IF NOT EXISTS orders (
     created_at      timestamptz NOT NULL DEFAULT now(),
     processed_at    timestamptz,
     notified_at     timestamptz                  -- set when the notifier has sent it
-) WITH (fillfactor = 50);  -- room on each page for every row's one update (notified_at) in place
+);
+-- Room on each page for every row's one update (`notified_at`) in place.
+ALTER TABLE orders SET (fillfactor = 50);
 
 CREATE TABLE IF NOT EXISTS order_lines (
     order_id    text NOT NULL REFERENCES orders (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
@@ -63,6 +65,10 @@ $$;
 CREATE OR REPLACE TRIGGER orders_queue_notifications
     AFTER INSERT ON orders REFERENCING NEW TABLE AS inserted_orders
     FOR EACH STATEMENT EXECUTE FUNCTION queue_order_notifications();
+-- A database made by an earlier version: its orders not notified yet join the outbox.
+INSERT INTO order_notifications (order_id, queued_at)
+    SELECT id, coalesce(processed_at, created_at) FROM orders WHERE notified_at IS NULL
+    ON CONFLICT (order_id) DO NOTHING;
 
 -- The intake's queue: an accepted order waits here until a processing batch has stored it.
 -- `rank_at` orders the queue: arrival time, 30 seconds earlier for high priority and later for
@@ -81,7 +87,9 @@ CREATE TABLE IF NOT EXISTS order_inbox (
     attempts     integer NOT NULL DEFAULT 0,
     last_error   text,
     dead_at      timestamptz
-) WITH (fillfactor = 50);  -- room on each page for a batch's claim to rewrite every row in place
+);
+-- Room on each page for a batch's claim to rewrite every row in place.
+ALTER TABLE order_inbox SET (fillfactor = 50);
 -- What a batch takes next: live orders by rank.
 CREATE INDEX IF NOT EXISTS idx_order_inbox_rank ON order_inbox (rank_at) WHERE dead_at IS NULL;
 
