@@ -264,3 +264,40 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         "every execution ends as success: {failed:?}"
     );
 }
+
+/// The notifier's outbox: the trigger queues the orders an upsert inserts (not the ones it
+/// updates), and applying the schema again queues the unnotified orders of a database an earlier
+/// version made, which had no outbox.
+#[test]
+fn the_outbox_holds_every_inserted_order_until_notified_even_after_an_upgrade() {
+    let schema = example("schema.sql");
+    let database = TestDatabase::new("orders_outbox", &schema, &[]);
+    let insert = |ids: &[&str]| {
+        let rows: Vec<String> = ids
+            .iter()
+            .map(|id| format!("('{id}', 1, 'standard', 1, 1, 0, 0, 0, 1, 'processed', now())"))
+            .collect();
+        database.query(&format!(
+            "INSERT INTO orders (id, customer_id, shipping, item_count, subtotal, discount, tax, \
+             shipping_fee, total, status, processed_at) VALUES {} \
+             ON CONFLICT (id) DO UPDATE SET total = excluded.total",
+            rows.join(", ")
+        ));
+    };
+    let queued = || database.query("SELECT order_id FROM order_notifications ORDER BY order_id");
+    insert(&["a", "b"]);
+    insert(&["b", "c"]);
+    assert_eq!(
+        queued(),
+        ["a", "b", "c"],
+        "b once: stored again, not queued again"
+    );
+
+    // As an earlier version left it: no outbox entries, "a" notified, "b" and "c" not.
+    database.query("DELETE FROM order_notifications");
+    database.query("UPDATE orders SET notified_at = now() WHERE id = 'a'");
+    for _ in 0..2 {
+        psql(&database.0, &["-q", "-f", schema.to_str().unwrap()]);
+    }
+    assert_eq!(queued(), ["b", "c"]);
+}

@@ -57,21 +57,22 @@ pub struct Start {
 }
 
 impl Start {
-    /// What a restart needs to run it again (`{items, startNode}`), as JSON text written
-    /// straight from the items: the store keeps it, a queue-mode job carries it.
+    /// What a restart needs to run it again (see [`resume_json`]).
     pub fn resume_json(&self) -> Box<RawValue> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Resume<'a> {
-            items: &'a [Item],
-            start_node: &'a Option<String>,
-        }
-        serde_json::value::to_raw_value(&Resume {
-            items: &self.items,
-            start_node: &self.start_node,
-        })
-        .expect("items serialize")
+        resume_json(&self.items, self.start_node.as_deref())
     }
+}
+
+/// What an execution starts from, `{items, startNode}`, as JSON text written straight from the
+/// items: the store keeps it for a restart, a queue-mode job carries it to its worker.
+pub fn resume_json<I: Serialize + ?Sized>(items: &I, start_node: Option<&str>) -> Box<RawValue> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Resume<'a, I: ?Sized> {
+        items: &'a I,
+        start_node: Option<&'a str>,
+    }
+    serde_json::value::to_raw_value(&Resume { items, start_node }).expect("items serialize")
 }
 
 /// A started execution.

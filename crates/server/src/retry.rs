@@ -14,12 +14,12 @@
 //! of its own (as n8n's retries are), so every attempt's run data is kept; the delay waits in the
 //! queue, durable, not in a process.
 
-use crate::app::App;
+use crate::app::{resume_json, App};
 use crate::error::ApiError;
 use crate::queued::{submit, CarriedStart, JobPayload};
 use axum::http::StatusCode;
 use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use sluice_engine::RunOutcome;
 use sluice_queue::{DeadJob, NewJob, Priority, Queue};
 use sluice_store::{NewExecution, Store, StoreError};
@@ -208,10 +208,7 @@ pub(crate) async fn replay(
     let attempt = Attempt {
         workflow_id: &payload.workflow_id,
         retry_of: record.id,
-        resume: Some(
-            serde_json::value::to_raw_value(&json!({ "items": items, "startNode": start_node }))
-                .expect("JSON serializes"),
-        ),
+        resume: Some(resume_json(&items, Some(&start_node))),
         retry: 0,
         rank: dead.rank,
         delay: Duration::ZERO,
@@ -285,6 +282,7 @@ pub(crate) fn spent_message(payload: &JobPayload, outcome: Option<&RunOutcome>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn settings(value: Value) -> Map<String, Value> {
         json!({ SETTING: value }).as_object().unwrap().clone()
