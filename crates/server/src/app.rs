@@ -304,7 +304,8 @@ impl App {
         if let Some(queue) = self.queue_for(&start) {
             return self.enqueue(queue, &wf, start).await;
         }
-        let new = NewExecution {
+        // (The start of an execution accepted earlier, a queue worker's job, is in its row.)
+        let new = || NewExecution {
             workflow_id: wf.id.clone(),
             mode: start.mode.into(),
             retry_of: start.retry_of,
@@ -313,9 +314,9 @@ impl App {
         let row = Arc::new(match start.existing_id {
             Some(id) => ExecutionRow::written(id),
             None if start.resumable => {
-                ExecutionRow::written(self.store.accept_execution(new).await?)
+                ExecutionRow::written(self.store.accept_execution(new()).await?)
             }
-            None => self.store.defer_execution(new).await?,
+            None => self.store.defer_execution(new()).await?,
         });
         let id = row.id();
         // The saved static data; before the first save, the workflow JSON's `staticData`.
