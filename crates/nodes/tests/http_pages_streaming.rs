@@ -40,7 +40,8 @@ fn page(list: &str, page: usize) -> Vec<Value> {
 /// `/numbered/{list}?page=N`: page N as an array, `[]` after the last. `/cursor/{list}?page=N`:
 /// `{page, items, next}`, `next` the URL of the next page or null. `/status/{list}?page=N`: a 404
 /// after the last page. `/broken/{list}?page=N`: as numbered, with a 500 on page 3
-/// of list `b`.
+/// of list `b`. Every answer has the same `Date` (full responses carry their headers, and runs
+/// compared with each other must not differ by the second they ran in).
 async fn handle(
     State(server): State<Arc<Server>>,
     Path((kind, list)): Path<(String, String)>,
@@ -49,7 +50,7 @@ async fn handle(
     server.served.fetch_add(1, Ordering::SeqCst);
     let n: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     let more = (1..=PAGES).contains(&n);
-    match kind.as_str() {
+    let mut response = match kind.as_str() {
         "numbered" if more => axum::Json(page(&list, n)).into_response(),
         "numbered" => axum::Json(json!([])).into_response(),
         "cursor" => {
@@ -64,7 +65,12 @@ async fn handle(
         "broken" if more => axum::Json(page(&list, n)).into_response(),
         "broken" => axum::Json(json!([])).into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
-    }
+    };
+    response.headers_mut().insert(
+        axum::http::header::DATE,
+        axum::http::HeaderValue::from_static("Mon, 07 Dec 2026 00:00:00 GMT"),
+    );
+    response
 }
 
 async fn start() -> Arc<Server> {
