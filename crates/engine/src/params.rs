@@ -33,8 +33,11 @@ static NULL: Param = Param::Literal(Value::Null);
 impl Param {
     /// Compile a parameter tree. `path` is where it sits (empty for the root).
     pub fn compile(value: &Value, path: &str) -> Param {
-        let literal = (!contains_expression(value)).then(|| value.clone());
+        let literal = (!contains_expression(value)).then(|| without_empty_expressions(value));
         match value {
+            Value::String(s) if s == EMPTY_EXPRESSION => {
+                Param::Literal(Value::String(String::new()))
+            }
             // Code that does not parse fails when the node evaluates it, as in n8n, which saves
             // and runs such workflows (see `Param::syntax_errors`).
             Value::String(s) if is_expression(s) => Param::Expr {
@@ -139,9 +142,28 @@ impl Param {
     }
 }
 
+/// A parameter of just `=`: an expression with nothing in it, which n8n resolves to `""` (a
+/// switch set so is off). It is that literal here, so settings that cannot be expressions
+/// accept it.
+const EMPTY_EXPRESSION: &str = "=";
+
+/// `value` with every empty expression replaced by the text it resolves to.
+fn without_empty_expressions(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s == EMPTY_EXPRESSION => Value::String(String::new()),
+        Value::Array(items) => Value::Array(items.iter().map(without_empty_expressions).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), without_empty_expressions(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn contains_expression(value: &Value) -> bool {
     match value {
-        Value::String(s) => is_expression(s),
+        Value::String(s) => is_expression(s) && s != EMPTY_EXPRESSION,
         Value::Array(items) => items.iter().any(contains_expression),
         Value::Object(map) => map.values().any(contains_expression),
         _ => false,

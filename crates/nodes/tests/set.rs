@@ -251,6 +251,24 @@ async fn v3_4_include_other_fields() {
 }
 
 #[tokio::test]
+async fn an_empty_expression_is_empty_text_so_a_switch_set_to_it_is_off() {
+    // n8n resolves `=` to "", which JavaScript takes as false: only the assigned field stays.
+    // A setting that cannot be an expression accepts it, and a value set to it is "".
+    let list = json!([
+        {"id": "1", "name": "test", "value": "foo", "type": "string"},
+        {"id": "2", "name": "blank", "value": "=", "type": "string"}
+    ]);
+    let out = node_json(
+        SET,
+        3.4,
+        assignments(list, json!({"includeOtherFields": "="})),
+        people(),
+    )
+    .await;
+    assert_eq!(out[0], json!({"test": "foo", "blank": ""}));
+}
+
+#[tokio::test]
 async fn v3_4_expression_names_values_and_field_lists_are_resolved_per_item() {
     // Literal names, lists and values are parsed once when the node is built; expressions
     // beside them still change from item to item.

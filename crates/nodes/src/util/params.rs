@@ -133,7 +133,8 @@ pub(crate) fn as_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         Value::String(s) if s == "true" => Some(true),
-        Value::String(s) if s == "false" => Some(false),
+        // What an empty expression resolves to: off, as JavaScript's truthiness has it.
+        Value::String(s) if s == "false" || s.is_empty() => Some(false),
         _ => None,
     }
 }
