@@ -4,6 +4,8 @@
 //! plus Sluice's own options (`maxConcurrency`, `retry`, `rateLimit`). Values that may hold
 //! expressions stay as parameter paths and are resolved per item when the request is built.
 
+use super::errors::Failure;
+use super::pagination::Resolver;
 use crate::util::params::{unsupported as unknown, Reader};
 use sluice_engine::{NodeError, Param};
 use sluice_model::{NodeDef, Value};
@@ -55,8 +57,41 @@ pub(crate) struct ResponseConfig {
     pub format: ResponseFormat,
     pub full: bool,
     pub never_error: bool,
-    /// Where text goes (`data`) and, for files, the binary property name.
-    pub property: String,
+    /// Where text goes (`data`) and, for files, the binary property name: a text, or an
+    /// expression resolved for each item (`={{ $json.fileName }}`), as n8n resolves it.
+    pub property: Param,
+}
+
+impl ResponseConfig {
+    /// The parameter at `path` as the output property (`data` when it is absent); a literal
+    /// that is not text is an error.
+    fn property_at(params: &Param, path: &str) -> Result<Param, NodeError> {
+        match params.path(path) {
+            None => Ok(Param::Literal("data".into())),
+            Some(param) => match param.literal() {
+                Some(Value::String(_)) | None => Ok(param.clone()),
+                Some(Value::Null) => Ok(Param::Literal("data".into())),
+                Some(other) => {
+                    Err(NodeError::new(format!("expected text, got {other}")).with_parameter(path))
+                }
+            },
+        }
+    }
+
+    /// The output property for input item `index`.
+    pub fn property(
+        &self,
+        resolver: &impl Resolver,
+        index: usize,
+    ) -> Result<std::borrow::Cow<'_, str>, Failure> {
+        if let Some(Value::String(name)) = self.property.literal() {
+            return Ok(name.as_str().into());
+        }
+        let resolved = resolver
+            .resolve_with(&self.property, index, &Default::default())
+            .map_err(Failure::from_node_error)?;
+        Ok(sluice_expr::json_js::to_js_string(&resolved).into())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,9 +292,7 @@ impl HttpConfig {
             format,
             full: r.bool_or(&format!("{resp}.fullResponse"), false)?,
             never_error: r.bool_or(&format!("{resp}.neverError"), false)?,
-            property: r
-                .str_or(&format!("{resp}.outputPropertyName"), "data")?
-                .to_string(),
+            property: ResponseConfig::property_at(params, &format!("{resp}.outputPropertyName"))?,
         };
         let redirect = "options.redirect.redirect";
         let follow_default = def.version() >= 4.0 || params.path(redirect).is_none();
@@ -377,7 +410,7 @@ impl HttpConfig {
                 format,
                 full: r.bool_or("options.fullResponse", false)?,
                 never_error: r.bool_or("options.ignoreResponseCode", false)?,
-                property: r.str_or("dataPropertyName", "data")?.to_string(),
+                property: ResponseConfig::property_at(params, "dataPropertyName")?,
             },
             timeout: timeout(params, "options.timeout")?,
             follow_redirects: r.bool_or("options.followRedirect", true)?,

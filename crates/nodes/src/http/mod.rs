@@ -192,7 +192,8 @@ impl HttpRequest {
         if !(200..300).contains(&reply.status) && !config.response.never_error {
             return Err(Failure::status(reply.status, &reply.text()));
         }
-        let mut items = response::to_items(&config.response, &reply, index)?;
+        let property = config.response.property(ctx, index)?;
+        let mut items = response::to_items(&config.response, &reply, index, &property)?;
         if lookup == Some(Lookup::Hit) {
             for item in &mut items {
                 item.json_mut().insert("fromCache".into(), true.into());

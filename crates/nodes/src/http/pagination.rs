@@ -181,7 +181,8 @@ impl Pages {
         if !(200..300).contains(&reply.status) && !config.response.never_error && !accepted {
             return Err(Failure::status(reply.status, &reply.text()));
         }
-        let items = to_items(&config.response, &reply, self.index)?;
+        let property = config.response.property(resolver, self.index)?;
+        let items = to_items(&config.response, &reply, self.index, &property)?;
         if complete || self.max_requests.is_some_and(|max| self.fetched >= max) {
             self.done = true;
         } else {

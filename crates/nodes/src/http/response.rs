@@ -155,11 +155,13 @@ fn effective_format(config: &ResponseConfig, reply: &Reply) -> ResponseFormat {
     }
 }
 
-/// The items one response becomes, each paired to input item `index`.
+/// The items one response becomes, each paired to input item `index`; text and files go to
+/// `property` (see [`ResponseConfig::property`]).
 pub(crate) fn to_items(
     config: &ResponseConfig,
     reply: &Reply,
     index: usize,
+    property: &str,
 ) -> Result<Vec<Item>, Failure> {
     let format = effective_format(config, reply);
     let full = |body_key: &str, body: Option<Value>| {
@@ -184,7 +186,7 @@ pub(crate) fn to_items(
                     Ok(v) => v,
                     // Autodetect on a reply that only claims to be JSON: keep it as text.
                     Err(_) if config.format == ResponseFormat::Autodetect => {
-                        return text_items(config, reply, index, full);
+                        return text_items(config, reply, index, property, full);
                     }
                     Err(_) => return Err(Failure::item(
                         "Response body is not valid JSON. Change \"Response Format\" to \"Text\"",
@@ -199,17 +201,17 @@ pub(crate) fn to_items(
                         for v in values {
                             items.push(match v {
                                 Value::Object(o) => o,
-                                other => single(&config.property, other),
+                                other => single(property, other),
                             });
                         }
                     }
                     Value::Object(o) => items.push(o),
-                    other => items.push(single(&config.property, other)),
+                    other => items.push(single(property, other)),
                 }
             }
         }
         ResponseFormat::Text | ResponseFormat::Autodetect => {
-            return text_items(config, reply, index, full);
+            return text_items(config, reply, index, property, full);
         }
         ResponseFormat::File => {
             binary = Some(file_entry(reply));
@@ -226,7 +228,7 @@ pub(crate) fn to_items(
             let mut item = Item::new(json).paired_to(index);
             if let Some(entry) = &binary {
                 let mut map = JsonObject::new();
-                map.insert(config.property.clone(), entry.clone());
+                map.insert(property.to_string(), entry.clone());
                 item.binary = Some(map.into());
             }
             item
@@ -244,6 +246,7 @@ fn text_items(
     config: &ResponseConfig,
     reply: &Reply,
     index: usize,
+    property: &str,
     full: impl Fn(&str, Option<Value>) -> JsonObject,
 ) -> Result<Vec<Item>, Failure> {
     // A JSON reply read as text comes back re-serialised compactly, as n8n returns it.
@@ -252,9 +255,9 @@ fn text_items(
         None => reply.text(),
     };
     let json = if config.full {
-        full(&config.property, Some(text.into()))
+        full(property, Some(text.into()))
     } else {
-        single(&config.property, text.into())
+        single(property, text.into())
     };
     Ok(vec![Item::new(json).paired_to(index)])
 }

@@ -48,7 +48,7 @@ fn every_version_reads_into_one_shape() {
     .unwrap();
     assert_eq!(v1.method_path, "requestMethod");
     assert_eq!(v1.response.format, ResponseFormat::File);
-    assert_eq!(v1.response.property, "pdf");
+    assert_eq!(v1.response.property.literal_str(), Some("pdf"));
     let v4 = config(
         4.2,
         json!({"url": "https://x", "options": {
@@ -91,13 +91,14 @@ fn autodetect_reads_json_text_and_files() {
         &auto,
         &reply(Some("application/json"), br#"[{"a":1},{"b":2}]"#),
         3,
+        "data",
     )
     .unwrap();
     assert_eq!(jsons(items.clone()), vec![json!({"a": 1}), json!({"b": 2})]);
     assert_eq!(items[1].paired_item.first().unwrap().item, 3);
-    let text = to_items(&auto, &reply(Some("text/plain"), b"hello"), 0).unwrap();
+    let text = to_items(&auto, &reply(Some("text/plain"), b"hello"), 0, "data").unwrap();
     assert_eq!(jsons(text), vec![json!({"data": "hello"})]);
-    let file = to_items(&auto, &reply(Some("application/pdf"), b"%PDF"), 0).unwrap();
+    let file = to_items(&auto, &reply(Some("application/pdf"), b"%PDF"), 0, "data").unwrap();
     let binary = file[0].binary.as_ref().unwrap();
     assert_eq!(
         serde_json::Value::Object((**binary).clone())["data"],
@@ -118,10 +119,17 @@ fn text_is_decoded_by_its_charset_and_json_read_as_text_is_compact() {
         &text,
         &reply(Some("text/plain; charset=\"latin1\""), b"caf\xe9"),
         0,
+        "data",
     )
     .unwrap();
     assert_eq!(jsons(latin1), vec![json!({"data": "café"})]);
-    let compact = to_items(&text, &reply(Some("application/json"), b"{ \"a\" : 1 }"), 0).unwrap();
+    let compact = to_items(
+        &text,
+        &reply(Some("application/json"), b"{ \"a\" : 1 }"),
+        0,
+        "data",
+    )
+    .unwrap();
     assert_eq!(jsons(compact), vec![json!({"data": "{\"a\":1}"})]);
 }
 
@@ -133,7 +141,7 @@ fn forced_json_on_html_is_n8ns_error() {
     )
     .unwrap()
     .response;
-    let failure = to_items(&json_format, &reply(None, b"<html></html>"), 0).unwrap_err();
+    let failure = to_items(&json_format, &reply(None, b"<html></html>"), 0, "data").unwrap_err();
     assert_eq!(
         failure.error_value(),
         json!("Response body is not valid JSON. Change \"Response Format\" to \"Text\"")
@@ -152,6 +160,7 @@ fn full_response_and_status_errors_have_n8ns_shapes() {
         &full,
         &reply(Some("application/json"), br#"{"ok":true}"#),
         0,
+        "data",
     )
     .unwrap();
     assert_eq!(
