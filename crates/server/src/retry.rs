@@ -283,6 +283,36 @@ pub(crate) fn spent_message(payload: &JobPayload, outcome: Option<&RunOutcome>) 
 mod tests {
     use super::*;
     use serde_json::json;
+    use sluice_queue::{EmbeddedQueue, QueueConfig};
+    use sluice_store::testing::TestDb;
+
+    /// A crashed execution whose job the queue cannot put back (here: it has no such
+    /// dead-lettered job) is not left running with nothing to run it: it is crashed again.
+    #[tokio::test]
+    async fn a_replay_the_queue_refuses_leaves_the_execution_crashed() {
+        let db = TestDb::new(false, "replay_test").await;
+        let store = db.open().await;
+        let queue = EmbeddedQueue::new(&store, QueueConfig::default());
+        let id = store
+            .accept_execution(NewExecution {
+                workflow_id: "wf".into(),
+                mode: "webhook".into(),
+                retry_of: None,
+                resume: None,
+            })
+            .await
+            .unwrap();
+        store.mark_crashed(id).await.unwrap();
+        let replayed = replay_stalled(&store, &queue, &id.to_string()).await;
+        assert!(
+            matches!(replayed, Ok(None)),
+            "{:?}",
+            replayed.map(|r| r.is_some())
+        );
+        let execution = store.get_execution(id, false).await.unwrap().unwrap();
+        assert_eq!(execution.status, "crashed");
+        store.close().await;
+    }
 
     fn settings(value: Value) -> Map<String, Value> {
         json!({ SETTING: value }).as_object().unwrap().clone()
