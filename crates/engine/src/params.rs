@@ -149,12 +149,25 @@ const EMPTY_EXPRESSION: &str = "=";
 
 /// `value` with every empty expression replaced by the text it resolves to.
 fn without_empty_expressions(value: &Value) -> Value {
+    replace_strings(value, &|s| {
+        (s == EMPTY_EXPRESSION).then(|| Value::String(String::new()))
+    })
+}
+
+/// A copy of the parameter tree `value` in which each string `replace` answers for is its
+/// answer.
+pub fn replace_strings(value: &Value, replace: &impl Fn(&str) -> Option<Value>) -> Value {
     match value {
-        Value::String(s) if s == EMPTY_EXPRESSION => Value::String(String::new()),
-        Value::Array(items) => Value::Array(items.iter().map(without_empty_expressions).collect()),
+        Value::String(s) => replace(s).unwrap_or_else(|| value.clone()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| replace_strings(item, replace))
+                .collect(),
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), without_empty_expressions(v)))
+                .map(|(k, v)| (k.clone(), replace_strings(v, replace)))
                 .collect(),
         ),
         other => other.clone(),

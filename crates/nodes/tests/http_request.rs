@@ -329,35 +329,20 @@ async fn response_formats_full_response_and_redirects() {
 async fn an_output_property_from_an_expression_is_resolved_per_item() {
     // n8n resolves the output property for each item: files (and text) land where it says.
     let (base, _mock) = start().await;
-    let property = "={{ 'file' + $json.n }}";
-    let files = run(
-        workflow(
-            4.2,
-            json!({"url": format!("{base}/text"), "options": {"response": {"response": {
-                "responseFormat": "file", "outputPropertyName": property}}}}),
-            2,
-            json!({}),
-        ),
-        None,
-    )
-    .await;
+    let fetch_as = |format: &str| {
+        let options = json!({"response": {"response": {
+            "responseFormat": format, "outputPropertyName": "={{ 'file' + $json.n }}"}}});
+        let params = json!({"url": format!("{base}/text"), "options": options});
+        run(workflow(4.2, params, 2, json!({})), None)
+    };
+    let files = fetch_as("file").await;
     let binary_keys: Vec<Vec<String>> = files.run_data.runs("Node")[0]
         .output(0)
         .iter()
         .map(|item| item.binary.as_ref().unwrap().keys().cloned().collect())
         .collect();
     assert_eq!(binary_keys, [["file0"], ["file1"]]);
-    let text = run(
-        workflow(
-            4.2,
-            json!({"url": format!("{base}/text"), "options": {"response": {"response": {
-                "responseFormat": "text", "outputPropertyName": property}}}}),
-            2,
-            json!({}),
-        ),
-        None,
-    )
-    .await;
+    let text = fetch_as("text").await;
     assert_eq!(
         jsons(&text),
         [

@@ -11,7 +11,7 @@
 
 use crate::util::fields::field_list;
 use crate::util::values::as_number;
-use sluice_engine::{ExecuteContext, NodeError, Param};
+use sluice_engine::{replace_strings, ExecuteContext, NodeError, Param};
 use sluice_model::{NodeDef, Value};
 use std::borrow::Cow;
 
@@ -185,16 +185,9 @@ impl<T: Clone> Parsed<T> {
 
 /// The parameters with every expression read as absent.
 fn without_expressions(value: &Value) -> Value {
-    match value {
-        Value::String(s) if sluice_expr::is_expression(s) => Value::Null,
-        Value::Array(items) => Value::Array(items.iter().map(without_expressions).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), without_expressions(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+    replace_strings(value, &|s| {
+        sluice_expr::is_expression(s).then_some(Value::Null)
+    })
 }
 
 #[cfg(test)]
