@@ -31,7 +31,7 @@ pub use host::{
 };
 pub use node::{ItemSink, ItemSource, ItemWise, Node, NodeOutputs, RequiredInputs, SinkOutput};
 pub use options::{ExecutionOptions, StreamMode, Streaming};
-pub use params::{replace_strings, Param};
+pub use params::{without_expressions, Param};
 pub use progress::{NodeProgress, ProgressObserver};
 pub use registry::{NodeKind, NodeSpec, Registry};
 pub use run_data::{classify_duration, NodeProfile, NodeSummary, RunData, TaskData, TaskError};

@@ -33,7 +33,7 @@ static NULL: Param = Param::Literal(Value::Null);
 impl Param {
     /// Compile a parameter tree. `path` is where it sits (empty for the root).
     pub fn compile(value: &Value, path: &str) -> Param {
-        let literal = (!contains_expression(value)).then(|| without_empty_expressions(value));
+        let literal = (!contains_expression(value)).then(|| without_expressions(value));
         match value {
             Value::String(s) if s == EMPTY_EXPRESSION => {
                 Param::Literal(Value::String(String::new()))
@@ -147,16 +147,20 @@ impl Param {
 /// accept it.
 const EMPTY_EXPRESSION: &str = "=";
 
-/// `value` with every empty expression replaced by the text it resolves to.
-fn without_empty_expressions(value: &Value) -> Value {
+/// A parameter tree as it reads before any item is at hand: an empty expression is the text
+/// it resolves to, any other expression is absent (`null`).
+pub fn without_expressions(value: &Value) -> Value {
     replace_strings(value, &|s| {
-        (s == EMPTY_EXPRESSION).then(|| Value::String(String::new()))
+        is_expression(s).then(|| match s {
+            EMPTY_EXPRESSION => Value::String(String::new()),
+            _ => Value::Null,
+        })
     })
 }
 
 /// A copy of the parameter tree `value` in which each string `replace` answers for is its
 /// answer.
-pub fn replace_strings(value: &Value, replace: &impl Fn(&str) -> Option<Value>) -> Value {
+fn replace_strings(value: &Value, replace: &impl Fn(&str) -> Option<Value>) -> Value {
     match value {
         Value::String(s) => replace(s).unwrap_or_else(|| value.clone()),
         Value::Array(items) => Value::Array(
@@ -180,5 +184,22 @@ fn contains_expression(value: &Value) -> bool {
         Value::Array(items) => items.iter().any(contains_expression),
         Value::Object(map) => map.values().any(contains_expression),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expressions_read_as_absent_until_resolved_and_an_empty_one_as_empty_text() {
+        let with = json!({"a": "={{ 1 }}", "b": ["x", "={{ 2 }}"], "c": 3, "d": "="});
+        assert_eq!(
+            without_expressions(&with),
+            json!({"a": null, "b": ["x", null], "c": 3, "d": ""})
+        );
+        let compiled = Param::compile(&json!({"on": "=", "n": 1}), "");
+        assert_eq!(compiled.literal(), Some(&json!({"on": "", "n": 1})));
     }
 }

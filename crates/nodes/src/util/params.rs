@@ -11,7 +11,7 @@
 
 use crate::util::fields::field_list;
 use crate::util::values::as_number;
-use sluice_engine::{replace_strings, ExecuteContext, NodeError, Param};
+use sluice_engine::{without_expressions, ExecuteContext, NodeError, Param};
 use sluice_model::{NodeDef, Value};
 use std::borrow::Cow;
 
@@ -183,13 +183,6 @@ impl<T: Clone> Parsed<T> {
     }
 }
 
-/// The parameters with every expression read as absent.
-fn without_expressions(value: &Value) -> Value {
-    replace_strings(value, &|s| {
-        sluice_expr::is_expression(s).then_some(Value::Null)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,14 +224,5 @@ mod tests {
             "unsupported value 'magic' [parameter 'mode']"
         );
         assert_eq!(r.number_or("count", 1.0).unwrap(), 4.0);
-    }
-
-    #[test]
-    fn expressions_read_as_absent_until_resolved() {
-        let with = json!({"a": "={{ 1 }}", "b": ["x", "={{ 2 }}"], "c": 3});
-        assert_eq!(
-            without_expressions(&with),
-            json!({"a": null, "b": ["x", null], "c": 3})
-        );
     }
 }
