@@ -63,18 +63,14 @@ pub(crate) struct ResponseConfig {
 }
 
 impl ResponseConfig {
-    /// The parameter at `path` as the output property (`data` when it is absent); a literal
-    /// that is not text is an error.
+    /// The parameter at `path` as the output property: an expression as it is, else its text
+    /// (`data` when it is absent).
     fn property_at(params: &Param, path: &str) -> Result<Param, NodeError> {
         match params.path(path) {
-            None => Ok(Param::Literal("data".into())),
-            Some(param) => match param.literal() {
-                Some(Value::String(_)) | None => Ok(param.clone()),
-                Some(Value::Null) => Ok(Param::Literal("data".into())),
-                Some(other) => {
-                    Err(NodeError::new(format!("expected text, got {other}")).with_parameter(path))
-                }
-            },
+            Some(param) if param.is_expression() => Ok(param.clone()),
+            _ => Ok(Param::Literal(
+                Reader::fixed(params).str_or(path, "data")?.into(),
+            )),
         }
     }
 

@@ -82,6 +82,15 @@ fn bad_options_name_the_parameter() {
     assert_eq!(err.parameter.as_deref(), Some("genericAuthType"));
     let err = config(4.2, json!({"options": {"rateLimit": {"requests": 0}}})).unwrap_err();
     assert_eq!(err.parameter.as_deref(), Some("options.rateLimit"));
+    let err = config(
+        4.2,
+        json!({"options": {"response": {"response": {"outputPropertyName": 5}}}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.parameter.as_deref(),
+        Some("options.response.response.outputPropertyName")
+    );
 }
 
 #[test]
