@@ -17,7 +17,6 @@
 
 mod backoff;
 mod embedded;
-mod group_commit;
 mod mailbox;
 mod redis_backend;
 
@@ -36,6 +35,12 @@ pub enum QueueError {
     Backend(String),
     #[error("the queue is full ({0} jobs waiting)")]
     Full(u64),
+}
+
+impl From<sluice_runtime::group_commit::Stopped> for QueueError {
+    fn from(_: sluice_runtime::group_commit::Stopped) -> Self {
+        QueueError::Backend("the queue's batching task has stopped".into())
+    }
 }
 
 impl From<sluice_store::StoreError> for QueueError {

@@ -20,7 +20,6 @@
 //! command after 500 ms by default, blocking ones included, and a blocking command would hold
 //! up the commands queued behind it on a shared connection).
 
-use crate::group_commit::GroupCommit;
 use crate::mailbox::Mailboxes;
 use crate::{
     order_score, Backoff, Canceled, DeadJob, Enqueued, Job, Lease, Nack, Nacked, NewJob, Priority,
@@ -28,6 +27,7 @@ use crate::{
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncCommands, AsyncConnectionConfig, Client, Script};
+use sluice_runtime::group_commit::GroupCommit;
 use sluice_store::now_ms;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -49,9 +49,9 @@ pub struct RedisQueue {
     /// Orders jobs enqueued by this process that share a score.
     seq: AtomicI64,
     /// Enqueues made at the same time, merged into one `ENQUEUE_JOBS` call.
-    enqueues: GroupCommit<[String; ENQUEUE_STRIDE], (String, String)>,
+    enqueues: GroupCommit<[String; ENQUEUE_STRIDE], (String, String), QueueError>,
     /// Acknowledgements that take the next job, merged into one `ACK_AND_RESERVE_JOBS` call.
-    acks_and_reserves: GroupCommit<AckAndReserve, (bool, Option<Job>)>,
+    acks_and_reserves: GroupCommit<AckAndReserve, (bool, Option<Job>), QueueError>,
     /// This process's inbox list (its reply address).
     inbox: String,
     /// Replies read from the inbox, until their waiters take them.
@@ -287,7 +287,7 @@ async fn drain_inbox(
 fn enqueue_batches(
     conn: ConnectionManager,
     keys: String,
-) -> GroupCommit<[String; ENQUEUE_STRIDE], (String, String)> {
+) -> GroupCommit<[String; ENQUEUE_STRIDE], (String, String), QueueError> {
     GroupCommit::start(
         MAX_BATCH,
         MAX_BATCHES_IN_FLIGHT,
@@ -316,7 +316,7 @@ fn ack_and_reserve_batches(
     conn: ConnectionManager,
     keys: String,
     config: &QueueConfig,
-) -> GroupCommit<AckAndReserve, (bool, Option<Job>)> {
+) -> GroupCommit<AckAndReserve, (bool, Option<Job>), QueueError> {
     let retention = config.retention.as_millis() as i64;
     GroupCommit::start(
         MAX_BATCH,

@@ -9,7 +9,7 @@
 //! Redis, for every process).
 //! Binary data: items' files inline in memory or on disk under the data directory.
 //! Database connections: one Postgres pool and one multiplexed Redis connection per credential
-//! per process.
+//! per process, and group commit for the requests executions make of them at the same time.
 
 pub mod binary_data;
 pub mod cache;
@@ -17,6 +17,7 @@ pub mod circuit;
 mod clock;
 pub mod credentials;
 mod files;
+pub mod group_commit;
 pub mod http;
 pub mod postgres;
 pub mod rate_limit;

@@ -1,33 +1,41 @@
-//! Group commit for the Redis backend. Under load Redis spends most of each job on the plumbing
-//! of every `redis.call` and script run rather than on the data, so requests made at the same
-//! time (webhooks enqueueing, a worker's slots acknowledging their jobs and taking the next) are
-//! merged into one script call: one variadic `ZADD`/`ZREM`/`ZPOPMIN` for the whole batch
-//! instead of one per job. A lone request goes out at once, as a batch of one; while batches are
-//! in flight, new requests gather into the next.
+//! Group commit: requests made at the same time by different executions, merged into one call
+//! to a server. Under load a server spends most of a small request on its plumbing (a round
+//! trip, a script run, a transaction's commit) rather than on the data: the queue's Redis
+//! backend merges enqueues and acknowledgements into one script call, the Postgres node the
+//! lone writes of concurrent executions into one transaction. A lone request goes out at once,
+//! as a batch of one; while batches are in flight, new requests gather into the next.
 
-use crate::QueueError;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// The reply a request waits for.
-type Reply<T> = oneshot::Sender<Result<T, QueueError>>;
+type Reply<T, E> = oneshot::Sender<Result<T, E>>;
+
+/// What a caller hears when the batching task is gone (its runtime shut down).
+#[derive(Debug)]
+pub struct Stopped;
 
 /// Sends requests to a task that runs them in batches with `run`.
-pub(crate) struct GroupCommit<Request, Answer> {
-    requests: mpsc::UnboundedSender<(Request, Reply<Answer>)>,
+pub struct GroupCommit<Request, Answer, E> {
+    requests: mpsc::UnboundedSender<(Request, Reply<Answer, E>)>,
 }
 
-impl<Request: Send + 'static, Answer: Send + 'static> GroupCommit<Request, Answer> {
+impl<Request, Answer, E> GroupCommit<Request, Answer, E>
+where
+    Request: Send + 'static,
+    Answer: Send + 'static,
+    E: Clone + From<Stopped> + Send + 'static,
+{
     /// Start the batching task (on the current tokio runtime): at most `max_batch` requests
     /// per call of `run`, at most `max_in_flight` calls at once. `run` answers each request of
     /// its batch, in order; its error answers all of them.
-    pub(crate) fn start<Run, Running>(max_batch: usize, max_in_flight: usize, run: Run) -> Self
+    pub fn start<Run, Running>(max_batch: usize, max_in_flight: usize, run: Run) -> Self
     where
         Run: Fn(Vec<Request>) -> Running + Send + Sync + 'static,
-        Running: Future<Output = Result<Vec<Answer>, QueueError>> + Send + 'static,
+        Running: Future<Output = Result<Vec<Answer>, E>> + Send + 'static,
     {
-        let (requests, mut pending) = mpsc::unbounded_channel::<(Request, Reply<Answer>)>();
+        let (requests, mut pending) = mpsc::unbounded_channel::<(Request, Reply<Answer, E>)>();
         let in_flight = Arc::new(Semaphore::new(max_in_flight));
         tokio::spawn(async move {
             while let Some(first) = pending.recv().await {
@@ -42,7 +50,7 @@ impl<Request: Send + 'static, Answer: Send + 'static> GroupCommit<Request, Answe
                         Err(_) => break,
                     }
                 }
-                let (batch, replies): (Vec<Request>, Vec<Reply<Answer>>) =
+                let (batch, replies): (Vec<Request>, Vec<Reply<Answer, E>>) =
                     batch.into_iter().unzip();
                 let running = run(batch);
                 tokio::spawn(async move {
@@ -67,13 +75,12 @@ impl<Request: Send + 'static, Answer: Send + 'static> GroupCommit<Request, Answe
     }
 
     /// Run `request` in the next batch and wait for its answer.
-    pub(crate) async fn call(&self, request: Request) -> Result<Answer, QueueError> {
+    pub async fn call(&self, request: Request) -> Result<Answer, E> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || QueueError::Backend("the queue's batching task has stopped".into());
         self.requests
             .send((request, reply))
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .map_err(|_| E::from(Stopped))?;
+        answer.await.map_err(|_| E::from(Stopped))?
     }
 }
 
@@ -91,7 +98,7 @@ mod tests {
             counted.fetch_add(1, Ordering::Relaxed);
             async move {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                Ok(batch.into_iter().map(|n| n * 2).collect())
+                Ok::<_, Failure>(batch.into_iter().map(|n| n * 2).collect())
             }
         });
         let doubling = Arc::new(doubling);
@@ -113,9 +120,18 @@ mod tests {
     #[tokio::test]
     async fn an_error_answers_every_request_of_its_batch() {
         let failing = GroupCommit::start(8, 2, |_: Vec<u8>| async {
-            Err::<Vec<u8>, _>(QueueError::Backend("Redis went away".into()))
+            Err::<Vec<u8>, _>(Failure("the server went away"))
         });
         let error = failing.call(1).await.unwrap_err();
-        assert_eq!(error.to_string(), "queue backend: Redis went away");
+        assert_eq!(error, Failure("the server went away"));
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Failure(&'static str);
+
+    impl From<Stopped> for Failure {
+        fn from(_: Stopped) -> Self {
+            Failure("stopped")
+        }
     }
 }
