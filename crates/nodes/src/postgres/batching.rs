@@ -167,7 +167,11 @@ impl Runner<'_> {
                 sink.send(piece).await?;
             }
             sink.finish().await?;
-            return Ok(self.pair(prepared.pairing, Vec::new()));
+            return Ok(pair(
+                prepared.pairing,
+                Vec::new(),
+                self.large_numbers_as_text,
+            ));
         }
         let mut rows = Vec::new();
         for (statement, params) in &prepared.statements {
@@ -175,58 +179,7 @@ impl Runner<'_> {
                 params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
             rows.extend(self.client.query(statement, &params).await?);
         }
-        Ok(self.pair(prepared.pairing, rows))
-    }
-
-    fn pair(&self, pairing: Pairing, rows: Vec<Row>) -> Vec<Item> {
-        let item = |json: JsonObject, items: &[usize]| {
-            let mut item = Item::new(json);
-            item.paired_item = items.iter().map(|i| PairedItem::new(*i)).collect();
-            item
-        };
-        match pairing {
-            Pairing::Item {
-                index,
-                success_when_empty,
-            } => {
-                if rows.is_empty() && success_when_empty {
-                    let mut json = JsonObject::new();
-                    json.insert("success".into(), Value::Bool(true));
-                    return vec![item(json, &[index])];
-                }
-                rows.iter()
-                    .map(|r| item(row_to_json(r, 0, self.large_numbers_as_text), &[index]))
-                    .collect()
-            }
-            Pairing::Positional(items) => {
-                let aligned = rows.len() == items.len();
-                rows.iter()
-                    .enumerate()
-                    .map(|(r, row)| {
-                        let json = row_to_json(row, 0, self.large_numbers_as_text);
-                        if aligned {
-                            item(json, &items[r..=r])
-                        } else {
-                            item(json, &items)
-                        }
-                    })
-                    .collect()
-            }
-            Pairing::Ordinal(items) => {
-                let mut numbered: Vec<(usize, Item)> = rows
-                    .iter()
-                    .map(|row| {
-                        let ordinal = row.try_get::<_, i64>(0).unwrap_or(1).max(1) as usize;
-                        let index = items.get(ordinal - 1).copied().unwrap_or(items[0]);
-                        let json = row_to_json(row, 1, self.large_numbers_as_text);
-                        (index, item(json, &[index]))
-                    })
-                    .collect();
-                numbered.sort_by_key(|(index, _)| *index);
-                numbered.into_iter().map(|(_, item)| item).collect()
-            }
-            Pairing::AsSent(items) => items,
-        }
+        Ok(pair(prepared.pairing, rows, self.large_numbers_as_text))
     }
 
     /// Run `groups` in order, pipelined: a unit whose statements this run has prepared already
@@ -414,6 +367,58 @@ impl Runner<'_> {
             }
         }
         Ok(pieces)
+    }
+}
+
+/// The output items of a unit's rows.
+pub(super) fn pair(pairing: Pairing, rows: Vec<Row>, large_numbers_as_text: bool) -> Vec<Item> {
+    let item = |json: JsonObject, items: &[usize]| {
+        let mut item = Item::new(json);
+        item.paired_item = items.iter().map(|i| PairedItem::new(*i)).collect();
+        item
+    };
+    match pairing {
+        Pairing::Item {
+            index,
+            success_when_empty,
+        } => {
+            if rows.is_empty() && success_when_empty {
+                let mut json = JsonObject::new();
+                json.insert("success".into(), Value::Bool(true));
+                return vec![item(json, &[index])];
+            }
+            rows.iter()
+                .map(|r| item(row_to_json(r, 0, large_numbers_as_text), &[index]))
+                .collect()
+        }
+        Pairing::Positional(items) => {
+            let aligned = rows.len() == items.len();
+            rows.iter()
+                .enumerate()
+                .map(|(r, row)| {
+                    let json = row_to_json(row, 0, large_numbers_as_text);
+                    if aligned {
+                        item(json, &items[r..=r])
+                    } else {
+                        item(json, &items)
+                    }
+                })
+                .collect()
+        }
+        Pairing::Ordinal(items) => {
+            let mut numbered: Vec<(usize, Item)> = rows
+                .iter()
+                .map(|row| {
+                    let ordinal = row.try_get::<_, i64>(0).unwrap_or(1).max(1) as usize;
+                    let index = items.get(ordinal - 1).copied().unwrap_or(items[0]);
+                    let json = row_to_json(row, 1, large_numbers_as_text);
+                    (index, item(json, &[index]))
+                })
+                .collect();
+            numbered.sort_by_key(|(index, _)| *index);
+            numbered.into_iter().map(|(_, item)| item).collect()
+        }
+        Pairing::AsSent(items) => items,
     }
 }
 

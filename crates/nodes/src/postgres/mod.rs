@@ -10,12 +10,13 @@ mod config;
 mod decode;
 mod execute_query;
 mod explain;
+mod group_commit;
 mod select;
 mod sql;
 mod streamed_select;
 mod write;
 
-use batching::{pg_error, Operation, Piece, Runner};
+use batching::{pair, pg_error, Operation, Pairing, Piece, Runner};
 use config::{Batching, Config, Operation as Kind};
 use deadpool_postgres::Object;
 use execute_query::ExecuteQuery;
@@ -75,13 +76,91 @@ impl Postgres {
         };
         Ok(qualified(schema, table.trim()))
     }
+
+    /// The node's statements on a pooled connection: each item's result, in item order.
+    async fn run_on_connection(&self, ctx: &ExecuteContext<'_>) -> Result<Vec<Piece>, NodeError> {
+        let client = connection(ctx).await?;
+        let config = &self.config;
+        let mut failures = Vec::new();
+        let (op, groups): (Box<dyn Operation>, Vec<Vec<usize>>) = match config.operation {
+            Kind::ExecuteQuery => {
+                let op = ExecuteQuery::build(ctx, config, &mut failures);
+                let groups = op.groups();
+                (Box::new(op), groups)
+            }
+            Kind::Insert | Kind::Upsert | Kind::Update => {
+                let table = self.table(ctx, 0)?;
+                let columns = table_columns(&client, &table).await?;
+                if config.operation != Kind::Insert && config.matching.is_empty() {
+                    return Err(NodeError::new("no column to match on is given")
+                        .with_parameter("columns.matchingColumns"));
+                }
+                let op = Write::build(ctx, config, table, &columns, &mut failures);
+                let groups = op.groups();
+                (Box::new(op), groups)
+            }
+            Kind::Select | Kind::DeleteTable => {
+                let op = PerItem::build(ctx, config, |i| self.table(ctx, i), &mut failures);
+                let groups = op.groups();
+                (Box::new(op), groups)
+            }
+        };
+        if let (false, Some((_, e))) = (ctx.continue_on_fail(), failures.first()) {
+            return Err(e.clone());
+        }
+        let runner = Runner {
+            client: &client,
+            large_numbers_as_text: config.large_numbers_as_text,
+        };
+        let mut pieces: Vec<Piece> = failures
+            .into_iter()
+            .map(|(i, e)| Piece::Failed(i, e))
+            .collect();
+        pieces.extend(runner.run(op.as_ref(), &groups, config.batching).await?);
+        pieces.sort_by_key(Piece::index);
+        Ok(pieces)
+    }
+
+    /// executeQuery of one item whose one statement is a plain write, with group commit on:
+    /// it joins the writes other executions make at the same time in one transaction (see
+    /// `group_commit`). `None` for any other run.
+    async fn grouped_write(
+        &self,
+        ctx: &ExecuteContext<'_>,
+    ) -> Result<Option<Vec<Piece>>, NodeError> {
+        let config = &self.config;
+        if config.operation != Kind::ExecuteQuery
+            || ctx.main_input().len() != 1
+            || !group_commit::enabled()
+        {
+            return Ok(None);
+        }
+        let op = ExecuteQuery::build(ctx, config, &mut Vec::new());
+        let Some((sql, params)) = op.lone_write() else {
+            return Ok(None);
+        };
+        let piece = match group_commit::write(&credential(ctx)?, sql, params).await {
+            Ok(rows) => {
+                let pairing = Pairing::Item {
+                    index: 0,
+                    success_when_empty: true,
+                };
+                Piece::Done(0, pair(pairing, rows, config.large_numbers_as_text))
+            }
+            Err(e) => Piece::Failed(0, e),
+        };
+        Ok(Some(vec![piece]))
+    }
+}
+
+/// The node's `postgres` credential.
+fn credential(ctx: &ExecuteContext<'_>) -> Result<PostgresCredential, NodeError> {
+    PostgresCredential::from_n8n(&ctx.node_credential("postgres")?).map_err(NodeError::new)
 }
 
 /// A pooled connection for the node's credential, the wait for it counted as `poolWaitMs`.
 async fn connection(ctx: &ExecuteContext<'_>) -> Result<Object, NodeError> {
-    let credential =
-        PostgresCredential::from_n8n(&ctx.node_credential("postgres")?).map_err(NodeError::new)?;
-    let (client, waited) = postgres_connection(&credential)
+    let (client, waited) = postgres_connection(&credential(ctx)?)
         .await
         .map_err(NodeError::new)?;
     ctx.count("poolWaitMs", waited.as_millis() as u64);
@@ -179,45 +258,11 @@ impl Node for Postgres {
         if count == 0 {
             return Ok(vec![Vec::new()]);
         }
-        let client = connection(ctx).await?;
+        let pieces = match self.grouped_write(ctx).await? {
+            Some(pieces) => pieces,
+            None => self.run_on_connection(ctx).await?,
+        };
         let config = &self.config;
-        let mut failures = Vec::new();
-        let (op, groups): (Box<dyn Operation>, Vec<Vec<usize>>) = match config.operation {
-            Kind::ExecuteQuery => {
-                let op = ExecuteQuery::build(ctx, config, &mut failures);
-                let groups = op.groups();
-                (Box::new(op), groups)
-            }
-            Kind::Insert | Kind::Upsert | Kind::Update => {
-                let table = self.table(ctx, 0)?;
-                let columns = table_columns(&client, &table).await?;
-                if config.operation != Kind::Insert && config.matching.is_empty() {
-                    return Err(NodeError::new("no column to match on is given")
-                        .with_parameter("columns.matchingColumns"));
-                }
-                let op = Write::build(ctx, config, table, &columns, &mut failures);
-                let groups = op.groups();
-                (Box::new(op), groups)
-            }
-            Kind::Select | Kind::DeleteTable => {
-                let op = PerItem::build(ctx, config, |i| self.table(ctx, i), &mut failures);
-                let groups = op.groups();
-                (Box::new(op), groups)
-            }
-        };
-        if let (false, Some((_, e))) = (ctx.continue_on_fail(), failures.first()) {
-            return Err(e.clone());
-        }
-        let runner = Runner {
-            client: &client,
-            large_numbers_as_text: config.large_numbers_as_text,
-        };
-        let mut pieces: Vec<Piece> = failures
-            .into_iter()
-            .map(|(i, e)| Piece::Failed(i, e))
-            .collect();
-        pieces.extend(runner.run(op.as_ref(), &groups, config.batching).await?);
-        pieces.sort_by_key(Piece::index);
         let writes = matches!(config.operation, Kind::Insert | Kind::Upsert | Kind::Update);
         let undone = config.batching != Batching::Independently
             && pieces.iter().any(|p| matches!(p, Piece::Failed(..)));
