@@ -7,7 +7,8 @@
 # (sluice_orders), REDIS_HOST/REDIS_PORT (127.0.0.1/6379), PORT (5678, the main process),
 # UPSTREAM_PORT (5679), UPSTREAM_ARGS (extra `sluice dev upstream` flags, e.g. --error-rate 1%),
 # WORKERS (3), WORKER_CONCURRENCY (32), TOKIO_WORKER_THREADS (threads per Sluice process, 1:
-# four processes share the machine with Postgres and Redis), STATE_DIR (logs, pids; /tmp/sluice-orders),
+# four processes share the machine with Postgres and Redis), SLUICE_POSTGRES_GROUP_COMMIT (true:
+# the intakes' inserts into the inbox share transactions), STATE_DIR (logs, pids; /tmp/sluice-orders),
 # SLUICE (the binary; default: built with `cargo build --release`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -49,7 +50,8 @@ export EXECUTIONS_MODE=queue DB_TYPE=postgresdb DB_POSTGRESDB_HOST="$PGHOST" \
   N8N_ENCRYPTION_KEY="${N8N_ENCRYPTION_KEY:-orders-example-key-change-me}" \
   SLUICE_HTTP_CONNECT_TO="http://127.0.0.1:5679=http://127.0.0.1:$upstream_port" \
   EXECUTIONS_DATA_SAVE_ON_SUCCESS="${EXECUTIONS_DATA_SAVE_ON_SUCCESS:-all}" \
-  TOKIO_WORKER_THREADS="${TOKIO_WORKER_THREADS:-1}"
+  TOKIO_WORKER_THREADS="${TOKIO_WORKER_THREADS:-1}" \
+  SLUICE_POSTGRES_GROUP_COMMIT="${SLUICE_POSTGRES_GROUP_COMMIT:-true}"
 
 start() { # name, command...
   local name="$1"; shift

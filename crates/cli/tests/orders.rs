@@ -88,7 +88,9 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         // killed worker is dead-lettered if its lease lapses once more (n8n's maxStalledCount
         // 1), and its caller then waits past this test's patience. Once, with the whole test
         // suite on two cores, a caller did (likely a live worker's renewal that came late).
-        .env("QUEUE_WORKER_LOCK_DURATION", "3000");
+        .env("QUEUE_WORKER_LOCK_DURATION", "3000")
+        // As start.sh: the intakes' inserts into the inbox share transactions.
+        .env("SLUICE_POSTGRES_GROUP_COMMIT", "true");
         cmd
     };
 
