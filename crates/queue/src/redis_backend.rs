@@ -447,10 +447,9 @@ for a = 3, #ARGV, stride do
   replies[#replies + 1] = value
 end
 if #delayed > 0 then redis.call('ZADD', p .. ':delayed', unpack(delayed)) end
-if #waiting > 0 then
-  redis.call('ZADD', p .. ':waiting', unpack(waiting))
-  wake()
-end
+if #waiting > 0 then redis.call('ZADD', p .. ':waiting', unpack(waiting)) end
+-- A delayed job wakes a waiting reservation too, which then waits until it is due.
+if #waiting + #delayed > 0 then wake() end
 return replies
 "
 );
@@ -603,8 +602,8 @@ if tonumber(ARGV[8]) > tonumber(now) then
   redis.call('ZADD', p .. ':delayed', ARGV[8], id)
 else
   redis.call('ZADD', p .. ':waiting', ARGV[9], id)
-  wake()
 end
+wake()
 return 1
 "
 );

@@ -116,6 +116,7 @@ on_every_backend!(
     canceling_stops_a_waiting_or_running_job,
     stats_count_jobs_per_state_and_list_workers,
     a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout,
+    a_waiting_reservation_takes_a_delayed_job_enqueued_meanwhile_when_due,
     concurrent_workers_never_share_a_job,
     replies_reach_the_waiter_in_order,
     replies_reach_the_process_that_waits,
@@ -550,6 +551,31 @@ async fn a_waiting_reservation_wakes_on_enqueue_and_outlives_the_client_timeout(
     assert!(
         enqueued.elapsed() < Duration::from_secs(10),
         "woken, not timed out"
+    );
+}
+
+/// A reservation already waiting when a delayed job is enqueued takes it when it is due, not
+/// at the end of its wait.
+async fn a_waiting_reservation_takes_a_delayed_job_enqueued_meanwhile_when_due(backend: Backend) {
+    let f = Fixture::new(backend, |_| {}).await;
+    let queue = f.queue.clone();
+    let waiting =
+        tokio::spawn(async move { queue.reserve("w1", LEASE, Duration::from_secs(5)).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let enqueued = Instant::now();
+    f.queue
+        .enqueue(NewJob {
+            delay: Duration::from_millis(300),
+            ..job("later")
+        })
+        .await
+        .unwrap();
+    let got = waiting.await.unwrap().unwrap().expect("taken when due");
+    assert_eq!(got.id, "later");
+    let waited = enqueued.elapsed();
+    assert!(
+        (Duration::from_millis(250)..Duration::from_secs(2)).contains(&waited),
+        "taken {waited:?} after it was enqueued"
     );
 }
 
