@@ -38,20 +38,9 @@ async fn rows_in(schema: &str) -> i64 {
     scalar(&format!("SELECT count(*) FROM {schema}.t")).await
 }
 
-fn json_of(outcome: &RunOutcome) -> Vec<Value> {
-    output(outcome, "Node")
-        .into_iter()
-        .map(|mut item| item["json"].take())
-        .collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_lone_writes_share_transactions_and_each_gets_its_own_row() {
-    group_commit_on();
-    let schema = fresh_schema("CREATE TABLE t (n bigint PRIMARY KEY)").await;
-    let query =
-        format!("INSERT INTO {schema}.t (n) VALUES ($1) RETURNING n, txid_current()::text AS tx");
-    let runs = join_all((0..40).map(|n| execute_query(&query, n))).await;
+/// Asserts that run `n` output one row, its own (`n` = n); how many transactions (`tx`) the
+/// rows were written in.
+fn own_rows_and_transactions(runs: &[RunOutcome]) -> usize {
     let mut transactions = std::collections::HashSet::new();
     for (n, outcome) in runs.iter().enumerate() {
         assert!(
@@ -68,12 +57,29 @@ async fn concurrent_lone_writes_share_transactions_and_each_gets_its_own_row() {
         );
         transactions.insert(out[0]["tx"].as_str().unwrap().to_string());
     }
+    transactions.len()
+}
+
+fn json_of(outcome: &RunOutcome) -> Vec<Value> {
+    output(outcome, "Node")
+        .into_iter()
+        .map(|mut item| item["json"].take())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_lone_writes_share_transactions_and_each_gets_its_own_row() {
+    group_commit_on();
+    let schema = fresh_schema("CREATE TABLE t (n bigint PRIMARY KEY)").await;
+    let query =
+        format!("INSERT INTO {schema}.t (n) VALUES ($1) RETURNING n, txid_current()::text AS tx");
+    let runs = join_all((0..40).map(|n| execute_query(&query, n))).await;
+    let transactions = own_rows_and_transactions(&runs);
     let stored = rows_in(&schema).await;
     assert_eq!(stored, 40);
     assert!(
-        transactions.len() < 40,
-        "40 writes made at once took {} transactions",
-        transactions.len()
+        transactions < 40,
+        "40 writes made at once took {transactions} transactions"
     );
 }
 
@@ -100,6 +106,40 @@ async fn a_failing_write_fails_alone_and_the_others_are_kept() {
     }
     let stored = rows_in(&schema).await;
     assert_eq!(stored, 19);
+}
+
+/// The insert operation of one item is one plain write too: concurrent runs share transactions,
+/// each outputs its own row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_single_item_inserts_share_transactions() {
+    group_commit_on();
+    let schema =
+        fresh_schema("CREATE TABLE t (n bigint PRIMARY KEY, tx text DEFAULT txid_current()::text)")
+            .await;
+    let insert = |n: i64| {
+        run_with_credential(
+            "n8n-nodes-base.postgres",
+            2.5,
+            json!({
+                "operation": "insert",
+                "schema": {"__rl": true, "mode": "list", "value": schema},
+                "table": {"__rl": true, "mode": "list", "value": "t"},
+                "columns": {"mappingMode": "autoMapInputData", "value": {}, "matchingColumns": []},
+                "options": {}
+            }),
+            json!([{ "n": n }]),
+            "postgres",
+            postgres_credential(),
+            json!({}),
+        )
+    };
+    let runs = join_all((0..30).map(insert)).await;
+    let transactions = own_rows_and_transactions(&runs);
+    assert_eq!(rows_in(&schema).await, 30);
+    assert!(
+        transactions < 30,
+        "30 inserts made at once took {transactions} transactions"
+    );
 }
 
 /// Reads and statements that cannot run in a transaction block are not grouped.

@@ -12,6 +12,7 @@
 
 use super::config::Batching;
 use super::decode::row_to_json;
+use super::group_commit::is_plain_write;
 use super::sql::TextParam;
 use deadpool_postgres::ClientWrapper;
 use futures_util::stream::FuturesOrdered;
@@ -428,6 +429,13 @@ fn lone_statement(op: &dyn Operation, groups: &[Vec<usize>]) -> Option<Unit> {
     let [group] = groups else { return None };
     let unit = op.unit(group);
     (unit.statements.len() == 1).then_some(unit)
+}
+
+/// [`lone_statement`] when it is a plain write that may share a transaction with other
+/// executions' (see `group_commit`).
+pub(super) fn lone_plain_write(op: &dyn Operation, groups: &[Vec<usize>]) -> Option<Unit> {
+    lone_statement(op, groups)
+        .filter(|unit| unit.copy_data.is_none() && is_plain_write(&unit.statements[0].0))
 }
 
 /// Results of groups in order, up to and including the first failure.

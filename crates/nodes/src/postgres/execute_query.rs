@@ -4,7 +4,6 @@
 
 use super::batching::{one_group_per_resolved_item, Operation, Statements, Unit};
 use super::config::Config;
-use super::group_commit::is_plain_write;
 use super::sql::{split_statements, TextParam};
 use sluice_engine::{ExecuteContext, NodeError};
 use sluice_model::Value;
@@ -98,18 +97,6 @@ impl ExecuteQuery {
                 Ok((statement.sql, params))
             })
             .collect()
-    }
-
-    /// The statement of a run of one item that is one plain write (see
-    /// [`is_plain_write`]), with its parameters.
-    pub(super) fn lone_write(&self) -> Option<(String, Vec<TextParam>)> {
-        let [Some(statements)] = self.items.as_slice() else {
-            return None;
-        };
-        let [(sql, params)] = statements.as_slice() else {
-            return None;
-        };
-        (!self.explain && is_plain_write(sql)).then(|| (sql.clone(), params.clone()))
     }
 
     /// One group per item that resolved.

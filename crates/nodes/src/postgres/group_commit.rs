@@ -5,9 +5,9 @@
 //! more on its round trip and commit than on the row (`pgbench`, 32 clients, a one-row
 //! `INSERT` with a `jsonb` column: ~260 us of server CPU per row alone, ~105 us in transactions
 //! of ten). With group commit on, an execution's lone `INSERT`, `UPDATE`, `DELETE` or `MERGE`
-//! (an executeQuery of one item and one statement) joins those other executions of the process
-//! send at the same time: one connection runs them pipelined between one `BEGIN` and `COMMIT`,
-//! and each execution gets its own rows. When one of them fails, the transaction is rolled back
+//! (one statement for one item: an insert, upsert or update, or an executeQuery) joins those
+//! other executions of the process send at the same time: one connection runs them pipelined
+//! between one `BEGIN` and `COMMIT`, and each execution gets its own rows. When one of them fails, the transaction is rolled back
 //! and each statement of the batch runs again on its own, so each gets the result it would have
 //! had alone. What sharing changes: statements of one batch see one `now()` (the transaction's
 //! start), and a row one of them writes stays locked until the batch commits.

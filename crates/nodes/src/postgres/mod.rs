@@ -16,7 +16,7 @@ mod sql;
 mod streamed_select;
 mod write;
 
-use batching::{pair, pg_error, Operation, Pairing, Piece, Runner};
+use batching::{lone_plain_write, pair, pg_error, Operation, Piece, Runner};
 use config::{Batching, Config, Operation as Kind};
 use deadpool_postgres::Object;
 use execute_query::ExecuteQuery;
@@ -77,10 +77,18 @@ impl Postgres {
         Ok(qualified(schema, table.trim()))
     }
 
-    /// The node's statements on a pooled connection: each item's result, in item order.
-    async fn run_on_connection(&self, ctx: &ExecuteContext<'_>) -> Result<Vec<Piece>, NodeError> {
-        let client = connection(ctx).await?;
+    /// The node's statements, run: each item's result, in item order. A run of one item that is
+    /// one plain write joins the group commit when it is on (see `group_commit`); anything else
+    /// runs on a pooled connection.
+    async fn run_statements(&self, ctx: &ExecuteContext<'_>) -> Result<Vec<Piece>, NodeError> {
         let config = &self.config;
+        let grouping = group_commit::enabled() && ctx.main_input().len() == 1;
+        // executeQuery's statements are built without a connection, so a grouped one never
+        // takes one of its own.
+        let mut client = match (grouping, config.operation) {
+            (true, Kind::ExecuteQuery) => None,
+            _ => Some(connection(ctx).await?),
+        };
         let mut failures = Vec::new();
         let (op, groups): (Box<dyn Operation>, Vec<Vec<usize>>) = match config.operation {
             Kind::ExecuteQuery => {
@@ -90,7 +98,8 @@ impl Postgres {
             }
             Kind::Insert | Kind::Upsert | Kind::Update => {
                 let table = self.table(ctx, 0)?;
-                let columns = table_columns(&client, &table).await?;
+                let client = client.as_ref().expect("writes take a connection");
+                let columns = table_columns(client, &table).await?;
                 if config.operation != Kind::Insert && config.matching.is_empty() {
                     return Err(NodeError::new("no column to match on is given")
                         .with_parameter("columns.matchingColumns"));
@@ -108,6 +117,26 @@ impl Postgres {
         if let (false, Some((_, e))) = (ctx.continue_on_fail(), failures.first()) {
             return Err(e.clone());
         }
+        if let Some(unit) = grouping
+            .then(|| lone_plain_write(op.as_ref(), &groups))
+            .flatten()
+        {
+            drop(client);
+            let item = groups[0][0];
+            let (sql, params) = unit.statements.into_iter().next().expect("one statement");
+            return Ok(vec![
+                match group_commit::write(&credential(ctx)?, sql, params).await {
+                    Ok(rows) => {
+                        Piece::Done(item, pair(unit.pairing, rows, config.large_numbers_as_text))
+                    }
+                    Err(e) => Piece::Failed(item, e),
+                },
+            ]);
+        }
+        let client = match client.take() {
+            Some(client) => client,
+            None => connection(ctx).await?,
+        };
         let runner = Runner {
             client: &client,
             large_numbers_as_text: config.large_numbers_as_text,
@@ -119,37 +148,6 @@ impl Postgres {
         pieces.extend(runner.run(op.as_ref(), &groups, config.batching).await?);
         pieces.sort_by_key(Piece::index);
         Ok(pieces)
-    }
-
-    /// executeQuery of one item whose one statement is a plain write, with group commit on:
-    /// it joins the writes other executions make at the same time in one transaction (see
-    /// `group_commit`). `None` for any other run.
-    async fn grouped_write(
-        &self,
-        ctx: &ExecuteContext<'_>,
-    ) -> Result<Option<Vec<Piece>>, NodeError> {
-        let config = &self.config;
-        if config.operation != Kind::ExecuteQuery
-            || ctx.main_input().len() != 1
-            || !group_commit::enabled()
-        {
-            return Ok(None);
-        }
-        let op = ExecuteQuery::build(ctx, config, &mut Vec::new());
-        let Some((sql, params)) = op.lone_write() else {
-            return Ok(None);
-        };
-        let piece = match group_commit::write(&credential(ctx)?, sql, params).await {
-            Ok(rows) => {
-                let pairing = Pairing::Item {
-                    index: 0,
-                    success_when_empty: true,
-                };
-                Piece::Done(0, pair(pairing, rows, config.large_numbers_as_text))
-            }
-            Err(e) => Piece::Failed(0, e),
-        };
-        Ok(Some(vec![piece]))
     }
 }
 
@@ -258,10 +256,7 @@ impl Node for Postgres {
         if count == 0 {
             return Ok(vec![Vec::new()]);
         }
-        let pieces = match self.grouped_write(ctx).await? {
-            Some(pieces) => pieces,
-            None => self.run_on_connection(ctx).await?,
-        };
+        let pieces = self.run_statements(ctx).await?;
         let config = &self.config;
         let writes = matches!(config.operation, Kind::Insert | Kind::Upsert | Kind::Update);
         let undone = config.batching != Batching::Independently
