@@ -10,7 +10,8 @@
 //! between one `BEGIN` and `COMMIT`, and each execution gets its own rows. When one of them fails, the transaction is rolled back
 //! and each statement of the batch runs again on its own, so each gets the result it would have
 //! had alone. What sharing changes: statements of one batch see one `now()` (the transaction's
-//! start), and a row one of them writes stays locked until the batch commits.
+//! start), a row one of them writes stays locked until the batch commits, and one that waits for
+//! a lock holds up the rest of its batch and the batches behind it (hence off by default).
 
 use super::batching::{bound_statement_cache, pg_error};
 use super::sql::TextParam;
