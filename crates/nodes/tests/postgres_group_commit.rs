@@ -108,6 +108,32 @@ async fn a_failing_write_fails_alone_and_the_others_are_kept() {
     assert_eq!(stored, 19);
 }
 
+/// Writes whose text differs (values written into the SQL), one of which does not parse: it
+/// alone fails, the others are stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_does_not_parse_fails_alone() {
+    group_commit_on();
+    let schema = fresh_schema("CREATE TABLE t (n bigint PRIMARY KEY)").await;
+    let runs = join_all((0..12).map(|n| {
+        let values = if n == 5 {
+            "(oops".to_string()
+        } else {
+            format!("({n})")
+        };
+        let query = format!("INSERT INTO {schema}.t (n) VALUES {values}");
+        async move { execute_query(&query, n).await }
+    }))
+    .await;
+    let failed: Vec<String> = runs
+        .iter()
+        .filter_map(|outcome| outcome.error.as_ref().map(|e| e.to_string()))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("syntax error"), "{}", failed[0]);
+    assert!(runs[5].error.is_some());
+    assert_eq!(rows_in(&schema).await, 11);
+}
+
 /// The insert operation of one item is one plain write too: concurrent runs share transactions,
 /// each outputs its own row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,7 @@
 
 use super::batching::{bound_statement_cache, pg_error};
 use super::sql::TextParam;
-use futures_util::future::BoxFuture;
+use futures_util::future::{join_all, BoxFuture};
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use sluice_engine::NodeError;
 use sluice_runtime::group_commit::{GroupCommit, Stopped};
@@ -126,10 +126,13 @@ async fn run_batch(
         .await
         .map_err(|e| BatchError(NodeError::new(e)))?;
     bound_statement_cache(&client);
+    // Prepared together (pipelined): statements whose text differs, values written into the
+    // SQL say, each take a round trip to prepare the first time.
+    let statements = join_all(batch.iter().map(|(sql, _)| client.prepare_cached(sql))).await;
     let mut prepared = Vec::with_capacity(batch.len());
     let mut answers: Vec<Option<Answer>> = (0..batch.len()).map(|_| None).collect();
-    for (index, (sql, params)) in batch.iter().enumerate() {
-        match client.prepare_cached(sql).await {
+    for (index, ((_, params), statement)) in batch.iter().zip(statements).enumerate() {
+        match statement {
             Ok(statement) => prepared.push((index, statement, params)),
             Err(e) => answers[index] = Some(Err(pg_error(&e))),
         }
