@@ -6,11 +6,13 @@
 # connections; idle worker RSS.
 # Needs the machine's Redis (127.0.0.1:6379) and Postgres (127.0.0.1:5432, database `test`).
 #
-#   bench/queue.sh [duration=20s] [jobs=20000]
+#   bench/queue.sh [duration=20s] [jobs=20000]   (WORKER_CONCURRENCY: jobs per worker, default 10
+#   as n8n's N8N_CONCURRENCY_PRODUCTION_LIMIT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
 JOBS=${2:-20000}
+CONCURRENCY=${WORKER_CONCURRENCY:-10}
 for tool in redis-benchmark psql python3; do
   command -v $tool >/dev/null || { echo "$tool is missing" >&2; exit 2; }
 done
@@ -64,14 +66,14 @@ print(round(r['throughput']), r['latencyMs']['p99'])" "$report"
 
 SLUICE_DATA_DIR=$WORK/main $SLUICE serve --listen 127.0.0.1 --port 5697 & PIDS+=($!)
 wait_url http://127.0.0.1:5697/healthz
-QUEUE_HEALTH_CHECK_PORT=5695 SLUICE_DATA_DIR=$WORK/w1 $SLUICE worker --concurrency 10 & W1=$!; PIDS+=($W1)
+QUEUE_HEALTH_CHECK_PORT=5695 SLUICE_DATA_DIR=$WORK/w1 $SLUICE worker --concurrency "$CONCURRENCY" & W1=$!; PIDS+=($W1)
 wait_url http://127.0.0.1:5695/healthz/readiness
 sleep 1
 IDLE_RSS=$(rss_mb $W1)
 curl -sf -XPOST -H 'content-type: application/json' -d '{"amount":150}' http://127.0.0.1:5697/webhook/bench >/dev/null
 declare -A R
 for c in 10 50; do R[w1_$c]=$(run $c); done
-QUEUE_HEALTH_CHECK_PORT=5696 SLUICE_DATA_DIR=$WORK/w2 $SLUICE worker --concurrency 10 & PIDS+=($!)
+QUEUE_HEALTH_CHECK_PORT=5696 SLUICE_DATA_DIR=$WORK/w2 $SLUICE worker --concurrency "$CONCURRENCY" & PIDS+=($!)
 wait_url http://127.0.0.1:5696/healthz/readiness
 for c in 10 50; do R[w2_$c]=$(run $c); done
 BUSY_RSS=$(rss_mb $W1)
