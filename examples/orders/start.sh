@@ -71,7 +71,6 @@ sed -e "s/\"database\": \"sluice_orders\"/\"database\": \"$db\"/" \
 "$SLUICE" workflow import "$here/process-batch.json" >/dev/null
 "$SLUICE" workflow import "$here/process.json" --activate >/dev/null
 "$SLUICE" workflow import "$here/notify.json" --activate >/dev/null
-"$SLUICE" workflow import "$here/vacuum.json" --activate >/dev/null
 
 start main "$SLUICE" serve --listen 127.0.0.1 --port "$port"
 for n in $(seq "$workers"); do

@@ -115,12 +115,7 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         .args(["workflow", "import"])
         .arg(example("process-batch.json"));
     stdout_of(import);
-    for workflow in [
-        example("intake.json"),
-        short_lease,
-        example("notify.json"),
-        example("vacuum.json"),
-    ] {
+    for workflow in [example("intake.json"), short_lease, example("notify.json")] {
         let mut import = cmd("main");
         import
             .args(["workflow", "import", "--activate"])
