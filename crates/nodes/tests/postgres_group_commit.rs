@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::databases::{fresh_schema, postgres_credential, run_with_credential, scalar};
+use common::databases::{
+    fresh_schema, postgres_credential, run_with_credential, scalar, unreachable_postgres_error,
+};
 use common::output;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
@@ -166,6 +168,19 @@ async fn concurrent_single_item_inserts_share_transactions() {
         transactions < 30,
         "30 inserts made at once took {transactions} transactions"
     );
+}
+
+/// A grouped write to a server that cannot be reached fails with the same one-line error as an
+/// ungrouped one: the node, the server, not the password.
+#[tokio::test]
+async fn a_grouped_write_to_an_unreachable_server_is_a_clear_error() {
+    group_commit_on();
+    let text = unreachable_postgres_error(json!({
+        "operation": "executeQuery",
+        "query": "INSERT INTO t (n) VALUES (1)"
+    }))
+    .await;
+    assert!(text.contains("item 0"), "{text}");
 }
 
 /// Reads and statements that cannot run in a transaction block are not grouped.

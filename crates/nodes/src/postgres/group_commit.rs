@@ -7,11 +7,12 @@
 //! of ten). With group commit on, an execution's lone `INSERT`, `UPDATE`, `DELETE` or `MERGE`
 //! (one statement for one item: an insert, upsert or update, or an executeQuery) joins those
 //! other executions of the process send at the same time: one connection runs them pipelined
-//! between one `BEGIN` and `COMMIT`, and each execution gets its own rows. When one of them fails, the transaction is rolled back
-//! and each statement of the batch runs again on its own, so each gets the result it would have
-//! had alone. What sharing changes: statements of one batch see one `now()` (the transaction's
-//! start), a row one of them writes stays locked until the batch commits, and one that waits for
-//! a lock holds up the rest of its batch and the batches behind it (hence off by default).
+//! between one `BEGIN` and `COMMIT`, and each execution gets its own rows. When one of them
+//! fails, the transaction is rolled back and each statement of the batch runs again on its own,
+//! so each gets the result it would have had alone. What sharing changes: statements of one
+//! batch see one `now()` (the transaction's start), a row one of them writes stays locked until
+//! the batch commits, and one that waits for a lock holds up the rest of its batch and the
+//! batches behind it (hence off by default).
 
 use super::batching::{bound_statement_cache, pg_error};
 use super::sql::TextParam;
@@ -129,14 +130,11 @@ async fn run_batch(
     // Prepared together (pipelined): statements whose text differs, values written into the
     // SQL say, each take a round trip to prepare the first time.
     let statements = join_all(batch.iter().map(|(sql, _)| client.prepare_cached(sql))).await;
-    let mut prepared = Vec::with_capacity(batch.len());
-    let mut answers: Vec<Option<Answer>> = (0..batch.len()).map(|_| None).collect();
-    for (index, ((_, params), statement)) in batch.iter().zip(statements).enumerate() {
-        match statement {
-            Ok(statement) => prepared.push((index, statement, params)),
-            Err(e) => answers[index] = Some(Err(pg_error(&e))),
-        }
-    }
+    let prepared: Vec<_> = statements
+        .iter()
+        .zip(&batch)
+        .filter_map(|(statement, (_, params))| Some((statement.as_ref().ok()?, params)))
+        .collect();
     let shared = prepared.len() > 1;
     let (mut results, mut control) = pipeline(&client, &prepared, shared).await;
     // Postgres refused a statement (or the commit): nothing of the batch was kept, and each
@@ -151,15 +149,17 @@ async fn run_batch(
     // BEGIN or COMMIT lost with the connection: whether the batch was kept is unknown, as for a
     // lone statement whose connection breaks; each statement hears why.
     let lost = control.map(|e| pg_error(&e));
-    for ((index, _, _), result) in prepared.iter().zip(results) {
-        answers[*index] = Some(match (&lost, result) {
-            (Some(e), _) => Err(e.clone()),
-            (None, result) => result.map_err(|e| pg_error(&e)),
-        });
-    }
-    Ok(answers
-        .into_iter()
-        .map(|answer| answer.unwrap_or_else(|| Err(NodeError::new("not run"))))
+    let mut results = results.into_iter();
+    Ok(statements
+        .iter()
+        .map(|statement| match (statement, &lost) {
+            (Err(e), _) => Err(pg_error(e)),
+            (Ok(_), Some(e)) => Err(e.clone()),
+            (Ok(_), None) => results
+                .next()
+                .expect("a result per prepared statement")
+                .map_err(|e| pg_error(&e)),
+        })
         .collect())
 }
 
@@ -167,7 +167,7 @@ async fn run_batch(
 /// in order, in one transaction when `shared`, else each on its own.
 async fn pipeline(
     client: &deadpool_postgres::ClientWrapper,
-    prepared: &[(usize, tokio_postgres::Statement, &Vec<TextParam>)],
+    prepared: &[(&tokio_postgres::Statement, &Vec<TextParam>)],
     shared: bool,
 ) -> (
     Vec<Result<Vec<Row>, tokio_postgres::Error>>,
@@ -175,7 +175,7 @@ async fn pipeline(
 ) {
     let params: Vec<Vec<&(dyn ToSql + Sync)>> = prepared
         .iter()
-        .map(|(_, _, params)| params.iter().map(|p| p as &(dyn ToSql + Sync)).collect())
+        .map(|(_, params)| params.iter().map(|p| p as &(dyn ToSql + Sync)).collect())
         .collect();
     type Sent<'a> = BoxFuture<'a, Result<Vec<Row>, tokio_postgres::Error>>;
     let control = |sql: &'static str| -> Sent<'_> {
@@ -185,8 +185,8 @@ async fn pipeline(
     if shared {
         sent.push_back(control("BEGIN"));
     }
-    for ((_, statement, _), params) in prepared.iter().zip(&params) {
-        sent.push_back(Box::pin(client.query(statement, params)));
+    for ((statement, _), params) in prepared.iter().zip(&params) {
+        sent.push_back(Box::pin(client.query(*statement, params)));
     }
     if shared {
         sent.push_back(control("COMMIT"));

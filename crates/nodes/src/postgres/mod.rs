@@ -85,7 +85,7 @@ impl Postgres {
         let grouping = group_commit::enabled() && ctx.main_input().len() == 1;
         // executeQuery's statements are built without a connection, so a grouped one never
         // takes one of its own.
-        let mut client = match (grouping, config.operation) {
+        let client = match (grouping, config.operation) {
             (true, Kind::ExecuteQuery) => None,
             _ => Some(connection(ctx).await?),
         };
@@ -133,7 +133,7 @@ impl Postgres {
                 },
             ]);
         }
-        let client = match client.take() {
+        let client = match client {
             Some(client) => client,
             None => connection(ctx).await?,
         };

@@ -15,6 +15,31 @@ pub fn postgres_credential() -> Value {
            "password": "", "ssl": "disable"})
 }
 
+/// The error of a Postgres node run with `parameters` against a server that cannot be reached
+/// (port 1), checked to be one clear line: the node, the server, not the password.
+pub async fn unreachable_postgres_error(parameters: Value) -> String {
+    let mut credential = postgres_credential();
+    credential["port"] = json!(1);
+    credential["password"] = json!("s3cret-value");
+    let outcome = run_with_credential(
+        "n8n-nodes-base.postgres",
+        2.5,
+        parameters,
+        json!([{}]),
+        "postgres",
+        credential,
+        json!({}),
+    )
+    .await;
+    let text = outcome.error.expect("fails").to_string();
+    assert!(
+        text.starts_with("node 'Node': could not connect to Postgres postgres@127.0.0.1:1/test"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    text
+}
+
 pub fn redis_credential() -> Value {
     json!({"host": "127.0.0.1", "port": 6379, "database": 0})
 }
