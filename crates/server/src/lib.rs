@@ -329,7 +329,9 @@ async fn run_server(
     let heartbeat = Tasks(vec![tokio::spawn(recovery::heartbeat(app.clone()))]);
     let version = store.workflows_version().await.map_err(|e| e.to_string())?;
     app.reload().await.map_err(|e| e.message)?;
-    recovery::recover(&app).await.map_err(|e| e.message)?;
+    recovery::recover(&app, recovery::Abandoned::All)
+        .await
+        .map_err(|e| e.message)?;
     let mut background = Tasks(vec![
         tokio::spawn(recovery::watch(app.clone())),
         tokio::spawn(sync::run(app.clone(), version)),

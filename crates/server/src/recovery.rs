@@ -22,12 +22,33 @@ pub async fn register(app: &App) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// How often the watch looks for executions of unknown owners too (every this many heartbeats;
+/// in between, only for those of processes known dead).
+const UNKNOWN_OWNERS_EVERY: u32 = 12;
+
+/// Which executions [`recover`] takes over.
+#[derive(Clone, Copy)]
+pub enum Abandoned {
+    /// Those of processes known dead and of unknown owners.
+    All,
+    /// Those of processes known dead (see [`sluice_store::Store::claim_executions_of_dead_processes`]).
+    OfDeadProcesses,
+}
+
 /// Take over abandoned executions now. Returns (resumed, crashed).
-pub async fn recover(app: &Arc<App>) -> Result<(usize, usize), ApiError> {
+pub async fn recover(app: &Arc<App>, which: Abandoned) -> Result<(usize, usize), ApiError> {
     let (mut resumed, mut crashed) = (0, 0);
+    let claimed = match which {
+        Abandoned::All => app.store.claim_abandoned_executions(now_ms()).await?,
+        Abandoned::OfDeadProcesses => {
+            app.store
+                .claim_executions_of_dead_processes(now_ms())
+                .await?
+        }
+    };
     // Once claimed, an execution is this process's to finish: one that fails to start again is
     // marked crashed, and one failure does not leave the others unhandled.
-    for record in app.store.claim_abandoned_executions(now_ms()).await? {
+    for record in claimed {
         match resume(app, &record).await {
             Ok(true) => {
                 resumed += 1;
@@ -110,11 +131,16 @@ pub async fn heartbeat(app: Arc<App>) {
 }
 
 /// Take over the executions of processes that died, every heartbeat interval (until the task
-/// is dropped).
+/// is dropped); those of unknown owners every [`UNKNOWN_OWNERS_EVERY`] intervals.
 pub async fn watch(app: Arc<App>) {
-    loop {
+    for beat in 1u32.. {
         tokio::time::sleep(app.config.heartbeat_interval).await;
-        if let Err(e) = recover(&app).await {
+        let which = if beat % UNKNOWN_OWNERS_EVERY == 0 {
+            Abandoned::All
+        } else {
+            Abandoned::OfDeadProcesses
+        };
+        if let Err(e) = recover(&app, which).await {
             tracing::error!("recovering executions of dead processes: {}", e.message);
         }
     }

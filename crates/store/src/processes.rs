@@ -2,7 +2,7 @@
 //! database. A process registers under a new id with its heartbeat interval, refreshes its
 //! heartbeat, and stamps the executions it accepts with its id (in the accepting INSERT: the
 //! hot path costs nothing more). Running executions are taken over ("claimed") only when their
-//! owner is gone: it shut down (its row is deleted), its heartbeat is more than
+//! owner is gone: it shut down (it zeroes its heartbeat), its heartbeat is more than
 //! [`STALE_HEARTBEATS`] intervals late, or it was this process's own previous life.
 //!
 //! The previous life is found through slot files in `<data_dir>/processes/`: a process holds a
@@ -20,6 +20,11 @@ use std::time::Duration;
 
 /// A process whose heartbeat is this many intervals late is taken for dead.
 pub const STALE_HEARTBEATS: i64 = 3;
+
+/// Whether process row `p` is dead at `$3`: its heartbeat is [`STALE_HEARTBEATS`] (`$2`)
+/// intervals late (a process that shut down set it to 0), or it is this process's previous life
+/// (`$4`).
+const DEAD: &str = "p.heartbeat_at + $2 * p.heartbeat_ms < $3 OR p.id = $4";
 
 /// Slots tried in the data directory (at most this many processes sharing it get one).
 const SLOTS: usize = 64;
@@ -140,14 +145,18 @@ impl Store {
         Ok(updated > 0)
     }
 
-    /// Remove this process (graceful shutdown, after its writes are committed): its executions
-    /// that are still running can be claimed by the others at once.
+    /// Mark this process gone (graceful shutdown, after its writes are committed): its
+    /// executions that are still running can be claimed by the others at once, and the first
+    /// process that looks removes its row.
     pub(crate) async fn deregister_process(&self) -> Result<(), StoreError> {
         let Some(id) = self.process_id() else {
             return Ok(());
         };
         self.db
-            .execute("DELETE FROM processes WHERE id = $1", vec![id.into()])
+            .execute(
+                "UPDATE processes SET heartbeat_at = 0 WHERE id = $1",
+                vec![id.into()],
+            )
             .await?;
         Ok(())
     }
@@ -156,30 +165,53 @@ impl Store {
     /// doc) or unknown, and forget the processes found dead. Each owner's executions are claimed
     /// with a compare-and-set on the owner, so two processes recovering at once never both take
     /// one. Returns them in id order, with their resume data.
+    ///
+    /// Finding unknown owners reads every running execution, and on Postgres the index entries
+    /// of every row deleted since the last vacuum with them (a second per minute of them at
+    /// 2,000 executions a second): run it on start and now and then, and
+    /// [`Store::claim_executions_of_dead_processes`] in between.
     pub async fn claim_abandoned_executions(
         &self,
         now: i64,
     ) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let owners = format!(
+            "SELECT DISTINCT e.owner FROM executions e \
+             LEFT JOIN processes p ON p.id = e.owner \
+             WHERE e.status = 'running' AND (e.owner IS NULL OR e.owner <> $1) \
+             AND (p.id IS NULL OR {DEAD})"
+        );
+        self.claim_executions_of(&owners, now).await
+    }
+
+    /// [`Store::claim_abandoned_executions`] for the owners that are known dead (a process
+    /// row with a stale heartbeat, one that shut down, or this process's previous life): reads
+    /// the few rows of `processes`, and running executions only when one of them died.
+    pub async fn claim_executions_of_dead_processes(
+        &self,
+        now: i64,
+    ) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let owners = format!("SELECT p.id FROM processes p WHERE p.id <> $1 AND ({DEAD})");
+        self.claim_executions_of(&owners, now).await
+    }
+
+    /// Claim the running executions of each owner `owners_sql` lists (its parameters: this
+    /// process, [`STALE_HEARTBEATS`], `now`, the previous life), then forget the dead processes.
+    async fn claim_executions_of(
+        &self,
+        owners_sql: &str,
+        now: i64,
+    ) -> Result<Vec<ExecutionRecord>, StoreError> {
         let (id, previous, _) = self.registration()?;
         self.writer.flush().await?;
-        let dead = "p.heartbeat_at + $2 * p.heartbeat_ms < $3 OR p.id = $4";
-        let owners = self
-            .db
-            .query(
-                &format!(
-                    "SELECT DISTINCT e.owner FROM executions e \
-                     LEFT JOIN processes p ON p.id = e.owner \
-                     WHERE e.status = 'running' AND (e.owner IS NULL OR e.owner <> $1) \
-                     AND (p.id IS NULL OR {dead})"
-                ),
-                vec![
-                    id.as_str().into(),
-                    STALE_HEARTBEATS.into(),
-                    now.into(),
-                    previous.as_deref().into(),
-                ],
-            )
-            .await?;
+        let params = || -> Vec<Val> {
+            vec![
+                id.as_str().into(),
+                STALE_HEARTBEATS.into(),
+                now.into(),
+                previous.as_deref().into(),
+            ]
+        };
+        let owners = self.db.query(owners_sql, params()).await?;
         let mut claimed = Vec::new();
         for owner in owners {
             let owner = owner.into_iter().next().unwrap_or(Val::Null);
@@ -202,14 +234,9 @@ impl Store {
             .execute(
                 &format!(
                     "DELETE FROM processes WHERE id IN (SELECT p.id FROM processes p \
-                     WHERE p.id <> $1 AND ({dead}))"
+                     WHERE p.id <> $1 AND ({DEAD}))"
                 ),
-                vec![
-                    id.into(),
-                    STALE_HEARTBEATS.into(),
-                    now.into(),
-                    previous.into(),
-                ],
+                params(),
             )
             .await?;
         Ok(claimed)

@@ -477,6 +477,34 @@ async fn executions_belong_to_live_processes(postgres: bool) {
     f.finish().await;
 }
 
+async fn the_light_claim_takes_what_processes_known_dead_ran(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let t0 = 1_000_000;
+    let (stale, leaving, watcher) = (f.open().await, f.open().await, f.open().await);
+    for store in [&stale, &leaving, &watcher] {
+        store.register_process(BEAT, t0).await.unwrap();
+    }
+    let of_stale = stale.accept_execution(new_execution("W")).await.unwrap();
+    let of_leaving = leaving.accept_execution(new_execution("W")).await.unwrap();
+    // Accepted by no process at all: only the full claim finds it.
+    let unowned = f.store.accept_execution(new_execution("W")).await.unwrap();
+    let light = |at| watcher.claim_executions_of_dead_processes(at);
+    assert!(light(t0 + 1).await.unwrap().is_empty());
+    // A process that shuts down gives its running executions up at once.
+    leaving.close().await;
+    assert_eq!(ids(&light(t0 + 1).await.unwrap()), vec![of_leaving]);
+    // One whose heartbeat went stale, once.
+    assert!(watcher.heartbeat(t0 + DEAD).await.unwrap());
+    assert_eq!(ids(&light(t0 + DEAD).await.unwrap()), vec![of_stale]);
+    assert!(light(t0 + DEAD).await.unwrap().is_empty());
+    assert_eq!(
+        ids(&watcher.claim_abandoned_executions(t0 + DEAD).await.unwrap()),
+        vec![unowned]
+    );
+    watcher.close().await;
+    f.finish().await;
+}
+
 async fn concurrent_recoveries_never_share_an_execution(postgres: bool) {
     let f = Fixture::new(postgres, |_| {}).await;
     let t0 = 1_000_000;
@@ -618,6 +646,7 @@ sluice_store::on_both_backends!(
     workflow_static_data,
     deferred_execution_rows,
     executions_belong_to_live_processes,
+    the_light_claim_takes_what_processes_known_dead_ran,
     concurrent_recoveries_never_share_an_execution,
     a_restarted_process_takes_its_executions_back_at_once,
     workflow_changes_bump_the_version
