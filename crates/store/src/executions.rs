@@ -281,7 +281,7 @@ impl Store {
             .await?;
         let cutoff = now - (policy.max_age_hours as i64) * 3_600_000;
         let mut deleted = self
-            .delete_finished("stopped_at < $1", cutoff, policy.batch_rows)
+            .delete_finished("stopped_at", "<", cutoff, policy.batch_rows)
             .await?;
         if policy.max_count > 0 {
             let newest_to_drop = self
@@ -296,23 +296,27 @@ impl Store {
                 .and_then(|row| row[0].int());
             if let Some(id) = newest_to_drop {
                 deleted += self
-                    .delete_finished("id <= $1", id, policy.batch_rows)
+                    .delete_finished("id", "<=", id, policy.batch_rows)
                     .await?;
             }
         }
         Ok(deleted)
     }
 
-    /// Delete finished executions matching `condition` (on `$1` = `value`), `batch` at a time.
+    /// Delete finished executions whose indexed `column` compares (`operator`) to `value`,
+    /// `batch` at a time, in that column's order: each statement walks that index from its
+    /// start, so one that finds nothing to delete reads next to nothing (in `id` order, the age
+    /// cut-off read every execution row, deleted ones included on Postgres until a vacuum).
     async fn delete_finished(
         &self,
-        condition: &str,
+        column: &str,
+        operator: &str,
         value: i64,
         batch: u64,
     ) -> Result<u64, StoreError> {
         let sql = format!(
             "DELETE FROM executions WHERE id IN (SELECT id FROM executions \
-             WHERE stopped_at IS NOT NULL AND {condition} ORDER BY id LIMIT $2)"
+             WHERE stopped_at IS NOT NULL AND {column} {operator} $1 ORDER BY {column} LIMIT $2)"
         );
         let batch = batch.max(1);
         let mut deleted = 0;
