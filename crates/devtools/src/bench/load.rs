@@ -1,13 +1,13 @@
-//! Sending the load over pooled keep-alive HTTP/1.1 connections, in an open loop (fixed send
-//! times; latency counts from the time a request was due, so a slow server cannot hide its
-//! stalls by delaying our sends: no coordinated omission) or a closed loop (N workers, each
-//! waiting for its answer). Every answer becomes a `Sample` for the recorder.
+//! Sending the load over keep-alive HTTP/1.1 connections (one request at a time on each, see
+//! `connection`), in an open loop (fixed send times; latency counts from the time a request was
+//! due, so a slow server cannot hide its stalls by delaying our sends: no coordinated omission)
+//! or a closed loop (N workers, each waiting for its answer). Every answer becomes a `Sample`
+//! for the recorder.
 
+use super::connection::{Connection, Target};
 use super::plan::{Mode, Plan};
-use bytes::Bytes;
-use reqwest::Client;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::Semaphore;
@@ -22,16 +22,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn of_error(error: &reqwest::Error) -> Outcome {
-        if error.is_timeout() {
-            Outcome::Timeout
-        } else if error.is_connect() {
-            Outcome::ConnectError
-        } else {
-            Outcome::OtherError
-        }
-    }
-
     /// A status of 400 or more, or no answer at all.
     pub fn is_error(self) -> bool {
         !matches!(self, Outcome::Status(status) if status < 400)
@@ -75,17 +65,11 @@ pub fn start(
     run_start: Instant,
     samples: UnboundedSender<Sample>,
 ) -> Result<(), String> {
-    sluice_runtime::tls::use_ring_provider();
-    let client = Client::builder()
-        .no_proxy()
-        .timeout(plan.timeout)
-        .pool_max_idle_per_host(plan.mode.connections())
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let target = Arc::new(Target::of(&plan)?);
     match plan.mode {
         Mode::Open { rate, connections } => {
             tokio::spawn(open_loop(
-                client,
+                target,
                 plan,
                 rate,
                 connections,
@@ -93,37 +77,26 @@ pub fn start(
                 samples,
             ));
         }
-        Mode::Closed { connections } => closed_loop(client, plan, connections, run_start, samples),
+        Mode::Closed { connections } => closed_loop(target, plan, connections, run_start, samples),
     }
     Ok(())
 }
 
-async fn send(client: &Client, plan: &Plan, body: Bytes) -> Outcome {
-    let request = client
-        .request(plan.method.clone(), plan.url.clone())
-        .headers(plan.headers.clone())
-        .body(body);
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            match response.bytes().await {
-                Ok(_) => Outcome::Status(status),
-                Err(e) => Outcome::of_error(&e),
-            }
-        }
-        Err(e) => Outcome::of_error(&e),
-    }
-}
-
 async fn open_loop(
-    client: Client,
+    target: Arc<Target>,
     plan: Arc<Plan>,
     rate: f64,
     connections: usize,
     run_start: Instant,
     samples: UnboundedSender<Sample>,
 ) {
+    // A request takes a free connection (the semaphore counts them) and puts it back.
     let slots = Arc::new(Semaphore::new(connections));
+    let idle = Arc::new(Mutex::new(
+        (0..connections)
+            .map(|_| Connection::default())
+            .collect::<Vec<_>>(),
+    ));
     let mut rng = fastrand::Rng::new();
     for index in 0..Plan::open_loop_requests(rate, plan.duration) {
         let due = run_start + Duration::from_secs_f64(index as f64 / rate);
@@ -133,10 +106,17 @@ async fn open_loop(
             .acquire_owned()
             .await
             .expect("semaphore is never closed");
+        let mut connection = idle
+            .lock()
+            .expect("idle connections")
+            .pop()
+            .expect("a permit means a free connection");
         let body = plan.body.render(index + 1, &mut rng);
-        let (client, plan, samples) = (client.clone(), plan.clone(), samples.clone());
+        let (target, plan, samples, idle) =
+            (target.clone(), plan.clone(), samples.clone(), idle.clone());
         tokio::spawn(async move {
-            let outcome = send(&client, &plan, body).await;
+            let outcome = connection.send(&target, &plan, body).await;
+            idle.lock().expect("idle connections").push(connection);
             drop(slot);
             let _ = samples.send(Sample::ended_now(run_start, due, outcome));
         });
@@ -144,7 +124,7 @@ async fn open_loop(
 }
 
 fn closed_loop(
-    client: Client,
+    target: Arc<Target>,
     plan: Arc<Plan>,
     connections: usize,
     run_start: Instant,
@@ -153,16 +133,17 @@ fn closed_loop(
     let deadline = run_start + plan.duration;
     let sent = Arc::new(AtomicU64::new(0));
     for _ in 0..connections {
-        let (client, plan, samples, sent) =
-            (client.clone(), plan.clone(), samples.clone(), sent.clone());
+        let (target, plan, samples, sent) =
+            (target.clone(), plan.clone(), samples.clone(), sent.clone());
         tokio::spawn(async move {
             let mut rng = fastrand::Rng::new();
+            let mut connection = Connection::default();
             while Instant::now() < deadline {
                 let body = plan
                     .body
                     .render(sent.fetch_add(1, Ordering::Relaxed) + 1, &mut rng);
                 let started = Instant::now();
-                let outcome = send(&client, &plan, body).await;
+                let outcome = connection.send(&target, &plan, body).await;
                 let _ = samples.send(Sample::ended_now(run_start, started, outcome));
             }
         });

@@ -5,6 +5,7 @@
 
 mod body;
 mod check;
+mod connection;
 mod html;
 mod load;
 mod plan;
