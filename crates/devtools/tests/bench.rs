@@ -1,5 +1,6 @@
 //! `sluice bench` against a tiny in-process server that fails every 4th request number: the
-//! counts in the JSON report, both loops, `--check` and bad input (never speeds).
+//! counts in the JSON report (and the generator's own CPU), both loops, `--check` and bad input
+//! (never speeds).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -107,6 +108,17 @@ fn closed_loop_counts_every_request() {
     let process = &report["processes"][0];
     assert_eq!(process["pid"], std::process::id());
     assert!(!process["samples"].as_array().unwrap().is_empty());
+    // The generator's own CPU (here with the in-process server's): some, the two figures agree.
+    let generator = &report["generator"];
+    let percent = generator["cpuPercent"].as_f64().unwrap();
+    let per_request = generator["cpuUsPerRequest"].as_f64().unwrap();
+    assert!(percent > 0.0 && per_request > 0.0, "{generator}");
+    let cpu_secs = per_request * requests as f64 / 1e6;
+    let elapsed = report["elapsedSecs"].as_f64().unwrap();
+    assert!(
+        (cpu_secs - percent / 100.0 * elapsed).abs() < 1e-6,
+        "{generator}"
+    );
 }
 
 #[test]

@@ -127,6 +127,7 @@ fn summary_table(report: &Report) -> String {
     for (status, count) in &report.status_codes {
         rows.push((format!("status {status}"), count.to_string()));
     }
+    rows.push(("load generator".into(), report.generator.describe()));
     for p in &report.processes {
         rows.push((
             format!("pid {} ({})", p.pid, p.name),

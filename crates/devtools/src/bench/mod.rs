@@ -130,10 +130,11 @@ async fn run(args: &BenchArgs) -> Result<Report, String> {
         .map(|&pid| ProcessWatch::open(pid))
         .collect::<Result<Vec<_>, _>>()?;
     let (samples_in, samples_out) = tokio::sync::mpsc::unbounded_channel();
+    let cpu_before = procs::own_cpu_seconds();
     let run_start = Instant::now();
     load::start(plan.clone(), run_start, samples_in)?;
     let recording = Recording::collect(samples_out, processes, run_start, plan.duration).await;
-    let report = Report::new(&plan, recording);
+    let report = Report::new(&plan, recording, procs::own_cpu_seconds() - cpu_before);
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report).expect("report serializes");
         write_file(path, &json)?;

@@ -1,5 +1,6 @@
 //! `--pid`: resident memory and CPU of the processes under load (the Sluice server and its
-//! workers), read from /proc once a second so the report shows what the load cost them.
+//! workers), read from /proc once a second so the report shows what the load cost them; and the
+//! generator's own CPU, which a small machine takes from them.
 
 use serde::Serialize;
 use std::time::Instant;
@@ -108,6 +109,19 @@ fn rss_kb(pid: u32) -> std::io::Result<u64> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| std::io::Error::other("no VmRSS in /proc/PID/status"))
+}
+
+/// CPU time (user and system, all threads) this process has used so far, in seconds: what the
+/// load generator itself costs the machine it shares with the server.
+pub fn own_cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct it is given and reads nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 #[cfg(test)]

@@ -31,8 +31,28 @@ pub struct Report {
     pub status_codes: BTreeMap<String, u64>,
     pub per_second: Vec<SecondReport>,
     pub processes: Vec<ProcessReport>,
+    /// What sending the load cost this process (on a small machine, CPU the server did not get).
+    pub generator: Generator,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckResult>,
+}
+
+/// The load generator's own CPU over the run.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Generator {
+    /// Mean, in percent of one core.
+    pub cpu_percent: f64,
+    pub cpu_us_per_request: f64,
+}
+
+impl Generator {
+    pub fn describe(&self) -> String {
+        format!(
+            "CPU {:.0}% of a core ({:.1} us per request)",
+            self.cpu_percent, self.cpu_us_per_request
+        )
+    }
 }
 
 /// Latency figures in milliseconds (nearest-rank percentiles).
@@ -83,7 +103,9 @@ impl Latency {
 }
 
 impl Report {
-    pub fn new(plan: &Plan, recording: Recording) -> Report {
+    /// The report of `recording`, made by `plan`'s load, which took `generator_cpu_secs` of
+    /// this process's CPU.
+    pub fn new(plan: &Plan, recording: Recording, generator_cpu_secs: f64) -> Report {
         let requests: u64 = recording.seconds.iter().map(|s| s.requests).sum();
         let errors: u64 = recording.seconds.iter().map(|s| s.errors).sum();
         let elapsed_secs = recording.elapsed.as_secs_f64();
@@ -141,6 +163,10 @@ impl Report {
                 .into_iter()
                 .map(|p| p.report())
                 .collect(),
+            generator: Generator {
+                cpu_percent: 100.0 * generator_cpu_secs / elapsed_secs.max(1e-9),
+                cpu_us_per_request: 1e6 * generator_cpu_secs / requests.max(1) as f64,
+            },
             check: None,
         };
         if let Some(targets) = &plan.targets {
@@ -193,6 +219,7 @@ impl Report {
             .map(|(status, count)| format!("{status}: {count}"))
             .collect();
         row("status", statuses.join("  "));
+        row("generator", self.generator.describe());
         for process in &self.processes {
             row(
                 "process",
