@@ -268,8 +268,9 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
 }
 
 /// The notifier's outbox: the trigger queues the orders an upsert inserts (not the ones it
-/// updates), and applying the schema again queues the unnotified orders of a database an earlier
-/// version made, which had no outbox.
+/// updates) with what their notification says (email, total), and applying the schema again
+/// brings a database an earlier version made up to date: the unnotified orders of one that had
+/// no outbox are queued, and the entries of one whose outbox had no email and total get them.
 #[test]
 fn the_outbox_holds_every_inserted_order_until_notified_even_after_an_upgrade() {
     let schema = example("schema.sql");
@@ -277,29 +278,51 @@ fn the_outbox_holds_every_inserted_order_until_notified_even_after_an_upgrade() 
     let insert = |ids: &[&str]| {
         let rows: Vec<String> = ids
             .iter()
-            .map(|id| format!("('{id}', 1, 'standard', 1, 1, 0, 0, 0, 1, 'processed', now())"))
+            .map(|id| {
+                format!(
+                    "('{id}', 1, '{id}@example.com', 'standard', 1, 1, 0, 0, 0, 1.5, 'processed', \
+                     now())"
+                )
+            })
             .collect();
         database.query(&format!(
-            "INSERT INTO orders (id, customer_id, shipping, item_count, subtotal, discount, tax, \
-             shipping_fee, total, status, processed_at) VALUES {} \
+            "INSERT INTO orders (id, customer_id, customer_email, shipping, item_count, subtotal, \
+             discount, tax, shipping_fee, total, status, processed_at) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET total = excluded.total",
             rows.join(", ")
         ));
     };
-    let queued = || database.query("SELECT order_id FROM order_notifications ORDER BY order_id");
+    let queued = || {
+        database.query(
+            "SELECT order_id || ' ' || coalesce(customer_email, '-') || ' ' || \
+             coalesce(total::text, '-') FROM order_notifications ORDER BY order_id",
+        )
+    };
+    let apply_schema = || {
+        for _ in 0..2 {
+            psql(&database.0, &["-q", "-f", schema.to_str().unwrap()]);
+        }
+    };
     insert(&["a", "b"]);
     insert(&["b", "c"]);
     assert_eq!(
         queued(),
-        ["a", "b", "c"],
+        [
+            "a a@example.com 1.50",
+            "b b@example.com 1.50",
+            "c c@example.com 1.50"
+        ],
         "b once: stored again, not queued again"
     );
 
     // As an earlier version left it: no outbox entries, "a" notified, "b" and "c" not.
     database.query("DELETE FROM order_notifications");
     database.query("UPDATE orders SET notified_at = now() WHERE id = 'a'");
-    for _ in 0..2 {
-        psql(&database.0, &["-q", "-f", schema.to_str().unwrap()]);
-    }
-    assert_eq!(queued(), ["b", "c"]);
+    apply_schema();
+    assert_eq!(queued(), ["b b@example.com 1.50", "c c@example.com 1.50"]);
+
+    // As the version before the outbox carried the notification: entries without email and total.
+    database.query("ALTER TABLE order_notifications DROP COLUMN customer_email, DROP COLUMN total");
+    apply_schema();
+    assert_eq!(queued(), ["b b@example.com 1.50", "c c@example.com 1.50"]);
 }

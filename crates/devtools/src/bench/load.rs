@@ -7,10 +7,9 @@
 use super::connection::{Connection, Target};
 use super::plan::{Mode, Plan};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::Semaphore;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,34 +89,30 @@ async fn open_loop(
     run_start: Instant,
     samples: UnboundedSender<Sample>,
 ) {
-    // A request takes a free connection (the semaphore counts them) and puts it back.
-    let slots = Arc::new(Semaphore::new(connections));
-    let idle = Arc::new(Mutex::new(
-        (0..connections)
-            .map(|_| Connection::default())
-            .collect::<Vec<_>>(),
-    ));
+    // A request takes a free connection from `free` (waiting while all are busy) and hands it
+    // back when its answer is in.
+    let (free_tx, mut free) = unbounded_channel();
+    for _ in 0..connections {
+        let _ = free_tx.send(Connection::default());
+    }
     let mut rng = fastrand::Rng::new();
     for index in 0..Plan::open_loop_requests(rate, plan.duration) {
         let due = run_start + Duration::from_secs_f64(index as f64 / rate);
         tokio::time::sleep_until(due.into()).await;
-        let slot = slots
-            .clone()
-            .acquire_owned()
+        let mut connection = free
+            .recv()
             .await
-            .expect("semaphore is never closed");
-        let mut connection = idle
-            .lock()
-            .expect("idle connections")
-            .pop()
-            .expect("a permit means a free connection");
+            .expect("this loop holds a sender: the channel stays open");
         let body = plan.body.render(index + 1, &mut rng);
-        let (target, plan, samples, idle) =
-            (target.clone(), plan.clone(), samples.clone(), idle.clone());
+        let (target, plan, samples, free_tx) = (
+            target.clone(),
+            plan.clone(),
+            samples.clone(),
+            free_tx.clone(),
+        );
         tokio::spawn(async move {
             let outcome = connection.send(&target, &plan, body).await;
-            idle.lock().expect("idle connections").push(connection);
-            drop(slot);
+            let _ = free_tx.send(connection);
             let _ = samples.send(Sample::ended_now(run_start, due, outcome));
         });
     }

@@ -4,10 +4,11 @@
 use super::body::{Body, Template};
 use super::check::Targets;
 use super::BenchArgs;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
-use reqwest::{Method, Url};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::Method;
 use std::path::Path;
 use std::time::Duration;
+use url::Url;
 
 /// Connections (requests in flight) when none are given: the closed loop's workers, the open
 /// loop's cap.
