@@ -187,17 +187,22 @@ fn queue_mode_refuses_sqlite_and_an_unreachable_redis() {
     );
 }
 
-#[test]
-fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode() {
-    let bench: serde_json::Value = serde_json::from_str(
+/// `../shared/bench/webhook-respond.json`: a webhook (`/webhook/bench`) answered by Respond to
+/// Webhook with `{ok: true, amount}`.
+fn respond_workflow() -> serde_json::Value {
+    serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/bench/webhook-respond.json"
         ))
         .expect("the shared benchmark workflow"),
     )
-    .unwrap();
-    let setup = Setup::new("relay", bench);
+    .unwrap()
+}
+
+#[test]
+fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode() {
+    let setup = Setup::new("relay", respond_workflow());
     let mut last_node = webhook_workflow("last", None);
     last_node["nodes"][0]["parameters"]["responseMode"] = json!("lastNode");
     import(setup.cmd("main"), setup.dir.path(), last_node, true);
@@ -235,6 +240,60 @@ fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode()
     );
     // The one that timed out ran once a worker came.
     all_succeed_once(|| setup.cmd("main"), 4, Duration::from_secs(30));
+}
+
+/// A webhook whose caller waits for the answer has no row until its worker writes one, once:
+/// none for a success the saving policy drops, a finished row for a failure.
+#[test]
+fn a_waited_for_webhook_s_row_is_left_to_its_worker() {
+    let setup = Setup::new("unwritten", respond_workflow());
+    let mut failing = webhook_workflow("failing", None);
+    failing["nodes"][0]["parameters"]["responseMode"] = json!("lastNode");
+    failing["nodes"].as_array_mut().unwrap().push(
+        json!({"name": "Fail", "type": "n8n-nodes-base.stopAndError", "typeVersion": 1,
+               "position": [400, 0], "parameters": {"errorMessage": "refused"}}),
+    );
+    failing["connections"]["Set"] =
+        json!({"main": [[{"node": "Fail", "type": "main", "index": 0}]]});
+    import(setup.cmd("main"), setup.dir.path(), failing, true);
+    let not_saving_successes = |name: &str| {
+        let mut cmd = setup.cmd(name);
+        cmd.env("EXECUTIONS_DATA_SAVE_ON_SUCCESS", "none");
+        cmd
+    };
+    let rows = || {
+        psql(
+            "test",
+            &[
+                "-c",
+                &format!(
+                    "SELECT status || ' ' || (stopped_at IS NOT NULL) FROM {}.executions",
+                    setup.schema_name
+                ),
+            ],
+        )
+    };
+    let port = free_port();
+    let mut main = not_saving_successes("main");
+    main.env("SLUICE_QUEUE_REPLY_TIMEOUT", "1");
+    let _main = Server(start(main, port));
+    // No worker yet: the caller gets a timeout, and nothing is in the store while it waits.
+    let (status, answer) = http(port, "POST", "/webhook/bench", "", "{\"amount\": 1}").unwrap();
+    assert_eq!(status, 504, "{answer}");
+    assert!(rows().is_empty(), "{:?}", rows());
+    let _worker = start_worker(not_saving_successes("w"), 2);
+    eventually("the waiting job ran", || {
+        let stats = queue_cli(setup.cmd("main"), &["stats", "--json"]);
+        stats.contains("\"waiting_normal\": 0") && stats.contains("\"in_flight\": 0")
+    });
+    for amount in 0..5 {
+        let body = format!("{{\"amount\": {amount}}}");
+        let (status, answer) = http(port, "POST", "/webhook/bench", "", &body).unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (status, answer) = http(port, "POST", "/webhook/failing", "", "{\"n\": 1}").unwrap();
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(rows(), ["error true"], "only the failure's finished row");
 }
 
 /// A job's first delivery starts from the trigger items it carries, without reading them back
@@ -334,7 +393,18 @@ fn a_caller_waiting_on_a_dead_lettered_job_is_answered_at_once() {
         .expect("an answer before the caller's 60 s");
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("Error in workflow"), "{body}");
-    assert!(!queue_cli(setup.cmd("main"), &["dlq", "list"]).is_empty());
+    // Its row, left to the worker that died, is written crashed with its start: a replay runs
+    // it again from there.
+    let listed = queue_cli(setup.cmd("main"), &["dlq", "list"]);
+    let id = listed.split('\t').next().unwrap().to_string();
+    eventually("the dead-lettered execution is crashed", || {
+        statuses(setup.cmd("main")) == vec![(id.clone(), "crashed".into())]
+    });
+    assert_eq!(
+        queue_cli(setup.cmd("main"), &["dlq", "replay", "--all"]).trim(),
+        id
+    );
+    all_succeed_once(|| setup.cmd("main"), 1, Duration::from_secs(30));
 }
 
 /// An API key for the setup's store.

@@ -1,7 +1,7 @@
 //! The public REST API under `/api/v1`, in the shape of n8n's: workflows, executions and
 //! credentials, authenticated with an `X-N8N-API-KEY` header (keys from `sluice apikey create`).
 
-use crate::app::{App, Start};
+use crate::app::{App, Start, StartId};
 use crate::body::{parse_json, read_body};
 use crate::error::ApiError;
 use axum::body::Body;
@@ -260,7 +260,7 @@ async fn run_workflow(
         items,
         resumable: false,
         retry_of: None,
-        existing_id: None,
+        id: StartId::New,
         priority: None,
         whole_last_output: false,
     };
@@ -364,7 +364,7 @@ async fn retry_execution(State(app): State<Arc<App>>, Path(id): Path<String>) ->
         items,
         resumable: false,
         retry_of: Some(record.id),
-        existing_id: None,
+        id: StartId::New,
         priority: None,
         whole_last_output: false,
     };

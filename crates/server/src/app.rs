@@ -36,6 +36,18 @@ const LIST_AS_RUNNING_AFTER: Duration = Duration::from_secs(1);
 /// the answer goes out, so the execution's row is written once, finished.
 const ANSWER_GRACE: Duration = Duration::from_millis(3);
 
+/// Which id an execution runs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartId {
+    /// A new execution: an id is taken here (its row written as [`Start::resumable`] says).
+    New,
+    /// An execution whose row is in the store already (crash recovery, most queue jobs).
+    Accepted(i64),
+    /// A queue job's execution whose row nobody wrote: it is deferred here under that id
+    /// (a webhook whose caller waits for the answer, see `sluice_store::ExecutionRow`).
+    Reserved(i64),
+}
+
 /// How to start one execution.
 pub struct Start {
     pub mode: &'static str,
@@ -45,8 +57,8 @@ pub struct Start {
     /// Store the items so a restart can run it again (accepted before it was answered).
     pub resumable: bool,
     pub retry_of: Option<i64>,
-    /// Run under this already-accepted id (crash recovery) instead of accepting a new one.
-    pub existing_id: Option<i64>,
+    /// The id it runs under.
+    pub id: StartId,
     /// Queue mode: the job's priority, instead of the workflow's (a webhook's
     /// `X-Sluice-Priority`).
     pub priority: Option<sluice_queue::Priority>,
@@ -95,10 +107,18 @@ impl Started {
     }
 
     /// [`Started::recorded`], after giving a still-running execution `ANSWER_GRACE` to end
-    /// (its one finished row then serves both).
-    pub async fn recorded_soon(mut self, app: &App) -> Result<(), ApiError> {
-        let _ = tokio::time::timeout(ANSWER_GRACE, &mut self.done).await;
-        self.recorded(app).await
+    /// (its one finished row then serves both). `Some` when it ended meanwhile: its outcome,
+    /// if it had one (`done` is spent then).
+    pub async fn recorded_soon(
+        &mut self,
+        app: &App,
+    ) -> Result<Option<Option<RunOutcome>>, ApiError> {
+        let ended = tokio::time::timeout(ANSWER_GRACE, &mut self.done)
+            .await
+            .ok()
+            .map(Result::ok);
+        self.recorded(app).await?;
+        Ok(ended)
     }
 }
 
@@ -311,12 +331,13 @@ impl App {
             retry_of: start.retry_of,
             resume: start.resumable.then(|| start.resume_json()),
         };
-        let row = Arc::new(match start.existing_id {
-            Some(id) => ExecutionRow::written(id),
-            None if start.resumable => {
+        let row = Arc::new(match start.id {
+            StartId::Accepted(id) => ExecutionRow::written(id),
+            StartId::Reserved(id) => self.store.defer_reserved(id, new()),
+            StartId::New if start.resumable => {
                 ExecutionRow::written(self.store.accept_execution(new()).await?)
             }
-            None => self.store.defer_execution(new()).await?,
+            StartId::New => self.store.defer_execution(new()).await?,
         });
         let id = row.id();
         // The saved static data; before the first save, the workflow JSON's `staticData`.
@@ -502,7 +523,7 @@ impl App {
                     items: vec![Item::from_value(item)],
                     resumable: false,
                     retry_of: None,
-                    existing_id: None,
+                    id: StartId::New,
                     priority: None,
                     whole_last_output: false,
                 };
@@ -565,7 +586,7 @@ impl ExecutionHost for ExecHost {
             items: request.items,
             resumable: false,
             retry_of: None,
-            existing_id: None,
+            id: StartId::New,
             priority: None,
             whole_last_output: true,
         };

@@ -1,7 +1,11 @@
 //! Queue mode on the process that accepts executions (`EXECUTIONS_MODE=queue`): an execution a
 //! worker can run (one accepted with what a restart needs: its trigger items and start node) is
-//! committed to the store first, as always, and then enqueued under its execution id instead of
-//! running here. The job carries ids and, when small, a copy of the start ([`CarriedStart`]);
+//! committed to the store first, and then enqueued under its execution id instead of running
+//! here. A webhook whose caller waits for the answer (`responseNode`, `lastNode`) is not: its
+//! caller is told nothing until the worker answers, so, as `sluice serve` defers such an
+//! execution's row, its job carries the start under a reserved id and its worker writes the row
+//! (one finished row, or none when the saving policy drops it). Until then it is counted in the
+//! queue's statistics but not listed among the executions. The job carries ids and, when small, a copy of the start ([`CarriedStart`]);
 //! a worker reads the rest from the store. Manual runs stay on this process, as in n8n.
 //!
 //! Enqueueing is idempotent (the job id is the execution id), so when Redis cannot be reached the
@@ -19,7 +23,7 @@
 //! from it, or with a 504 naming the execution when none comes in time. A streaming webhook
 //! (`responseMode: streaming`) is enqueued as well and its lines relayed one by one.
 
-use crate::app::{App, Start, Started};
+use crate::app::{App, Start, StartId, Started};
 use crate::deployed::Deployed;
 use crate::error::ApiError;
 use crate::routes::WebhookTarget;
@@ -55,9 +59,12 @@ pub struct JobPayload {
     /// Which retry of a failed execution this is (0: not a retry; see `retry`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retry: u32,
-    /// What a new execution starts from, as the store holds it too.
+    /// What a new execution starts from, as the store holds it too (unless `unwritten`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<CarriedStart>,
+    /// The execution has no row in the store: the worker writes it (see the module docs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unwritten: bool,
 }
 
 /// A new execution's start, carried in its job so that the worker's first attempt need not read
@@ -81,8 +88,10 @@ impl JobPayload {
     /// The job's text, which carries the start unless that makes it longer than
     /// [`MAX_CARRIED_PAYLOAD`], and the start's resume, taken out for the store's copy.
     /// A payload too long to carry its start stops serializing at the limit, so a large upload
-    /// is not written out once more only to be dropped.
-    pub fn into_text(mut self) -> (String, Option<Box<RawValue>>) {
+    /// is not written out once more only to be dropped; its execution is then written to the
+    /// store by the accepting process whatever `unwritten` asked (returned: whether it is left
+    /// to the worker).
+    pub fn into_text(mut self) -> (String, Option<Box<RawValue>>, bool) {
         let mut bounded = BoundedText {
             text: Vec::new(),
             limit: if self.start.is_some() {
@@ -96,9 +105,10 @@ impl JobPayload {
         let text = if fits {
             String::from_utf8(bounded.text).expect("serde_json writes UTF-8")
         } else {
+            self.unwritten = false;
             serde_json::to_string(&self).expect("a job payload serializes")
         };
-        (text, resume)
+        (text, resume, self.unwritten)
     }
 }
 
@@ -242,7 +252,7 @@ impl App {
         reply: Option<ReplyKind>,
     ) -> Result<i64, ApiError> {
         // (An execution accepted before may have run in part: its job carries no start.)
-        let carried = start.existing_id.is_none().then(|| CarriedStart {
+        let carried = (start.id == StartId::New).then(|| CarriedStart {
             mode: start.mode.into(),
             retry_of: start.retry_of,
             resume: start.resume_json(),
@@ -252,16 +262,18 @@ impl App {
             reply_to: reply.map(|_| queue.reply_address()),
             reply,
             retry: 0,
+            unwritten: carried.is_some()
+                && matches!(reply, Some(ReplyKind::ResponseNode | ReplyKind::LastNode)),
             start: carried,
         };
-        let (text, resume) = payload.into_text();
+        let (text, resume, unwritten) = payload.into_text();
         let job = NewJob {
             priority: start
                 .priority
                 .unwrap_or_else(|| wf.priority.of(&wf.id, start.items.first())),
             ..NewJob::new("", text)
         };
-        if let Some(id) = start.existing_id {
+        if let StartId::Accepted(id) | StartId::Reserved(id) = start.id {
             let job = NewJob {
                 id: id.to_string(),
                 ..job
@@ -282,7 +294,7 @@ impl App {
             .queue_max_depth
             .filter(|_| start.mode == "webhook");
         let Some(max) = bound else {
-            return admit(self.store.clone(), queue, new, job).await;
+            return admit(self.store.clone(), queue, new, job, unwritten).await;
         };
         let job = NewJob {
             max_waiting: Some(max),
@@ -301,6 +313,7 @@ impl App {
                 queue.clone(),
                 new.clone(),
                 job.clone(),
+                unwritten,
             ));
             let error = match admitted.await {
                 Ok(admitted) => match admitted {
@@ -466,28 +479,36 @@ fn webhook_start(target: &WebhookTarget, item: Item, priority: Option<Priority>)
         items: vec![item],
         resumable: true,
         retry_of: None,
-        existing_id: None,
+        id: StartId::New,
         priority,
         whole_last_output: target.config.response_mode == ResponseMode::LastNode,
     }
 }
 
-/// Accept the execution `new` in the store and enqueue it as `job` (its id set); when the
-/// queue is full, take it out of the store again and answer 429.
+/// Accept the execution `new` in the store (unless it is left `unwritten` to its worker) and
+/// enqueue it as `job` (its id set); when the queue is full, take it out of the store again
+/// and answer 429.
 async fn admit(
     store: Arc<Store>,
     queue: Arc<dyn Queue>,
     new: NewExecution,
     job: NewJob,
+    unwritten: bool,
 ) -> Result<i64, ApiError> {
-    let id = store.accept_execution(new).await?;
+    let id = if unwritten {
+        store.reserve_execution_id().await?
+    } else {
+        store.accept_execution(new.clone()).await?
+    };
     let job = NewJob {
         id: id.to_string(),
         ..job
     };
     match submit(queue, job).await {
         Err(QueueError::Full(depth)) => {
-            store.delete_execution(id).await?;
+            if !unwritten {
+                store.delete_execution(id).await?;
+            }
             Err(ApiError::too_many_requests(
                 format!("the queue is full ({depth} executions waiting); try again later"),
                 RETRY_AFTER_SECONDS,
@@ -496,7 +517,7 @@ async fn admit(
         // A new execution's id the queue knows already: its jobs come from another store (the
         // database was reset, or another one uses the same prefix). Nothing would ever run it.
         Ok(Enqueued::Duplicate(known)) if known == id.to_string() => {
-            store.mark_crashed(id).await?;
+            store.mark_crashed_or_record(id, new).await?;
             let message = format!(
                 "the queue already holds a job for execution id {id} that this store did not \
                  make: Redis keeps jobs from another database (reset, or sharing \
@@ -563,13 +584,16 @@ mod tests {
                 )
                 .unwrap(),
             }),
+            unwritten: true,
         }
     }
 
     #[test]
     fn a_payload_carries_its_start_unless_that_makes_it_too_long() {
-        let (text, resume) = payload("x").into_text();
+        let (text, resume, unwritten) = payload("x").into_text();
+        assert!(unwritten, "the worker writes the row");
         let small: JobPayload = serde_json::from_str(&text).unwrap();
+        assert!(small.unwritten);
         let start = small.start.expect("carried");
         let carried: Value = serde_json::from_str(start.resume.get()).unwrap();
         assert_eq!(carried["items"][0]["json"]["body"], "x");
@@ -581,10 +605,14 @@ mod tests {
         );
 
         let body = "x".repeat(MAX_CARRIED_PAYLOAD);
-        let (text, resume) = payload(&body).into_text();
+        let (text, resume, unwritten) = payload(&body).into_text();
+        assert!(
+            !unwritten,
+            "the accepting process writes the row of what the job cannot carry"
+        );
         assert!(text.len() < 200, "{text}");
         let big: JobPayload = serde_json::from_str(&text).unwrap();
-        assert!(big.start.is_none());
+        assert!(big.start.is_none() && !big.unwritten);
         let stored: Value = serde_json::from_str(resume.unwrap().get()).unwrap();
         assert_eq!(stored["items"][0]["json"]["body"], body.as_str());
         assert_eq!(

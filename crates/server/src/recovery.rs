@@ -6,7 +6,7 @@
 //! execution is run again under its id when it was accepted with what a restart needs, and marked
 //! crashed otherwise.
 
-use crate::app::{App, Start};
+use crate::app::{App, Start, StartId};
 use crate::error::ApiError;
 use sluice_model::Item;
 use sluice_store::{now_ms, ExecutionRecord};
@@ -94,7 +94,7 @@ async fn resume(app: &Arc<App>, record: &ExecutionRecord) -> Result<bool, ApiErr
         items,
         resumable: true,
         retry_of: None,
-        existing_id: Some(record.id),
+        id: StartId::Accepted(record.id),
         priority: None,
         whole_last_output: false,
     };

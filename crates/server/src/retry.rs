@@ -133,8 +133,9 @@ impl Attempt<'_> {
                 retry_of: Some(self.retry_of),
                 resume,
             }),
+            unwritten: false,
         };
-        let (text, resume) = payload.into_text();
+        let (text, resume, _) = payload.into_text();
         let new = NewExecution {
             workflow_id: self.workflow_id.to_string(),
             mode: MODE.into(),

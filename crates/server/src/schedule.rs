@@ -5,7 +5,7 @@
 //! interval skip the weeks in between (its state is in the workflow's static data) and starts the
 //! execution.
 
-use crate::app::{App, Start};
+use crate::app::{App, Start, StartId};
 use crate::deployed::Deployed;
 use crate::routes::Routes;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -165,7 +165,7 @@ async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
         items: vec![due.rule.item(&local.fixed_offset(), tz.name())],
         resumable: true,
         retry_of: None,
-        existing_id: None,
+        id: StartId::New,
         priority: None,
         whole_last_output: false,
     };

@@ -2,7 +2,7 @@
 //! manual execution): admit and authenticate the caller (see `webhook_guard`), parse the body,
 //! start the execution and answer in the Webhook node's response mode.
 
-use crate::app::{App, Start};
+use crate::app::{App, Start, StartId};
 use crate::body::read_body;
 use crate::error::ApiError;
 use crate::routes::{Routes, WebhookTarget};
@@ -158,7 +158,7 @@ async fn respond(
         items: vec![item],
         resumable: mode == ResponseMode::OnReceived,
         retry_of: None,
-        existing_id: None,
+        id: StartId::New,
         priority,
         whole_last_output: mode == ResponseMode::LastNode,
     };

@@ -12,7 +12,7 @@
 //! On shutdown it takes no new jobs, lets running ones finish within the graceful timeout, and
 //! hands the rest back to the queue.
 
-use crate::app::{App, Start};
+use crate::app::{App, Start, StartId};
 use crate::error::ApiError;
 use crate::queued::{CarriedStart, JobPayload, Relay, ReplyKind};
 use crate::recovery::mode_name;
@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sluice_model::Item;
 use sluice_queue::{Backoff, Job, Lease, Nack, Queue, WorkerStatus};
-use sluice_store::{now_ms, Store};
+use sluice_store::{now_ms, NewExecution, Store};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -388,6 +388,15 @@ struct Ended {
     bury: Option<String>,
 }
 
+/// The id a job's first attempt runs under: its row is in the store, or left to this worker.
+fn start_id(payload: &JobPayload, id: i64) -> StartId {
+    if payload.unwritten {
+        StartId::Reserved(id)
+    } else {
+        StartId::Accepted(id)
+    }
+}
+
 /// Where a job's execution stands in the store.
 enum Stored {
     /// Not ended: it runs from this start.
@@ -396,25 +405,23 @@ enum Stored {
     Ended(String),
 }
 
-/// Execution `id` as the store holds it.
-async fn stored_start(app: &App, id: i64) -> Result<Stored, ApiError> {
-    let record = app
-        .store
-        .get_execution(id, true)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("execution {id} is not in the store")))?;
+/// Execution `id` as the store holds it; `None` when it has no row.
+async fn stored_start(app: &App, id: i64) -> Result<Option<Stored>, ApiError> {
+    let Some(record) = app.store.get_execution(id, true).await? else {
+        return Ok(None);
+    };
     if record.stopped_at.is_some() {
-        return Ok(Stored::Ended(record.status));
+        return Ok(Some(Stored::Ended(record.status)));
     }
     let resume = record
         .data
         .and_then(|mut d| d.get_mut("resume").map(Value::take))
         .unwrap_or_default();
-    Ok(Stored::Unfinished(CarriedStart {
+    Ok(Some(Stored::Unfinished(CarriedStart {
         mode: record.mode,
         retry_of: record.retry_of,
         resume: serde_json::value::to_raw_value(&resume).expect("JSON serializes"),
-    }))
+    })))
 }
 
 /// What an execution starts from (see [`crate::app::Start::resume_json`]).
@@ -435,12 +442,22 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         .map_err(|_| ApiError::bad_request(format!("job id '{}' is no execution id", job.id)))?;
     let mut payload: JobPayload = serde_json::from_str(&job.payload)
         .map_err(|e| ApiError::bad_request(format!("job {id}: unreadable payload: {e}")))?;
-    let carried = payload.start.take().filter(|_| job.first_delivery());
-    let from = match carried {
-        Some(from) => from,
-        None => match stored_start(app, id).await? {
-            Stored::Unfinished(from) => from,
-            Stored::Ended(status) => return Ok(Ended { status, bury: None }),
+    let carried = payload.start.take();
+    // A first delivery runs from the start its job carries; a later one asks the store whether
+    // an earlier attempt ended the execution (or wrote the row it runs under).
+    let (from, start_id) = match carried {
+        Some(from) if job.first_delivery() => (from, start_id(&payload, id)),
+        carried => match stored_start(app, id).await? {
+            Some(Stored::Unfinished(from)) => (from, StartId::Accepted(id)),
+            Some(Stored::Ended(status)) => return Ok(Ended { status, bury: None }),
+            None => match carried.filter(|_| payload.unwritten) {
+                Some(from) => (from, StartId::Reserved(id)),
+                None => {
+                    return Err(ApiError::not_found(format!(
+                        "execution {id} is not in the store"
+                    )))
+                }
+            },
         },
     };
     let resume = from.resume;
@@ -456,7 +473,7 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         items,
         resumable: true,
         retry_of: from.retry_of,
-        existing_id: Some(id),
+        id: start_id,
         priority: None,
         whole_last_output: payload.reply == Some(ReplyKind::LastNode),
     };
@@ -474,13 +491,22 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         }
     }
     let mut answered = false;
+    let mut ended_early = None;
     if payload.reply == Some(ReplyKind::ResponseNode) {
         if let Ok(response) = (&mut started.response).await {
+            // As `sluice serve` answers: the row is in the store before the caller learns of the
+            // execution (a row left to this worker is written then, finished if it ends soon).
+            if start_id == StartId::Reserved(id) {
+                ended_early = started.recorded_soon(app).await?;
+            }
             relay(Relay::response(response)).await;
             answered = true;
         }
     }
-    let outcome = (&mut started.done).await.ok();
+    let outcome = match ended_early {
+        Some(outcome) => outcome,
+        None => (&mut started.done).await.ok(),
+    };
     started.recorded(app).await?;
     // No outcome: it was canceled, or failed to run; the store has how it ended.
     let status = match &outcome {
@@ -525,8 +551,9 @@ async fn reap(worker: Arc<Worker>) {
                     "jobs stalled too often and moved to the dead-letter queue: {}",
                     dead.join(", ")
                 );
-                end_dead_lettered_executions(&worker.app.store, &dead).await;
-                answer_waiting_callers(worker.queue.as_ref(), &dead).await;
+                for id in &dead {
+                    end_dead_lettered(&worker.app.store, worker.queue.as_ref(), id).await;
+                }
             }
             Ok(_) => {}
             Err(e) => tracing::error!("looking for stalled jobs: {e}"),
@@ -534,48 +561,53 @@ async fn reap(worker: Arc<Worker>) {
     }
 }
 
-/// The executions of jobs that were just dead-lettered because their workers kept dying end as
-/// crashed, as n8n ends a job past its stall limit: no worker runs them again unless they are
-/// replayed, which puts them back to running ([`crate::retry::replay_dead_job`]).
-async fn end_dead_lettered_executions(store: &Store, dead: &[String]) {
-    for id in dead {
-        let Ok(execution) = id.parse::<i64>() else {
-            continue;
-        };
-        if let Err(e) = store.mark_crashed(execution).await {
-            tracing::warn!("execution {execution}: cannot mark it crashed: {e}");
+/// The execution of a job that was just dead-lettered because its workers kept dying ends as
+/// crashed, as n8n ends a job past its stall limit: no worker runs it again unless it is
+/// replayed, which puts it back to running ([`crate::retry::replay_dead_job`]). A webhook caller
+/// waiting for its answer gets "Error in workflow" now, instead of when the reply timeout passes.
+async fn end_dead_lettered(store: &Store, queue: &dyn Queue, id: &str) {
+    let Ok(execution) = id.parse::<i64>() else {
+        return;
+    };
+    let job = match queue.dead_job(id).await {
+        Ok(job) => job,
+        Err(e) => {
+            tracing::warn!("job {id}: reading it from the dead-letter queue: {e}");
+            None
         }
+    };
+    let payload = job.and_then(|job| serde_json::from_str::<JobPayload>(&job.payload).ok());
+    // A row left to the worker that never wrote it is written crashed, with its start.
+    let ended = match payload.as_ref() {
+        Some(JobPayload {
+            workflow_id,
+            unwritten: true,
+            start: Some(start),
+            ..
+        }) => {
+            let new = NewExecution {
+                workflow_id: workflow_id.clone(),
+                mode: start.mode.clone(),
+                retry_of: start.retry_of,
+                resume: Some(start.resume.clone()),
+            };
+            store.mark_crashed_or_record(execution, new).await
+        }
+        _ => store.mark_crashed(execution).await,
+    };
+    if let Err(e) = ended {
+        tracing::warn!("execution {execution}: cannot mark it crashed: {e}");
     }
-}
-
-/// Webhook callers waiting for the answer of a job that was just dead-lettered get "Error in
-/// workflow" now (the execution crashed), instead of when the reply timeout passes: no worker
-/// will run the job again unless it is replayed.
-async fn answer_waiting_callers(queue: &dyn Queue, dead: &[String]) {
-    for id in dead {
-        let job = match queue.dead_job(id).await {
-            Ok(Some(job)) => job,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!("job {id}: reading it to answer its caller: {e}");
-                continue;
-            }
-        };
-        let Ok(payload) = serde_json::from_str::<JobPayload>(&job.payload) else {
-            continue;
-        };
-        let Some(reply_to) = payload
-            .reply_to
-            .as_deref()
-            .filter(|_| payload.reply.is_some())
-        else {
-            continue;
-        };
+    let reply_to = payload
+        .as_ref()
+        .filter(|payload| payload.reply.is_some())
+        .and_then(|payload| payload.reply_to.as_deref());
+    if let Some(reply_to) = reply_to {
         let crashed = Relay::Done {
             status: "crashed".into(),
             last_output: Vec::new(),
         };
-        relay(queue, reply_to, &job.id, crashed).await;
+        relay(queue, reply_to, id, crashed).await;
     }
 }
 

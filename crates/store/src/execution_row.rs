@@ -6,8 +6,13 @@
 //! until it ends ([`Store::finish_row`]) - then one INSERT holds the finished row, or nothing is
 //! written when the saving policy drops it. Short executions thus cost one statement, not two,
 //! and never wait for the database before they run.
+//!
+//! In queue mode a webhook whose caller waits for the answer is deferred the same way, under an
+//! id the accepting process reserved ([`Store::reserve_execution_id`]); its worker writes the
+//! row ([`Store::defer_reserved`]). A job can run twice (taken over from a worker that seemed
+//! dead), so these inserts leave an existing row alone: the first end written is kept.
 
-use crate::executions::compress;
+use crate::executions::{compress, resume_column};
 use crate::sql::Stmt;
 use crate::writer::patiently;
 use crate::{now_ms, Finished, NewExecution, Store, StoreError};
@@ -47,20 +52,16 @@ impl ExecutionRow {
 
 /// The running row, owned by this process (see [`Store::claim_abandoned_executions`]).
 fn insert_running(id: i64, new: &NewExecution, started_at: i64, owner: Option<String>) -> Stmt {
-    let data = new
-        .resume
-        .as_ref()
-        .map(|r| compress(&format!("{{\"resume\":{}}}", r.get())));
     Stmt::new(
         "INSERT INTO executions (id, workflow_id, mode, status, retry_of, started_at, data, owner) \
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
         vec![
             id.into(),
             new.workflow_id.as_str().into(),
             new.mode.as_str().into(),
             new.retry_of.into(),
             started_at.into(),
-            data.into(),
+            resume_column(new).into(),
             owner.into(),
         ],
     )
@@ -79,13 +80,25 @@ impl Store {
 
     /// An execution id whose row is written later (see the module documentation).
     pub async fn defer_execution(&self, new: NewExecution) -> Result<ExecutionRow, StoreError> {
-        Ok(ExecutionRow {
-            id: self.next_execution_id().await?,
+        Ok(self.defer_reserved(self.reserve_execution_id().await?, new))
+    }
+
+    /// A fresh execution id, for an execution whose row another process writes (a queue-mode
+    /// job's worker, [`Store::defer_reserved`]).
+    pub async fn reserve_execution_id(&self) -> Result<i64, StoreError> {
+        self.next_execution_id().await
+    }
+
+    /// The deferred row of execution `id`, reserved by [`Store::reserve_execution_id`] (here or
+    /// in another process), starting now.
+    pub fn defer_reserved(&self, id: i64, new: NewExecution) -> ExecutionRow {
+        ExecutionRow {
+            id,
             state: tokio::sync::Mutex::new(RowState::Deferred {
                 new,
                 started_at: now_ms(),
             }),
-        })
+        }
     }
 
     /// Queue the running row of a deferred execution (nothing when it is already written).
@@ -147,7 +160,8 @@ impl Store {
             (RowState::Deferred { new, started_at }, true) => Stmt::new(
                 "INSERT INTO executions \
                  (id, workflow_id, mode, status, retry_of, started_at, stopped_at, data, \
-                 custom_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 custom_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (id) DO NOTHING",
                 vec![
                     row.id.into(),
                     new.workflow_id.as_str().into(),

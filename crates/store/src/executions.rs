@@ -133,6 +133,13 @@ pub(crate) fn compress(json_text: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(json_text.as_bytes())
 }
 
+/// The `data` column of an execution not yet run: `{"resume": ...}`, compressed.
+pub(crate) fn resume_column(new: &NewExecution) -> Option<Vec<u8>> {
+    new.resume
+        .as_ref()
+        .map(|r| compress(&format!("{{\"resume\":{}}}", r.get())))
+}
+
 fn decompress(id: i64, bytes: &[u8]) -> Result<Value, StoreError> {
     let plain = lz4_flex::decompress_size_prepended(bytes)
         .map_err(|e| StoreError::Corrupt(format!("execution {id}: {e}")))?;
@@ -167,6 +174,34 @@ impl Store {
                 "UPDATE executions SET status = 'crashed', stopped_at = $1 \
                  WHERE id = $2 AND stopped_at IS NULL",
                 vec![now_ms().into(), id.into()],
+            )])
+            .await
+    }
+
+    /// [`Store::mark_crashed`] for an execution whose row may not be written yet (a queue job
+    /// whose worker was to write it, see [`Store::defer_reserved`]): then the crashed row is
+    /// written from `new`, its start kept for a replay.
+    pub async fn mark_crashed_or_record(
+        &self,
+        id: i64,
+        new: NewExecution,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.writer
+            .commit(vec![Stmt::new(
+                "INSERT INTO executions \
+                 (id, workflow_id, mode, status, retry_of, started_at, stopped_at, data) \
+                 VALUES ($1, $2, $3, 'crashed', $4, $5, $5, $6) \
+                 ON CONFLICT (id) DO UPDATE SET status = 'crashed', stopped_at = $5 \
+                 WHERE executions.stopped_at IS NULL",
+                vec![
+                    id.into(),
+                    new.workflow_id.as_str().into(),
+                    new.mode.as_str().into(),
+                    new.retry_of.into(),
+                    now.into(),
+                    resume_column(&new).into(),
+                ],
             )])
             .await
     }
