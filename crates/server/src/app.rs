@@ -107,18 +107,10 @@ impl Started {
     }
 
     /// [`Started::recorded`], after giving a still-running execution `ANSWER_GRACE` to end
-    /// (its one finished row then serves both). `Some` when it ended meanwhile: its outcome,
-    /// if it had one (`done` is spent then).
-    pub async fn recorded_soon(
-        &mut self,
-        app: &App,
-    ) -> Result<Option<Option<RunOutcome>>, ApiError> {
-        let ended = tokio::time::timeout(ANSWER_GRACE, &mut self.done)
-            .await
-            .ok()
-            .map(Result::ok);
-        self.recorded(app).await?;
-        Ok(ended)
+    /// (its one finished row then serves both).
+    pub async fn recorded_soon(mut self, app: &App) -> Result<(), ApiError> {
+        let _ = tokio::time::timeout(ANSWER_GRACE, &mut self.done).await;
+        self.recorded(app).await
     }
 }
 

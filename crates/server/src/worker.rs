@@ -491,22 +491,17 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         }
     }
     let mut answered = false;
-    let mut ended_early = None;
     if payload.reply == Some(ReplyKind::ResponseNode) {
+        // Relayed at once, also when the row is left to this worker and not written yet: until
+        // the job is acknowledged it is the execution's record, and a worker dying now has it
+        // run again (had the end been recorded first, that run would find it ended and the
+        // caller would never be answered).
         if let Ok(response) = (&mut started.response).await {
-            // As `sluice serve` answers: the row is in the store before the caller learns of the
-            // execution (a row left to this worker is written then, finished if it ends soon).
-            if start_id == StartId::Reserved(id) {
-                ended_early = started.recorded_soon(app).await?;
-            }
             relay(Relay::response(response)).await;
             answered = true;
         }
     }
-    let outcome = match ended_early {
-        Some(outcome) => outcome,
-        None => (&mut started.done).await.ok(),
-    };
+    let outcome = (&mut started.done).await.ok();
     started.recorded(app).await?;
     // No outcome: it was canceled, or failed to run; the store has how it ended.
     let status = match &outcome {
