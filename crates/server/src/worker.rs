@@ -401,8 +401,8 @@ fn start_id(payload: &JobPayload, id: i64) -> StartId {
 enum Stored {
     /// Not ended: it runs from this start.
     Unfinished(CarriedStart),
-    /// An earlier attempt ended it, with this status.
-    Ended(String),
+    /// An earlier attempt ended it, with this status and, when kept, its run data.
+    Ended { status: String, data: Option<Value> },
 }
 
 /// Execution `id` as the store holds it; `None` when it has no row.
@@ -411,7 +411,10 @@ async fn stored_start(app: &App, id: i64) -> Result<Option<Stored>, ApiError> {
         return Ok(None);
     };
     if record.stopped_at.is_some() {
-        return Ok(Some(Stored::Ended(record.status)));
+        return Ok(Some(Stored::Ended {
+            status: record.status,
+            data: record.data,
+        }));
     }
     let resume = record
         .data
@@ -422,6 +425,15 @@ async fn stored_start(app: &App, id: i64) -> Result<Option<Stored>, ApiError> {
         retry_of: record.retry_of,
         resume: serde_json::value::to_raw_value(&resume).expect("JSON serializes"),
     })))
+}
+
+/// Output 0 of the last run of the last node, from a finished execution's run data (n8n's
+/// `{resultData: {runData, lastNodeExecuted}}`), as [`sluice_engine::RunOutcome::last_output`] has it.
+fn stored_last_output(data: &Value) -> Option<Vec<Item>> {
+    let result = &data["resultData"];
+    let last_node = result["lastNodeExecuted"].as_str()?;
+    let last_run = result["runData"][last_node].as_array()?.last()?;
+    serde_json::from_value(last_run["data"]["main"][0].clone()).ok()
 }
 
 /// What an execution starts from (see [`crate::app::Start::resume_json`]).
@@ -449,7 +461,22 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         Some(from) if job.first_delivery() => (from, start_id(&payload, id)),
         carried => match stored_start(app, id).await? {
             Some(Stored::Unfinished(from)) => (from, StartId::Accepted(id)),
-            Some(Stored::Ended(status)) => return Ok(Ended { status, bury: None }),
+            Some(Stored::Ended { status, data }) => {
+                // The earlier attempt may have died between recording the end and relaying it:
+                // relay it again (a process no longer waiting for it drops it).
+                if let (Some(kind), Some(reply_to)) = (payload.reply, &payload.reply_to) {
+                    let last_output = match kind {
+                        ReplyKind::LastNode => data.as_ref().and_then(stored_last_output),
+                        _ => None,
+                    };
+                    let done = Relay::Done {
+                        status: status.clone(),
+                        last_output: last_output.unwrap_or_default(),
+                    };
+                    relay(queue.as_ref(), reply_to, &job.id, done).await;
+                }
+                return Ok(Ended { status, bury: None });
+            }
             None => match carried.filter(|_| payload.unwritten) {
                 Some(from) => (from, StartId::Reserved(id)),
                 None => {
@@ -627,6 +654,82 @@ async fn report(worker: Arc<Worker>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use sluice_queue::{EmbeddedQueue, QueueConfig};
+    use sluice_store::testing::TestDb;
+
+    /// A job reserved again after an earlier attempt recorded its execution's end (and may
+    /// have died before relaying it) relays that end again: a `lastNode` caller still waiting
+    /// gets the last node's items from the stored run data.
+    #[tokio::test]
+    async fn a_job_found_ended_relays_its_stored_end_again() {
+        let db = TestDb::new(false, "relay_again").await;
+        let store = db.open().await;
+        let queue: Arc<dyn Queue> = Arc::new(EmbeddedQueue::new(&store, QueueConfig::default()));
+        let app = App::new(store.clone(), ServerConfig::default(), None);
+        let workflow = json!({"name": "doubled", "nodes": [
+            {"name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2,
+             "position": [0, 0], "parameters": {"httpMethod": "POST", "path": "doubled",
+             "responseMode": "lastNode", "options": {}}},
+            {"name": "Set", "type": "n8n-nodes-base.set", "typeVersion": 3.4,
+             "position": [200, 0], "parameters": {"assignments": {"assignments": [
+                 {"id": "1", "name": "doubled", "value": "={{ $json.body.n * 2 }}",
+                  "type": "number"}]}, "options": {}}}],
+            "connections": {"Webhook": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}}});
+        store.put_workflow(Some("wf"), workflow).await.unwrap();
+        // The earlier attempt: it ran, and its end is in the store with its run data.
+        let start = Start {
+            mode: "webhook",
+            start_node: Some("Webhook".into()),
+            items: vec![Item::from_value(json!({"body": {"n": 21}}))],
+            resumable: true,
+            retry_of: None,
+            id: StartId::New,
+            priority: None,
+            whole_last_output: true,
+        };
+        let mut started = app
+            .start_with(app.load("wf").await.unwrap(), start, false)
+            .await
+            .unwrap();
+        (&mut started.done).await.unwrap();
+        started.recorded(&app).await.unwrap();
+        let payload = JobPayload {
+            workflow_id: "wf".into(),
+            reply: Some(ReplyKind::LastNode),
+            reply_to: Some(queue.reply_address()),
+            retry: 0,
+            start: None,
+            unwritten: false,
+        };
+        let job = Job {
+            id: started.id.to_string(),
+            payload: serde_json::to_string(&payload).unwrap(),
+            rank: 0,
+            token: 2,
+            stalls: 1,
+            failures: 0,
+            enqueued_at: 0,
+        };
+        let ended = execute(&app, &queue, &job).await.unwrap();
+        assert_eq!(ended.status, "success");
+        let reply = queue
+            .wait_reply(&job.id, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .expect("the end relayed again");
+        let Relay::Done {
+            status,
+            last_output,
+        } = serde_json::from_str(&reply).unwrap()
+        else {
+            panic!("not the end: {reply}");
+        };
+        assert_eq!(status, "success");
+        assert_eq!(last_output.len(), 1);
+        assert_eq!(last_output[0].json["doubled"], json!(42));
+        store.close().await;
+    }
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| {
