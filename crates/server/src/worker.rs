@@ -428,12 +428,37 @@ async fn stored_start(app: &App, id: i64) -> Result<Option<Stored>, ApiError> {
 }
 
 /// Output 0 of the last run of the last node, from a finished execution's run data (n8n's
-/// `{resultData: {runData, lastNodeExecuted}}`), as [`sluice_engine::RunOutcome::last_output`] has it.
+/// `{resultData: {runData, lastNodeExecuted}}`), as [`sluice_engine::RunOutcome::last_output`]
+/// has it.
 fn stored_last_output(data: &Value) -> Option<Vec<Item>> {
     let result = &data["resultData"];
     let last_node = result["lastNodeExecuted"].as_str()?;
     let last_run = result["runData"][last_node].as_array()?.last()?;
     serde_json::from_value(last_run["data"]["main"][0].clone()).ok()
+}
+
+/// Relay the end of `job`'s execution, found in the store, to the caller waiting for it, if
+/// any: the earlier attempt that recorded it may have died before relaying it (a process no
+/// longer waiting for it drops it).
+async fn relay_stored_end(
+    queue: &dyn Queue,
+    job: &Job,
+    payload: &JobPayload,
+    status: &str,
+    data: Option<&Value>,
+) {
+    let (Some(kind), Some(reply_to)) = (payload.reply, &payload.reply_to) else {
+        return;
+    };
+    let last_output = match kind {
+        ReplyKind::LastNode => data.and_then(stored_last_output),
+        _ => None,
+    };
+    let done = Relay::Done {
+        status: status.to_string(),
+        last_output: last_output.unwrap_or_default(),
+    };
+    relay(queue, reply_to, &job.id, done).await;
 }
 
 /// What an execution starts from (see [`crate::app::Start::resume_json`]).
@@ -462,19 +487,7 @@ async fn execute(app: &Arc<App>, queue: &Arc<dyn Queue>, job: &Job) -> Result<En
         carried => match stored_start(app, id).await? {
             Some(Stored::Unfinished(from)) => (from, StartId::Accepted(id)),
             Some(Stored::Ended { status, data }) => {
-                // The earlier attempt may have died between recording the end and relaying it:
-                // relay it again (a process no longer waiting for it drops it).
-                if let (Some(kind), Some(reply_to)) = (payload.reply, &payload.reply_to) {
-                    let last_output = match kind {
-                        ReplyKind::LastNode => data.as_ref().and_then(stored_last_output),
-                        _ => None,
-                    };
-                    let done = Relay::Done {
-                        status: status.clone(),
-                        last_output: last_output.unwrap_or_default(),
-                    };
-                    relay(queue.as_ref(), reply_to, &job.id, done).await;
-                }
+                relay_stored_end(queue.as_ref(), job, &payload, &status, data.as_ref()).await;
                 return Ok(Ended { status, bury: None });
             }
             None => match carried.filter(|_| payload.unwritten) {

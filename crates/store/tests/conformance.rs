@@ -418,6 +418,66 @@ async fn deferred_execution_rows(postgres: bool) {
     f.finish().await;
 }
 
+/// A queue job's row, reserved by one process and written by the worker that runs it: two
+/// attempts of one execution keep the first end written, whichever way each wrote its row; a
+/// job dead-lettered before any row was written is recorded crashed with its start, and a
+/// finished one keeps its end.
+async fn reserved_rows_keep_the_first_end(postgres: bool) {
+    let f = Fixture::new(postgres, |_| {}).await;
+    let s = &f.store;
+    let id = s.reserve_execution_id().await.unwrap();
+    assert!(s.get_execution(id, false).await.unwrap().is_none());
+    let first = s.defer_reserved(id, new_execution("W"));
+    let second = s.defer_reserved(id, new_execution("W"));
+    s.write_running(&first).await.unwrap();
+    s.commit_row(&first).await.unwrap();
+    s.commit_row(&second).await.unwrap();
+    s.finish_row(&second, finished("success")).await.unwrap();
+    s.commit_row(&second).await.unwrap();
+    s.finish_row(&first, finished("error")).await.unwrap();
+    s.commit_row(&first).await.unwrap();
+    assert_eq!(
+        s.get_execution(id, false).await.unwrap().unwrap().status,
+        "success"
+    );
+    let third = s.defer_reserved(id, new_execution("W"));
+    s.finish_row(&third, finished("error")).await.unwrap();
+    s.commit_row(&third).await.unwrap();
+    assert_eq!(
+        s.get_execution(id, false).await.unwrap().unwrap().status,
+        "success"
+    );
+
+    let unwritten = s.reserve_execution_id().await.unwrap();
+    let resume = serde_json::value::to_raw_value(&json!({"items": [{"json": {"n": 1}}]})).unwrap();
+    let with_start = NewExecution {
+        resume: Some(resume),
+        ..new_execution("W")
+    };
+    s.mark_crashed_or_record(unwritten, with_start.clone())
+        .await
+        .unwrap();
+    let crashed = s.get_execution(unwritten, true).await.unwrap().unwrap();
+    assert_eq!(
+        (crashed.status.as_str(), crashed.workflow_id.as_str()),
+        ("crashed", "W")
+    );
+    assert_eq!(
+        crashed.data.unwrap()["resume"]["items"][0]["json"]["n"],
+        json!(1)
+    );
+    assert!(
+        s.reopen_crashed(unwritten).await.unwrap(),
+        "a replay runs it again"
+    );
+    s.mark_crashed_or_record(id, with_start).await.unwrap();
+    assert_eq!(
+        s.get_execution(id, false).await.unwrap().unwrap().status,
+        "success"
+    );
+    f.finish().await;
+}
+
 const BEAT: Duration = Duration::from_secs(5);
 const BEAT_MS: i64 = 5_000;
 /// A heartbeat interval beyond which a process heartbeating at `t` is taken for dead.
@@ -645,6 +705,7 @@ sluice_store::on_both_backends!(
     pruning_by_count_and_age,
     workflow_static_data,
     deferred_execution_rows,
+    reserved_rows_keep_the_first_end,
     executions_belong_to_live_processes,
     the_light_claim_takes_what_processes_known_dead_ran,
     concurrent_recoveries_never_share_an_execution,
