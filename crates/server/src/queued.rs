@@ -495,10 +495,11 @@ async fn admit(
     job: NewJob,
     unwritten: bool,
 ) -> Result<i64, ApiError> {
-    let id = if unwritten {
-        store.reserve_execution_id().await?
+    // The execution while no row holds it (its worker writes that row).
+    let (id, unrecorded) = if unwritten {
+        (store.reserve_execution_id().await?, Some(new))
     } else {
-        store.accept_execution(new.clone()).await?
+        (store.accept_execution(new).await?, None)
     };
     let job = NewJob {
         id: id.to_string(),
@@ -506,7 +507,7 @@ async fn admit(
     };
     match submit(queue, job).await {
         Err(QueueError::Full(depth)) => {
-            if !unwritten {
+            if unrecorded.is_none() {
                 store.delete_execution(id).await?;
             }
             Err(ApiError::too_many_requests(
@@ -517,7 +518,10 @@ async fn admit(
         // A new execution's id the queue knows already: its jobs come from another store (the
         // database was reset, or another one uses the same prefix). Nothing would ever run it.
         Ok(Enqueued::Duplicate(known)) if known == id.to_string() => {
-            store.mark_crashed_or_record(id, new).await?;
+            match unrecorded {
+                Some(new) => store.mark_crashed_or_record(id, new).await?,
+                None => store.mark_crashed(id).await?,
+            }
             let message = format!(
                 "the queue already holds a job for execution id {id} that this store did not \
                  make: Redis keeps jobs from another database (reset, or sharing \

@@ -71,7 +71,7 @@ impl Store {
     /// Record an execution as running, owned by this process, and wait until that is committed:
     /// once this returns, a crash cannot lose it (see [`Store::claim_abandoned_executions`]).
     pub async fn accept_execution(&self, new: NewExecution) -> Result<i64, StoreError> {
-        let id = self.next_execution_id().await?;
+        let id = self.reserve_execution_id().await?;
         self.writer
             .commit(vec![insert_running(id, &new, now_ms(), self.process_id())])
             .await?;
@@ -81,12 +81,6 @@ impl Store {
     /// An execution id whose row is written later (see the module documentation).
     pub async fn defer_execution(&self, new: NewExecution) -> Result<ExecutionRow, StoreError> {
         Ok(self.defer_reserved(self.reserve_execution_id().await?, new))
-    }
-
-    /// A fresh execution id, for an execution whose row another process writes (a queue-mode
-    /// job's worker, [`Store::defer_reserved`]).
-    pub async fn reserve_execution_id(&self) -> Result<i64, StoreError> {
-        self.next_execution_id().await
     }
 
     /// The deferred row of execution `id`, reserved by [`Store::reserve_execution_id`] (here or

@@ -147,7 +147,9 @@ fn decompress(id: i64, bytes: &[u8]) -> Result<Value, StoreError> {
 }
 
 impl Store {
-    pub(crate) async fn next_execution_id(&self) -> Result<i64, StoreError> {
+    /// A fresh execution id (taken from a block this process reserved); for an execution whose
+    /// row another process writes, see [`Store::defer_reserved`].
+    pub async fn reserve_execution_id(&self) -> Result<i64, StoreError> {
         let mut ids = self.ids.lock().await;
         if ids.is_empty() {
             let end = self
