@@ -101,29 +101,32 @@ fn long_running(name: &[u8]) -> bool {
     matches!(name, b"serve" | b"webhook" | b"worker" | b"dev")
 }
 
-/// The long-running processes do without transparent huge pages: with them over half of a busy
-/// queue worker's heap was in partly used 2 MiB pages and its RSS ~30 MB higher, for no
-/// measurable speed. Batch runs keep them (`sluice run` of cli-100k takes 0.26 s without, 0.19 s
-/// with). Turned off before `main`, because the allocator's first allocation (parsing the
-/// arguments) already touched 6 MB of huge pages that stayed: an idle `sluice serve` took
-/// 23.7 MB instead of 18.1 MB.
+/// Memory settings, made before `main` because the allocator's first allocation (parsing the
+/// arguments) already touches memory.
 ///
-/// They also hand memory they freed back to the system after 10 ms instead of mimalloc's
-/// 1 s: a queue worker's peak RSS under the orders example's load drops by ~5 MB (56 -> 51 MB),
-/// for the same CPU. Batch runs keep the default: purging at once costs `sluice run` of
-/// cli-100k more system time than the memory it saves is worth. `MIMALLOC_PURGE_DELAY`, when
-/// set, wins.
+/// Transparent huge pages are off while the process starts: with them, the first allocations
+/// left ~6 MB of 2 MiB pages resident that held a few KB each (an idle `sluice serve` took
+/// 23.7 MB instead of 18.1 MB). The long-running processes keep them off: with them over half of
+/// a busy queue worker's heap was in partly used 2 MiB pages and its RSS ~30 MB higher, for no
+/// measurable speed. Batch commands turn them back on once started ([`huge_pages_for_batch`]):
+/// `sluice run` of cli-100k spends 0.61 s of CPU with 4 KiB pages, 0.37 s with huge ones.
+///
+/// Freed memory goes back to the system after 10 ms in the long-running processes instead of
+/// mimalloc's 1 s: a queue worker's peak RSS under the orders example's load drops by ~5 MB
+/// (56 -> 51 MB), for the same CPU. Batch commands give it back at once: a Code node's script
+/// values, freed as they become items, otherwise stay resident next to the items (cli-100k peaks
+/// at 108 MB instead of 83 MB, for the same CPU time). `MIMALLOC_PURGE_DELAY`, when set, wins.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[used]
 #[link_section = ".init_array"]
-static TUNE_LONG_RUNNING: extern "C" fn(
+static TUNE_MEMORY: extern "C" fn(
     libc::c_int,
     *const *const libc::c_char,
     *const *const libc::c_char,
-) = tune_long_running;
+) = tune_memory;
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-extern "C" fn tune_long_running(
+extern "C" fn tune_memory(
     argc: libc::c_int,
     argv: *const *const libc::c_char,
     _env: *const *const libc::c_char,
@@ -133,10 +136,25 @@ extern "C" fn tune_long_running(
     // the environment before any thread could change it; mimalloc's options may be set at any
     // time.
     unsafe {
-        if argc > 1 && long_running(std::ffi::CStr::from_ptr(*argv.add(1)).to_bytes()) {
-            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-            if libc::getenv(c"MIMALLOC_PURGE_DELAY".as_ptr()).is_null() {
-                mimalloc_options::mi_option_set(mimalloc_options::PURGE_DELAY, 10);
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        let long_running =
+            argc > 1 && long_running(std::ffi::CStr::from_ptr(*argv.add(1)).to_bytes());
+        if libc::getenv(c"MIMALLOC_PURGE_DELAY".as_ptr()).is_null() {
+            let delay_ms = if long_running { 10 } else { 0 };
+            mimalloc_options::mi_option_set(mimalloc_options::PURGE_DELAY, delay_ms);
+        }
+    }
+}
+
+/// Huge pages back on for a batch command, now that it has started (see [`TUNE_MEMORY`]).
+fn huge_pages_for_batch() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let command = std::env::args_os().nth(1).unwrap_or_default();
+        if !long_running(command.as_encoded_bytes()) {
+            // SAFETY: prctl with integer arguments sets a flag of this process only.
+            unsafe {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
             }
         }
     }
@@ -178,6 +196,7 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    huge_pages_for_batch();
     let code = match cli.command {
         Command::Run {
             workflow,
@@ -215,14 +234,14 @@ fn main() -> ExitCode {
 mod tests {
     use super::mimalloc_options::{mi_option_get, PURGE_DELAY};
 
-    /// The option set for long-running processes is mimalloc's purge delay, the only option
-    /// whose default is 1000: an upgrade that renumbers the options fails here rather than
-    /// quietly setting another one.
+    /// The option set before `main` is mimalloc's purge delay, which a batch process such as
+    /// this test binary sets to 0 (mimalloc's default is 1000): an upgrade that renumbers the
+    /// options fails here rather than quietly setting another one.
     #[test]
-    fn the_option_set_for_long_running_processes_is_the_purge_delay() {
+    fn the_option_set_before_main_is_the_purge_delay() {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
             // SAFETY: reads an option of the allocator this test binary runs on.
-            assert_eq!(unsafe { mi_option_get(PURGE_DELAY) }, 1000);
+            assert_eq!(unsafe { mi_option_get(PURGE_DELAY) }, 0);
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::value::*;
 use crate::{ExprError, Scope};
 use serde_json::{json, Value};
 use sluice_js::{check_code, CodeMode, CodeOutput, JsError, OutputItem};
-use sluice_model::{Item, JsonObject};
+use sluice_model::{Item, ItemJson, ObjectRef};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -248,9 +248,10 @@ impl<'a> CodeRun<'a> {
                 converted_json.insert(Rc::as_ptr(&json) as *const u8 as usize, index);
                 let mut object = Obj(vec![(JsStr::Borrowed("json"), Val::Obj(json))]);
                 if let Some(binary) = item.binary.as_deref() {
-                    object
-                        .0
-                        .push((JsStr::Borrowed("binary"), Val::JsonObj(binary)));
+                    object.0.push((
+                        JsStr::Borrowed("binary"),
+                        Val::JsonObj(ObjectRef::Map(binary)),
+                    ));
                 }
                 new_obj(object)
             })
@@ -260,7 +261,7 @@ impl<'a> CodeRun<'a> {
     /// The shared JSON of the input item `json` was made from, when the script returns it
     /// unchanged (what it would be turned back into is that JSON itself): the output item then
     /// shares it, as a script filtering or reordering its input costs no copies.
-    fn unchanged_input(&self, json: &Val) -> Option<Arc<JsonObject>> {
+    fn unchanged_input(&self, json: &Val) -> Option<Arc<ItemJson>> {
         let Val::Obj(object) = json else {
             return None;
         };
@@ -543,8 +544,8 @@ fn output_item(
         (_, Some(shared)) => shared,
         // Another node's item (`$('X').all()`), which a script only reads: its JSON as it is,
         // unless JavaScript would list some of its keys first.
-        (Val::Item(item), None) if !object_has_index_key(&item.json) => item.json.clone(),
-        _ => Arc::new(object(&json)?),
+        (Val::Item(item), None) if !object_has_index_key(item.json.iter()) => item.json.clone(),
+        _ => Arc::new(object(&json)?.into()),
     };
     Ok(OutputItem {
         json,
@@ -570,15 +571,15 @@ fn script_json(value: &Val) -> Result<Value, ExprError> {
 /// before the others, in numeric order, whatever order they were set in.
 fn has_index_key(value: &Value) -> bool {
     match value {
-        Value::Object(map) => object_has_index_key(map),
+        Value::Object(map) => object_has_index_key(map.iter()),
         Value::Array(list) => list.iter().any(has_index_key),
         _ => false,
     }
 }
 
 /// [`has_index_key`] for an object.
-fn object_has_index_key(map: &JsonObject) -> bool {
-    map.iter().any(|(k, v)| is_index(k) || has_index_key(v))
+fn object_has_index_key<'v>(mut fields: impl Iterator<Item = (&'v String, &'v Value)>) -> bool {
+    fields.any(|(k, v)| is_index(k) || has_index_key(v))
 }
 
 pub(crate) fn is_index(key: &str) -> bool {

@@ -15,7 +15,7 @@ use crate::numfmt::js_number_to_string;
 use crate::value::*;
 use crate::{ExprError, Scope, MAX_NESTING};
 use serde_json::Value;
-use sluice_model::JsonObject;
+use sluice_model::{ItemJson, JsonObject};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -109,17 +109,19 @@ pub(crate) enum PathEnd<'v> {
 }
 
 /// Follows `keys` through the plain objects of `json`.
-pub(crate) fn follow_json_path<'v>(json: &'v JsonObject, keys: &[Arc<str>]) -> PathEnd<'v> {
-    let (last, parents) = keys.split_last().expect("a JSON path has at least one key");
-    let mut map = json;
-    for (i, key) in parents.iter().enumerate() {
-        match field(map, key) {
-            Some(Value::Object(inner)) => map = inner,
+pub(crate) fn follow_json_path<'v>(json: &'v ItemJson, keys: &[Arc<str>]) -> PathEnd<'v> {
+    let (first, rest) = keys
+        .split_first()
+        .expect("a JSON path has at least one key");
+    let mut value = json.get(first);
+    for (i, key) in rest.iter().enumerate() {
+        match value {
+            Some(Value::Object(inner)) => value = field(inner, key),
             Some(other) => return PathEnd::NotObjectAt(i + 1, other),
             None => return PathEnd::MissingAt(i),
         }
     }
-    PathEnd::Value(field(map, last))
+    PathEnd::Value(value)
 }
 
 impl<'a> Ctx<'a> {

@@ -11,7 +11,7 @@ use crate::jsregex::JsRegex;
 use crate::luxon::{self, DateTime};
 use crate::numfmt::{js_number_to_string, string_to_number};
 use serde_json::Value;
-use sluice_model::{Item, JsonObject};
+use sluice_model::{Item, JsonObject, ObjectRef};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -100,7 +100,7 @@ pub enum Val<'a> {
     Num(f64),
     Str(JsStr<'a>),
     /// An object inside item data (read-only, borrowed).
-    JsonObj(&'a JsonObject),
+    JsonObj(ObjectRef<'a>),
     /// An array inside item data (read-only, borrowed).
     JsonArr(&'a [Value]),
     Arr(ArrRef<'a>),
@@ -158,7 +158,7 @@ impl<'a> Val<'a> {
             Value::Number(n) => Val::Num(n.as_f64().unwrap_or(f64::NAN)),
             Value::String(s) => Val::Str(JsStr::Borrowed(s)),
             Value::Array(a) => Val::JsonArr(a),
-            Value::Object(o) => Val::JsonObj(o),
+            Value::Object(o) => Val::JsonObj(ObjectRef::Map(o)),
         }
     }
 
@@ -215,8 +215,11 @@ impl<'a> Val<'a> {
             Val::JsonObj(o) => o.get(key).map(Val::from_json),
             Val::Obj(o) => o.borrow().get(key).cloned(),
             Val::Item(item) => match key {
-                "json" => Some(Val::JsonObj(&item.json)),
-                "binary" => item.binary.as_deref().map(Val::JsonObj),
+                "json" => Some(Val::JsonObj(ObjectRef::Item(&item.json))),
+                "binary" => item
+                    .binary
+                    .as_deref()
+                    .map(|b| Val::JsonObj(ObjectRef::Map(b))),
                 _ => None,
             },
             _ => None,
@@ -342,7 +345,7 @@ impl<'a> Val<'a> {
             (Val::Bool(a), Value::Bool(b)) => a == b,
             (Val::Num(n), Value::Number(_)) => num_to_json(*n) == *value,
             (Val::Str(s), Value::String(t)) => **s == **t,
-            (Val::JsonObj(o), Value::Object(m)) => std::ptr::eq(*o, m),
+            (Val::JsonObj(ObjectRef::Map(o)), Value::Object(m)) => std::ptr::eq(*o, m),
             (Val::JsonArr(a), Value::Array(b)) => std::ptr::eq(*a, b.as_slice()),
             _ => false,
         }
@@ -414,7 +417,7 @@ impl<'a> Val<'a> {
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => num_to_json(*n),
             Val::Str(s) => Value::String(s.to_string()),
-            Val::JsonObj(o) => Value::Object((*o).clone()),
+            Val::JsonObj(o) => Value::Object(o.to_map()),
             Val::JsonArr(a) => Value::Array(a.to_vec()),
             Val::Arr(_) | Val::Obj(_) => self.to_json(),
             Val::Item(item) => serde_json::to_value(item).unwrap_or(Value::Null),
@@ -429,7 +432,7 @@ impl<'a> Val<'a> {
     /// The identity of an object value, for `===` between objects.
     fn identity(&self) -> Option<usize> {
         Some(match self {
-            Val::JsonObj(o) => *o as *const JsonObject as usize,
+            Val::JsonObj(o) => o.addr(),
             Val::JsonArr(a) => a.as_ptr() as usize,
             Val::Arr(a) => Rc::as_ptr(a) as *const u8 as usize,
             Val::Obj(o) => Rc::as_ptr(o) as *const u8 as usize,
@@ -520,9 +523,12 @@ pub fn utf16_len(s: &str) -> usize {
 }
 
 fn item_entries<'a>(item: &'a Item) -> Vec<(JsStr<'a>, Val<'a>)> {
-    let mut out = vec![(JsStr::Borrowed("json"), Val::JsonObj(&item.json))];
+    let mut out = vec![(
+        JsStr::Borrowed("json"),
+        Val::JsonObj(ObjectRef::Item(&item.json)),
+    )];
     if let Some(b) = &item.binary {
-        out.push((JsStr::Borrowed("binary"), Val::JsonObj(b)));
+        out.push((JsStr::Borrowed("binary"), Val::JsonObj(ObjectRef::Map(b))));
     }
     out
 }

@@ -7,7 +7,7 @@ use crate::luxon::{DateTime, Unit};
 use crate::methods::arg;
 use crate::value::*;
 use crate::{ExprError, Scope};
-use sluice_model::{Item, Value};
+use sluice_model::{Item, ObjectRef, Value};
 use std::rc::Rc;
 
 fn items_val<'a>(items: &'a [Item]) -> Val<'a> {
@@ -34,9 +34,9 @@ pub fn value<'a>(ctx: &mut Ctx<'a>, g: Global) -> Result<Val<'a>, ExprError> {
     Ok(match g {
         Global::Json => scope
             .item()
-            .map_or(Val::Undefined, |i| Val::JsonObj(&i.json)),
+            .map_or(Val::Undefined, |i| Val::JsonObj(ObjectRef::Item(&i.json))),
         Global::Binary => match scope.item().and_then(|i| i.binary.as_deref()) {
-            Some(b) => Val::JsonObj(b),
+            Some(b) => Val::JsonObj(ObjectRef::Map(b)),
             None => new_obj(Obj::default()),
         },
         Global::Now => Val::DateTime(Rc::new(DateTime::from_chrono(&scope.now(), ctx.zone()))),
@@ -63,9 +63,10 @@ pub fn value<'a>(ctx: &mut Ctx<'a>, g: Global) -> Result<Val<'a>, ExprError> {
             ])
         }
         Global::Mode => str_val(scope.execution().mode),
-        Global::Vars => scope
-            .vars()
-            .map_or_else(|| new_obj(Obj::default()), Val::JsonObj),
+        Global::Vars => scope.vars().map_or_else(
+            || new_obj(Obj::default()),
+            |o| Val::JsonObj(ObjectRef::Map(o)),
+        ),
         Global::PrevNode => match scope.prev_node() {
             Some(p) => obj_from([
                 ("name", str_val(p.name)),
@@ -198,10 +199,11 @@ pub fn legacy_node_property<'a>(
         Ok(items.get(scope.item_index()).or_else(|| items.first()))
     };
     Ok(match key {
-        "json" => item()?.map_or(Val::Undefined, |i| Val::JsonObj(&i.json)),
-        "binary" => item()?
-            .and_then(|i| i.binary.as_deref())
-            .map_or_else(|| new_obj(Obj::default()), Val::JsonObj),
+        "json" => item()?.map_or(Val::Undefined, |i| Val::JsonObj(ObjectRef::Item(&i.json))),
+        "binary" => item()?.and_then(|i| i.binary.as_deref()).map_or_else(
+            || new_obj(Obj::default()),
+            |o| Val::JsonObj(ObjectRef::Map(o)),
+        ),
         "parameter" => scope
             .node_parameters(node)
             .map_or(Val::Undefined, Val::from_json),

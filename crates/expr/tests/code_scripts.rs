@@ -322,7 +322,7 @@ fn items_json(output: &CodeOutput) -> Value {
     output
         .items
         .iter()
-        .map(|item| Value::Object((*item.json).clone()))
+        .map(|item| item.json.to_value())
         .collect()
 }
 

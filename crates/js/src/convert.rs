@@ -45,11 +45,11 @@ pub fn to_js<'js>(ctx: &Ctx<'js>, value: &Json) -> Result<Value<'js>, ConvertErr
 }
 
 /// A QuickJS object holding `map`'s entries.
-pub fn object_to_js<'js>(
+pub fn object_to_js<'js, 'v>(
     ctx: &Ctx<'js>,
-    map: &Map<String, Json>,
+    fields: impl IntoIterator<Item = (&'v String, &'v Json)>,
 ) -> Result<Object<'js>, ConvertError> {
-    map_to_js(ctx, map, 0)
+    fields_to_js(ctx, fields, 0)
 }
 
 fn json_to_js<'js>(ctx: &Ctx<'js>, value: &Json, depth: usize) -> Result<Value<'js>, ConvertError> {
@@ -69,18 +69,18 @@ fn json_to_js<'js>(ctx: &Ctx<'js>, value: &Json, depth: usize) -> Result<Value<'
             }
             array.into_value()
         }
-        Json::Object(map) => map_to_js(ctx, map, depth)?.into_value(),
+        Json::Object(map) => fields_to_js(ctx, map, depth)?.into_value(),
     })
 }
 
-fn map_to_js<'js>(
+fn fields_to_js<'js, 'v>(
     ctx: &Ctx<'js>,
-    map: &Map<String, Json>,
+    fields: impl IntoIterator<Item = (&'v String, &'v Json)>,
     depth: usize,
 ) -> Result<Object<'js>, ConvertError> {
     let depth = deeper(depth)?;
     let object = Object::new(ctx.clone())?;
-    for (key, v) in map {
+    for (key, v) in fields {
         let v = json_to_js(ctx, v, depth)?;
         object.prop(
             key.as_str(),

@@ -8,13 +8,14 @@
 use crate::convert::{object_to_js, to_js, ConvertError, Reader};
 use rquickjs::{Atom, Ctx, Exception, Function, Object};
 use serde_json::{Map, Value as Json};
+use sluice_model::ItemJson;
 use std::rc::Rc;
 use std::sync::Arc;
 
 /// One item as code sees it: `{json, binary?}`, shared with the caller.
 #[derive(Clone, Debug, Default)]
 pub struct PayloadItem {
-    pub json: Arc<Map<String, Json>>,
+    pub json: Arc<ItemJson>,
     pub binary: Option<Arc<Map<String, Json>>>,
 }
 
@@ -78,9 +79,9 @@ impl Payload {
 
 fn item_to_js<'js>(ctx: &Ctx<'js>, item: &PayloadItem) -> Result<Object<'js>, ConvertError> {
     let object = Object::new(ctx.clone())?;
-    object.set("json", object_to_js(ctx, &item.json)?)?;
+    object.set("json", object_to_js(ctx, &*item.json)?)?;
     if let Some(binary) = &item.binary {
-        object.set("binary", object_to_js(ctx, binary)?)?;
+        object.set("binary", object_to_js(ctx, &**binary)?)?;
     }
     Ok(object)
 }
@@ -118,7 +119,7 @@ fn node_to_js<'js>(ctx: &Ctx<'js>, data: &NodeData) -> Result<Object<'js>, Conve
 /// are boxed: a run's items are all held at once before they become the node's output.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct OutputItem {
-    pub json: std::sync::Arc<Map<String, Json>>,
+    pub json: Arc<ItemJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub binary: Option<Box<Map<String, Json>>>,
     /// As the code gave it (an index, `{item, input?}` or a list of them).
@@ -185,7 +186,7 @@ impl CodeOutput {
                 Some(paired) => Some(Box::new(paired)),
             };
             items.push(OutputItem {
-                json: std::sync::Arc::new(json),
+                json: Arc::new(json.into()),
                 binary,
                 paired_item,
             });

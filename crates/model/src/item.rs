@@ -1,5 +1,6 @@
 //! Items: the unit of data flowing between nodes (`{json, binary?, pairedItem?}`).
 
+use crate::item_json::ItemJson;
 use crate::paired::{PairedItem, PairedItemRepr, PairedItems};
 use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
@@ -7,21 +8,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// A JSON object as n8n items carry it (insertion order kept, like JavaScript objects).
+/// A JSON object (insertion order kept, like JavaScript objects): a nested object, an item's
+/// `binary`, a parameter. An item's own `json` is an [`ItemJson`].
 pub type JsonObject = serde_json::Map<String, Value>;
 
 /// One item. `json` is shared (cheap to fan out to several branches) and copied on write.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Item {
-    pub json: Arc<JsonObject>,
+    pub json: Arc<ItemJson>,
     pub binary: Option<Arc<JsonObject>>,
     pub paired_item: PairedItems,
 }
 
 impl Item {
-    pub fn new(json: JsonObject) -> Self {
+    pub fn new(json: impl Into<ItemJson>) -> Self {
         Item {
-            json: Arc::new(json),
+            json: Arc::new(json.into()),
             binary: None,
             paired_item: PairedItems::new(),
         }
@@ -32,9 +34,9 @@ impl Item {
         match value {
             Value::Object(map) => Item::new(map),
             other => {
-                let mut map = JsonObject::new();
-                map.insert("data".into(), other);
-                Item::new(map)
+                let mut json = ItemJson::with_capacity(1);
+                json.insert("data", other);
+                Item::new(json)
             }
         }
     }
@@ -45,14 +47,14 @@ impl Item {
     }
 
     /// Mutable access to the JSON, copying it first if another branch shares it.
-    pub fn json_mut(&mut self) -> &mut JsonObject {
+    pub fn json_mut(&mut self) -> &mut ItemJson {
         Arc::make_mut(&mut self.json)
     }
 }
 
 #[derive(Serialize)]
 struct ItemOut<'a> {
-    json: &'a JsonObject,
+    json: &'a ItemJson,
     #[serde(skip_serializing_if = "Option::is_none")]
     binary: Option<&'a JsonObject>,
     #[serde(rename = "pairedItem", skip_serializing_if = "PairedItems::is_empty")]
@@ -72,8 +74,8 @@ impl Serialize for Item {
 
 #[derive(Deserialize)]
 struct ItemIn {
-    #[serde(default)]
-    json: Option<Value>,
+    #[serde(default, deserialize_with = "item_json_or_null")]
+    json: Option<ItemJson>,
     #[serde(default)]
     binary: Option<JsonObject>,
     #[serde(default, rename = "pairedItem")]
@@ -83,11 +85,7 @@ struct ItemIn {
 impl<'de> Deserialize<'de> for Item {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = ItemIn::deserialize(d)?;
-        let json = match raw.json {
-            None | Some(Value::Null) => JsonObject::new(),
-            Some(Value::Object(m)) => m,
-            Some(_) => return Err(de::Error::custom("item `json` must be an object")),
-        };
+        let json = raw.json.unwrap_or_default();
         let paired_item = raw.paired_item.map(PairedItems::from).unwrap_or_default();
         Ok(Item {
             json: Arc::new(json),
@@ -95,6 +93,30 @@ impl<'de> Deserialize<'de> for Item {
             paired_item,
         })
     }
+}
+
+/// An item's `json`: an object, or `null` for none.
+fn item_json_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ItemJson>, D::Error> {
+    struct ObjectOrNull;
+    impl<'de> de::Visitor<'de> for ObjectOrNull {
+        type Value = Option<ItemJson>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("item `json` must be an object")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            ItemJson::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    d.deserialize_option(ObjectOrNull)
 }
 
 /// Items from a JSON array of objects (`sluice run --input`, `sluice test`'s trigger input); an

@@ -4,11 +4,13 @@
 //! exported from n8n round-trips through Sluice unchanged: unknown fields are kept in `extra` maps.
 
 mod item;
+mod item_json;
 mod load;
 mod paired;
 mod workflow;
 
 pub use item::{items_from_value, Item, JsonObject};
+pub use item_json::{Fields, ItemJson, ObjectRef};
 pub use load::{LoadError, LoadWarning, Loaded, NodeField};
 pub use paired::{paired_items_from_value, PairedItem, PairedItems, SourceRef};
 pub use serde_json::Value;

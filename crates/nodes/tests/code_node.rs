@@ -107,7 +107,7 @@ async fn run_chain(start: Value, js: &str) -> Vec<Value> {
     outcome.run_data.runs("Node")[0]
         .output(0)
         .iter()
-        .map(|i| Value::Object((*i.json).clone()))
+        .map(|i| i.json.to_value())
         .collect()
 }
 
@@ -367,12 +367,7 @@ async fn code_outputs(mode: &str, js: &str, policy: &str) -> Vec<Vec<Value>> {
     let outputs = task.data.as_ref().expect("the node ran");
     outputs
         .iter()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| Value::Object((*i.json).clone()))
-                .collect()
-        })
+        .map(|items| items.iter().map(|i| i.json.to_value()).collect())
         .collect()
 }
 

@@ -38,12 +38,7 @@ async fn outputs(version: f64, parameters: Value, a: Value, b: Value) -> Vec<Vec
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     let run = &outcome.run_data.runs("Compare")[0];
     (0..4)
-        .map(|o| {
-            run.output(o)
-                .iter()
-                .map(|i| Value::Object((*i.json).clone()))
-                .collect()
-        })
+        .map(|o| run.output(o).iter().map(|i| i.json.to_value()).collect())
         .collect()
 }
 

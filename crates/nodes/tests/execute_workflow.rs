@@ -433,7 +433,7 @@ impl sluice_engine::Node for Stamp {
             .iter()
             .map(|item| {
                 let mut item = item.clone();
-                item.json_mut().insert("stamped".into(), true.into());
+                item.json_mut().insert("stamped", true.into());
                 item
             })
             .collect()])

@@ -161,7 +161,7 @@ fn jsons(outcome: &RunOutcome) -> Vec<Value> {
     outcome.run_data.runs("Node")[0]
         .output(0)
         .iter()
-        .map(|i| Value::Object((*i.json).clone()))
+        .map(|i| i.json.to_value())
         .collect()
 }
 
@@ -388,7 +388,7 @@ async fn failures_have_n8ns_messages_and_error_items() {
     let errors: Vec<Value> = bad_json.run_data.runs("Node")[0]
         .output(1)
         .iter()
-        .map(|i| Value::Object((*i.json).clone()))
+        .map(|i| i.json.to_value())
         .collect();
     assert_eq!(
         errors,

@@ -23,7 +23,7 @@ async fn response_output_carries_the_response() {
     let response = &outcome.run_data.runs("Node")[0].output(1);
     assert_eq!(response.len(), 1);
     assert_eq!(
-        serde_json::Value::Object((*response[0].json).clone()),
+        response[0].json.to_value(),
         json!({"response": {"body": {"n": 7}, "headers": {"x-a": "1"}, "statusCode": 202}})
     );
 }
@@ -34,7 +34,9 @@ async fn response_output_by_version() {
     // 1.3 always has the second output; 1.4 only when asked.
     let outcome = run_node(RESPOND, 1.3, text.clone(), json!([{}])).await;
     assert_eq!(
-        serde_json::Value::Object((*outcome.run_data.runs("Node")[0].output(1)[0].json).clone()),
+        outcome.run_data.runs("Node")[0].output(1)[0]
+            .json
+            .to_value(),
         json!({"response": {"body": "hi", "headers": {}, "statusCode": 200}})
     );
     let outcome = run_node(RESPOND, 1.4, text, json!([{}])).await;

@@ -690,7 +690,7 @@ async fn convert_to_file_writes_xlsx_from_streamed_chunks() {
                 .iter()
                 .map(|key| {
                     item.json
-                        .get(*key)
+                        .get(key)
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string()

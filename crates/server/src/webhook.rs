@@ -105,15 +105,15 @@ async fn accept(
     let jwt_payload = webhook_guard::authenticate(app, &target.config, &headers).await?;
     let mut item = trigger_item(&target.config, &headers, &uri, params, &bytes)?;
     if let Some(payload) = jwt_payload {
-        item.json_mut().insert("jwtPayload".into(), payload);
+        item.json_mut().insert("jwtPayload", payload);
     }
     let base = if test { "webhook-test" } else { "webhook" };
     item.json_mut().insert(
-        "webhookUrl".into(),
+        "webhookUrl",
         format!("{}/{base}/{}", app.config.base_url, path).into(),
     );
     item.json_mut().insert(
-        "executionMode".into(),
+        "executionMode",
         if test { "test" } else { "production" }.into(),
     );
     respond(app, target, test, item, priority).await
@@ -224,7 +224,7 @@ pub(crate) fn last_node_response(
     items: &[Item],
 ) -> Result<WebhookResponse, ApiError> {
     let first_json = || {
-        let json = items.first().map(|i| Value::Object((*i.json).clone()));
+        let json = items.first().map(|i| i.json.to_value());
         let json = json.unwrap_or_else(|| Value::Object(JsonObject::new()));
         match &config.response_property_name {
             Some(p) => json.get(p).cloned().unwrap_or(Value::Null),
@@ -233,10 +233,7 @@ pub(crate) fn last_node_response(
     };
     let body = match config.response_data {
         ResponseData::AllEntries => ResponseBody::Json(Value::Array(
-            items
-                .iter()
-                .map(|i| Value::Object((*i.json).clone()))
-                .collect(),
+            items.iter().map(|i| i.json.to_value()).collect(),
         )),
         ResponseData::FirstEntryJson => ResponseBody::Json(first_json()),
         ResponseData::NoData => ResponseBody::Empty,

@@ -3,8 +3,8 @@
 //! whose output took it over, instead of taking the process and every other execution with it.
 //!
 //! Items are counted when a node run (or a chunk of a streamed run) outputs them, by their `json`
-//! and `binary` maps (see [`map_bytes`]: text by its length, values and map entries by their
-//! size in memory; binary data kept inline is base64 text and counts, binary data on disk is an
+//! and `binary` objects (see [`item_bytes`]: text by its length, values and map entries by their
+//! size in memory, an item's keys not at all as its objects share them; binary data kept inline is base64 text and counts, binary data on disk is an
 //! `id` and does not). A map counts once however many places hold it (the run data, the inputs
 //! of children waiting to run, Merge slots, a streamed chain's collected output, nodes passing
 //! items through), and stops counting when the last of them drops it: the ledger keeps a
@@ -19,7 +19,8 @@
 use super::run_loop::Run;
 use crate::options::MEMORY_BUDGET_VAR;
 use crate::NodeError;
-use sluice_model::{Item, JsonObject, Value};
+use sluice_model::{Item, ItemJson, JsonObject, Value};
+use std::any::Any;
 use std::mem::size_of;
 use std::sync::{Arc, Weak};
 
@@ -36,7 +37,7 @@ pub(super) struct MemoryLedger {
     limit: u64,
     /// Bytes of the maps in `maps`, some of which may have been dropped since the last sweep.
     held: u64,
-    maps: Vec<(Weak<JsonObject>, u64)>,
+    maps: Vec<(Weak<dyn Any + Send + Sync>, u64)>,
     sweep_at: usize,
 }
 
@@ -55,9 +56,9 @@ impl MemoryLedger {
     fn charge(&mut self, outputs: &[Vec<Item>]) -> Result<(), u64> {
         let counted_before = self.maps.len();
         for item in outputs.iter().flatten() {
-            self.count(&item.json);
+            self.count(&item.json, item_json_bytes);
             if let Some(binary) = &item.binary {
-                self.count(binary);
+                self.count(binary, map_bytes);
             }
         }
         if self.held > self.limit || counted_before >= self.sweep_at {
@@ -70,13 +71,14 @@ impl MemoryLedger {
         }
     }
 
-    fn count(&mut self, map: &Arc<JsonObject>) {
-        if Arc::weak_count(map) > 0 {
+    fn count<T: Send + Sync + 'static>(&mut self, shared: &Arc<T>, bytes_of: fn(&T) -> u64) {
+        if Arc::weak_count(shared) > 0 {
             return;
         }
-        let bytes = map_bytes(map);
+        let bytes = bytes_of(shared);
         self.held += bytes;
-        self.maps.push((Arc::downgrade(map), bytes));
+        let weak: Weak<T> = Arc::downgrade(shared);
+        self.maps.push((weak, bytes));
     }
 
     /// Forget the maps every holder has dropped, looking at the first `looked_at` only: the
@@ -119,7 +121,17 @@ impl Run<'_> {
 /// The bytes `item`'s `json` and `binary` maps take in memory, estimated as the budget counts
 /// them (for nodes that hold items and keep to a budget of their own, like Sort).
 pub fn item_bytes(item: &Item) -> u64 {
-    map_bytes(&item.json) + item.binary.as_deref().map_or(0, map_bytes)
+    item_json_bytes(&item.json) + item.binary.as_deref().map_or(0, map_bytes)
+}
+
+/// The bytes an item's `json` takes in memory, estimated: the object and its values (its keys
+/// are shared with the items of the same shape).
+fn item_json_bytes(json: &ItemJson) -> u64 {
+    let values: u64 = json
+        .values()
+        .map(|value| size_of::<Value>() as u64 + owned_bytes(value))
+        .sum();
+    (size_of::<ItemJson>() + 2 * size_of::<usize>()) as u64 + values
 }
 
 /// The bytes `map` takes in memory, estimated: the map, each entry (key, value, index slot), and
@@ -160,10 +172,10 @@ mod tests {
     #[test]
     fn text_counts_by_its_length_and_structure_by_its_size() {
         let big = item(json!({"text": "x".repeat(MB as usize)}));
-        let bytes = map_bytes(&big.json);
+        let bytes = item_json_bytes(&big.json);
         assert!((MB..MB + 1024).contains(&bytes), "{bytes}");
         let nested = item(json!({"a": [1, 2, {"b": "xy"}]}));
-        assert!(map_bytes(&nested.json) > 4 * size_of::<Value>() as u64);
+        assert!(item_json_bytes(&nested.json) > 4 * size_of::<Value>() as u64);
     }
 
     #[test]

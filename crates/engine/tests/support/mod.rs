@@ -47,7 +47,7 @@ fn with_field(ctx: &ExecuteContext<'_>, field: &str, value: Value) -> NodeOutput
         .iter()
         .map(|i| {
             let mut i = i.clone();
-            i.json_mut().insert(field.into(), value.clone());
+            i.json_mut().insert(field, value.clone());
             i
         })
         .collect()]
@@ -336,7 +336,7 @@ pub fn output(outcome: &RunOutcome, node: &str, run: usize, output: usize) -> Ve
     outcome.run_data.runs(node)[run]
         .output(output)
         .iter()
-        .map(|i| Value::Object((*i.json).clone()))
+        .map(|i| i.json.to_value())
         .collect()
 }
 

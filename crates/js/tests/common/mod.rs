@@ -13,7 +13,7 @@ pub fn payload(items: Value) -> Payload {
         .expect("items are an array")
         .iter()
         .map(|item| PayloadItem {
-            json: Arc::new(item["json"].as_object().cloned().unwrap_or_default()),
+            json: Arc::new(item["json"].as_object().cloned().unwrap_or_default().into()),
             binary: item
                 .get("binary")
                 .and_then(Value::as_object)

@@ -17,7 +17,7 @@ use base64::Engine;
 use sluice_engine::{
     ExecuteContext, ItemSink, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.convertToFile",
@@ -218,7 +218,7 @@ pub(super) fn encoding_options(
 }
 
 /// Item `i`'s `json` as a JSON file (pretty with `options.format`).
-fn json_file(ctx: &ExecuteContext<'_>, json: &JsonObject, i: usize) -> Result<Item, NodeError> {
+fn json_file(ctx: &ExecuteContext<'_>, json: &ItemJson, i: usize) -> Result<Item, NodeError> {
     let text = if flag_param(ctx, "options.format", i, false)? {
         serde_json::to_string_pretty(json)
     } else {

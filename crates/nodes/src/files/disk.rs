@@ -8,7 +8,7 @@ use crate::files::{flag_param, io_error, per_item};
 use crate::util::binary;
 use crate::util::params::text_param;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, JsonObject, NodeDef, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -122,10 +122,10 @@ fn read_files(
                 for key in ["data", "id", "directory"] {
                     fields.shift_remove(key);
                 }
-                fields
+                fields.into()
             }
             Flavour::ReadBinaryFile => (*item.json).clone(),
-            _ => JsonObject::new(),
+            _ => ItemJson::new(),
         };
         if flavour != Flavour::ReadWrite {
             if let Some(dir) = path
@@ -207,7 +207,7 @@ fn write_file(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
-    json.insert("fileName".into(), Value::String(file_name));
+    json.insert("fileName", Value::String(file_name));
     let mut out = Item::new(json).paired_to(i);
     out.binary = item.binary.clone();
     Ok(out)

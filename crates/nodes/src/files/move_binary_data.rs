@@ -10,7 +10,7 @@ use crate::util::params::Reader;
 use crate::util::path;
 use base64::Engine;
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, JsonObject, NodeDef, Value};
 use std::sync::Arc;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -70,7 +70,7 @@ fn binary_to_json(ctx: &ExecuteContext<'_>, i: usize, item: &Item) -> Result<Ite
     };
     let json = if flag_param(ctx, "setAllData", i, true)? {
         match parse(&text)? {
-            Value::Object(object) => object,
+            Value::Object(object) => ItemJson::from(object),
             _ => {
                 return Err(NodeError::new(format!(
                     "binary property '{source}' does not hold a JSON object, so it cannot become all of the item's data"
@@ -106,9 +106,9 @@ fn json_to_binary(ctx: &ExecuteContext<'_>, i: usize, item: &Item) -> Result<Ite
         let json = if keep_source {
             (*item.json).clone()
         } else {
-            JsonObject::new()
+            ItemJson::new()
         };
-        (Value::Object((*item.json).clone()).to_string(), json)
+        (item.json.to_value().to_string(), json)
     } else {
         let source = text_param(ctx, "sourceKey", i, "data")?;
         let value = path::get(&item.json, &source).ok_or_else(|| {

@@ -11,7 +11,7 @@ use crate::files::{html_table, ods, rtf_table, xls};
 use crate::util::binary;
 use crate::util::values::{as_text, is_empty};
 use sluice_engine::{ExecuteContext, NodeError};
-use sluice_model::{Item, JsonObject, Value};
+use sluice_model::{Item, ItemJson, JsonObject, Value};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 
@@ -574,7 +574,7 @@ impl XlsxSheet {
 
     /// The next row: `json`'s value of each of `columns` (numbers and booleans as such, objects
     /// and arrays as JSON text, nothing for missing and null values).
-    fn write_row(&mut self, columns: &[String], json: &JsonObject) -> Result<(), NodeError> {
+    fn write_row(&mut self, columns: &[String], json: &ItemJson) -> Result<(), NodeError> {
         let sheet = self.workbook.worksheet_from_index(0).map_err(xlsx_error)?;
         let row = self.next_row;
         for (col, name) in columns.iter().enumerate() {
@@ -638,7 +638,7 @@ impl XlsxSpool {
             .map_err(|e| spooled(e.into_error()))?;
         std::io::Seek::rewind(&mut file).map_err(spooled)?;
         for line in BufReader::new(file).lines() {
-            let json: JsonObject =
+            let json: ItemJson =
                 serde_json::from_str(&line.map_err(spooled)?).map_err(|e| spooled(e.into()))?;
             sheet.write_row(&columns, &json)?;
         }

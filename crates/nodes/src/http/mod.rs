@@ -196,7 +196,7 @@ impl HttpRequest {
         let mut items = response::to_items(&config.response, &reply, index, &property)?;
         if lookup == Some(Lookup::Hit) {
             for item in &mut items {
-                item.json_mut().insert("fromCache".into(), true.into());
+                item.json_mut().insert("fromCache", true.into());
             }
         }
         Ok(items)

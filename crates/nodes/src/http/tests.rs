@@ -33,10 +33,7 @@ fn reply(content_type: Option<&str>, body: &[u8]) -> Reply {
 }
 
 fn jsons(items: Vec<sluice_model::Item>) -> Vec<serde_json::Value> {
-    items
-        .into_iter()
-        .map(|i| serde_json::Value::Object((*i.json).clone()))
-        .collect()
+    items.into_iter().map(|i| i.json.to_value()).collect()
 }
 
 #[test]

@@ -18,7 +18,7 @@ use deadpool_postgres::ClientWrapper;
 use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
 use sluice_engine::NodeError;
-use sluice_model::{Item, JsonObject, PairedItem, Value};
+use sluice_model::{Item, ItemJson, PairedItem, Value};
 use std::collections::HashMap;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
@@ -373,7 +373,7 @@ impl Runner<'_> {
 
 /// The output items of a unit's rows.
 pub(super) fn pair(pairing: Pairing, rows: Vec<Row>, large_numbers_as_text: bool) -> Vec<Item> {
-    let item = |json: JsonObject, items: &[usize]| {
+    let item = |json: ItemJson, items: &[usize]| {
         let mut item = Item::new(json);
         item.paired_item = items.iter().map(|i| PairedItem::new(*i)).collect();
         item
@@ -384,8 +384,8 @@ pub(super) fn pair(pairing: Pairing, rows: Vec<Row>, large_numbers_as_text: bool
             success_when_empty,
         } => {
             if rows.is_empty() && success_when_empty {
-                let mut json = JsonObject::new();
-                json.insert("success".into(), Value::Bool(true));
+                let mut json = ItemJson::new();
+                json.insert("success", Value::Bool(true));
                 return vec![item(json, &[index])];
             }
             rows.iter()

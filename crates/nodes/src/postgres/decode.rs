@@ -4,7 +4,7 @@
 //! protocol for every type, so any statement's rows can be turned into items.
 
 use chrono::{DateTime, Duration, NaiveDate};
-use sluice_model::{JsonObject, Value};
+use sluice_model::{ItemJson, JsonObject, Value};
 use tokio_postgres::types::{FromSql, Kind, Type};
 use tokio_postgres::Row;
 
@@ -28,15 +28,15 @@ impl<'a> FromSql<'a> for Raw<'a> {
     }
 }
 
-/// One row as a JSON object, skipping the first `skip` columns.
-pub(super) fn row_to_json(row: &Row, skip: usize, large_numbers_as_text: bool) -> JsonObject {
-    let mut object = JsonObject::with_capacity(row.len().saturating_sub(skip));
+/// One row as an item's JSON, skipping the first `skip` columns.
+pub(super) fn row_to_json(row: &Row, skip: usize, large_numbers_as_text: bool) -> ItemJson {
+    let mut object = ItemJson::with_capacity(row.len().saturating_sub(skip));
     for (i, column) in row.columns().iter().enumerate().skip(skip) {
         let value = match row.try_get::<_, Raw>(i) {
             Ok(Raw(Some(raw))) => decode(column.type_(), raw, large_numbers_as_text),
             _ => Value::Null,
         };
-        object.insert(column.name().to_string(), value);
+        object.insert(column.name(), value);
     }
     object
 }

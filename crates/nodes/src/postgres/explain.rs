@@ -3,7 +3,7 @@
 //! with `EXPLAIN ANALYZE` in psql. The plans are also read for the profile: a sequential scan
 //! that reads a large table becomes a hint naming the table and its filter.
 
-use sluice_model::Value;
+use sluice_model::{ItemJson, Value};
 
 /// The statement wrapped in `EXPLAIN (ANALYZE, FORMAT JSON)`.
 pub(super) fn wrap(sql: &str) -> String {
@@ -14,7 +14,7 @@ pub(super) fn wrap(sql: &str) -> String {
 const LARGE_SCAN_ROWS: f64 = 10_000.0;
 
 /// Hints for the sequential scans of large tables in an explained item (`{"QUERY PLAN": [...]}`).
-pub(super) fn scan_hints(item: &sluice_model::JsonObject) -> Vec<String> {
+pub(super) fn scan_hints(item: &ItemJson) -> Vec<String> {
     let mut hints = Vec::new();
     if let Some(Value::Array(plans)) = item.get("QUERY PLAN") {
         for plan in plans {
@@ -60,11 +60,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn item(plan: serde_json::Value) -> sluice_model::JsonObject {
-        match json!({"QUERY PLAN": [{"Plan": plan}]}) {
-            Value::Object(o) => o,
-            _ => unreachable!(),
-        }
+    fn item(plan: serde_json::Value) -> ItemJson {
+        serde_json::from_value(json!({"QUERY PLAN": [{"Plan": plan}]})).unwrap()
     }
 
     #[test]

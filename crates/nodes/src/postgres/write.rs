@@ -17,7 +17,7 @@ use super::config::{Config, Mapping, Operation as Kind};
 use super::sql::{column_list, ident, TextParam};
 use super::TableColumns;
 use sluice_engine::{ExecuteContext, NodeError};
-use sluice_model::{Item, JsonObject, PairedItem, PairedItems, Value};
+use sluice_model::{Item, ItemJson, PairedItem, PairedItems, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ pub(super) struct Write {
     table: String,
     /// Per input item: its row (`None` when it failed to resolve); an auto-mapped row is the
     /// item's own JSON, shared.
-    rows: Vec<Option<Arc<JsonObject>>>,
+    rows: Vec<Option<Arc<ItemJson>>>,
     matching: Vec<String>,
     output_columns: Vec<String>,
     skip_on_conflict: bool,
@@ -63,7 +63,7 @@ fn item_row(
     ctx: &ExecuteContext<'_>,
     config: &Config,
     index: usize,
-) -> Result<Arc<JsonObject>, NodeError> {
+) -> Result<Arc<ItemJson>, NodeError> {
     let item = &ctx.main_input()[index];
     let mut row = match &config.mapping {
         Mapping::AutoMap => item.json.clone(),
@@ -74,7 +74,7 @@ fn item_row(
                 .collect(),
         ),
         Mapping::Define(param) => Arc::new(match ctx.resolve(param, index)? {
-            Value::Object(map) => map,
+            Value::Object(map) => map.into(),
             // v2-2.1 `valuesToSend.values`: [{column, value}]
             Value::Array(pairs) => pairs
                 .into_iter()
@@ -83,7 +83,7 @@ fn item_row(
                     Some((column, pair.get("value").cloned().unwrap_or(Value::Null)))
                 })
                 .collect(),
-            Value::Null => JsonObject::new(),
+            Value::Null => ItemJson::new(),
             other => {
                 return Err(
                     NodeError::new(format!("expected columns and values, got {other}"))
@@ -122,7 +122,7 @@ impl Write {
                         ))
                         .with_parameter("columns"));
                     }
-                    if let Some(missing) = config.matching.iter().find(|m| !row.contains_key(*m)) {
+                    if let Some(missing) = config.matching.iter().find(|m| !row.contains_key(m)) {
                         return Err(NodeError::new(format!(
                             "the item has no value for the matching column '{missing}'"
                         ))
@@ -255,7 +255,7 @@ impl Write {
 
 impl Operation for Write {
     fn unit(&self, items: &[usize]) -> Unit {
-        let rows: Vec<&JsonObject> = items
+        let rows: Vec<&ItemJson> = items
             .iter()
             .filter_map(|i| self.rows[*i].as_deref())
             .collect();
@@ -297,7 +297,7 @@ impl Write {
             self.table,
             column_list(columns, "")
         );
-        let rows: Vec<Arc<JsonObject>> = sent.iter().map(|item| item.json.clone()).collect();
+        let rows: Vec<Arc<ItemJson>> = sent.iter().map(|item| item.json.clone()).collect();
         Unit {
             statements: vec![(sql, Vec::new())],
             pairing: Pairing::AsSent(sent),
@@ -312,7 +312,7 @@ impl Write {
 
 /// `rows` as CSV for `COPY`, [`COPY_PIECE_ROWS`] rows per piece, made as the pieces are taken.
 fn csv_pieces(
-    rows: Vec<Arc<JsonObject>>,
+    rows: Vec<Arc<ItemJson>>,
     columns: Vec<String>,
     array_columns: Arc<HashSet<String>>,
 ) -> CopyData {

@@ -106,9 +106,13 @@ fn js_replacement(text: &str) -> String {
     out
 }
 
-fn rename_matching(json: &JsonObject, replacement: &Replacement, level: usize) -> JsonObject {
+fn rename_matching<'v>(
+    fields: impl Iterator<Item = (&'v String, &'v Value)>,
+    replacement: &Replacement,
+    level: usize,
+) -> JsonObject {
     let deeper = replacement.depth.is_none_or(|d| level < d);
-    json.iter()
+    fields
         .map(|(key, value)| {
             let key = replacement
                 .search
@@ -116,7 +120,7 @@ fn rename_matching(json: &JsonObject, replacement: &Replacement, level: usize) -
                 .into_owned();
             let value = match value {
                 Value::Object(inner) if deeper => {
-                    Value::Object(rename_matching(inner, replacement, level + 1))
+                    Value::Object(rename_matching(inner.iter(), replacement, level + 1))
                 }
                 other => other.clone(),
             };
@@ -152,7 +156,7 @@ impl Node for RenameKeys {
                 }
             }
             for replacement in &config.replacements {
-                json = rename_matching(&json, replacement, 0);
+                json = rename_matching(json.iter(), replacement, 0).into();
             }
             Ok(Some(Item {
                 json: json.into(),

@@ -88,7 +88,7 @@ impl RespondToWebhook {
             }
             None => value,
         };
-        let json_of = |item: &Item| Value::Object((*item.json).clone());
+        let json_of = |item: &Item| item.json.to_value();
         let mut status = 200;
         let mut headers = Vec::new();
         let body = match &self.with {

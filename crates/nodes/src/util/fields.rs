@@ -8,12 +8,12 @@
 use crate::util::path;
 use sluice_engine::NodeError;
 use sluice_expr::json_js::to_js_string;
-use sluice_model::{Item, JsonObject, PairedItem, Value};
+use sluice_model::{Fields, Item, ItemJson, PairedItem, Value};
 
 pub(crate) use path::{read as get, write as set};
 
 /// Remove the field at `name` (a path with dot notation, else one literal key).
-pub(crate) fn remove(object: &mut JsonObject, name: &str, dot: bool) {
+pub(crate) fn remove<O: Fields + ?Sized>(object: &mut O, name: &str, dot: bool) {
     if dot {
         path::unset(object, name);
     } else {
@@ -22,8 +22,8 @@ pub(crate) fn remove(object: &mut JsonObject, name: &str, dot: bool) {
 }
 
 /// Only the named fields of `json` (those it has).
-pub(crate) fn pick(json: &JsonObject, names: &[String], dot: bool) -> JsonObject {
-    let mut out = JsonObject::new();
+pub(crate) fn pick(json: &ItemJson, names: &[String], dot: bool) -> ItemJson {
+    let mut out = ItemJson::new();
     for name in names {
         if let Some(value) = get(json, name, dot) {
             set(&mut out, name, value.clone(), dot);
@@ -33,7 +33,7 @@ pub(crate) fn pick(json: &JsonObject, names: &[String], dot: bool) -> JsonObject
 }
 
 /// `json` without the named fields.
-pub(crate) fn without(json: &JsonObject, names: &[String], dot: bool) -> JsonObject {
+pub(crate) fn without(json: &ItemJson, names: &[String], dot: bool) -> ItemJson {
     let mut out = json.clone();
     for name in names {
         remove(&mut out, name, dot);
@@ -42,7 +42,7 @@ pub(crate) fn without(json: &JsonObject, names: &[String], dot: bool) -> JsonObj
 }
 
 /// A new item made from all `count` input items (Aggregate, Summarize, Concatenate).
-pub(crate) fn item_from_all(json: JsonObject, count: usize) -> Item {
+pub(crate) fn item_from_all(json: impl Into<ItemJson>, count: usize) -> Item {
     let mut item = Item::new(json);
     item.paired_item = (0..count).map(PairedItem::new).collect();
     item

@@ -11,7 +11,7 @@
 //! [`set_dotted`] is the simpler rule the data nodes (Crypto, Date & Time, Markdown) use for
 //! their output field: split on `.` only, no brackets, no verbatim keys.
 
-use sluice_model::{JsonObject, Value};
+use sluice_model::{Fields, JsonObject, Value};
 
 /// Split a path into its keys: `a.b[0]["c.d"]` gives `a`, `b`, `0`, `c.d`.
 fn keys(path: &str) -> Vec<String> {
@@ -99,7 +99,7 @@ impl FieldPath {
     }
 
     /// The value at this path, if any (a verbatim key first).
-    pub fn read<'v>(&self, object: &'v JsonObject) -> Option<&'v Value> {
+    pub fn read<'v, O: Fields + ?Sized>(&self, object: &'v O) -> Option<&'v Value> {
         match (object.get(&self.name), &self.keys) {
             (Some(value), _) => Some(value),
             (None, Some(keys)) => get_keys(object, keys),
@@ -108,7 +108,7 @@ impl FieldPath {
     }
 
     /// Write `value` at this path, as [`set`] does (one key: as [`write`] without dot notation).
-    pub fn write(&self, object: &mut JsonObject, value: Value) {
+    pub fn write<O: Fields + ?Sized>(&self, object: &mut O, value: Value) {
         match &self.keys {
             Some(keys) if !object.contains_key(&self.name) => set_keys(object, keys, value),
             _ => {
@@ -118,7 +118,7 @@ impl FieldPath {
     }
 
     /// Remove the value at this path, as [`unset`] does.
-    pub fn unset(&self, object: &mut JsonObject) {
+    pub fn unset<O: Fields + ?Sized>(&self, object: &mut O) {
         if object.shift_remove(&self.name).is_none() {
             if let Some(keys) = &self.keys {
                 unset_keys(object, keys);
@@ -128,7 +128,7 @@ impl FieldPath {
 }
 
 /// The value at `path`, if any.
-pub(crate) fn get<'v>(object: &'v JsonObject, path: &str) -> Option<&'v Value> {
+pub(crate) fn get<'v, O: Fields + ?Sized>(object: &'v O, path: &str) -> Option<&'v Value> {
     if let Some(value) = object.get(path) {
         return Some(value);
     }
@@ -138,7 +138,7 @@ pub(crate) fn get<'v>(object: &'v JsonObject, path: &str) -> Option<&'v Value> {
     get_keys(object, &keys(path))
 }
 
-fn get_keys<'v>(object: &'v JsonObject, keys: &[String]) -> Option<&'v Value> {
+fn get_keys<'v, O: Fields + ?Sized>(object: &'v O, keys: &[String]) -> Option<&'v Value> {
     let (first, rest) = keys.split_first()?;
     rest.iter()
         .try_fold(object.get(first)?, |value, key| match value {
@@ -150,7 +150,7 @@ fn get_keys<'v>(object: &'v JsonObject, keys: &[String]) -> Option<&'v Value> {
 
 /// Write `value` at `path`, creating objects (or arrays before numeric keys) on the way and
 /// replacing non-container values that stand in the way.
-pub(crate) fn set(object: &mut JsonObject, path: &str, value: Value) {
+pub(crate) fn set<O: Fields + ?Sized>(object: &mut O, path: &str, value: Value) {
     if is_plain(path) || object.contains_key(path) {
         object.insert(path.to_string(), value);
         return;
@@ -158,14 +158,14 @@ pub(crate) fn set(object: &mut JsonObject, path: &str, value: Value) {
     set_keys(object, &keys(path), value);
 }
 
-fn set_keys(object: &mut JsonObject, keys: &[String], value: Value) {
+fn set_keys<O: Fields + ?Sized>(object: &mut O, keys: &[String], value: Value) {
     let (first, rest) = keys.split_first().expect("a path has at least one key");
     match rest.is_empty() {
         true => {
             object.insert(first.clone(), value);
         }
         false => {
-            let slot = object.entry(first.clone()).or_insert(Value::Null);
+            let slot = object.get_or_insert_null(first);
             set_in(slot, rest, value);
         }
     }
@@ -200,14 +200,14 @@ fn set_in(slot: &mut Value, keys: &[String], value: Value) {
 }
 
 /// Remove the value at `path` (a removed array element leaves `null`, like a JavaScript hole).
-pub(crate) fn unset(object: &mut JsonObject, path: &str) {
+pub(crate) fn unset<O: Fields + ?Sized>(object: &mut O, path: &str) {
     if object.shift_remove(path).is_some() || is_plain(path) {
         return;
     }
     unset_keys(object, &keys(path));
 }
 
-fn unset_keys(object: &mut JsonObject, keys: &[String]) {
+fn unset_keys<O: Fields + ?Sized>(object: &mut O, keys: &[String]) {
     let Some((last, parents)) = keys.split_last() else {
         return;
     };
@@ -237,8 +237,8 @@ fn unset_keys(object: &mut JsonObject, keys: &[String]) {
 }
 
 /// Read a field by name: through the path when `dot_notation`, else as one literal key.
-pub(crate) fn read<'v>(
-    object: &'v JsonObject,
+pub(crate) fn read<'v, O: Fields + ?Sized>(
+    object: &'v O,
     name: &str,
     dot_notation: bool,
 ) -> Option<&'v Value> {
@@ -249,7 +249,12 @@ pub(crate) fn read<'v>(
 }
 
 /// Write a field by name: through the path when `dot_notation`, else as one literal key.
-pub(crate) fn write(object: &mut JsonObject, name: &str, value: Value, dot_notation: bool) {
+pub(crate) fn write<O: Fields + ?Sized>(
+    object: &mut O,
+    name: &str,
+    value: Value,
+    dot_notation: bool,
+) {
     match dot_notation {
         true => set(object, name, value),
         false => {
@@ -260,22 +265,30 @@ pub(crate) fn write(object: &mut JsonObject, name: &str, value: Value, dot_notat
 
 /// Set `value` at dotted `path` in `object`, creating (or replacing non-object) parents.
 /// Unlike [`set`], `[` and existing verbatim keys have no special meaning.
-pub(crate) fn set_dotted(object: &mut JsonObject, path: &str, value: Value) {
-    let mut target = object;
-    let mut keys = path.split('.').peekable();
-    while let Some(key) = keys.next() {
-        if keys.peek().is_none() {
-            target.insert(key.to_string(), value);
-            return;
-        }
-        let slot = target
-            .entry(key.to_string())
-            .or_insert_with(|| Value::Object(JsonObject::new()));
-        if !slot.is_object() {
-            *slot = Value::Object(JsonObject::new());
-        }
-        target = slot.as_object_mut().expect("just made an object");
+pub(crate) fn set_dotted<O: Fields + ?Sized>(object: &mut O, path: &str, value: Value) {
+    let (parents, last) = match path.rsplit_once('.') {
+        Some((parents, last)) => (Some(parents), last),
+        None => (None, path),
+    };
+    let Some(parents) = parents else {
+        object.insert(last.to_string(), value);
+        return;
+    };
+    let mut keys = parents.split('.');
+    let first = keys.next().expect("split yields at least one key");
+    let mut target = object_at(object.get_or_insert_null(first));
+    for key in keys {
+        target = object_at(target.entry(key).or_insert(Value::Null));
     }
+    target.insert(last.to_string(), value);
+}
+
+/// The object at `slot`, replacing whatever else is there with an empty one.
+fn object_at(slot: &mut Value) -> &mut JsonObject {
+    if !slot.is_object() {
+        *slot = Value::Object(JsonObject::new());
+    }
+    slot.as_object_mut().expect("just made an object")
 }
 
 #[cfg(test)]

@@ -21,12 +21,7 @@ fn outputs(outcome: &RunOutcome, node: &str) -> Vec<Vec<Value>> {
         .as_ref()
         .expect("node produced data")
         .iter()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| Value::Object((*i.json).clone()))
-                .collect()
-        })
+        .map(|items| items.iter().map(|i| i.json.to_value()).collect())
         .collect()
 }
 

@@ -21,7 +21,7 @@ use parse::parse_with_format;
 use sluice_engine::{
     ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.dateTime",
@@ -260,7 +260,7 @@ fn v2_item(
     let mut out = if config.include_input_fields {
         item.clone()
     } else {
-        Item::new(JsonObject::new()).paired_to(i)
+        Item::new(ItemJson::new()).paired_to(i)
     };
     set_dotted(out.json_mut(), &field, value);
     Ok(out)

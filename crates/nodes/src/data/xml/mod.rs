@@ -38,7 +38,10 @@ impl Node for Xml {
             let json = match &self.mode {
                 Mode::ToXml(options) => {
                     let mut json = JsonObject::new();
-                    json.insert(field, Value::String(to_xml::build(&item.json, options)));
+                    json.insert(
+                        field,
+                        Value::String(to_xml::build(&item.json.to_map(), options)),
+                    );
                     json
                 }
                 Mode::ToJson(options) => {

@@ -15,7 +15,7 @@ use config::{Config, Resolve};
 use sluice_engine::{
     ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param, RequiredInputs,
 };
-use sluice_model::{Item, JsonObject, NodeDef, PairedItem, Value};
+use sluice_model::{Item, ItemJson, JsonObject, NodeDef, PairedItem, Value};
 use std::collections::HashMap;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -37,7 +37,7 @@ struct CompareDatasets {
 
 /// The match-field values of an item, as one hashable key; `None` when one is missing (such an
 /// item matches nothing).
-fn match_key(config: &Config, json: &JsonObject, side: usize) -> Option<String> {
+fn match_key(config: &Config, json: &ItemJson, side: usize) -> Option<String> {
     let mut key = String::new();
     for pair in &config.match_fields {
         let field = if side == 0 { &pair.0 } else { &pair.1 };
@@ -114,13 +114,13 @@ impl Node for CompareDatasets {
 }
 
 /// The item without the fields to skip.
-fn stripped(config: &Config, json: &JsonObject) -> JsonObject {
+fn stripped(config: &Config, json: &ItemJson) -> ItemJson {
     fields::without(json, &config.skip_fields, config.dot)
 }
 
-fn all_keys<'j>(a: &'j JsonObject, b: &'j JsonObject) -> Vec<&'j String> {
+fn all_keys<'j>(a: &'j ItemJson, b: &'j ItemJson) -> Vec<&'j String> {
     let mut keys: Vec<&String> = a.keys().collect();
-    keys.extend(b.keys().filter(|k| !a.contains_key(*k)));
+    keys.extend(b.keys().filter(|k| !a.contains_key(k)));
     keys
 }
 
@@ -131,7 +131,7 @@ fn field_equal(config: &Config, a: Option<&Value>, b: Option<&Value>) -> bool {
     compare::equal(a, b, config.fuzzy)
 }
 
-fn items_equal(config: &Config, a: &JsonObject, b: &JsonObject) -> bool {
+fn items_equal(config: &Config, a: &ItemJson, b: &ItemJson) -> bool {
     let (a, b) = (stripped(config, a), stripped(config, b));
     all_keys(&a, &b)
         .into_iter()
@@ -167,7 +167,7 @@ fn resolve(config: &Config, (i, a): (usize, &Item), (j, b): (usize, &Item)) -> I
 }
 
 /// `{keys, same, different, skipped?}` for a differing pair.
-fn both(config: &Config, a: &JsonObject, b: &JsonObject) -> JsonObject {
+fn both(config: &Config, a: &ItemJson, b: &ItemJson) -> JsonObject {
     let (label_a, label_b) = config.labels();
     let pair = |x: Option<&Value>, y: Option<&Value>| {
         let mut p = JsonObject::new();
@@ -204,7 +204,7 @@ fn both(config: &Config, a: &JsonObject, b: &JsonObject) -> JsonObject {
             Some((top, rest)) => (top, Some(rest)),
             None => (path.as_str(), None),
         };
-        let part = |json: &JsonObject| -> Option<Value> {
+        let part = |json: &ItemJson| -> Option<Value> {
             let value = json.get(top)?;
             match (rest, value) {
                 (None, v) => Some(v.clone()),

@@ -5,7 +5,7 @@
 
 use crate::util::params::{unsupported, Reader};
 use sluice_engine::{NodeError, Param};
-use sluice_model::{Item, JsonObject, PairedItems, Value};
+use sluice_model::{Item, ItemJson, JsonObject, PairedItems, Value};
 use std::sync::Arc;
 
 /// Which value wins when fields clash.
@@ -68,7 +68,7 @@ impl Clash {
 
     /// Combine `parts` (each with its 1-based input number) into one item.
     pub fn combine(&self, parts: &[(usize, &Item)]) -> Item {
-        let mut json = JsonObject::new();
+        let mut json = ItemJson::new();
         let mut binary = JsonObject::new();
         match self.resolve {
             Resolve::AddSuffix => {
@@ -115,7 +115,7 @@ impl Clash {
         }
     }
 
-    fn merge_into(&self, target: &mut JsonObject, source: &JsonObject) {
+    fn merge_into(&self, target: &mut ItemJson, source: &ItemJson) {
         for (key, value) in source {
             if self.override_empty
                 && is_empty(value)
@@ -186,12 +186,12 @@ mod tests {
         let parts = [(1, &a), (2, &b)];
         let deep = clash(Resolve::Prefer(1), true, false).combine(&parts);
         assert_eq!(
-            Value::Object((*deep.json).clone()),
+            deep.json.to_value(),
             json!({"id": 2, "x": {"a": 9, "b": 2}, "e": ""})
         );
         let shallow = clash(Resolve::Prefer(1), false, true).combine(&parts);
         assert_eq!(
-            Value::Object((*shallow.json).clone()),
+            shallow.json.to_value(),
             json!({"id": 2, "x": {"a": 9}, "e": "keep"})
         );
         let first = clash(Resolve::Prefer(0), true, false).combine(&parts);

@@ -5,7 +5,7 @@ use super::clash::Clash;
 use super::config::{ByFields, EmptyInputs, Join, OutputFrom};
 use crate::util::path;
 use sluice_expr::json_js;
-use sluice_model::{Item, JsonObject, Value};
+use sluice_model::{Item, ItemJson, Value};
 use std::collections::HashMap;
 
 /// Clones of `items`.
@@ -133,7 +133,7 @@ impl ByFields {
                         .map(|&i| {
                             let mut item = items[i].clone();
                             item.json_mut()
-                                .insert("_source".into(), Value::String(source.into()));
+                                .insert("_source", Value::String(source.into()));
                             item
                         })
                         .collect()
@@ -222,7 +222,7 @@ impl ByFields {
 
     /// The item's values of `fields` as one comparable key; `None` when a field is missing.
     /// Strict comparison keeps types apart (`"3"` ≠ `3`); fuzzy compares the text forms.
-    fn key<'f>(&self, json: &JsonObject, fields: impl Iterator<Item = &'f str>) -> Option<String> {
+    fn key<'f>(&self, json: &ItemJson, fields: impl Iterator<Item = &'f str>) -> Option<String> {
         let mut key = String::new();
         for field in fields {
             let value = path::read(json, field, self.dot_notation)?;

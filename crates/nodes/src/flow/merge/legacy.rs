@@ -5,7 +5,7 @@
 use super::config::{IndexJoin, Legacy, Overwrite};
 use crate::util::path;
 use sluice_expr::json_js;
-use sluice_model::{Item, JsonObject};
+use sluice_model::{Item, ItemJson};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -69,7 +69,7 @@ fn by_index(join: IndexJoin, in1: &[Item], in2: &[Item]) -> Vec<Item> {
 
 /// Input 1's item with input 2's top-level fields (and binaries) copied over, per `overwrite`.
 fn overlay(base: &Item, other: &Item, overwrite: Overwrite) -> Item {
-    let mut json: JsonObject = base.json.as_ref().clone();
+    let mut json: ItemJson = base.json.as_ref().clone();
     for (k, v) in other.json.iter() {
         let write = match overwrite {
             Overwrite::Always => true,

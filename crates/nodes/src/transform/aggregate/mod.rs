@@ -7,7 +7,7 @@ use crate::util::fields;
 use crate::util::params::Parsed;
 use config::{Config, Include, Mode};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, JsonObject, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.aggregate",
@@ -51,7 +51,7 @@ impl Node for Aggregate {
             } => {
                 let data = items
                     .iter()
-                    .map(|item| Value::Object(pick(&config, include, &item.json)))
+                    .map(|item| Value::from(pick(&config, include, &item.json)))
                     .collect();
                 let mut json = JsonObject::new();
                 json.insert(destination.clone(), Value::Array(data));
@@ -98,7 +98,7 @@ fn individual_fields(
 }
 
 /// The fields of one item that go into the aggregated list.
-fn pick(config: &Config, include: &Include, json: &JsonObject) -> JsonObject {
+fn pick(config: &Config, include: &Include, json: &ItemJson) -> ItemJson {
     match include {
         Include::All => json.clone(),
         Include::Only(names) => fields::pick(json, names, config.dot),

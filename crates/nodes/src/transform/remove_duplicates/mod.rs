@@ -11,7 +11,7 @@ use crate::util::params::Parsed;
 use crate::util::values::canonical;
 use config::{Compare, Config};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, NodeDef, Value};
 use std::collections::HashSet;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -45,7 +45,7 @@ impl Node for RemoveDuplicates {
         let config = self.config.for_item(ctx, 0)?;
         let items = ctx.main_input();
         // The part of each item that is compared (and kept with "remove other fields").
-        let compared: Vec<JsonObject> = items
+        let compared: Vec<ItemJson> = items
             .iter()
             .map(|item| match &config.compare {
                 Compare::AllFields => (*item.json).clone(),
@@ -57,7 +57,7 @@ impl Node for RemoveDuplicates {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for (i, (item, part)) in items.iter().zip(compared).enumerate() {
-            let part = Value::Object(part);
+            let part = Value::from(part);
             if !seen.insert(canonical(Some(&part))) {
                 continue;
             }
@@ -71,7 +71,7 @@ impl Node for RemoveDuplicates {
 }
 
 /// Every compared field must be present in every item.
-fn check_fields(config: &Config, compared: &[JsonObject]) -> Result<(), NodeError> {
+fn check_fields(config: &Config, compared: &[ItemJson]) -> Result<(), NodeError> {
     let names: Vec<String> = match &config.compare {
         Compare::Selected(names) => names.clone(),
         _ => {

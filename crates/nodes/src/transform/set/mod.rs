@@ -13,7 +13,7 @@ use config::{Base, Content, Field, FieldList, FieldName, SetConfig};
 use sluice_engine::{
     ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, JsonObject, NodeDef, Value};
 use std::borrow::Cow;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -94,23 +94,19 @@ impl Set {
         &self,
         ctx: &ExecuteContext<'_>,
         i: usize,
-        input: &JsonObject,
-    ) -> Result<JsonObject, NodeError> {
-        // Room for the fields the node adds: a map grown by one insert would double its capacity.
+        input: &ItemJson,
+    ) -> Result<ItemJson, NodeError> {
+        // Room for the fields the node adds: an object grown by one insert would double its room.
         let added = match &self.config.content {
             Content::Fields(fields) => fields.len(),
             Content::Json(_) => 0,
         };
-        let copy = || {
-            let mut json = JsonObject::with_capacity(input.len() + added);
-            json.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
-            json
-        };
+        let copy = || input.clone_with_room(added);
         Ok(match &self.config.base {
-            Base::Nothing => JsonObject::with_capacity(added),
+            Base::Nothing => ItemJson::with_capacity(added),
             Base::Everything => copy(),
             Base::Selected(fields) => {
-                let mut json = JsonObject::new();
+                let mut json = ItemJson::new();
                 for name in self.field_list(ctx, i, fields)?.iter() {
                     if let Some(value) = name.read(input) {
                         name.write(&mut json, value.clone());

@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use sluice_engine::{
     ExecuteContext, ItemSink, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{JsonObject, NodeDef};
+use sluice_model::{ItemJson, NodeDef};
 use std::cmp::Ordering;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -42,7 +42,7 @@ struct SortKeys {
 
 impl SortKeys {
     /// How an item with `a` orders against one with `b`: by the first field they differ in.
-    fn order(&self, a: &JsonObject, b: &JsonObject) -> Ordering {
+    fn order(&self, a: &ItemJson, b: &ItemJson) -> Ordering {
         self.fields
             .iter()
             .map(|f| {

@@ -14,7 +14,7 @@
 use super::SortKeys;
 use futures_util::stream::{self, StreamExt};
 use sluice_engine::{item_bytes, ExecuteContext, ItemSink, NodeError, SinkOutput};
-use sluice_model::{Item, JsonObject, PairedItem, PairedItems};
+use sluice_model::{Item, ItemJson, JsonObject, PairedItem, PairedItems};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -22,7 +22,7 @@ use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
 /// One item of a sorted run as its file holds it: index in the input, `json`, `binary`.
-type SpilledItem = (usize, JsonObject, Option<JsonObject>);
+type SpilledItem = (usize, ItemJson, Option<JsonObject>);
 
 /// A sort by fields fed a chunk at a time (see the module docs).
 pub(super) struct SpillingSort {

@@ -9,7 +9,7 @@ use crate::util::fields;
 use crate::util::params::Parsed;
 use config::{Config, Include};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{Item, ItemJson, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.splitOut",
@@ -49,7 +49,7 @@ impl Node for SplitOut {
 }
 
 /// The elements `field` holds in `json`.
-fn elements(config: &Config, json: &JsonObject, field: &str) -> Result<Vec<Value>, NodeError> {
+fn elements(config: &Config, json: &ItemJson, field: &str) -> Result<Vec<Value>, NodeError> {
     let fail = |message: String| Err(NodeError::new(message).with_parameter("fieldToSplitOut"));
     match fields::get(json, field, config.dot) {
         None if config.compat.missing_is_error => fail(format!(
@@ -82,7 +82,7 @@ fn split_item(
         .map(|f| elements(config, &item.json, f).map_err(|e| e.with_item(index)))
         .collect::<Result<Vec<_>, _>>()?;
     let base = match &config.include {
-        Include::NoOtherFields => JsonObject::new(),
+        Include::NoOtherFields => ItemJson::new(),
         Include::AllOtherFields => fields::without(&item.json, &config.fields, config.dot),
         Include::Selected(names) => fields::pick(&item.json, names, config.dot),
     };
@@ -93,7 +93,7 @@ fn split_item(
     let count = lists.iter().map(Vec::len).max().unwrap_or(0);
     for position in 0..count {
         let json = match &lists[0].get(position) {
-            Some(Value::Object(element)) if flatten => element.clone(),
+            Some(Value::Object(element)) if flatten => element.clone().into(),
             _ => {
                 let mut json = base.clone();
                 for (k, list) in lists.iter().enumerate() {
