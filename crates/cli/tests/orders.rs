@@ -259,6 +259,12 @@ fn two_hundred_orders_are_stored_once_with_their_totals_and_notified_while_a_wor
         assert!(table.contains(line), "{line} in {table}");
     }
 
+    // The notifier's scheduled runs go on meanwhile: wait for the ones under way to end.
+    eventually_within(
+        "no execution still running",
+        Duration::from_secs(60),
+        || statuses(cmd("main")).iter().all(|(_, s)| s != "running"),
+    );
     let executions = statuses(cmd("main"));
     let failed: Vec<_> = executions.iter().filter(|(_, s)| s != "success").collect();
     assert!(

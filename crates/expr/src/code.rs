@@ -545,7 +545,7 @@ fn output_item(
         // Another node's item (`$('X').all()`), which a script only reads: its JSON as it is,
         // unless JavaScript would list some of its keys first.
         (Val::Item(item), None) if !object_has_index_key(item.json.iter()) => item.json.clone(),
-        _ => Arc::new(object(&json)?.into()),
+        _ => Arc::new(script_item_json(&json)?),
     };
     Ok(OutputItem {
         json,
@@ -563,6 +563,33 @@ fn script_json(value: &Val) -> Result<Value, ExprError> {
         .ok_or_else(|| not_native("too deep"))?;
     if has_index_key(&json) {
         return Err(not_native("a key JavaScript orders first"));
+    }
+    Ok(json)
+}
+
+/// An object the script made, as an item's JSON: [`script_json`] field by field, straight into
+/// the item's object (no `serde_json::Map` in between); other objects go through it.
+fn script_item_json(value: &Val) -> Result<ItemJson, ExprError> {
+    let Val::Obj(object) = value else {
+        return match script_json(value)? {
+            Value::Object(map) => Ok(map.into()),
+            _ => Err(not_native("not an object")),
+        };
+    };
+    let object = object.borrow();
+    let mut json = ItemJson::with_capacity(object.0.len());
+    let depth = sluice_js::convert::MAX_DEPTH - 1;
+    for (key, field) in &object.0 {
+        if matches!(field, Val::Undefined) || field.is_function() {
+            continue;
+        }
+        let field = field
+            .to_json_within(depth)
+            .ok_or_else(|| not_native("too deep"))?;
+        if is_index(key) || has_index_key(&field) {
+            return Err(not_native("a key JavaScript orders first"));
+        }
+        json.insert(&**key, field);
     }
     Ok(json)
 }
