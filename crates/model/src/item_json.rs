@@ -10,7 +10,7 @@
 //! their own that is changed in place.
 //!
 //! Behaviour follows `serde_json::Map` with `preserve_order` (insertion order, `insert` of an
-//! existing key keeping its position, `remove` moving the last entry into the gap, equality
+//! existing key keeping its position, `shift_remove` keeping the others' order, equality
 //! ignoring order), so code reading or writing fields reads the same as with a map.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -161,11 +161,6 @@ impl ItemJson {
         }
     }
 
-    /// Room for `additional` more fields.
-    pub fn reserve(&mut self, additional: usize) {
-        self.values.reserve_exact(additional);
-    }
-
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.shape.position(key).map(|i| &self.values[i])
     }
@@ -214,18 +209,6 @@ impl ItemJson {
         shape.keys.push(key);
     }
 
-    /// Removes `key`, moving the last field into its place (as `serde_json::Map::remove` does
-    /// with `preserve_order`).
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let i = self.shape.position(key)?;
-        let value = self.values.swap_remove(i);
-        let keys = &self.shape.keys;
-        let last = keys.len() - 1;
-        let order = (0..last).map(|k| if k == i { last } else { k });
-        self.shape = Shape::of_keys(order.map(|k| keys[k].as_str()));
-        Some(value)
-    }
-
     /// Removes `key`, keeping the order of the other fields (JavaScript's `delete`).
     pub fn shift_remove(&mut self, key: &str) -> Option<Value> {
         let i = self.shape.position(key)?;
@@ -236,28 +219,8 @@ impl ItemJson {
         Some(value)
     }
 
-    /// Keeps the fields for which `keep` returns true, in their order.
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
-        let mut kept = Vec::with_capacity(self.values.len());
-        let mut kept_keys = Vec::with_capacity(self.values.len());
-        for (key, mut value) in self.shape.keys.iter().zip(std::mem::take(&mut self.values)) {
-            if keep(key, &mut value) {
-                kept.push(value);
-                kept_keys.push(key.as_str());
-            }
-        }
-        if kept.len() != self.shape.keys.len() {
-            self.shape = Shape::of_keys(kept_keys.into_iter());
-        }
-        self.values = kept;
-    }
-
     pub fn iter(&self) -> Iter<'_> {
         self.shape.keys.iter().zip(self.values.iter())
-    }
-
-    pub fn iter_mut(&mut self) -> IterMut<'_> {
-        self.shape.keys.iter().zip(self.values.iter_mut())
     }
 
     pub fn keys(&self) -> std::slice::Iter<'_, String> {
@@ -281,16 +244,9 @@ impl ItemJson {
     pub fn to_value(&self) -> Value {
         Value::Object(self.to_map())
     }
-
-    /// True when both objects share their fields' storage (a value copied from the other one
-    /// is not).
-    pub fn same_storage(&self, other: &ItemJson) -> bool {
-        std::ptr::eq(self.values.as_ptr(), other.values.as_ptr()) && self.len() == other.len()
-    }
 }
 
 pub type Iter<'a> = std::iter::Zip<std::slice::Iter<'a, String>, std::slice::Iter<'a, Value>>;
-pub type IterMut<'a> = std::iter::Zip<std::slice::Iter<'a, String>, std::slice::IterMut<'a, Value>>;
 
 impl Default for ItemJson {
     fn default() -> Self {
@@ -571,20 +527,12 @@ impl<'a> ObjectRef<'a> {
         self.len() == 0
     }
 
-    pub fn contains_key(self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
     /// The fields in order.
     pub fn iter(self) -> Box<dyn Iterator<Item = (&'a String, &'a Value)> + 'a> {
         match self {
             ObjectRef::Item(o) => Box::new(o.iter()),
             ObjectRef::Map(m) => Box::new(m.iter()),
         }
-    }
-
-    pub fn keys(self) -> impl Iterator<Item = &'a String> + 'a {
-        self.iter().map(|(k, _)| k)
     }
 
     /// The object as a `serde_json::Map` (copied).
@@ -644,24 +592,22 @@ mod tests {
     }
 
     #[test]
-    fn insert_and_remove_follow_serde_json_s_map() {
+    fn insert_and_shift_remove_follow_serde_json_s_map() {
         let mut o = object(json!({"a": 1, "b": 2, "c": 3, "d": 4}));
         let mut m = json!({"a": 1, "b": 2, "c": 3, "d": 4})
             .as_object()
             .unwrap()
             .clone();
         assert_eq!(o.insert("b", json!(20)), m.insert("b".into(), json!(20)));
-        assert_eq!(o.remove("a"), m.remove("a"));
+        assert_eq!(o.shift_remove("a"), m.shift_remove("a"));
         assert_eq!(o.insert("e", json!(5)), m.insert("e".into(), json!(5)));
         assert_eq!(o.shift_remove("c"), m.shift_remove("c"));
-        assert_eq!(o.remove("zz"), None);
+        assert_eq!(o.shift_remove("zz"), None);
         let keys = |o: &ItemJson| o.keys().cloned().collect::<Vec<_>>();
         assert_eq!(keys(&o), m.keys().cloned().collect::<Vec<_>>());
         assert_eq!(o.to_map(), m);
         assert_eq!(o["e"], json!(5));
         assert_eq!(o["missing"], Value::Null);
-        o.retain(|k, _| k != "d");
-        assert_eq!(keys(&o), ["b", "e"]);
     }
 
     #[test]
