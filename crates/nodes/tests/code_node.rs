@@ -273,6 +273,40 @@ async fn scripts_in_the_native_subset_run_natively_unless_told_otherwise() {
     );
 }
 
+/// Items are cheap because those built alike share their keys: a Code node's returned objects
+/// (on either engine) and Edit Fields' outputs built from them.
+#[tokio::test]
+async fn items_built_alike_share_their_keys() {
+    let generate = "const out = [];\nfor (let i = 0; i < 3; i++) {\n  \
+                    out.push({json: {id: i, status: i % 2 ? 'paid' : 'new'}});\n}\nreturn out;";
+    let mut workflow = chain(json!([{}]), generate);
+    workflow["nodes"].as_array_mut().unwrap().push(json!({
+        "name": "Flag", "type": "n8n-nodes-base.set", "typeVersion": 3.4, "position": [600, 0],
+        "parameters": {"assignments": {"assignments": [
+            {"id": "1", "name": "flagged", "value": true, "type": "boolean"}]},
+            "includeOtherFields": true, "options": {}}
+    }));
+    workflow["connections"]["Node"] =
+        json!({"main": [[{"node": "Flag", "type": "main", "index": 0}]]});
+    let outcome = run_workflow(workflow).await;
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    for node in ["Node", "Flag"] {
+        let items = outcome.run_data.runs(node)[0].output(0);
+        assert_eq!(items.len(), 3, "{node}");
+        assert!(
+            items
+                .iter()
+                .all(|item| item.json.shares_keys_with(&items[0].json)),
+            "{node}'s items share their keys"
+        );
+    }
+    let flagged = outcome.run_data.runs("Flag")[0].output(0);
+    assert_eq!(
+        flagged[1].json.to_value(),
+        json!({"id": 1, "status": "paid", "flagged": true})
+    );
+}
+
 #[tokio::test]
 async fn workflow_static_data_persists_across_runs() {
     let mut wf = common::single_node_workflow(
