@@ -10,7 +10,7 @@ mod paired;
 mod workflow;
 
 pub use item::{items_from_value, Item, JsonObject};
-pub use item_json::{Fields, ItemJson, ObjectRef};
+pub use item_json::{Fields, ItemJson, ObjectIter, ObjectRef};
 pub use load::{LoadError, LoadWarning, Loaded, NodeField};
 pub use paired::{paired_items_from_value, PairedItem, PairedItems, SourceRef};
 pub use serde_json::Value;

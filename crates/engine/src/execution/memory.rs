@@ -4,8 +4,8 @@
 //!
 //! Items are counted when a node run (or a chunk of a streamed run) outputs them, by their `json`
 //! and `binary` objects (see [`item_bytes`]: text by its length, values and map entries by their
-//! size in memory, an item's keys not at all as its objects share them; binary data kept inline is base64 text and counts, binary data on disk is an
-//! `id` and does not). A map counts once however many places hold it (the run data, the inputs
+//! size in memory, an item's keys not at all as items of one shape share them; binary data kept
+//! inline is base64 text and counts, binary data on disk is an `id` and does not). A map counts once however many places hold it (the run data, the inputs
 //! of children waiting to run, Merge slots, a streamed chain's collected output, nodes passing
 //! items through), and stops counting when the last of them drops it: the ledger keeps a
 //! [`Weak`] to each map it counted, which tells both, so the places that hold and drop items
@@ -127,11 +127,7 @@ pub fn item_bytes(item: &Item) -> u64 {
 /// The bytes an item's `json` takes in memory, estimated: the object and its values (its keys
 /// are shared with the items of the same shape).
 fn item_json_bytes(json: &ItemJson) -> u64 {
-    let values: u64 = json
-        .values()
-        .map(|value| size_of::<Value>() as u64 + owned_bytes(value))
-        .sum();
-    (size_of::<ItemJson>() + 2 * size_of::<usize>()) as u64 + values
+    (size_of::<ItemJson>() + 2 * size_of::<usize>()) as u64 + values_bytes(json.values())
 }
 
 /// The bytes `map` takes in memory, estimated: the map, each entry (key, value, index slot), and
@@ -145,14 +141,18 @@ fn map_bytes(map: &JsonObject) -> u64 {
     (size_of::<JsonObject>() + 2 * size_of::<usize>()) as u64 + entries
 }
 
+/// The bytes of `values` held side by side (an array's elements, an item's fields).
+fn values_bytes<'v>(values: impl Iterator<Item = &'v Value>) -> u64 {
+    values
+        .map(|value| size_of::<Value>() as u64 + owned_bytes(value))
+        .sum()
+}
+
 /// The bytes `value` owns outside itself.
 fn owned_bytes(value: &Value) -> u64 {
     match value {
         Value::String(text) => text.len() as u64,
-        Value::Array(values) => values
-            .iter()
-            .map(|v| size_of::<Value>() as u64 + owned_bytes(v))
-            .sum(),
+        Value::Array(values) => values_bytes(values.iter()),
         Value::Object(map) => map_bytes(map),
         Value::Null | Value::Bool(_) | Value::Number(_) => 0,
     }
