@@ -2,17 +2,19 @@
 # Queue mode. (a) No-op jobs/s through the Redis backend (enqueue + reserve + ack, 50 clients)
 # against `redis-benchmark -t lpush` (50 clients, no pipelining) on the same Redis, in this
 # script. (b) ../shared/bench/webhook-respond.json in queue mode (Postgres store, Redis queue):
-# main + 1 worker and main + 2 workers under `sluice bench` (closed loop) at 10 and 50
+# main + 1 worker and main + 2 workers under wrk (or `sluice bench`, closed loop) at 10 and 50
 # connections; idle worker RSS.
 # Needs the machine's Redis (127.0.0.1:6379) and Postgres (127.0.0.1:5432, database `test`).
 #
 #   bench/queue.sh [duration=20s] [jobs=20000]   (WORKER_CONCURRENCY: jobs per worker, default 10
-#   as n8n's N8N_CONCURRENCY_PRODUCTION_LIMIT)
+#   as n8n's N8N_CONCURRENCY_PRODUCTION_LIMIT; LOAD=wrk|sluice: the load generator, wrk when
+#   installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
 JOBS=${2:-20000}
 CONCURRENCY=${WORKER_CONCURRENCY:-10}
+LOAD=${LOAD:-$(command -v wrk >/dev/null && echo wrk || echo sluice)}
 for tool in redis-benchmark psql python3; do
   command -v $tool >/dev/null || { echo "$tool is missing" >&2; exit 2; }
 done
@@ -54,8 +56,13 @@ SLUICE_DATA_DIR=$WORK/main $SLUICE workflow import ../shared/bench/webhook-respo
 
 wait_url() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return; sleep 0.1; done; echo "$1 not up" >&2; exit 1; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+. bench/lib/wrk.sh
 # run CONNECTIONS -> "rps p99_ms"
 run() {
+  if [ "$LOAD" = wrk ]; then
+    wrk_post http://127.0.0.1:5697/webhook/bench "$1" "$DURATION" '{"amount": 150}'
+    return
+  fi
   local report=$WORK/bench-$1.json
   $SLUICE bench http://127.0.0.1:5697/webhook/bench --connections "$1" --duration "$DURATION" \
     --body-template '{"amount": 150}' --json "$report" >/dev/null
@@ -79,6 +86,7 @@ for c in 10 50; do R[w2_$c]=$(run $c); done
 BUSY_RSS=$(rss_mb $W1)
 
 echo
+echo "load generator: $LOAD, $DURATION per run, worker concurrency $CONCURRENCY"
 echo "| setup | c | req/s | p99 ms |"
 echo "|---|---|---|---|"
 for w in 1 2; do for c in 10 50; do

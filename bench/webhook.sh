@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20s}
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
+. bench/lib/wrk.sh
 # (Two commands: `--example` limits a build to examples, the binary would be left stale.)
 cargo build --release -q -p sluice-cli
 cargo build --release -q -p sluice-server --example bare_axum
@@ -18,36 +19,23 @@ SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"amount": 150}'
-wrk.headers["Content-Type"] = "application/json"
-LUA
-
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
 rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
-# run NAME PORT CONNECTIONS -> "rps p99_ms"
-run() {
-  local out rps p99
-  out=$(wrk -t2 -c"$3" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:$2/webhook/bench")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' <<<"$out")
-  if grep -q "Non-2xx" <<<"$out"; then echo "$1 c=$3: errors: $(grep Non-2xx <<<"$out")" >&2; fi
-  echo "$rps $p99"
-}
+# run PORT CONNECTIONS -> "rps p99_ms"
+run() { wrk_post "http://127.0.0.1:$1/webhook/bench" "$2" "$DURATION" '{"amount": 150}'; }
 
 declare -A R
 $BARE 5699 & SERVER_PID=$!; wait_port 5699
 curl -sf -XPOST -H 'content-type: application/json' -d '{"amount":150}' http://127.0.0.1:5699/webhook/bench >/dev/null
-for c in 10 50; do R[bare_$c]=$(run bare 5699 $c); done
+for c in 10 50; do R[bare_$c]=$(run 5699 $c); done
 R[bare_rss]=$(rss_mb $SERVER_PID); kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
 
 export SLUICE_DATA_DIR=$WORK/data SLUICE_LOG=warn
 $SLUICE workflow import ../shared/bench/webhook-respond.json --activate >/dev/null
 $SLUICE serve --listen 127.0.0.1 --port 5698 & SERVER_PID=$!; wait_port 5698
 curl -sf -XPOST -H 'content-type: application/json' -d '{"amount":150}' http://127.0.0.1:5698/webhook/bench >/dev/null
-for c in 10 50; do R[sluice_$c]=$(run sluice 5698 $c); done
+for c in 10 50; do R[sluice_$c]=$(run 5698 $c); done
 R[sluice_rss]=$(rss_mb $SERVER_PID); kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
 SERVER_PID=
 SAVED=$($SLUICE execution count --status success)
