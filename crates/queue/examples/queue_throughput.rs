@@ -1,13 +1,14 @@
 //! No-op jobs through the Redis backend, for `bench/queue.sh`: `CLIENTS` producers enqueue
 //! `JOBS` jobs while as many consumers reserve and acknowledge them as workers do (each job:
 //! enqueue, then an ack that reserves the next job: two round trips while jobs are waiting).
-//! Prints `jobs/s` when every job is acknowledged.
+//! Prints `jobs/s` over the time until the last job is acknowledged (consumers still waiting
+//! for a job at that moment stop at the end of their wait, which is not counted).
 //!
 //!   queue_throughput [JOBS=20000] [CLIENTS=50] [REDIS_URL=redis://127.0.0.1:6379/]
 
 use sluice_queue::{NewJob, Queue, QueueConfig, RedisConfig, RedisQueue};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 #[tokio::main]
@@ -32,6 +33,7 @@ async fn main() {
     );
     let next = Arc::new(AtomicUsize::new(0));
     let acked = Arc::new(AtomicUsize::new(0));
+    let all_acked_after = Arc::new(OnceLock::new());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -48,7 +50,8 @@ async fn main() {
                     .unwrap();
             }
         }));
-        let (queue, acked) = (queue.clone(), acked.clone());
+        let (queue, acked, all_acked_after) =
+            (queue.clone(), acked.clone(), all_acked_after.clone());
         tasks.push(tokio::spawn(async move {
             let name = format!("bench-{c}");
             let lease = Duration::from_secs(30);
@@ -67,7 +70,9 @@ async fn main() {
                 };
                 // As a worker does: acknowledge and take the next job in one step.
                 let (_, next) = queue.ack_and_reserve(&job, "", &name, lease).await.unwrap();
-                acked.fetch_add(1, Ordering::Relaxed);
+                if acked.fetch_add(1, Ordering::Relaxed) + 1 == jobs {
+                    let _ = all_acked_after.set(started.elapsed());
+                }
                 held = next;
             }
         }));
@@ -75,8 +80,8 @@ async fn main() {
     for task in tasks {
         task.await.unwrap();
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    println!("{:.0}", jobs as f64 / elapsed);
+    let elapsed = all_acked_after.get().expect("every job acknowledged");
+    println!("{:.0}", jobs as f64 / elapsed.as_secs_f64());
     // Leave nothing behind.
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
