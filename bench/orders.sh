@@ -38,7 +38,7 @@ customers=$(seq -s, 1 200)
 "$SLUICE" bench "http://127.0.0.1:$PORT/webhook/orders" --rate "$RATE" --duration "$DURATION" \
   --connections 512 \
   --body-template "{\"id\": \"b-{{uuid}}\", \"customerId\": {{random:$customers}}, \"shipping\": \"{{random:express,standard,standard,economy}}\", \"items\": [{\"sku\": \"A-1\", \"quantity\": 2, \"unitPrice\": 19.99}, {\"sku\": \"B-2\", \"quantity\": 1, \"unitPrice\": 5.5}]}" \
-  "${pids[@]}" --json "bench-orders.json" --html "bench-orders.html" \
+  "${pids[@]}" --queue-metrics "http://127.0.0.1:$PORT/metrics" --json "bench-orders.json" --html "bench-orders.html" \
   --check --target-p99-ms 100 --target-error-rate 0.1% --target-rss-mb 50 || true
 ended=$(date +%s.%N)
 sql() { psql -At -h 127.0.0.1 -U postgres -d "$ORDERS_DB" -c "$1"; }

@@ -242,6 +242,64 @@ fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode()
     all_succeed_once(|| setup.cmd("main"), 4, Duration::from_secs(30));
 }
 
+/// `sluice bench --queue-metrics` reads the main's queue gauges while it loads a webhook: with no
+/// worker running, the queue deepens and its lag grows from one second to the next; a worker
+/// then runs every job.
+#[test]
+fn bench_reads_the_queue_s_depth_and_lag_from_the_main() {
+    let setup = Setup::new("bench_queue", respond_workflow());
+    let port = free_port();
+    let mut main = setup.cmd("main");
+    main.env("SLUICE_QUEUE_REPLY_TIMEOUT", "1");
+    let _main = Server(start(main, port));
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let bench = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args([
+            "bench",
+            &format!("http://127.0.0.1:{port}/webhook/bench"),
+            "--connections",
+            "2",
+            "--duration",
+            "3s",
+            "--body-template",
+            "{\"amount\": {{n}}}",
+            "--queue-metrics",
+            &format!("http://127.0.0.1:{port}/metrics"),
+            "--json",
+            report.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&bench.stdout);
+    assert!(table.contains("queue        peak depth"), "{table}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let sent = report["requests"].as_u64().unwrap();
+    assert_eq!(
+        report["statusCodes"]["504"], sent,
+        "no worker: every caller timed out"
+    );
+    let samples = report["queue"]["samples"].as_array().unwrap().clone();
+    assert!(samples.len() >= 2, "{samples:?}");
+    let waiting: Vec<u64> = samples
+        .iter()
+        .map(|s| s["waiting"].as_u64().unwrap())
+        .collect();
+    let lag: Vec<f64> = samples
+        .iter()
+        .map(|s| s["lagSeconds"].as_f64().unwrap())
+        .collect();
+    assert!(waiting.windows(2).all(|w| w[0] < w[1]), "{waiting:?}");
+    assert!(lag.windows(2).all(|w| w[0] < w[1]), "{lag:?}");
+    assert!(lag[0] >= 0.5, "{lag:?}");
+    assert_eq!(report["queue"]["peakWaiting"], *waiting.last().unwrap());
+
+    let _worker = start_worker(setup.cmd("w"), 4);
+    all_succeed_once(|| setup.cmd("main"), sent as usize, Duration::from_secs(30));
+}
+
 /// A webhook whose caller waits for the answer has no row until its worker writes one, once:
 /// none for a success the saving policy drops, a finished row for a failure.
 #[test]

@@ -1,10 +1,10 @@
 //! `sluice bench` against a tiny in-process server that fails every 4th request number: the
-//! counts in the JSON report (and the generator's own CPU), both loops, `--check` and bad input
-//! (never speeds).
+//! counts in the JSON report (and the generator's own CPU), both loops, `--check`, the queue
+//! gauges of its `/metrics` and bad input (never speeds).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use clap::Parser;
 use serde_json::Value;
@@ -25,11 +25,30 @@ async fn hook(State(received): State<Received>, Json(body): Json<Value>) -> Stat
     }
 }
 
+/// Queue gauges as a Sluice process in queue mode renders them: the queue deepens by 10 jobs and
+/// its lag by half a second at each read.
+async fn metrics(State(received): State<Received>) -> String {
+    static READS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let reads = READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    format!(
+        "# TYPE sluice_queue_waiting gauge\n\
+         sluice_queue_waiting{{priority=\"high\"}} {reads}\n\
+         sluice_queue_waiting{{priority=\"normal\"}} {}\n\
+         sluice_queue_delayed 0\n\
+         sluice_queue_in_flight {}\n\
+         sluice_queue_oldest_waiting_seconds {}\n",
+        9 * reads,
+        received.lock().unwrap().len().min(4),
+        0.5 * reads as f64
+    )
+}
+
 /// Start the server on its own thread; returns its webhook URL and what it receives.
 fn start_server() -> (String, Received) {
     let received = Received::default();
     let router = Router::new()
         .route("/hook", post(hook))
+        .route("/metrics", get(metrics))
         .with_state(received.clone());
     let (bound, address) = std::sync::mpsc::channel::<SocketAddr>();
     std::thread::spawn(move || {
@@ -156,6 +175,55 @@ fn open_loop_sends_rate_times_duration() {
 }
 
 #[test]
+fn queue_metrics_are_read_every_second() {
+    let (url, _) = start_server();
+    let dir = tempfile::tempdir().unwrap();
+    let (json, html) = (dir.path().join("r.json"), dir.path().join("r.html"));
+    let metrics = url.replace("/hook", "/metrics");
+    let args = [
+        url.as_str(),
+        "--rate",
+        "20",
+        "--duration",
+        "3s",
+        "--body-template",
+        TEMPLATE,
+        "--queue-metrics",
+        &metrics,
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    assert_eq!(run(&args), 0);
+
+    let queue = &read_json(&json)["queue"];
+    let samples = queue["samples"].as_array().unwrap();
+    assert!((2..=4).contains(&samples.len()), "{queue}");
+    let seconds: Vec<u64> = samples
+        .iter()
+        .map(|s| s["second"].as_u64().unwrap())
+        .collect();
+    assert!(seconds.windows(2).all(|w| w[0] < w[1]), "{seconds:?}");
+    // Every priority summed; the first read (the check before the load) is not a sample.
+    for (index, sample) in samples.iter().enumerate() {
+        let reads = index as u64 + 2;
+        assert_eq!(sample["waiting"], 10 * reads, "{sample}");
+        assert_eq!(sample["lagSeconds"], 0.5 * reads as f64, "{sample}");
+    }
+    let last = samples.last().unwrap();
+    assert_eq!(queue["peakWaiting"], last["waiting"]);
+    assert_eq!(queue["peakLagSeconds"], last["lagSeconds"]);
+    assert_eq!(queue["peakInFlight"], 4);
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("Queue depth") && html.contains("Queue lag"));
+
+    // A page without the queue's gauges is refused before any load is sent.
+    let not_metrics = url.replace("/hook", "/nothing");
+    assert_eq!(run(&[url.as_str(), "--queue-metrics", &not_metrics]), 2);
+}
+
+#[test]
 fn check_names_each_missed_target() {
     let (url, _) = start_server();
     let dir = tempfile::tempdir().unwrap();
@@ -214,6 +282,14 @@ fn bad_input_is_refused_before_sending() {
         2
     );
     assert_eq!(run(&["http://127.0.0.1:1/hook", "--header", "no colon"]), 2);
+    assert_eq!(
+        run(&[
+            "http://127.0.0.1:1/hook",
+            "--queue-metrics",
+            "http://127.0.0.1:1/metrics"
+        ]),
+        2
+    );
     assert_eq!(run(&["http://127.0.0.1:1/hook", "--check"]), 2);
     assert_eq!(run(&["http://127.0.0.1:1/hook", "--target-p99-ms", "5"]), 2);
     assert_eq!(

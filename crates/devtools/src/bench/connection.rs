@@ -1,5 +1,5 @@
-//! One keep-alive HTTP/1.1 connection of the load generator, opened when first used and again
-//! after it fails. The load goes over these rather than through a pooled client: a connection
+//! One keep-alive HTTP/1.1 connection of the load generator (and of its reads of a metrics
+//! page), opened when first used and again after it fails. The load goes over these rather than through a pooled client: a connection
 //! here is owned by one sender at a time, so a request costs its write, its read and nothing
 //! else (no pool lookups, no per-request URL parsing), which keeps the generator's share of a
 //! small machine low next to the server it measures.
@@ -7,15 +7,17 @@
 use super::load::Outcome;
 use super::plan::Plan;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Collected, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::HOST;
-use hyper::{Request, Uri};
+use hyper::{HeaderMap, Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use url::Url;
 
 /// Where the requests go: the address to connect to, TLS for an https URL (verified against the
 /// system's root certificates), the `Host` header and the request target.
@@ -27,8 +29,7 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn of(plan: &Plan) -> Result<Target, String> {
-        let url = &plan.url;
+    pub fn of(url: &Url) -> Result<Target, String> {
         let host = url.host_str().ok_or("the URL has no host")?;
         let port = url.port_or_known_default().ok_or("the URL has no port")?;
         let authority = match url.port() {
@@ -66,41 +67,64 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Send one request with `body` and read its whole answer, within the plan's timeout. A
-    /// connection that failed or timed out is dropped and opened afresh for the next request.
+    /// Send one of `plan`'s requests with `body` and read its whole answer, within the plan's
+    /// timeout.
     pub async fn send(&mut self, target: &Target, plan: &Plan, body: Bytes) -> Outcome {
-        match tokio::time::timeout(plan.timeout, self.exchange(target, plan, body)).await {
-            Ok(Ok(status)) => Outcome::Status(status),
-            Ok(Err(outcome)) => {
-                self.sender = None;
-                outcome
-            }
-            Err(_) => {
-                self.sender = None;
-                Outcome::Timeout
-            }
+        let request = (&plan.method, &plan.headers, body);
+        match self.request(target, request, plan.timeout).await {
+            Ok((status, _)) => Outcome::Status(status),
+            Err(outcome) => outcome,
         }
+    }
+
+    /// `GET` the target within `timeout`: its status and body.
+    pub async fn get(
+        &mut self,
+        target: &Target,
+        timeout: Duration,
+    ) -> Result<(u16, Bytes), Outcome> {
+        let request = (&Method::GET, &HeaderMap::new(), Bytes::new());
+        let (status, body) = self.request(target, request, timeout).await?;
+        Ok((status, body.to_bytes()))
+    }
+
+    /// One exchange within `timeout`. A connection that failed or timed out is dropped and
+    /// opened afresh for the next request.
+    async fn request(
+        &mut self,
+        target: &Target,
+        (method, headers, body): (&Method, &HeaderMap, Bytes),
+        timeout: Duration,
+    ) -> Result<(u16, Collected<Bytes>), Outcome> {
+        let result = tokio::time::timeout(timeout, self.exchange(target, method, headers, body))
+            .await
+            .unwrap_or(Err(Outcome::Timeout));
+        if result.is_err() {
+            self.sender = None;
+        }
+        result
     }
 
     async fn exchange(
         &mut self,
         target: &Target,
-        plan: &Plan,
+        method: &Method,
+        request_headers: &HeaderMap,
         body: Bytes,
-    ) -> Result<u16, Outcome> {
+    ) -> Result<(u16, Collected<Bytes>), Outcome> {
         let sender = match &mut self.sender {
             Some(sender) if !sender.is_closed() => sender,
             _ => self.sender.insert(connect(target).await?),
         };
         sender.ready().await.map_err(|_| Outcome::OtherError)?;
         let mut request = Request::builder()
-            .method(plan.method.clone())
+            .method(method.clone())
             .uri(target.path.clone())
             .body(Full::new(body))
             .map_err(|_| Outcome::OtherError)?;
         let headers = request.headers_mut();
         headers.insert(HOST, target.host.clone());
-        for (name, value) in &plan.headers {
+        for (name, value) in request_headers {
             headers.append(name, value.clone());
         }
         let response = sender
@@ -108,12 +132,12 @@ impl Connection {
             .await
             .map_err(|_| Outcome::OtherError)?;
         let status = response.status().as_u16();
-        response
+        let body = response
             .into_body()
             .collect()
             .await
             .map_err(|_| Outcome::OtherError)?;
-        Ok(status)
+        Ok((status, body))
     }
 }
 

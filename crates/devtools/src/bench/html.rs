@@ -2,6 +2,7 @@
 //! fetched), so it can be attached to an issue or kept in CI artifacts and opened anywhere.
 
 use super::procs::ProcessSample;
+use super::queue_watch::QueueSample;
 use super::report::{Latency, Report, SecondReport};
 use std::fmt::Write;
 
@@ -98,6 +99,30 @@ pub fn render(report: &Report) -> String {
             &process_series(|s| s.cpu_percent),
         ));
     }
+    if let Some(queue) = &report.queue {
+        let queue_series = |name: &str, pick: fn(&QueueSample) -> f64| Series {
+            name: name.into(),
+            points: queue
+                .samples
+                .iter()
+                .map(|s| (s.second as f64, pick(s)))
+                .collect(),
+        };
+        page.push_str(&line_chart(
+            "Queue depth",
+            "jobs",
+            &[
+                queue_series("waiting", |s| s.waiting as f64),
+                queue_series("delayed", |s| s.delayed as f64),
+                queue_series("in flight", |s| s.in_flight as f64),
+            ],
+        ));
+        page.push_str(&line_chart(
+            "Queue lag (the oldest waiting job)",
+            "s",
+            &[queue_series("lag", |s| s.lag_seconds)],
+        ));
+    }
     page.push_str("</body></html>\n");
     page
 }
@@ -136,6 +161,9 @@ fn summary_table(report: &Report) -> String {
                 p.peak_rss_mb, p.mean_cpu_percent
             ),
         ));
+    }
+    if let Some(queue) = &report.queue {
+        rows.push(("queue".into(), queue.describe()));
     }
     let mut table = String::from("<table>\n");
     for (name, value) in rows {

@@ -64,7 +64,7 @@ pub fn start(
     run_start: Instant,
     samples: UnboundedSender<Sample>,
 ) -> Result<(), String> {
-    let target = Arc::new(Target::of(&plan)?);
+    let target = Arc::new(Target::of(&plan.url)?);
     match plan.mode {
         Mode::Open { rate, connections } => {
             tokio::spawn(open_loop(

@@ -10,6 +10,7 @@ mod html;
 mod load;
 mod plan;
 mod procs;
+mod queue_watch;
 mod recorder;
 mod report;
 
@@ -17,6 +18,7 @@ use crate::args::{parse_duration, parse_fraction};
 use clap::Parser;
 use plan::Plan;
 use procs::ProcessWatch;
+use queue_watch::QueueMetrics;
 use recorder::Recording;
 use report::Report;
 use std::path::{Path, PathBuf};
@@ -72,6 +74,10 @@ pub struct BenchArgs {
     /// Sample RSS and CPU of this process every second (repeatable).
     #[arg(long = "pid")]
     pub pids: Vec<u32>,
+    /// Read the queue's depth and lag once a second from this Prometheus page of a Sluice
+    /// process in queue mode, e.g. http://127.0.0.1:5678/metrics.
+    #[arg(long, value_name = "URL")]
+    pub queue_metrics: Option<String>,
     /// Compare the run with the --target-* flags; exit 1 naming each missed target.
     #[arg(long)]
     pub check: bool,
@@ -129,12 +135,26 @@ async fn run(args: &BenchArgs) -> Result<Report, String> {
         .iter()
         .map(|&pid| ProcessWatch::open(pid))
         .collect::<Result<Vec<_>, _>>()?;
+    let queue_metrics = match &args.queue_metrics {
+        Some(url) => Some(QueueMetrics::open(url).await?),
+        None => None,
+    };
     let (samples_in, samples_out) = tokio::sync::mpsc::unbounded_channel();
     let cpu_before = procs::own_cpu_seconds();
     let run_start = Instant::now();
+    let queue_watch = queue_metrics.map(|metrics| metrics.watch(run_start));
     load::start(plan.clone(), run_start, samples_in)?;
     let recording = Recording::collect(samples_out, processes, run_start, plan.duration).await;
-    let report = Report::new(&plan, recording, procs::own_cpu_seconds() - cpu_before);
+    let queue = match queue_watch {
+        Some(watch) => Some(watch.finish().await),
+        None => None,
+    };
+    let report = Report::new(
+        &plan,
+        recording,
+        queue,
+        procs::own_cpu_seconds() - cpu_before,
+    );
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report).expect("report serializes");
         write_file(path, &json)?;

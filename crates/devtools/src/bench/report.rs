@@ -4,6 +4,7 @@
 use super::check::Targets;
 use super::plan::{Mode, Plan};
 use super::procs::ProcessReport;
+use super::queue_watch::QueueReport;
 use super::recorder::{Recording, Second};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,6 +32,9 @@ pub struct Report {
     pub status_codes: BTreeMap<String, u64>,
     pub per_second: Vec<SecondReport>,
     pub processes: Vec<ProcessReport>,
+    /// The queue's depth and lag, with `--queue-metrics`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueReport>,
     /// What sending the load cost this process (on a small machine, CPU the server did not get).
     pub generator: Generator,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,9 +107,14 @@ impl Latency {
 }
 
 impl Report {
-    /// The report of `recording`, made by `plan`'s load, which took `generator_cpu_secs` of
-    /// this process's CPU.
-    pub fn new(plan: &Plan, recording: Recording, generator_cpu_secs: f64) -> Report {
+    /// The report of `recording` (and of the `queue` read meanwhile), made by `plan`'s load,
+    /// which took `generator_cpu_secs` of this process's CPU.
+    pub fn new(
+        plan: &Plan,
+        recording: Recording,
+        queue: Option<QueueReport>,
+        generator_cpu_secs: f64,
+    ) -> Report {
         let requests: u64 = recording.seconds.iter().map(|s| s.requests).sum();
         let errors: u64 = recording.seconds.iter().map(|s| s.errors).sum();
         let elapsed_secs = recording.elapsed.as_secs_f64();
@@ -163,6 +172,7 @@ impl Report {
                 .into_iter()
                 .map(|p| p.report())
                 .collect(),
+            queue,
             generator: Generator {
                 cpu_percent: 100.0 * generator_cpu_secs / elapsed_secs.max(1e-9),
                 cpu_us_per_request: 1e6 * generator_cpu_secs / requests.max(1) as f64,
@@ -228,6 +238,9 @@ impl Report {
                     process.pid, process.name, process.peak_rss_mb, process.mean_cpu_percent
                 ),
             );
+        }
+        if let Some(queue) = &self.queue {
+            row("queue", queue.describe());
         }
         out
     }
