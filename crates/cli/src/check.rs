@@ -1,7 +1,7 @@
 //! `sluice check`: can these n8n workflows move to Sluice today? Validates without running.
 
 use crate::input::{load_workflow, workflow_files, BAD_INPUT};
-use sluice_engine::CompiledWorkflow;
+use sluice_engine::{CompiledWorkflow, EngineError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -30,7 +30,14 @@ pub fn check(paths: &[PathBuf]) -> u8 {
                         .type_version
                         .or_else(|| registry.default_version(&node.node_type));
                     let supported = version.and_then(|v| registry.get(&node.node_type, v));
-                    if supported.is_none() {
+                    if let Some(why) = registry.excluded_by(&node.node_type) {
+                        let excluded = EngineError::ExcludedNode {
+                            node: node.name.clone(),
+                            node_type: node.node_type.clone(),
+                            why,
+                        };
+                        problems.push(excluded.to_string());
+                    } else if supported.is_none() {
                         let what = match version {
                             Some(v) if registry.knows_type(&node.node_type) => {
                                 format!("{} version {v}", node.node_type)

@@ -450,6 +450,48 @@ fn check_lists_unsupported_node_types() {
     );
 }
 
+/// Execute Command is left out as in n8n 2.x: `run` and `check` name the node and the setting;
+/// `NODES_EXCLUDE=[]` lets it run.
+#[test]
+fn execute_command_runs_only_where_nodes_exclude_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = noop("Shell");
+    command["type"] = json!("n8n-nodes-base.executeCommand");
+    command["parameters"] = json!({"command": "echo hello from \"$0\""});
+    let wf = write(dir.path(), "shell.json", &chain(vec![trigger(), command]));
+    let with_exclude = |value: Option<&str>, args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        cmd.args(args).env_remove("NODES_EXCLUDE");
+        if let Some(value) = value {
+            cmd.env("NODES_EXCLUDE", value);
+        }
+        cmd.output().unwrap()
+    };
+    let disabled = "node 'Shell': node type 'n8n-nodes-base.executeCommand' is disabled on this \
+                    deployment: NODES_EXCLUDE lists it";
+    let refused = with_exclude(None, &["run", wf.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert_stderr_contains(&refused, disabled);
+    let checked = with_exclude(None, &["check", dir.path().to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(stdout(&checked).contains(disabled), "{}", stdout(&checked));
+
+    let allowed = with_exclude(Some("[]"), &["run", wf.to_str().unwrap()]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    let items: Value = serde_json::from_slice(&allowed.stdout).unwrap();
+    assert_eq!(
+        items,
+        json!([{"exitCode": 0, "stderr": "", "stdout": "hello from /bin/sh"}])
+    );
+    let only_others = with_exclude(Some("n8n-nodes-base.redis"), &["run", wf.to_str().unwrap()]);
+    assert_eq!(
+        only_others.status.code(),
+        Some(0),
+        "{}",
+        stderr(&only_others)
+    );
+}
+
 /// A workflow with a connection keyed by a node's id (the common export oddity): it runs the way
 /// n8n runs it, and `run` and `check` say what is odd.
 fn id_keyed() -> Value {

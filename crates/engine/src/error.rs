@@ -75,6 +75,12 @@ pub enum EngineError {
         node_type: String,
         version: f64,
     },
+    #[error("node '{node}': node type '{node_type}' is disabled on this deployment: {why}")]
+    ExcludedNode {
+        node: String,
+        node_type: String,
+        why: &'static str,
+    },
     #[error("{0}")]
     Build(NodeError),
     #[error(

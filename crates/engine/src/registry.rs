@@ -34,6 +34,8 @@ pub struct NodeSpec {
 #[derive(Default, Clone)]
 pub struct Registry {
     specs: Arc<HashMap<&'static str, Vec<NodeSpec>>>,
+    /// Types left out by the deployment's settings, with why (the setting, and how to change it).
+    excluded: Arc<HashMap<&'static str, &'static str>>,
 }
 
 impl Registry {
@@ -46,6 +48,19 @@ impl Registry {
             .entry(spec.node_type)
             .or_default()
             .push(spec);
+    }
+
+    /// Leave `node_type` out: workflows using it fail to build, saying `why` (the setting that
+    /// excluded it, and how to change it).
+    pub fn exclude(&mut self, node_type: &str, why: &'static str) {
+        if let Some((name, _)) = Arc::make_mut(&mut self.specs).remove_entry(node_type) {
+            Arc::make_mut(&mut self.excluded).insert(name, why);
+        }
+    }
+
+    /// Why `node_type` was left out, when it was.
+    pub fn excluded_by(&self, node_type: &str) -> Option<&'static str> {
+        self.excluded.get(node_type).copied()
     }
 
     /// The spec that handles `node_type` at `version`.

@@ -112,13 +112,20 @@ impl CompiledWorkflow {
             .collect();
         let mut nodes = Vec::with_capacity(workflow.nodes.len());
         for def in &workflow.nodes {
-            let spec = registry.get(&def.node_type, def.version()).ok_or_else(|| {
-                EngineError::UnsupportedNode {
-                    node: def.name.clone(),
-                    node_type: def.node_type.clone(),
-                    version: def.version(),
-                }
-            })?;
+            let spec = registry
+                .get(&def.node_type, def.version())
+                .ok_or_else(|| match registry.excluded_by(&def.node_type) {
+                    Some(why) => EngineError::ExcludedNode {
+                        node: def.name.clone(),
+                        node_type: def.node_type.clone(),
+                        why,
+                    },
+                    None => EngineError::UnsupportedNode {
+                        node: def.name.clone(),
+                        node_type: def.node_type.clone(),
+                        version: def.version(),
+                    },
+                })?;
             if spec.kind == NodeKind::Note {
                 nodes.push(BuiltNode {
                     node: None,

@@ -6,7 +6,9 @@ pub mod databases;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
-use sluice_engine::{CompiledWorkflow, ExecutionOptions, RunOutcome, StreamMode, Streaming};
+use sluice_engine::{
+    CompiledWorkflow, ExecutionOptions, Registry, RunOutcome, StreamMode, Streaming,
+};
 use sluice_model::Workflow;
 use sluice_runtime::Clock;
 
@@ -23,7 +25,16 @@ pub async fn run_workflow(workflow: Value) -> RunOutcome {
 
 /// Run `workflow` with `options` on the test clock, pinned data ignored; the run may fail.
 pub async fn run_with(workflow: &Workflow, options: ExecutionOptions) -> RunOutcome {
-    CompiledWorkflow::build(workflow.clone(), &sluice_nodes::registry())
+    run_on(&sluice_nodes::registry(), workflow, options).await
+}
+
+/// `run_with` on the nodes of `registry`.
+pub async fn run_on(
+    registry: &Registry,
+    workflow: &Workflow,
+    options: ExecutionOptions,
+) -> RunOutcome {
+    CompiledWorkflow::build(workflow.clone(), registry)
         .expect("workflow builds")
         .run(ExecutionOptions {
             clock: test_clock(),
@@ -123,3 +134,11 @@ pub const OFF: Streaming = Streaming {
     chunk_items: 1000,
     sort_memory_bytes: Streaming::DEFAULT_SORT_MEMORY_BYTES,
 };
+
+/// Serve `router` on a free local port from the test's runtime; returns its base URL.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{address}")
+}
