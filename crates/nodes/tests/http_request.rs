@@ -116,10 +116,7 @@ async fn start() -> (String, Arc<Mock>) {
     let app = Router::new()
         .route("/{*path}", any(handle))
         .with_state(mock.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), mock)
+    (common::serve(app).await, mock)
 }
 
 fn workflow(version: f64, parameters: Value, items: usize, extra: Value) -> Workflow {

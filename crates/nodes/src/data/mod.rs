@@ -1,9 +1,11 @@
-//! Data-format nodes: Date & Time, Crypto, XML, HTML (and the legacy HTML Extract), Markdown.
+//! Data-format nodes: Date & Time, Crypto, XML, HTML (and the legacy HTML Extract), Markdown,
+//! and RSS Read (a feed's XML as items).
 
 mod crypto;
 mod date_time;
 mod html;
 mod markdown;
+mod rss_read;
 mod xml;
 
 use sluice_engine::NodeSpec;
@@ -16,5 +18,6 @@ pub fn specs() -> Vec<NodeSpec> {
         html::SPEC,
         html::EXTRACT_SPEC,
         markdown::SPEC,
+        rss_read::SPEC,
     ]
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod binary;
 pub(crate) mod dates;
+pub(crate) mod errors;
 pub(crate) mod fields;
 pub(crate) mod params;
 pub(crate) mod path;

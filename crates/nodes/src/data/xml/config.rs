@@ -19,6 +19,25 @@ pub struct ParseOptions {
     pub trim: bool,
 }
 
+impl ParseOptions {
+    /// xml2js's own defaults (not the XML node's, which merges attributes and keeps single
+    /// children unwrapped).
+    pub fn xml2js_defaults() -> ParseOptions {
+        ParseOptions {
+            attr_key: "$".into(),
+            char_key: "_".into(),
+            explicit_array: true,
+            explicit_charkey: false,
+            explicit_root: true,
+            ignore_attrs: false,
+            merge_attrs: false,
+            normalize: false,
+            normalize_tags: false,
+            trim: false,
+        }
+    }
+}
+
 /// How JSON becomes XML text (xml2js builder options).
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
@@ -30,6 +49,20 @@ pub struct BuildOptions {
     pub root_name: Option<String>,
     pub allow_surrogate_chars: bool,
     pub cdata: bool,
+}
+
+impl BuildOptions {
+    /// Markup without an XML declaration, under a `root` element.
+    pub fn headless_root(root: &str) -> BuildOptions {
+        BuildOptions {
+            attr_key: "$".into(),
+            char_key: "_".into(),
+            headless: true,
+            root_name: Some(root.into()),
+            allow_surrogate_chars: false,
+            cdata: false,
+        }
+    }
 }
 
 pub enum Mode {

@@ -6,9 +6,17 @@ mod config;
 mod to_json;
 mod to_xml;
 
-use config::Mode;
+pub(super) use config::BuildOptions;
+use config::{Mode, ParseOptions};
 use sluice_engine::{ExecuteContext, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param};
 use sluice_model::{Item, JsonObject, NodeDef, Value};
+pub(super) use to_xml::build as markup;
+
+/// XML text as xml2js parses it with its own defaults (every child an array, attributes under
+/// `$`), as feed readers built on it see a document.
+pub(super) fn xml2js_tree(xml: &str) -> Result<Value, String> {
+    to_json::parse(xml, &ParseOptions::xml2js_defaults())
+}
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.xml",

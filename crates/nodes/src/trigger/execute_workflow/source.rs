@@ -2,10 +2,10 @@
 //! plain id before v1.2, a resource locator from v1.2), a local JSON file, JSON in the node's
 //! parameter, or JSON fetched with an HTTP GET from a URL.
 
+use crate::util::errors::error_chain;
 use crate::util::params::{unsupported, Reader};
 use sluice_engine::{ExecuteContext, NodeError, Param, SubWorkflow};
 use sluice_model::Value;
-use std::error::Error;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -112,20 +112,6 @@ fn client() -> Result<&'static reqwest::Client, String> {
         })
         .as_ref()
         .map_err(Clone::clone)
-}
-
-/// An error with its causes (`error sending request: Connection refused`).
-fn error_chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        let message = e.to_string();
-        if !text.contains(&message) {
-            text = format!("{text}: {message}");
-        }
-        cause = e.source();
-    }
-    text
 }
 
 fn parse(text: &str, origin: &str, parameter: &str) -> Result<Value, NodeError> {
