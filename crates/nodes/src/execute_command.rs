@@ -1,7 +1,8 @@
 //! Execute Command v1 (`n8n-nodes-base.executeCommand`): runs a shell command on the machine
 //! Sluice runs on (in queue mode, the worker's) and outputs `{exitCode, stderr, stdout}`, once
 //! (`executeOnce`, the default) or for every input item. A command that exits non-zero fails
-//! the node with its stderr. As in n8n 2.x, deployments leave this node out unless
+//! the node with its stderr. A command runs in its own process group, killed with everything it
+//! started when the execution stops before it ends. As in n8n 2.x, deployments leave this node out unless
 //! `NODES_EXCLUDE` allows it (see `crate::NodeFilter`).
 
 use crate::util::params::Reader;
@@ -62,15 +63,21 @@ async fn run_for_item(ctx: &ExecuteContext<'_>, index: usize) -> Result<JsonObje
     if command.trim().is_empty() {
         return Err(NodeError::new("no command to execute").with_parameter("command"));
     }
-    // Dropped (the execution stopped or timed out) means killed, not left running.
-    let output = tokio::process::Command::new(SHELL)
+    let child = tokio::process::Command::new(SHELL)
         .arg("-c")
         .arg(&command)
         .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
         .map_err(|e| NodeError::new(format!("cannot start {SHELL}: {e}")))?;
+    let group = KillGroupOnDrop(child.id());
+    let output = child
+        .wait_with_output()
+        .await
+        .map_err(|e| NodeError::new(format!("the command's output was lost: {e}")))?;
+    group.disarm();
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_string();
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     // A command ended by a signal has no exit code; the shell's convention is 128 + signal.
@@ -93,6 +100,28 @@ async fn run_for_item(ctx: &ExecuteContext<'_>, index: usize) -> Result<JsonObje
     json.insert("stderr".into(), Value::String(stderr));
     json.insert("stdout".into(), Value::String(stdout));
     Ok(json)
+}
+
+/// While a command runs, its process group: when the node's run is dropped (the execution was
+/// stopped), the shell and everything it started are killed, not left running.
+struct KillGroupOnDrop(Option<u32>);
+
+impl KillGroupOnDrop {
+    /// The command ended: whatever it left running in the background stays, as in n8n.
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        if let Some(group) = self.0.and_then(|id| i32::try_from(id).ok()) {
+            // SAFETY: kill only sends a signal; a group that already ended makes it fail harmlessly.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
+    }
 }
 
 /// A command's first line, marked when there is more: errors stay on one line.

@@ -98,6 +98,27 @@ async fn output_and_errors_of_the_shell() {
     assert_eq!(error.parameter.as_deref(), Some("command"));
 }
 
+/// A run dropped while its command runs (a stopped execution) kills the shell and what it
+/// started: the background `sleep`, whose pid the command wrote down, is gone.
+#[tokio::test]
+async fn a_dropped_run_kills_the_command_and_its_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("sleep.pid");
+    let command = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+    let run = run(json!({"command": command}), json!({}), words());
+    let dropped = tokio::time::timeout(std::time::Duration::from_millis(500), run).await;
+    assert!(dropped.is_err(), "the command was still running");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+    for _ in 0..50 {
+        if !proc_dir.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the command's child {} is still running", pid.trim());
+}
+
 #[test]
 fn left_out_unless_the_deployment_allows_it() {
     let workflow: Workflow = serde_json::from_value(single_node_workflow(
