@@ -205,6 +205,17 @@ pub(crate) struct HttpConfig {
     pub rate_limit: Option<RateLimitConfig>,
     pub cache: Option<CacheConfig>,
     pub circuit_breaker: Option<BreakerPolicy>,
+    /// The GraphQL node: how its query is sent.
+    pub graphql: Option<GraphQlFormat>,
+}
+
+/// How the GraphQL node sends a `POST`'s query (a `GET` puts it in the query string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GraphQlFormat {
+    /// `{query, variables, operationName}` as JSON.
+    Json,
+    /// The query as the body, `application/graphql`.
+    Raw,
 }
 
 /// Ours: requests in flight per node run unless `options.maxConcurrency` says otherwise.
@@ -216,7 +227,9 @@ fn str_at<'p>(params: &'p Param, path: &str) -> Option<&'p str> {
 
 impl HttpConfig {
     pub fn build(def: &NodeDef, params: &Param) -> Result<Self, NodeError> {
-        if def.version() < 3.0 {
+        if def.node_type == super::graphql::SPEC.node_type {
+            Self::graphql(def, params)
+        } else if def.version() < 3.0 {
             Self::legacy(params)
         } else {
             Self::current(def, params)
@@ -332,6 +345,7 @@ impl HttpConfig {
             rate_limit: None,
             cache: None,
             circuit_breaker: None,
+            graphql: None,
         };
         config.read_ours(params)?;
         Ok(config)
@@ -425,8 +439,34 @@ impl HttpConfig {
             rate_limit: None,
             cache: None,
             circuit_breaker: None,
+            graphql: None,
         };
         config.read_ours(params)?;
+        Ok(config)
+    }
+
+    /// The GraphQL node (v1, v1.1): HTTP Request v1's method, headers, authentication, response
+    /// format and certificate switch under the same names, the URL in `endpoint`, and a body
+    /// made of the query (see `super::graphql`).
+    fn graphql(def: &NodeDef, params: &Param) -> Result<Self, NodeError> {
+        let r = Reader::fixed(params);
+        let mut config = Self::legacy(params)?;
+        config.url_path = "endpoint";
+        config.query = Vec::new();
+        config.body = None;
+        if r.str_or("authentication", "none")? == "customAuth" {
+            config.auth = AuthConfig::Credential("httpCustomAuth".into());
+        }
+        let default_format = if def.version() >= 1.1 {
+            "json"
+        } else {
+            "graphql"
+        };
+        config.graphql = Some(r.choice("requestFormat", default_format, |f| match f {
+            "json" => Some(GraphQlFormat::Json),
+            "graphql" => Some(GraphQlFormat::Raw),
+            _ => None,
+        })?);
         Ok(config)
     }
 

@@ -5,11 +5,12 @@
 //! `options.retry` and `options.cache` (one call for every item asking the same thing) shape the
 //! traffic further. Outputs follow n8n item for item, in input order. With pagination the node
 //! is the source of a streamed chain: its items' pages are fetched as the chain takes them
-//! (`streamed_pages`).
+//! (`streamed_pages`). The GraphQL node runs on the same machinery (`graphql`).
 
 mod auth;
 mod config;
 mod errors;
+mod graphql;
 mod pagination;
 mod request;
 mod response;
@@ -40,7 +41,7 @@ pub const SPEC: NodeSpec = NodeSpec {
 };
 
 pub fn specs() -> Vec<NodeSpec> {
-    vec![SPEC]
+    vec![SPEC, graphql::SPEC]
 }
 
 struct HttpRequest {
@@ -181,7 +182,11 @@ impl HttpRequest {
         index: usize,
     ) -> Result<Vec<Item>, Failure> {
         let config = &self.config;
-        let spec = request::build(ctx, config, item, index).map_err(Failure::from_node_error)?;
+        let mut spec =
+            request::build(ctx, config, item, index).map_err(Failure::from_node_error)?;
+        if let Some(format) = config.graphql {
+            graphql::shape(ctx, format, &mut spec, index).map_err(Failure::from_node_error)?;
+        }
         if let Some(pagination) = &config.pagination {
             return pagination::all_pages(sender, pagination, spec, index, ctx).await;
         }
@@ -194,6 +199,9 @@ impl HttpRequest {
         }
         let property = config.response.property(ctx, index)?;
         let mut items = response::to_items(&config.response, &reply, index, &property)?;
+        if config.graphql.is_some() {
+            graphql::check_errors(&items)?;
+        }
         if lookup == Some(Lookup::Hit) {
             for item in &mut items {
                 item.json_mut().insert("fromCache", true.into());
