@@ -186,8 +186,8 @@ pub fn node_ref_method<'a>(
     }))
 }
 
-/// `$node['Node'].json` and friends: data of the item at the current index in the node's last
-/// run (output 0), falling back to its first item.
+/// `$node['Node'].json` (or `.data`, its older name) and friends: data of the item at the
+/// current index in the node's last run (output 0), falling back to its first item.
 pub fn legacy_node_property<'a>(
     ctx: &mut Ctx<'a>,
     node: &str,
@@ -199,7 +199,9 @@ pub fn legacy_node_property<'a>(
         Ok(items.get(scope.item_index()).or_else(|| items.first()))
     };
     Ok(match key {
-        "json" => item()?.map_or(Val::Undefined, |i| Val::JsonObj(ObjectRef::Item(&i.json))),
+        "json" | "data" => {
+            item()?.map_or(Val::Undefined, |i| Val::JsonObj(ObjectRef::Item(&i.json)))
+        }
         "binary" => item()?.and_then(|i| i.binary.as_deref()).map_or_else(
             || new_obj(Obj::default()),
             |o| Val::JsonObj(ObjectRef::Map(o)),

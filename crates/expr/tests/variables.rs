@@ -2,7 +2,7 @@
 mod common;
 use common::*;
 use serde_json::json;
-use sluice_expr::Template;
+use sluice_expr::{Engine, Template};
 
 #[test]
 fn current_item_variables() {
@@ -42,6 +42,7 @@ fn other_nodes() {
         ("$node['Webhook'].json.body.name", json!("Ann")),
         ("$node.Webhook.json.body.id", json!(7)),
         ("$node[\"Webhook\"].parameter.httpMethod", json!("POST")),
+        ("$node[\"Webhook\"].data[\"body\"][\"name\"]", json!("Ann")),
         ("$items('Webhook').length", json!(2)),
         ("$items('Webhook')[1].json.body.name", json!("Bob")),
         ("$items().length", json!(2)),
@@ -171,5 +172,30 @@ fn lone_json_paths_read_like_the_evaluator() {
         let template = Template::parse(&format!("{{{{ {path} }}}}")).unwrap();
         let scope = TestScope::new(sample());
         assert_eq!(template.evaluate_truthy(&scope).unwrap(), truthy, "{path}");
+    }
+}
+
+/// `$node['X'].data`, the older name of `.json` that old templates use, on either engine; `$('X')`
+/// has no `data`.
+#[test]
+fn legacy_node_data_is_its_json_on_both_engines() {
+    let scope = TestScope::new(sample());
+    for engine in [Engine::Native, Engine::QuickJs] {
+        let eval = |src: &str| {
+            Template::parse_with(src, engine)
+                .unwrap()
+                .evaluate(&scope)
+                .unwrap()
+        };
+        assert_eq!(
+            eval("{{ $node[\"Webhook\"].data[\"body\"].name.toUpperCase() }}"),
+            json!("ANN"),
+            "{engine:?}"
+        );
+        assert_eq!(
+            eval("{{ $('Webhook').data === undefined }}"),
+            json!(true),
+            "{engine:?}"
+        );
     }
 }

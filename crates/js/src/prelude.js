@@ -21,7 +21,8 @@
     return { json: value };
   }
 
-  function nodeProxy(payload, name, itemIndex) {
+  // `$('Name')`, or with `legacy` `$node['Name']`, whose `data` is the item's JSON as `json`.
+  function nodeProxy(payload, name, itemIndex, legacy) {
     const data = payload.nodes[name];
     if (data === undefined) {
       // Only nodes named literally in the code are provided.
@@ -34,7 +35,7 @@
       if (p.error) throw new Error(p.error);
       return p;
     };
-    return {
+    const proxy = {
       get isExecuted() { return data.executed; },
       all() { return data.executed ? data.all : notRun(); },
       first() { return data.executed ? data.all[0] : notRun(); },
@@ -46,6 +47,8 @@
       get json() { return (data.executed ? data.all[itemIndex || 0] || {} : {}).json; },
       get context() { return data.context || {}; },
     };
+    if (legacy) Object.defineProperty(proxy, "data", { get() { return proxy.json; } });
+    return proxy;
   }
 
   const blockedModules = new Set(["fs", "child_process", "net", "http", "https", "os", "process", "vm", "worker_threads"]);
@@ -77,7 +80,7 @@
     const currentIndex = (itemIndex === undefined ? 0 : itemIndex) - payload.itemOffset;
     const current = () => input.at(currentIndex);
     const $ = (name) => nodeProxy(payload, name, itemIndex);
-    const $node = () => new Proxy({}, { get: (_, name) => typeof name === "string" ? nodeProxy(payload, name, itemIndex) : undefined });
+    const $node = () => new Proxy({}, { get: (_, name) => typeof name === "string" ? nodeProxy(payload, name, itemIndex, true) : undefined });
     const now = () => DateTime.fromISO(payload.now).setZone(payload.tz || "UTC");
     const $input = {
       all: input.all,
