@@ -165,4 +165,16 @@ async fn errors_name_what_went_wrong() {
     )
     .await;
     assert_eq!(bad, "The provided \"URL\" is not valid!");
+    // Nothing listens on port 1; the message keeps the URL but not its password.
+    let refused = node_error(
+        "n8n-nodes-base.rssFeedRead",
+        1.1,
+        json!({"url": "http://reader:s3cret@127.0.0.1:1/feed"}),
+        json!([{}]),
+    )
+    .await;
+    assert!(
+        refused.starts_with("cannot read the feed at http://") && !refused.contains("s3cret"),
+        "{refused}"
+    );
 }

@@ -12,7 +12,7 @@ use sluice_engine::{
     ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
 use sluice_model::{Item, ItemJson, NodeDef, Value};
-use sluice_runtime::http::{ClientOptions, Http};
+use sluice_runtime::http::{redact_userinfo, ClientOptions, Http};
 
 pub const SPEC: NodeSpec = NodeSpec {
     node_type: "n8n-nodes-base.rssFeedRead",
@@ -23,6 +23,9 @@ pub const SPEC: NodeSpec = NodeSpec {
 
 /// Redirects followed before giving up, as `rss-parser`.
 const MAX_REDIRECTS: usize = 5;
+
+/// How long one request may take, as `rss-parser`'s default.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 const ACCEPT: &str = "application/rss+xml, application/rdf+xml;q=0.8, \
                       application/atom+xml;q=0.6, application/xml;q=0.4, text/xml;q=0.4";
@@ -102,13 +105,21 @@ impl RssRead {
         let http = Http::shared();
         let client = http.client(&self.client)?;
         for _ in 0..=MAX_REDIRECTS {
+            let unreadable = |e: reqwest::Error| {
+                let at = redact_userinfo(url.as_str());
+                format!(
+                    "cannot read the feed at {at}: {}",
+                    error_chain(&e.without_url())
+                )
+            };
             let response = client
                 .get(http.route(&url))
                 .header(reqwest::header::ACCEPT, ACCEPT)
                 .header(reqwest::header::USER_AGENT, "rss-parser")
+                .timeout(REQUEST_TIMEOUT)
                 .send()
                 .await
-                .map_err(|e| format!("cannot read the feed at {url}: {}", error_chain(&e)))?;
+                .map_err(unreadable)?;
             let status = response.status();
             if status.is_redirection() {
                 let location = response
@@ -124,10 +135,7 @@ impl RssRead {
             if !status.is_success() {
                 return Err(format!("Status code {}", status.as_u16()));
             }
-            return response
-                .text()
-                .await
-                .map_err(|e| format!("cannot read the feed at {url}: {}", error_chain(&e)));
+            return response.text().await.map_err(unreadable);
         }
         Err("Too many redirects".into())
     }
