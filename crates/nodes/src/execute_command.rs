@@ -6,10 +6,11 @@
 //! `NODES_EXCLUDE` allows it (see `crate::NodeFilter`).
 
 use crate::util::params::Reader;
+use crate::util::per_item;
 use sluice_engine::{
     ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{Item, JsonObject, NodeDef, Value};
+use sluice_model::{JsonObject, NodeDef, Value};
 use std::process::Stdio;
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -46,14 +47,10 @@ impl Node for ExecuteCommand {
             true => ctx.main_input().len().min(1),
             false => ctx.main_input().len(),
         };
-        let mut out = Vec::with_capacity(runs);
-        for index in 0..runs {
-            match run_for_item(ctx, index).await {
-                Ok(json) => out.push(Item::new(json).paired_to(index)),
-                Err(e) if ctx.continue_on_fail() => out.push(ctx.error_item(&e, index)),
-                Err(e) => return Err(e.with_item(index)),
-            }
-        }
+        let out = per_item::in_turn(ctx, runs, |index| async move {
+            run_for_item(ctx, index).await.map(|json| vec![json.into()])
+        })
+        .await?;
         Ok(vec![out])
     }
 }

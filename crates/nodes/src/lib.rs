@@ -4,6 +4,7 @@
 pub mod code;
 pub mod core;
 pub mod data;
+pub mod email_send;
 pub mod execute_command;
 pub mod files;
 pub mod flow;
@@ -84,7 +85,12 @@ pub fn registry_with(filter: &NodeFilter) -> Registry {
         .chain(code::specs())
         .chain(http::specs())
         .chain(trigger::specs())
-        .chain([postgres::SPEC, redis::SPEC, execute_command::SPEC])
+        .chain([
+            postgres::SPEC,
+            redis::SPEC,
+            execute_command::SPEC,
+            email_send::SPEC,
+        ])
     {
         let included = filter
             .include

@@ -12,10 +12,8 @@ use axum::routing::any;
 use axum::{Json, Router};
 use common::*;
 use serde_json::{json, Value};
-use sluice_engine::{CompiledWorkflow, Credentials, ExecutionOptions, RunOutcome};
+use sluice_engine::{CompiledWorkflow, RunOutcome};
 use sluice_model::Workflow;
-use sluice_runtime::CredentialSet;
-use std::sync::Arc;
 
 /// Answers `{data: {seen: ...}}` describing the request, or GraphQL errors when the query
 /// asks for `missing`.
@@ -50,19 +48,11 @@ async fn run(version: f64, parameters: Value, settings: Value) -> RunOutcome {
         workflow["nodes"][2][key] = value.clone();
     }
     let workflow: Workflow = serde_json::from_value(workflow).unwrap();
-    let credentials = CredentialSet::from_export_json(
-        &json!([{"id": "1", "name": "key", "type": "httpHeaderAuth",
-                 "data": {"name": "X-Api-Key", "value": "s3cret"}}])
-        .to_string(),
-    )
-    .unwrap();
+    let credentials = with_credentials(json!([{"id": "1", "name": "key", "type": "httpHeaderAuth",
+        "data": {"name": "X-Api-Key", "value": "s3cret"}}]));
     CompiledWorkflow::build(workflow, &sluice_nodes::registry())
         .expect("builds")
-        .run(ExecutionOptions {
-            clock: sluice_runtime::Clock::system(),
-            credentials: Some(Credentials(Arc::new(credentials))),
-            ..Default::default()
-        })
+        .run(credentials)
         .await
         .expect("runs")
 }

@@ -8,10 +8,11 @@ use super::xml::{markup, xml2js_tree, BuildOptions};
 use crate::util::dates;
 use crate::util::errors::error_chain;
 use crate::util::params::Reader;
+use crate::util::per_item;
 use sluice_engine::{
     ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{Item, ItemJson, NodeDef, Value};
+use sluice_model::{ItemJson, NodeDef, Value};
 use sluice_runtime::http::{redact_userinfo, ClientOptions, Http};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -61,18 +62,7 @@ impl Node for RssRead {
             true => ctx.main_input().len(),
             false => ctx.main_input().len().min(1),
         };
-        let mut out = Vec::new();
-        for index in 0..feeds {
-            match self.read(ctx, index).await {
-                Ok(entries) => out.extend(
-                    entries
-                        .into_iter()
-                        .map(|entry| Item::new(entry).paired_to(index)),
-                ),
-                Err(e) if ctx.continue_on_fail() => out.push(ctx.error_item(&e, index)),
-                Err(e) => return Err(e.with_item(index)),
-            }
-        }
+        let out = per_item::in_turn(ctx, feeds, |index| self.read(ctx, index)).await?;
         Ok(vec![out])
     }
 }

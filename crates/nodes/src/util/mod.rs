@@ -8,5 +8,6 @@ pub(crate) mod errors;
 pub(crate) mod fields;
 pub(crate) mod params;
 pub(crate) mod path;
+pub(crate) mod per_item;
 pub(crate) mod types;
 pub(crate) mod values;

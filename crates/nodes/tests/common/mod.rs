@@ -142,3 +142,14 @@ pub async fn serve(router: axum::Router) -> String {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     format!("http://{address}")
 }
+
+/// Options for a run on the system clock with the credentials of an `n8n export:credentials`
+/// list (`[{id, name, type, data}]`).
+pub fn with_credentials(list: Value) -> ExecutionOptions {
+    let set = sluice_runtime::CredentialSet::from_export_json(&list.to_string()).unwrap();
+    ExecutionOptions {
+        clock: sluice_runtime::Clock::system(),
+        credentials: Some(sluice_engine::Credentials(std::sync::Arc::new(set))),
+        ..Default::default()
+    }
+}
