@@ -1,6 +1,7 @@
 //! RSS Read against a local feed server: RSS 2.0, RSS 1.0 and Atom entries with the fields n8n
 //! gives (rss-parser's), one feed per item in v1.1 and the first item's in v1, redirects
-//! followed, and the errors for a bad URL, a failed request and a document that is no feed.
+//! followed, the errors for a bad URL, a failed request and a document that is no feed, and the
+//! RSS Feed Trigger run by hand.
 
 mod common;
 
@@ -177,4 +178,21 @@ async fn errors_name_what_went_wrong() {
         refused.starts_with("cannot read the feed at http://") && !refused.contains("s3cret"),
         "{refused}"
     );
+}
+
+/// Run by hand, the RSS Feed Trigger gives the feed's first entry (polls are the server's:
+/// `crates/server/tests/schedules.rs`).
+#[tokio::test]
+async fn the_feed_trigger_run_by_hand_gives_the_first_entry() {
+    let base = start_server().await;
+    let workflow = json!({"nodes": [
+        {"name": "Feed", "type": "n8n-nodes-base.rssFeedReadTrigger", "typeVersion": 1,
+         "position": [0, 0], "parameters": {"feedUrl": format!("{base}/rss"),
+             "pollTimes": {"item": [{"mode": "everyMinute"}]}}}],
+        "connections": {}, "settings": {"executionOrder": "v1"}});
+    let outcome = run_workflow(workflow).await;
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    let entries = output(&outcome, "Feed");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["json"]["title"], "First & foremost");
 }

@@ -1,4 +1,5 @@
-//! Runs Schedule Trigger, Cron and Interval nodes of active workflows: sleeps (on the server's
+//! Runs Schedule Trigger, Cron and Interval nodes and polling triggers (RSS Feed Trigger: a tick
+//! runs the workflow only when the poll finds something) of active workflows: sleeps (on the server's
 //! clock) until the next tick of any rule, computed in the workflow's time zone (Interval: at
 //! multiples of its period since the Unix epoch), claims the tick in the store
 //! (so each tick runs once however many processes share the store), lets a weeks rule with an
@@ -11,7 +12,8 @@ use crate::routes::Routes;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
-use sluice_nodes::trigger::schedule::{take_weeks_tick, ScheduleRule, Timing};
+use sluice_model::{JsonObject, Value};
+use sluice_nodes::trigger::schedule::{self, take_weeks_tick, ScheduleRule, Timing};
 use sluice_store::StoreError;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -159,10 +161,27 @@ async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
             }
         }
     }
+    let items = match wf
+        .compiled
+        .workflow()
+        .nodes
+        .iter()
+        .find(|n| n.name == due.node)
+    {
+        Some(def) if schedule::is_polling(def) => match poll(app, &wf, def, at).await {
+            Ok(items) if items.is_empty() => return,
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!("schedule {key}: the poll failed: {e}");
+                return;
+            }
+        },
+        _ => vec![due.rule.item(&local.fixed_offset(), tz.name())],
+    };
     let start = Start {
         mode: "trigger",
         start_node: Some(due.node),
-        items: vec![due.rule.item(&local.fixed_offset(), tz.name())],
+        items,
         resumable: true,
         retry_of: None,
         id: StartId::New,
@@ -172,6 +191,35 @@ async fn fire(app: &Arc<App>, owner: &str, due: DueRule, at: DateTime<Utc>) {
     if let Err(e) = app.start(wf, start).await {
         tracing::error!("schedule {key}: {}", e.message);
     }
+}
+
+/// A polling trigger's tick: what its poll found (nothing new: no execution), its state kept in
+/// the workflow's static data under `node:<name>`, as n8n keeps it.
+async fn poll(
+    app: &App,
+    wf: &Deployed,
+    def: &sluice_model::NodeDef,
+    at: DateTime<Utc>,
+) -> Result<Vec<sluice_model::Item>, String> {
+    let mut data = match app.store.workflow_static_data(&wf.id).await {
+        Ok(Some(saved)) => saved,
+        Ok(None) => wf.compiled.workflow().static_data_object(),
+        Err(e) => return Err(e.to_string()),
+    };
+    let key = format!("node:{}", def.name);
+    let mut state = match data.get(&key) {
+        Some(Value::Object(state)) => state.clone(),
+        _ => JsonObject::new(),
+    };
+    let items = sluice_nodes::data::poll(def, &mut state, at)
+        .await
+        .map_err(|e| e.to_string())?;
+    data.insert(key, Value::Object(state));
+    app.store
+        .save_workflow_static_data(&wf.id, &data)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(items)
 }
 
 /// Whether the tick of a weeks rule with an interval runs on `date` (local); when it does, its

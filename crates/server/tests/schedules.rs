@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use sluice_runtime::Clock;
 use sluice_store::on_both_backends;
 use sluice_store::ExecutionFilter;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use support::TestServer;
 
 /// Every other week on Monday and Wednesday at 9:30, Berlin time, from Sunday March 2, 2025:
@@ -115,7 +117,87 @@ async fn interval_every_ninety_seconds(postgres: bool) {
     s.stop().await;
 }
 
-on_both_backends!(every_two_weeks, interval_every_ninety_seconds);
+/// A feed whose entries were published on March 1 and March 5, 2025 (noon UTC); counts the
+/// requests it answers. Returns its URL.
+async fn feed_server(requests: Arc<AtomicUsize>) -> String {
+    const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>New</title><link>https://example.com/new</link><pubDate>Wed, 05 Mar 2025 12:00:00 GMT</pubDate></item>
+<item><title>Old</title><link>https://example.com/old</link><pubDate>Sat, 01 Mar 2025 12:00:00 GMT</pubDate></item>
+</channel></rss>"#;
+    let router = axum::Router::new().route(
+        "/feed",
+        axum::routing::get(move || {
+            requests.fetch_add(1, Ordering::SeqCst);
+            async { FEED }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/feed", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+/// The RSS Feed Trigger polling every hour on a virtual clock from March 2: the first poll
+/// counts from its own time, so only the entry of March 5 starts an execution, once; the polls
+/// after it find nothing newer and start none. Its date stays in the node's static data.
+async fn rss_feed_trigger_polls(postgres: bool) {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let url = feed_server(requests.clone()).await;
+    let start = Utc.with_ymd_and_hms(2025, 3, 2, 0, 0, 0).unwrap();
+    let s = TestServer::with(postgres, |c| c.clock = Clock::virtual_at(start)).await;
+    let id = s
+        .deploy(json!({"name": "feed", "nodes": [
+            {"name": "RSS Feed Trigger", "type": "n8n-nodes-base.rssFeedReadTrigger",
+             "typeVersion": 1, "position": [0, 0], "parameters": {
+                 "pollTimes": {"item": [{"mode": "everyHour"}]}, "feedUrl": url}}
+        ], "connections": {}}))
+        .await;
+    s.wait_executions(&format!("workflowId={id}"), 1).await;
+    support::eventually("more polls", || async {
+        requests.load(Ordering::SeqCst) >= 5
+    })
+    .await;
+    let (status, _) = s
+        .api(Method::POST, &format!("/workflows/{id}/deactivate"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(s.count_executions(&format!("workflowId={id}")).await, 1);
+    let runs = s
+        .store
+        .list_executions(
+            &ExecutionFilter {
+                workflow_id: Some(id.clone()),
+                ..Default::default()
+            },
+            None,
+            10,
+            true,
+        )
+        .await
+        .unwrap()
+        .data;
+    let output = &runs[0].data.as_ref().unwrap()["resultData"]["runData"]["RSS Feed Trigger"][0]
+        ["data"]["main"][0];
+    let titles: Vec<&str> = output
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["json"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["New"]);
+    let saved = s.store.workflow_static_data(&id).await.unwrap().unwrap();
+    assert_eq!(
+        saved["node:RSS Feed Trigger"]["lastItemDate"],
+        "2025-03-05T12:00:00.000Z"
+    );
+    s.stop().await;
+}
+
+on_both_backends!(
+    every_two_weeks,
+    interval_every_ninety_seconds,
+    rss_feed_trigger_polls
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schedule_ticks_run_once_across_two_servers() {

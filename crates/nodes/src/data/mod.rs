@@ -1,11 +1,13 @@
 //! Data-format nodes: Date & Time, Crypto, XML, HTML (and the legacy HTML Extract), Markdown,
-//! and RSS Read (a feed's XML as items).
+//! and RSS Read and the RSS Feed Trigger (a feed's XML as items).
 
 mod crypto;
 mod date_time;
 mod html;
 mod markdown;
 mod rss_read;
+
+pub use rss_read::{poll, RSS_FEED_TRIGGER_TYPE};
 mod xml;
 
 use sluice_engine::NodeSpec;
@@ -19,5 +21,6 @@ pub fn specs() -> Vec<NodeSpec> {
         html::EXTRACT_SPEC,
         markdown::SPEC,
         rss_read::SPEC,
+        rss_read::TRIGGER_SPEC,
     ]
 }

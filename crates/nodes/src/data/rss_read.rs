@@ -3,6 +3,12 @@
 //! `rss-parser` library it uses): `title`, `link`, `pubDate`, `content` and its plain-text
 //! `contentSnippet`, `guid`, `categories`, `isoDate`, `creator`, `enclosure`... v1 reads the URL
 //! of the first input item only; v1.1 reads one feed per input item.
+//!
+//! RSS Feed Trigger v1 (`n8n-nodes-base.rssFeedReadTrigger`) polls `feedUrl` at its `pollTimes`
+//! (the host schedules it, see `crate::trigger::schedule::is_polling`): [`poll`] keeps the
+//! newest entry's date (or the last check's time) in the node's static data and a poll that
+//! finds entries published after it starts one execution with them; the first poll counts from
+//! its own time. Run by hand, the trigger gives the feed's first entry.
 
 use super::xml::{markup, xml2js_tree, BuildOptions};
 use crate::util::dates;
@@ -12,7 +18,7 @@ use crate::util::per_item;
 use sluice_engine::{
     ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{ItemJson, NodeDef, Value};
+use sluice_model::{Item, ItemJson, NodeDef, Value};
 use sluice_runtime::http::{redact_userinfo, ClientOptions, Http};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -20,6 +26,15 @@ pub const SPEC: NodeSpec = NodeSpec {
     versions: &[1.0, 1.1],
     kind: NodeKind::Regular,
     factory: build,
+};
+
+pub const RSS_FEED_TRIGGER_TYPE: &str = "n8n-nodes-base.rssFeedReadTrigger";
+
+pub const TRIGGER_SPEC: NodeSpec = NodeSpec {
+    node_type: RSS_FEED_TRIGGER_TYPE,
+    versions: &[1.0],
+    kind: NodeKind::Trigger,
+    factory: build_trigger,
 };
 
 /// Redirects followed before giving up, as `rss-parser`.
@@ -46,6 +61,86 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
             proxy: None,
         },
     }))
+}
+
+/// The RSS Feed Trigger in a run: it passes on the entries a poll found; run by hand (no poll),
+/// it reads the feed and gives its first entry.
+struct RssFeedTrigger {
+    url: String,
+    reader: RssRead,
+}
+
+fn build_trigger(def: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
+    crate::trigger::schedule::schedule_rules(def)?;
+    Ok(Box::new(RssFeedTrigger {
+        url: feed_url(def)?,
+        reader: RssRead {
+            per_item: false,
+            client: ClientOptions::default(),
+        },
+    }))
+}
+
+/// The trigger's `feedUrl` (a literal: a poll has no item to evaluate an expression on).
+fn feed_url(def: &NodeDef) -> Result<String, NodeError> {
+    match def.parameters.get("feedUrl") {
+        None => Ok("https://blog.n8n.io/rss/".into()),
+        Some(Value::String(url)) if !url.starts_with('=') => Ok(url.trim().to_string()),
+        Some(_) => Err(
+            NodeError::new("the feed URL must be a literal URL, not an expression")
+                .with_parameter("feedUrl"),
+        ),
+    }
+}
+
+#[async_trait::async_trait]
+impl Node for RssFeedTrigger {
+    async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
+        if ctx.mode() == "trigger" {
+            return Ok(vec![ctx.main_input().to_vec()]);
+        }
+        let entries = self.reader.entries_of(&self.url).await?;
+        Ok(vec![entries.into_iter().take(1).map(Item::new).collect()])
+    }
+}
+
+/// One poll of the RSS Feed Trigger `def` at `now`: the entries published since the date in
+/// `state` (the node's static data, updated), oldest date first as the feed lists them.
+pub async fn poll(
+    def: &NodeDef,
+    state: &mut sluice_model::JsonObject,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Item>, NodeError> {
+    let reader = RssRead {
+        per_item: false,
+        client: ClientOptions::default(),
+    };
+    let since = ["lastItemDate", "lastTimeChecked"]
+        .iter()
+        .find_map(|key| state.get(*key)?.as_str())
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+        .map_or(now, |at| at.with_timezone(&chrono::Utc));
+    let entries = reader.entries_of(&feed_url(def)?).await?;
+    state.insert(
+        "lastTimeChecked".into(),
+        Value::String(now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+    );
+    let published = |entry: &ItemJson| {
+        let date = entry.get("isoDate")?.as_str()?;
+        chrono::DateTime::parse_from_rfc3339(date).ok()
+    };
+    let fresh: Vec<ItemJson> = entries
+        .into_iter()
+        .filter(|entry| published(entry).is_some_and(|at| at > since))
+        .collect();
+    if let Some(newest) = fresh.iter().filter_map(published).max() {
+        let newest = newest.with_timezone(&chrono::Utc);
+        state.insert(
+            "lastItemDate".into(),
+            Value::String(newest.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+        );
+    }
+    Ok(fresh.into_iter().map(Item::new).collect())
 }
 
 #[async_trait::async_trait]
@@ -79,6 +174,11 @@ impl RssRead {
                 NodeError::new("The parameter \"URL\" has to be set!").with_parameter("url")
             );
         }
+        self.entries_of(&url).await
+    }
+
+    /// The entries of the feed at `url`.
+    async fn entries_of(&self, url: &str) -> Result<Vec<ItemJson>, NodeError> {
         let url = reqwest::Url::parse(url.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))

@@ -1,4 +1,5 @@
-//! Schedule Trigger (v1-1.3), the legacy Cron node and the legacy Interval trigger: their rules
+//! Schedule Trigger (v1-1.3), the legacy Cron node, the legacy Interval trigger and the poll
+//! times of polling triggers: their rules
 //! as cron expressions with a seconds field (the host computes fire times in the workflow's time
 //! zone and claims each tick in the store) or, for Interval, a fixed period; the weeks-interval
 //! check of "every N weeks" rules (`weeks`), and the item a tick emits.
@@ -88,7 +89,7 @@ impl ScheduleRule {
     }
 }
 
-/// True for the node types this module schedules.
+/// True for the node types this module schedules, polling triggers included.
 pub fn is_schedule(def: &NodeDef) -> bool {
     [
         SCHEDULE_SPEC.node_type,
@@ -96,6 +97,14 @@ pub fn is_schedule(def: &NodeDef) -> bool {
         INTERVAL_SPEC.node_type,
     ]
     .contains(&def.node_type.as_str())
+        || is_polling(def)
+}
+
+/// True for polling triggers (RSS Feed Trigger): their ticks are `pollTimes`, written as the
+/// Cron node's `triggerTimes`, and a tick runs the workflow only when the poll finds something
+/// (`crate::data::poll`).
+pub fn is_polling(def: &NodeDef) -> bool {
+    def.node_type == crate::data::RSS_FEED_TRIGGER_TYPE
 }
 
 /// The longest period n8n's Interval accepts (JavaScript timers hold 2^31 - 1 ms).
@@ -148,6 +157,16 @@ pub fn schedule_rules(def: &NodeDef) -> Result<Vec<ScheduleRule>, NodeError> {
             .flatten()
             .map(|r| cron_node_rule(r).map(ScheduleRule::cron))
             .collect();
+    }
+    if is_polling(def) {
+        return match p["pollTimes"]["item"].as_array() {
+            Some(times) if !times.is_empty() => times
+                .iter()
+                .map(|r| cron_node_rule(r).map(ScheduleRule::cron))
+                .collect(),
+            // n8n's default: every minute.
+            _ => Ok(vec![ScheduleRule::cron("0 * * * * *".into())]),
+        };
     }
     match p["rule"]["interval"].as_array() {
         Some(rules) if !rules.is_empty() => rules.iter().map(interval_rule).collect(),
