@@ -445,6 +445,13 @@ impl HttpConfig {
         Ok(config)
     }
 
+    /// Requests built by a node itself (the n8n API node): no parameters read, every option at
+    /// its default.
+    pub fn defaults() -> Self {
+        Self::legacy(&Param::Literal(Value::Object(Default::default())))
+            .expect("empty parameters are valid")
+    }
+
     /// The GraphQL node (v1, v1.1): HTTP Request v1's method, headers, authentication, response
     /// format and certificate switch under the same names, the URL in `endpoint`, and a body
     /// made of the query (see `super::graphql`).

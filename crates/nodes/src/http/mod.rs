@@ -5,12 +5,14 @@
 //! `options.retry` and `options.cache` (one call for every item asking the same thing) shape the
 //! traffic further. Outputs follow n8n item for item, in input order. With pagination the node
 //! is the source of a streamed chain: its items' pages are fetched as the chain takes them
-//! (`streamed_pages`). The GraphQL node runs on the same machinery (`graphql`).
+//! (`streamed_pages`). The GraphQL node (`graphql`) and the n8n API node (`n8n_api`) run on
+//! the same machinery.
 
 mod auth;
 mod config;
 mod errors;
 mod graphql;
+mod n8n_api;
 mod pagination;
 mod request;
 mod response;
@@ -41,7 +43,7 @@ pub const SPEC: NodeSpec = NodeSpec {
 };
 
 pub fn specs() -> Vec<NodeSpec> {
-    vec![SPEC, graphql::SPEC]
+    vec![SPEC, graphql::SPEC, n8n_api::SPEC]
 }
 
 struct HttpRequest {

@@ -16,6 +16,7 @@ mod sql;
 mod streamed_select;
 mod write;
 
+use crate::util::params::locator_text;
 use batching::{lone_plain_write, pair, pg_error, Operation, Piece, Runner};
 use config::{Batching, Config, Operation as Kind};
 use deadpool_postgres::Object;
@@ -24,7 +25,7 @@ use select::PerItem;
 use sluice_engine::{
     ExecuteContext, ItemSource, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
-use sluice_model::{NodeDef, Value};
+use sluice_model::NodeDef;
 use sluice_runtime::postgres::{postgres_connection, PostgresCredential};
 use sql::{qualified, TextParam};
 use std::collections::HashSet;
@@ -45,20 +46,6 @@ fn node(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     Ok(Box::new(Postgres {
         config: Config::parse(params, def.version())?,
     }))
-}
-
-/// The text of a resource locator (`{__rl, mode, value}`) or plain string parameter.
-fn locator_text(value: Value) -> String {
-    match value {
-        Value::Object(mut map) => match map.remove("value") {
-            Some(Value::String(s)) => s,
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        },
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 impl Postgres {

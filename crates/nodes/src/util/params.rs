@@ -183,6 +183,20 @@ impl<T: Clone> Parsed<T> {
     }
 }
 
+/// The text of a resource locator (`{__rl, mode, value}`) or plain string parameter.
+pub(crate) fn locator_text(value: Value) -> String {
+    match value {
+        Value::Object(mut map) => match map.remove("value") {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        },
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
