@@ -7,7 +7,7 @@ mod html;
 mod markdown;
 mod rss_read;
 
-pub use rss_read::{poll, RSS_FEED_TRIGGER_TYPE};
+pub use rss_read::poll;
 mod xml;
 
 use sluice_engine::NodeSpec;

@@ -28,10 +28,8 @@ pub const SPEC: NodeSpec = NodeSpec {
     factory: build,
 };
 
-pub const RSS_FEED_TRIGGER_TYPE: &str = "n8n-nodes-base.rssFeedReadTrigger";
-
 pub const TRIGGER_SPEC: NodeSpec = NodeSpec {
-    node_type: RSS_FEED_TRIGGER_TYPE,
+    node_type: crate::trigger::schedule::RSS_FEED_TRIGGER_TYPE,
     versions: &[1.0],
     kind: NodeKind::Trigger,
     factory: build_trigger,

@@ -100,11 +100,14 @@ pub fn is_schedule(def: &NodeDef) -> bool {
         || is_polling(def)
 }
 
+/// The RSS Feed Trigger, a polling trigger (its node is `crate::data`'s RSS module).
+pub const RSS_FEED_TRIGGER_TYPE: &str = "n8n-nodes-base.rssFeedReadTrigger";
+
 /// True for polling triggers (RSS Feed Trigger): their ticks are `pollTimes`, written as the
 /// Cron node's `triggerTimes`, and a tick runs the workflow only when the poll finds something
 /// (`crate::data::poll`).
 pub fn is_polling(def: &NodeDef) -> bool {
-    def.node_type == crate::data::RSS_FEED_TRIGGER_TYPE
+    def.node_type == RSS_FEED_TRIGGER_TYPE
 }
 
 /// The longest period n8n's Interval accepts (JavaScript timers hold 2^31 - 1 ms).
