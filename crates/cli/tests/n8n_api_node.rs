@@ -72,7 +72,11 @@ fn the_n8n_node_manages_a_sluice_server_through_its_api() {
 
     // 250 more through the API: every workflow takes two pages (the API gives at most 250).
     for n in 3..253 {
-        let body = manual_workflow(&format!("wf_{n}"), &format!("flow {n}")).to_string();
+        let mut workflow = manual_workflow(&format!("wf_{n}"), &format!("flow {n}"));
+        if n == 100 {
+            workflow["tags"] = json!([{"name": "backup"}]);
+        }
+        let body = workflow.to_string();
         let (status, answer) = http(port, "POST", "/api/v1/workflows", &key, &body).unwrap();
         assert_eq!(status, 200, "{answer}");
     }
@@ -89,6 +93,10 @@ fn the_n8n_node_manages_a_sluice_server_through_its_api() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), 253, "each workflow once");
+    let tagged = json!({"returnAll": true, "filters": {"tags": "backup"}});
+    let (_, backup, _) = run(dir.path(), port, &key, tagged);
+    assert_eq!(backup.as_array().unwrap().len(), 1, "{backup}");
+    assert_eq!(backup[0]["name"], "flow 100");
     let (_, first_two, _) = run(dir.path(), port, &key, json!({"limit": 2, "filters": {}}));
     assert_eq!(first_two.as_array().unwrap().len(), 2);
 

@@ -144,6 +144,16 @@ async fn list_workflows(State(app): State<Arc<App>>, Query(params): Params) -> A
     let filter = WorkflowFilter {
         active: flag(&params, "active")?,
         name: params.get("name").cloned(),
+        tags: params
+            .get("tags")
+            .map(|tags| {
+                tags.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let page = app.store.list_workflows(&filter, cursor, limit).await?;
     let data: Vec<Value> = page.data.iter().map(|w| w.to_json()).collect();

@@ -56,6 +56,24 @@ impl WorkflowRecord {
 pub struct WorkflowFilter {
     pub active: Option<bool>,
     pub name: Option<String>,
+    /// Workflows with any of these tags (by name); none: every workflow.
+    pub tags: Vec<String>,
+}
+
+impl WorkflowFilter {
+    /// Whether `record` has one of the filter's tags (any record when it names none). A tag is
+    /// a name or an object with a `name`, as n8n exports them.
+    fn tags_match(&self, record: &WorkflowRecord) -> bool {
+        if self.tags.is_empty() {
+            return true;
+        }
+        record.data["tags"].as_array().is_some_and(|tags| {
+            tags.iter().any(|tag| {
+                let name = tag.as_str().or_else(|| tag["name"].as_str());
+                name.is_some_and(|name| self.tags.iter().any(|t| t == name))
+            })
+        })
+    }
 }
 
 const COLUMNS: &str = "id, name, active, data, created_at, updated_at";
@@ -120,17 +138,44 @@ impl Store {
             .transpose()
     }
 
-    /// Workflows ordered by id, `limit` per page.
+    /// Workflows ordered by id, `limit` per page. Tags are matched on the stored JSON, so a
+    /// page filtered by tags reads rows until it has `limit` or the table ends.
     pub async fn list_workflows(
         &self,
         filter: &WorkflowFilter,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<WorkflowRecord>, StoreError> {
+        let mut after = cursor.and_then(decode_cursor);
+        let batch = limit + 1;
+        let mut data = Vec::new();
+        loop {
+            let rows = self.workflow_rows(filter, after.as_deref(), batch).await?;
+            let read_all = rows.len() < batch;
+            after = rows.last().map(|r| r.id.clone());
+            data.extend(rows.into_iter().filter(|r| filter.tags_match(r)));
+            if data.len() > limit || read_all {
+                break;
+            }
+        }
+        let next_cursor = (data.len() > limit).then(|| {
+            data.truncate(limit);
+            encode_cursor(&data[limit - 1].id)
+        });
+        Ok(Page { data, next_cursor })
+    }
+
+    /// Up to `limit` workflows after id `after` matching `filter`'s columns, ordered by id.
+    async fn workflow_rows(
+        &self,
+        filter: &WorkflowFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<WorkflowRecord>, StoreError> {
         let mut sql = format!("SELECT {COLUMNS} FROM workflows WHERE 1 = 1");
         let mut params = Vec::new();
-        if let Some(after) = cursor.and_then(decode_cursor) {
-            params.push(Val::from(after));
+        if let Some(after) = after {
+            params.push(Val::from(after.to_string()));
             sql += &format!(" AND id > ${}", params.len());
         }
         if let Some(active) = filter.active {
@@ -141,20 +186,14 @@ impl Store {
             params.push(name.as_str().into());
             sql += &format!(" AND name = ${}", params.len());
         }
-        params.push((limit as i64 + 1).into());
+        params.push((limit as i64).into());
         sql += &format!(" ORDER BY id LIMIT ${}", params.len());
-        let mut data = self
-            .db
+        self.db
             .query(&sql, params)
             .await?
             .into_iter()
             .map(WorkflowRecord::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = (data.len() > limit).then(|| {
-            data.truncate(limit);
-            encode_cursor(&data[limit - 1].id)
-        });
-        Ok(Page { data, next_cursor })
+            .collect()
     }
 
     /// Delete a workflow and its executions; the deleted workflow, if it existed.

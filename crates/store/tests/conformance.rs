@@ -96,6 +96,37 @@ async fn workflows_round_trip(postgres: bool) {
     };
     let listed = s.list_workflows(&active, None, 10).await.unwrap();
     assert_eq!(listed.data.len(), 1);
+    // Tags as names or as n8n's objects; a page of tagged workflows reads on past the others.
+    for (id, tags) in [
+        ("tag1", json!(["backup"])),
+        ("tag2", json!([{"id": "7", "name": "crm"}])),
+        ("tag3", json!([{"name": "backup"}, "other"])),
+    ] {
+        s.put_workflow(Some(id), json!({"name": id, "tags": tags}))
+            .await
+            .unwrap();
+    }
+    let tagged = |tags: &[&str]| WorkflowFilter {
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        ..Default::default()
+    };
+    let backup = s
+        .list_workflows(&tagged(&["backup"]), None, 1)
+        .await
+        .unwrap();
+    assert_eq!(backup.data[0].id, "tag1");
+    let rest = s
+        .list_workflows(&tagged(&["backup"]), backup.next_cursor.as_deref(), 1)
+        .await
+        .unwrap();
+    assert_eq!(rest.data[0].id, "tag3");
+    assert!(rest.next_cursor.is_none());
+    let either = s
+        .list_workflows(&tagged(&["crm", "backup"]), None, 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = either.data.iter().map(|w| w.id.as_str()).collect();
+    assert_eq!(ids, ["tag1", "tag2", "tag3"]);
     assert_eq!(s.active_workflows().await.unwrap()[0].id, "wf1");
 
     let id = s.accept_execution(new_execution("wf1")).await.unwrap();
