@@ -1,6 +1,8 @@
 //! The n8n node against a real `sluice serve`'s public API: `sluice run` of a workflow whose n8n
-//! node lists the server's 253 workflows (two pages), activates one and reads it back; a wrong API
-//! key fails the run with n8n's message for the server's 401.
+//! node lists the server's 253 workflows (two pages), filters them by tag, creates, updates,
+//! reads, activates, deactivates and deletes workflows, lists, reads and deletes executions; a
+//! missing ID names its parameter and a wrong API key fails the run with n8n's message for the
+//! server's 401.
 
 mod support;
 
@@ -124,6 +126,58 @@ fn the_n8n_node_manages_a_sluice_server_through_its_api() {
         .map(|w| w["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["wf_1"]);
+    let deactivate = json!({"operation": "deactivate",
+        "workflowId": {"__rl": true, "mode": "id", "value": "wf_1"}});
+    let (_, deactivated, _) = run(dir.path(), port, &key, deactivate);
+    assert_eq!(deactivated[0]["active"], false);
+
+    // Create a workflow from JSON text, read it, delete it.
+    let object = manual_workflow("ignored", "made by the node").to_string();
+    let create = json!({"operation": "create", "workflowObject": object});
+    let (code, created, stderr) = run(dir.path(), port, &key, create);
+    assert_eq!(code, Some(0), "{stderr}");
+    let id = created[0]["id"].as_str().unwrap().to_string();
+    let by_id = json!({"__rl": true, "mode": "id", "value": id});
+    let get = json!({"operation": "get", "workflowId": by_id});
+    let renamed = manual_workflow("ignored", "renamed by the node");
+    let update = json!({"operation": "update", "workflowId": by_id, "workflowObject": renamed});
+    let (code, _, stderr) = run(dir.path(), port, &key, update);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, got, _) = run(dir.path(), port, &key, get.clone());
+    assert_eq!(got[0]["name"], "renamed by the node");
+    let delete = json!({"operation": "delete", "workflowId": by_id});
+    let (code, _, stderr) = run(dir.path(), port, &key, delete);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = run(dir.path(), port, &key, get);
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("The resource you are requesting could not be found"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(dir.path(), port, &key, json!({"operation": "get"}));
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("no workflow ID given") && stderr.contains("workflowId"),
+        "{stderr}"
+    );
+
+    // Executions of one workflow: list, get, delete.
+    let (status, ran) = http(port, "POST", "/api/v1/workflows/wf_0/run", &key, "{}").unwrap();
+    assert_eq!(status, 200, "{ran}");
+    let executions = json!({"resource": "execution", "returnAll": true,
+        "filters": {"workflowId": {"__rl": true, "mode": "id", "value": "wf_0"}}});
+    let (code, listed, stderr) = run(dir.path(), port, &key, executions.clone());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let execution = listed[0]["id"].as_str().unwrap().to_string();
+    let one = json!({"resource": "execution", "operation": "get", "executionId": execution});
+    let (_, got, _) = run(dir.path(), port, &key, one);
+    assert_eq!(got[0]["workflowId"], "wf_0");
+    let delete = json!({"resource": "execution", "operation": "delete", "executionId": execution});
+    let (code, _, stderr) = run(dir.path(), port, &key, delete);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, after, _) = run(dir.path(), port, &key, executions);
+    assert_eq!(after, json!([]));
 
     let (code, _, stderr) = run(dir.path(), port, "wrong", json!({"filters": {}}));
     assert_ne!(code, Some(0));

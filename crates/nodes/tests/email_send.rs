@@ -297,6 +297,16 @@ async fn html_emails_per_item_with_cc_bcc_and_a_refused_recipient() {
     assert!(ann.data.contains("Subject: =?UTF-8?B?"), "{}", ann.data);
     assert_eq!(part(&ann.data, "text/html"), "<p>first</p>");
     assert_eq!(part(&sessions[1].data, "text/html"), "<p>second</p>");
+
+    // A recipient that is no address fails the item before anything is sent.
+    let bad = json!({"fromEmail": "shop@example.com", "toEmail": "ann@example.com",
+        "subject": "s", "html": "h", "options": {"ccEmail": "the boss"}});
+    let error = run(2.1, bad, port, false, "s3cret")
+        .await
+        .error
+        .expect("a bad Cc");
+    assert_eq!(error.message, "'the boss' is not an email address");
+    assert_eq!(error.parameter.as_deref(), Some("ccEmail"));
 }
 
 #[tokio::test]

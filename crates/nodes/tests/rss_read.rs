@@ -180,19 +180,31 @@ async fn errors_name_what_went_wrong() {
     );
 }
 
-/// Run by hand, the RSS Feed Trigger gives the feed's first entry (polls are the server's:
+/// A workflow of one RSS Feed Trigger on `url`.
+fn workflow_for(url: &str) -> Value {
+    json!({"nodes": [
+        {"name": "Feed", "type": "n8n-nodes-base.rssFeedReadTrigger", "typeVersion": 1,
+         "position": [0, 0], "parameters": {"feedUrl": url,
+             "pollTimes": {"item": [{"mode": "everyMinute"}]}}}],
+        "connections": {}, "settings": {"executionOrder": "v1"}})
+}
+
+/// Run by hand, the RSS Feed Trigger gives the feed's first entry, and a bad feed URL names
+/// `feedUrl` (polls are the server's:
 /// `crates/server/tests/schedules.rs`).
 #[tokio::test]
 async fn the_feed_trigger_run_by_hand_gives_the_first_entry() {
     let base = start_server().await;
-    let workflow = json!({"nodes": [
-        {"name": "Feed", "type": "n8n-nodes-base.rssFeedReadTrigger", "typeVersion": 1,
-         "position": [0, 0], "parameters": {"feedUrl": format!("{base}/rss"),
-             "pollTimes": {"item": [{"mode": "everyMinute"}]}}}],
-        "connections": {}, "settings": {"executionOrder": "v1"}});
-    let outcome = run_workflow(workflow).await;
+    let outcome = run_workflow(workflow_for(&format!("{base}/rss"))).await;
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     let entries = output(&outcome, "Feed");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["json"]["title"], "First & foremost");
+
+    let error = run_workflow(workflow_for("not a url"))
+        .await
+        .error
+        .expect("a bad feed URL fails");
+    assert_eq!(error.message, "The provided \"URL\" is not valid!");
+    assert_eq!(error.parameter.as_deref(), Some("feedUrl"));
 }

@@ -7,7 +7,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 
 /// Make ring the process's rustls crypto provider. Call it before building a TLS client; calls
 /// after the first do nothing, and a provider installed earlier by someone else is kept.
@@ -41,6 +41,19 @@ pub fn client_config(accept_any_certificate: bool) -> Result<ClientConfig, Strin
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     })
+}
+
+/// [`client_config`] built once per process for each setting, for clients that connect again
+/// and again (an email per item): loading the system's roots reads every certificate file.
+pub fn shared_client_config(accept_any_certificate: bool) -> Result<Arc<ClientConfig>, String> {
+    static VERIFYING: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+    static ACCEPTING: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+    let cell = match accept_any_certificate {
+        true => &ACCEPTING,
+        false => &VERIFYING,
+    };
+    cell.get_or_init(|| client_config(accept_any_certificate).map(Arc::new))
+        .clone()
 }
 
 /// Trusts any server certificate but still checks that the handshake is signed by it.

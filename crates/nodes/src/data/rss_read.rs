@@ -44,19 +44,27 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 const ACCEPT: &str = "application/rss+xml, application/rdf+xml;q=0.8, \
                       application/atom+xml;q=0.6, application/xml;q=0.4, text/xml;q=0.4";
 
+/// Reads feeds over the process's HTTP client.
+#[derive(Default)]
+struct FeedReader {
+    client: ClientOptions,
+}
+
 struct RssRead {
     /// v1.1: one feed per input item; v1: the first item's.
     per_item: bool,
-    client: ClientOptions,
+    feeds: FeedReader,
 }
 
 fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let r = Reader::fixed(params);
     Ok(Box::new(RssRead {
         per_item: def.version() >= 1.1,
-        client: ClientOptions {
-            accept_invalid_certs: r.bool_or("options.ignoreSSL", false)?,
-            proxy: None,
+        feeds: FeedReader {
+            client: ClientOptions {
+                accept_invalid_certs: r.bool_or("options.ignoreSSL", false)?,
+                proxy: None,
+            },
         },
     }))
 }
@@ -65,17 +73,12 @@ fn build(def: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
 /// it reads the feed and gives its first entry.
 struct RssFeedTrigger {
     url: String,
-    reader: RssRead,
 }
 
 fn build_trigger(def: &NodeDef, _: &Param) -> Result<Box<dyn Node>, NodeError> {
     crate::trigger::schedule::schedule_rules(def)?;
     Ok(Box::new(RssFeedTrigger {
         url: feed_url(def)?,
-        reader: RssRead {
-            per_item: false,
-            client: ClientOptions::default(),
-        },
     }))
 }
 
@@ -97,7 +100,7 @@ impl Node for RssFeedTrigger {
         if ctx.mode() == "trigger" {
             return Ok(vec![ctx.main_input().to_vec()]);
         }
-        let entries = self.reader.entries_of(&self.url).await?;
+        let entries = FeedReader::default().entries(&self.url, "feedUrl").await?;
         Ok(vec![entries.into_iter().take(1).map(Item::new).collect()])
     }
 }
@@ -109,20 +112,15 @@ pub async fn poll(
     state: &mut sluice_model::JsonObject,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Item>, NodeError> {
-    let reader = RssRead {
-        per_item: false,
-        client: ClientOptions::default(),
-    };
     let since = ["lastItemDate", "lastTimeChecked"]
         .iter()
         .find_map(|key| state.get(*key)?.as_str())
         .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
         .map_or(now, |at| at.with_timezone(&chrono::Utc));
-    let entries = reader.entries_of(&feed_url(def)?).await?;
-    state.insert(
-        "lastTimeChecked".into(),
-        Value::String(now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
-    );
+    let entries = FeedReader::default()
+        .entries(&feed_url(def)?, "feedUrl")
+        .await?;
+    state.insert("lastTimeChecked".into(), Value::String(iso(now)));
     let published = |entry: &ItemJson| {
         let date = entry.get("isoDate")?.as_str()?;
         chrono::DateTime::parse_from_rfc3339(date).ok()
@@ -132,11 +130,8 @@ pub async fn poll(
         .filter(|entry| published(entry).is_some_and(|at| at > since))
         .collect();
     if let Some(newest) = fresh.iter().filter_map(published).max() {
-        let newest = newest.with_timezone(&chrono::Utc);
-        state.insert(
-            "lastItemDate".into(),
-            Value::String(newest.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
-        );
+        let newest = iso(newest.with_timezone(&chrono::Utc));
+        state.insert("lastItemDate".into(), Value::String(newest));
     }
     Ok(fresh.into_iter().map(Item::new).collect())
 }
@@ -155,33 +150,28 @@ impl Node for RssRead {
             true => ctx.main_input().len(),
             false => ctx.main_input().len().min(1),
         };
-        let out = per_item::in_turn(ctx, feeds, |index| self.read(ctx, index)).await?;
+        let out = per_item::in_turn(ctx, feeds, |index| async move {
+            let url = ctx.param_str("url", index)?.unwrap_or_default();
+            self.feeds.entries(&url, "url").await
+        })
+        .await?;
         Ok(vec![out])
     }
 }
 
-impl RssRead {
-    async fn read(
-        &self,
-        ctx: &ExecuteContext<'_>,
-        index: usize,
-    ) -> Result<Vec<ItemJson>, NodeError> {
-        let url = ctx.param_str("url", index)?.unwrap_or_default();
+impl FeedReader {
+    /// The entries of the feed at `url` (given by `parameter`).
+    async fn entries(&self, url: &str, parameter: &str) -> Result<Vec<ItemJson>, NodeError> {
         if url.trim().is_empty() {
             return Err(
-                NodeError::new("The parameter \"URL\" has to be set!").with_parameter("url")
+                NodeError::new("The parameter \"URL\" has to be set!").with_parameter(parameter)
             );
         }
-        self.entries_of(&url).await
-    }
-
-    /// The entries of the feed at `url`.
-    async fn entries_of(&self, url: &str) -> Result<Vec<ItemJson>, NodeError> {
         let url = reqwest::Url::parse(url.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .ok_or_else(|| {
-                NodeError::new("The provided \"URL\" is not valid!").with_parameter("url")
+                NodeError::new("The provided \"URL\" is not valid!").with_parameter(parameter)
             })?;
         let xml = self.fetch(url).await.map_err(NodeError::new)?;
         let tree = xml2js_tree(&xml).map_err(NodeError::new)?;
@@ -343,11 +333,19 @@ fn atom_entry(entry: &Value) -> ItemJson {
 /// A feed date as ISO 8601 UTC with milliseconds (`2024-01-02T10:00:00.000Z`).
 fn iso_date(text: &str) -> Option<String> {
     let parsed = dates::parse_value(&Value::String(text.trim().to_string())).ok()??;
-    let utc = parsed.in_zone(chrono_tz::UTC).with_timezone(&chrono::Utc);
-    Some(utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+    Some(iso(parsed
+        .in_zone(chrono_tz::UTC)
+        .with_timezone(&chrono::Utc)))
 }
 
-/// HTML as plain text: block tags end lines, other tags go, entities are decoded.
+/// `2024-01-02T10:00:00.000Z`, as JavaScript's `toISOString`.
+fn iso(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// HTML as plain text: block tags end lines, other tags go, entities are decoded. A tag is a
+/// block when its name starts with one of `BLOCKS` (`h1`, `hr`, `pre`...), as rss-parser reads
+/// them.
 fn snippet(html: &str) -> String {
     const BLOCKS: [&str; 11] = [
         "h",
@@ -376,9 +374,7 @@ fn snippet(html: &str) -> String {
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_ascii_lowercase();
-        let block = BLOCKS
-            .iter()
-            .any(|b| name == *b || (*b == "h" && name.len() == 2 && name.starts_with('h')));
+        let block = !name.is_empty() && BLOCKS.iter().any(|b| name.starts_with(b));
         if block && !text.ends_with('\n') && !text.is_empty() {
             text.push('\n');
         }

@@ -78,12 +78,12 @@ impl Node for EmailSend {
     }
 
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
-        let credential = ctx.node_credential("smtp")?;
+        let server = server(&ctx.node_credential("smtp")?)?;
         let items = ctx.main_input();
         let out = per_item::in_turn(ctx, items.len(), |index| {
-            let (credential, item) = (&credential, &items[index]);
+            let (server, item) = (&server, &items[index]);
             async move {
-                let json = self.send(ctx, credential, item, index).await?;
+                let json = self.send(ctx, server, item, index).await?;
                 Ok(vec![json.into()])
             }
         })
@@ -96,7 +96,7 @@ impl EmailSend {
     async fn send(
         &self,
         ctx: &ExecuteContext<'_>,
-        credential: &Value,
+        server: &smtp::Server,
         item: &Item,
         index: usize,
     ) -> Result<JsonObject, NodeError> {
@@ -105,9 +105,17 @@ impl EmailSend {
         };
         let option = |name: &str| text(&format!("{}{name}", self.options));
         let from = text("fromEmail")?;
-        let to = message::addresses(&text("toEmail")?);
-        let cc = message::addresses(&option("ccEmail")?);
-        let bcc = message::addresses(&option("bccEmail")?);
+        let list = |path: &str, parameter: &str| -> Result<Vec<String>, NodeError> {
+            let entries = message::addresses(&text(path)?);
+            match entries.iter().find(|e| message::address(e).is_none()) {
+                Some(bad) => Err(NodeError::new(format!("'{bad}' is not an email address"))
+                    .with_parameter(parameter)),
+                None => Ok(entries),
+            }
+        };
+        let to = list("toEmail", "toEmail")?;
+        let cc = list(&format!("{}ccEmail", self.options), "ccEmail")?;
+        let bcc = list(&format!("{}bccEmail", self.options), "bccEmail")?;
         let reply_to = text("options.replyTo")?;
         let (body_text, body_html) = match self.format {
             Format::Text => (Some(text("text")?), None),
@@ -144,7 +152,13 @@ impl EmailSend {
             .chain(&bcc)
             .filter_map(|a| message::address(a))
             .collect();
-        let server = server(credential, ctx, index)?;
+        let server = smtp::Server {
+            accept_invalid_certs: matches!(
+                ctx.param("options.allowUnauthorizedCerts", index)?,
+                Value::Bool(true)
+            ),
+            ..server.clone()
+        };
         let sent = smtp::send(&server, &from_address, &recipients, &bytes)
             .await
             .map_err(NodeError::new)?;
@@ -164,24 +178,13 @@ impl EmailSend {
 }
 
 /// The `smtp` credential (`host`, `port`, `secure`, `disableStartTls`, `user`, `password`,
-/// `hostName`) and the node's `allowUnauthorizedCerts`.
-fn server(
-    credential: &Value,
-    ctx: &ExecuteContext<'_>,
-    index: usize,
-) -> Result<smtp::Server, NodeError> {
+/// `hostName`); certificates are checked unless an item's options say otherwise.
+fn server(credential: &Value) -> Result<smtp::Server, NodeError> {
     let r = Reader::new(credential);
     let host = r.str_or("host", "")?.trim().to_string();
     if host.is_empty() {
         return Err(NodeError::new("the SMTP credential has no host"));
     }
-    let accept_invalid_certs = matches!(
-        ctx.param("options.allowUnauthorizedCerts", index)?,
-        Value::Bool(true)
-    ) || matches!(
-        ctx.param("allowUnauthorizedCerts", index)?,
-        Value::Bool(true)
-    );
     let hello_name = r.str_or("hostName", "")?.trim();
     Ok(smtp::Server {
         host,
@@ -194,7 +197,7 @@ fn server(
             "" => "localhost".to_string(),
             name => name.to_string(),
         },
-        accept_invalid_certs,
+        accept_invalid_certs: false,
     })
 }
 

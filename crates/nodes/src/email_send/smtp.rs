@@ -5,7 +5,6 @@
 
 use base64::Engine;
 use rustls::pki_types::ServerName;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -108,10 +107,10 @@ pub(crate) async fn send(
 }
 
 async fn tls(server: &Server, tcp: TcpStream) -> Result<Box<dyn Stream>, String> {
-    let config = sluice_runtime::tls::client_config(server.accept_invalid_certs)?;
+    let config = sluice_runtime::tls::shared_client_config(server.accept_invalid_certs)?;
     let name = ServerName::try_from(server.host.clone())
         .map_err(|_| format!("'{}' is not a host name", server.host))?;
-    let stream = TlsConnector::from(Arc::new(config))
+    let stream = TlsConnector::from(config)
         .connect(name, tcp)
         .await
         .map_err(|e| format!("TLS with {} failed: {e}", server.host))?;

@@ -197,11 +197,15 @@ impl N8nApi {
     ) -> Result<Vec<ItemJson>, Failure> {
         let param = |path: &str| ctx.param(path, index).map_err(Failure::from_node_error);
         let text = |path: &str| -> Result<String, Failure> {
-            Ok(match param(path)? {
-                Value::Null => String::new(),
-                Value::String(s) => s,
-                other => other.to_string(),
-            })
+            let text = ctx
+                .param_str(path, index)
+                .map_err(Failure::from_node_error)?;
+            Ok(text.unwrap_or_default())
+        };
+        let missing = |what: &str, parameter: &str| {
+            Failure::from_node_error(
+                NodeError::new(format!("no {what} ID given")).with_parameter(parameter),
+            )
         };
         let flag =
             |path: &str| -> Result<bool, Failure> { Ok(matches!(param(path)?, Value::Bool(true))) };
@@ -215,7 +219,7 @@ impl N8nApi {
         let workflow_path = || -> Result<String, Failure> {
             let id = workflow_id(&locator_text(param("workflowId")?));
             if id.is_empty() {
-                return Err(Failure::item("no workflow ID given"));
+                return Err(missing("workflow", "workflowId"));
             }
             Ok(format!("/workflows/{id}"))
         };
@@ -285,7 +289,7 @@ impl N8nApi {
             Operation::ExecutionGet | Operation::ExecutionDelete => {
                 let id = text("executionId")?;
                 if id.is_empty() {
-                    return Err(Failure::item("no execution ID given"));
+                    return Err(missing("execution", "executionId"));
                 }
                 let path = format!("/executions/{id}");
                 let (method, query) = match self.operation {
