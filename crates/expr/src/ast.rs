@@ -149,7 +149,8 @@ pub enum Stmt {
     If(Expr, Vec<Stmt>, Vec<Stmt>),
     ForOf(Pattern, Expr, Vec<Stmt>),
     /// `for (init; cond; update) body` (Code scripts). `fresh_bindings`: the loop variables are
-    /// `let`/`const`, so each iteration gets its own copy (closures see that iteration's value).
+    /// `let`/`const` and the loop makes closures, so each iteration gets its own copy (closures
+    /// see that iteration's value).
     For {
         init: Option<Box<Stmt>>,
         cond: Option<Expr>,

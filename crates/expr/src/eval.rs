@@ -928,7 +928,7 @@ impl<'a> Ctx<'a> {
             Sub => Val::Num(l.to_number() - r.to_number()),
             Mul => Val::Num(l.to_number() * r.to_number()),
             Div => Val::Num(l.to_number() / r.to_number()),
-            Rem => Val::Num(l.to_number() % r.to_number()),
+            Rem => Val::Num(js_rem(l.to_number(), r.to_number())),
             Pow => Val::Num(js_pow(l.to_number(), r.to_number())),
             In => {
                 let k = l.to_primitive(true).to_str();
@@ -997,5 +997,22 @@ pub fn js_pow(a: f64, b: f64) -> f64 {
         f64::NAN
     } else {
         a.powf(b)
+    }
+}
+
+/// JavaScript's `%`. Whole numbers within f64's exact integer range take the integer
+/// remainder, which is exact and much cheaper than the floating-point one (the sign of a zero
+/// result still follows the dividend, `-4 % 2` is `-0`); anything else is `fmod`.
+fn js_rem(a: f64, b: f64) -> f64 {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if a.fract() == 0.0 && b.fract() == 0.0 && a.abs() < EXACT && b.abs() < EXACT && b != 0.0 {
+        let r = (a as i64) % (b as i64);
+        if r == 0 && a.is_sign_negative() {
+            -0.0
+        } else {
+            r as f64
+        }
+    } else {
+        a % b
     }
 }

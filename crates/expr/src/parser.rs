@@ -123,6 +123,9 @@ struct Parser {
     /// Nesting levels entered so far: recursive rules and operator chains, which make the tree
     /// one level deeper per operator.
     depth: usize,
+    /// Arrow functions parsed so far: a loop whose parts hold none has no closure that could
+    /// keep one iteration's `let` bindings.
+    functions: usize,
     /// Set when parsing a Code script rather than an expression chunk.
     script: Option<Script>,
 }
@@ -188,6 +191,7 @@ impl Parser {
             i: 0,
             scopes: Vec::new(),
             depth: 0,
+            functions: 0,
             script,
         })
     }
@@ -790,6 +794,7 @@ impl Parser {
             self.assignment().map(Body::Expr)
         };
         self.scopes.pop();
+        self.functions += 1;
         Ok(Func {
             params,
             body: body?,
@@ -961,8 +966,14 @@ impl Parser {
     }
 
     /// The rest of a classic `for (init; cond; update) body` after `(` and the init
-    /// statement, in the scope of its loop variables.
-    fn classic_for(&mut self, init: Option<Stmt>, fresh: bool) -> Result<Stmt, ExprError> {
+    /// statement, in the scope of its loop variables. `let_bindings`: the init declares
+    /// `let`/`const` variables; `functions_before`: [`Parser::functions`] before the init.
+    fn classic_for(
+        &mut self,
+        init: Option<Stmt>,
+        let_bindings: bool,
+        functions_before: usize,
+    ) -> Result<Stmt, ExprError> {
         self.expect(";")?;
         let cond = if self.is(";") {
             None
@@ -976,12 +987,14 @@ impl Parser {
             Some(self.expression()?)
         };
         self.expect(")")?;
+        let body = self.loop_body()?;
         Ok(Stmt::For {
             init: init.map(Box::new),
             cond,
             update,
-            body: self.loop_body()?,
-            fresh_bindings: fresh,
+            body,
+            // Copies per iteration only matter to a closure that keeps them.
+            fresh_bindings: let_bindings && self.functions > functions_before,
         })
     }
 
@@ -994,13 +1007,14 @@ impl Parser {
     }
 
     fn script_for_in_scope(&mut self) -> Result<Stmt, ExprError> {
+        let functions_before = self.functions;
         let Some((constant, var)) = self.declaration_keyword() else {
             let init = if self.is(";") {
                 None
             } else {
                 Some(Stmt::Expr(self.expression()?))
             };
-            return self.classic_for(init, false);
+            return self.classic_for(init, false, functions_before);
         };
         let at = self.i;
         let pattern = self.pattern()?;
@@ -1012,7 +1026,7 @@ impl Parser {
         }
         self.i = at;
         let init = self.declarations(constant)?;
-        self.classic_for(Some(init), !var)
+        self.classic_for(Some(init), !var, functions_before)
     }
 
     fn statement(&mut self) -> Result<Option<Stmt>, ExprError> {

@@ -122,6 +122,7 @@ const ALL_ITEMS: &[&str] = &[
     "const out = [];\nlet i = 0;\nwhile (i < 10) {\n  i += 3;\n  if (i === 6) continue;\n  out.push({json: {i}});\n  if (i > 8) break;\n}\nreturn out;",
     "const N = 5;\nconst statuses = ['new', 'paid'];\nconst out = new Array(N);\nfor (let i = 0; i < N; i++) {\n  out[i] = { json: { id: i, amount: (i * 37) % 200, status: statuses[i % 2] } };\n}\nreturn out;",
     "const fns = [];\nfor (let i = 0; i < 3; i++) { fns.push(() => i); }\nreturn fns.map(f => ({json: {v: f()}}));",
+    "const fns = [];\nfor (let i = 0; i < 3 && fns.push(() => i); i++) {}\nreturn fns.map(f => ({json: {v: f()}}));",
     "let x = 1;\n{\n  let x = 2;\n  x++;\n}\nreturn [{json: {x}}];",
     "const byStatus = {};\nfor (const { json } of $input.all()) {\n  byStatus[json.status] = (byStatus[json.status] || 0) + 1;\n}\nreturn Object.entries(byStatus).map(([status, n]) => ({json: {status, n}}));",
     "function double(n) {\n  return n * 2;\n}\nreturn items.map(i => ({json: {d: double(i.json.id)}}));",
