@@ -7,6 +7,7 @@
 
 use crate::util::params::Reader;
 use crate::util::per_item;
+use crate::util::process_group::KillGroupOnDrop;
 use sluice_engine::{
     ExecuteContext, ItemWise, Node, NodeError, NodeKind, NodeOutputs, NodeSpec, Param,
 };
@@ -69,7 +70,7 @@ async fn run_for_item(ctx: &ExecuteContext<'_>, index: usize) -> Result<JsonObje
         .process_group(0)
         .spawn()
         .map_err(|e| NodeError::new(format!("cannot start {SHELL}: {e}")))?;
-    let group = KillGroupOnDrop(child.id());
+    let group = KillGroupOnDrop::new(&child);
     let output = child
         .wait_with_output()
         .await
@@ -97,28 +98,6 @@ async fn run_for_item(ctx: &ExecuteContext<'_>, index: usize) -> Result<JsonObje
     json.insert("stderr".into(), Value::String(stderr));
     json.insert("stdout".into(), Value::String(stdout));
     Ok(json)
-}
-
-/// While a command runs, its process group: when the node's run is dropped (the execution was
-/// stopped), the shell and everything it started are killed, not left running.
-struct KillGroupOnDrop(Option<u32>);
-
-impl KillGroupOnDrop {
-    /// The command ended: whatever it left running in the background stays, as in n8n.
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for KillGroupOnDrop {
-    fn drop(&mut self) {
-        if let Some(group) = self.0.and_then(|id| i32::try_from(id).ok()) {
-            // SAFETY: kill only sends a signal; a group that already ended makes it fail harmlessly.
-            unsafe {
-                libc::kill(-group, libc::SIGKILL);
-            }
-        }
-    }
 }
 
 /// A command's first line, marked when there is more: errors stay on one line.

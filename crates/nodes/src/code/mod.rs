@@ -4,7 +4,10 @@
 //! JavaScript would, runs in Sluice's sandboxed QuickJS runtime (`sluice-js`) with the same
 //! variables expressions see (the payload comes from `sluice_expr::js_payload`). Either way its
 //! return value becomes the output items. `SLUICE_CODE_ENGINE=quickjs` sends every script to
-//! QuickJS; runs that went native are counted in the profile (`nativeRuns`).
+//! QuickJS; runs that went native are counted in the profile (`nativeRuns`). The Code node's
+//! Python runs in a CPython process instead (`python`), when the deployment allows it.
+
+mod python;
 
 use crate::util::params::Reader;
 use sluice_engine::{
@@ -73,20 +76,25 @@ fn js_node(code: String, mode: CodeMode, item_is_json: bool) -> Box<dyn Node> {
 
 fn build_code(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
     let r = Reader::fixed(params);
-    let language = r.str_or("language", "javaScript")?;
-    if language != "javaScript" {
-        return Err(NodeError::new(format!(
-            "language '{language}' is not supported; only JavaScript runs on Sluice"
-        ))
-        .with_parameter("language"));
-    }
     let mode = r.choice("mode", "runOnceForAllItems", |mode| match mode {
         "runOnceForAllItems" => Some(CodeMode::AllItems),
         "runOnceForEachItem" => Some(CodeMode::EachItem),
         _ => None,
     })?;
-    let code = r.str_or("jsCode", "")?.to_string();
-    Ok(js_node(code, mode, false))
+    match r.str_or("language", "javaScript")? {
+        "javaScript" => {
+            let code = r.str_or("jsCode", "")?.to_string();
+            Ok(js_node(code, mode, false))
+        }
+        "python" | "pythonNative" => {
+            let code = r.str_or("pythonCode", "")?.to_string();
+            python::build(code, mode, limits_from_env().cpu_time)
+        }
+        other => Err(NodeError::new(format!(
+            "language '{other}' is not supported; JavaScript and Python run on Sluice"
+        ))
+        .with_parameter("language")),
+    }
 }
 
 fn build_function(_: &NodeDef, params: &Param) -> Result<Box<dyn Node>, NodeError> {
@@ -117,10 +125,7 @@ fn limits_from_env() -> Limits {
 #[async_trait::async_trait]
 impl Node for JsNode {
     fn item_wise(&self) -> ItemWise {
-        match self.mode {
-            CodeMode::EachItem => ItemWise::Yes,
-            CodeMode::AllItems => ItemWise::Barrier,
-        }
+        item_wise(self.mode)
     }
 
     async fn execute(&self, ctx: &ExecuteContext<'_>) -> Result<NodeOutputs, NodeError> {
@@ -131,37 +136,53 @@ impl Node for JsNode {
             ctx.count("nativeRuns", 1);
             Some(output)
         });
-        let output = match native
-            .map_or_else(|| self.run_quickjs(ctx), Ok)
-            .and_then(|output| {
-                let mut items = output
-                    .items
-                    .into_iter()
-                    .enumerate()
-                    .map(into_item)
-                    .collect::<Result<Vec<_>, _>>()?;
-                // Made in place in the code's list, which is wider: the items go on to the
-                // next node in a list of their own size.
-                items.shrink_to_fit();
-                Ok((items, output.logs, output.static_data))
-            }) {
-            Ok(output) => output,
-            Err(e) if ctx.continue_on_fail() => {
-                return Ok(vec![vec![
-                    ctx.error_item(&to_node_error(e, ctx.first_item()), 0)
-                ]]);
-            }
-            Err(e) => return Err(to_node_error(e, ctx.first_item())),
-        };
-        let (items, logs, static_data) = output;
-        for line in logs {
-            ctx.log(line);
-        }
-        if let Some(changed) = static_data {
-            static_data_out(ctx, changed);
-        }
-        Ok(vec![items])
+        let output = native.map_or_else(|| self.run_quickjs(ctx), Ok);
+        finish(ctx, output)
     }
+}
+
+/// Per-item code runs on any chunk of items; code over all items needs them all.
+fn item_wise(mode: CodeMode) -> ItemWise {
+    match mode {
+        CodeMode::EachItem => ItemWise::Yes,
+        CodeMode::AllItems => ItemWise::Barrier,
+    }
+}
+
+/// A Code run's outcome as the node's output: its items (or, with `continueOnFail`, an error
+/// item), its logs written to the execution log, its static data changes kept.
+fn finish(
+    ctx: &ExecuteContext<'_>,
+    output: Result<CodeOutput, JsError>,
+) -> Result<NodeOutputs, NodeError> {
+    let output = output.and_then(|output| {
+        let mut items = output
+            .items
+            .into_iter()
+            .enumerate()
+            .map(into_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Made in place in the code's list, which is wider: the items go on to the next node
+        // in a list of their own size.
+        items.shrink_to_fit();
+        Ok((items, output.logs, output.static_data))
+    });
+    let (items, logs, static_data) = match output {
+        Ok(output) => output,
+        Err(e) if ctx.continue_on_fail() => {
+            return Ok(vec![vec![
+                ctx.error_item(&to_node_error(e, ctx.first_item()), 0)
+            ]]);
+        }
+        Err(e) => return Err(to_node_error(e, ctx.first_item())),
+    };
+    for line in logs {
+        ctx.log(line);
+    }
+    if let Some(changed) = static_data {
+        static_data_out(ctx, changed);
+    }
+    Ok(vec![items])
 }
 
 impl JsNode {

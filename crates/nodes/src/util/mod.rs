@@ -9,5 +9,6 @@ pub(crate) mod fields;
 pub(crate) mod params;
 pub(crate) mod path;
 pub(crate) mod per_item;
+pub(crate) mod process_group;
 pub(crate) mod types;
 pub(crate) mod values;

@@ -1,0 +1,152 @@
+# Runs a Code node's Python for Sluice (crates/nodes/src/code/python.rs). Reads one JSON request
+# on stdin: {"code", "mode": "all"|"each", "items": [{json, binary?}], "nodes": {name: {"all":
+# [...], "paired": [item or null per input item]}}}, runs the code as the body of an async
+# function (so top-level `return` and `await` work), and writes one JSON line on stdout:
+# {"ok": true, "runs": [value returned by each run], "logs": [...]} or {"ok": false, "error",
+# "line", "item"}. What the code prints is collected as logs, not mixed into the answer.
+import ast
+import asyncio
+import io
+import json
+import sys
+import traceback
+
+CODE_FILE = "<code>"
+
+
+class Obj(dict):
+    """A JSON object readable as in n8n's Python (Pyodide): `item.json.name` and
+    `item["json"]["name"]` both work, and assignments through either are seen by both;
+    `to_py()` (Pyodide's conversion of a JavaScript object) gives the object itself."""
+
+    def to_py(self):
+        return self
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+    def __delattr__(self, key):
+        try:
+            del self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def wrap(value):
+    if isinstance(value, dict):
+        return Obj((k, wrap(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [wrap(v) for v in value]
+    return value
+
+
+class NodeData:
+    """`_input` and `_('Node')`: a node's items, all of them or one."""
+
+    def __init__(self, items, paired=None):
+        self._items = items
+        self._paired = paired
+        self._index = 0
+
+    def all(self, *_args):
+        return self._items
+
+    def first(self, *_args):
+        return self._items[0] if self._items else None
+
+    def last(self, *_args):
+        return self._items[-1] if self._items else None
+
+    @property
+    def item(self):
+        if self._paired is not None:
+            return self._paired[self._index]
+        return self._items[self._index] if self._index < len(self._items) else None
+
+    def itemMatching(self, index):
+        if self._paired is not None:
+            return self._paired[index]
+        return self._items[index]
+
+
+def compile_code(code):
+    """The code as an async function `__code`, its lines numbered as the user wrote them."""
+    module = ast.parse(code, CODE_FILE)
+    function = ast.AsyncFunctionDef(
+        name="__code",
+        args=ast.arguments(
+            posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]
+        ),
+        body=module.body or [ast.Pass()],
+        decorator_list=[],
+        returns=None,
+    )
+    if "type_params" in ast.AsyncFunctionDef._fields:  # Python 3.12 and later
+        function.type_params = []
+    wrapper = ast.Module(body=[function], type_ignores=[])
+    ast.fix_missing_locations(wrapper)
+    return compile(wrapper, CODE_FILE, "exec")
+
+
+def user_line(error):
+    if isinstance(error, SyntaxError) and error.filename == CODE_FILE:
+        return error.lineno
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == CODE_FILE:
+            line = frame.lineno
+    return line
+
+
+def main():
+    request = json.load(sys.stdin)
+    items = wrap(request["items"])
+    nodes = {
+        name: NodeData(wrap(data["all"]), wrap(data["paired"]))
+        for name, data in request["nodes"].items()
+    }
+    out, logs = sys.stdout, io.StringIO()
+    sys.stdout = logs
+    item_index = None
+
+    def answer(message):
+        sys.stdout = out
+        out.write(json.dumps(message, default=str))
+        out.write("\n")
+        out.flush()
+
+    try:
+        code = compile_code(request["code"])
+        input_data = NodeData(items)
+
+        def node(name):
+            if name not in nodes:
+                raise ValueError(f"Referenced node doesn't exist: {name}")
+            return nodes[name]
+
+        runs = []
+        indexes = range(len(items)) if request["mode"] == "each" else [None]
+        for item_index in indexes:
+            scope = {"_input": input_data, "_": node, "_items": items, "__name__": "__code__"}
+            if item_index is not None:
+                input_data._index = item_index
+                for data in nodes.values():
+                    data._index = item_index
+                scope.update(_json=items[item_index].json, _item=items[item_index], _itemIndex=item_index)
+            exec(code, scope)
+            runs.append(asyncio.run(scope["__code"]()))
+        answer({"ok": True, "runs": runs, "logs": logs.getvalue().splitlines()})
+    except BaseException as error:  # noqa: BLE001 - every failure is the node's error
+        message = "".join(traceback.format_exception_only(type(error), error)).strip()
+        if isinstance(error, SyntaxError):
+            message = f"SyntaxError: {error.msg}"
+        answer({"ok": False, "error": message, "line": user_line(error), "item": item_index})
+
+
+main()
