@@ -5,7 +5,6 @@
 # {"ok": true, "runs": [value returned by each run], "logs": [...]} or {"ok": false, "error",
 # "line", "item"}. What the code prints is collected as logs, not mixed into the answer.
 import ast
-import asyncio
 import io
 import json
 import sys
@@ -76,8 +75,15 @@ class NodeData:
 
 
 def compile_code(code):
-    """The code as an async function `__code`, its lines numbered as the user wrote them."""
+    """The code as an async function `__code`, its lines numbered as the user wrote them, and
+    whether it awaits (only then does it need an event loop: importing asyncio doubles the
+    interpreter's start)."""
     module = ast.parse(code, CODE_FILE)
+    awaits = any(
+        isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith))
+        or (isinstance(node, ast.comprehension) and node.is_async)
+        for node in ast.walk(module)
+    )
     function = ast.AsyncFunctionDef(
         name="__code",
         args=ast.arguments(
@@ -91,7 +97,22 @@ def compile_code(code):
         function.type_params = []
     wrapper = ast.Module(body=[function], type_ignores=[])
     ast.fix_missing_locations(wrapper)
-    return compile(wrapper, CODE_FILE, "exec")
+    return compile(wrapper, CODE_FILE, "exec"), awaits
+
+
+def call(function, awaits):
+    """Runs the code's async function to its end."""
+    if awaits:
+        import asyncio
+
+        return asyncio.run(function())
+    coroutine = function()
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("the code waited for something outside an event loop")
 
 
 def user_line(error):
@@ -122,7 +143,7 @@ def main():
         out.flush()
 
     try:
-        code = compile_code(request["code"])
+        code, awaits = compile_code(request["code"])
         input_data = NodeData(items)
 
         def node(name):
@@ -140,7 +161,7 @@ def main():
                     data._index = item_index
                 scope.update(_json=items[item_index].json, _item=items[item_index], _itemIndex=item_index)
             exec(code, scope)
-            runs.append(asyncio.run(scope["__code"]()))
+            runs.append(call(scope["__code"], awaits))
         answer({"ok": True, "runs": runs, "logs": logs.getvalue().splitlines()})
     except BaseException as error:  # noqa: BLE001 - every failure is the node's error
         message = "".join(traceback.format_exception_only(type(error), error)).strip()
