@@ -118,6 +118,24 @@ async fn top_level_await_imports_other_nodes_and_prints() {
     );
 }
 
+#[tokio::test]
+async fn values_json_cannot_hold_come_out_as_json_stringify_would_have_them() {
+    let code = "import datetime\n\
+                return {'nan': float('nan'), 'inf': float('inf'), 'set': {1}, 'tuple': (1, 2),\n\
+                        'day': datetime.date(2026, 12, 8)}";
+    let out = node_json(
+        CODE,
+        2.0,
+        python("pythonNative", "runOnceForAllItems", code),
+        orders(),
+    )
+    .await;
+    assert_eq!(
+        out,
+        vec![json!({"nan": null, "inf": null, "set": [1], "tuple": [1, 2], "day": "2026-12-08"})]
+    );
+}
+
 /// The node's error for `code` run in `mode` on [`orders`].
 async fn error_of(mode: &str, code: &str) -> String {
     node_error(CODE, 2.0, python("python", mode, code), orders()).await

@@ -74,6 +74,27 @@ class NodeData:
         return self._items[index]
 
 
+def plain(value):
+    """What JSON cannot hold, as n8n's JSON would have it: sets as lists, dates as ISO text,
+    anything else as its text."""
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def finite(value):
+    """NaN and the infinities become None, as JSON.stringify makes them null."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 def compile_code(code):
     """The code as an async function `__code`, its lines numbered as the user wrote them, and
     whether it awaits (only then does it need an event loop: importing asyncio doubles the
@@ -138,7 +159,11 @@ def main():
 
     def answer(message):
         sys.stdout = out
-        out.write(json.dumps(message, default=str))
+        try:
+            text = json.dumps(message, default=plain, allow_nan=False)
+        except ValueError:  # a NaN or an infinity somewhere
+            text = json.dumps(finite(message), default=plain)
+        out.write(text)
         out.write("\n")
         out.flush()
 
