@@ -98,7 +98,7 @@ async fn each_item_runs_per_item_and_a_run_returning_none_gives_no_item() {
 async fn top_level_await_imports_other_nodes_and_prints() {
     let code = "import asyncio\n\
                 await asyncio.sleep(0)\n\
-                print('checked', len(_items), 'items')\n\
+                print('checked', len(_items), 'items in run', _runIndex, 'of', _workflow.name, _execution['mode'])\n\
                 return {'json': {'from_input_node': _('Input').first().json.id, 'count': len(_('Input').all())}}";
     let outcome = run_node(
         CODE,
@@ -114,7 +114,10 @@ async fn top_level_await_imports_other_nodes_and_prints() {
     );
     assert_eq!(
         outcome.logs,
-        vec![("Node".to_string(), "checked 3 items".to_string())]
+        vec![(
+            "Node".to_string(),
+            "checked 3 items in run 0 of  test".to_string()
+        )]
     );
 }
 

@@ -2,7 +2,8 @@
 //! task runner). The code runs in a CPython process of its own, started per node run with the
 //! items on its stdin, as the body of an async function (`python_runner.py`), so it can `return`
 //! and `await` at top level. It sees what n8n gives Python code: `_input.all()` / `.first()` /
-//! `.last()` / `.item`, `_json`, `_items`, `_item`, `_itemIndex` and `_('Node')`, with objects
+//! `.last()` / `.item`, `_json`, `_items`, `_item`, `_itemIndex`, `_runIndex`, `_workflow`,
+//! `_execution` and `_('Node')`, with objects
 //! readable both as `item.json.name` (Pyodide) and `item["json"]["name"]` (native).
 //!
 //! Python runs with this process's permissions and any module the interpreter can import, so it
@@ -165,8 +166,13 @@ impl PythonNode {
             };
             nodes.insert(name.clone(), json!({"all": all, "paired": paired}));
         }
+        let scope = ctx.scope(0);
+        let (workflow, execution) = (scope.workflow(), scope.execution());
         let request = json!({
             "code": self.code,
+            "runIndex": ctx.run_index(),
+            "workflow": {"id": workflow.id, "name": workflow.name, "active": workflow.active},
+            "execution": {"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url},
             "mode": match self.mode {
                 CodeMode::EachItem => "each",
                 CodeMode::AllItems => "all",

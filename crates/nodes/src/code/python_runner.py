@@ -1,9 +1,10 @@
 # Runs a Code node's Python for Sluice (crates/nodes/src/code/python.rs). Reads one JSON request
 # on stdin: {"code", "mode": "all"|"each", "items": [{json, binary?}], "nodes": {name: {"all":
-# [...], "paired": [item or null per input item]}}}, runs the code as the body of an async
-# function (so top-level `return` and `await` work), and writes one JSON line on stdout:
-# {"ok": true, "runs": [value returned by each run], "logs": [...]} or {"ok": false, "error",
-# "line", "item"}. What the code prints is collected as logs, not mixed into the answer.
+# [...], "paired": [item or null per input item]}}, "runIndex", "workflow", "execution"}, runs
+# the code as the body of an async function (so top-level `return` and `await` work), and
+# writes one JSON line on stdout: {"ok": true, "runs": [value returned by each run], "logs":
+# [...]} or {"ok": false, "error", "line", "item"}. What the code prints is collected as logs,
+# not mixed into the answer.
 import ast
 import io
 import json
@@ -179,7 +180,15 @@ def main():
         runs = []
         indexes = range(len(items)) if request["mode"] == "each" else [None]
         for item_index in indexes:
-            scope = {"_input": input_data, "_": node, "_items": items, "__name__": "__code__"}
+            scope = {
+                "_input": input_data,
+                "_": node,
+                "_items": items,
+                "_runIndex": request["runIndex"],
+                "_workflow": wrap(request["workflow"]),
+                "_execution": wrap(request["execution"]),
+                "__name__": "__code__",
+            }
             if item_index is not None:
                 input_data._index = item_index
                 for data in nodes.values():
