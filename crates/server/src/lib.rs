@@ -18,6 +18,7 @@ mod app;
 mod body;
 mod deployed;
 mod error;
+mod form;
 mod metrics;
 mod multipart;
 mod priority;
@@ -371,10 +372,12 @@ fn router(app: Arc<App>, role: Role) -> Router {
                 metrics::render(app.queue.as_deref()).await
             }),
         )
-        .route("/webhook/{*path}", any(webhook::production));
+        .route("/webhook/{*path}", any(webhook::production))
+        .route("/form/{*path}", any(form::production));
     if role == Role::Main {
         router = router
             .route("/webhook-test/{*path}", any(webhook::test))
+            .route("/form-test/{*path}", any(form::test))
             .nest("/api/v1", api::router(app.clone()));
     }
     router

@@ -1,9 +1,10 @@
 //! What the active workflows listen on: webhook paths (exact ones in a hash map, ones with
-//! `:param` segments scanned in order) and schedule rules. Rebuilt as a whole and swapped in
+//! `:param` segments scanned in order), form paths and schedule rules. Rebuilt as a whole and swapped in
 //! whenever a workflow is activated, updated or deactivated.
 
 use crate::deployed::Deployed;
 use sluice_model::JsonObject;
+use sluice_nodes::trigger::form_trigger::{self, FormConfig};
 use sluice_nodes::trigger::schedule::{self, ScheduleRule};
 use sluice_nodes::trigger::webhook::WebhookConfig;
 use std::collections::HashMap;
@@ -13,6 +14,12 @@ pub struct WebhookTarget {
     pub workflow: Arc<Deployed>,
     pub node: String,
     pub config: WebhookConfig,
+}
+
+/// A Form Trigger: its page, and the webhook its submissions arrive at.
+pub struct FormTarget {
+    pub form: FormConfig,
+    pub webhook: WebhookTarget,
 }
 
 pub struct ScheduleTarget {
@@ -25,6 +32,8 @@ pub struct ScheduleTarget {
 pub struct Routes {
     exact: HashMap<(String, String), Arc<WebhookTarget>>,
     dynamic: Vec<Arc<WebhookTarget>>,
+    /// Form Triggers by path.
+    forms: HashMap<String, Arc<FormTarget>>,
     pub schedules: Vec<ScheduleTarget>,
     workflows: HashMap<String, Arc<Deployed>>,
     /// Active workflows that could not be built or routed, with why: they are not served.
@@ -47,6 +56,7 @@ impl Routes {
         let mut schedules = Vec::new();
         let mut exact = HashMap::new();
         let mut dynamic = Vec::new();
+        let mut forms = HashMap::new();
         for def in &wf.compiled.workflow().nodes {
             if def.disabled {
                 continue;
@@ -58,6 +68,23 @@ impl Routes {
                     node: def.name.clone(),
                     rules,
                 });
+                continue;
+            }
+            if def.node_type == form_trigger::SPEC.node_type {
+                let form = FormConfig::from_node(def).map_err(|e| e.to_string())?;
+                let path = form.webhook.path.join("/");
+                if let Some(other) = self.forms.get(&path).or_else(|| forms.get(&path)) {
+                    return Err(format!(
+                        "form /{path} of workflow {} is already used by workflow {}",
+                        wf.id, other.webhook.workflow.id
+                    ));
+                }
+                let webhook = WebhookTarget {
+                    workflow: wf.clone(),
+                    node: def.name.clone(),
+                    config: form.webhook.clone(),
+                };
+                forms.insert(path, Arc::new(FormTarget { form, webhook }));
                 continue;
             }
             if def.node_type != sluice_nodes::trigger::webhook::SPEC.node_type {
@@ -88,6 +115,7 @@ impl Routes {
         self.schedules.extend(schedules);
         self.exact.extend(exact);
         self.dynamic.extend(dynamic);
+        self.forms.extend(forms);
         self.workflows.insert(wf.id.clone(), wf);
         Ok(())
     }
@@ -104,6 +132,11 @@ impl Routes {
 
     pub fn workflow(&self, id: &str) -> Option<Arc<Deployed>> {
         self.workflows.get(id).cloned()
+    }
+
+    /// The Form Trigger served at `path`.
+    pub fn form(&self, path: &str) -> Option<Arc<FormTarget>> {
+        self.forms.get(path.trim_matches('/')).cloned()
     }
 
     /// The webhook for `method` and `path`, with its path parameters.

@@ -29,7 +29,7 @@ struct DueRule {
 }
 
 /// The workflow's time zone (`settings.timezone`, default UTC).
-fn timezone(wf: &Deployed) -> Tz {
+pub(crate) fn timezone(wf: &Deployed) -> Tz {
     wf.compiled
         .workflow()
         .settings

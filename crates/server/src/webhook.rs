@@ -23,15 +23,27 @@ pub async fn production(
     State(app): State<Arc<App>>,
     request: WebhookRequest,
 ) -> Result<Response, ApiError> {
-    let routes = app.routes();
-    handle(&app, &routes, false, request).await
+    handle(&app, false, request).await
 }
 
 pub async fn test(
     State(app): State<Arc<App>>,
     request: WebhookRequest,
 ) -> Result<Response, ApiError> {
-    // Active workflows are already built; the others are built for this request.
+    handle(&app, true, request).await
+}
+
+/// What a production URL answers on (the active workflows), or a test URL (every saved one).
+pub(crate) async fn routes_for(app: &Arc<App>, test: bool) -> Result<Arc<Routes>, ApiError> {
+    match test {
+        false => Ok(app.routes()),
+        true => saved_routes(app).await.map(Arc::new),
+    }
+}
+
+/// The routes of every saved workflow, active or not (what test URLs answer): active workflows
+/// are already built, the others are built for the request.
+async fn saved_routes(app: &Arc<App>) -> Result<Routes, ApiError> {
     let active = app.routes();
     let mut deployed = Vec::new();
     let mut cursor = None;
@@ -50,16 +62,12 @@ pub async fn test(
             break;
         }
     }
-    let routes = Routes::build(deployed).map_err(ApiError::bad_request)?;
-    handle(&app, &routes, true, request).await
+    Routes::build(deployed).map_err(ApiError::bad_request)
 }
 
-async fn handle(
-    app: &Arc<App>,
-    routes: &Routes,
-    test: bool,
-    request: WebhookRequest,
-) -> Result<Response, ApiError> {
+async fn handle(app: &Arc<App>, test: bool, request: WebhookRequest) -> Result<Response, ApiError> {
+    let routes = routes_for(app, test).await?;
+    let routes = routes.as_ref();
     let (method, path) = (&request.method, request.path.as_str());
     let Some((target, params)) = routes.find(method.as_str(), path) else {
         if method == Method::OPTIONS {
@@ -135,7 +143,7 @@ fn request_priority(headers: &HeaderMap) -> Result<Option<Priority>, ApiError> {
     })
 }
 
-async fn respond(
+pub(crate) async fn respond(
     app: &Arc<App>,
     target: &WebhookTarget,
     test: bool,
@@ -231,12 +239,13 @@ pub(crate) fn last_node_response(
             None => json,
         }
     };
-    let body = match config.response_data {
+    let body = match &config.response_data {
         ResponseData::AllEntries => ResponseBody::Json(Value::Array(
             items.iter().map(|i| i.json.to_value()).collect(),
         )),
         ResponseData::FirstEntryJson => ResponseBody::Json(first_json()),
         ResponseData::NoData => ResponseBody::Empty,
+        ResponseData::Text(text) => ResponseBody::Text(text.clone()),
         ResponseData::FirstEntryBinary => {
             let file = items
                 .first()

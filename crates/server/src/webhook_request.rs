@@ -134,7 +134,7 @@ pub fn trigger_item(
 
 /// A file as an inline binary property; the execution's binary data store adopts it when it
 /// starts (see `App::start`), so in filesystem mode it ends up on disk.
-fn inline_file(bytes: &[u8], file_name: Option<&str>, mime_type: &str) -> JsonObject {
+pub(crate) fn inline_file(bytes: &[u8], file_name: Option<&str>, mime_type: &str) -> JsonObject {
     BinaryData::memory()
         .store("", bytes, binary_data::metadata(file_name, mime_type))
         .expect("writing to memory does not fail")

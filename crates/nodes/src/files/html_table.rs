@@ -3,6 +3,7 @@
 //! without it, numeric text as numbers.
 
 use crate::files::table::{typed_text, Row};
+use crate::util::html::escape;
 use scraper::{Html, Selector};
 use sluice_model::Value;
 
@@ -72,13 +73,6 @@ pub fn column_name(index: usize) -> String {
     }
     name.reverse();
     String::from_utf8(name).expect("ASCII letters")
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
-//! Nodes that start executions from outside (HTTP requests, schedules, another workflow's
-//! failure or call) and the one that answers an HTTP request. The host (`sluice serve`) reads
-//! their parameters through the config types here and feeds the trigger its items; when the
-//! engine runs a trigger it passes those items on (the Execute Workflow Trigger keeps only the
-//! fields it declares).
+//! Nodes that start executions from outside (HTTP requests, form submissions, schedules,
+//! another workflow's failure or call) and the one that answers an HTTP request. The host
+//! (`sluice serve`) reads their parameters through the config types here and feeds the trigger
+//! its items; when the engine runs a trigger it passes those items on (the Execute Workflow
+//! Trigger keeps only the fields it declares).
 
 pub mod execute_workflow;
+pub mod form_trigger;
 pub mod ip_whitelist;
 pub mod jwt;
 pub mod respond_to_webhook;
@@ -17,6 +18,7 @@ use sluice_model::NodeDef;
 pub fn specs() -> Vec<NodeSpec> {
     vec![
         webhook::SPEC,
+        form_trigger::SPEC,
         respond_to_webhook::SPEC,
         schedule::SCHEDULE_SPEC,
         schedule::CRON_SPEC,

@@ -39,6 +39,8 @@ pub enum ResponseData {
     FirstEntryJson,
     FirstEntryBinary,
     NoData,
+    /// A fixed text once the execution ended (a form's completion page).
+    Text(String),
 }
 
 /// Who may call the webhook; credentials are looked up by id in the store.

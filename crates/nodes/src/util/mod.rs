@@ -6,6 +6,7 @@ pub(crate) mod binary;
 pub(crate) mod dates;
 pub(crate) mod errors;
 pub(crate) mod fields;
+pub(crate) mod html;
 pub(crate) mod params;
 pub(crate) mod path;
 pub(crate) mod per_item;

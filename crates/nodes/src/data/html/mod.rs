@@ -7,6 +7,7 @@ mod config;
 mod text;
 
 use crate::util::binary;
+use crate::util::html::escape;
 use crate::util::values::as_text;
 use config::{compile_selector, Extract, Extraction, Operation, ReturnValue, SelectorParam, Table};
 use scraper::{ElementRef, Html, Selector};
@@ -228,13 +229,6 @@ fn form_value(element: ElementRef<'_>) -> Option<String> {
         }
         _ => element.value().attr("value").map(str::to_string),
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn attributes(ctx: &ExecuteContext<'_>, path: &str) -> Result<String, NodeError> {
