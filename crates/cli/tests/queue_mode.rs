@@ -242,6 +242,67 @@ fn webhooks_answered_by_respond_to_webhook_or_the_last_node_work_in_queue_mode()
     all_succeed_once(|| setup.cmd("main"), 4, Duration::from_secs(30));
 }
 
+/// A Form Trigger at `path` answering in `mode` (one required field, "Name") -> NoOp.
+fn form_workflow(path: &str, mode: &str) -> serde_json::Value {
+    json!({"id": format!("form-{path}"), "name": format!("form {path}"),
+        "settings": {"executionOrder": "v1"},
+        "nodes": [
+            {"name": "Form", "type": "n8n-nodes-base.formTrigger", "typeVersion": 2.2,
+             "position": [0, 0], "webhookId": format!("id-{path}"),
+             "parameters": {"formTitle": "Sign up", "responseMode": mode,
+                "formFields": {"values": [{"fieldLabel": "Name", "requiredField": true}]},
+                "options": {"path": path,
+                    "respondWithOptions": {"values": {"formSubmittedText": "Thanks"}}}}},
+            {"name": "Done", "type": "n8n-nodes-base.noOp", "typeVersion": 1, "position": [200, 0],
+             "parameters": {}}],
+        "connections": {"Form": {"main": [[{"node": "Done", "type": "main", "index": 0}]]}}})
+}
+
+/// A url-encoded form POST; returns (status, body).
+fn post_form(port: u16, path: &str, form: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    (
+        status,
+        text.split("\r\n\r\n").nth(1).unwrap_or("").to_string(),
+    )
+}
+
+/// Form submissions in queue mode run on a worker; in `lastNode` mode the main shows the
+/// completion page once the worker has relayed the end.
+#[test]
+fn form_submissions_run_on_workers_and_are_answered_with_the_completion_page() {
+    let setup = Setup::new("forms", form_workflow("later", "lastNode"));
+    import(
+        setup.cmd("main"),
+        setup.dir.path(),
+        form_workflow("now", "onReceived"),
+        true,
+    );
+    let port = free_port();
+    let _main = Server(start(setup.cmd("main"), port));
+    let _worker = start_worker(setup.cmd("w"), 4);
+    for path in ["/form/later", "/form/now"] {
+        let (status, page) = post_form(port, path, "field-0=Ada");
+        assert_eq!(status, 200, "{path}: {page}");
+        assert!(page.contains("<h1>Thanks</h1>"), "{path}: {page}");
+    }
+    let (status, body) = post_form(port, "/form/now", "field-0=");
+    assert_eq!(status, 400, "{body}");
+    all_succeed_once(|| setup.cmd("main"), 2, Duration::from_secs(30));
+}
+
 /// `sluice bench --queue-metrics` reads the main's queue gauges while it loads a webhook: with no
 /// worker running, the queue deepens and its lag grows from one second to the next; a worker
 /// then runs every job.
