@@ -280,7 +280,8 @@ fn post_form(port: u16, path: &str, form: &str) -> (u16, String) {
 }
 
 /// Form submissions in queue mode run on a worker; in `lastNode` mode the main shows the
-/// completion page once the worker has relayed the end.
+/// completion page once the worker has relayed the end, and a Form Ending's page is relayed as
+/// Respond to Webhook's answer is.
 #[test]
 fn form_submissions_run_on_workers_and_are_answered_with_the_completion_page() {
     let setup = Setup::new("forms", form_workflow("later", "lastNode"));
@@ -290,17 +291,29 @@ fn form_submissions_run_on_workers_and_are_answered_with_the_completion_page() {
         form_workflow("now", "onReceived"),
         true,
     );
+    let mut ending = form_workflow("ending", "onReceived");
+    ending["nodes"][1] = json!({"name": "Done", "type": "n8n-nodes-base.form",
+        "typeVersion": 1, "position": [200, 0],
+        "parameters": {"operation": "completion", "completionTitle": "={{ 'Bye ' + $json.Name }}"}});
+    import(setup.cmd("main"), setup.dir.path(), ending, true);
     let port = free_port();
     let _main = Server(start(setup.cmd("main"), port));
     let _worker = start_worker(setup.cmd("w"), 4);
-    for path in ["/form/later", "/form/now"] {
+    for (path, heading) in [
+        ("/form/later", "Thanks"),
+        ("/form/now", "Thanks"),
+        ("/form/ending", "Bye Ada"),
+    ] {
         let (status, page) = post_form(port, path, "field-0=Ada");
         assert_eq!(status, 200, "{path}: {page}");
-        assert!(page.contains("<h1>Thanks</h1>"), "{path}: {page}");
+        assert!(
+            page.contains(&format!("<h1>{heading}</h1>")),
+            "{path}: {page}"
+        );
     }
     let (status, body) = post_form(port, "/form/now", "field-0=");
     assert_eq!(status, 400, "{body}");
-    all_succeed_once(|| setup.cmd("main"), 2, Duration::from_secs(30));
+    all_succeed_once(|| setup.cmd("main"), 3, Duration::from_secs(30));
 }
 
 /// `sluice bench --queue-metrics` reads the main's queue gauges while it loads a webhook: with no

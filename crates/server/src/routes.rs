@@ -4,6 +4,7 @@
 
 use crate::deployed::Deployed;
 use sluice_model::JsonObject;
+use sluice_nodes::trigger::form_ending;
 use sluice_nodes::trigger::form_trigger::{self, FormConfig};
 use sluice_nodes::trigger::schedule::{self, ScheduleRule};
 use sluice_nodes::trigger::webhook::WebhookConfig;
@@ -71,7 +72,14 @@ impl Routes {
                 continue;
             }
             if def.node_type == form_trigger::SPEC.node_type {
-                let form = FormConfig::from_node(def).map_err(|e| e.to_string())?;
+                let mut form = FormConfig::from_node(def).map_err(|e| e.to_string())?;
+                let nodes = &wf.compiled.workflow().nodes;
+                if nodes
+                    .iter()
+                    .any(|n| !n.disabled && n.node_type == form_ending::SPEC.node_type)
+                {
+                    form.answered_by_ending();
+                }
                 let path = form.webhook.path.join("/");
                 if let Some(other) = self.forms.get(&path).or_else(|| forms.get(&path)) {
                     return Err(format!(

@@ -59,6 +59,23 @@ async fn submit(s: &TestServer, url: &str, fields: &[(&str, &str)]) -> (u16, Str
     (reply.status().as_u16(), reply.text().await.unwrap())
 }
 
+/// A url-encoded `form` posted to `path` is answered with a redirect to `location`.
+async fn assert_redirected(s: &TestServer, path: &str, form: &str, location: &str) {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let reply = no_redirects
+        .post(format!("{}{path}", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 302);
+    assert_eq!(reply.headers()["location"].to_str().unwrap(), location);
+}
+
 /// The trigger's item in the newest execution of workflow `id`, once `count` have ended.
 async fn trigger_item(s: &TestServer, id: &str, count: usize) -> Value {
     let runs = s
@@ -148,22 +165,13 @@ async fn a_form_can_redirect_and_test_urls_serve_inactive_workflows() {
         "respondWith": "redirect", "redirectUrl": "https://example.com/thanks"}}});
     s.deploy(form_workflow("moved", "onReceived", options))
         .await;
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let reply = no_redirects
-        .post(format!("{}/form/moved", s.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("field-0=Ada")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 302);
-    assert_eq!(
-        reply.headers()["location"].to_str().unwrap(),
-        "https://example.com/thanks"
-    );
+    assert_redirected(
+        &s,
+        "/form/moved",
+        "field-0=Ada",
+        "https://example.com/thanks",
+    )
+    .await;
 
     // Saved, not active: only its test URL answers.
     let (status, wf) = s
@@ -194,5 +202,54 @@ async fn a_form_can_redirect_and_test_urls_serve_inactive_workflows() {
     let item = trigger_item(&s, &id, 1).await;
     assert_eq!(item["json"]["formMode"], json!("test"));
     assert_eq!(item["json"]["Age"], Value::Null);
+    s.stop().await;
+}
+
+/// Form Trigger (`onReceived`) at `path` -> Form Ending with `ending` parameters.
+fn ending_workflow(path: &str, ending: Value) -> Value {
+    let mut wf = form_workflow(path, "onReceived", json!({}));
+    wf["nodes"][1] = json!({"name": "Done", "type": "n8n-nodes-base.form", "typeVersion": 1,
+        "position": [200, 0], "parameters": ending});
+    wf
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_ending_answers_the_submission_when_the_workflow_reaches_it() {
+    let s = TestServer::start(false).await;
+    s.deploy(ending_workflow(
+        "ending",
+        json!({"operation": "completion", "completionTitle": "All set",
+               "completionMessage": "={{ 'Thanks, ' + $json.Name }}"}),
+    ))
+    .await;
+    s.deploy(ending_workflow(
+        "ending-away",
+        json!({"operation": "completion", "respondWith": "redirect",
+               "redirectUrl": "=https://example.com/{{ $json.Name }}"}),
+    ))
+    .await;
+    let (status, html) = submit(&s, "/form/ending", &[("field-0", "Ada")]).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("<h1>All set</h1><p>Thanks, Ada</p>"),
+        "{html}"
+    );
+    assert_redirected(
+        &s,
+        "/form/ending-away",
+        "field-0=Bo",
+        "https://example.com/Bo",
+    )
+    .await;
+
+    // The Form node's pages are refused when the workflow loads.
+    let page = ending_workflow("paged", json!({"operation": "page"}));
+    let (status, body) = s.api(Method::POST, "/workflows", Some(page)).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string()
+            .contains("the n8n Form node's pages are not supported"),
+        "{body}"
+    );
     s.stop().await;
 }

@@ -155,7 +155,7 @@ impl FormConfig {
         // `lastNode` mode) or a redirect; Respond to Webhook's own in `responseNode` mode.
         let (response_code, response_headers, page) = match &completion {
             Completion::Redirect(url) => (302, vec![("Location".to_string(), url.clone())], None),
-            Completion::Text(text) => (200, Vec::new(), Some(completion_page(&title, text))),
+            Completion::Text(text) => (200, Vec::new(), Some(completion_page(&title, text, ""))),
         };
         let webhook = WebhookConfig {
             methods: vec!["POST".into()],
@@ -189,6 +189,14 @@ impl FormConfig {
             webhook,
             workflow_timezone: r.bool_or("options.useWorkflowTimezone", false)?,
         })
+    }
+
+    /// A workflow holding a Form Ending (see `form_ending`) answers the submission from there,
+    /// whatever `responseMode` says: the server waits for that answer as it does for Respond
+    /// to Webhook's, and the answer brings its own content type.
+    pub fn answered_by_ending(&mut self) {
+        self.webhook.response_mode = ResponseMode::ResponseNode;
+        self.webhook.response_content_type = None;
     }
 
     /// The form's page; it posts to `action`.
@@ -431,9 +439,13 @@ fn field_html(index: usize, field: &FormField) -> String {
     )
 }
 
-/// The page shown after a submission.
-fn completion_page(title: &str, text: &str) -> String {
-    page(title, &format!("<h1>{}</h1>", escape(text)))
+/// The page shown after a submission: a heading and, when there is one, a message.
+pub(super) fn completion_page(title: &str, heading: &str, message: &str) -> String {
+    let message = match message.is_empty() {
+        true => String::new(),
+        false => format!("<p>{}</p>", escape(message)),
+    };
+    page(title, &format!("<h1>{}</h1>{message}", escape(heading)))
 }
 
 /// A whole page around `body`.

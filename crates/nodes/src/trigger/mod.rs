@@ -5,6 +5,7 @@
 //! Trigger keeps only the fields it declares).
 
 pub mod execute_workflow;
+pub mod form_ending;
 pub mod form_trigger;
 pub mod ip_whitelist;
 pub mod jwt;
@@ -19,6 +20,7 @@ pub fn specs() -> Vec<NodeSpec> {
     vec![
         webhook::SPEC,
         form_trigger::SPEC,
+        form_ending::SPEC,
         respond_to_webhook::SPEC,
         schedule::SCHEDULE_SPEC,
         schedule::CRON_SPEC,

@@ -114,7 +114,7 @@ impl RespondToWebhook {
                 headers.push(("location".to_string(), url));
                 ResponseBody::Empty
             }
-            RespondWith::Binary => binary_body(ctx, items)?,
+            RespondWith::Binary => binary_body(ctx, items, "inputFieldName")?,
             RespondWith::Jwt => {
                 let payload = json_param(ctx, "payload", "Payload")?;
                 let data = ctx.node_credential("jwtAuth")?;
@@ -152,10 +152,14 @@ fn json_param(ctx: &ExecuteContext<'_>, path: &str, label: &str) -> Result<Value
     }
 }
 
-/// The first item's binary property (`inputFieldName`, default `data`).
-fn binary_body(ctx: &ExecuteContext<'_>, items: &[Item]) -> Result<ResponseBody, NodeError> {
+/// The first item's binary property named by `parameter` (default `data`).
+pub(super) fn binary_body(
+    ctx: &ExecuteContext<'_>,
+    items: &[Item],
+    parameter: &str,
+) -> Result<ResponseBody, NodeError> {
     let field = ctx
-        .param_str("inputFieldName", 0)?
+        .param_str(parameter, 0)?
         .unwrap_or_else(|| "data".into());
     let binary = items
         .first()
@@ -165,7 +169,7 @@ fn binary_body(ctx: &ExecuteContext<'_>, items: &[Item]) -> Result<ResponseBody,
             NodeError::new(format!(
                 "No binary data property '{field}' exists on the first item"
             ))
-            .with_parameter("inputFieldName")
+            .with_parameter(parameter)
         })?;
     let data = base64::engine::general_purpose::STANDARD
         .decode(binary["data"].as_str().unwrap_or_default())
