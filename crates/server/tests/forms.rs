@@ -253,3 +253,35 @@ async fn a_form_ending_answers_the_submission_when_the_workflow_reaches_it() {
     );
     s.stop().await;
 }
+
+/// A Form Ending returning the file the form sent, read through the execution's binary data
+/// (kept on disk here, as `sluice serve` keeps it by default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_ending_returns_a_file_kept_on_disk() {
+    let root = std::env::temp_dir().join(format!("sluice-form-files-{}", std::process::id()));
+    let store = sluice_runtime::BinaryData::filesystem(&root);
+    let s = TestServer::with(false, |c| c.binary_data = store.clone()).await;
+    s.deploy(ending_workflow(
+        "ending-file",
+        json!({"operation": "completion", "respondWith": "returnBinary",
+               "inputDataFieldName": "CV"}),
+    ))
+    .await;
+    let reply = s
+        .client
+        .post(format!("{}/form/ending-file", s.base))
+        .header("content-type", "multipart/form-data; boundary=B0und")
+        .body(multipart(&[("field-0", "Ada")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(
+        reply.headers()["content-type"].to_str().unwrap(),
+        "text/plain"
+    );
+    assert_eq!(reply.text().await.unwrap(), "ten years of Rust");
+
+    s.stop().await;
+    let _ = std::fs::remove_dir_all(&root);
+}

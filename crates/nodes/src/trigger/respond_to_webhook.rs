@@ -152,7 +152,8 @@ fn json_param(ctx: &ExecuteContext<'_>, path: &str, label: &str) -> Result<Value
     }
 }
 
-/// The first item's binary property named by `parameter` (default `data`).
+/// The first item's binary property named by `parameter` (default `data`), read through the
+/// execution's binary data store (its bytes may be on disk, not in the item).
 pub(super) fn binary_body(
     ctx: &ExecuteContext<'_>,
     items: &[Item],
@@ -161,26 +162,24 @@ pub(super) fn binary_body(
     let field = ctx
         .param_str(parameter, 0)?
         .unwrap_or_else(|| "data".into());
-    let binary = items
-        .first()
-        .and_then(|i| i.binary.as_ref())
+    let missing = || {
+        NodeError::new(format!(
+            "No binary data property '{field}' exists on the first item"
+        ))
+        .with_parameter(parameter)
+    };
+    let item = items.first().ok_or_else(missing)?;
+    let binary = item
+        .binary
+        .as_ref()
         .and_then(|b| b.get(&field))
-        .ok_or_else(|| {
-            NodeError::new(format!(
-                "No binary data property '{field}' exists on the first item"
-            ))
-            .with_parameter(parameter)
-        })?;
-    let data = base64::engine::general_purpose::STANDARD
-        .decode(binary["data"].as_str().unwrap_or_default())
-        .map_err(|e| NodeError::new(format!("binary property '{field}' is not base64: {e}")))?;
-    Ok(ResponseBody::Binary {
-        data,
-        mime_type: binary["mimeType"]
-            .as_str()
-            .unwrap_or("application/octet-stream")
-            .to_string(),
-    })
+        .ok_or_else(missing)?;
+    let mime_type = binary["mimeType"]
+        .as_str()
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let data = crate::util::binary::read(ctx, item, &field, parameter)?;
+    Ok(ResponseBody::Binary { data, mime_type })
 }
 
 /// Write `response` into the streamed answer as n8n's `begin`, `item` (the body as text), `end`
