@@ -7,6 +7,7 @@ mod common;
 
 use common::{node_error, node_json, run_node};
 use serde_json::{json, Value};
+use sluice_engine::RunOutcome;
 use std::sync::Once;
 
 const CODE: &str = "n8n-nodes-base.code";
@@ -30,21 +31,30 @@ fn orders() -> Value {
     json!([{"id": 1, "amount": 2}, {"id": 2, "amount": 5}, {"id": 3, "amount": 7}])
 }
 
+/// The Code node running `code` in `language` and `mode` on [`orders`].
+async fn run_python(language: &str, mode: &str, code: &str) -> RunOutcome {
+    run_node(CODE, 2.0, python(language, mode, code), orders()).await
+}
+
+/// The JSON of the node's items for `code`; the run must succeed.
+async fn json_of(language: &str, mode: &str, code: &str) -> Vec<Value> {
+    node_json(CODE, 2.0, python(language, mode, code), orders()).await
+}
+
+/// The node's error for `code` run in `mode` on [`orders`].
+async fn error_of(mode: &str, code: &str) -> String {
+    node_error(CODE, 2.0, python("python", mode, code), orders()).await
+}
+
 #[tokio::test]
 async fn all_items_read_as_pyodide_and_native_return_dicts_with_or_without_json() {
     let code = "out = []\n\
                 for item in _input.all():\n    \
                     out.append({'json': {'id': item.json.id, 'double': item['json']['amount'] * 2}})\n\
                 total = sum(i.json.amount for i in _items)\n\
-                out.append({'total': total, 'first': _input.first().json.id, 'last': _input.last()['json']['id']})\n\
+                out.append({'total': total, 'first': _input.first().json.to_py()['id'], 'last': _input.last()['json']['id']})\n\
                 return out";
-    let out = node_json(
-        CODE,
-        2.0,
-        python("python", "runOnceForAllItems", code),
-        orders(),
-    )
-    .await;
+    let out = json_of("python", "runOnceForAllItems", code).await;
     assert_eq!(
         out,
         vec![
@@ -62,13 +72,7 @@ async fn each_item_runs_per_item_and_a_run_returning_none_gives_no_item() {
                 if _json['id'] == 2:\n    return None\n\
                 _input.item.json.amount += 100\n\
                 return _item";
-    let outcome = run_node(
-        CODE,
-        2.0,
-        python("pythonNative", "runOnceForEachItem", code),
-        orders(),
-    )
-    .await;
+    let outcome = run_python("pythonNative", "runOnceForEachItem", code).await;
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     let runs = outcome.run_data.runs("Node");
     let items = runs[0].output(0);
@@ -99,18 +103,12 @@ async fn top_level_await_imports_other_nodes_and_prints() {
     let code = "import asyncio\n\
                 await asyncio.sleep(0)\n\
                 print('checked', len(_items), 'items in run', _runIndex, 'of', _workflow.name, _execution['mode'])\n\
-                return {'json': {'from_input_node': _('Input').first().json.id, 'count': len(_('Input').all())}}";
-    let outcome = run_node(
-        CODE,
-        2.0,
-        python("python", "runOnceForAllItems", code),
-        orders(),
-    )
-    .await;
+                return {'json': {'from_input_node': _('Input').first().json.id, 'count': len(_('Input').all()), 'second': _('Input').itemMatching(1).json.id}}";
+    let outcome = run_python("python", "runOnceForAllItems", code).await;
     assert!(outcome.error.is_none(), "{:?}", outcome.error);
     assert_eq!(
         common::output(&outcome, "Node"),
-        vec![json!({"json": {"from_input_node": 1, "count": 3}})]
+        vec![json!({"json": {"from_input_node": 1, "count": 3, "second": 2}})]
     );
     assert_eq!(
         outcome.logs,
@@ -126,22 +124,11 @@ async fn values_json_cannot_hold_come_out_as_json_stringify_would_have_them() {
     let code = "import datetime\n\
                 return {'nan': float('nan'), 'inf': float('inf'), 'set': {1}, 'tuple': (1, 2),\n\
                         'day': datetime.date(2026, 12, 8)}";
-    let out = node_json(
-        CODE,
-        2.0,
-        python("pythonNative", "runOnceForAllItems", code),
-        orders(),
-    )
-    .await;
+    let out = json_of("pythonNative", "runOnceForAllItems", code).await;
     assert_eq!(
         out,
         vec![json!({"nan": null, "inf": null, "set": [1], "tuple": [1, 2], "day": "2026-12-08"})]
     );
-}
-
-/// The node's error for `code` run in `mode` on [`orders`].
-async fn error_of(mode: &str, code: &str) -> String {
-    node_error(CODE, 2.0, python("python", mode, code), orders()).await
 }
 
 #[tokio::test]
@@ -171,13 +158,7 @@ async fn the_time_limit_kills_the_code_and_what_it_started() {
          return []"
     );
     let started = std::time::Instant::now();
-    let error = node_error(
-        CODE,
-        2.0,
-        python("python", "runOnceForAllItems", &code),
-        orders(),
-    )
-    .await;
+    let error = error_of("runOnceForAllItems", &code).await;
     assert_eq!(
         error,
         "Code ran longer than the limit of 3 s and was stopped"

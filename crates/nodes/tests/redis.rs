@@ -276,17 +276,8 @@ impl Drop for TlsRedis {
 fn tls_redis() -> TlsRedis {
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-        ])
-        .arg("/CN=localhost")
-        .args(["-keyout", &path("key.pem"), "-out", &path("cert.pem")])
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl runs");
-    assert!(made.success());
+    let path_text = |file: &std::path::Path| file.to_string_lossy().into_owned();
+    let (cert, key) = common::self_signed_certificate(dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -303,9 +294,9 @@ fn tls_redis() -> TlsRedis {
         ])
         .args([
             "--tls-cert-file",
-            &path("cert.pem"),
+            &path_text(&cert),
             "--tls-key-file",
-            &path("key.pem"),
+            &path_text(&key),
         ])
         .args([
             "--tls-auth-clients",
@@ -315,7 +306,7 @@ fn tls_redis() -> TlsRedis {
             "--appendonly",
             "no",
         ])
-        .args(["--dir", &path("")])
+        .args(["--dir", &path_text(dir.path())])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server runs");

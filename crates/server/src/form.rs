@@ -16,22 +16,13 @@ use sluice_nodes::trigger::form_trigger::Submitted;
 use sluice_runtime::binary_data;
 use std::sync::Arc;
 
-pub async fn production(
+/// A form's page or submission on its production URL (`TEST` false: the active workflows) or
+/// its test URL (`TEST` true: any saved workflow, run as a manual execution).
+pub async fn answer<const TEST: bool>(
     State(app): State<Arc<App>>,
     request: WebhookRequest,
 ) -> Result<Response, ApiError> {
-    handle(&app, false, request).await
-}
-
-pub async fn test(
-    State(app): State<Arc<App>>,
-    request: WebhookRequest,
-) -> Result<Response, ApiError> {
-    handle(&app, true, request).await
-}
-
-async fn handle(app: &Arc<App>, test: bool, request: WebhookRequest) -> Result<Response, ApiError> {
-    let routes = webhook::routes_for(app, test).await?;
+    let routes = webhook::routes_for(&app, TEST).await?;
     let path = request.path.trim_matches('/').to_string();
     let Some(target) = routes.form(&path) else {
         return Err(ApiError::not_found(format!(
@@ -39,12 +30,12 @@ async fn handle(app: &Arc<App>, test: bool, request: WebhookRequest) -> Result<R
              a production URL to show its form."
         )));
     };
-    let base = if test { "form-test" } else { "form" };
+    let base = if TEST { "form-test" } else { "form" };
     match request.method {
         Method::GET | Method::HEAD => {
             Ok(Html(target.form.page(&format!("/{base}/{path}"))).into_response())
         }
-        Method::POST => submit(app, &target, test, request).await,
+        Method::POST => submit(&app, &target, TEST, request).await,
         method => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("a form answers GET and POST, not {method}"),

@@ -372,12 +372,12 @@ fn router(app: Arc<App>, role: Role) -> Router {
                 metrics::render(app.queue.as_deref()).await
             }),
         )
-        .route("/webhook/{*path}", any(webhook::production))
-        .route("/form/{*path}", any(form::production));
+        .route("/webhook/{*path}", any(webhook::answer::<false>))
+        .route("/form/{*path}", any(form::answer::<false>));
     if role == Role::Main {
         router = router
-            .route("/webhook-test/{*path}", any(webhook::test))
-            .route("/form-test/{*path}", any(form::test))
+            .route("/webhook-test/{*path}", any(webhook::answer::<true>))
+            .route("/form-test/{*path}", any(form::answer::<true>))
             .nest("/api/v1", api::router(app.clone()));
     }
     router

@@ -19,18 +19,32 @@ use sluice_nodes::trigger::webhook::{ResponseData, ResponseMode, WebhookConfig};
 use sluice_queue::Priority;
 use std::sync::Arc;
 
-pub async fn production(
+/// A webhook call on its production URL (`TEST` false: the active workflows) or its test URL
+/// (`TEST` true: any saved workflow, run as a manual execution).
+pub async fn answer<const TEST: bool>(
     State(app): State<Arc<App>>,
     request: WebhookRequest,
 ) -> Result<Response, ApiError> {
-    handle(&app, false, request).await
-}
-
-pub async fn test(
-    State(app): State<Arc<App>>,
-    request: WebhookRequest,
-) -> Result<Response, ApiError> {
-    handle(&app, true, request).await
+    let routes = routes_for(&app, TEST).await?;
+    let (method, path) = (&request.method, request.path.as_str());
+    let Some((target, params)) = routes.find(method.as_str(), path) else {
+        if method == Method::OPTIONS {
+            if let Some(preflight) = webhook_guard::preflight(&routes, path, &request.headers) {
+                return Ok(preflight);
+            }
+        }
+        let hint = if routes.has_path(path) {
+            format!("This webhook is not registered for {method} requests.")
+        } else {
+            "The workflow must be active for a production URL to run successfully.".into()
+        };
+        return Err(ApiError::not_found(format!(
+            "The requested webhook \"{method} {path}\" is not registered. {hint}"
+        )));
+    };
+    let cors = webhook_guard::cors_origin(&target.config, &request.headers);
+    let answer = accept(&app, &target, TEST, params, request).await;
+    Ok(webhook_guard::with_cors(answer, cors))
 }
 
 /// What a production URL answers on (the active workflows), or a test URL (every saved one).
@@ -63,30 +77,6 @@ async fn saved_routes(app: &Arc<App>) -> Result<Routes, ApiError> {
         }
     }
     Routes::build(deployed).map_err(ApiError::bad_request)
-}
-
-async fn handle(app: &Arc<App>, test: bool, request: WebhookRequest) -> Result<Response, ApiError> {
-    let routes = routes_for(app, test).await?;
-    let routes = routes.as_ref();
-    let (method, path) = (&request.method, request.path.as_str());
-    let Some((target, params)) = routes.find(method.as_str(), path) else {
-        if method == Method::OPTIONS {
-            if let Some(preflight) = webhook_guard::preflight(routes, path, &request.headers) {
-                return Ok(preflight);
-            }
-        }
-        let hint = if routes.has_path(path) {
-            format!("This webhook is not registered for {method} requests.")
-        } else {
-            "The workflow must be active for a production URL to run successfully.".into()
-        };
-        return Err(ApiError::not_found(format!(
-            "The requested webhook \"{method} {path}\" is not registered. {hint}"
-        )));
-    };
-    let cors = webhook_guard::cors_origin(&target.config, &request.headers);
-    let answer = accept(app, &target, test, params, request).await;
-    Ok(webhook_guard::with_cors(answer, cors))
 }
 
 /// Admit and authenticate the caller, build the trigger item, start the execution and answer.

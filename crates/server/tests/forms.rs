@@ -151,8 +151,22 @@ async fn a_form_is_shown_and_its_submission_starts_the_workflow() {
         body.contains("the field 'Age' needs a number, not 'old'"),
         "{body}"
     );
+    let nan = [("field-0", "Ada"), ("field-1", "NaN")];
+    let (status, body) = submit(&s, "/form/signup", &nan).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("the field 'Age' needs a number, not 'NaN'"),
+        "{body}"
+    );
     assert_eq!(s.count_executions(&format!("workflowId={id}")).await, 1);
 
+    let put = s
+        .client
+        .put(format!("{}/form/signup", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 405);
     let (status, body) = s.post("/form/unknown", json!({})).await;
     assert_eq!(status, 404, "{body}");
     s.stop().await;

@@ -18,8 +18,8 @@ use serde_json::json;
 use sluice_engine::{ExecuteContext, ItemWise, Node, NodeError, NodeOutputs};
 use sluice_expr::Scope;
 use sluice_js::{CodeOutput, JsError, OutputItem};
-use sluice_model::{Item, ItemJson, JsonObject, Value};
-use std::collections::BTreeSet;
+use sluice_model::{Item, ItemJson, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,13 +85,26 @@ fn referenced_nodes(code: &str) -> BTreeSet<String> {
     names
 }
 
-fn item_value(item: &Item) -> Value {
-    let mut object = JsonObject::new();
-    object.insert("json".into(), Value::from((*item.json).clone()));
-    if let Some(binary) = &item.binary {
-        object.insert("binary".into(), Value::Object((**binary).clone()));
-    }
-    Value::Object(object)
+/// The runner's request (see `python_runner.py`). Items are written as they are (`{json,
+/// binary?, pairedItem?}`), straight from the node's input and the run data.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Request<'a> {
+    code: &'a str,
+    mode: &'static str,
+    run_index: usize,
+    workflow: Value,
+    execution: Value,
+    items: &'a [Item],
+    nodes: BTreeMap<&'a str, NodeItems<'a>>,
+}
+
+/// A node the code reads with `_('Name')`: its items, and in per-item mode the item each input
+/// item derives from (`.item`).
+#[derive(serde::Serialize)]
+struct NodeItems<'a> {
+    all: &'a [Item],
+    paired: Option<Vec<Option<&'a Item>>>,
 }
 
 /// What the runner answered: the value each run returned and the printed lines, or the error.
@@ -145,41 +158,32 @@ impl PythonNode {
     /// The runner's request: the code, the input items, and the items of the nodes it names.
     fn request(&self, ctx: &ExecuteContext<'_>) -> Result<Vec<u8>, NodeError> {
         let input = ctx.main_input();
-        let mut nodes = JsonObject::new();
+        let scope = ctx.scope(0);
+        let mut nodes = BTreeMap::new();
         for name in &self.referenced {
-            let scope = ctx.scope(0);
             let all = scope
                 .node_items(name, None, None)
-                .map(|items| items.iter().map(item_value).collect::<Vec<_>>())
                 .map_err(|_| NodeError::new(format!("Referenced node doesn't exist: {name}")))?;
-            let paired = match self.mode {
-                CodeMode::EachItem => Value::Array(
-                    (0..input.len())
-                        .map(|i| {
-                            ctx.scope(i)
-                                .paired_item(name)
-                                .map_or(Value::Null, item_value)
-                        })
-                        .collect(),
-                ),
-                CodeMode::AllItems => Value::Null,
-            };
-            nodes.insert(name.clone(), json!({"all": all, "paired": paired}));
+            let paired = matches!(self.mode, CodeMode::EachItem).then(|| {
+                (0..input.len())
+                    .map(|i| scope.paired_item_at(name, i).ok())
+                    .collect()
+            });
+            nodes.insert(name.as_str(), NodeItems { all, paired });
         }
-        let scope = ctx.scope(0);
         let (workflow, execution) = (scope.workflow(), scope.execution());
-        let request = json!({
-            "code": self.code,
-            "runIndex": ctx.run_index(),
-            "workflow": {"id": workflow.id, "name": workflow.name, "active": workflow.active},
-            "execution": {"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url},
-            "mode": match self.mode {
+        let request = Request {
+            code: &self.code,
+            mode: match self.mode {
                 CodeMode::EachItem => "each",
                 CodeMode::AllItems => "all",
             },
-            "items": input.iter().map(item_value).collect::<Vec<_>>(),
-            "nodes": nodes,
-        });
+            run_index: ctx.run_index(),
+            workflow: json!({"id": workflow.id, "name": workflow.name, "active": workflow.active}),
+            execution: json!({"id": execution.id, "mode": execution.mode, "resumeUrl": execution.resume_url}),
+            items: input,
+            nodes,
+        };
         serde_json::to_vec(&request).map_err(|e| NodeError::new(e.to_string()))
     }
 

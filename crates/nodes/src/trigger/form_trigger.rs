@@ -17,6 +17,7 @@ use crate::util::values::as_text;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sluice_engine::{NodeError, NodeKind, NodeSpec, Param};
+use sluice_expr::json_js::number_to_json;
 use sluice_model::{Item, ItemJson, JsonObject, NodeDef, Value};
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -234,24 +235,14 @@ impl FormConfig {
         let mut binary = JsonObject::new();
         for (i, field) in self.fields.iter().enumerate() {
             let name = format!("field-{i}");
-            let values: Vec<&Submitted> = form
-                .iter()
-                .filter(|(n, _)| *n == name)
-                .map(|(_, v)| v)
-                .collect();
-            let texts: Vec<&str> = values
-                .iter()
-                .filter_map(|v| match v {
-                    Submitted::Text(t) => Some(t.as_str()),
-                    Submitted::File { .. } => None,
-                })
-                .collect();
+            let (mut texts, mut files) = (Vec::new(), Vec::new());
+            for (_, value) in form.iter().filter(|(n, _)| *n == name) {
+                match value {
+                    Submitted::Text(t) => texts.push(t.as_str()),
+                    Submitted::File { file_name, binary } => files.push((file_name, binary)),
+                }
+            }
             let text = texts.first().copied().unwrap_or_default().trim();
-            let files: Vec<&Submitted> = values
-                .iter()
-                .copied()
-                .filter(|v| matches!(v, Submitted::File { .. }))
-                .collect();
             let empty = match &field.kind {
                 FieldKind::File { .. } => files.is_empty(),
                 FieldKind::Html(_) => false,
@@ -264,10 +255,11 @@ impl FormConfig {
                 FieldKind::Html(_) => continue,
                 FieldKind::Number if text.is_empty() => (field.label.clone(), Value::Null),
                 FieldKind::Number => {
-                    let number: f64 = text.parse().map_err(|_| {
+                    let number = text.parse::<f64>().ok().filter(|n| n.is_finite());
+                    let number = number.ok_or_else(|| {
                         format!("the field '{}' needs a number, not '{text}'", field.label)
                     })?;
-                    (field.label.clone(), number_value(number))
+                    (field.label.clone(), number_to_json(number))
                 }
                 FieldKind::Dropdown { multiple: true, .. } => (
                     field.label.clone(),
@@ -276,19 +268,12 @@ impl FormConfig {
                 FieldKind::Hidden { name, .. } => (name.clone(), Value::from(text)),
                 FieldKind::File { .. } => {
                     let mut names = Vec::new();
-                    for (n, file) in files.iter().enumerate() {
-                        let Submitted::File {
-                            file_name,
-                            binary: file,
-                        } = file
-                        else {
-                            continue;
-                        };
+                    for (n, (file_name, file)) in files.iter().enumerate() {
                         let property = match files.len() {
                             1 => field.label.clone(),
                             _ => format!("{}_{n}", field.label),
                         };
-                        binary.insert(property, Value::Object(file.clone()));
+                        binary.insert(property, Value::Object((*file).clone()));
                         names.push(Value::from(file_name.as_str()));
                     }
                     (field.label.clone(), Value::Array(names))
@@ -314,14 +299,6 @@ impl FormConfig {
             item.binary = Some(std::sync::Arc::new(binary));
         }
         Ok(item)
-    }
-}
-
-fn number_value(number: f64) -> Value {
-    if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
-        Value::from(number as i64)
-    } else {
-        Value::from(number)
     }
 }
 
@@ -483,6 +460,35 @@ mod tests {
         assert_eq!(path(json!({})), "f00d");
         assert_eq!(path(json!({"path": "/a/"})), "a");
         assert_eq!(path(json!({"path": "a", "options": {"path": "b"}})), "b");
+    }
+
+    #[test]
+    fn several_files_are_numbered_and_submitted_at_can_follow_the_workflow_time_zone() {
+        let form = config(json!({
+            "formFields": {"values": [{"fieldLabel": "Files", "fieldType": "file"}]},
+            "options": {"useWorkflowTimezone": true}}))
+        .unwrap();
+        let file = |name: &str| Submitted::File {
+            file_name: name.into(),
+            binary: JsonObject::from_iter([("fileName".to_string(), Value::from(name))]),
+        };
+        let submitted = [
+            ("field-0".to_string(), file("a.txt")),
+            ("field-0".to_string(), file("b.txt")),
+        ];
+        let now = "2026-12-08T10:00:00Z".parse().unwrap();
+        let item = form
+            .submission(&submitted, now, chrono_tz::Europe::Berlin, false)
+            .unwrap();
+        assert_eq!(
+            Value::from((*item.json).clone()),
+            json!({"Files": ["a.txt", "b.txt"], "submittedAt": "2026-12-08T11:00:00.000+01:00",
+                   "formMode": "production"})
+        );
+        let binary = item.binary.expect("the files");
+        let names: Vec<&str> = binary.keys().map(String::as_str).collect();
+        assert_eq!(names, ["Files_0", "Files_1"]);
+        assert_eq!(binary["Files_1"]["fileName"], json!("b.txt"));
     }
 
     #[test]
